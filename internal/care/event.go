@@ -1,0 +1,346 @@
+package care
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// EventType is the kind of a canonical event.
+type EventType string
+
+// The canonical event types.
+const (
+	OrderCreated        EventType = "order.created"
+	OrderPaid           EventType = "order.paid"
+	OrderCancelled      EventType = "order.cancelled"
+	OrderAddressChanged EventType = "order.address_changed"
+	OrderShipped        EventType = "order.shipped"
+	ShipmentUpdated     EventType = "shipment.updated"
+	OrderDelivered      EventType = "order.delivered"
+	OrderCompleted      EventType = "order.completed"
+	ReviewPosted        EventType = "review.posted"
+	BuyerReplied        EventType = "buyer.replied"
+)
+
+// EventTypes lists every canonical event type.
+var EventTypes = []EventType{OrderCreated, OrderPaid, OrderCancelled, OrderAddressChanged,
+	OrderShipped, ShipmentUpdated, OrderDelivered, OrderCompleted, ReviewPosted, BuyerReplied}
+
+// Event is the canonical order event: the body of a standard webhook and what
+// every source adapter produces. Its JSON form is published as a JSON Schema in
+// events/event.schema.json.
+type Event struct {
+	ID         string    `json:"id"`
+	Type       EventType `json:"type"`
+	OccurredAt time.Time `json:"occurred_at"`
+	Order      Order     `json:"order"`
+	Shipment   *Shipment `json:"shipment,omitempty"`
+	Review     *Review   `json:"review,omitempty"`
+	Reply      *Reply    `json:"reply,omitempty"`
+}
+
+// Decimal is an exact decimal amount kept as its string form ("129.90").
+// Money is never a float.
+type Decimal string
+
+// PaymentMethod is how the buyer pays.
+type PaymentMethod string
+
+// Payment methods.
+const (
+	PayOnline PaymentMethod = "online"
+	PayCOD    PaymentMethod = "cod"
+)
+
+// Order is the order as a source reports it. Only ID is always present; an
+// event from a source that sends ids and status only (Douyin) carries
+// NeedsEnrichment and none of the fields it did not have.
+type Order struct {
+	ID              string        `json:"id"` // the platform's id, an exact string
+	PlacedAt        *time.Time    `json:"placed_at,omitempty"`
+	Total           Decimal       `json:"total,omitempty"`
+	Currency        string        `json:"currency,omitempty"`
+	PaymentMethod   PaymentMethod `json:"payment_method,omitempty"`
+	CODFee          Decimal       `json:"cod_fee,omitempty"`
+	PayDeadline     *time.Time    `json:"pay_deadline,omitempty"` // the platform's auto-cancel time
+	Buyer           *Buyer        `json:"buyer,omitempty"`
+	ShippingAddress *Address      `json:"shipping_address,omitempty"`
+	Items           []Item        `json:"items,omitempty"`
+	NeedsEnrichment bool          `json:"needs_enrichment,omitempty"`
+}
+
+// Buyer is who placed the order. Phone and email are personal data: never log them.
+type Buyer struct {
+	Name     string `json:"name,omitempty"`
+	Phone    string `json:"phone,omitempty"` // E.164
+	Email    string `json:"email,omitempty"`
+	Locale   string `json:"locale,omitempty"`   // BCP 47
+	Timezone string `json:"timezone,omitempty"` // IANA
+}
+
+// Address is a shipping address. Personal data: never log it.
+type Address struct {
+	Name       string `json:"name,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	District   string `json:"district,omitempty"`
+	City       string `json:"city,omitempty"`
+	Province   string `json:"province,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Country    string `json:"country,omitempty"` // ISO 3166-1 alpha-2
+}
+
+// Item is one order line.
+type Item struct {
+	SKU            string  `json:"sku"`
+	Title          string  `json:"title"`
+	Quantity       int     `json:"quantity"`
+	Price          Decimal `json:"price"`
+	Perishable     bool    `json:"perishable,omitempty"`
+	ShelfLifeHours int     `json:"shelf_life_hours,omitempty"`
+}
+
+// ShipmentStatus is where a parcel is.
+type ShipmentStatus string
+
+// Shipment statuses.
+const (
+	ShipInTransit      ShipmentStatus = "in_transit"
+	ShipStalled        ShipmentStatus = "stalled"
+	ShipAwaitingPickup ShipmentStatus = "awaiting_pickup"
+	ShipDelivered      ShipmentStatus = "delivered"
+	ShipFailed         ShipmentStatus = "failed"
+	ShipReturned       ShipmentStatus = "returned"
+)
+
+var shipmentStatuses = map[ShipmentStatus]bool{ShipInTransit: true, ShipStalled: true,
+	ShipAwaitingPickup: true, ShipDelivered: true, ShipFailed: true, ShipReturned: true}
+
+// Shipment is one or more parcels handed to a carrier.
+type Shipment struct {
+	Carrier         string         `json:"carrier"`
+	TrackingNumbers []string       `json:"tracking_numbers"`
+	Status          ShipmentStatus `json:"status,omitempty"`
+	PickupPoint     string         `json:"pickup_point,omitempty"`
+	PickupDeadline  *time.Time     `json:"pickup_deadline,omitempty"`
+}
+
+// Review is a buyer's rating of the order.
+type Review struct {
+	Rating int    `json:"rating"` // 1..5
+	Text   string `json:"text,omitempty"`
+}
+
+// Reply is a buyer's message back to the shop.
+type Reply struct {
+	Text    string `json:"text"`
+	Channel string `json:"channel,omitempty"`
+}
+
+var (
+	decimalRE  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	e164RE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	idRE       = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+	localeRE   = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
+)
+
+// ValidateLocale checks a BCP 47 language tag's shape.
+func ValidateLocale(field, s string) error {
+	if !localeRE.MatchString(s) {
+		return Invalid(field, "must be a BCP 47 language tag such as zh-CN")
+	}
+	return nil
+}
+
+// ValidateTimezone checks that s names an IANA time zone.
+func ValidateTimezone(field, s string) error {
+	if s == "" || s == "Local" {
+		return Invalid(field, "must be an IANA time zone such as Asia/Shanghai")
+	}
+	if _, err := time.LoadLocation(s); err != nil {
+		return Invalid(field, "unknown IANA time zone %q", s)
+	}
+	return nil
+}
+
+// ValidateCurrency checks an ISO 4217 code's shape.
+func ValidateCurrency(field, s string) error {
+	if !currencyRE.MatchString(s) {
+		return Invalid(field, "must be an ISO 4217 code such as CNY")
+	}
+	return nil
+}
+
+func validDecimal(field string, d Decimal, allowNegative bool) error {
+	if !decimalRE.MatchString(string(d)) {
+		return Invalid(field, "must be a decimal string such as \"129.90\"")
+	}
+	if !allowNegative && strings.HasPrefix(string(d), "-") {
+		return Invalid(field, "must not be negative")
+	}
+	return nil
+}
+
+// Validate checks the event against the canonical contract and returns the
+// first problem as a *FieldError. order.created must carry the whole order
+// (id, placed_at, total, currency, payment_method, buyer, items) unless the
+// order is marked needs_enrichment; other types need only order.id, and the
+// fields they do carry are checked.
+func (e *Event) Validate() error {
+	if !idRE.MatchString(e.ID) {
+		return Invalid("id", "must be 1-128 printable ASCII characters")
+	}
+	known := false
+	for _, t := range EventTypes {
+		known = known || t == e.Type
+	}
+	if !known {
+		return Invalid("type", "unknown event type %q", e.Type)
+	}
+	if e.OccurredAt.IsZero() {
+		return Invalid("occurred_at", "required (RFC 3339 time)")
+	}
+	if err := e.Order.validate(e.Type == OrderCreated); err != nil {
+		return err
+	}
+	switch e.Type {
+	case OrderShipped, ShipmentUpdated:
+		if e.Shipment == nil {
+			return Invalid("shipment", "required for %s", e.Type)
+		}
+		if err := e.Shipment.validate(e.Type == ShipmentUpdated); err != nil {
+			return err
+		}
+	case ReviewPosted:
+		if e.Review == nil {
+			return Invalid("review", "required for review.posted")
+		}
+		if e.Review.Rating < 1 || e.Review.Rating > 5 {
+			return Invalid("review.rating", "must be an integer from 1 to 5")
+		}
+	case BuyerReplied:
+		if e.Reply == nil || strings.TrimSpace(e.Reply.Text) == "" {
+			return Invalid("reply.text", "required for buyer.replied")
+		}
+	case OrderAddressChanged:
+		if e.Order.ShippingAddress == nil {
+			return Invalid("order.shipping_address", "required for order.address_changed")
+		}
+	}
+	return nil
+}
+
+func (o *Order) validate(full bool) error {
+	if !idRE.MatchString(o.ID) {
+		return Invalid("order.id", "must be 1-128 printable ASCII characters")
+	}
+	if full && !o.NeedsEnrichment {
+		switch {
+		case o.PlacedAt == nil:
+			return Invalid("order.placed_at", "required for order.created")
+		case o.Total == "":
+			return Invalid("order.total", "required for order.created")
+		case o.Currency == "":
+			return Invalid("order.currency", "required for order.created")
+		case o.PaymentMethod == "":
+			return Invalid("order.payment_method", "required for order.created")
+		case o.Buyer == nil:
+			return Invalid("order.buyer", "required for order.created")
+		case len(o.Items) == 0:
+			return Invalid("order.items", "required for order.created (at least one item)")
+		}
+	}
+	if o.Total != "" {
+		if err := validDecimal("order.total", o.Total, false); err != nil {
+			return err
+		}
+	}
+	if o.Currency != "" {
+		if err := ValidateCurrency("order.currency", o.Currency); err != nil {
+			return err
+		}
+	}
+	switch o.PaymentMethod {
+	case "", PayOnline:
+		if o.CODFee != "" {
+			return Invalid("order.cod_fee", "only for payment_method cod")
+		}
+	case PayCOD:
+		if o.CODFee != "" {
+			if err := validDecimal("order.cod_fee", o.CODFee, false); err != nil {
+				return err
+			}
+		}
+	default:
+		return Invalid("order.payment_method", "must be online or cod")
+	}
+	if o.Buyer != nil {
+		b := o.Buyer
+		if b.Phone != "" && !e164RE.MatchString(b.Phone) {
+			return Invalid("order.buyer.phone", "must be E.164, e.g. +8613800138000")
+		}
+		if b.Email != "" && (!strings.Contains(b.Email, "@") || strings.ContainsAny(b.Email, " \t\r\n")) {
+			return Invalid("order.buyer.email", "must be an email address")
+		}
+		if b.Locale != "" {
+			if err := ValidateLocale("order.buyer.locale", b.Locale); err != nil {
+				return err
+			}
+		}
+		if b.Timezone != "" {
+			if err := ValidateTimezone("order.buyer.timezone", b.Timezone); err != nil {
+				return err
+			}
+		}
+	}
+	if a := o.ShippingAddress; a != nil && a.Phone != "" && !e164RE.MatchString(a.Phone) {
+		return Invalid("order.shipping_address.phone", "must be E.164")
+	}
+	for i, it := range o.Items {
+		f := func(name string) string { return "order.items[" + itoa(i) + "]." + name }
+		if it.SKU == "" && it.Title == "" {
+			return Invalid(f("sku"), "an item needs a sku or a title")
+		}
+		if it.Quantity < 1 {
+			return Invalid(f("quantity"), "must be at least 1")
+		}
+		if err := validDecimal(f("price"), it.Price, false); err != nil {
+			return err
+		}
+		if it.ShelfLifeHours < 0 {
+			return Invalid(f("shelf_life_hours"), "must not be negative")
+		}
+	}
+	return nil
+}
+
+func (s *Shipment) validate(needStatus bool) error {
+	if len(s.TrackingNumbers) == 0 {
+		return Invalid("shipment.tracking_numbers", "at least one tracking number")
+	}
+	for i, n := range s.TrackingNumbers {
+		if strings.TrimSpace(n) == "" {
+			return Invalid("shipment.tracking_numbers["+itoa(i)+"]", "must not be empty")
+		}
+	}
+	if needStatus && s.Status == "" {
+		return Invalid("shipment.status", "required for shipment.updated")
+	}
+	if s.Status != "" && !shipmentStatuses[s.Status] {
+		return Invalid("shipment.status", "must be one of in_transit, stalled, awaiting_pickup, delivered, failed, returned")
+	}
+	if s.Status == ShipAwaitingPickup && s.PickupDeadline == nil && s.PickupPoint == "" {
+		return Invalid("shipment.pickup_point", "awaiting_pickup needs pickup_point or pickup_deadline")
+	}
+	return nil
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}

@@ -1,0 +1,272 @@
+package care
+
+import (
+	"sort"
+	"time"
+)
+
+// Status is an order's lifecycle position, derived from the milestones its
+// events established. Ranked: created < paid < shipped < delivered <
+// completed; cancelled overrides them all.
+type Status string
+
+// Order statuses.
+const (
+	StatusCreated   Status = "created"
+	StatusPaid      Status = "paid"
+	StatusShipped   Status = "shipped"
+	StatusDelivered Status = "delivered"
+	StatusCompleted Status = "completed"
+	StatusCancelled Status = "cancelled"
+)
+
+var milestoneOf = map[EventType]Status{
+	OrderCreated:   StatusCreated,
+	OrderPaid:      StatusPaid,
+	OrderShipped:   StatusShipped,
+	OrderDelivered: StatusDelivered,
+	OrderCompleted: StatusCompleted,
+	OrderCancelled: StatusCancelled,
+}
+
+var rank = map[Status]int{StatusCreated: 1, StatusPaid: 2, StatusShipped: 3, StatusDelivered: 4, StatusCompleted: 5}
+
+// Milestone is one status an order reached, when (the event's occurred_at) and by which event.
+type Milestone struct {
+	Status  Status    `json:"status"`
+	At      time.Time `json:"at"`
+	EventID string    `json:"event_id"`
+}
+
+// OrderState is an order as ordercare knows it: the merged canonical data,
+// the milestones reached (the status history, in occurred order), parcels,
+// and a version that grows by one with every applied event.
+//
+// Apply is convergent: the same set of events gives the same state in any
+// arrival order (apart from Version and UpdatedAt), so an out-of-order
+// delivery never moves an order backwards.
+type OrderState struct {
+	ShopID    string      `json:"shop_id"`
+	Order     Order       `json:"order"`
+	Status    Status      `json:"status"`
+	History   []Milestone `json:"history"`
+	Parcels   []Parcel    `json:"shipments,omitempty"`
+	Review    *Review     `json:"review,omitempty"`
+	ReviewAt  *time.Time  `json:"review_at,omitempty"`
+	LastReply *time.Time  `json:"last_reply_at,omitempty"`
+	Version   int64       `json:"version"`
+	DataAsOf  time.Time   `json:"data_as_of"` // occurred_at of the newest event whose order data was merged
+	UpdatedAt time.Time   `json:"updated_at"` // ingest time of the last applied event
+}
+
+// Parcel is a shipment as last reported, keyed by its first tracking number.
+type Parcel struct {
+	Shipment
+	ReportedAt time.Time `json:"reported_at"` // occurred_at of the report merged last
+}
+
+// Has reports whether the order reached status s (a milestone exists).
+func (o *OrderState) Has(s Status) bool { return o.milestone(s) != nil }
+
+func (o *OrderState) milestone(s Status) *Milestone {
+	for i := range o.History {
+		if o.History[i].Status == s {
+			return &o.History[i]
+		}
+	}
+	return nil
+}
+
+// ApplyFunc is the domain transition a store runs inside its atomic write.
+// cur is nil when the order does not exist yet. It must not modify *cur.
+type ApplyFunc func(cur *OrderState, ev Event, now time.Time) (OrderState, error)
+
+// Apply applies a validated event to an order and returns the new state.
+// It returns a *RejectError when the order cannot take the event: a payment
+// or shipment dated after the order was cancelled, an address change dated
+// after it shipped, or a currency that differs from the order's.
+func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
+	var s OrderState
+	if cur != nil {
+		s = cur.clone()
+	} else {
+		s = OrderState{Order: Order{ID: ev.Order.ID}}
+	}
+	if s.Order.Currency != "" && ev.Order.Currency != "" && s.Order.Currency != ev.Order.Currency {
+		return OrderState{}, reject("currency %s differs from the order's %s", ev.Order.Currency, s.Order.Currency)
+	}
+	if c := s.milestone(StatusCancelled); c != nil && ev.OccurredAt.After(c.At) {
+		switch ev.Type {
+		case OrderPaid, OrderShipped:
+			return OrderState{}, reject("order was cancelled at %s; a %s dated after that cannot apply", c.At.Format(time.RFC3339), ev.Type)
+		}
+	}
+	if sh := s.milestone(StatusShipped); sh != nil && ev.Type == OrderAddressChanged && ev.OccurredAt.After(sh.At) {
+		return OrderState{}, reject("order shipped at %s; its address can no longer change", sh.At.Format(time.RFC3339))
+	}
+
+	s.mergeOrder(ev.Order, ev.OccurredAt)
+	if st, ok := milestoneOf[ev.Type]; ok {
+		s.reach(st, ev)
+	}
+	switch ev.Type {
+	case OrderShipped, ShipmentUpdated:
+		s.mergeShipment(*ev.Shipment, ev.OccurredAt)
+		if ev.Type == ShipmentUpdated && ev.Shipment.Status == ShipDelivered && s.allDelivered() {
+			s.reach(StatusDelivered, ev)
+		}
+	case ReviewPosted:
+		if s.ReviewAt == nil || !ev.OccurredAt.Before(*s.ReviewAt) {
+			r, t := *ev.Review, ev.OccurredAt
+			s.Review, s.ReviewAt = &r, &t
+		}
+	case BuyerReplied:
+		if s.LastReply == nil || ev.OccurredAt.After(*s.LastReply) {
+			t := ev.OccurredAt
+			s.LastReply = &t
+		}
+	}
+	s.Status = s.derive()
+	s.Version++
+	s.UpdatedAt = now
+	return s, nil
+}
+
+// reach records milestone st at the event's time; the earliest occurrence wins.
+func (s *OrderState) reach(st Status, ev Event) {
+	if m := s.milestone(st); m != nil {
+		if ev.OccurredAt.Before(m.At) || (ev.OccurredAt.Equal(m.At) && ev.ID < m.EventID) {
+			m.At, m.EventID = ev.OccurredAt, ev.ID
+		}
+	} else {
+		s.History = append(s.History, Milestone{Status: st, At: ev.OccurredAt, EventID: ev.ID})
+	}
+	sort.SliceStable(s.History, func(i, j int) bool {
+		a, b := s.History[i], s.History[j]
+		if !a.At.Equal(b.At) {
+			return a.At.Before(b.At)
+		}
+		return rank[a.Status] < rank[b.Status]
+	})
+}
+
+func (s *OrderState) derive() Status {
+	if s.Has(StatusCancelled) {
+		return StatusCancelled
+	}
+	best := StatusCreated
+	for _, m := range s.History {
+		if rank[m.Status] > rank[best] {
+			best = m.Status
+		}
+	}
+	return best
+}
+
+// mergeOrder merges the order data an event carries. Fields from an event at
+// least as new as the data already held overwrite it; fields from an older
+// event only fill what is missing.
+func (s *OrderState) mergeOrder(in Order, at time.Time) {
+	newer := !at.Before(s.DataAsOf)
+	o := &s.Order
+	setStr := func(dst *string, v string) {
+		if v != "" && (newer || *dst == "") {
+			*dst = v
+		}
+	}
+	setDec := func(dst *Decimal, v Decimal) {
+		if v != "" && (newer || *dst == "") {
+			*dst = v
+		}
+	}
+	setTime := func(dst **time.Time, v *time.Time) {
+		if v != nil && (newer || *dst == nil) {
+			t := *v
+			*dst = &t
+		}
+	}
+	setTime(&o.PlacedAt, in.PlacedAt)
+	setDec(&o.Total, in.Total)
+	setStr(&o.Currency, in.Currency)
+	if in.PaymentMethod != "" && (newer || o.PaymentMethod == "") {
+		o.PaymentMethod = in.PaymentMethod
+	}
+	setDec(&o.CODFee, in.CODFee)
+	setTime(&o.PayDeadline, in.PayDeadline)
+	if in.Buyer != nil && (newer || o.Buyer == nil) {
+		b := *in.Buyer
+		o.Buyer = &b
+	}
+	if in.ShippingAddress != nil && (newer || o.ShippingAddress == nil) {
+		a := *in.ShippingAddress
+		o.ShippingAddress = &a
+	}
+	if len(in.Items) > 0 && (newer || len(o.Items) == 0) {
+		o.Items = append([]Item(nil), in.Items...)
+	}
+	complete := o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" && o.Buyer != nil && len(o.Items) > 0
+	o.NeedsEnrichment = !complete
+	if newer && (in.PlacedAt != nil || in.Total != "" || in.Buyer != nil || len(in.Items) > 0 || in.ShippingAddress != nil) {
+		s.DataAsOf = at
+	}
+}
+
+// mergeShipment merges a parcel report, keyed by its first tracking number;
+// the newest report of a shipment wins, older ones only fill missing fields.
+func (s *OrderState) mergeShipment(in Shipment, at time.Time) {
+	in.TrackingNumbers = append([]string(nil), in.TrackingNumbers...)
+	for i := range s.Parcels {
+		cur := &s.Parcels[i]
+		if cur.TrackingNumbers[0] != in.TrackingNumbers[0] {
+			continue
+		}
+		older := at.Before(cur.ReportedAt)
+		if !older {
+			if in.Carrier == "" {
+				in.Carrier = cur.Carrier
+			}
+			if in.Status == "" {
+				in.Status = cur.Status
+			}
+			*cur = Parcel{Shipment: in, ReportedAt: at}
+			return
+		}
+		if cur.Carrier == "" {
+			cur.Carrier = in.Carrier
+		}
+		return
+	}
+	if in.Status == "" {
+		in.Status = ShipInTransit
+	}
+	s.Parcels = append(s.Parcels, Parcel{Shipment: in, ReportedAt: at})
+}
+
+func (s *OrderState) allDelivered() bool {
+	for _, p := range s.Parcels {
+		if p.Status != ShipDelivered {
+			return false
+		}
+	}
+	return len(s.Parcels) > 0
+}
+
+func (s OrderState) clone() OrderState {
+	c := s
+	c.History = append([]Milestone(nil), s.History...)
+	c.Parcels = make([]Parcel, len(s.Parcels))
+	for i, p := range s.Parcels {
+		p.TrackingNumbers = append([]string(nil), p.TrackingNumbers...)
+		c.Parcels[i] = p
+	}
+	c.Order.Items = append([]Item(nil), s.Order.Items...)
+	if s.Order.Buyer != nil {
+		b := *s.Order.Buyer
+		c.Order.Buyer = &b
+	}
+	if s.Order.ShippingAddress != nil {
+		a := *s.Order.ShippingAddress
+		c.Order.ShippingAddress = &a
+	}
+	return c
+}

@@ -1,0 +1,64 @@
+package care
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Shop is a tenant: every order, event, key and credential belongs to one shop.
+type Shop struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Timezone  string    `json:"timezone"` // IANA zone, e.g. "Asia/Shanghai"
+	Locale    string    `json:"locale"`   // BCP 47, e.g. "zh-CN"
+	Currency  string    `json:"currency"` // ISO 4217, e.g. "CNY"
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Role is what an API key may do.
+type Role string
+
+// Roles. Admin is the runtime's own token, not a shop key.
+const (
+	RoleAdmin Role = "admin"
+	RoleOps   Role = "ops"
+	RoleAgent Role = "agent"
+)
+
+// APIKey is a shop's key as stored: only the hash of the secret is kept.
+type APIKey struct {
+	Hash   string `json:"hash"` // HashKey of the secret
+	ShopID string `json:"shop_id"`
+	Role   Role   `json:"role"`
+}
+
+// HashKey returns the stored form of an API key secret (hex SHA-256; keys are
+// 256-bit random, so a fast hash is enough).
+func HashKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Source names a webhook source a shop can connect.
+const (
+	SourceStandard    = "standard"
+	SourceShopify     = "shopify"
+	SourceWooCommerce = "woocommerce"
+	SourceDouyin      = "douyin"
+)
+
+// Sources lists every known source name.
+var Sources = []string{SourceStandard, SourceShopify, SourceWooCommerce, SourceDouyin}
+
+// Source holds the credentials a platform signs a shop's webhooks with.
+// Secret is used by standard (the whsec_ secret), shopify and woocommerce;
+// AppKey and AppSecret by douyin. These values are secrets: never log them.
+type Source struct {
+	ShopID    string    `json:"shop_id"`
+	Name      string    `json:"name"`
+	Secret    string    `json:"secret,omitempty"`
+	AppKey    string    `json:"app_key,omitempty"`
+	AppSecret string    `json:"app_secret,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}

@@ -44,11 +44,11 @@
 //
 // Errors raised by a state (Task failure, runtime errors) are handled with:
 //
-//	d := asl.DecideRetry(st.Common().Retry, attempts, errName, rnd.Float64)
+//	d := asl.DecideRetry(st.Fields().Retry, attempts, errName, rnd.Float64)
 //	if d.Retry { attempts[d.Index]++; sleep d.Delay; retry }
-//	if i, ok := asl.MatchCatch(st.Common().Catch, errName); ok {
-//	    out, err := st.Common().Catch[i].Output(in, errName, cause)
-//	    next := st.Common().Catch[i].Next
+//	if i, ok := asl.MatchCatch(st.Fields().Catch, errName); ok {
+//	    out, err := st.Fields().Catch[i].Output(in, errName, cause)
+//	    next := st.Fields().Catch[i].Next
 //	}
 //
 // Every runtime error returned by this package is an *Error carrying the AWS

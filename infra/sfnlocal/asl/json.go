@@ -329,3 +329,14 @@ func typeName(v any) string {
 	}
 	return "unknown"
 }
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

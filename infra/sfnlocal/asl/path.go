@@ -45,6 +45,11 @@ func CompilePath(s string) (Path, error) {
 	if len(src) > 1 && src[1] != '.' && src[1] != '[' {
 		return p, &UnsupportedError{Feature: FeatureVariables, Detail: "variable reference " + strconv.Quote(s)}
 	}
+	if x, ok := parseDefinite(src); ok {
+		p.expr = x
+		p.definite = true
+		return p, nil
+	}
 	x, err := jp.ParseString(src)
 	if err != nil {
 		return p, fmt.Errorf("invalid JSONPath %q: %v", s, err)
@@ -62,6 +67,71 @@ func CompilePath(s string) (Path, error) {
 		}
 	}
 	return p, nil
+}
+
+// parseDefinite parses a path made only of "$", ".name" and "['name']" /
+// "[\"name\"]" / "[n]" steps the way Jayway does (names taken literally; in
+// quoted names only \' or \" before the closing quote is an escape). It
+// returns false for anything else (wildcards, slices, filters, ...).
+func parseDefinite(src string) (jp.Expr, bool) {
+	if !strings.HasPrefix(src, "$") {
+		return nil, false
+	}
+	x := jp.Expr{jp.Root('$')}
+	i := 1
+	for i < len(src) {
+		switch src[i] {
+		case '.':
+			j := i + 1
+			for j < len(src) && src[j] != '.' && src[j] != '[' {
+				j++
+			}
+			name := src[i+1 : j]
+			if name == "" || name == "*" || strings.ContainsAny(name, "()?@ ") {
+				return nil, false
+			}
+			x = append(x, jp.Child(name))
+			i = j
+		case '[':
+			if i+1 >= len(src) {
+				return nil, false
+			}
+			if q := src[i+1]; q == '\'' || q == '"' {
+				// Find the closing quote followed by ']'.
+				end := -1
+				for j := i + 2; j+1 < len(src); j++ {
+					if src[j] == q && src[j+1] == ']' && src[j-1] != '\\' {
+						end = j
+						break
+					}
+				}
+				if end < 0 {
+					return nil, false
+				}
+				name := src[i+2 : end]
+				name = strings.ReplaceAll(name, "\\"+string(q), string(q))
+				x = append(x, jp.Child(name))
+				i = end + 2
+				continue
+			}
+			j := i + 1
+			for j < len(src) && src[j] >= '0' && src[j] <= '9' {
+				j++
+			}
+			if j == i+1 || j >= len(src) || src[j] != ']' {
+				return nil, false
+			}
+			n, err := strconv.Atoi(src[i+1 : j])
+			if err != nil {
+				return nil, false
+			}
+			x = append(x, jp.Nth(n))
+			i = j + 1
+		default:
+			return nil, false
+		}
+	}
+	return x, true
 }
 
 // mustPath is CompilePath for paths known valid.

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ordercare/ordercare/infra/localruntime"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address of the HTTP API and webhooks")
+	sfnAddr := fs.String("sfn-addr", "127.0.0.1:8083", "address of the Step Functions API (AWS JSON 1.0); empty to disable")
+	data := fs.String("data", ".care", "data directory (SQLite databases, admin token, virtual clock)")
+	clockMode := fs.String("clock", "real", "clock: real, virtual (moved by POST /v1/dev/clock) or skip (virtual, jumps to the next timer when idle)")
+	demo := fs.Bool("demo", false, "create the demo shop on first start and print its webhooks and keys")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	rt, err := localruntime.Open(ctx, localruntime.Options{DataDir: *data, Clock: *clockMode,
+		AdminToken: os.Getenv("CARE_ADMIN_TOKEN"), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	servers := []*http.Server{{Handler: rt.API, ReadHeaderTimeout: 10 * time.Second}}
+	listeners := []net.Listener{ln}
+	fmt.Fprintf(stdout, "ordercare API on http://%s (clock %s, data %s)\n", ln.Addr(), *clockMode, *data)
+	if *sfnAddr != "" {
+		sln, err := net.Listen("tcp", *sfnAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		servers = append(servers, &http.Server{Handler: rt.SFN, ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, sln)
+		fmt.Fprintf(stdout, "Step Functions API on http://%s  (aws stepfunctions --endpoint-url http://%s ...)\n", sln.Addr(), sln.Addr())
+	}
+	fmt.Fprintf(stdout, "admin token: %s\n", rt.AdminToken)
+	if *demo {
+		d, err := rt.EnsureDemoShop(ctx, *data)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "demo shop %q:\n  ops key:   %s\n  agent key: %s\n  standard webhook secret: %s\n",
+			d.ID, d.Keys["ops"], d.Keys["agent"], d.WebhookSecret)
+		for _, src := range []string{"standard", "shopify", "woocommerce", "douyin"} {
+			fmt.Fprintf(stdout, "  %-12s POST http://%s%s\n", src, ln.Addr(), d.Webhooks[src])
+		}
+	}
+
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		_ = srv.Shutdown(shutdown)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

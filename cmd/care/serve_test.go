@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServeChild is not a test: it is the `care serve` process that
+// TestServeSurvivesKill starts and kills.
+func TestServeChild(t *testing.T) {
+	if os.Getenv("CARE_SERVE_CHILD") == "" {
+		t.Skip("helper process for TestServeSurvivesKill; runs only as its child")
+	}
+	args := strings.Fields(os.Getenv("CARE_SERVE_CHILD"))
+	if err := run(context.Background(), args, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+type child struct {
+	cmd   *exec.Cmd
+	api   string
+	admin string
+	demo  map[string]string
+}
+
+var (
+	apiRE   = regexp.MustCompile(`ordercare API on (http://\S+)`)
+	adminRE = regexp.MustCompile(`admin token: (\S+)`)
+	demoRE  = regexp.MustCompile(`(ops key|agent key|standard webhook secret):\s+(\S+)`)
+)
+
+func startServe(t *testing.T, dir string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
+	cmd.Env = append(os.Environ(), "CARE_SERVE_CHILD=serve --addr 127.0.0.1:0 --sfn-addr 127.0.0.1:0 --clock virtual --demo --data "+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, demo: map[string]string{}}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && (c.api == "" || len(c.demo) < 3) {
+		line := sc.Text()
+		if m := apiRE.FindStringSubmatch(line); m != nil {
+			c.api = m[1]
+		}
+		if m := adminRE.FindStringSubmatch(line); m != nil {
+			c.admin = m[1]
+		}
+		if m := demoRE.FindStringSubmatch(line); m != nil {
+			c.demo[m[1]] = m[2]
+		}
+	}
+	go io.Copy(io.Discard, out)
+	if c.api == "" || len(c.demo) < 3 {
+		t.Fatalf("serve did not announce itself (api %q, demo %v)", c.api, c.demo)
+	}
+	res, err := http.Get(c.api + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+	return c
+}
+
+func (c *child) call(t *testing.T, method, path, token string, body []byte, h map[string]string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, c.api+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func (c *child) now(t *testing.T) time.Time {
+	t.Helper()
+	_, b := c.call(t, "GET", "/v1/dev/clock", c.admin, nil, nil)
+	var v struct{ Now time.Time }
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("clock: %s", b)
+	}
+	return v.Now
+}
+
+func TestServeSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts care serve processes; skipped in -short mode")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	c := startServe(t, dir)
+	if st, b := c.call(t, "POST", "/v1/dev/clock", c.admin, []byte(`{"advance":"90m"}`), nil); st != 200 {
+		t.Fatalf("advance clock: %d %s", st, b)
+	}
+	moved := c.now(t)
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.demo["standard webhook secret"], "whsec_"))
+	const n = 50
+	for i := range n {
+		body := fmt.Appendf(nil, `{"id":"e%d","type":"order.paid","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o%d"}}`, i, i%5)
+		id, ts := fmt.Sprint("d", i), fmt.Sprint(moved.Unix())
+		mac := hmac.New(sha256.New, key)
+		fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
+		st, b := c.call(t, "POST", "/webhooks/demo/standard", "", body, map[string]string{"webhook-id": id, "webhook-timestamp": ts,
+			"webhook-signature": "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))})
+		if st != 202 {
+			t.Fatalf("webhook %d: %d %s", i, st, b)
+		}
+	}
+	// kill -9: every acknowledged event must survive.
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd.Wait()
+
+	c2 := startServe(t, dir)
+	if c2.admin != c.admin || c2.demo["ops key"] != c.demo["ops key"] {
+		t.Errorf("admin token or demo keys changed across restart")
+	}
+	if info, err := os.Stat(filepath.Join(dir, "admin-token")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("admin-token file: %v %v", info, err)
+	}
+	if got := c2.now(t); !got.Equal(moved) {
+		t.Errorf("virtual time after restart = %s, want %s", got, moved)
+	}
+	for o := range 5 {
+		st, b := c2.call(t, "GET", fmt.Sprintf("/v1/orders/o%d/events?limit=1000", o), c2.demo["ops key"], nil, nil)
+		var page struct{ Events []json.RawMessage }
+		json.Unmarshal(b, &page)
+		if st != 200 || len(page.Events) != n/5 {
+			t.Errorf("order o%d after kill -9: %d, %d events, want %d", o, st, len(page.Events), n/5)
+		}
+	}
+	if st, _ := c2.call(t, "POST", "/v1/dev/clock", c2.admin, []byte(`{"to":"2000-01-01T00:00:00Z"}`), nil); st != 409 {
+		t.Errorf("moving the clock back: %d, want 409", st)
+	}
+	if st, _ := c2.call(t, "POST", "/v1/dev/clock", c2.demo["ops key"], []byte(`{"advance":"1m"}`), nil); st != 401 {
+		t.Errorf("clock with an ops key: %d, want 401", st)
+	}
+}

@@ -1,0 +1,41 @@
+// Package dynamostore is the DynamoDB implementation of care.Store: one table
+// (single-table design), DynamoDB Streams as the change feed. It passes the
+// conformance suite in infra/storetest against DynamoDB Local.
+//
+// # Table
+//
+// Key attributes PK (S, partition) and SK (S, sort); billing PAY_PER_REQUEST;
+// stream NEW_IMAGE. Items (the domain value is kept in the map attribute
+// "data", encoded with the domain's JSON field names):
+//
+//	PK                                            SK                  item
+//	SHOP#<shop>                                   SHOP                care.Shop
+//	SHOP#<shop>                                   SOURCE#<source>     care.Source (credentials: secrets)
+//	KEY#<hash>                                    KEY                 care.APIKey (only the hash of the secret)
+//	SHOP#<shop>#ORDER#<order>                     STATE               care.OrderState, attribute version
+//	SHOP#<shop>#ORDER#<order>                     EVENT#<seq:020d>    care.RecordedEvent + the feed fields
+//	SHOP#<shop>#DELIVERY#<source>#<delivery id>   DEDUPE              order_id (dedupe by delivery id)
+//	SHOP#<shop>#EVENTID#<event id>                DEDUPE              order_id (dedupe by event id)
+//
+// Shop ids never contain '#' (CreateShop refuses them); order, delivery and
+// event ids may, as they always come last in their key.
+//
+// Access patterns: GetShop, GetSource, KeyByHash and GetOrder are one
+// consistent GetItem each. ListEvents is a Query on the order's partition,
+// SK begins_with EVENT#, in seq order. Ingest reads the order's STATE
+// (consistent), runs apply, and writes in one TransactWriteItems: STATE
+// conditioned on the version it read (attribute_not_exists for a new order),
+// the EVENT item, and both DEDUPE items conditioned on attribute_not_exists.
+// A failed dedupe condition is a duplicate; a failed version condition is a
+// lost race, retried (bounded, jittered backoff) with a fresh read. Two
+// secondary indexes are created now for what comes next (agent tasks by
+// status and priority, workflow runs by order); see README.md.
+//
+// # Change feed
+//
+// Every EVENT item is written once, so its stream record (INSERT, NEW_IMAGE)
+// is the feed entry; the other records are skipped. All items of one order
+// share a partition key, so their records reach the same shard lineage in
+// write order: the per-order apply order the contract asks for. ReadFeed is
+// for tools and tests; on AWS the router is a Lambda triggered by the stream.
+package dynamostore

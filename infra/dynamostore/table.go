@@ -1,0 +1,94 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Admin is the part of the DynamoDB API CreateTable and DeleteTable use;
+// *dynamodb.Client implements it.
+type Admin interface {
+	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error)
+}
+
+var _ Admin = (*dynamodb.Client)(nil)
+
+// Secondary indexes. Both are overloaded (generic attribute names) so later
+// item types can join them without a table change:
+//
+//	GSI1  GSI1PK = SHOP#<shop>#TASKS#<status>   GSI1SK = <priority:02d>#<due RFC 3339>#<task>   agent queue by status, priority, due
+//	GSI2  GSI2PK = SHOP#<shop>#ORDER#<order>    GSI2SK = RUN#<started RFC 3339>#<run>           workflow runs of an order
+//
+// Nothing writes them yet.
+const (
+	GSI1 = "GSI1"
+	GSI2 = "GSI2"
+)
+
+// CreateTable creates the store's table (PAY_PER_REQUEST, stream NEW_IMAGE,
+// GSI1 and GSI2) and waits until it is ACTIVE, polling DescribeTable until
+// ctx ends. It is what template.yaml declares on AWS.
+func CreateTable(ctx context.Context, db Admin, table string) error {
+	s := func(name string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
+	}
+	gsi := func(name string) types.GlobalSecondaryIndex {
+		return types.GlobalSecondaryIndex{
+			IndexName: aws.String(name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(name + "PK"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(name + "SK"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}
+	}
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			s(attrPK), s(attrSK), s(GSI1 + "PK"), s(GSI1 + "SK"), s(GSI2 + "PK"), s(GSI2 + "SK"),
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{gsi(GSI1), gsi(GSI2)},
+		StreamSpecification: &types.StreamSpecification{
+			StreamEnabled:  aws.Bool(true),
+			StreamViewType: types.StreamViewTypeNewImage,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", table, err)
+		}
+		if out.Table.TableStatus == types.TableStatusActive {
+			return nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("table %s not active: %w", table, err)
+		}
+	}
+}
+
+// DeleteTable deletes a table; a table that does not exist is not an error.
+func DeleteTable(ctx context.Context, db Admin, table string) error {
+	_, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	var nf *types.ResourceNotFoundException
+	if err != nil && !errors.As(err, &nf) {
+		return fmt.Errorf("delete table %s: %w", table, err)
+	}
+	return nil
+}

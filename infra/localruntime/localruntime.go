@@ -1,0 +1,275 @@
+// Package localruntime assembles ordercare's local runtime, the process
+// `care serve` runs: the embedded SQLite order store, the durable local Step
+// Functions engine, the clock they share, the public HTTP API and the Step
+// Functions API. Tests start it in-process exactly as `care serve` does.
+//
+// Everything lives under one data directory:
+//
+//	care.db      orders, events, shops, the change feed (infra/sqlitestore)
+//	sfn.db       state machines and executions (infra/sfnlocal)
+//	admin-token  the generated admin token (mode 0600), unless CARE_ADMIN_TOKEN is given
+//	clock        the virtual time, when the clock is virtual or skip
+package localruntime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ordercare/ordercare/infra/sfnhttp"
+	"github.com/ordercare/ordercare/infra/sfnlocal"
+	"github.com/ordercare/ordercare/infra/sqlitestore"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/httpapi"
+)
+
+// Clock modes.
+const (
+	ClockReal    = "real"
+	ClockVirtual = "virtual" // moved only through POST /v1/dev/clock
+	ClockSkip    = "skip"    // virtual, and the engine jumps to the next timer when idle
+)
+
+// Options configures Open.
+type Options struct {
+	DataDir    string       // required; created if absent
+	Clock      string       // ClockReal (default), ClockVirtual or ClockSkip
+	AdminToken string       // "" reads or creates DataDir/admin-token
+	Start      time.Time    // virtual clock's first time when none is persisted; zero = now
+	Logger     *slog.Logger // nil discards
+}
+
+// Runtime is an open local runtime. Close it to release its files.
+type Runtime struct {
+	Store      *sqlitestore.DB
+	Engine     *sfnlocal.Engine
+	Clock      clock.Clock
+	Virtual    *clock.Virtual // nil with the real clock
+	AdminToken string
+	API        http.Handler // the public HTTP API (webhooks, /v1, /healthz)
+	SFN        http.Handler // the Step Functions API (AWS JSON 1.0)
+}
+
+// Open opens (or creates) the runtime's state under opts.DataDir.
+func Open(ctx context.Context, opts Options) (*Runtime, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("localruntime: DataDir is required")
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rt := &Runtime{}
+	var err error
+	if rt.AdminToken, err = adminToken(opts.DataDir, opts.AdminToken); err != nil {
+		return nil, err
+	}
+	switch opts.Clock {
+	case "", ClockReal:
+		rt.Clock = clock.Real{}
+	case ClockVirtual, ClockSkip:
+		if rt.Virtual, err = virtualClock(opts.DataDir, opts.Start); err != nil {
+			return nil, err
+		}
+		rt.Clock = rt.Virtual
+	default:
+		return nil, fmt.Errorf("clock %q: want real, virtual or skip", opts.Clock)
+	}
+	if rt.Store, err = sqlitestore.Open(ctx, filepath.Join(opts.DataDir, "care.db")); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	rt.Engine, err = sfnlocal.Open(ctx, sfnlocal.Config{
+		Path:     filepath.Join(opts.DataDir, "sfn.db"),
+		Clock:    rt.Clock,
+		SkipIdle: opts.Clock == ClockSkip,
+		Logger:   log,
+	})
+	if err != nil {
+		rt.Store.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	rt.SFN = sfnhttp.NewHandler(rt.Engine, log)
+	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
+		Extra: rt.devRoutes})
+	if err != nil {
+		rt.Close()
+		return nil, err
+	}
+	rt.API = api
+	return rt, nil
+}
+
+// Close stops the engine and closes both databases.
+func (rt *Runtime) Close() error {
+	var errs []error
+	if rt.Engine != nil {
+		errs = append(errs, rt.Engine.Close())
+	}
+	if rt.Store != nil {
+		errs = append(errs, rt.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// adminToken returns the given token, or the one in dir/admin-token, or a new
+// one written there with mode 0600.
+func adminToken(dir, given string) (string, error) {
+	if given != "" {
+		if len(given) < 16 {
+			return "", errors.New("CARE_ADMIN_TOKEN must be at least 16 characters")
+		}
+		return given, nil
+	}
+	path := filepath.Join(dir, "admin-token")
+	if b, err := os.ReadFile(path); err == nil {
+		if tok := strings.TrimSpace(string(b)); len(tok) >= 16 {
+			return tok, nil
+		}
+		return "", fmt.Errorf("%s holds no usable token; delete it to generate one", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	tok := "ocadm_" + hex.EncodeToString(b)
+	if err := writeFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// virtualClock restores the virtual time saved in dir/clock (or starts at
+// start, else now) and saves every move there before it takes effect.
+func virtualClock(dir string, start time.Time) (*clock.Virtual, error) {
+	path := filepath.Join(dir, "clock")
+	if b, err := os.ReadFile(path); err == nil {
+		t, perr := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+		if perr != nil {
+			return nil, fmt.Errorf("%s: %w", path, perr)
+		}
+		start = t
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	} else if start.IsZero() {
+		start = time.Now().UTC().Truncate(time.Second)
+	}
+	save := func(t time.Time) error {
+		return writeFileAtomic(path, []byte(t.UTC().Format(time.RFC3339Nano)+"\n"), 0o600)
+	}
+	if err := save(start); err != nil {
+		return nil, err
+	}
+	return clock.NewVirtual(start, save), nil
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// devRoutes adds POST/GET /v1/dev/clock when the clock is virtual: the
+// endpoint does not exist with the real clock.
+func (rt *Runtime) devRoutes(mux *http.ServeMux, auth func(*http.Request) (httpapi.Principal, error)) {
+	if rt.Virtual == nil {
+		return
+	}
+	handle := func(w http.ResponseWriter, r *http.Request) {
+		p, err := auth(r)
+		if err != nil || p.Role != care.RoleAdmin {
+			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "", "the admin token is required")
+			return
+		}
+		if r.Method == http.MethodPost {
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+			var req struct {
+				Advance string    `json:"advance"`
+				To      time.Time `json:"to"`
+			}
+			if err := httpapi.DecodeStrict(body, &req); err != nil {
+				var fe *care.FieldError
+				errors.As(err, &fe)
+				writeJSONError(w, http.StatusBadRequest, "invalid", fe.Field, fe.Reason)
+				return
+			}
+			switch {
+			case req.Advance != "" && !req.To.IsZero():
+				writeJSONError(w, http.StatusBadRequest, "invalid", "advance", "give advance or to, not both")
+				return
+			case req.Advance != "":
+				d, err := time.ParseDuration(req.Advance)
+				if err != nil || d < 0 {
+					writeJSONError(w, http.StatusBadRequest, "invalid", "advance", "a non-negative Go duration such as 90m or 36h")
+					return
+				}
+				_, err = rt.Virtual.Advance(d)
+				if err != nil {
+					writeJSONError(w, http.StatusInternalServerError, "internal", "", "could not move the clock")
+					return
+				}
+			case !req.To.IsZero():
+				if err := rt.Virtual.Set(req.To); errors.Is(err, clock.ErrBackwards) {
+					writeJSONError(w, http.StatusConflict, "conflict", "to", "virtual time never moves backwards")
+					return
+				} else if err != nil {
+					writeJSONError(w, http.StatusInternalServerError, "internal", "", "could not move the clock")
+					return
+				}
+			default:
+				writeJSONError(w, http.StatusBadRequest, "invalid", "advance", "give advance (duration) or to (RFC 3339)")
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]time.Time{"now": rt.Virtual.Now()})
+	}
+	mux.HandleFunc("GET /v1/dev/clock", handle)
+	mux.HandleFunc("POST /v1/dev/clock", handle)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, field, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	e := map[string]string{"code": code, "message": msg}
+	if field != "" {
+		e["field"] = field
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
+}
+
+// DemoShop is what EnsureDemoShop prints: where to send webhooks and the keys.
+type DemoShop = httpapi.NewShopResponse
+
+// EnsureDemoShop creates the shop "demo" on first use and saves its keys and
+// webhook secret in DataDir/demo-shop.json (mode 0600), so `make run` can
+// print them every time; later calls read that file.
+func (rt *Runtime) EnsureDemoShop(ctx context.Context, dataDir string) (DemoShop, error) {
+	path := filepath.Join(dataDir, "demo-shop.json")
+	if b, err := os.ReadFile(path); err == nil {
+		var d DemoShop
+		return d, json.Unmarshal(b, &d)
+	}
+	d, err := httpapi.CreateShop(ctx, rt.Store, rt.Clock.Now(), httpapi.ShopRequest{
+		ID: "demo", Name: "Demo Tea Shop", Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY"})
+	if err != nil {
+		return DemoShop{}, fmt.Errorf("create demo shop: %w", err)
+	}
+	b, _ := json.MarshalIndent(d, "", "  ")
+	return d, writeFileAtomic(path, b, 0o600)
+}

@@ -1,0 +1,91 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/ordercare/ordercare/internal/clock"
+)
+
+// handlerFunc adapts a function to lambda.Handler (raw payload in and out).
+type handlerFunc func(ctx context.Context, payload []byte) ([]byte, error)
+
+func (f handlerFunc) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return f(ctx, payload)
+}
+
+var _ lambda.Handler = handlerFunc(nil)
+
+// pyError builds the error a Python 3.12 Lambda reports for an uncaught
+// exception raised at line `line` of /var/task/handler.py by `code`.
+func pyError(typ, msg string, line int32, code string) messages.InvokeResponse_Error {
+	return messages.InvokeResponse_Error{
+		Type:    typ,
+		Message: msg,
+		StackTrace: []*messages.InvokeResponse_Error_StackFrame{{
+			Path:  "/var/task/handler.py",
+			Line:  line,
+			Label: "handler\n    " + code,
+		}},
+	}
+}
+
+// helperHandler returns the Go handler for a case's Lambda helper (the part
+// of the lambdas description before ':'). vc is the case's virtual clock;
+// done is closed when the case is over (a handler that "sleeps" returns then).
+func helperHandler(helper string, vc *clock.Virtual, done <-chan struct{}) (lambda.Handler, error) {
+	switch helper {
+	case "id_function":
+		return handlerFunc(func(_ context.Context, p []byte) ([]byte, error) { return p, nil }), nil
+	case "echo_function":
+		return handlerFunc(func(context.Context, []byte) ([]byte, error) {
+			return []byte(`{"Return":"HelloWorld"}`), nil
+		}), nil
+	case "raise_exception":
+		return handlerFunc(func(context.Context, []byte) ([]byte, error) {
+			return nil, pyError("Exception", "Some exception was raised.", 2, `raise Exception("Some exception was raised.")`)
+		}), nil
+	case "raise_custom_exception":
+		return handlerFunc(func(context.Context, []byte) ([]byte, error) {
+			return nil, pyError("CustomException", "", 9, "raise CustomException()")
+		}), nil
+	case "large_output_string":
+		return handlerFunc(func(context.Context, []byte) ([]byte, error) {
+			return json.Marshal(strings.Repeat("a", 263168))
+		}), nil
+	case "return_bytes_str":
+		return handlerFunc(func(context.Context, []byte) ([]byte, error) {
+			return []byte(`"HelloWorld!"`), nil
+		}), nil
+	case "return_decorated_input":
+		return handlerFunc(func(_ context.Context, p []byte) ([]byte, error) {
+			s, err := PyRepr(p)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal("input-event-" + s)
+		}), nil
+	case "wait_60_seconds":
+		// Time passes while the function sleeps: move the virtual clock by
+		// 60 s (the engine's timeout timers fire), then return only when the
+		// engine gives up on the call or the case ends.
+		return handlerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
+			if _, err := vc.Advance(60 * time.Second); err != nil {
+				return nil, err
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-done:
+				return p, nil
+			}
+		}), nil
+	}
+	return nil, fmt.Errorf("unknown Lambda helper %q", helper)
+}

@@ -1,0 +1,572 @@
+package sfnlocal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/ordercare/ordercare/infra/sfnlocal/asl"
+)
+
+// Signal kinds (besides timer kinds, which are used as is).
+const (
+	sigResult uint8 = 100 + iota
+	sigResume
+)
+
+// signal is something that happened to an execution: a timer fired, a
+// Lambda invocation returned, or the execution must be resumed after Open.
+type signal struct {
+	arn     string
+	key     int64
+	kind    uint8
+	out     []byte
+	failed  bool
+	errName string
+	cause   string
+}
+
+// req is a unit of work for the executor goroutine: a signal, or an API
+// operation run there (fn). fn returns the reply value, an error, and
+// whether the reply must wait for the commit of the changes it made.
+type req struct {
+	sig   *signal
+	fn    func(x *executor) (any, error, bool)
+	reply chan reply
+}
+
+type reply struct {
+	v   any
+	err error
+}
+
+var errClosed = errors.New("sfnlocal: engine closed")
+
+var rndMu sync.Mutex
+var rndSrc = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+
+func rnd() float64 {
+	rndMu.Lock()
+	defer rndMu.Unlock()
+	return rndSrc.Float64()
+}
+
+func (e *Engine) send(r *req) bool {
+	e.busy.Add(1)
+	select {
+	case e.reqs <- r:
+		return true
+	case <-e.stop:
+		e.busyDone(1)
+		return false
+	}
+}
+
+func (e *Engine) busyDone(n int64) {
+	if e.busy.Add(-n) == 0 {
+		select {
+		case e.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// call runs fn in the executor goroutine and waits for its reply.
+func (e *Engine) call(ctx context.Context, fn func(x *executor) (any, error, bool)) (any, error) {
+	if e.closed.Load() {
+		return nil, errClosed
+	}
+	r := &req{fn: fn, reply: make(chan reply, 1)}
+	if !e.send(r) {
+		return nil, errClosed
+	}
+	select {
+	case rep := <-r.reply:
+		return rep.v, rep.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// executor owns every in-memory execution.
+type executor struct {
+	e       *Engine
+	active  map[string]*exec
+	dirty   []*exec
+	runq    []*exec
+	replies []func(error)
+	rconn   *sql.Conn
+	stGet   *sql.Stmt
+	stLoad  *sql.Stmt
+	stTok   *sql.Stmt
+}
+
+func (e *Engine) executor() {
+	defer close(e.execDone)
+	defer close(e.wch)
+	x := &executor{e: e, active: map[string]*exec{}}
+	var err error
+	if x.rconn, err = e.db.Conn(context.Background()); err == nil {
+		if x.stGet, err = x.rconn.PrepareContext(context.Background(), `SELECT status, input, start FROM executions WHERE arn=?`); err == nil {
+			if x.stLoad, err = x.rconn.PrepareContext(context.Background(), `SELECT sm_arn, rev, status, state FROM executions WHERE arn=?`); err == nil {
+				x.stTok, err = x.rconn.PrepareContext(context.Background(), `SELECT arn, key, open FROM tokens WHERE token=?`)
+			}
+		}
+	}
+	if err != nil && e.cfg.Logger != nil {
+		e.cfg.Logger.Error("sfnlocal: executor read connection", "err", err)
+	}
+	defer func() {
+		for _, s := range []*sql.Stmt{x.stGet, x.stLoad, x.stTok} {
+			if s != nil {
+				s.Close()
+			}
+		}
+		if x.rconn != nil {
+			x.rconn.Close()
+		}
+	}()
+	for {
+		var n int64
+		select {
+		case r := <-e.reqs:
+			x.handle(r)
+			n = 1
+		case b := <-e.committed:
+			x.onCommitted(b)
+			continue
+		case <-e.stop:
+			x.flush()
+			return
+		}
+	drain:
+		for n < int64(e.cfg.MaxBatch) {
+			select {
+			case r := <-e.reqs:
+				x.handle(r)
+				n++
+			default:
+				break drain
+			}
+		}
+		x.runAll()
+		x.flush()
+		e.busyDone(n)
+	}
+}
+
+func (x *executor) handle(r *req) {
+	if r.sig != nil {
+		ex, err := x.get(r.sig.arn)
+		if err != nil || ex == nil || ex.status != StatusRunning {
+			if ex != nil && r.sig.kind == sigResult {
+				// Closed execution: its invocation rows are gone already.
+				_ = ex
+			}
+			return
+		}
+		ex.now = x.e.clk.Now()
+		switch r.sig.kind {
+		case sigResult:
+			ex.onResult(r.sig)
+		case sigResume:
+		default:
+			ex.onTimer(r.sig)
+		}
+		x.schedule(ex)
+		return
+	}
+	v, err, wait := r.fn(x)
+	if !wait || err != nil {
+		r.reply <- reply{v, err}
+		return
+	}
+	x.replies = append(x.replies, func(cerr error) {
+		if cerr != nil {
+			r.reply <- reply{nil, cerr}
+			return
+		}
+		r.reply <- reply{v, nil}
+	})
+}
+
+// schedule queues ex for stepping in this round.
+func (x *executor) schedule(ex *exec) {
+	if !ex.queued {
+		ex.queued = true
+		x.runq = append(x.runq, ex)
+	}
+}
+
+const stepBudget = 10000
+
+func (x *executor) runAll() {
+	for len(x.runq) > 0 {
+		q := x.runq
+		x.runq = nil
+		for _, ex := range q {
+			ex.queued = false
+			if ex.status == StatusRunning {
+				ex.now = x.e.clk.Now()
+				ex.budget = stepBudget
+				ex.step(ex.r.Root)
+				ex.finish()
+			}
+			if ex.rec != nil {
+				x.markDirty(ex)
+			}
+		}
+		if len(x.dirty) >= x.e.cfg.MaxBatch {
+			x.flush()
+		}
+	}
+}
+
+func (x *executor) markDirty(ex *exec) {
+	for _, d := range x.dirty {
+		if d == ex {
+			return
+		}
+	}
+	x.dirty = append(x.dirty, ex)
+}
+
+// flush hands every dirty execution's changes to the writer as one batch.
+func (x *executor) flush() {
+	if len(x.dirty) == 0 && len(x.replies) == 0 {
+		return
+	}
+	b := &batch{replies: x.replies}
+	x.replies = nil
+	for _, ex := range x.dirty {
+		r := ex.rec
+		ex.rec = nil
+		if r == nil {
+			continue
+		}
+		r.insert = ex.isNew
+		ex.isNew = false
+		r.smArn, r.rev, r.name, r.input, r.start = ex.r.SM, ex.r.Rev, ex.r.Name, ex.r.Input, ex.r.Start
+		r.status, r.output, r.errName, r.cause, r.stop = ex.status, ex.out, ex.errName, ex.cause, ex.stop
+		if len(ex.evs) > 0 {
+			r.events = encodeEvents(ex.evs)
+			r.histSeq = ex.r.Hist
+			ex.r.Hist++
+			ex.evs = ex.evs[:0]
+		}
+		if ex.status == StatusRunning {
+			r.runnable = runnable(ex.r.Root)
+			r.state, _ = json.Marshal(ex.r)
+			if r.runnable {
+				// Budget exhausted: continue in the next round.
+				defer x.schedule(ex)
+			}
+		}
+		ex.inflight++
+		b.recs = append(b.recs, r)
+	}
+	x.dirty = x.dirty[:0]
+	x.e.busy.Add(1)
+	for {
+		select {
+		case x.e.wch <- b:
+			return
+		case c := <-x.e.committed:
+			x.onCommitted(c)
+		}
+	}
+}
+
+// onCommitted forgets executions that are blocked and fully committed.
+func (x *executor) onCommitted(b *batch) {
+	for _, r := range b.recs {
+		ex := r.x
+		ex.inflight--
+		if b.err != nil {
+			delete(x.active, ex.r.Arn)
+			continue
+		}
+		if ex.inflight == 0 && ex.rec == nil && !ex.queued {
+			delete(x.active, ex.r.Arn)
+		}
+	}
+}
+
+// get returns the execution arn, loading it from the store if needed; nil
+// when it does not exist.
+func (x *executor) get(arn string) (*exec, error) {
+	if ex := x.active[arn]; ex != nil {
+		return ex, nil
+	}
+	var smArn, status string
+	var rev int64
+	var state []byte
+	err := x.stLoad.QueryRow(arn).Scan(&smArn, &rev, &status, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ex := &exec{status: status, region: x.e.cfg.Region}
+	if status != StatusRunning {
+		ex.r = &run{Arn: arn}
+		return ex, nil
+	}
+	m, err := x.e.machine(smArn, rev)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{}
+	d := json.NewDecoder(bytesReader(state))
+	d.UseNumber()
+	if err := d.Decode(r); err != nil {
+		return nil, err
+	}
+	ex.r, ex.m = r, m
+	ex.input, _ = asl.DecodeJSON([]byte(r.Input))
+	ex.setup(x.e)
+	x.active[arn] = ex
+	return ex, nil
+}
+
+func (e *Engine) afterCommit(b *batch, err error) {
+	b.err = err
+	if err == nil {
+		for _, r := range b.recs {
+			for _, iv := range r.invAdd {
+				e.busy.Add(1)
+				e.invq.push(iv)
+			}
+			for _, t := range r.timersAdd {
+				e.sched.add(t)
+			}
+			if r.closed && e.cfg.OnExecutionClosed != nil {
+				e.cfg.OnExecutionClosed(r.arn, r.status)
+			}
+		}
+	}
+	for _, f := range b.replies {
+		f(err)
+	}
+	select {
+	case e.committed <- b:
+	case <-e.execDone:
+	}
+	e.busyDone(1)
+}
+
+// StartExecution starts an execution of a STANDARD state machine and
+// returns once ExecutionStarted (and every transition made without
+// waiting) is committed. Errors: InvalidArn, StateMachineDoesNotExist,
+// StateMachineDeleting, InvalidName, InvalidExecutionInput,
+// ExecutionAlreadyExists (same name, unless the execution is still running
+// with the same input: then the existing execution is returned).
+func (e *Engine) StartExecution(ctx context.Context, in *StartExecutionInput) (*StartExecutionOutput, error) {
+	if in == nil {
+		return nil, apiErr(ErrCodeValidationException, "missing input")
+	}
+	if err := checkSMArn(in.StateMachineArn); err != nil {
+		return nil, err
+	}
+	e.smMu.RLock()
+	sm := e.sms[in.StateMachineArn]
+	e.smMu.RUnlock()
+	if sm == nil {
+		return nil, apiErr(ErrCodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", in.StateMachineArn)
+	}
+	if sm.status != "ACTIVE" {
+		return nil, apiErr(ErrCodeStateMachineDeleting, "State Machine is being deleted: '%s'", in.StateMachineArn)
+	}
+	name := in.Name
+	if name == "" {
+		name = uuid.NewString()
+	} else if !validName(name) {
+		return nil, apiErr(ErrCodeInvalidName, "Invalid Name: '%s'", name)
+	}
+	input := in.Input
+	if input == "" {
+		input = "{}"
+	}
+	if len(input) > maxPayload {
+		return nil, apiErr(ErrCodeInvalidExecutionInput, "Invalid State Machine Execution Input: 'Input exceeds the maximum size of 262144 bytes'")
+	}
+	inVal, err := asl.DecodeJSON([]byte(input))
+	if err != nil {
+		return nil, apiErr(ErrCodeInvalidExecutionInput, "Invalid State Machine Execution Input: '%v'", err)
+	}
+	m, err := e.machine(sm.arn, sm.rev)
+	if err != nil {
+		return nil, err
+	}
+	arn := e.execArn(sm.name, name)
+	v, err := e.call(ctx, func(x *executor) (any, error, bool) {
+		if ex := x.active[arn]; ex != nil {
+			if ex.status == StatusRunning && ex.r.Input == input {
+				return &StartExecutionOutput{ExecutionArn: arn, StartDate: TS(msTime(ex.r.Start))}, nil, true
+			}
+			return nil, apiErr(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", arn), false
+		}
+		var status, oldIn string
+		var start int64
+		err := x.stGet.QueryRow(arn).Scan(&status, &oldIn, &start)
+		if err == nil {
+			if status == StatusRunning && oldIn == input {
+				return &StartExecutionOutput{ExecutionArn: arn, StartDate: TS(msTime(start))}, nil, false
+			}
+			return nil, apiErr(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", arn), false
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err, false
+		}
+		now := e.clk.Now()
+		r := &run{Arn: arn, SM: sm.arn, SMName: sm.name, Rev: sm.rev, Name: name, Role: sm.role, Input: input, Start: now.UnixMilli()}
+		ex := &exec{r: r, m: m, input: inVal, status: StatusRunning, isNew: true, now: now, region: e.cfg.Region}
+		ex.setup(e)
+		r.Root = &frame{State: m.StartAt, In: inVal, inJS: input}
+		if len(input) < 1<<16 {
+			r.Root.inJS = "" // re-encode compactly
+		}
+		inJS := enc(inVal)
+		role := sm.role
+		ex.emit(r.Root, EvExecutionStarted, false, func(ev *HistoryEvent) {
+			ev.ExecutionStartedEventDetails = &ExecutionStartedEventDetails{Input: &inJS, InputDetails: tr(), RoleArn: role}
+		})
+		r.Root.inJS = inJS
+		if m.TimeoutSeconds > 0 {
+			ex.addTimer(0, tkExec, now.Add(time.Duration(m.TimeoutSeconds)*time.Second))
+		}
+		x.active[arn] = ex
+		x.schedule(ex)
+		return &StartExecutionOutput{ExecutionArn: arn, StartDate: TS(now)}, nil, true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*StartExecutionOutput), nil
+}
+
+// StopExecution aborts a running execution (ExecutionAborted with the
+// given error and cause). Stopping a closed execution returns its stop
+// date. Errors: InvalidArn, ExecutionDoesNotExist.
+func (e *Engine) StopExecution(ctx context.Context, in *StopExecutionInput) (*StopExecutionOutput, error) {
+	if in == nil {
+		return nil, apiErr(ErrCodeValidationException, "missing input")
+	}
+	if _, _, err := e.parseExecArn(in.ExecutionArn); err != nil {
+		return nil, err
+	}
+	v, err := e.call(ctx, func(x *executor) (any, error, bool) {
+		ex, err := x.get(in.ExecutionArn)
+		if err != nil {
+			return nil, err, false
+		}
+		if ex == nil {
+			return nil, apiErr(ErrCodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", in.ExecutionArn), false
+		}
+		ex.now = e.clk.Now()
+		if ex.status != StatusRunning {
+			return &StopExecutionOutput{StopDate: TS(ex.now)}, nil, false
+		}
+		var en, cs *string
+		if in.Error != "" {
+			en = &in.Error
+		}
+		if in.Cause != "" {
+			cs = &in.Cause
+		}
+		ex.closeWith(StatusAborted, EvExecutionAborted, en, cs)
+		x.markDirty(ex)
+		return &StopExecutionOutput{StopDate: TS(ex.now)}, nil, true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*StopExecutionOutput), nil
+}
+
+func (e *Engine) tokenOp(ctx context.Context, token string, op int, output any, outJS, errName, cause string) error {
+	if token == "" || len(token) > 1024 {
+		return apiErr(ErrCodeInvalidToken, "Invalid Token: 'Invalid token'")
+	}
+	_, err := e.call(ctx, func(x *executor) (any, error, bool) {
+		var arn string
+		var key int64
+		var open bool
+		err := x.stTok.QueryRow(token).Scan(&arn, &key, &open)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, apiErr(ErrCodeInvalidToken, "Invalid Token: 'Invalid token'"), false
+		}
+		if err != nil {
+			return nil, err, false
+		}
+		timedOut := apiErr(ErrCodeTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
+		if !open {
+			return nil, timedOut, false
+		}
+		ex, err := x.get(arn)
+		if err != nil {
+			return nil, err, false
+		}
+		if ex == nil {
+			return nil, timedOut, false
+		}
+		ex.now = e.clk.Now()
+		if !ex.onToken(key, token, op, output, outJS, errName, cause) {
+			return nil, timedOut, false
+		}
+		x.schedule(ex)
+		return nil, nil, true
+	})
+	return err
+}
+
+// SendTaskSuccess completes the task waiting on taskToken with output (a
+// JSON text). The first completion wins. Errors: InvalidToken (unknown
+// token), TaskTimedOut (the task is over: completed, timed out, or its
+// execution closed), InvalidOutput (output is not JSON).
+func (e *Engine) SendTaskSuccess(ctx context.Context, in *SendTaskSuccessInput) (*SendTaskSuccessOutput, error) {
+	if in == nil {
+		return nil, apiErr(ErrCodeValidationException, "missing input")
+	}
+	v, err := asl.DecodeJSON([]byte(in.Output))
+	if err != nil {
+		return nil, apiErr(ErrCodeInvalidOutput, "Invalid Output: '%v'", err)
+	}
+	if len(in.Output) > maxPayload {
+		return nil, apiErr(ErrCodeInvalidOutput, "Invalid Output: 'Output exceeds the maximum size of 262144 bytes'")
+	}
+	if err := e.tokenOp(ctx, in.TaskToken, tokSuccess, v, enc(v), "", ""); err != nil {
+		return nil, err
+	}
+	return &SendTaskSuccessOutput{}, nil
+}
+
+// SendTaskFailure fails the task waiting on taskToken with error and
+// cause. Errors as SendTaskSuccess.
+func (e *Engine) SendTaskFailure(ctx context.Context, in *SendTaskFailureInput) (*SendTaskFailureOutput, error) {
+	if in == nil {
+		return nil, apiErr(ErrCodeValidationException, "missing input")
+	}
+	if err := e.tokenOp(ctx, in.TaskToken, tokFailure, nil, "", in.Error, in.Cause); err != nil {
+		return nil, err
+	}
+	return &SendTaskFailureOutput{}, nil
+}
+
+// SendTaskHeartbeat extends the heartbeat deadline of the task waiting on
+// taskToken by its HeartbeatSeconds. Errors as SendTaskSuccess.
+func (e *Engine) SendTaskHeartbeat(ctx context.Context, in *SendTaskHeartbeatInput) (*SendTaskHeartbeatOutput, error) {
+	if in == nil {
+		return nil, apiErr(ErrCodeValidationException, "missing input")
+	}
+	if err := e.tokenOp(ctx, in.TaskToken, tokHeartbeat, nil, "", "", ""); err != nil {
+		return nil, err
+	}
+	return &SendTaskHeartbeatOutput{}, nil
+}

@@ -1,0 +1,220 @@
+package sfnlocal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS state_machines(
+	arn TEXT PRIMARY KEY, name TEXT NOT NULL, rev INTEGER NOT NULL, role_arn TEXT NOT NULL,
+	type TEXT NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL, logging TEXT, tracing TEXT);
+CREATE TABLE IF NOT EXISTS sm_versions(
+	arn TEXT NOT NULL, rev INTEGER NOT NULL, definition TEXT NOT NULL, PRIMARY KEY(arn, rev)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS executions(
+	arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, rev INTEGER NOT NULL, name TEXT NOT NULL,
+	status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
+	start INTEGER NOT NULL, stop INTEGER, runnable INTEGER NOT NULL DEFAULT 0, state BLOB,
+	trace TEXT);
+CREATE INDEX IF NOT EXISTS executions_sm ON executions(sm_arn, start);
+CREATE INDEX IF NOT EXISTS executions_runnable ON executions(runnable) WHERE runnable = 1;
+CREATE TABLE IF NOT EXISTS history(
+	arn TEXT NOT NULL, seq INTEGER NOT NULL, events BLOB NOT NULL, PRIMARY KEY(arn, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers(
+	arn TEXT NOT NULL, key INTEGER NOT NULL, kind INTEGER NOT NULL, due INTEGER NOT NULL,
+	PRIMARY KEY(arn, key, kind)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_due ON timers(due);
+CREATE TABLE IF NOT EXISTS tokens(
+	token TEXT PRIMARY KEY, arn TEXT NOT NULL, key INTEGER NOT NULL, open INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tokens_arn ON tokens(arn) WHERE open = 1;
+CREATE TABLE IF NOT EXISTS invocations(
+	arn TEXT NOT NULL, key INTEGER NOT NULL, function TEXT NOT NULL, payload BLOB NOT NULL,
+	PRIMARY KEY(arn, key)) WITHOUT ROWID;
+`
+
+// openDB opens the SQLite database at path in WAL mode and creates the
+// schema. Durability is against process crashes (synchronous=NORMAL): a
+// committed transaction survives kill -9, not necessarily power loss.
+func openDB(ctx context.Context, path string) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(OFF)", "cache_size(-65536)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// timerRow is a durable timer: kind k of wait key on execution arn.
+type timerRow struct {
+	arn  string
+	key  int64
+	kind uint8
+	due  int64 // unix ms
+}
+
+// invRow is a pending Lambda invocation (deleted when its result commits).
+type invRow struct {
+	arn     string
+	key     int64
+	fn      string
+	payload []byte
+}
+
+// commitRec is everything one execution changes in one commit.
+type commitRec struct {
+	x        *exec
+	insert   bool
+	arn      string
+	smArn    string
+	rev      int64
+	name     string
+	status   string
+	input    string
+	trace    string
+	output   *string
+	errName  *string
+	cause    *string
+	start    int64
+	stop     int64
+	runnable bool
+	state    []byte // nil once the execution is closed
+	histSeq  int
+	events   []byte // JSON array of HistoryEvent, nil when none
+
+	timersAdd   []timerRow
+	timersDel   []timerRow
+	tokensAdd   []tokenRow
+	tokensClose []string
+	invAdd      []invRow
+	invDel      []int64
+	closed      bool // delete every timer/invocation, close every token
+}
+
+type tokenRow struct {
+	token string
+	key   int64
+}
+
+// batch is one group commit.
+type batch struct {
+	recs    []*commitRec
+	replies []func(error)
+}
+
+// writer commits batches in order, one SQLite transaction each.
+func (e *Engine) writer() {
+	defer close(e.writerDone)
+	for b := range e.wch {
+		err := e.commit(b)
+		if err != nil && e.cfg.Logger != nil {
+			e.cfg.Logger.Error("sfnlocal: commit failed", "err", err)
+		}
+		e.afterCommit(b, err)
+	}
+}
+
+func (e *Engine) commit(b *batch) error {
+	ctx := context.Background()
+	tx, err := e.wconn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st := func(s *sql.Stmt) *sql.Stmt { return tx.Stmt(s) }
+	ins, upd, hist := st(e.stInsExec), st(e.stUpdExec), st(e.stInsHist)
+	tIns, tDel := st(e.stInsTimer), st(e.stDelTimer)
+	kIns, kClose := st(e.stInsToken), st(e.stCloseToken)
+	iIns, iDel := st(e.stInsInv), st(e.stDelInv)
+	for _, r := range b.recs {
+		var stop any
+		if r.stop != 0 {
+			stop = r.stop
+		}
+		if r.insert {
+			if _, err := ins.Exec(r.arn, r.smArn, r.rev, r.name, r.status, r.input, r.output, r.errName, r.cause, r.start, stop, r.runnable, r.state, r.trace); err != nil {
+				return fmt.Errorf("insert execution: %w", err)
+			}
+		} else {
+			if _, err := upd.Exec(r.status, r.output, r.errName, r.cause, stop, r.runnable, r.state, r.arn); err != nil {
+				return fmt.Errorf("update execution: %w", err)
+			}
+		}
+		if r.events != nil {
+			if _, err := hist.Exec(r.arn, r.histSeq, r.events); err != nil {
+				return fmt.Errorf("insert history: %w", err)
+			}
+		}
+		if r.closed {
+			for _, q := range []string{"DELETE FROM timers WHERE arn = ?", "DELETE FROM invocations WHERE arn = ?", "UPDATE tokens SET open = 0 WHERE arn = ? AND open = 1"} {
+				if _, err := tx.Exec(q, r.arn); err != nil {
+					return fmt.Errorf("close execution: %w", err)
+				}
+			}
+			continue
+		}
+		for _, t := range r.timersDel {
+			if _, err := tDel.Exec(r.arn, t.key, t.kind); err != nil {
+				return err
+			}
+		}
+		for _, t := range r.timersAdd {
+			if _, err := tIns.Exec(r.arn, t.key, t.kind, t.due); err != nil {
+				return err
+			}
+		}
+		for _, k := range r.tokensClose {
+			if _, err := kClose.Exec(k); err != nil {
+				return err
+			}
+		}
+		for _, k := range r.tokensAdd {
+			if _, err := kIns.Exec(k.token, r.arn, k.key); err != nil {
+				return err
+			}
+		}
+		for _, k := range r.invDel {
+			if _, err := iDel.Exec(r.arn, k); err != nil {
+				return err
+			}
+		}
+		for _, iv := range r.invAdd {
+			if _, err := iIns.Exec(r.arn, iv.key, iv.fn, iv.payload); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+func (e *Engine) prepare(ctx context.Context) error {
+	var err error
+	p := func(dst **sql.Stmt, q string) {
+		if err != nil {
+			return
+		}
+		*dst, err = e.wconn.PrepareContext(ctx, q)
+	}
+	p(&e.stInsExec, `INSERT INTO executions(arn, sm_arn, rev, name, status, input, output, error, cause, start, stop, runnable, state, trace) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	p(&e.stUpdExec, `UPDATE executions SET status=?, output=?, error=?, cause=?, stop=?, runnable=?, state=? WHERE arn=?`)
+	p(&e.stInsHist, `INSERT INTO history(arn, seq, events) VALUES (?,?,?)`)
+	p(&e.stInsTimer, `INSERT OR REPLACE INTO timers(arn, key, kind, due) VALUES (?,?,?,?)`)
+	p(&e.stDelTimer, `DELETE FROM timers WHERE arn=? AND key=? AND kind=?`)
+	p(&e.stInsToken, `INSERT INTO tokens(token, arn, key, open) VALUES (?,?,?,1)`)
+	p(&e.stCloseToken, `UPDATE tokens SET open=0 WHERE token=?`)
+	p(&e.stInsInv, `INSERT OR REPLACE INTO invocations(arn, key, function, payload) VALUES (?,?,?,?)`)
+	p(&e.stDelInv, `DELETE FROM invocations WHERE arn=? AND key=?`)
+	return err
+}

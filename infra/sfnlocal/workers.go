@@ -1,0 +1,294 @@
+package sfnlocal
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/uuid"
+)
+
+// invQueue is the in-memory queue of committed, not yet invoked Lambda
+// invocations.
+type invQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	q      []invRow
+	closed bool
+}
+
+func newInvQueue() *invQueue {
+	q := &invQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *invQueue) push(iv invRow) {
+	q.mu.Lock()
+	q.q = append(q.q, iv)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *invQueue) pop() (invRow, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.q) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if q.closed {
+		return invRow{}, false
+	}
+	iv := q.q[0]
+	q.q[0] = invRow{}
+	q.q = q.q[1:]
+	return iv, true
+}
+
+func (q *invQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+func (e *Engine) loadInvocations(ctx context.Context) error {
+	rows, err := e.db.QueryContext(ctx, `SELECT arn, key, function, payload FROM invocations`)
+	if err != nil {
+		return fmt.Errorf("load invocations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var iv invRow
+		if err := rows.Scan(&iv.arn, &iv.key, &iv.fn, &iv.payload); err != nil {
+			return err
+		}
+		e.busy.Add(1)
+		e.invq.push(iv)
+	}
+	return rows.Err()
+}
+
+func (e *Engine) loadRunnable(ctx context.Context) ([]string, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT arn FROM executions WHERE runnable = 1`)
+	if err != nil {
+		return nil, fmt.Errorf("load runnable executions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// worker invokes Lambda handlers and reports results to the executor.
+func (e *Engine) worker() {
+	defer e.wg.Done()
+	for {
+		iv, ok := e.invq.pop()
+		if !ok {
+			return
+		}
+		sg := e.invoke(iv)
+		if sg != nil {
+			e.send(&req{sig: sg})
+		}
+		e.busyDone(1)
+	}
+}
+
+// invoke runs one Lambda invocation through lambda.Handler.Invoke, the
+// way the Lambda runtime does: errors become {errorMessage, errorType,
+// stackTrace} documents with the Go error's type name. It returns nil when
+// the engine is closing (the invocation stays pending in the store).
+func (e *Engine) invoke(iv invRow) (sg *signal) {
+	sg = &signal{arn: iv.arn, key: iv.key, kind: sigResult}
+	h := e.function(iv.fn)
+	if h == nil {
+		sg.failed = true
+		sg.errName = "Lambda.ResourceNotFoundException"
+		sg.cause = fmt.Sprintf("Function not found: arn:aws:lambda:%s:%s:function:%s (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)",
+			e.cfg.Region, e.cfg.Account, iv.fn, uuid.NewString())
+		return sg
+	}
+	reqID := uuid.NewString()
+	ctx := lambdacontext.NewContext(e.ctx, &lambdacontext.LambdaContext{
+		AwsRequestID:       reqID,
+		InvokedFunctionArn: "arn:aws:lambda:" + e.cfg.Region + ":" + e.cfg.Account + ":function:" + iv.fn,
+	})
+	var out []byte
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				ie := messages.InvokeResponse_Error{Message: fmt.Sprint(p), Type: typeName(p)}
+				for _, l := range []string{string(debug.Stack())} {
+					ie.StackTrace = append(ie.StackTrace, &messages.InvokeResponse_Error_StackFrame{Label: l})
+				}
+				err = ie
+			}
+		}()
+		out, err = h.Invoke(ctx, iv.payload)
+	}()
+	if e.ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		ie := lambdaError(err)
+		sg.failed = true
+		sg.errName = ie.Type
+		doc, _ := json.Marshal(ie)
+		sg.cause = string(doc)
+		return sg
+	}
+	if len(out) == 0 {
+		out = []byte("null")
+	}
+	sg.out = out
+	return sg
+}
+
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return "nil"
+	}
+	if t.Kind() == reflect.Pointer {
+		return t.Elem().Name()
+	}
+	return t.Name()
+}
+
+// lambdaError mirrors aws-lambda-go's lambdaErrorResponse.
+func lambdaError(err error) *messages.InvokeResponse_Error {
+	if ive, ok := err.(messages.InvokeResponse_Error); ok {
+		return &ive
+	}
+	if ive, ok := err.(*messages.InvokeResponse_Error); ok && ive != nil {
+		return ive
+	}
+	return &messages.InvokeResponse_Error{Message: err.Error(), Type: typeName(err)}
+}
+
+// scheduler fires durable timers. Timers live in the timers table; the
+// scheduler keeps a min-heap of (due, arn, key, kind) mirroring it, loaded
+// at Open and extended after each commit. Stale entries (timers deleted
+// since) are harmless: the executor ignores timers nothing waits on.
+type scheduler struct {
+	e    *Engine
+	mu   sync.Mutex
+	h    timerHeap
+	wake chan struct{}
+}
+
+type timerHeap []timerRow
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].due < h[j].due }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerRow)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	n := len(old)
+	x := old[n-1]
+	*h = old[:n-1]
+	return x
+}
+
+func newScheduler(e *Engine) *scheduler {
+	return &scheduler{e: e, wake: make(chan struct{}, 1)}
+}
+
+func (s *scheduler) load(ctx context.Context) error {
+	rows, err := s.e.db.QueryContext(ctx, `SELECT arn, key, kind, due FROM timers`)
+	if err != nil {
+		return fmt.Errorf("load timers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t timerRow
+		if err := rows.Scan(&t.arn, &t.key, &t.kind, &t.due); err != nil {
+			return err
+		}
+		s.h = append(s.h, t)
+	}
+	heap.Init(&s.h)
+	return rows.Err()
+}
+
+func (s *scheduler) add(t timerRow) {
+	s.mu.Lock()
+	first := len(s.h) == 0 || t.due < s.h[0].due
+	heap.Push(&s.h, t)
+	s.mu.Unlock()
+	if first {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run fires due timers; with SkipIdle it moves the virtual clock to the
+// next timer whenever the engine is idle.
+func (s *scheduler) run() {
+	e := s.e
+	defer e.wg.Done()
+	for {
+		now := e.clk.Now().UnixMilli()
+		var due []timerRow
+		var next int64 = -1
+		s.mu.Lock()
+		for len(s.h) > 0 && s.h[0].due <= now && len(due) < 4096 {
+			due = append(due, heap.Pop(&s.h).(timerRow))
+		}
+		if len(s.h) > 0 {
+			next = s.h[0].due
+		}
+		s.mu.Unlock()
+		if len(due) > 0 {
+			for _, t := range due {
+				if !e.send(&req{sig: &signal{arn: t.arn, key: t.key, kind: t.kind}}) {
+					return
+				}
+			}
+			continue
+		}
+		if next >= 0 && e.virt != nil && e.busy.Load() == 0 {
+			_ = e.virt.Set(msTime(next))
+			continue
+		}
+		var ch <-chan struct{}
+		stop := func() {}
+		if next >= 0 {
+			ch, stop = e.clk.At(msTime(next))
+		}
+		var idle <-chan struct{}
+		if e.virt != nil {
+			idle = e.idle
+		}
+		select {
+		case <-ch:
+		case <-s.wake:
+		case <-idle:
+		case <-e.stop:
+			stop()
+			return
+		}
+		stop()
+	}
+}
+
+var _ = time.Second

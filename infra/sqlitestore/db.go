@@ -1,0 +1,368 @@
+// Package sqlitestore is the embedded care.Store: one SQLite database file
+// (modernc.org/sqlite, pure Go) in WAL mode, used by the local runtime.
+//
+// # Schema contract
+//
+// The schema is created and migrated by Open (PRAGMA user_version counts the
+// applied entries of migrations; a file newer than the binary is refused).
+// Tables are STRICT; foreign keys are on.
+//
+//   - shops(id PK, shop JSON of care.Shop)
+//   - api_keys(hash PK, shop_id → shops, role)
+//   - sources(shop_id → shops, name, source JSON of care.Source; PK (shop_id, name))
+//   - orders(shop_id → shops, order_id, version, last_seq, status, updated_at,
+//     state JSON of care.OrderState; PK (shop_id, order_id))
+//   - events(shop_id, order_id → orders, seq, source, delivery_id, event_id,
+//     type, received_at, event JSON of care.Event; PK (shop_id, order_id, seq);
+//     UNIQUE (shop_id, source, delivery_id) and UNIQUE (shop_id, event_id):
+//     the deduplication keys)
+//   - feed(seq INTEGER PRIMARY KEY AUTOINCREMENT, shop_id, order_id, event_id,
+//     type, version, at): the change feed in one global order; a feed cursor
+//     is the decimal seq of the last change read.
+//
+// Times are stored as RFC 3339 text with nanoseconds, in the zone they were
+// given (as encoding/json writes them), so they round-trip exactly.
+//
+// # Writes
+//
+// SQLite allows one writer. Every write goes through one connection owned by
+// one goroutine that commits concurrent callers together (group commit): it
+// takes the calls waiting at that moment, runs each inside its own SAVEPOINT
+// within one BEGIN IMMEDIATE transaction, and commits once. A call that fails
+// is rolled back to its savepoint and does not affect its batch mates; a
+// failed COMMIT fails the whole batch. A call returns only after its batch is
+// committed (or failed), so an acknowledged write is on disk per the
+// Synchronous setting. Reads use a separate pool of query-only connections and
+// see every committed write.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+)
+
+var _ care.Store = (*DB)(nil)
+
+// ErrClosed is returned by calls made after Close.
+var ErrClosed = errors.New("sqlitestore: closed")
+
+// migrations is the schema history; entry i moves user_version from i to i+1.
+// Never edit an entry that has shipped: append a new one.
+var migrations = []string{
+	`CREATE TABLE shops (
+		id   TEXT PRIMARY KEY,
+		shop TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE api_keys (
+		hash    TEXT PRIMARY KEY,
+		shop_id TEXT NOT NULL REFERENCES shops (id),
+		role    TEXT NOT NULL
+	) STRICT;
+	CREATE INDEX api_keys_shop ON api_keys (shop_id);
+	CREATE TABLE sources (
+		shop_id TEXT NOT NULL REFERENCES shops (id),
+		name    TEXT NOT NULL,
+		source  TEXT NOT NULL,
+		PRIMARY KEY (shop_id, name)
+	) STRICT;
+	CREATE TABLE orders (
+		shop_id    TEXT NOT NULL REFERENCES shops (id),
+		order_id   TEXT NOT NULL,
+		version    INTEGER NOT NULL,
+		last_seq   INTEGER NOT NULL,
+		status     TEXT NOT NULL,
+		updated_at TEXT NOT NULL,
+		state      TEXT NOT NULL,
+		PRIMARY KEY (shop_id, order_id)
+	) STRICT;
+	CREATE TABLE events (
+		shop_id     TEXT NOT NULL,
+		order_id    TEXT NOT NULL,
+		seq         INTEGER NOT NULL,
+		source      TEXT NOT NULL,
+		delivery_id TEXT NOT NULL,
+		event_id    TEXT NOT NULL,
+		type        TEXT NOT NULL,
+		received_at TEXT NOT NULL,
+		event       TEXT NOT NULL,
+		PRIMARY KEY (shop_id, order_id, seq),
+		FOREIGN KEY (shop_id, order_id) REFERENCES orders (shop_id, order_id)
+	) STRICT;
+	CREATE UNIQUE INDEX events_delivery ON events (shop_id, source, delivery_id);
+	CREATE UNIQUE INDEX events_event ON events (shop_id, event_id);
+	CREATE TABLE feed (
+		seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+		shop_id  TEXT NOT NULL,
+		order_id TEXT NOT NULL,
+		event_id TEXT NOT NULL,
+		type     TEXT NOT NULL,
+		version  INTEGER NOT NULL,
+		at       TEXT NOT NULL
+	) STRICT;`,
+}
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	sync     string
+	readers  int
+	maxBatch int
+	clock    clock.Clock
+}
+
+// Synchronous sets PRAGMA synchronous: "FULL" (the default) fsyncs the WAL at
+// every commit, so an acknowledged write survives a power loss; "NORMAL"
+// survives a process crash but may lose the last commits on power loss or an
+// OS crash. With group commit, FULL costs one fsync per batch, not per call.
+func Synchronous(mode string) Option { return func(c *config) { c.sync = strings.ToUpper(mode) } }
+
+// Readers sets the size of the read-only connection pool (default 2×GOMAXPROCS, at least 4).
+func Readers(n int) Option { return func(c *config) { c.readers = n } }
+
+// MaxBatch caps how many write calls one group commit takes (default 256).
+func MaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+
+// WithClock sets the clock used as the ingest time when a Delivery carries no
+// ReceivedAt (default clock.Real).
+func WithClock(c clock.Clock) Option { return func(cf *config) { cf.clock = c } }
+
+// DB is the SQLite store. Its methods are safe for concurrent use.
+type DB struct {
+	cfg    config
+	w      *sql.DB   // the one write connection
+	wconn  *sql.Conn // pinned from w, owned by the writer goroutine
+	r      *sql.DB   // query-only pool
+	ops    chan *op
+	closed chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+	wr     *writer
+	rs     readStmts
+}
+
+// Open opens (creating if needed) the database file at path, migrates its
+// schema, and starts the writer. Close releases it.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	cfg := config{sync: "FULL", readers: max(4, 2*runtime.GOMAXPROCS(0)), maxBatch: 256, clock: clock.Real{}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch cfg.sync {
+	case "OFF", "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("sqlitestore: synchronous %q: want NORMAL, FULL or EXTRA", cfg.sync)
+	}
+	if strings.ContainsAny(path, "?#") || path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("sqlitestore: path %q: want a file path without ? or #", path)
+	}
+	wdsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + cfg.sync + ")"
+	w, err := sql.Open("sqlite", wdsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{cfg: cfg, w: w, ops: make(chan *op), closed: make(chan struct{})}
+	fail := func(err error) (*DB, error) {
+		if db.wconn != nil {
+			db.wconn.Close()
+		}
+		if db.r != nil {
+			db.r.Close()
+		}
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if db.wconn, err = w.Conn(ctx); err != nil {
+		return fail(err)
+	}
+	if err := migrate(ctx, db.wconn); err != nil {
+		return fail(err)
+	}
+	if db.wr, err = prepareWriter(ctx, db.wconn, cfg.clock); err != nil {
+		return fail(err)
+	}
+	rdsn := path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	if db.r, err = sql.Open("sqlite", rdsn); err != nil {
+		return fail(err)
+	}
+	db.r.SetMaxOpenConns(cfg.readers)
+	db.r.SetMaxIdleConns(cfg.readers)
+	if err := db.rs.prepare(ctx, db.r); err != nil {
+		return fail(err)
+	}
+	db.wg.Add(1)
+	go db.loop()
+	return db, nil
+}
+
+// Close stops the writer after the batch in progress and closes the file.
+// Calls made after Close return ErrClosed.
+func (db *DB) Close() error {
+	var err error
+	db.once.Do(func() {
+		close(db.closed)
+		db.wg.Wait()
+		db.rs.close()
+		db.wr.close()
+		err = errors.Join(db.r.Close(), db.wconn.Close(), db.w.Close())
+	})
+	return err
+}
+
+func migrate(ctx context.Context, c *sql.Conn) error {
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	err := func() error {
+		var v int
+		if err := c.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return err
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("schema version %d is newer than this binary's %d", v, len(migrations))
+		}
+		for i := v; i < len(migrations); i++ {
+			if _, err := c.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+			if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		c.ExecContext(context.Background(), "ROLLBACK")
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// op is one write call waiting for the writer.
+type op struct {
+	ctx  context.Context
+	fn   func(w *writer) error
+	done chan error
+}
+
+// write runs fn on the writer inside its own savepoint and returns once its
+// batch is committed. If ctx ends before the writer takes the call, nothing
+// is written; once taken, the outcome is always reported.
+func (db *DB) write(ctx context.Context, fn func(w *writer) error) error {
+	o := &op{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.ops <- o:
+	case <-db.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-o.done
+}
+
+func (db *DB) loop() {
+	defer db.wg.Done()
+	batch := make([]*op, 0, db.cfg.maxBatch)
+	for {
+		select {
+		case <-db.closed:
+			return
+		case o := <-db.ops:
+			batch = append(batch[:0], o)
+		}
+	gather:
+		for len(batch) < db.cfg.maxBatch {
+			select {
+			case o := <-db.ops:
+				batch = append(batch, o)
+			default:
+				break gather
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs one group commit.
+func (db *DB) commit(batch []*op) {
+	ctx := context.Background()
+	errs := make([]error, len(batch))
+	finish := func() {
+		for i, o := range batch {
+			o.done <- errs[i]
+		}
+	}
+	fail := func(err error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		finish()
+	}
+	if _, err := db.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("sqlitestore: begin: %w", err))
+		return
+	}
+	for i, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := db.wr.savepoint.ExecContext(ctx); err != nil {
+			errs[i] = fmt.Errorf("sqlitestore: savepoint: %w", err)
+			continue
+		}
+		errs[i] = o.fn(db.wr)
+		if errs[i] != nil {
+			if _, err := db.wr.rollbackTo.ExecContext(ctx); err != nil {
+				db.wconn.ExecContext(ctx, "ROLLBACK")
+				fail(fmt.Errorf("sqlitestore: rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := db.wr.release.ExecContext(ctx); err != nil {
+			db.wconn.ExecContext(ctx, "ROLLBACK")
+			fail(fmt.Errorf("sqlitestore: release savepoint: %w", err))
+			return
+		}
+	}
+	if _, err := db.wconn.ExecContext(ctx, "COMMIT"); err != nil {
+		db.wconn.ExecContext(ctx, "ROLLBACK")
+		fail(fmt.Errorf("sqlitestore: commit: %w", err))
+		return
+	}
+	finish()
+}
+
+// sqliteCode returns the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func isForeignKey(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY }

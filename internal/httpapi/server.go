@@ -1,0 +1,213 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+)
+
+// MaxBody is the largest request body accepted (1 MiB); larger gets 413.
+const MaxBody = 1 << 20
+
+// Config wires a Server. Store and Clock are required.
+type Config struct {
+	Store      care.Store
+	Clock      clock.Clock
+	AdminToken string       // the runtime's admin bearer token
+	Logger     *slog.Logger // optional
+	// Extra, when set, serves routes this package does not know (the local
+	// runtime adds /v1/dev/clock with it). It sees requests after the
+	// package's own routes did not match.
+	Extra func(mux *http.ServeMux, auth func(r *http.Request) (Principal, error))
+}
+
+// Server is the HTTP API. It is safe for concurrent use.
+type Server struct {
+	store care.Store
+	clock clock.Clock
+	admin string
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Clock == nil {
+		return nil, errors.New("httpapi: Store and Clock are required")
+	}
+	if len(cfg.AdminToken) < 16 {
+		return nil, errors.New("httpapi: admin token must be at least 16 characters")
+	}
+	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slogDiscard
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("POST /webhooks/{shop}/{source}", s.webhook)
+	s.mux.HandleFunc("POST /v1/shops", s.createShop)
+	s.mux.HandleFunc("GET /v1/shops/{shop}", s.getShop)
+	s.mux.HandleFunc("PUT /v1/shops/{shop}/sources/{source}", s.putSource)
+	s.mux.HandleFunc("GET /v1/orders/{id}", s.getOrder)
+	s.mux.HandleFunc("GET /v1/orders/{id}/events", s.listEvents)
+	if cfg.Extra != nil {
+		cfg.Extra(s.mux, s.authenticate)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, errNotFound) })
+	return s, nil
+}
+
+// ServeHTTP logs each request by route pattern (never by body or query).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(sw, r)
+	s.log.DebugContext(r.Context(), "http", "method", r.Method, "route", r.Pattern, "status", sw.status, "ms", time.Since(start).Milliseconds())
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// Principal is who a request authenticated as. ShopID is empty for admin.
+type Principal struct {
+	Role   care.Role
+	ShopID string
+}
+
+// authenticate reads "Authorization: Bearer <token>": the admin token or a shop key.
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return Principal{}, errUnauthorized
+	}
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.admin)) == 1 {
+		return Principal{Role: care.RoleAdmin}, nil
+	}
+	k, err := s.store.KeyByHash(r.Context(), care.HashKey(tok))
+	if errors.Is(err, care.ErrNotFound) {
+		return Principal{}, errUnauthorized
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Role: k.Role, ShopID: k.ShopID}, nil
+}
+
+// shopScope authenticates and returns the shop a request may act on, for the
+// given roles. A shop key names its own shop; the admin token names one with
+// ?shop=. A key of another shop gets 404, never 403, so ids do not leak.
+func (s *Server) shopScope(r *http.Request, pathShop string, roles ...care.Role) (string, error) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return "", err
+	}
+	if p.Role == care.RoleAdmin {
+		shop := pathShop
+		if shop == "" {
+			shop = r.URL.Query().Get("shop")
+		}
+		if shop == "" {
+			return "", &apiError{Status: 400, Code: "invalid", Field: "shop", Message: "the admin token must name a shop with ?shop="}
+		}
+		return shop, nil
+	}
+	if pathShop != "" && pathShop != p.ShopID {
+		return "", errNotFound
+	}
+	for _, role := range roles {
+		if p.Role == role {
+			return p.ShopID, nil
+		}
+	}
+	return "", errForbidden
+}
+
+// readBody reads at most MaxBody bytes; larger bodies get 413.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		return nil, &apiError{Status: 400, Code: "invalid", Message: "could not read the body"}
+	}
+	if len(body) > MaxBody {
+		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("body over %d bytes", MaxBody)}
+	}
+	return body, nil
+}
+
+// requireJSON answers 415 unless the Content-Type is JSON.
+func requireJSON(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Content-Type must be application/json"}
+	}
+	return nil
+}
+
+// decodeStrict decodes a JSON body into v, refusing unknown fields and
+// trailing data, and names the offending field.
+func decodeStrict(r *http.Request, v any) error {
+	if err := requireJSON(r); err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return DecodeStrict(body, v)
+}
+
+// DecodeStrict decodes one JSON value into v, refusing unknown fields and
+// trailing data; errors are *care.FieldError naming the field.
+func DecodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonFieldError(err)
+	}
+	if dec.More() {
+		return care.Invalid("", "trailing data after the JSON value")
+	}
+	return nil
+}
+
+func jsonFieldError(err error) error {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		return care.Invalid(ute.Field, "must be a JSON %s, not %s", ute.Type.Kind(), ute.Value)
+	case errors.As(err, &se):
+		return care.Invalid("", "malformed JSON at byte %d: %s", se.Offset, se.Error())
+	case errors.Is(err, io.EOF):
+		return care.Invalid("", "empty body")
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return care.Invalid(strings.Trim(f, `"`), "unknown field")
+	}
+	if strings.HasPrefix(msg, "parsing time") {
+		return care.Invalid("", "times must be RFC 3339: %s", msg)
+	}
+	return care.Invalid("", "%s", msg)
+}
+
+// now is the server's clock reading.
+func (s *Server) now() time.Time { return s.clock.Now() }

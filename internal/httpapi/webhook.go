@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/source"
+)
+
+// WebhookResult is the default answer (202) to an accepted webhook delivery.
+type WebhookResult struct {
+	Accepted   int `json:"accepted"`   // events recorded now
+	Duplicates int `json:"duplicates"` // events already recorded before: nothing changed
+}
+
+// webhook is POST /webhooks/{shop}/{source}. Checks run in this order, and
+// the first failure answers: unknown shop or unconnected source 404, body over
+// MaxBody 413, non-JSON 415 (but for WooCommerce's form-encoded creation
+// ping), signature 401 (verified over the raw bytes by the source's adapter
+// before anything is parsed), malformed or invalid
+// payload 400 with the field, then one atomic write per event (a valid event
+// the order cannot take is 422). Everything is checked before anything is
+// written; in a multi-event delivery (Douyin) a 422 may follow events already
+// recorded, and the platform's redelivery of the whole batch is deduplicated.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	res, err := s.receive(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if res.Status != 0 {
+		if res.ContentType != "" {
+			w.Header().Set("Content-Type", res.ContentType)
+		}
+		w.WriteHeader(res.Status)
+		_, _ = w.Write(res.Body)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, res.summary)
+}
+
+type received struct {
+	source.Result
+	summary WebhookResult
+}
+
+func (s *Server) receive(r *http.Request) (received, error) {
+	ctx := r.Context()
+	shopID, name := r.PathValue("shop"), r.PathValue("source")
+	adapter, ok := source.For(name)
+	if !ok || !slices.Contains(care.Sources, name) {
+		return received{}, &apiError{Status: 404, Code: "not_found", Message: "unknown source " + name}
+	}
+	if _, err := s.store.GetShop(ctx, shopID); err != nil {
+		if errors.Is(err, care.ErrNotFound) {
+			return received{}, &apiError{Status: 404, Code: "not_found", Message: "unknown shop"}
+		}
+		return received{}, err
+	}
+	cred, err := s.store.GetSource(ctx, shopID, name)
+	if errors.Is(err, care.ErrNotFound) {
+		return received{}, &apiError{Status: 404, Code: "not_found", Message: "source " + name + " is not connected for this shop"}
+	}
+	if err != nil {
+		return received{}, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return received{}, err
+	}
+	if err := requireJSON(r); err != nil && !isWooPing(name, r) {
+		return received{}, err
+	}
+	res, err := adapter.Handle(cred, source.Request{Header: r.Header, Body: body}, s.now())
+	if err != nil {
+		return received{}, err
+	}
+	for i := range res.Events {
+		if err := res.Events[i].Event.Validate(); err != nil {
+			return received{}, prefixField(err, len(res.Events) > 1, i)
+		}
+	}
+	out := received{Result: res}
+	for _, in := range res.Events {
+		d := care.Delivery{ShopID: shopID, Source: name, DeliveryID: in.DeliveryID, ReceivedAt: s.now().UTC()}
+		ir, err := s.store.Ingest(ctx, d, in.Event, care.Apply)
+		if err != nil {
+			return received{}, err
+		}
+		if ir.Duplicate {
+			out.summary.Duplicates++
+		} else {
+			out.summary.Accepted++
+		}
+	}
+	return out, nil
+}
+
+// prefixField names the event of a batch a field error belongs to.
+func prefixField(err error, batch bool, i int) error {
+	var fe *care.FieldError
+	if !batch || !errors.As(err, &fe) {
+		return err
+	}
+	return &care.FieldError{Field: fmt.Sprintf("events[%d].%s", i, fe.Field), Reason: fe.Reason}
+}
+
+// isWooPing tells WooCommerce's unsigned, form-encoded creation ping, which
+// the woocommerce adapter answers with 200.
+func isWooPing(source string, r *http.Request) bool {
+	return source == care.SourceWooCommerce && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+}

@@ -1,0 +1,412 @@
+package source
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Douyin (抖店 open platform message push, 消息推送) headers.
+const (
+	HeaderDouyinSign       = "event-sign"
+	HeaderDouyinAppID      = "app-id"
+	HeaderDouyinSignMethod = "sign-method"
+)
+
+// The Douyin trade message tags (doudian_trade_*) ordercare maps.
+const (
+	DouyinTagTradeCreate          = "100" // 订单创建
+	DouyinTagTradePaid            = "101" // 订单支付/确认
+	DouyinTagTradeSellerShip      = "102" // 卖家发货
+	DouyinTagTradeSuccess         = "103" // 交易完成 (buyer confirmed receipt)
+	DouyinTagTradeLogisticsChange = "104" // 发货物流变更 (not mapped: it replaces a tracking number)
+	DouyinTagTradeAddressChanged  = "105" // 买家收货信息变更
+	DouyinTagTradeCanceled        = "106" // 订单取消
+)
+
+// douyinAnswer is the body the platform expects within 2 s; anything else is
+// treated as a failed push and retried.
+var douyinAnswer = []byte(`{"code":0,"msg":"success"}`)
+
+// Douyin accepts 抖店 message pushes. event-sign is the lowercase hex MD5 of
+// app_key + raw body + app_secret (cred.AppKey, cred.AppSecret); an app-id
+// header, when present, must equal app_key; a sign-method other than md5 is
+// refused. The body is a JSON array of {"tag","msg_id","data"} where data is a
+// JSON string; each message with a mapped tag gives one event (DeliveryID =
+// msg_id, event id "douyin:" + msg_id); unknown tags are skipped.
+//
+// Pushes carry ids and status only: every order is marked needs_enrichment
+// and carries only what the message held (p_id as an exact string, pay_amount
+// in fen as a CNY decimal, times). 101 for a cash-on-delivery order (pay_type
+// 0) is the seller's confirmation, not a payment, and gives no event; 102
+// without a tracking number and 104 give none either. occurred_at is the
+// message's own time, or now when it has none. Success answers 200
+// {"code":0,"msg":"success"}.
+type Douyin struct{}
+
+// DouyinSign returns the event-sign value of body.
+func DouyinSign(appKey, appSecret string, body []byte) string {
+	h := md5.New()
+	h.Write([]byte(appKey))
+	h.Write(body)
+	h.Write([]byte(appSecret))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// VerifyDouyin checks event-sign and app-id; nil or a wrapped care.ErrUnauthorized.
+func VerifyDouyin(appKey, appSecret string, h http.Header, body []byte) error {
+	if appKey == "" || appSecret == "" {
+		return unauthorized("no app key and secret are configured for this source")
+	}
+	if m := h.Get(HeaderDouyinSignMethod); m != "" && !strings.EqualFold(m, "md5") {
+		return unauthorized("unsupported sign-method")
+	}
+	if id := h.Get(HeaderDouyinAppID); id != "" && subtle.ConstantTimeCompare([]byte(id), []byte(appKey)) != 1 {
+		return unauthorized("app-id does not match the configured app key")
+	}
+	sig := strings.ToLower(strings.TrimSpace(h.Get(HeaderDouyinSign)))
+	if sig == "" {
+		return unauthorized("missing event-sign header")
+	}
+	if subtle.ConstantTimeCompare([]byte(sig), []byte(DouyinSign(appKey, appSecret, body))) != 1 {
+		return unauthorized("event-sign does not match the body")
+	}
+	return nil
+}
+
+type douyinMessage struct {
+	Tag   json.RawMessage `json:"tag"`
+	MsgID string          `json:"msg_id"`
+	Data  json.RawMessage `json:"data"`
+}
+
+type douyinData struct {
+	PID          json.RawMessage `json:"p_id"`
+	PayType      json.RawMessage `json:"pay_type"`
+	PayAmount    json.RawMessage `json:"pay_amount"`
+	PayTime      json.RawMessage `json:"pay_time"`
+	CreateTime   json.RawMessage `json:"create_time"`
+	UpdateTime   json.RawMessage `json:"update_time"`
+	CompleteTime json.RawMessage `json:"complete_time"`
+	CancelTime   json.RawMessage `json:"cancel_time"`
+	ReceiverMsg  *struct {
+		Name string          `json:"name"`
+		Tel  string          `json:"tel"`
+		Addr json.RawMessage `json:"addr"`
+	} `json:"receiver_msg"`
+	LogisticsMsg json.RawMessage `json:"logistics_msg"`
+}
+
+type douyinArea struct {
+	Name string `json:"name"`
+}
+
+type douyinAddr struct {
+	Province douyinArea `json:"province"`
+	City     douyinArea `json:"city"`
+	Town     douyinArea `json:"town"`
+	Street   douyinArea `json:"street"`
+	Detail   string     `json:"detail"`
+}
+
+type douyinLogistics struct {
+	ExpressCompanyID json.RawMessage `json:"express_company_id"`
+	LogisticsCode    string          `json:"logistics_code"`
+}
+
+// Handle implements Adapter.
+func (Douyin) Handle(cred care.Source, req Request, now time.Time) (Result, error) {
+	if err := VerifyDouyin(cred.AppKey, cred.AppSecret, req.Header, req.Body); err != nil {
+		return Result{}, err
+	}
+	var msgs []douyinMessage
+	if err := decodeJSON(req.Body, &msgs, false); err != nil {
+		return Result{}, err
+	}
+	res := Result{Status: http.StatusOK, ContentType: "application/json", Body: douyinAnswer}
+	for i, m := range msgs {
+		p := "[" + itoa(i) + "]."
+		tag, ok, err := flexDigits(m.Tag)
+		if err != nil {
+			return Result{}, care.Invalid(p+"tag", "must be a numeric tag")
+		}
+		if !ok || !douyinMapped[tag] {
+			continue
+		}
+		if m.MsgID == "" {
+			return Result{}, care.Invalid(p+"msg_id", "required")
+		}
+		id, err := eventID(p+"msg_id", "douyin:"+m.MsgID)
+		if err != nil {
+			return Result{}, err
+		}
+		raw := bytes.TrimSpace(m.Data)
+		if len(raw) > 0 && raw[0] == '"' {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return Result{}, care.Invalid(p+"data", "must be a JSON string")
+			}
+			raw = []byte(s)
+		}
+		var d douyinData
+		if err := decodeJSON(raw, &d, false); err != nil {
+			var fe *care.FieldError
+			if !errors.As(err, &fe) {
+				return Result{}, err
+			}
+			return Result{}, care.Invalid(strings.TrimSuffix(p+"data."+fe.Field, "."), "%s", fe.Reason)
+		}
+		ev, ok, err := d.event(tag, p+"data.", now)
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok {
+			continue
+		}
+		ev.ID = id
+		res.Events = append(res.Events, Incoming{DeliveryID: m.MsgID, Event: ev})
+	}
+	return validated(res)
+}
+
+var douyinMapped = map[string]bool{
+	DouyinTagTradeCreate: true, DouyinTagTradePaid: true, DouyinTagTradeSellerShip: true,
+	DouyinTagTradeSuccess: true, DouyinTagTradeAddressChanged: true, DouyinTagTradeCanceled: true,
+}
+
+// event normalises one message's data; false when the message gives no event.
+func (d *douyinData) event(tag, p string, now time.Time) (care.Event, bool, error) {
+	pid, ok, err := flexDigits(d.PID)
+	if err != nil || !ok {
+		return care.Event{}, false, care.Invalid(p+"p_id", "must be the order id (digits)")
+	}
+	ev := care.Event{Order: care.Order{ID: pid, NeedsEnrichment: true}, OccurredAt: now.UTC()}
+	at := func(name string, raw json.RawMessage) error {
+		sec, ok, err := flexInt(raw)
+		if err != nil || (ok && (sec <= 0 || sec > 1<<40)) {
+			return care.Invalid(p+name, "must be Unix seconds")
+		}
+		if ok {
+			ev.OccurredAt = time.Unix(sec, 0).UTC()
+		}
+		return nil
+	}
+	switch tag {
+	case DouyinTagTradeCreate:
+		ev.Type = care.OrderCreated
+		if err := at("create_time", d.CreateTime); err != nil {
+			return care.Event{}, false, err
+		}
+		if len(d.CreateTime) > 0 && string(d.CreateTime) != "null" {
+			ev.Order.PlacedAt = utc(ev.OccurredAt)
+		}
+	case DouyinTagTradePaid:
+		ev.Type = care.OrderPaid
+		payType, ok, err := flexInt(d.PayType)
+		if err != nil {
+			return care.Event{}, false, care.Invalid(p+"pay_type", "must be an integer")
+		}
+		if ok && payType == 0 {
+			return care.Event{}, false, nil // 货到付款: the seller confirmed the order; nothing was paid
+		}
+		if ok {
+			ev.Order.PaymentMethod = care.PayOnline
+		}
+		if err := at("pay_time", d.PayTime); err != nil {
+			return care.Event{}, false, err
+		}
+		fen, ok, err := flexInt(d.PayAmount)
+		if err != nil || (ok && fen < 0) {
+			return care.Event{}, false, care.Invalid(p+"pay_amount", "must be a non-negative integer amount in fen")
+		}
+		if ok {
+			ev.Order.Total, ev.Order.Currency = fenToYuan(fen), "CNY"
+		}
+	case DouyinTagTradeSellerShip:
+		ev.Type = care.OrderShipped
+		if err := at("update_time", d.UpdateTime); err != nil {
+			return care.Event{}, false, err
+		}
+		sh, err := douyinShipment(p+"logistics_msg", d.LogisticsMsg)
+		if err != nil {
+			return care.Event{}, false, err
+		}
+		if sh == nil {
+			return care.Event{}, false, nil
+		}
+		ev.Shipment = sh
+	case DouyinTagTradeSuccess:
+		ev.Type = care.OrderCompleted
+		if err := at("complete_time", d.CompleteTime); err != nil {
+			return care.Event{}, false, err
+		}
+	case DouyinTagTradeAddressChanged:
+		ev.Type = care.OrderAddressChanged
+		if err := at("update_time", d.UpdateTime); err != nil {
+			return care.Event{}, false, err
+		}
+		addr, err := d.address(p + "receiver_msg")
+		if err != nil {
+			return care.Event{}, false, err
+		}
+		ev.Order.ShippingAddress = addr
+	case DouyinTagTradeCanceled:
+		ev.Type = care.OrderCancelled
+		if err := at("cancel_time", d.CancelTime); err != nil {
+			return care.Event{}, false, err
+		}
+	}
+	return ev, true, nil
+}
+
+// address returns the new receiver as sent (names of the areas, the detail,
+// the name; the phone only if already E.164). Douyin masks or encrypts most of
+// it: what is masked stays masked, and the order is enriched later.
+func (d *douyinData) address(field string) (*care.Address, error) {
+	a := &care.Address{}
+	r := d.ReceiverMsg
+	if r == nil {
+		return a, nil
+	}
+	a.Name = strings.TrimSpace(r.Name)
+	if e, ok := e164(r.Tel); ok {
+		a.Phone = e
+	}
+	raw := bytes.TrimSpace(r.Addr)
+	if len(raw) > 0 && raw[0] == '"' { // addr is often itself a JSON string
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, care.Invalid(field+".addr", "must be an address object or string")
+		}
+		if t := strings.TrimSpace(s); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+			raw = []byte(t)
+		} else {
+			a.Line1 = t
+			return a, nil
+		}
+	}
+	if len(raw) > 0 && raw[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, care.Invalid(field+".addr", "must be an address object")
+		}
+		raw = nil
+		if len(list) > 0 {
+			raw = list[0]
+		}
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return a, nil
+	}
+	var s douyinAddr
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, care.Invalid(field+".addr", "must be an address object")
+	}
+	a.Province, a.City, a.District = s.Province.Name, s.City.Name, s.Town.Name
+	a.Line1 = strings.TrimSpace(s.Street.Name + s.Detail)
+	return a, nil
+}
+
+// douyinShipment reads logistics_msg (an object, or a list for split parcels);
+// nil when it holds no tracking number.
+func douyinShipment(field string, raw json.RawMessage) (*care.Shipment, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var list []douyinLogistics
+	if raw[0] == '[' {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, care.Invalid(field, "must be a logistics object or list")
+		}
+	} else {
+		var l douyinLogistics
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, care.Invalid(field, "must be a logistics object")
+		}
+		list = []douyinLogistics{l}
+	}
+	sh := &care.Shipment{}
+	seen := map[string]bool{}
+	for _, l := range list {
+		n := strings.TrimSpace(l.LogisticsCode)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		sh.TrackingNumbers = append(sh.TrackingNumbers, n)
+		if sh.Carrier == "" {
+			sh.Carrier = flexText(l.ExpressCompanyID)
+		}
+	}
+	if len(sh.TrackingNumbers) == 0 {
+		return nil, nil
+	}
+	return sh, nil
+}
+
+// flexDigits reads a non-negative integer id sent as a JSON number or a
+// numeric string, as its exact decimal text; false when absent or null.
+func flexDigits(raw json.RawMessage) (string, bool, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false, nil
+	}
+	s := string(raw)
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", false, err
+		}
+	}
+	if !digitsRE.MatchString(s) {
+		return "", false, strconv.ErrSyntax
+	}
+	return s, true, nil
+}
+
+// flexInt reads an int64 sent as a JSON number or a numeric string.
+func flexInt(raw json.RawMessage) (int64, bool, error) {
+	s, ok, err := flexDigits(raw)
+	if err != nil || !ok {
+		return 0, ok, err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil, err
+}
+
+// flexText reads a JSON string or number as text ("" otherwise).
+func flexText(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return strings.TrimSpace(s)
+		}
+		return ""
+	}
+	if digitsRE.Match(raw) {
+		return string(raw)
+	}
+	return ""
+}
+
+// fenToYuan writes an amount in fen as an exact yuan decimal: 2990 → "29.90".
+func fenToYuan(fen int64) care.Decimal {
+	s := strconv.FormatInt(fen, 10)
+	for len(s) < 3 {
+		s = "0" + s
+	}
+	return care.Decimal(s[:len(s)-2] + "." + s[len(s)-2:])
+}

@@ -1,0 +1,397 @@
+package source
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Shopify webhook headers.
+const (
+	HeaderShopifyHMAC      = "X-Shopify-Hmac-Sha256"
+	HeaderShopifyTopic     = "X-Shopify-Topic"
+	HeaderShopifyWebhookID = "X-Shopify-Webhook-Id"
+	HeaderShopifyEventID   = "X-Shopify-Event-Id"
+)
+
+// ShopifyCODGateway is the payment gateway name of Shopify's manual
+// cash-on-delivery method.
+const ShopifyCODGateway = "Cash on Delivery (COD)"
+
+// Shopify accepts Shopify webhooks: X-Shopify-Hmac-Sha256 is the base64
+// HMAC-SHA256 of the raw body keyed with the app's client secret (cred.Secret).
+//
+// Topics: orders/create → order.created, orders/paid → order.paid,
+// orders/cancelled → order.cancelled, orders/fulfilled → one order.shipped per
+// fulfillment with a tracking number, fulfillments/create → order.shipped,
+// fulfillments/update → shipment.updated (shipment_status mapped; statuses with
+// no canonical equivalent give no event). orders/updated carries no diff, so an
+// address change cannot be told apart: it gives no event, like every other
+// topic. Order ids are kept as the exact decimal string of the 64-bit id. A
+// phone that is not already E.164 is dropped and the order marked
+// needs_enrichment. DeliveryID is X-Shopify-Webhook-Id; the event id is
+// "shopify:" + (X-Shopify-Event-Id, else the webhook id) + ":" + type.
+// Success answers 200 with no body.
+type Shopify struct{}
+
+// ShopifySign returns the X-Shopify-Hmac-Sha256 value of body.
+func ShopifySign(secret string, body []byte) string {
+	return base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), body))
+}
+
+// VerifyShopify checks X-Shopify-Hmac-Sha256; nil or a wrapped care.ErrUnauthorized.
+func VerifyShopify(secret string, h http.Header, body []byte) error {
+	if secret == "" {
+		return unauthorized("no secret is configured for this source")
+	}
+	sig := h.Get(HeaderShopifyHMAC)
+	if sig == "" {
+		return unauthorized("missing X-Shopify-Hmac-Sha256 header")
+	}
+	if !equalBase64MAC(sig, hmacSHA256([]byte(secret), body)) {
+		return unauthorized("X-Shopify-Hmac-Sha256 does not match the body")
+	}
+	return nil
+}
+
+type shopifyAddress struct {
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	Name        string `json:"name"`
+	Phone       string `json:"phone"`
+	Address1    string `json:"address1"`
+	Address2    string `json:"address2"`
+	City        string `json:"city"`
+	Province    string `json:"province"`
+	Zip         string `json:"zip"`
+	CountryCode string `json:"country_code"`
+}
+
+type shopifyFulfillment struct {
+	ID              json.Number `json:"id"`
+	OrderID         json.Number `json:"order_id"`
+	Status          string      `json:"status"`
+	CreatedAt       string      `json:"created_at"`
+	UpdatedAt       string      `json:"updated_at"`
+	TrackingCompany string      `json:"tracking_company"`
+	TrackingNumber  string      `json:"tracking_number"`
+	TrackingNumbers []string    `json:"tracking_numbers"`
+	ShipmentStatus  string      `json:"shipment_status"`
+}
+
+type shopifyOrder struct {
+	ID                  json.Number `json:"id"`
+	CreatedAt           string      `json:"created_at"`
+	UpdatedAt           string      `json:"updated_at"`
+	CancelledAt         string      `json:"cancelled_at"`
+	Currency            string      `json:"currency"`
+	TotalPrice          string      `json:"total_price"`
+	Gateway             string      `json:"gateway"`
+	PaymentGatewayNames []string    `json:"payment_gateway_names"`
+	Email               string      `json:"email"`
+	ContactEmail        string      `json:"contact_email"`
+	Phone               string      `json:"phone"`
+	CustomerLocale      string      `json:"customer_locale"`
+	Customer            *struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Email     string `json:"email"`
+		Phone     string `json:"phone"`
+	} `json:"customer"`
+	BillingAddress  *shopifyAddress `json:"billing_address"`
+	ShippingAddress *shopifyAddress `json:"shipping_address"`
+	LineItems       []struct {
+		SKU      string      `json:"sku"`
+		Title    string      `json:"title"`
+		Name     string      `json:"name"`
+		Quantity json.Number `json:"quantity"`
+		Price    string      `json:"price"`
+	} `json:"line_items"`
+	Fulfillments []shopifyFulfillment `json:"fulfillments"`
+}
+
+// Handle implements Adapter.
+func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, error) {
+	if err := VerifyShopify(cred.Secret, req.Header, req.Body); err != nil {
+		return Result{}, err
+	}
+	res := Result{Status: http.StatusOK}
+	delivery := req.Header.Get(HeaderShopifyWebhookID)
+	if delivery == "" {
+		return Result{}, care.Invalid(HeaderShopifyWebhookID, "header required")
+	}
+	evID := req.Header.Get(HeaderShopifyEventID)
+	if evID == "" {
+		evID = delivery
+	}
+	add := func(ev care.Event, suffix string) error {
+		id, err := eventID(HeaderShopifyEventID, "shopify:"+evID+":"+string(ev.Type)+suffix)
+		if err != nil {
+			return err
+		}
+		ev.ID = id
+		res.Events = append(res.Events, Incoming{DeliveryID: delivery, Event: ev})
+		return nil
+	}
+	topic := req.Header.Get(HeaderShopifyTopic)
+	switch topic {
+	case "orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled":
+		var in shopifyOrder
+		if err := decodeJSON(req.Body, &in, false); err != nil {
+			return Result{}, err
+		}
+		o, err := in.order()
+		if err != nil {
+			return Result{}, err
+		}
+		ev := care.Event{Order: o}
+		var at string
+		var atField string
+		switch topic {
+		case "orders/create":
+			ev.Type, at, atField = care.OrderCreated, in.CreatedAt, "created_at"
+		case "orders/paid":
+			ev.Type, at, atField = care.OrderPaid, in.UpdatedAt, "updated_at"
+		case "orders/cancelled":
+			ev.Type, at, atField = care.OrderCancelled, in.CancelledAt, "cancelled_at"
+			if at == "" {
+				at, atField = in.UpdatedAt, "updated_at"
+			}
+		case "orders/fulfilled":
+			for i, f := range in.Fulfillments {
+				sh, at, ok, err := f.shipment("fulfillments[" + itoa(i) + "]")
+				if err != nil {
+					return Result{}, err
+				}
+				if !ok {
+					continue
+				}
+				e := care.Event{Type: care.OrderShipped, OccurredAt: at, Order: o, Shipment: sh}
+				if err := add(e, ":"+string(f.ID)); err != nil {
+					return Result{}, err
+				}
+			}
+			return validated(res)
+		}
+		t, err := shopifyTime(atField, at)
+		if err != nil {
+			return Result{}, err
+		}
+		ev.OccurredAt = t
+		if err := add(ev, ""); err != nil {
+			return Result{}, err
+		}
+	case "fulfillments/create", "fulfillments/update":
+		var f shopifyFulfillment
+		if err := decodeJSON(req.Body, &f, false); err != nil {
+			return Result{}, err
+		}
+		if !digitsRE.MatchString(string(f.OrderID)) {
+			return Result{}, care.Invalid("order_id", "must be the order's integer id")
+		}
+		sh, at, ok, err := f.shipment("")
+		if err != nil || !ok {
+			return Result{}, err
+		}
+		ev := care.Event{Type: care.OrderShipped, OccurredAt: at, Order: care.Order{ID: string(f.OrderID)}, Shipment: sh}
+		if topic == "fulfillments/update" {
+			st, known := shopifyShipmentStatus[f.ShipmentStatus]
+			if !known {
+				return res, nil // no status ordercare tracks (or ready_for_pickup without a pickup point)
+			}
+			ev.Type, sh.Status = care.ShipmentUpdated, st
+			if t, err := shopifyTime("updated_at", f.UpdatedAt); err == nil {
+				ev.OccurredAt = t
+			}
+		}
+		if err := add(ev, ""); err != nil {
+			return Result{}, err
+		}
+	}
+	return validated(res)
+}
+
+// shopifyShipmentStatus maps a fulfillment's shipment_status. ready_for_pickup
+// is absent: awaiting_pickup needs a pickup point or deadline, which Shopify
+// does not send.
+var shopifyShipmentStatus = map[string]care.ShipmentStatus{
+	"label_printed":      care.ShipInTransit,
+	"label_purchased":    care.ShipInTransit,
+	"confirmed":          care.ShipInTransit,
+	"in_transit":         care.ShipInTransit,
+	"out_for_delivery":   care.ShipInTransit,
+	"attempted_delivery": care.ShipFailed,
+	"failure":            care.ShipFailed,
+	"delivered":          care.ShipDelivered,
+}
+
+// shipment returns the fulfillment's parcel, or false when it has no tracking
+// number (an order.shipped needs one).
+func (f *shopifyFulfillment) shipment(path string) (*care.Shipment, time.Time, bool, error) {
+	field := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	var nums []string
+	seen := map[string]bool{}
+	for _, n := range append([]string{f.TrackingNumber}, f.TrackingNumbers...) {
+		if n = strings.TrimSpace(n); n != "" && !seen[n] {
+			seen[n] = true
+			nums = append(nums, n)
+		}
+	}
+	if len(nums) == 0 {
+		return nil, time.Time{}, false, nil
+	}
+	at, err := shopifyTime(field("created_at"), f.CreatedAt)
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	return &care.Shipment{Carrier: f.TrackingCompany, TrackingNumbers: nums}, at, true, nil
+}
+
+func shopifyTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, care.Invalid(field, "required (RFC 3339 time)")
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, care.Invalid(field, "must be an RFC 3339 time")
+	}
+	return t.UTC(), nil
+}
+
+// order normalises a Shopify order.
+func (in *shopifyOrder) order() (care.Order, error) {
+	if !digitsRE.MatchString(string(in.ID)) {
+		return care.Order{}, care.Invalid("id", "must be the order's integer id")
+	}
+	o := care.Order{ID: string(in.ID)}
+	enrich := false
+	if in.CreatedAt != "" {
+		t, err := shopifyTime("created_at", in.CreatedAt)
+		if err != nil {
+			return care.Order{}, err
+		}
+		o.PlacedAt = &t
+	}
+	if in.TotalPrice != "" {
+		d, err := decimal("total_price", in.TotalPrice)
+		if err != nil {
+			return care.Order{}, err
+		}
+		o.Total = d
+	}
+	if in.Currency != "" {
+		if err := care.ValidateCurrency("currency", in.Currency); err != nil {
+			return care.Order{}, err
+		}
+		o.Currency = in.Currency
+	}
+	gateways := in.PaymentGatewayNames
+	if in.Gateway != "" {
+		gateways = append([]string{in.Gateway}, gateways...)
+	}
+	for _, g := range gateways {
+		if strings.EqualFold(strings.TrimSpace(g), ShopifyCODGateway) {
+			o.PaymentMethod = care.PayCOD
+		}
+	}
+	if o.PaymentMethod == "" && len(gateways) > 0 {
+		o.PaymentMethod = care.PayOnline
+	}
+
+	b := care.Buyer{Email: firstNonEmpty(in.Email, in.ContactEmail)}
+	phones := []string{in.Phone}
+	if c := in.Customer; c != nil {
+		b.Name = joinName(c.FirstName, c.LastName)
+		if b.Email == "" {
+			b.Email = c.Email
+		}
+		phones = append(phones, c.Phone)
+	}
+	if a := in.BillingAddress; a != nil {
+		if b.Name == "" {
+			b.Name = firstNonEmpty(a.Name, joinName(a.FirstName, a.LastName))
+		}
+		phones = append(phones, a.Phone)
+	}
+	for _, p := range phones {
+		if p == "" {
+			continue
+		}
+		if e, ok := e164(p); ok {
+			b.Phone = e
+			break
+		}
+		enrich = true // a phone we cannot use as sent: never guess its country
+	}
+	if b.Phone != "" {
+		enrich = false
+	}
+	if b.Email != "" && (!strings.Contains(b.Email, "@") || strings.ContainsAny(b.Email, " \t\r\n")) {
+		b.Email, enrich = "", true
+	}
+	if in.CustomerLocale != "" && care.ValidateLocale("customer_locale", in.CustomerLocale) == nil {
+		b.Locale = in.CustomerLocale
+	}
+	if b != (care.Buyer{}) {
+		o.Buyer = &b
+	}
+	if a := in.ShippingAddress; a != nil {
+		addr := care.Address{
+			Name:       firstNonEmpty(a.Name, joinName(a.FirstName, a.LastName)),
+			Line1:      a.Address1,
+			Line2:      a.Address2,
+			City:       a.City,
+			Province:   a.Province,
+			PostalCode: a.Zip,
+			Country:    strings.ToUpper(a.CountryCode),
+		}
+		if a.Phone != "" {
+			if e, ok := e164(a.Phone); ok {
+				addr.Phone = e
+			} else {
+				enrich = true
+			}
+		}
+		o.ShippingAddress = &addr
+	}
+	for i, li := range in.LineItems {
+		f := func(name string) string { return "line_items[" + itoa(i) + "]." + name }
+		q, err := li.Quantity.Int64()
+		if err != nil || q < 1 || q > 1_000_000 {
+			return care.Order{}, care.Invalid(f("quantity"), "must be a positive integer")
+		}
+		price, err := decimal(f("price"), li.Price)
+		if err != nil {
+			return care.Order{}, err
+		}
+		it := care.Item{SKU: li.SKU, Title: firstNonEmpty(li.Title, li.Name), Quantity: int(q), Price: price}
+		if it.SKU == "" && it.Title == "" {
+			return care.Order{}, care.Invalid(f("title"), "a line item needs a sku or a title")
+		}
+		o.Items = append(o.Items, it)
+	}
+	o.NeedsEnrichment = enrich || !complete(&o)
+	return o, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func joinName(first, last string) string {
+	return strings.TrimSpace(strings.TrimSpace(first) + " " + strings.TrimSpace(last))
+}

@@ -1,0 +1,228 @@
+// Package source verifies and normalises the webhook deliveries of each order
+// platform a shop can connect (Standard Webhooks, Shopify, WooCommerce,
+// Douyin/抖店) into canonical care.Events.
+//
+// Every adapter checks the delivery's signature over the raw body, in constant
+// time, before it parses anything. A missing or wrong signature, a stale
+// timestamp or missing credentials is a wrapped care.ErrUnauthorized whose
+// message names no secret; a body that is not JSON, has a field of the wrong
+// type or cannot be normalised is a *care.FieldError (care.ErrInvalid). Every
+// event an adapter returns passes care.Event.Validate. Adapters hold no state
+// and are safe for concurrent use; they never log.
+package source
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Request is one webhook delivery as received: its headers and its raw body,
+// byte for byte (signatures are computed over these exact bytes).
+type Request struct {
+	Header http.Header
+	Body   []byte
+}
+
+// Incoming is one canonical event from a delivery. DeliveryID is the source's
+// own id for the delivery or message (unique per shop and source); the store
+// deduplicates on it.
+type Incoming struct {
+	DeliveryID string
+	Event      care.Event
+}
+
+// Result is what a verified delivery produced: zero or more events (a ping or
+// an event type ordercare does not track gives none), and the answer the
+// platform expects once the events are stored.
+type Result struct {
+	Events      []Incoming
+	Status      int
+	ContentType string // "" when Body is empty
+	Body        []byte
+}
+
+// Adapter verifies and normalises one platform's deliveries.
+type Adapter interface {
+	// Handle verifies req with the shop's credentials and returns its events.
+	// now is the receipt time (timestamp tolerance, and occurred_at when a
+	// platform sends none). Errors: a wrapped care.ErrUnauthorized or a
+	// *care.FieldError; never both, and no events with an error.
+	Handle(cred care.Source, req Request, now time.Time) (Result, error)
+}
+
+var adapters = map[string]Adapter{
+	care.SourceStandard:    Standard{},
+	care.SourceShopify:     Shopify{},
+	care.SourceWooCommerce: WooCommerce{},
+	care.SourceDouyin:      Douyin{},
+}
+
+// For returns the adapter of a source name (care.Sources), or false.
+func For(source string) (Adapter, bool) {
+	a, ok := adapters[source]
+	return a, ok
+}
+
+// unauthorized wraps care.ErrUnauthorized with a reason; reasons never carry
+// secrets or signatures.
+func unauthorized(reason string) error {
+	return fmt.Errorf("%w: %s", care.ErrUnauthorized, reason)
+}
+
+// hmacSHA256 returns the HMAC-SHA256 of msg under key.
+func hmacSHA256(key, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+// equalBase64MAC reports, in constant time, whether the header value got is
+// the standard base64 encoding of mac.
+func equalBase64MAC(got string, mac []byte) bool {
+	want := base64.StdEncoding.EncodeToString(mac)
+	return hmac.Equal([]byte(strings.TrimSpace(got)), []byte(want))
+}
+
+// decodeJSON decodes body into v and translates failures into *care.FieldError.
+// Strict rejects unknown object keys. Trailing data after the value is an error.
+func decodeJSON(body []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &care.FieldError{Reason: fmt.Sprintf("malformed JSON: data after the value at offset %d", dec.InputOffset())}
+	}
+	return nil
+}
+
+// jsonError turns an encoding/json error into a *care.FieldError.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var fe *care.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return fe
+	case errors.As(err, &syn):
+		return &care.FieldError{Reason: fmt.Sprintf("malformed JSON at offset %d: %s", syn.Offset, syn.Error())}
+	case errors.As(err, &typ):
+		return &care.FieldError{Field: typ.Field, Reason: fmt.Sprintf("must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)}
+	case errors.Is(err, io.EOF):
+		return &care.FieldError{Reason: "malformed JSON: empty body"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &care.FieldError{Reason: "malformed JSON: unexpected end of body"}
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		if n, err := strconv.Unquote(name); err == nil {
+			name = n
+		}
+		return &care.FieldError{Field: name, Reason: "unknown field"}
+	}
+	return &care.FieldError{Reason: strings.TrimPrefix(msg, "json: ")}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	}
+	return k
+}
+
+var (
+	decimalRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	digitsRE  = regexp.MustCompile(`^[0-9]{1,40}$`)
+	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	idRE      = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+)
+
+// decimal checks a money amount the platform sent as a string.
+func decimal(field, s string) (care.Decimal, error) {
+	if !decimalRE.MatchString(s) || strings.HasPrefix(s, "-") {
+		return "", care.Invalid(field, "must be a non-negative decimal string such as \"129.90\"")
+	}
+	return care.Decimal(s), nil
+}
+
+// numberDecimal keeps a JSON number literal as a decimal when it is written as
+// one (no exponent): the exact text the platform sent, never a float.
+func numberDecimal(field string, n json.Number) (care.Decimal, error) {
+	return decimal(field, string(n))
+}
+
+// e164 returns the phone in E.164 when the platform already sent it that way
+// (visual separators aside); otherwise false. It never adds a country code.
+func e164(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "+") {
+		return "", false
+	}
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '(', ')', '.':
+			return -1
+		}
+		return r
+	}, s)
+	return s, e164RE.MatchString(s)
+}
+
+// eventID checks a canonical event id built from platform ids.
+func eventID(field, id string) (string, error) {
+	if !idRE.MatchString(id) {
+		return "", care.Invalid(field, "gives an event id that is not 1-128 printable ASCII characters")
+	}
+	return id, nil
+}
+
+// utc returns a pointer to t in UTC.
+func utc(t time.Time) *time.Time {
+	u := t.UTC()
+	return &u
+}
+
+// complete reports whether o carries all an order.created needs.
+func complete(o *care.Order) bool {
+	return o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" &&
+		o.Buyer != nil && len(o.Items) > 0
+}
+
+// validated returns the events after checking each one: a normalisation bug
+// must surface as an error, never as an invalid event in the store.
+func validated(res Result) (Result, error) {
+	for i := range res.Events {
+		if err := res.Events[i].Event.Validate(); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -13,7 +13,8 @@ func parseDefinition(def string) (*asl.Machine, error) { return asl.Parse([]byte
 
 // taskTimeouts returns the task's TimeoutSeconds and HeartbeatSeconds (0 = none).
 func taskTimeouts(s *asl.Task, in any) (timeout, heartbeat int64, err error) {
-	return s.Timeouts(in)
+	t, h, err := s.Timeouts(in)
+	return int64(t / time.Second), int64(h / time.Second), err
 }
 
 func waitDue(s *asl.Wait, in any, entered time.Time) (time.Time, any, error) {
@@ -44,8 +45,7 @@ func mapItemInput(s *asl.Map, eff any, i int, item any, env *asl.Env) (any, erro
 }
 
 func mapConcurrency(s *asl.Map, eff any) (int, error) {
-	n, err := s.Concurrency(eff)
-	return int(n), err
+	return s.Concurrency(eff)
 }
 
 // decideRetry returns whether to retry, which retrier, and the delay.

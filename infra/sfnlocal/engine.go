@@ -30,7 +30,7 @@ type Engine struct {
 	tmp   string // temp dir removed by Close when Path was empty
 
 	stInsExec, stUpdExec, stInsHist, stInsTimer, stDelTimer *sql.Stmt
-	stInsToken, stCloseToken, stInsInv, stDelInv             *sql.Stmt
+	stInsToken, stCloseToken, stInsInv, stDelInv            *sql.Stmt
 
 	smMu     sync.RWMutex
 	sms      map[string]*smInfo

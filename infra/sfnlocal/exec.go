@@ -120,6 +120,7 @@ type exec struct {
 	cause    *string
 	stop     int64
 	budget   int
+	region   string
 }
 
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

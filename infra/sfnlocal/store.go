@@ -112,6 +112,7 @@ type tokenRow struct {
 type batch struct {
 	recs    []*commitRec
 	replies []func(error)
+	err     error
 }
 
 // writer commits batches in order, one SQLite transaction each.

@@ -32,15 +32,19 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if res.Status != 0 {
-		if res.ContentType != "" {
-			w.Header().Set("Content-Type", res.ContentType)
-		}
+	// A platform that expects its own answer (Douyin) gets it; the others
+	// get the status their adapter chose (202 by default) and a summary.
+	if len(res.Body) > 0 {
+		w.Header().Set("Content-Type", res.ContentType)
 		w.WriteHeader(res.Status)
 		_, _ = w.Write(res.Body)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, res.summary)
+	status := res.Status
+	if status == 0 {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, res.summary)
 }
 
 type received struct {

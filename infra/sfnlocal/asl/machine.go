@@ -774,6 +774,9 @@ func (p *parser) resource(res, loc string) Resource {
 		return r
 	}
 	if kind != "lambda" || action != "invoke" {
+		if kind == "states" {
+			kind = "sfn" // Step Functions itself (nested executions)
+		}
 		p.unsup(kind, loc, res)
 		return r
 	}

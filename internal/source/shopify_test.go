@@ -1,0 +1,151 @@
+package source_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/source"
+)
+
+const shopifySecret = "shpss_0123456789abcdef0123456789abcdef"
+
+func shopifyReq(topic string, body []byte) source.Request {
+	return source.Request{Header: header(
+		source.HeaderShopifyHMAC, source.ShopifySign(shopifySecret, body),
+		source.HeaderShopifyTopic, topic,
+		source.HeaderShopifyWebhookID, "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+		source.HeaderShopifyEventID, "98880550-7158-44d4-b7cd-2c97c8a091b5",
+		"X-Shopify-Shop-Domain", "jsmith.myshopify.com",
+	), Body: body}
+}
+
+func TestShopifyHandle(t *testing.T) {
+	now := time.Date(2024, 6, 26, 17, 0, 0, 0, time.UTC)
+	order := readTestdata(t, "shopify_orders_create.json")
+	fulfillment := readTestdata(t, "shopify_fulfillments_create.json")
+	const delivery = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+	const evPrefix = "shopify:98880550-7158-44d4-b7cd-2c97c8a091b5:"
+
+	sampleOrder := care.Order{
+		ID:            "820982911946154508",
+		PlacedAt:      tp("2024-06-26T16:33:21Z"),
+		Total:         "1575.90",
+		Currency:      "USD",
+		PaymentMethod: care.PayOnline,
+		Buyer:         &care.Buyer{Name: "John Smith", Email: "jon@example.com", Locale: "en"},
+		ShippingAddress: &care.Address{Name: "Steve Shipper", Line1: "123 Shipping Street", City: "Shippington",
+			Province: "Kentucky", PostalCode: "40003", Country: "US"},
+		Items: []care.Item{
+			{Title: "The Videographer Snowboard", Quantity: 1, Price: "885.95"},
+			{Title: "The Complete Snowboard", Quantity: 1, Price: "699.95"},
+		},
+		NeedsEnrichment: true, // "555-555-SHIP" is no phone number: dropped, never guessed
+	}
+	withOrder := func(typ care.EventType, at string, o care.Order) []source.Incoming {
+		return []source.Incoming{{DeliveryID: delivery, Event: care.Event{ID: evPrefix + string(typ), Type: typ, OccurredAt: tm(at), Order: o}}}
+	}
+	e164Body := []byte(strings.ReplaceAll(strings.Replace(string(order), `"phone":null,"email_marketing_consent"`, `"phone":"+1 613-555-0135","email_marketing_consent"`, 1), "555-555-SHIP", "+15025550123"))
+	e164Order := sampleOrder
+	e164Order.Buyer = &care.Buyer{Name: "John Smith", Email: "jon@example.com", Phone: "+16135550135", Locale: "en"}
+	addr := *sampleOrder.ShippingAddress
+	addr.Phone = "+15025550123"
+	e164Order.ShippingAddress = &addr
+	e164Order.NeedsEnrichment = false
+
+	codOrder := sampleOrder
+	codOrder.PaymentMethod = care.PayCOD
+
+	fulfilled := []byte(strings.Replace(string(order), `"fulfillments":[]`, `"fulfillments":[`+
+		`{"id":255858046,"order_id":820982911946154508,"status":"success","created_at":"2024-06-27T09:00:00-04:00","tracking_company":"UPS","tracking_number":"1Z2345","tracking_numbers":["1Z2345","1Z2346"],"shipment_status":null},`+
+		`{"id":255858047,"order_id":820982911946154508,"status":"success","created_at":"2024-06-27T09:05:00-04:00","tracking_company":null,"tracking_number":null,"tracking_numbers":[]}]`, 1))
+	shipment := func(status string) []byte {
+		return []byte(strings.Replace(string(fulfillment), `"shipment_status":null`, `"shipment_status":`+status, 1))
+	}
+
+	tests := []struct {
+		name string
+		req  source.Request
+		want []source.Incoming
+		out  outcome
+	}{
+		{"orders/create sample", shopifyReq("orders/create", order), withOrder(care.OrderCreated, "2024-06-26T16:33:21Z", sampleOrder), outcome{}},
+		{"orders/create with E.164 phones", shopifyReq("orders/create", e164Body), withOrder(care.OrderCreated, "2024-06-26T16:33:21Z", e164Order), outcome{}},
+		{"orders/create cash on delivery", shopifyReq("orders/create", []byte(strings.Replace(string(order), `["visa","bogus"]`, `["Cash on Delivery (COD)"]`, 1))), withOrder(care.OrderCreated, "2024-06-26T16:33:21Z", codOrder), outcome{}},
+		{"orders/paid", shopifyReq("orders/paid", order), withOrder(care.OrderPaid, "2024-06-26T16:33:21Z", sampleOrder), outcome{}},
+		{"orders/cancelled", shopifyReq("orders/cancelled", order), withOrder(care.OrderCancelled, "2024-06-26T16:33:21Z", sampleOrder), outcome{}},
+		{"orders/fulfilled: split shipment, one parcel without tracking", shopifyReq("orders/fulfilled", fulfilled), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "order.shipped:255858046", Type: care.OrderShipped, OccurredAt: tm("2024-06-27T13:00:00Z"), Order: sampleOrder,
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1Z2345", "1Z2346"}}}}}, outcome{}},
+		{"orders/updated: no diff, no event", shopifyReq("orders/updated", order), nil, outcome{}},
+		{"unknown topic", shopifyReq("products/create", []byte(`{"id":1}`)), nil, outcome{}},
+		{"fulfillments/create", shopifyReq("fulfillments/create", fulfillment), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "order.shipped", Type: care.OrderShipped, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}}}}}, outcome{}},
+		{"fulfillments/update delivered", shopifyReq("fulfillments/update", shipment(`"delivered"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipDelivered}}}}, outcome{}},
+		{"fulfillments/update out_for_delivery", shopifyReq("fulfillments/update", shipment(`"out_for_delivery"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipInTransit}}}}, outcome{}},
+		{"fulfillments/update ready_for_pickup has no pickup point", shopifyReq("fulfillments/update", shipment(`"ready_for_pickup"`)), nil, outcome{}},
+		{"fulfillments/update without shipment_status", shopifyReq("fulfillments/update", fulfillment), nil, outcome{}},
+		{"total_price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"total_price":"1575.90"`, `"total_price":1575.90`, 1))), nil, outcome{invalid: true, field: "total_price"}},
+		{"line item price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"price":"885.95"`, `"price":885.95`, 1))), nil, outcome{invalid: true, field: "line_items.price"}},
+		{"id as a float", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"id":820982911946154508,`, `"id":8.209829119461545e17,`, 1))), nil, outcome{invalid: true, field: "id"}},
+		{"bad created_at", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"created_at":"2024-06-26T12:33:21-04:00"`, `"created_at":"yesterday"`, 1))), nil, outcome{invalid: true, field: "created_at"}},
+		{"signed non-JSON body", shopifyReq("orders/create", []byte("<xml/>")), nil, outcome{invalid: true}},
+		{"body tampered by one byte", func() source.Request { r := shopifyReq("orders/create", order); r.Body = mutate(order, 7); return r }(), nil, outcome{unauthorized: true}},
+		{"missing HMAC", func() source.Request { r := shopifyReq("orders/create", order); r.Header.Del(source.HeaderShopifyHMAC); return r }(), nil, outcome{unauthorized: true}},
+		{"HMAC in hex", func() source.Request {
+			r := shopifyReq("orders/create", order)
+			r.Header.Set(source.HeaderShopifyHMAC, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+			return r
+		}(), nil, outcome{unauthorized: true}},
+		{"missing webhook id", func() source.Request { r := shopifyReq("orders/create", order); r.Header.Del(source.HeaderShopifyWebhookID); return r }(), nil, outcome{invalid: true, field: source.HeaderShopifyWebhookID}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, tc.req, now)
+			checkErr(t, err, tc.out)
+			if err != nil {
+				return
+			}
+			want := source.Result{Events: tc.want, Status: http.StatusOK}
+			if diff := cmp.Diff(want, res); diff != "" {
+				t.Fatalf("result (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("wrong secret", func(t *testing.T) {
+		_, err := source.Shopify{}.Handle(care.Source{Secret: "shpss_other"}, shopifyReq("orders/create", order), now)
+		checkErr(t, err, outcome{unauthorized: true})
+	})
+	t.Run("event id falls back to the webhook id", func(t *testing.T) {
+		r := shopifyReq("orders/paid", order)
+		r.Header.Del(source.HeaderShopifyEventID)
+		res, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, r, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Events[0].Event.ID; got != "shopify:"+delivery+":order.paid" {
+			t.Fatalf("event id = %s", got)
+		}
+	})
+}
+
+// TestShopifyOrderIDExact: the 64-bit id survives exactly (float64 would give 820982911946154500).
+func TestShopifyOrderIDExact(t *testing.T) {
+	body := []byte(`{"id":820982911946154508,"created_at":"2024-06-26T12:33:21-04:00","updated_at":"2024-06-26T12:33:21-04:00"}`)
+	res, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, shopifyReq("orders/paid", body), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Events[0].Event.Order.ID; got != "820982911946154508" {
+		t.Fatalf("order id = %s, want 820982911946154508", got)
+	}
+}

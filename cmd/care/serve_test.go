@@ -19,6 +19,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
 // TestServeChild is not a test: it is the `care serve` process that
@@ -37,12 +42,14 @@ func TestServeChild(t *testing.T) {
 type child struct {
 	cmd   *exec.Cmd
 	api   string
+	sfn   string
 	admin string
 	demo  map[string]string
 }
 
 var (
 	apiRE   = regexp.MustCompile(`ordercare API on (http://\S+)`)
+	sfnRE   = regexp.MustCompile(`Step Functions API on (http://\S+)`)
 	adminRE = regexp.MustCompile(`admin token: (\S+)`)
 	demoRE  = regexp.MustCompile(`(ops key|agent key|standard webhook secret):\s+(\S+)`)
 )
@@ -66,6 +73,9 @@ func startServe(t *testing.T, dir string) *child {
 		line := sc.Text()
 		if m := apiRE.FindStringSubmatch(line); m != nil {
 			c.api = m[1]
+		}
+		if m := sfnRE.FindStringSubmatch(line); m != nil {
+			c.sfn = m[1]
 		}
 		if m := adminRE.FindStringSubmatch(line); m != nil {
 			c.admin = m[1]
@@ -166,5 +176,87 @@ func TestServeSurvivesKill(t *testing.T) {
 	}
 	if st, _ := c2.call(t, "POST", "/v1/dev/clock", c2.demo["ops key"], []byte(`{"advance":"1m"}`), nil); st != 401 {
 		t.Errorf("clock with an ops key: %d, want 401", st)
+	}
+}
+
+func sfnClient(endpoint string) *sfn.Client {
+	return sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+}
+
+// TestServeExecutionSurvivesKill parks an execution on a Wait state through
+// the real Step Functions SDK client, kills care serve with SIGKILL mid-wait,
+// restarts it and moves the virtual clock: the execution resumes and
+// succeeds, with one history.
+func TestServeExecutionSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts care serve processes; skipped in -short mode")
+	}
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	c := startServe(t, dir)
+	def := `{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":3600,"Next":"Done"},
+		"Done":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('paid {}', $.order)"},"End":true}}}`
+	cl := sfnClient(c.sfn)
+	sm, err := cl.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("wait-then-pass"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::111111111111:role/care")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := cl.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("order-1001"), Input: aws.String(`{"order":"1001"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(cl *sfn.Client, status sfntypes.ExecutionStatus) *sfn.DescribeExecutionOutput {
+		t.Helper()
+		// Polls the other process over HTTP, each call paced by its round trip.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			d, err := cl.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Status == status {
+				return d
+			}
+		}
+		t.Fatalf("execution never reached %s", status)
+		return nil
+	}
+	hist := func(cl *sfn.Client) []string {
+		h, err := cl.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: ex.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, e := range h.Events {
+			types = append(types, string(e.Type))
+		}
+		return types
+	}
+	waitFor(cl, sfntypes.ExecutionStatusRunning)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if h := hist(cl); len(h) >= 2 && h[len(h)-1] == "WaitStateEntered" {
+			break
+		}
+	}
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	c.cmd.Wait()
+
+	c2 := startServe(t, dir)
+	cl2 := sfnClient(c2.sfn)
+	if st, b := c2.call(t, "POST", "/v1/dev/clock", c2.admin, []byte(`{"advance":"59m"}`), nil); st != 200 {
+		t.Fatalf("advance: %d %s", st, b)
+	}
+	if d := waitFor(cl2, sfntypes.ExecutionStatusRunning); d.StopDate != nil {
+		t.Fatalf("finished before its time: %+v", d)
+	}
+	c2.call(t, "POST", "/v1/dev/clock", c2.admin, []byte(`{"advance":"1m"}`), nil)
+	d := waitFor(cl2, sfntypes.ExecutionStatusSucceeded)
+	if aws.ToString(d.Output) != `{"greeting":"paid 1001"}` {
+		t.Errorf("output = %s", aws.ToString(d.Output))
+	}
+	want := []string{"ExecutionStarted", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"}
+	if got := hist(cl2); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("history = %v, want %v", got, want)
 	}
 }

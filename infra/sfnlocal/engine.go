@@ -31,6 +31,8 @@ type Engine struct {
 
 	stInsExec, stUpdExec, stInsHist, stInsTimer, stDelTimer *sql.Stmt
 	stInsToken, stCloseToken, stInsInv, stDelInv            *sql.Stmt
+	stBegin, stCommit, stRollback                           *sql.Stmt
+	stDelTimers, stDelInvs, stCloseTokens                   *sql.Stmt
 
 	smMu     sync.RWMutex
 	sms      map[string]*smInfo
@@ -179,7 +181,7 @@ func (e *Engine) Close() error {
 		e.invq.close()
 		e.wg.Wait()
 		<-e.writerDone
-		for _, s := range []*sql.Stmt{e.stInsExec, e.stUpdExec, e.stInsHist, e.stInsTimer, e.stDelTimer, e.stInsToken, e.stCloseToken, e.stInsInv, e.stDelInv} {
+		for _, s := range []*sql.Stmt{e.stBegin, e.stCommit, e.stRollback, e.stDelTimers, e.stDelInvs, e.stCloseTokens, e.stInsExec, e.stUpdExec, e.stInsHist, e.stInsTimer, e.stDelTimer, e.stInsToken, e.stCloseToken, e.stInsInv, e.stDelInv} {
 			if s != nil {
 				s.Close()
 			}

@@ -97,7 +97,8 @@ type run struct {
 	Start  int64  `json:"st"`
 	LastID int64  `json:"id"`
 	Seq    int64  `json:"q"`
-	Hist   int    `json:"h"` // history chunks written
+	Hist   int    `json:"h"`           // history chunks written (chunk 0 is executions.hist0)
+	Waits  bool   `json:"w,omitempty"` // ever had timers, tokens or invocations
 	Root   *frame `json:"f"`
 }
 

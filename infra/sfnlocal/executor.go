@@ -259,6 +259,10 @@ func (x *executor) flush() {
 			ex.r.Hist++
 			ex.evs = ex.evs[:0]
 		}
+		if r.timersAdd != nil || r.invAdd != nil || r.tokensAdd != nil {
+			ex.r.Waits = true
+		}
+		r.hadWaits = ex.r.Waits
 		if ex.status == StatusRunning {
 			r.runnable = runnable(ex.r.Root)
 			r.state, _ = json.Marshal(ex.r)

@@ -149,7 +149,7 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 		}
 		off = n
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT events FROM history WHERE arn=? ORDER BY seq`, in.ExecutionArn)
+	rows, err := e.db.QueryContext(ctx, `SELECT hist0 FROM executions WHERE arn=? UNION ALL SELECT events FROM (SELECT events FROM history WHERE arn=? ORDER BY seq)`, in.ExecutionArn, in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +159,9 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
 			return nil, err
+		}
+		if len(b) == 0 {
+			continue
 		}
 		var evs []HistoryEvent
 		if err := json.Unmarshal(b, &evs); err != nil {

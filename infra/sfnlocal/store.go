@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS executions(
 	arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, rev INTEGER NOT NULL, name TEXT NOT NULL,
 	status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
 	start INTEGER NOT NULL, stop INTEGER, runnable INTEGER NOT NULL DEFAULT 0, state BLOB,
-	trace TEXT);
+	trace TEXT, hist0 BLOB) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS executions_sm ON executions(sm_arn, start);
 CREATE INDEX IF NOT EXISTS executions_runnable ON executions(runnable) WHERE runnable = 1;
 CREATE TABLE IF NOT EXISTS history(
@@ -101,6 +101,7 @@ type commitRec struct {
 	invAdd      []invRow
 	invDel      []int64
 	closed      bool // delete every timer/invocation, close every token
+	hadWaits    bool // the execution ever had timers, tokens or invocations
 }
 
 type tokenRow struct {
@@ -127,77 +128,78 @@ func (e *Engine) writer() {
 	}
 }
 
-func (e *Engine) commit(b *batch) error {
+func (e *Engine) commit(b *batch) (err error) {
 	ctx := context.Background()
-	tx, err := e.wconn.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := e.stBegin.ExecContext(ctx); err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	st := func(s *sql.Stmt) *sql.Stmt { return tx.Stmt(s) }
-	ins, upd, hist := st(e.stInsExec), st(e.stUpdExec), st(e.stInsHist)
-	tIns, tDel := st(e.stInsTimer), st(e.stDelTimer)
-	kIns, kClose := st(e.stInsToken), st(e.stCloseToken)
-	iIns, iDel := st(e.stInsInv), st(e.stDelInv)
+	defer func() {
+		if err != nil {
+			_, _ = e.stRollback.ExecContext(ctx)
+		}
+	}()
 	for _, r := range b.recs {
 		var stop any
 		if r.stop != 0 {
 			stop = r.stop
 		}
 		if r.insert {
-			if _, err := ins.Exec(r.arn, r.smArn, r.rev, r.name, r.status, r.input, r.output, r.errName, r.cause, r.start, stop, r.runnable, r.state, r.trace); err != nil {
+			if _, err := e.stInsExec.Exec(r.arn, r.smArn, r.rev, r.name, r.status, r.input, r.output, r.errName, r.cause, r.start, stop, r.runnable, r.state, r.trace, r.events); err != nil {
 				return fmt.Errorf("insert execution: %w", err)
 			}
 		} else {
-			if _, err := upd.Exec(r.status, r.output, r.errName, r.cause, stop, r.runnable, r.state, r.arn); err != nil {
+			if _, err := e.stUpdExec.Exec(r.status, r.output, r.errName, r.cause, stop, r.runnable, r.state, r.arn); err != nil {
 				return fmt.Errorf("update execution: %w", err)
 			}
-		}
-		if r.events != nil {
-			if _, err := hist.Exec(r.arn, r.histSeq, r.events); err != nil {
-				return fmt.Errorf("insert history: %w", err)
+			if r.events != nil {
+				if _, err := e.stInsHist.Exec(r.arn, r.histSeq, r.events); err != nil {
+					return fmt.Errorf("insert history: %w", err)
+				}
 			}
 		}
 		if r.closed {
-			for _, q := range []string{"DELETE FROM timers WHERE arn = ?", "DELETE FROM invocations WHERE arn = ?", "UPDATE tokens SET open = 0 WHERE arn = ? AND open = 1"} {
-				if _, err := tx.Exec(q, r.arn); err != nil {
-					return fmt.Errorf("close execution: %w", err)
+			if r.hadWaits {
+				for _, st := range []*sql.Stmt{e.stDelTimers, e.stDelInvs, e.stCloseTokens} {
+					if _, err := st.Exec(r.arn); err != nil {
+						return fmt.Errorf("close execution: %w", err)
+					}
 				}
 			}
 			continue
 		}
 		for _, t := range r.timersDel {
-			if _, err := tDel.Exec(r.arn, t.key, t.kind); err != nil {
+			if _, err := e.stDelTimer.Exec(r.arn, t.key, t.kind); err != nil {
 				return err
 			}
 		}
 		for _, t := range r.timersAdd {
-			if _, err := tIns.Exec(r.arn, t.key, t.kind, t.due); err != nil {
+			if _, err := e.stInsTimer.Exec(r.arn, t.key, t.kind, t.due); err != nil {
 				return err
 			}
 		}
 		for _, k := range r.tokensClose {
-			if _, err := kClose.Exec(k); err != nil {
+			if _, err := e.stCloseToken.Exec(k); err != nil {
 				return err
 			}
 		}
 		for _, k := range r.tokensAdd {
-			if _, err := kIns.Exec(k.token, r.arn, k.key); err != nil {
+			if _, err := e.stInsToken.Exec(k.token, r.arn, k.key); err != nil {
 				return err
 			}
 		}
 		for _, k := range r.invDel {
-			if _, err := iDel.Exec(r.arn, k); err != nil {
+			if _, err := e.stDelInv.Exec(r.arn, k); err != nil {
 				return err
 			}
 		}
 		for _, iv := range r.invAdd {
-			if _, err := iIns.Exec(r.arn, iv.key, iv.fn, iv.payload); err != nil {
+			if _, err := e.stInsInv.Exec(r.arn, iv.key, iv.fn, iv.payload); err != nil {
 				return err
 			}
 		}
 	}
-	return tx.Commit()
+	_, err = e.stCommit.ExecContext(ctx)
+	return err
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
@@ -208,7 +210,13 @@ func (e *Engine) prepare(ctx context.Context) error {
 		}
 		*dst, err = e.wconn.PrepareContext(ctx, q)
 	}
-	p(&e.stInsExec, `INSERT INTO executions(arn, sm_arn, rev, name, status, input, output, error, cause, start, stop, runnable, state, trace) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	p(&e.stBegin, `BEGIN`)
+	p(&e.stCommit, `COMMIT`)
+	p(&e.stRollback, `ROLLBACK`)
+	p(&e.stDelTimers, `DELETE FROM timers WHERE arn = ?`)
+	p(&e.stDelInvs, `DELETE FROM invocations WHERE arn = ?`)
+	p(&e.stCloseTokens, `UPDATE tokens SET open = 0 WHERE arn = ? AND open = 1`)
+	p(&e.stInsExec, `INSERT INTO executions(arn, sm_arn, rev, name, status, input, output, error, cause, start, stop, runnable, state, trace, hist0) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	p(&e.stUpdExec, `UPDATE executions SET status=?, output=?, error=?, cause=?, stop=?, runnable=?, state=? WHERE arn=?`)
 	p(&e.stInsHist, `INSERT INTO history(arn, seq, events) VALUES (?,?,?)`)
 	p(&e.stInsTimer, `INSERT OR REPLACE INTO timers(arn, key, kind, due) VALUES (?,?,?,?)`)

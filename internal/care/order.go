@@ -55,8 +55,9 @@ type OrderState struct {
 	ReviewAt  *time.Time  `json:"review_at,omitempty"`
 	LastReply *time.Time  `json:"last_reply_at,omitempty"`
 	Version   int64       `json:"version"`
-	DataAsOf  time.Time   `json:"data_as_of"` // occurred_at of the newest event whose order data was merged
-	UpdatedAt time.Time   `json:"updated_at"` // ingest time of the last applied event
+	// FieldStamps says which event each order field's value came from.
+	FieldStamps map[string]Stamp `json:"field_stamps,omitempty"`
+	UpdatedAt   time.Time        `json:"updated_at"` // ingest time of the last applied event
 }
 
 // Parcel is a shipment as last reported, keyed by its first tracking number.
@@ -105,7 +106,7 @@ func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
 		return OrderState{}, reject("order shipped at %s; its address can no longer change", sh.At.Format(time.RFC3339))
 	}
 
-	s.mergeOrder(ev.Order, ev.OccurredAt)
+	s.mergeOrder(ev.Order, ev)
 	if st, ok := milestoneOf[ev.Type]; ok {
 		s.reach(st, ev)
 	}
@@ -163,52 +164,72 @@ func (s *OrderState) derive() Status {
 	return best
 }
 
-// mergeOrder merges the order data an event carries. Fields from an event at
-// least as new as the data already held overwrite it; fields from an older
-// event only fill what is missing.
-func (s *OrderState) mergeOrder(in Order, at time.Time) {
-	newer := !at.Before(s.DataAsOf)
+// Stamp orders the writes of one field: the later occurred_at wins, and the
+// greater event id breaks a tie, so every arrival order gives the same result.
+type Stamp struct {
+	At      time.Time `json:"at"`
+	EventID string    `json:"event_id"`
+}
+
+func (a Stamp) before(b Stamp) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.Before(b.At)
+	}
+	return a.EventID < b.EventID
+}
+
+// mergeOrder merges the order data an event carries, field by field: each
+// field (buyer, shipping address and items count as one field each) holds
+// the value of the newest event that carried it (a last-writer-wins register
+// per field), so partial events from any source merge the same in any order.
+func (s *OrderState) mergeOrder(in Order, ev Event) {
+	st := Stamp{At: ev.OccurredAt, EventID: ev.ID}
+	if s.FieldStamps == nil {
+		s.FieldStamps = map[string]Stamp{}
+	}
+	take := func(field string, present bool) bool {
+		if !present {
+			return false
+		}
+		if cur, ok := s.FieldStamps[field]; ok && !cur.before(st) {
+			return false
+		}
+		s.FieldStamps[field] = st
+		return true
+	}
 	o := &s.Order
-	setStr := func(dst *string, v string) {
-		if v != "" && (newer || *dst == "") {
-			*dst = v
-		}
+	if take("placed_at", in.PlacedAt != nil) {
+		t := *in.PlacedAt
+		o.PlacedAt = &t
 	}
-	setDec := func(dst *Decimal, v Decimal) {
-		if v != "" && (newer || *dst == "") {
-			*dst = v
-		}
+	if take("total", in.Total != "") {
+		o.Total = in.Total
 	}
-	setTime := func(dst **time.Time, v *time.Time) {
-		if v != nil && (newer || *dst == nil) {
-			t := *v
-			*dst = &t
-		}
+	if take("currency", in.Currency != "") {
+		o.Currency = in.Currency
 	}
-	setTime(&o.PlacedAt, in.PlacedAt)
-	setDec(&o.Total, in.Total)
-	setStr(&o.Currency, in.Currency)
-	if in.PaymentMethod != "" && (newer || o.PaymentMethod == "") {
+	if take("payment_method", in.PaymentMethod != "") {
 		o.PaymentMethod = in.PaymentMethod
 	}
-	setDec(&o.CODFee, in.CODFee)
-	setTime(&o.PayDeadline, in.PayDeadline)
-	if in.Buyer != nil && (newer || o.Buyer == nil) {
+	if take("cod_fee", in.CODFee != "") {
+		o.CODFee = in.CODFee
+	}
+	if take("pay_deadline", in.PayDeadline != nil) {
+		t := *in.PayDeadline
+		o.PayDeadline = &t
+	}
+	if take("buyer", in.Buyer != nil) {
 		b := *in.Buyer
 		o.Buyer = &b
 	}
-	if in.ShippingAddress != nil && (newer || o.ShippingAddress == nil) {
+	if take("shipping_address", in.ShippingAddress != nil) {
 		a := *in.ShippingAddress
 		o.ShippingAddress = &a
 	}
-	if len(in.Items) > 0 && (newer || len(o.Items) == 0) {
+	if take("items", len(in.Items) > 0) {
 		o.Items = append([]Item(nil), in.Items...)
 	}
-	complete := o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" && o.Buyer != nil && len(o.Items) > 0
-	o.NeedsEnrichment = !complete
-	if newer && (in.PlacedAt != nil || in.Total != "" || in.Buyer != nil || len(in.Items) > 0 || in.ShippingAddress != nil) {
-		s.DataAsOf = at
-	}
+	o.NeedsEnrichment = !(o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" && o.Buyer != nil && len(o.Items) > 0)
 }
 
 // mergeShipment merges a parcel report, keyed by its first tracking number;
@@ -260,6 +281,10 @@ func (s OrderState) clone() OrderState {
 		c.Parcels[i] = p
 	}
 	c.Order.Items = append([]Item(nil), s.Order.Items...)
+	c.FieldStamps = make(map[string]Stamp, len(s.FieldStamps))
+	for k, v := range s.FieldStamps {
+		c.FieldStamps[k] = v
+	}
 	if s.Order.Buyer != nil {
 		b := *s.Order.Buyer
 		c.Order.Buyer = &b

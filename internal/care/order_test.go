@@ -168,3 +168,22 @@ func TestValidateFields(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyConvergesPartialData: events that each carry part of the order
+// (an address change, a payment that restates the terms) merge the same in
+// every arrival order.
+func TestApplyConvergesPartialData(t *testing.T) {
+	addr := ev("e2", OrderAddressChanged, 8)
+	paid := ev("e3", OrderPaid, 10)
+	paid.Order.Total, paid.Order.Currency, paid.Order.PaymentMethod = "119.90", "CNY", PayOnline
+	evs := []Event{created("e1", 0), addr, paid}
+	want := applyAll(t, evs)
+	if want.Order.ShippingAddress == nil || want.Order.ShippingAddress.City != "杭州" || want.Order.Total != "119.90" {
+		t.Fatalf("baseline: %+v", want.Order)
+	}
+	for _, p := range [][]Event{{paid, addr, evs[0]}, {addr, evs[0], paid}, {paid, evs[0], addr}} {
+		if d := cmp.Diff(want, applyAll(t, p), cmpopts.EquateEmpty(), cmpopts.IgnoreFields(OrderState{}, "Version")); d != "" {
+			t.Fatalf("order %v diverges:\n%s", ids(p), d)
+		}
+	}
+}

@@ -17,7 +17,8 @@ import (
 // Shops stores tenants, their hashed API keys and their source credentials.
 type Shops interface {
 	// CreateShop stores a new shop and its keys atomically; ErrConflict if the
-	// shop id or a key hash exists.
+	// shop id or a key hash exists (also twice in one call); nothing is
+	// written then.
 	CreateShop(ctx context.Context, shop Shop, keys []APIKey) error
 	// GetShop returns a shop or ErrNotFound.
 	GetShop(ctx context.Context, id string) (Shop, error)
@@ -69,23 +70,28 @@ type Orders interface {
 	// Ingest is the one atomic write of ingestion: unless the delivery id
 	// (per shop and source) or the event id (per shop) is already recorded, it
 	// records the event, replaces the order with apply(current, ev, now) and
-	// appends a Change to the feed — all or nothing. apply may run more than
-	// once (optimistic retries) and must be pure. If apply fails, nothing is
-	// written and its error is returned as is.
+	// appends a Change to the feed — all or nothing. now is d.ReceivedAt
+	// (the store's clock when that is zero) and is also the Change's At. The
+	// store sets the state's ShopID to d.ShopID. apply may run more than once
+	// (optimistic retries) and must be pure. If apply fails, nothing is
+	// written, not even the delivery id, and its error is returned as is.
+	// ErrNotFound when the shop does not exist.
 	Ingest(ctx context.Context, d Delivery, ev Event, apply ApplyFunc) (IngestResult, error)
 	// GetOrder returns an order's current state or ErrNotFound.
 	GetOrder(ctx context.Context, shopID, orderID string) (OrderState, error)
 	// ListEvents returns an order's recorded events in apply order, at most
 	// limit (1..1000) after cursor ("" = from the start), and the cursor of
-	// the next page ("" when there is none). ErrNotFound for an unknown order.
+	// the next page ("" when there is none). ErrNotFound for an unknown order;
+	// ErrInvalid for a limit out of range or a cursor the store did not issue.
 	ListEvents(ctx context.Context, shopID, orderID, cursor string, limit int) ([]RecordedEvent, string, error)
 }
 
 // Feed is the change feed. Entries of one order appear in apply order; the
 // embedded store also keeps one global order. Reading does not consume.
 type Feed interface {
-	// ReadFeed returns at most limit changes after cursor ("" = from the
-	// start) and the cursor to continue from (equal to cursor when nothing new).
+	// ReadFeed returns at most limit (1..1000) changes after cursor ("" =
+	// from the start) and the cursor to continue from (equal to cursor when
+	// nothing new). ErrInvalid for a bad limit or a cursor the store did not issue.
 	ReadFeed(ctx context.Context, cursor string, limit int) ([]Change, string, error)
 }
 

@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +31,25 @@ type env struct {
 	t     *testing.T
 	url   string
 	clock *clock.Virtual
+	logs  *syncBuffer
+}
+
+// syncBuffer collects the server's log output for leak checks.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newEnv(t *testing.T) *env {
@@ -40,13 +61,32 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	vc := clock.NewVirtual(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC), nil)
-	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken})
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &env{t: t, url: ts.URL, clock: vc}
+	e := &env{t: t, url: ts.URL, clock: vc, logs: logs}
+	t.Cleanup(e.checkLogs)
+	return e
+}
+
+// checkLogs fails the test if anything secret or personal reached the log:
+// every test's buyers, addresses, secrets and keys are from this list.
+func (e *env) checkLogs() {
+	logs := e.logs.String()
+	if !strings.Contains(logs, "route=") {
+		e.t.Errorf("the request log is empty; the leak check would prove nothing")
+	}
+	for _, s := range []string{"+8613800138000", "+16135550101", "13800138000", "王芳", "jon@example.com", "杭州",
+		"whsec_", "ock_", "shpss_", "shopify-client-secret", "douyin-app-secret", "woo-webhook-secret", adminToken} {
+		if strings.Contains(logs, s) {
+			e.t.Errorf("log leaks %q", s)
+		}
+	}
 }
 
 type response struct {

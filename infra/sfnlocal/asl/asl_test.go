@@ -40,7 +40,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`{"a":1.0,"b":12345678901234567890123,"c":"<&>"}`, `{"a":1.0,"b":12345678901234567890123,"c":"<&>"}`},
 		{`[1e3, -0, 2.50]`, `[1e3,-0,2.50]`},
-		{`"héllo\u2028"`, "\"héllo\u2028\""},
+		{`"héllo\u2028\u0001\t"`, "\"héllo\u2028\\u0001\\t\""},
 		{`null`, `null`},
 	}
 	for _, tt := range tests {
@@ -221,23 +221,23 @@ func TestInputOutputProcessing(t *testing.T) {
 
 func TestEffectiveInput(t *testing.T) {
 	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
-		"InputPath":"$.in","Parameters":{"FunctionName":"f","Payload":{"x.$":"$.x","n.$":"States.MathAdd($.x, 1)","arr":[{"id.$":"$$.Execution.Id"}],"all.$":"$"}}}}}`)
+		"InputPath":"$.in","Parameters":{"FunctionName":"f","Payload":{"x.$":"$.x","n.$":"States.MathAdd($.y, 1)","arr":[{"id.$":"$$.Execution.Id"}],"all.$":"$"}}}}}`)
 	task := m.States["T"].(*Task)
 	env := &Env{Context: map[string]any{"Execution": map[string]any{"Id": "e1"}}}
-	out, err := task.EffectiveInput(mustJSON(t, `{"in":{"x":41}}`), env)
+	out, err := task.EffectiveInput(mustJSON(t, `{"in":{"x":41,"y":41}}`), env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"FunctionName":"f","Payload":{"all":{"x":41},"arr":[{"id":"e1"}],"n":42,"x":41}}`
+	want := `{"FunctionName":"f","Payload":{"all":{"x":41,"y":41},"arr":[{"id":"e1"}],"n":42,"x":41}}`
 	if got := enc(t, out); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
-	_, err = task.EffectiveInput(mustJSON(t, `{"in":{}}`), env)
+	_, err = task.EffectiveInput(mustJSON(t, `{"in":{"y":1}}`), env)
 	e, ok := AsError(err)
-	if !ok || e.Name != ErrRuntime || e.Cause != `The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{}'` {
+	if !ok || e.Name != ErrRuntime || e.Cause != `The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{"y":1}'` {
 		t.Fatalf("err = %#v", err)
 	}
-	if got := e.CauseAt("T", 2); got != `An error occurred while executing the state 'T' (entered at the event id #2). The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{}'` {
+	if got := e.CauseAt("T", 2); got != `An error occurred while executing the state 'T' (entered at the event id #2). The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{"y":1}'` {
 		t.Errorf("CauseAt = %q", got)
 	}
 	// A null InputPath gives the state {}.
@@ -388,7 +388,8 @@ func TestChoice(t *testing.T) {
 		{`{"Variable":"$.v","IsNull":true,"Next":"Y"}`, `{"v":null}`, true},
 		{`{"Variable":"$.v","IsNumeric":true,"Next":"Y"}`, `{"v":"1"}`, false},
 		{`{"Variable":"$.v","IsTimestamp":true,"Next":"Y"}`, `{"v":"2016-03-14T01:59:00.123Z"}`, true},
-		{`{"Variable":"$.v","IsString":false,"Next":"Y"}`, `{}`, false},
+		{`{"Variable":"$.v","IsString":false,"Next":"Y"}`, `{}`, true},
+		{`{"Variable":"$.v","IsNull":true,"Next":"Y"}`, `{}`, false},
 		{`{"And":[{"Variable":"$.a","IsPresent":true},{"Not":{"Variable":"$.b","IsPresent":true}}],"Next":"Y"}`, `{"a":1}`, true},
 		{`{"Or":[{"Variable":"$.a","NumericEquals":2},{"Variable":"$.b","StringEquals":"x"}],"Next":"Y"}`, `{"a":1,"b":"x"}`, true},
 		{`{"Variable":"$.missing","StringEquals":"a","Next":"Y"}`, `{}`, false},
@@ -423,7 +424,7 @@ func TestWaitDue(t *testing.T) {
 		{`"Timestamp":"2026-01-02T00:00:00+01:00"`, `{}`, time.Date(2026, 1, 1, 23, 0, 0, 0, time.UTC), ""},
 		{`"TimestampPath":"$.t"`, `{"t":"2016-12-05T21:29:29"}`, time.Time{}, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.t == 2016-12-05T21:29:29"},
 		{`"TimestampPath":"$.t"`, `{"t":"2016-13-05T21:29:29Z"}`, time.Time{}, "does not reference a valid ISO-8601"},
-		{`"TimestampPath":"$.t"`, `{"t":"2094-01-01T00:00:00Z"}`, time.Time{}, "Wait state delay is too long."},
+		{`"TimestampPath":"$.t"`, `{"t":"2095-01-01T00:00:00Z"}`, time.Time{}, "Wait state delay is too long."},
 	}
 	for _, tt := range tests {
 		m := mustParse(t, `{"StartAt":"W","States":{"W":{"Type":"Wait",`+tt.state+`,"End":true}}}`)

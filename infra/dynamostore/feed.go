@@ -56,17 +56,17 @@ func decodeFeedCursor(s string) (feedCursor, error) {
 	return c, nil
 }
 
-// ReadFeed reads the table's stream: at most limit changes (limit >= 1),
+// ReadFeed reads the table's stream: at most limit changes (1..1000),
 // one per EVENT item, after cursor ("" = the oldest record the stream still
 // holds, 24 hours on AWS). Changes of one order come in apply order: a shard
 // is read only after its parent is read to its end, and an order's items all
 // live in one partition. Shards are read one after another (oldest first),
 // so changes of different orders in different shards are not interleaved by
 // time. The returned cursor equals cursor when no change is returned.
-// ErrInvalid for a malformed cursor or one from another stream.
+// ErrInvalid for a bad limit, a malformed cursor or one from another stream.
 func (s *Store) ReadFeed(ctx context.Context, cursor string, limit int) ([]care.Change, string, error) {
-	if limit < 1 {
-		return nil, "", care.Invalid("limit", "must be at least 1")
+	if limit < 1 || limit > maxPage {
+		return nil, "", care.Invalid("limit", "must be 1..%d", maxPage)
 	}
 	cur, err := decodeFeedCursor(cursor)
 	if err != nil {

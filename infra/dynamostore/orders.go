@@ -29,40 +29,55 @@ const (
 
 // Positions of Ingest's transaction items, as CancellationReasons report them.
 const (
-	txState = iota
+	txShop = iota // condition: the shop exists
+	txState
 	txEvent
-	txDelivery
 	txEventID
+	txDelivery // absent when the delivery has no id
 )
 
 // Ingest records the event and applies it in one TransactWriteItems (see the
-// package doc). It returns Duplicate with the current state of the order the
+// package doc). now, passed to apply and stored as UpdatedAt and the
+// Change's At, is d.ReceivedAt (the store's clock when that is zero). It
+// returns Duplicate with the current state of the order the
 // earlier event went to when the delivery id (per shop and source) or the
 // event id (per shop) is recorded; apply's error as is when apply fails and
-// the event is not a duplicate; ErrConflict when the order kept changing
+// the event is not a duplicate; ErrNotFound for an unknown shop; ErrInvalid
+// for a shop id with '#'; ErrConflict when the order kept changing
 // under it for maxAttempts attempts. The store assigns OrderState.ShopID and
-// Version (the read version + 1, also the event's Seq).
+// Version (the read version + 1, also the event's Seq). A delivery without
+// an id (DeliveryID "") is deduplicated by its event id only.
 func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, apply care.ApplyFunc) (care.IngestResult, error) {
 	if d.ShopID == "" || strings.Contains(d.ShopID, "#") {
 		return care.IngestResult{}, care.Invalid("shop_id", "a shop id is not empty and has no '#'")
 	}
-	now := s.clock.Now()
+	now := d.ReceivedAt
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
 	orderID := ev.Order.ID
 	var lastErr error
+	// raced holds the order's state as a lost version race returned it
+	// (ALL_OLD): the next attempt applies to it at once, without a read or
+	// a pause, since the race means another writer made progress.
+	var raced *care.OrderState
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if attempt > 0 {
-			if err := s.pause(ctx, backoff(attempt)); err != nil {
-				return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
+		cur := raced
+		if cur == nil {
+			if attempt > 0 {
+				if err := s.pause(ctx, backoff(attempt)); err != nil {
+					return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
+				}
+			}
+			var st care.OrderState
+			switch err := s.get(ctx, orderPK(d.ShopID, orderID), skState, &st); {
+			case err == nil:
+				cur = &st
+			case !errors.Is(err, care.ErrNotFound):
+				return care.IngestResult{}, fmt.Errorf("ingest %s: read order %s: %w", ev.ID, orderID, err)
 			}
 		}
-		var cur *care.OrderState
-		var st care.OrderState
-		switch err := s.get(ctx, orderPK(d.ShopID, orderID), skState, &st); {
-		case err == nil:
-			cur = &st
-		case !errors.Is(err, care.ErrNotFound):
-			return care.IngestResult{}, fmt.Errorf("ingest %s: read order %s: %w", ev.ID, orderID, err)
-		}
+		raced = nil
 		next, err := apply(cur, ev, now)
 		if err != nil {
 			// A duplicate is a duplicate even when apply would refuse it now.
@@ -72,6 +87,11 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 			}
 			if found {
 				return s.duplicate(ctx, d.ShopID, dupOrder)
+			}
+			if cur == nil { // an unknown shop is ErrNotFound, whatever apply said
+				if _, serr := s.GetShop(ctx, d.ShopID); serr != nil {
+					return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, serr)
+				}
 			}
 			return care.IngestResult{}, err
 		}
@@ -108,8 +128,11 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 				}
 			}
 			return s.duplicate(ctx, d.ShopID, dupOrder)
+		case outNoShop:
+			return care.IngestResult{}, fmt.Errorf("ingest %s: shop %s: %w", ev.ID, d.ShopID, care.ErrNotFound)
 		case outRetry:
 			lastErr = err
+			raced = racedState(tce.CancellationReasons)
 			continue
 		default:
 			return care.IngestResult{}, fmt.Errorf("ingest %s: transaction cancelled (%s): %w", ev.ID, reasonCodes(tce), err)
@@ -119,7 +142,8 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 		ev.ID, orderID, maxAttempts, lastErr, care.ErrConflict)
 }
 
-// ingestTx builds the transaction's four items in the tx* order.
+// ingestTx builds the transaction's items in the tx* order: three, or four
+// when the delivery has an id.
 func (s *Store) ingestTx(d care.Delivery, ev care.Event, cur *care.OrderState, next care.OrderState, now time.Time) ([]types.TransactWriteItem, error) {
 	opk := orderPK(d.ShopID, ev.Order.ID)
 	state, err := item(opk, skState, next, map[string]types.AttributeValue{
@@ -149,7 +173,8 @@ func (s *Store) ingestTx(d care.Delivery, ev care.Event, cur *care.OrderState, n
 		return it
 	}
 	notExists := aws.String("attribute_not_exists(" + attrPK + ")")
-	statePut := &types.Put{TableName: &s.table, Item: state}
+	statePut := &types.Put{TableName: &s.table, Item: state,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 	if cur == nil {
 		statePut.ConditionExpression = notExists
 	} else {
@@ -157,13 +182,17 @@ func (s *Store) ingestTx(d care.Delivery, ev care.Event, cur *care.OrderState, n
 		statePut.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
 		statePut.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(cur.Version)}
 	}
-	tx := make([]types.TransactWriteItem, 4)
+	tx := make([]types.TransactWriteItem, txDelivery, txDelivery+1)
+	tx[txShop] = types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
+		Key: key(shopPK(d.ShopID), skShop), ConditionExpression: aws.String("attribute_exists(" + attrPK + ")")}}
 	tx[txState] = types.TransactWriteItem{Put: statePut}
 	tx[txEvent] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: event, ConditionExpression: notExists}}
-	tx[txDelivery] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: dedupe(deliveryPK(d)),
-		ConditionExpression: notExists, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}
 	tx[txEventID] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: dedupe(eventIDPK(d.ShopID, ev.ID)),
 		ConditionExpression: notExists, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}
+	if d.DeliveryID != "" {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: dedupe(deliveryPK(d)),
+			ConditionExpression: notExists, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+	}
 	return tx, nil
 }
 
@@ -173,6 +202,7 @@ const (
 	outFail      outcome = iota // not retryable: return the error
 	outDuplicate                // a dedupe item exists
 	outRetry                    // lost a version race, conflicted or throttled: read again and retry
+	outNoShop                   // the shop does not exist
 )
 
 // classify maps the cancellation reasons of Ingest's transaction to what to
@@ -185,7 +215,7 @@ func classify(reasons []types.CancellationReason) (outcome, string) {
 		}
 		return ""
 	}
-	for _, i := range []int{txDelivery, txEventID} {
+	for _, i := range []int{txEventID, txDelivery} {
 		if code(i) == "ConditionalCheckFailed" {
 			var orderID string
 			if a, ok := reasons[i].Item[attrOrderID].(*types.AttributeValueMemberS); ok {
@@ -193,6 +223,9 @@ func classify(reasons []types.CancellationReason) (outcome, string) {
 			}
 			return outDuplicate, orderID
 		}
+	}
+	if code(txShop) == "ConditionalCheckFailed" {
+		return outNoShop, ""
 	}
 	retry := false
 	for i := range reasons {
@@ -211,10 +244,27 @@ func classify(reasons []types.CancellationReason) (outcome, string) {
 	return outFail, ""
 }
 
+// racedState returns the order's state from the ALL_OLD image of a failed
+// STATE condition, or nil when there is none (then Ingest reads it).
+func racedState(reasons []types.CancellationReason) *care.OrderState {
+	if len(reasons) <= txState || aws.ToString(reasons[txState].Code) != "ConditionalCheckFailed" || len(reasons[txState].Item) == 0 {
+		return nil
+	}
+	var st care.OrderState
+	if decode(reasons[txState].Item, &st) != nil {
+		return nil
+	}
+	return &st
+}
+
 // findDuplicate reports whether the delivery id or the event id is recorded,
 // and for which order.
 func (s *Store) findDuplicate(ctx context.Context, d care.Delivery, eventID string) (string, bool, error) {
-	for _, pk := range []string{deliveryPK(d), eventIDPK(d.ShopID, eventID)} {
+	pks := []string{eventIDPK(d.ShopID, eventID)}
+	if d.DeliveryID != "" {
+		pks = append(pks, deliveryPK(d))
+	}
+	for _, pk := range pks {
 		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:      &s.table,
 			Key:            key(pk, skDedupe),

@@ -28,7 +28,7 @@ var (
 
 // clients returns DynamoDB Local clients, or skips the test when
 // DYNAMODB_ENDPOINT is not set.
-func clients(t *testing.T) (*dynamodb.Client, *dynamodbstreams.Client) {
+func clients(t testing.TB) (*dynamodb.Client, *dynamodbstreams.Client) {
 	t.Helper()
 	ep := os.Getenv("DYNAMODB_ENDPOINT")
 	if ep == "" {
@@ -39,7 +39,7 @@ func clients(t *testing.T) (*dynamodb.Client, *dynamodbstreams.Client) {
 }
 
 // newTable creates a table with a unique name, deleted when the test ends.
-func newTable(t *testing.T) string {
+func newTable(t testing.TB) string {
 	t.Helper()
 	db, _ := clients(t)
 	name := "ordercare-test-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
@@ -55,15 +55,19 @@ func newTable(t *testing.T) string {
 }
 
 // newStore returns a store on a fresh table.
-func newStore(t *testing.T, clk clock.Clock) *Store {
+func newStore(t testing.TB, clk clock.Clock) *Store {
 	t.Helper()
 	db, st := clients(t)
 	return New(db, st, newTable(t), clk)
 }
 
 func TestConformance(t *testing.T) {
-	clients(t)
-	storetest.Run(t, func(t *testing.T) care.Store { return newStore(t, clock.Real{}) })
+	db, st := clients(t)
+	storetest.Run(t, func(t *testing.T) care.Store {
+		h := &hookDB{DynamoDB: db} // counts transactions: retries show up here
+		t.Cleanup(func() { t.Logf("%d TransactWriteItems calls: %v", h.calls, h.outcomes) })
+		return New(h, st, newTable(t), clock.Real{})
+	})
 }
 
 var t0 = time.Date(2026, 11, 10, 16, 0, 0, 123456789, time.UTC)
@@ -86,7 +90,7 @@ func deliv(shopID string) care.Delivery {
 	return care.Delivery{ShopID: shopID, Source: care.SourceStandard, DeliveryID: "msg-" + uuid.NewString(), ReceivedAt: t0}
 }
 
-func mustShop(t *testing.T, s *Store) string {
+func mustShop(t testing.TB, s *Store) string {
 	t.Helper()
 	id := "shop-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	if err := s.CreateShop(t.Context(), care.Shop{ID: id, Name: "Tea", Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY", CreatedAt: t0}, nil); err != nil {
@@ -99,9 +103,10 @@ func mustShop(t *testing.T, s *Store) string {
 // is returned instead of calling DynamoDB Local.
 type hookDB struct {
 	DynamoDB
-	mu     sync.Mutex
-	calls  int
-	before func(n int) error
+	mu       sync.Mutex
+	calls    int
+	outcomes map[string]int // transaction outcome → count
+	before   func(n int) error
 }
 
 func (h *hookDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opt ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
@@ -114,7 +119,21 @@ func (h *hookDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 			return nil, err
 		}
 	}
-	return h.DynamoDB.TransactWriteItems(ctx, in, opt...)
+	out, err := h.DynamoDB.TransactWriteItems(ctx, in, opt...)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.outcomes == nil {
+		h.outcomes = map[string]int{}
+	}
+	switch tce, ok := asCanceled(err); {
+	case err == nil:
+		h.outcomes["ok"]++
+	case ok:
+		h.outcomes[reasonCodes(tce)]++
+	default:
+		h.outcomes["error"]++
+	}
+	return out, err
 }
 
 func canceled(codes ...string) error {
@@ -166,7 +185,7 @@ func TestIngestCancellation(t *testing.T) {
 			before: func(*testing.T, string, string) func(int) error {
 				return func(n int) error {
 					if n == 1 {
-						return canceled("None", "None", "ThrottlingError", "None")
+						return canceled("None", "None", "None", "None", "ThrottlingError")
 					}
 					return nil
 				}
@@ -178,7 +197,7 @@ func TestIngestCancellation(t *testing.T) {
 			before: func(*testing.T, string, string) func(int) error {
 				return func(n int) error {
 					if n <= 2 {
-						return canceled("TransactionConflict", "None", "None", "None")
+						return canceled("None", "TransactionConflict", "None", "None", "None")
 					}
 					return nil
 				}
@@ -189,8 +208,8 @@ func TestIngestCancellation(t *testing.T) {
 			name: "dedupe condition wins over a version condition",
 			before: func(_ *testing.T, _, orderID string) func(int) error {
 				return func(int) error {
-					err := canceled("ConditionalCheckFailed", "None", "ConditionalCheckFailed", "None")
-					err.(*types.TransactionCanceledException).CancellationReasons[txDelivery].Item =
+					err := canceled("None", "ConditionalCheckFailed", "None", "ConditionalCheckFailed", "None")
+					err.(*types.TransactionCanceledException).CancellationReasons[txEventID].Item =
 						map[string]types.AttributeValue{attrOrderID: str(orderID)}
 					return err
 				}
@@ -200,7 +219,7 @@ func TestIngestCancellation(t *testing.T) {
 		{
 			name: "a dedupe failure without a dedupe item is an error",
 			before: func(*testing.T, string, string) func(int) error {
-				return func(int) error { return canceled("None", "None", "None", "ConditionalCheckFailed") }
+				return func(int) error { return canceled("None", "None", "None", "ConditionalCheckFailed", "None") }
 			},
 			wantErrText: "dedupe condition failed but no dedupe item found", wantCalls: 1, wantApplies: 1,
 		},
@@ -212,7 +231,7 @@ func TestIngestCancellation(t *testing.T) {
 		{
 			name: "validation error is not retried",
 			before: func(*testing.T, string, string) func(int) error {
-				return func(int) error { return canceled("ValidationError", "None", "None", "None") }
+				return func(int) error { return canceled("None", "ValidationError", "None", "None", "None") }
 			},
 			wantErrText: "ValidationError", wantCalls: 1, wantApplies: 1,
 		},
@@ -226,7 +245,7 @@ func TestIngestCancellation(t *testing.T) {
 		{
 			name: "endless races give ErrConflict",
 			before: func(*testing.T, string, string) func(int) error {
-				return func(int) error { return canceled("ConditionalCheckFailed", "None", "None", "None") }
+				return func(int) error { return canceled("None", "ConditionalCheckFailed", "None", "None", "None") }
 			},
 			wantErr: care.ErrConflict, wantCalls: maxAttempts, wantApplies: maxAttempts,
 		},
@@ -293,7 +312,7 @@ func TestClassify(t *testing.T) {
 		}
 		return out
 	}
-	withOld := r("ConditionalCheckFailed", "None", "ConditionalCheckFailed", "None")
+	withOld := r("None", "ConditionalCheckFailed", "None", "None", "ConditionalCheckFailed")
 	withOld[txDelivery].Item = map[string]types.AttributeValue{attrOrderID: str("A-1")}
 	tests := []struct {
 		name    string
@@ -301,16 +320,19 @@ func TestClassify(t *testing.T) {
 		want    outcome
 		order   string
 	}{
-		{"delivery dedupe", r("None", "None", "ConditionalCheckFailed", "None"), outDuplicate, ""},
-		{"event id dedupe", r("None", "None", "None", "ConditionalCheckFailed"), outDuplicate, ""},
+		{"event id dedupe", r("None", "None", "None", "ConditionalCheckFailed", "None"), outDuplicate, ""},
+		{"delivery dedupe", r("None", "None", "None", "None", "ConditionalCheckFailed"), outDuplicate, ""},
+		{"event id dedupe, no delivery id", r("None", "None", "None", "ConditionalCheckFailed"), outDuplicate, ""},
 		{"dedupe with old image, version too", withOld, outDuplicate, "A-1"},
-		{"version race", r("ConditionalCheckFailed", "None", "None", "None"), outRetry, ""},
-		{"event item exists", r("None", "ConditionalCheckFailed", "None", "None"), outRetry, ""},
-		{"conflict", r("None", "TransactionConflict", "None", "None"), outRetry, ""},
-		{"throttled", r("ThrottlingError", "None", "None", "None"), outRetry, ""},
-		{"over capacity", r("ProvisionedThroughputExceeded", "None", "None", "None"), outRetry, ""},
-		{"validation", r("None", "ValidationError", "None", "None"), outFail, ""},
-		{"item too large and a race", r("ConditionalCheckFailed", "ItemCollectionSizeLimitExceeded", "None", "None"), outFail, ""},
+		{"no shop", r("ConditionalCheckFailed", "ConditionalCheckFailed", "ConditionalCheckFailed", "None"), outNoShop, ""},
+		{"version race", r("None", "ConditionalCheckFailed", "ConditionalCheckFailed", "None", "None"), outRetry, ""},
+		{"version race, no delivery id", r("None", "ConditionalCheckFailed", "ConditionalCheckFailed", "None"), outRetry, ""},
+		{"event item exists", r("None", "None", "ConditionalCheckFailed", "None", "None"), outRetry, ""},
+		{"conflict", r("None", "None", "TransactionConflict", "None", "None"), outRetry, ""},
+		{"throttled", r("None", "ThrottlingError", "None", "None", "None"), outRetry, ""},
+		{"over capacity", r("None", "ProvisionedThroughputExceeded", "None", "None", "None"), outRetry, ""},
+		{"validation", r("None", "None", "ValidationError", "None", "None"), outFail, ""},
+		{"item too large and a race", r("None", "ConditionalCheckFailed", "ItemCollectionSizeLimitExceeded", "None", "None"), outFail, ""},
 		{"no reasons", nil, outFail, ""},
 	}
 	for _, tc := range tests {
@@ -320,5 +342,33 @@ func TestClassify(t *testing.T) {
 				t.Errorf("classify = %v %q, want %v %q", got, order, tc.want, tc.order)
 			}
 		})
+	}
+}
+
+// TestIngestWithoutDeliveryID: a delivery without an id is deduplicated by
+// its event id only.
+func TestIngestWithoutDeliveryID(t *testing.T) {
+	s := newStore(t, clock.Real{})
+	shop := mustShop(t, s)
+	noID := care.Delivery{ShopID: shop, Source: care.SourceDouyin, ReceivedAt: t0}
+	first := createdEv("dy-1")
+	steps := []struct {
+		name        string
+		ev          care.Event
+		wantDup     bool
+		wantVersion int64
+	}{
+		{"first event", first, false, 1},
+		{"another event, also without delivery id", paidEv("dy-1", time.Minute), false, 2},
+		{"first event again", first, true, 2},
+	}
+	for _, st := range steps {
+		res, err := s.Ingest(t.Context(), noID, st.ev, care.Apply)
+		if err != nil {
+			t.Fatalf("%s: Ingest: %v", st.name, err)
+		}
+		if res.Duplicate != st.wantDup || res.Order.Version != st.wantVersion {
+			t.Errorf("%s: duplicate %v version %d, want %v %d", st.name, res.Duplicate, res.Order.Version, st.wantDup, st.wantVersion)
+		}
 	}
 }

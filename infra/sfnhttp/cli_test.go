@@ -111,8 +111,18 @@ func TestAWSCLI(t *testing.T) {
 			if desc["status"] != "SUCCEEDED" {
 				t.Errorf("describe-execution status = %v, want SUCCEEDED", desc["status"])
 			}
-			if _, ok := desc["startDate"].(string); !ok {
-				t.Errorf("describe-execution startDate = %v, want a date the CLI parsed", desc["startDate"])
+			// CLI v1 prints timestamps as received (epoch seconds), v2 as ISO 8601.
+			switch d := desc["startDate"].(type) {
+			case float64:
+				if d < 1e9 {
+					t.Errorf("describe-execution startDate = %v, want epoch seconds", d)
+				}
+			case string:
+				if !strings.HasPrefix(d, "2026-11-11T00:00:00") {
+					t.Errorf("describe-execution startDate = %q, want 2026-11-11T00:00:00", d)
+				}
+			default:
+				t.Errorf("describe-execution startDate = %v, want a date", desc["startDate"])
 			}
 			hist := mustRun("get-execution-history", "--execution-arn", execArn, "--reverse-order", "--max-items", "1")
 			if evs, _ := hist["events"].([]any); len(evs) != 1 || evs[0].(map[string]any)["type"] != "ExecutionSucceeded" {

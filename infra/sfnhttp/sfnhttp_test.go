@@ -501,6 +501,29 @@ func TestCallbacks(t *testing.T) {
 		}
 	})
 
+	t.Run("timeout without heartbeat", func(t *testing.T) {
+		arn := e.start(t, machine, "c6", `{"case":"c6"}`)
+		token := e.token(t, "c6")
+		// Heartbeats every 5 s keep it alive past HeartbeatSeconds, not
+		// past TimeoutSeconds: the last advance reaches 100 s.
+		for range 20 {
+			if _, err := e.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)}); err != nil {
+				t.Fatalf("SendTaskHeartbeat: %v", err)
+			}
+			mustAdvance(t, e.clock, 5*time.Second)
+		}
+		if status := e.closed.wait(t, arn); status != "FAILED" {
+			t.Fatalf("closed %s, want FAILED", status)
+		}
+		if got := aws.ToString(describe(t, arn).Error); got != "States.Timeout" {
+			t.Errorf("error = %q, want States.Timeout", got)
+		}
+		_, err := e.client.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String("Late")})
+		if _, ok := errors.AsType[*types.TaskTimedOut](err); !ok {
+			t.Errorf("SendTaskFailure after the timeout: err = %v, want TaskTimedOut", err)
+		}
+	})
+
 	t.Run("late completion is TaskTimedOut", func(t *testing.T) {
 		arn := e.start(t, machine, "c4", `{"case":"c4"}`)
 		token := e.token(t, "c4")
@@ -508,8 +531,8 @@ func TestCallbacks(t *testing.T) {
 		if status := e.closed.wait(t, arn); status != "FAILED" {
 			t.Fatalf("closed %s, want FAILED", status)
 		}
-		if got := aws.ToString(describe(t, arn).Error); got != "States.Timeout" {
-			t.Errorf("error = %q, want States.Timeout", got)
+		if got := aws.ToString(describe(t, arn).Error); got != "States.HeartbeatTimeout" {
+			t.Errorf("error = %q, want States.HeartbeatTimeout", got)
 		}
 		_, err := e.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{}`)})
 		if _, ok := errors.AsType[*types.TaskTimedOut](err); !ok {

@@ -47,6 +47,9 @@ type Config struct {
 	// MaxBatch is the maximum number of transitions committed in one SQLite
 	// transaction (group commit); default 4096.
 	MaxBatch int
+
+	// commitHook, when set (tests), is called after every group commit.
+	commitHook func()
 }
 
 // Timestamp is a point in time that encodes in JSON the way the AWS JSON 1.0

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,10 +40,12 @@ func BenchmarkShortExecutions(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	callers := 64 * runtime.GOMAXPROCS(0)
+	callers := 512 * runtime.GOMAXPROCS(0)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	begin := time.Now()
 	for c := 0; c < callers; c++ {
 		wg.Add(1)
@@ -64,7 +67,11 @@ func BenchmarkShortExecutions(b *testing.B) {
 	wg.Wait()
 	<-all
 	el := time.Since(begin).Seconds()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el, "executions/s")
 	b.ReportMetric(float64(4*b.N)/el, "transitions/s")
+	b.ReportMetric(float64(e.batched.Load())/float64(e.batches.Load()), "execs/commit")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/exec")
 }

@@ -53,6 +53,11 @@ type Engine struct {
 	closed     atomic.Bool
 	wg         sync.WaitGroup
 
+	// names holds a hash of every execution ARN in the store (owned by the
+	// executor goroutine after Open): StartExecution reads the store only
+	// on a hash hit.
+	names map[uint64]struct{}
+
 	sched *scheduler
 	invq  *invQueue
 
@@ -61,6 +66,9 @@ type Engine struct {
 	// SkipIdle advances the clock only when it is zero.
 	busy atomic.Int64
 	idle chan struct{}
+	ckpt chan struct{}
+	// batches and batched count group commits (diagnostics).
+	batches, batched atomic.Int64
 }
 
 type smInfo struct {
@@ -103,6 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		writerDone: make(chan struct{}),
 		stop:       make(chan struct{}),
 		idle:       make(chan struct{}, 1),
+		ckpt:       make(chan struct{}, 1),
 	}
 	if v, ok := cfg.Clock.(*clock.Virtual); ok && cfg.SkipIdle {
 		e.virt = v
@@ -148,6 +157,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := e.loadNames(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	runnable, err := e.loadRunnable(ctx)
 	if err != nil {
 		db.Close()
@@ -159,8 +172,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		e.wg.Add(1)
 		go e.worker()
 	}
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go e.sched.run()
+	go e.checkpointer()
 	for _, arn := range runnable {
 		e.send(&req{sig: &signal{arn: arn, kind: sigResume}})
 	}

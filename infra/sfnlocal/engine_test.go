@@ -21,15 +21,23 @@ type harness struct {
 	clk    *clock.Virtual
 	mu     sync.Mutex
 	closed map[string]chan string
+	// commits receives a value after each group commit (dropped when full).
+	commits chan struct{}
 }
 
 func newHarness(t *testing.T, path string, skip bool, fns map[string]any) *harness {
 	t.Helper()
-	h := &harness{t: t, clk: clock.NewVirtual(t0, nil), closed: map[string]chan string{}}
+	h := &harness{t: t, clk: clock.NewVirtual(t0, nil), closed: map[string]chan string{}, commits: make(chan struct{}, 1)}
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "sfn.db")
 	}
-	e, err := Open(context.Background(), Config{Path: path, Clock: h.clk, SkipIdle: skip, Functions: fns, OnExecutionClosed: h.onClosed})
+	hook := func() {
+		select {
+		case h.commits <- struct{}{}:
+		default:
+		}
+	}
+	e, err := Open(context.Background(), Config{Path: path, Clock: h.clk, SkipIdle: skip, Functions: fns, OnExecutionClosed: h.onClosed, commitHook: hook})
 	if err != nil {
 		t.Fatal(err)
 	}

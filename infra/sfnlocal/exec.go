@@ -1,7 +1,6 @@
 package sfnlocal
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -110,7 +109,7 @@ type exec struct {
 	execCtx  map[string]any
 	smCtx    map[string]any
 	status   string
-	evs      []HistoryEvent
+	hist     []byte // history chunk of events not yet committed
 	rec      *commitRec
 	inflight int
 	isNew    bool
@@ -178,7 +177,7 @@ func (x *exec) emit(f *frame, typ string, adv bool, fill func(*HistoryEvent)) in
 	if fill != nil {
 		fill(&ev)
 	}
-	x.evs = append(x.evs, ev)
+	x.hist = appendEvent(x.hist, &ev)
 	x.touch()
 	return ev.ID
 }
@@ -677,13 +676,4 @@ func (x *exec) closeWith(status, typ string, errName, cause *string) {
 		}
 	})
 	x.touch().closed = true
-}
-
-// encodeEvents renders events as a JSON array for a history chunk.
-func encodeEvents(evs []HistoryEvent) []byte {
-	var buf bytes.Buffer
-	en := json.NewEncoder(&buf)
-	en.SetEscapeHTML(false)
-	_ = en.Encode(evs)
-	return bytes.TrimRight(buf.Bytes(), "\n")
 }

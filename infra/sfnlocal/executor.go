@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -46,6 +47,13 @@ type reply struct {
 }
 
 var errClosed = errors.New("sfnlocal: engine closed")
+
+// arnHash is the key of Engine.names.
+func arnHash(arn string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(arn))
+	return h.Sum64()
+}
 
 var rndMu sync.Mutex
 var rndSrc = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -253,11 +261,11 @@ func (x *executor) flush() {
 		ex.isNew = false
 		r.smArn, r.rev, r.name, r.input, r.start = ex.r.SM, ex.r.Rev, ex.r.Name, ex.r.Input, ex.r.Start
 		r.status, r.output, r.errName, r.cause, r.stop = ex.status, ex.out, ex.errName, ex.cause, ex.stop
-		if len(ex.evs) > 0 {
-			r.events = encodeEvents(ex.evs)
+		if len(ex.hist) > 0 {
+			r.events = ex.hist
 			r.histSeq = ex.r.Hist
 			ex.r.Hist++
-			ex.evs = ex.evs[:0]
+			ex.hist = nil
 		}
 		if r.timersAdd != nil || r.invAdd != nil || r.tokensAdd != nil {
 			ex.r.Waits = true
@@ -358,6 +366,9 @@ func (e *Engine) afterCommit(b *batch, err error) {
 	for _, f := range b.replies {
 		f(err)
 	}
+	if e.cfg.commitHook != nil {
+		e.cfg.commitHook()
+	}
 	select {
 	case e.committed <- b:
 	case <-e.execDone:
@@ -416,9 +427,13 @@ func (e *Engine) StartExecution(ctx context.Context, in *StartExecutionInput) (*
 			}
 			return nil, apiErr(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", arn), false
 		}
+		h := arnHash(arn)
 		var status, oldIn string
 		var start int64
-		err := x.stGet.QueryRow(arn).Scan(&status, &oldIn, &start)
+		err := sql.ErrNoRows
+		if _, seen := x.e.names[h]; seen {
+			err = x.stGet.QueryRow(arn).Scan(&status, &oldIn, &start)
+		}
 		if err == nil {
 			if status == StatusRunning && oldIn == input {
 				return &StartExecutionOutput{ExecutionArn: arn, StartDate: TS(msTime(start))}, nil, false
@@ -445,6 +460,7 @@ func (e *Engine) StartExecution(ctx context.Context, in *StartExecutionInput) (*
 		if m.TimeoutSeconds > 0 {
 			ex.addTimer(0, tkExec, now.Add(time.Duration(m.TimeoutSeconds)*time.Second))
 		}
+		x.e.names[h] = struct{}{}
 		x.active[arn] = ex
 		x.schedule(ex)
 		return &StartExecutionOutput{ExecutionArn: arn, StartDate: TS(now)}, nil, true

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
@@ -163,8 +162,8 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 		if len(b) == 0 {
 			continue
 		}
-		var evs []HistoryEvent
-		if err := json.Unmarshal(b, &evs); err != nil {
+		evs, err := decodeEvents(b)
+		if err != nil {
 			return nil, err
 		}
 		all = append(all, evs...)

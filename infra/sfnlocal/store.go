@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS invocations(
 // committed transaction survives kill -9, not necessarily power loss.
 func openDB(ctx context.Context, path string) (*sql.DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(OFF)", "cache_size(-65536)"} {
+	for _, p := range []string{"page_size(65536)", "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "wal_autocheckpoint(0)", "foreign_keys(OFF)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -55,6 +56,30 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// checkpointer copies the WAL into the database file from its own
+// connection (auto-checkpoint is off so that the writer never does it
+// inline), every interval or sooner when the writer reports a large WAL.
+func (e *Engine) checkpointer() {
+	defer e.wg.Done()
+	conn, err := e.db.Conn(context.Background())
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-e.ckpt:
+		case <-e.stop:
+			_, _ = conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+			return
+		}
+		_, _ = conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+	}
 }
 
 // timerRow is a durable timer: kind k of wait key on execution arn.
@@ -121,6 +146,13 @@ func (e *Engine) writer() {
 	defer close(e.writerDone)
 	for b := range e.wch {
 		err := e.commit(b)
+		if n := e.batches.Add(1); n%64 == 0 {
+			select {
+			case e.ckpt <- struct{}{}:
+			default:
+			}
+		}
+		e.batched.Add(int64(len(b.recs)))
 		if err != nil && e.cfg.Logger != nil {
 			e.cfg.Logger.Error("sfnlocal: commit failed", "err", err)
 		}

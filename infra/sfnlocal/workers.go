@@ -76,6 +76,23 @@ func (e *Engine) loadInvocations(ctx context.Context) error {
 	return rows.Err()
 }
 
+func (e *Engine) loadNames(ctx context.Context) error {
+	e.names = map[uint64]struct{}{}
+	rows, err := e.db.QueryContext(ctx, `SELECT arn FROM executions`)
+	if err != nil {
+		return fmt.Errorf("load execution names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		e.names[arnHash(s)] = struct{}{}
+	}
+	return rows.Err()
+}
+
 func (e *Engine) loadRunnable(ctx context.Context) ([]string, error) {
 	rows, err := e.db.QueryContext(ctx, `SELECT arn FROM executions WHERE runnable = 1`)
 	if err != nil {

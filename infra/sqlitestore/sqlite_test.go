@@ -278,3 +278,43 @@ func crashChild(v string) {
 	wg.Wait()
 	os.Exit(0)
 }
+
+// TestTwoHandlesShareFile writes one order through two DB handles on the same
+// file in turn: each writer's order cache must notice the other's commits.
+func TestTwoHandlesShareFile(t *testing.T) {
+	a, path := open(t)
+	b, err := sqlitestore.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	createShop(t, a, "shop-bench")
+	for i := range 10 {
+		db := a
+		if i%2 == 1 {
+			db = b
+		}
+		d, ev := event("two", i%5+5*(i/5))
+		res, err := db.Ingest(t.Context(), d, ev, care.Apply)
+		if err != nil {
+			t.Fatalf("ingest %d: %v", i, err)
+		}
+		if want := int64(i%5 + 1); res.Order.Version != want {
+			t.Errorf("ingest %d through handle %d: version %d, want %d", i, i%2, res.Order.Version, want)
+		}
+	}
+}
+
+func TestCancelledContextWritesNothing(t *testing.T) {
+	db, _ := open(t)
+	createShop(t, db, "shop-bench")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	d, ev := event("x", 0)
+	if _, err := db.Ingest(ctx, d, ev, care.Apply); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Ingest with a cancelled context = %v, want context.Canceled", err)
+	}
+	if _, err := db.GetOrder(t.Context(), d.ShopID, ev.Order.ID); !errors.Is(err, care.ErrNotFound) {
+		t.Errorf("GetOrder after a cancelled Ingest = %v, want ErrNotFound", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 )
 
@@ -14,7 +15,14 @@ import (
 type writer struct {
 	clock clock.Clock
 
-	savepoint, rollbackTo, release *sql.Stmt
+	// cache holds recently written or read orders as this connection sees
+	// them, so that ingest neither queries nor decodes them again. It is
+	// emptied when a batch fails and when another connection has written
+	// (PRAGMA data_version changed).
+	cache       map[string]*cached
+	dataVersion int64
+
+	savepoint, rollbackTo, release, dataVersionStmt *sql.Stmt
 
 	insertShop, insertKey, upsertSource *sql.Stmt
 
@@ -22,7 +30,7 @@ type writer struct {
 }
 
 func prepareWriter(ctx context.Context, c *sql.Conn, clk clock.Clock) (*writer, error) {
-	w := &writer{clock: clk}
+	w := &writer{clock: clk, cache: map[string]*cached{}}
 	list := []struct {
 		dst **sql.Stmt
 		sql string
@@ -30,6 +38,7 @@ func prepareWriter(ctx context.Context, c *sql.Conn, clk clock.Clock) (*writer, 
 		{&w.savepoint, `SAVEPOINT call`},
 		{&w.rollbackTo, `ROLLBACK TO call`},
 		{&w.release, `RELEASE call`},
+		{&w.dataVersionStmt, `PRAGMA data_version`},
 		{&w.insertShop, `INSERT INTO shops (id, shop) VALUES (?, ?)`},
 		{&w.insertKey, `INSERT INTO api_keys (hash, shop_id, role) VALUES (?, ?, ?)`},
 		{&w.upsertSource, `INSERT INTO sources (shop_id, name, source) VALUES (?, ?, ?)
@@ -59,8 +68,47 @@ func prepareWriter(ctx context.Context, c *sql.Conn, clk clock.Clock) (*writer, 
 	return w, nil
 }
 
+// cached is an order's state as stored: decoded, as JSON, and its last event seq.
+type cached struct {
+	state   care.OrderState
+	json    []byte
+	lastSeq int64
+}
+
+// cacheSize bounds the writer's order cache.
+const cacheSize = 8192
+
+func cacheKey(shopID, orderID string) string { return shopID + "\x00" + orderID }
+
+func (w *writer) remember(shopID, orderID string, c *cached) {
+	k := cacheKey(shopID, orderID)
+	if _, ok := w.cache[k]; !ok && len(w.cache) >= cacheSize {
+		for old := range w.cache { // evict an arbitrary entry
+			delete(w.cache, old)
+			break
+		}
+	}
+	w.cache[k] = c
+}
+
+func (w *writer) forget() { clear(w.cache) }
+
+// checkDataVersion empties the cache if another connection committed since
+// this one last looked. Called inside each batch's transaction.
+func (w *writer) checkDataVersion() error {
+	var v int64
+	if err := w.dataVersionStmt.QueryRow().Scan(&v); err != nil {
+		return err
+	}
+	if v != w.dataVersion {
+		w.forget()
+		w.dataVersion = v
+	}
+	return nil
+}
+
 func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.savepoint, w.rollbackTo, w.release, w.insertShop, w.insertKey,
+	for _, st := range []*sql.Stmt{w.savepoint, w.rollbackTo, w.release, w.dataVersionStmt, w.insertShop, w.insertKey,
 		w.upsertSource, w.findDup, w.loadOrder, w.upsertOrder, w.insertEvent, w.insertFeed} {
 		if st != nil {
 			st.Close()

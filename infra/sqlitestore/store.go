@@ -110,45 +110,56 @@ func (db *DB) GetSource(ctx context.Context, shopID, name string) (care.Source, 
 
 // Ingest records the event, applies it and appends to the feed in one
 // savepoint of a group commit (see the package doc). The ingest time given to
-// apply, and stored as Change.At, is d.ReceivedAt (the clock's time when that
-// is zero). The stored state's ShopID is d.ShopID. ErrNotFound if the shop
-// does not exist.
+// apply, and stored as UpdatedAt and Change.At, is d.ReceivedAt (the clock's
+// time when that is zero). The stored state's ShopID is d.ShopID. ErrNotFound
+// if the shop does not exist.
 func (db *DB) Ingest(ctx context.Context, d care.Delivery, ev care.Event, apply care.ApplyFunc) (care.IngestResult, error) {
 	evBody, err := json.Marshal(ev)
 	if err != nil {
 		return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
 	}
-	var res care.IngestResult
+	var dup bool
+	var state []byte
 	err = db.write(ctx, func(w *writer) error {
-		var r care.IngestResult
 		var err error
-		r, err = w.ingest(d, ev, evBody, apply)
-		res = r
+		dup, state, err = w.ingest(d, ev, evBody, apply)
 		return err
 	})
 	if err != nil {
 		return care.IngestResult{}, err
 	}
+	// Decoded here, off the writer's path: the caller gets its own copy.
+	res := care.IngestResult{Duplicate: dup}
+	if err := json.Unmarshal(state, &res.Order); err != nil {
+		return care.IngestResult{}, fmt.Errorf("ingest %s: decode order: %w", ev.ID, err)
+	}
 	return res, nil
 }
 
-func (w *writer) ingest(d care.Delivery, ev care.Event, evBody []byte, apply care.ApplyFunc) (care.IngestResult, error) {
+// ingest runs on the writer; it returns whether ev is a duplicate and the
+// order's state as JSON.
+func (w *writer) ingest(d care.Delivery, ev care.Event, evBody []byte, apply care.ApplyFunc) (bool, []byte, error) {
 	var dupOrder string
 	switch err := w.findDup.QueryRow(d.ShopID, d.Source, d.DeliveryID, ev.ID).Scan(&dupOrder); {
 	case err == nil:
-		cur, _, err := w.load(d.ShopID, dupOrder)
+		cur, err := w.load(d.ShopID, dupOrder)
 		if err != nil {
-			return care.IngestResult{}, fmt.Errorf("ingest %s: duplicate of order %s: %w", ev.ID, dupOrder, err)
+			return false, nil, fmt.Errorf("ingest %s: duplicate of order %s: %w", ev.ID, dupOrder, err)
 		}
-		return care.IngestResult{Duplicate: true, Order: *cur}, nil
+		return true, cur.json, nil
 	case !errors.Is(err, sql.ErrNoRows):
-		return care.IngestResult{}, fmt.Errorf("ingest %s: dedupe: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("ingest %s: dedupe: %w", ev.ID, err)
 	}
 
 	orderID := ev.Order.ID
-	cur, lastSeq, err := w.load(d.ShopID, orderID)
+	c, err := w.load(d.ShopID, orderID)
 	if err != nil && !errors.Is(err, care.ErrNotFound) {
-		return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("ingest %s: %w", ev.ID, err)
+	}
+	var cur *care.OrderState
+	var lastSeq int64
+	if c != nil {
+		cur, lastSeq = &c.state, c.lastSeq
 	}
 	now := d.ReceivedAt
 	if now.IsZero() {
@@ -156,46 +167,50 @@ func (w *writer) ingest(d care.Delivery, ev care.Event, evBody []byte, apply car
 	}
 	next, err := apply(cur, ev, now)
 	if err != nil {
-		return care.IngestResult{}, err
+		return false, nil, err
 	}
 	next.ShopID = d.ShopID
 	state, err := json.Marshal(next)
 	if err != nil {
-		return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("ingest %s: %w", ev.ID, err)
 	}
 	seq := lastSeq + 1
-	at := formatTime(next.UpdatedAt)
-	if _, err := w.upsertOrder.Exec(d.ShopID, orderID, next.Version, seq, string(next.Status), at, string(state)); err != nil {
+	at := formatTime(now)
+	if _, err := w.upsertOrder.Exec(d.ShopID, orderID, next.Version, seq, string(next.Status), formatTime(next.UpdatedAt), string(state)); err != nil {
 		if isForeignKey(err) {
-			return care.IngestResult{}, fmt.Errorf("ingest %s: shop %s: %w", ev.ID, d.ShopID, care.ErrNotFound)
+			return false, nil, fmt.Errorf("ingest %s: shop %s: %w", ev.ID, d.ShopID, care.ErrNotFound)
 		}
-		return care.IngestResult{}, fmt.Errorf("ingest %s: write order: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("ingest %s: write order: %w", ev.ID, err)
 	}
 	if _, err := w.insertEvent.Exec(d.ShopID, orderID, seq, d.Source, d.DeliveryID, ev.ID, string(ev.Type),
 		formatTime(d.ReceivedAt), string(evBody)); err != nil {
 		if isUnique(err) {
-			return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, care.ErrConflict)
+			return false, nil, fmt.Errorf("ingest %s: %w", ev.ID, care.ErrConflict)
 		}
-		return care.IngestResult{}, fmt.Errorf("ingest %s: write event: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("ingest %s: write event: %w", ev.ID, err)
 	}
 	if _, err := w.insertFeed.Exec(d.ShopID, orderID, ev.ID, string(ev.Type), next.Version, at); err != nil {
-		return care.IngestResult{}, fmt.Errorf("ingest %s: write feed: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("ingest %s: write feed: %w", ev.ID, err)
 	}
-	return care.IngestResult{Order: next}, nil
+	w.remember(d.ShopID, orderID, &cached{state: next, json: state, lastSeq: seq})
+	return false, state, nil
 }
 
-// load reads an order inside the write transaction; ErrNotFound when absent.
-func (w *writer) load(shopID, orderID string) (*care.OrderState, int64, error) {
-	var seq int64
-	var body string
-	if err := w.loadOrder.QueryRow(shopID, orderID).Scan(&seq, &body); err != nil {
-		return nil, 0, notFound(err, "load order %s", orderID)
+// load returns an order as the write transaction sees it, from the cache or
+// the table; ErrNotFound when absent.
+func (w *writer) load(shopID, orderID string) (*cached, error) {
+	if c, ok := w.cache[cacheKey(shopID, orderID)]; ok {
+		return c, nil
 	}
-	var s care.OrderState
-	if err := json.Unmarshal([]byte(body), &s); err != nil {
-		return nil, 0, fmt.Errorf("load order %s: %w", orderID, err)
+	c := &cached{}
+	if err := w.loadOrder.QueryRow(shopID, orderID).Scan(&c.lastSeq, &c.json); err != nil {
+		return nil, notFound(err, "load order %s", orderID)
 	}
-	return &s, seq, nil
+	if err := json.Unmarshal(c.json, &c.state); err != nil {
+		return nil, fmt.Errorf("load order %s: %w", orderID, err)
+	}
+	w.remember(shopID, orderID, c)
+	return c, nil
 }
 
 // GetOrder returns an order's current state or ErrNotFound.

@@ -166,6 +166,14 @@ func testOutOfOrder(t *testing.T, s care.Store) {
 			wantHist:   []care.Status{care.StatusCreated, care.StatusPaid, care.StatusShipped, care.StatusDelivered},
 		},
 		{
+			name: "address change arrives after a later payment",
+			events: func(id string) []care.Event {
+				return []care.Event{created(id, 0), paid(id, 10*time.Minute), addressChanged(id, 8*time.Minute)}
+			},
+			wantStatus: care.StatusPaid,
+			wantHist:   []care.Status{care.StatusCreated, care.StatusPaid},
+		},
+		{
 			name: "older data fills, never overwrites",
 			events: func(id string) []care.Event {
 				newer := created(id, time.Hour)
@@ -318,6 +326,7 @@ func testFeed(t *testing.T, s care.Store) {
 	ids := []string{"6001", "6002"}
 	type applied struct {
 		ev  care.Event
+		d   care.Delivery
 		res care.IngestResult
 	}
 	var order []applied
@@ -325,15 +334,15 @@ func testFeed(t *testing.T, s care.Store) {
 	for i := 0; i < len(evsA) || i < len(evsB); i++ {
 		for _, evs := range [][]care.Event{evsA, evsB} {
 			if i < len(evs) {
-				res := ingest(t, s, delivery(shop.ID, time.Duration(len(order))*time.Second), evs[i])
-				order = append(order, applied{evs[i], res})
+				d := delivery(shop.ID, time.Duration(len(order))*time.Second)
+				order = append(order, applied{evs[i], d, ingest(t, s, d, evs[i])})
 			}
 		}
 	}
 	n := len(order)
 	wantOf := func(a applied) care.Change {
 		return care.Change{ShopID: shop.ID, OrderID: a.ev.Order.ID, EventID: a.ev.ID, Type: a.ev.Type,
-			Version: a.res.Order.Version, At: a.res.Order.UpdatedAt}
+			Version: a.res.Order.Version, At: a.d.ReceivedAt}
 	}
 
 	check := func(t *testing.T, got []care.Change) {
@@ -405,9 +414,10 @@ func testFeed(t *testing.T, s care.Store) {
 	})
 	t.Run("continuation", func(t *testing.T) {
 		ev := completed(ids[0], 10*24*time.Hour)
-		res := ingest(t, s, delivery(shop.ID, time.Hour), ev)
+		d := delivery(shop.ID, time.Hour)
+		res := ingest(t, s, d, ev)
 		got, _ := feedFor(t, s, end, 1000, 1, shop.ID)
-		want := []care.Change{wantOf(applied{ev, res})}
+		want := []care.Change{wantOf(applied{ev, d, res})}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("changes after the end cursor (-want +got):\n%s", diff)
 		}

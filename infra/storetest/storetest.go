@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) care.Store) {
 	}{
 		{"NotFound", testNotFound},
 		{"CreateShop", testCreateShop},
+		{"CreateShopRace", testCreateShopRace},
 		{"Sources", testSources},
 		{"IngestRoundTrip", testIngestRoundTrip},
 		{"DuplicateDelivery", testDuplicate},
@@ -318,6 +320,10 @@ func testNotFound(t *testing.T, s care.Store) {
 	wantErr(t, "GetOrder(unknown shop)", err, care.ErrNotFound)
 	_, _, err = s.ListEvents(c, shop.ID, "820982911946154508", "", 10)
 	wantErr(t, "ListEvents(unknown order)", err, care.ErrNotFound)
+	_, err = s.Ingest(c, delivery(ghost, 0), created("820982911946154508", 0), care.Apply)
+	wantErr(t, "Ingest(unknown shop)", err, care.ErrNotFound)
+	_, err = s.GetOrder(c, ghost, "820982911946154508")
+	wantErr(t, "GetOrder(unknown shop) after Ingest", err, care.ErrNotFound)
 }
 
 func testCreateShop(t *testing.T, s care.Store) {
@@ -393,6 +399,52 @@ func testCreateShop(t *testing.T, s care.Store) {
 	}
 }
 
+// testCreateShopRace creates one shop id from many goroutines at once, each
+// with its own key: exactly one wins, and only the winner's key exists.
+func testCreateShopRace(t *testing.T, s care.Store) {
+	c := ctx(t)
+	id := uniqueID("shop")
+	const n = 16
+	errs := make([]error, n)
+	keys := make([]care.APIKey, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		keys[i] = care.APIKey{Hash: care.HashKey("ock_" + uniqueID("race")), ShopID: id, Role: care.RoleOps}
+		wg.Go(func() {
+			shop := care.Shop{ID: id, Name: fmt.Sprintf("racer %d", i), Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY", CreatedAt: at(0)}
+			errs[i] = s.CreateShop(c, shop, []care.APIKey{keys[i]})
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("CreateShop succeeded twice for one id (racers %d and %d)", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, care.ErrConflict):
+			t.Errorf("racer %d: error %v, want ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no racer created the shop")
+	}
+	got, err := s.GetShop(c, id)
+	if err != nil || got.Name != fmt.Sprintf("racer %d", winner) {
+		t.Errorf("GetShop = %q, %v; want the winner's shop (racer %d)", got.Name, err, winner)
+	}
+	for i, k := range keys {
+		_, err := s.KeyByHash(c, k.Hash)
+		if i == winner && err != nil {
+			t.Errorf("winner's key: %v", err)
+		}
+		if i != winner {
+			wantErr(t, fmt.Sprintf("KeyByHash(racer %d's key)", i), err, care.ErrNotFound)
+		}
+	}
+}
+
 func testSources(t *testing.T, s care.Store) {
 	c := ctx(t)
 	shop := newShop(t, s)
@@ -455,6 +507,9 @@ func testIngestRoundTrip(t *testing.T, s care.Store) {
 	}
 	if res.Duplicate {
 		t.Errorf("first Ingest: Duplicate = true")
+	}
+	if !res.Order.UpdatedAt.Equal(d.ReceivedAt) || res.Order.ShopID != shop.ID {
+		t.Errorf("first Ingest: UpdatedAt %v, ShopID %q; want d.ReceivedAt %v and %q", res.Order.UpdatedAt, res.Order.ShopID, d.ReceivedAt, shop.ID)
 	}
 	if res.Order.Version != 1 || res.Order.Status != care.StatusCreated {
 		t.Errorf("first Ingest: version %d status %q, want 1 created", res.Order.Version, res.Order.Status)
@@ -625,11 +680,8 @@ func lifecycle(orderID string, k int) []care.Event {
 	return []care.Event{
 		created(orderID, base),
 		replied(orderID, base+5*time.Minute),
+		addressChanged(orderID, base+8*time.Minute),
 		paid(orderID, base+10*time.Minute),
-		// After the payment: care.Apply keeps one data watermark per order,
-		// so an address change dated before a payment that carries order
-		// data is not convergent (see .notes/care-requests.md).
-		addressChanged(orderID, base+20*time.Minute),
 		shipped(orderID, tracking, base+4*time.Hour),
 		shipmentUpdated(orderID, tracking, care.ShipAwaitingPickup, base+30*time.Hour),
 		shipmentUpdated(orderID, tracking, care.ShipDelivered, base+40*time.Hour),

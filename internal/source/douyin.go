@@ -73,7 +73,7 @@ func VerifyDouyin(appKey, appSecret string, h http.Header, body []byte) error {
 	if id := h.Get(HeaderDouyinAppID); id != "" && subtle.ConstantTimeCompare([]byte(id), []byte(appKey)) != 1 {
 		return unauthorized("app-id does not match the configured app key")
 	}
-	sig := strings.ToLower(strings.TrimSpace(h.Get(HeaderDouyinSign)))
+	sig := strings.ToLower(h.Get(HeaderDouyinSign))
 	if sig == "" {
 		return unauthorized("missing event-sign header")
 	}
@@ -183,6 +183,9 @@ var douyinMapped = map[string]bool{
 	DouyinTagTradeSuccess: true, DouyinTagTradeAddressChanged: true, DouyinTagTradeCanceled: true,
 }
 
+// maxUnix is 10000-01-01T00:00:00Z: later times have no RFC 3339 form.
+const maxUnix = 253402300800
+
 // event normalises one message's data; false when the message gives no event.
 func (d *douyinData) event(tag, p string, now time.Time) (care.Event, bool, error) {
 	pid, ok, err := flexDigits(d.PID)
@@ -192,7 +195,7 @@ func (d *douyinData) event(tag, p string, now time.Time) (care.Event, bool, erro
 	ev := care.Event{Order: care.Order{ID: pid, NeedsEnrichment: true}, OccurredAt: now.UTC()}
 	at := func(name string, raw json.RawMessage) error {
 		sec, ok, err := flexInt(raw)
-		if err != nil || (ok && (sec <= 0 || sec > 1<<40)) {
+		if err != nil || (ok && (sec <= 0 || sec >= maxUnix)) {
 			return care.Invalid(p+name, "must be Unix seconds")
 		}
 		if ok {

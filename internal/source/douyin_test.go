@@ -84,10 +84,18 @@ func TestDouyinHandle(t *testing.T) {
 			r.Header.Set(source.HeaderDouyinSign, strings.ToUpper(r.Header.Get(source.HeaderDouyinSign)))
 			return r
 		}(), pushEvents, outcome{}},
-		{"wrong signature", func() source.Request { r := dyReq(push); r.Header.Set(source.HeaderDouyinSign, source.DouyinSign(dyKey, "x", push)); return r }(), nil, outcome{unauthorized: true}},
+		{"wrong signature", func() source.Request {
+			r := dyReq(push)
+			r.Header.Set(source.HeaderDouyinSign, source.DouyinSign(dyKey, "x", push))
+			return r
+		}(), nil, outcome{unauthorized: true}},
 		{"missing signature", func() source.Request { r := dyReq(push); r.Header.Del(source.HeaderDouyinSign); return r }(), nil, outcome{unauthorized: true}},
 		{"app-id of another app", func() source.Request { r := dyReq(push); r.Header.Set(source.HeaderDouyinAppID, "1"); return r }(), nil, outcome{unauthorized: true}},
-		{"unsupported sign-method", func() source.Request { r := dyReq(push); r.Header.Set(source.HeaderDouyinSignMethod, "hmac-sha256"); return r }(), nil, outcome{unauthorized: true}},
+		{"unsupported sign-method", func() source.Request {
+			r := dyReq(push)
+			r.Header.Set(source.HeaderDouyinSignMethod, "hmac-sha256")
+			return r
+		}(), nil, outcome{unauthorized: true}},
 		{"body tampered by one byte", func() source.Request { r := dyReq(push); r.Body = mutate(push, 30); return r }(), nil, outcome{unauthorized: true}},
 		{"signed non-JSON body", dyReq([]byte(`tag=100`)), nil, outcome{invalid: true, field: ""}},
 		{"an object, not an array", dyReq([]byte(`{"tag":"100"}`)), nil, outcome{invalid: true, field: ""}},

@@ -194,8 +194,11 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 			return Result{}, care.Invalid("order_id", "must be the order's integer id")
 		}
 		sh, at, ok, err := f.shipment("")
-		if err != nil || !ok {
+		if err != nil {
 			return Result{}, err
+		}
+		if !ok {
+			return res, nil // no tracking number: nothing to record yet
 		}
 		ev := care.Event{Type: care.OrderShipped, OccurredAt: at, Order: care.Order{ID: string(f.OrderID)}, Shipment: sh}
 		if topic == "fulfillments/update" {

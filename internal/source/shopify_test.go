@@ -93,6 +93,7 @@ func TestShopifyHandle(t *testing.T) {
 			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
 			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipInTransit}}}}, outcome{}},
 		{"fulfillments/update ready_for_pickup has no pickup point", shopifyReq("fulfillments/update", shipment(`"ready_for_pickup"`)), nil, outcome{}},
+		{"fulfillments/create without a tracking number", shopifyReq("fulfillments/create", []byte(`{"id":1,"order_id":820982911946154508,"created_at":"2024-06-26T12:33:21-04:00","tracking_number":null,"tracking_numbers":[]}`)), nil, outcome{}},
 		{"fulfillments/update without shipment_status", shopifyReq("fulfillments/update", fulfillment), nil, outcome{}},
 		{"total_price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"total_price":"1575.90"`, `"total_price":1575.90`, 1))), nil, outcome{invalid: true, field: "total_price"}},
 		{"line item price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"price":"885.95"`, `"price":885.95`, 1))), nil, outcome{invalid: true, field: "line_items.price"}},
@@ -100,13 +101,21 @@ func TestShopifyHandle(t *testing.T) {
 		{"bad created_at", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"created_at":"2024-06-26T12:33:21-04:00"`, `"created_at":"yesterday"`, 1))), nil, outcome{invalid: true, field: "created_at"}},
 		{"signed non-JSON body", shopifyReq("orders/create", []byte("<xml/>")), nil, outcome{invalid: true}},
 		{"body tampered by one byte", func() source.Request { r := shopifyReq("orders/create", order); r.Body = mutate(order, 7); return r }(), nil, outcome{unauthorized: true}},
-		{"missing HMAC", func() source.Request { r := shopifyReq("orders/create", order); r.Header.Del(source.HeaderShopifyHMAC); return r }(), nil, outcome{unauthorized: true}},
+		{"missing HMAC", func() source.Request {
+			r := shopifyReq("orders/create", order)
+			r.Header.Del(source.HeaderShopifyHMAC)
+			return r
+		}(), nil, outcome{unauthorized: true}},
 		{"HMAC in hex", func() source.Request {
 			r := shopifyReq("orders/create", order)
 			r.Header.Set(source.HeaderShopifyHMAC, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
 			return r
 		}(), nil, outcome{unauthorized: true}},
-		{"missing webhook id", func() source.Request { r := shopifyReq("orders/create", order); r.Header.Del(source.HeaderShopifyWebhookID); return r }(), nil, outcome{invalid: true, field: source.HeaderShopifyWebhookID}},
+		{"missing webhook id", func() source.Request {
+			r := shopifyReq("orders/create", order)
+			r.Header.Del(source.HeaderShopifyWebhookID)
+			return r
+		}(), nil, outcome{invalid: true, field: source.HeaderShopifyWebhookID}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -90,10 +90,10 @@ func hmacSHA256(key, msg []byte) []byte {
 }
 
 // equalBase64MAC reports, in constant time, whether the header value got is
-// the standard base64 encoding of mac.
+// exactly the standard base64 encoding of mac.
 func equalBase64MAC(got string, mac []byte) bool {
 	want := base64.StdEncoding.EncodeToString(mac)
-	return hmac.Equal([]byte(strings.TrimSpace(got)), []byte(want))
+	return hmac.Equal([]byte(got), []byte(want))
 }
 
 // decodeJSON decodes body into v and translates failures into *care.FieldError.

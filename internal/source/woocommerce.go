@@ -112,6 +112,9 @@ func (WooCommerce) Handle(cred care.Source, req Request, now time.Time) (Result,
 		return Result{}, err
 	}
 	topic := req.Header.Get(HeaderWCTopic)
+	if topic == "" && req.Header.Get(HeaderWCResource) != "" {
+		topic = req.Header.Get(HeaderWCResource) + "." + req.Header.Get(HeaderWCEvent)
+	}
 	if topic != "order.created" && topic != "order.updated" {
 		return ok, nil
 	}

@@ -74,13 +74,19 @@ func TestWooCommerceHandle(t *testing.T) {
 		{"order.created cash on delivery", wcReq("order.created", codBody), one("woocommerce:727:order.created:1490210888", care.OrderCreated, "2017-03-22T19:28:02Z", cod), outcome{}},
 		{"order.updated completed", wcReq("order.updated", status("completed")), one("woocommerce:727:order.completed:1490210888", care.OrderCompleted, "2017-03-22T19:28:08Z", sample), outcome{}},
 		{"order.updated cancelled", wcReq("order.updated", status("cancelled")), one("woocommerce:727:order.cancelled:1490210888", care.OrderCancelled, "2017-03-22T19:28:08Z", sample), outcome{}},
+		{"topic from the resource and event headers", func() source.Request { r := wcReq("order.created", body); r.Header.Del(source.HeaderWCTopic); return r }(),
+			one("woocommerce:727:order.created:1490210888", care.OrderCreated, "2017-03-22T19:28:02Z", sample), outcome{}},
 		{"order.updated pending", wcReq("order.updated", status("pending")), nil, outcome{}},
 		{"order.updated on-hold", wcReq("order.updated", status("on-hold")), nil, outcome{}},
 		{"order.updated refunded", wcReq("order.updated", status("refunded")), nil, outcome{}},
 		{"order.deleted", wcReq("order.deleted", []byte(`{"id":727}`)), nil, outcome{}},
 		{"creation ping", source.Request{Header: header("Content-Type", "application/x-www-form-urlencoded"), Body: []byte("webhook_id=12")}, nil, outcome{}},
 		{"unsigned body that is no ping", source.Request{Header: header("Content-Type", "application/x-www-form-urlencoded"), Body: []byte("webhook_id=12&status=completed")}, nil, outcome{unauthorized: true}},
-		{"unsigned order", func() source.Request { r := wcReq("order.updated", body); r.Header.Del(source.HeaderWCSignature); return r }(), nil, outcome{unauthorized: true}},
+		{"unsigned order", func() source.Request {
+			r := wcReq("order.updated", body)
+			r.Header.Del(source.HeaderWCSignature)
+			return r
+		}(), nil, outcome{unauthorized: true}},
 		{"ping body with a wrong signature", func() source.Request {
 			r := wcReq("order.updated", body)
 			r.Body = []byte("webhook_id=12")
@@ -91,7 +97,11 @@ func TestWooCommerceHandle(t *testing.T) {
 		{"id as a string", wcReq("order.created", []byte(strings.Replace(string(body), `"id": 727,`, `"id": "seven",`, 1))), nil, outcome{invalid: true, field: ""}},
 		{"quantity as a fraction", wcReq("order.created", []byte(strings.Replace(string(body), `"quantity": 2,`, `"quantity": 2.5,`, 1))), nil, outcome{invalid: true, field: "line_items[0].quantity"}},
 		{"signed non-JSON body", wcReq("order.created", []byte("webhook_id=12")), nil, outcome{invalid: true, field: ""}},
-		{"missing delivery id", func() source.Request { r := wcReq("order.created", body); r.Header.Del(source.HeaderWCDeliveryID); return r }(), nil, outcome{invalid: true, field: source.HeaderWCDeliveryID}},
+		{"missing delivery id", func() source.Request {
+			r := wcReq("order.created", body)
+			r.Header.Del(source.HeaderWCDeliveryID)
+			return r
+		}(), nil, outcome{invalid: true, field: source.HeaderWCDeliveryID}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

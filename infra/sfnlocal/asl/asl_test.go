@@ -89,6 +89,7 @@ func TestParseInvalid(t *testing.T) {
 		{"bad resource", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"lambda-f","End":true}}}`, []string{"at /States/A/Resource"}},
 		{"heartbeat >= timeout", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","TimeoutSeconds":5,"HeartbeatSeconds":5,"End":true}}}`, []string{"at /States/A/HeartbeatSeconds"}},
 		{"nested branch problems", `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}]}}}`, []string{"Missing 'Next' target: Y at /States/P/Branches/0/States/X/Next"}},
+		{"lambda invoke without FunctionName", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`, []string{"'FunctionName' is required", "at /States/T/Parameters"}},
 		{"map without processor", `{"StartAt":"M","States":{"M":{"Type":"Map","End":true}}}`, []string{"'ItemProcessor' is required"}},
 		{"many problems at once", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Q"},"B":{"Type":"Wait","End":true}}}`, []string{"/States/A/Next", "/States/B"}},
 	}
@@ -167,7 +168,7 @@ func TestParseResources(t *testing.T) {
 		{"arn:aws:states:::lambda:invoke.waitForTaskToken", Resource{ARN: "arn:aws:states:::lambda:invoke.waitForTaskToken", Kind: LambdaInvoke, WaitForTaskToken: true}},
 	}
 	for _, tt := range tests {
-		m := mustParse(t, `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"`+tt.res+`","End":true}}}`)
+		m := mustParse(t, `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"`+tt.res+`","Parameters":{"FunctionName":"f"},"End":true}}}`)
 		if diff := cmp.Diff(tt.want, m.States["A"].(*Task).Resource); diff != "" {
 			t.Errorf("%s: (-want +got)\n%s", tt.res, diff)
 		}
@@ -195,7 +196,7 @@ func TestInputOutputProcessing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			def := `{"StartAt":"T","States":{"T":` + strings.Replace(tt.state, "{", `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,`, 1) + `}}`
+			def := `{"StartAt":"T","States":{"T":` + strings.Replace(tt.state, "{", `{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true,`, 1) + `}}`
 			def = strings.Replace(def, ",}", "}", 1)
 			m := mustParse(t, def)
 			task := m.States["T"].(*Task)
@@ -220,7 +221,7 @@ func TestInputOutputProcessing(t *testing.T) {
 }
 
 func TestEffectiveInput(t *testing.T) {
-	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true,
 		"InputPath":"$.in","Parameters":{"FunctionName":"f","Payload":{"x.$":"$.x","n.$":"States.MathAdd($.y, 1)","arr":[{"id.$":"$$.Execution.Id"}],"all.$":"$"}}}}}`)
 	task := m.States["T"].(*Task)
 	env := &Env{Context: map[string]any{"Execution": map[string]any{"Id": "e1"}}}
@@ -290,6 +291,14 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Format('{}', $.arr)`, `"[1, 2, 2, {k=1}, {k=1}]"`},
 		{`States.StringToJson('{"a": [1, 2.0]}')`, `{"a":[1,2.0]}`},
 		{`States.JsonToString($.obj)`, `"{\"a\":1}"`},
+		{`States.JsonToString(null)`, `"null"`},
+		{`States.StringToJson('-0')`, `0`},
+		{`States.StringToJson('null')`, `null`},
+		{`States.StringToJson(' ')`, `null`},
+		{`States.JsonMerge(States.StringToJson('{\"constant_in_literal\": \"false\"}'), $.obj, false)`, `{"a":1,"constant_in_literal":"false"}`},
+		{`States.ArrayContains(States.Array(), null)`, `false`},
+		{`States.ArrayRange(1, 9, 9)`, `[1]`},
+		{`States.Format('{}', States.Array(1, 'two', null))`, `"[1, two, null]"`},
 		{`States.Array(1, 'two', true, null, $.n)`, `[1,"two",true,null,3]`},
 		{`States.ArrayPartition($.arr, 2)`, `[[1,2],[2,{"k":1}],[{"k":1}]]`},
 		{`States.ArrayContains($.arr, $.obj)`, `false`},
@@ -455,6 +464,11 @@ func TestFailResolve(t *testing.T) {
 	if e, ok := AsError(err); !ok || !strings.Contains(e.Cause, "The JSONPath '$.e' specified for the field 'ErrorPath' could not be found in the input '{\"c\":1}'") {
 		t.Errorf("err = %v", err)
 	}
+	m = mustParse(t, `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":""}}}`)
+	fo, _ = m.States["F"].(*Fail).Resolve(mustJSON(t, `{}`), nil)
+	if !fo.HasError || !fo.HasCause || fo.Cause != "" {
+		t.Errorf("empty Cause reported %+v", fo)
+	}
 	m = mustParse(t, `{"StartAt":"F","States":{"F":{"Type":"Fail"}}}`)
 	fo, _ = m.States["F"].(*Fail).Resolve(mustJSON(t, `{}`), nil)
 	if fo.HasError || fo.HasCause {
@@ -463,7 +477,7 @@ func TestFailResolve(t *testing.T) {
 }
 
 func TestDecideRetry(t *testing.T) {
-	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,"Retry":[
+	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true,"Retry":[
 		{"ErrorEquals":["Custom"],"MaxAttempts":0},
 		{"ErrorEquals":["States.Timeout"],"IntervalSeconds":2,"BackoffRate":3,"MaxAttempts":4,"MaxDelaySeconds":10},
 		{"ErrorEquals":["States.TaskFailed"],"JitterStrategy":"FULL"},
@@ -497,7 +511,7 @@ func TestDecideRetry(t *testing.T) {
 }
 
 func TestCatch(t *testing.T) {
-	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,"Catch":[
+	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true,"Catch":[
 		{"ErrorEquals":["A","B"],"Next":"H","ResultPath":"$.err"},
 		{"ErrorEquals":["States.ALL"],"Next":"H"}]},"H":{"Type":"Succeed"}}}`)
 	c := m.States["T"].Fields().Catch
@@ -555,7 +569,7 @@ func TestMapData(t *testing.T) {
 }
 
 func TestTaskTimeouts(t *testing.T) {
-	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,"TimeoutSecondsPath":"$.to","HeartbeatSeconds":5}}}`)
+	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true,"TimeoutSecondsPath":"$.to","HeartbeatSeconds":5}}}`)
 	task := m.States["T"].(*Task)
 	to, hb, err := task.Timeouts(mustJSON(t, `{"to":30}`))
 	if err != nil || to != 30*time.Second || hb != 5*time.Second {

@@ -24,6 +24,8 @@ type Rule struct {
 	Value any
 	// ValuePath is the operand path for "...Path" operators.
 	ValuePath Path
+
+	pattern *regexp.Regexp // compiled StringMatches pattern
 }
 
 type opKind int
@@ -135,6 +137,11 @@ func (p *parser) rule(v any, loc string, top bool) *Rule {
 				continue
 			}
 			r.Value = val
+			if k == "StringMatches" {
+				if s, ok := val.(string); ok {
+					r.pattern = matchPattern(s)
+				}
+			}
 			switch op.kind {
 			case opString, opTimestamp:
 				s, ok := val.(string)
@@ -263,6 +270,9 @@ func (r *Rule) Eval(input any, env *Env) bool {
 			return false
 		}
 		if op.rel == "match" {
+			if r.pattern != nil {
+				return r.pattern.MatchString(a)
+			}
 			return stringMatches(a, b)
 		}
 		return relate(strings.Compare(a, b), op.rel)
@@ -318,6 +328,12 @@ func relate(cmp int, rel string) bool {
 // stringMatches implements StringMatches: '*' matches any run of
 // characters; '\*' and '\\' are literal.
 func stringMatches(s, pattern string) bool {
+	re := matchPattern(pattern)
+	return re != nil && re.MatchString(s)
+}
+
+// matchPattern compiles a StringMatches pattern to an anchored regexp.
+func matchPattern(pattern string) *regexp.Regexp {
 	var sb strings.Builder
 	sb.WriteString("^")
 	for i := 0; i < len(pattern); i++ {
@@ -335,9 +351,9 @@ func stringMatches(s, pattern string) bool {
 	sb.WriteString("$")
 	re, err := regexp.Compile(sb.String())
 	if err != nil {
-		return false
+		return nil
 	}
-	return re.MatchString(s)
+	return re
 }
 
 var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)

@@ -66,6 +66,14 @@ func TestConformance(t *testing.T) {
 	sort.Strings(files)
 	var passed, failed, skipped int
 	skipReasons := map[string]int{}
+	byArea := map[string]*[3]int{} // passed, failed, skipped
+	count := func(name string, i int) {
+		area, _, _ := strings.Cut(name, "/")
+		if byArea[area] == nil {
+			byArea[area] = &[3]int{}
+		}
+		byArea[area][i]++
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -92,24 +100,37 @@ func TestConformance(t *testing.T) {
 		if reason != "" {
 			skipped++
 			skipReasons[reason]++
+			count(c.Name, 2)
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
 			err := runCase(&c)
 			if errors.Is(err, errUnsupportedCase) {
+				count(c.Name, 2)
 				skipped++
 				skipReasons["needs a Lambda helper or callback the test interpreter lacks"]++
 				return
 			}
 			if err != nil {
 				failed++
+				count(c.Name, 1)
 				t.Error(err)
 				return
 			}
+			count(c.Name, 0)
 			passed++
 		})
 	}
 	fmt.Printf("asl conformance: %d passed, %d failed, %d skipped\n", passed, failed, skipped)
+	areas := make([]string, 0, len(byArea))
+	for a := range byArea {
+		areas = append(areas, a)
+	}
+	sort.Strings(areas)
+	for _, a := range areas {
+		n := byArea[a]
+		fmt.Printf("  %-20s %4d passed, %d failed, %d skipped\n", a, n[0], n[1], n[2])
+	}
 	for r, n := range skipReasons {
 		fmt.Printf("  skipped %d: %s\n", n, r)
 	}

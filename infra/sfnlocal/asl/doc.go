@@ -11,10 +11,14 @@
 // A JSON value in this package is one of: map[string]any, []any, json.Number
 // (every number, kept as its exact text so large integers and "1.0" survive),
 // string, bool, nil. DecodeJSON produces that representation and EncodeJSON
-// prints it compactly the way Step Functions does (no HTML escaping, numbers
-// as written). Functions also accept int, int64 and float64 leaves produced by
-// callers; Normalize converts a value built in Go to the canonical form.
-// Object key order is not preserved (keys are printed sorted).
+// prints it compactly the way Step Functions (Jackson) does: no HTML or
+// U+2028 escaping, numbers as written. Functions also accept int, int64 and
+// float64 leaves built in Go; Normalize converts such a value to the
+// canonical form. Object key order is not preserved (keys print sorted;
+// AWS keeps insertion order, which matters only for text comparisons).
+// Values are treated as immutable: no function here modifies its arguments,
+// and results may share unchanged sub-values with the inputs, so callers
+// must not mutate values they passed in or got back.
 //
 // # Usage overview for an engine
 //
@@ -51,9 +55,12 @@
 //	    next := st.Fields().Catch[i].Next
 //	}
 //
-// Every runtime error returned by this package is an *Error carrying the AWS
-// error name (States.Runtime, States.IntrinsicFailure, ...) and the part of
-// the cause the engine cannot know; Error.CauseAt(stateName, enteredEventID)
-// adds AWS's "An error occurred while executing the state 'X' (entered at the
-// event id #N). " prefix where AWS puts one.
+// Every runtime error returned by this package is an *Error (see AsError)
+// carrying the AWS error name (States.Runtime for path, intrinsic and Wait
+// failures as the recorded AWS executions show; States.NoChoiceMatched;
+// States.ResultPathMatchFailure) and the part of the cause the engine cannot
+// know; Error.CauseAt(stateName, enteredEventID) adds AWS's "An error
+// occurred while executing the state 'X' (entered at the event id #N). "
+// prefix where AWS puts one. States.Runtime is never matched by Retry or
+// Catch (ErrorMatches), exactly as on AWS.
 package asl

@@ -69,6 +69,7 @@ type Problem struct {
 	Location string
 }
 
+// String renders the problem as "CODE: message at /location".
 func (p Problem) String() string {
 	if p.Location == "" {
 		return p.Code + ": " + p.Message

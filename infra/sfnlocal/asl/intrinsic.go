@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"math/big"
 	"math/rand"
 	"strconv"
 	"strings"
@@ -296,7 +297,7 @@ func (c *call) eval(input any, env *Env) (any, error) {
 		if err != nil {
 			return nil, ifail(c, "could not parse its argument as JSON: %s", s)
 		}
-		return v, nil
+		return canonicalInts(v), nil
 	case "States.JsonToString":
 		return encode(vals[0]), nil
 	case "States.Array":
@@ -565,4 +566,29 @@ func roundArg(v any) (int64, bool) {
 		return 0, false
 	}
 	return int64(math.Floor(f + 0.5)), true
+}
+
+// canonicalInts rewrites integer literals the way Jackson reads them
+// ("-0" becomes 0, "007" cannot occur in valid JSON).
+func canonicalInts(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if !strings.ContainsAny(string(x), ".eE") {
+			if n, ok := new(big.Int).SetString(string(x), 10); ok {
+				return json.Number(n.String())
+			}
+		}
+		return x
+	case map[string]any:
+		for k, e := range x {
+			x[k] = canonicalInts(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = canonicalInts(e)
+		}
+		return x
+	}
+	return v
 }

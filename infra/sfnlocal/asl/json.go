@@ -36,14 +36,14 @@ func DecodeJSON(b []byte) (any, error) {
 // are not JSON (e.g. channels).
 func EncodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := writeJSON(&buf, Normalize(v)); err != nil {
+	if err := writeJSON(&buf, v); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
 func writeJSON(buf *bytes.Buffer, v any) error {
-	switch x := v.(type) {
+	switch x := leaf(v).(type) {
 	case nil:
 		buf.WriteString("null")
 	case bool:
@@ -80,9 +80,33 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 		}
 		buf.WriteByte('}')
 	default:
+		n := Normalize(v)
+		if isCanonical(n) {
+			return writeJSON(buf, n)
+		}
 		return fmt.Errorf("asl: cannot encode %T as JSON", v)
 	}
 	return nil
+}
+
+// leaf converts Go numeric leaves to json.Number; other values are
+// returned unchanged.
+func leaf(v any) any {
+	switch x := v.(type) {
+	case int:
+		return json.Number(strconv.Itoa(x))
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10))
+	case int32:
+		return json.Number(strconv.FormatInt(int64(x), 10))
+	case uint64:
+		return json.Number(strconv.FormatUint(x, 10))
+	case float64:
+		return numFromFloat(x)
+	case float32:
+		return numFromFloat(float64(x))
+	}
+	return v
 }
 
 func writeJSONString(buf *bytes.Buffer, s string) {
@@ -269,7 +293,7 @@ func isIntegral(v any) (int64, bool) {
 
 // deepEqual compares two JSON values; numbers compare by numeric value.
 func deepEqual(a, b any) bool {
-	a, b = Normalize(a), Normalize(b)
+	a, b = leaf(a), leaf(b)
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -341,12 +365,12 @@ func deepCopy(v any) any {
 // objects as {k=v, ...}, arrays as [a, b].
 func javaString(v any) string {
 	var sb strings.Builder
-	writeJava(&sb, Normalize(v), true)
+	writeJava(&sb, v, true)
 	return sb.String()
 }
 
 func writeJava(sb *strings.Builder, v any, top bool) {
-	switch x := v.(type) {
+	switch x := leaf(v).(type) {
 	case nil:
 		sb.WriteString("null")
 	case string:
@@ -387,7 +411,7 @@ func writeJava(sb *strings.Builder, v any, top bool) {
 
 // typeName names v's JSON type as AWS does in messages.
 func typeName(v any) string {
-	switch Normalize(v).(type) {
+	switch leaf(v).(type) {
 	case nil:
 		return "null"
 	case string:

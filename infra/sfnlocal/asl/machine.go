@@ -1,10 +1,8 @@
 package asl
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -175,6 +173,8 @@ type Fail struct {
 	ErrorPath *Dynamic
 	Cause     string
 	CausePath *Dynamic
+
+	hasError, hasCause bool // Error / Cause given (possibly empty)
 }
 
 // Dynamic is a field value given by a path or an intrinsic call (ErrorPath,
@@ -630,6 +630,8 @@ func (p *parser) fail(c Common, obj map[string]any, loc string) State {
 	s := &Fail{Common: c}
 	s.Error = p.optString(obj, "Error", loc)
 	s.Cause = p.optString(obj, "Cause", loc)
+	_, s.hasError = obj["Error"]
+	_, s.hasCause = obj["Cause"]
 	s.ErrorPath = p.dynamic(obj, "ErrorPath", loc)
 	s.CausePath = p.dynamic(obj, "CausePath", loc)
 	if _, ok := obj["Error"]; ok && s.ErrorPath != nil {
@@ -715,6 +717,14 @@ func (p *parser) task(c Common, obj map[string]any, loc string) State {
 		p.bad(loc+"/Resource", "The field 'Resource' must be a non-empty STRING")
 	} else {
 		s.Resource = p.resource(res, loc+"/Resource")
+	}
+	if s.Resource.Kind == LambdaInvoke {
+		params, _ := obj["Parameters"].(map[string]any)
+		_, hasName := params["FunctionName"]
+		_, hasNamePath := params["FunctionName.$"]
+		if !hasName && !hasNamePath {
+			p.bad(loc+"/Parameters", "The field 'FunctionName' is required by %s", s.Resource.ARN)
+		}
 	}
 	if t, ok := p.optInt(obj, "TimeoutSeconds", loc, 1); ok {
 		s.TimeoutSeconds = t
@@ -961,13 +971,3 @@ func (p *parser) catchers(v any, loc string) []Catcher {
 	}
 	return out
 }
-
-// numberText returns the literal text of a JSON number value.
-func numberText(v any) string {
-	if n, ok := v.(json.Number); ok {
-		return string(n)
-	}
-	return fmt.Sprint(v)
-}
-
-var _ = sort.Strings

@@ -146,9 +146,10 @@ func mustPath(s string) Path {
 // pathMiss describes why a definite path found nothing, in Jayway's words.
 type pathMiss struct{ msg string }
 
+// Error implements error.
 func (m *pathMiss) Error() string { return m.msg }
 
-// Eval evaluates p against data (or ctx for context paths). A definite path
+// eval evaluates p against data (or ctx for context paths). A definite path
 // (names and indices only) yields the single value, or a *pathMiss when
 // nothing is there; any other path yields an array of all matches.
 func (p Path) eval(data, ctx any) (any, error) {
@@ -175,7 +176,7 @@ func (p Path) eval(data, ctx any) (any, error) {
 
 // evalDefinite walks a definite path.
 func (p Path) evalDefinite(data any) (any, error) {
-	cur := Normalize(data)
+	cur := data
 	var sb strings.Builder
 	sb.WriteByte('$')
 	frags := make([]jp.Frag, 0, len(p.expr))
@@ -327,7 +328,7 @@ func (rp ResultPath) Apply(input, result any) (any, error) {
 	if rp.Raw == "" || len(rp.steps) == 0 {
 		return result, nil
 	}
-	out, err := rp.set(Normalize(input), rp.steps, result)
+	out, err := rp.set(input, rp.steps, result)
 	if err != nil {
 		return nil, &Error{Name: ErrResultPathMatchFailure, Cause: fmt.Sprintf("Unable to apply ResultPath %q to input %q", rp.Raw, encode(input)), Prefixed: false}
 	}

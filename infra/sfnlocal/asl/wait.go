@@ -78,8 +78,8 @@ type FailOutput struct {
 // evaluating ErrorPath/CausePath (paths or intrinsic calls).
 func (f *Fail) Resolve(input any, env *Env) (FailOutput, error) {
 	out := FailOutput{Error: f.Error, Cause: f.Cause}
-	out.HasError = f.Error != "" || f.ErrorPath != nil
-	out.HasCause = f.Cause != "" || f.CausePath != nil
+	out.HasError = f.hasError || f.ErrorPath != nil
+	out.HasCause = f.hasCause || f.CausePath != nil
 	var err error
 	if f.ErrorPath != nil {
 		if out.Error, err = f.ErrorPath.evalString("ErrorPath", input, env); err != nil {
@@ -210,9 +210,16 @@ func ErrorOutput(errName, cause string, hasCause bool) map[string]any {
 }
 
 // Output is the state output after catching errName/cause with this
-// catcher: the error object merged into the raw input at ResultPath.
+// catcher: the error object {"Error","Cause"} merged into the raw input at
+// ResultPath.
 func (c *Catcher) Output(input any, errName, cause string) (any, error) {
 	return c.ResultPath.Apply(input, ErrorOutput(errName, cause, true))
+}
+
+// OutputError is Output with a caller-built error object (e.g. from
+// ErrorOutput with hasCause false).
+func (c *Catcher) OutputError(input, errorObject any) (any, error) {
+	return c.ResultPath.Apply(input, errorObject)
 }
 
 // Timeouts evaluates a Task's TimeoutSeconds[Path] and
@@ -253,7 +260,7 @@ func (m *Map) Items(effectiveInput any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	arr, ok := Normalize(v).([]any)
+	arr, ok := v.([]any)
 	if !ok {
 		return nil, runtimeErr("Map state input must be an array but was: %s", encode(v))
 	}

@@ -36,16 +36,23 @@ func pyError(typ, msg string, line int32, code string) messages.InvokeResponse_E
 	}
 }
 
+// pyResult is what the Python Lambda runtime sends back for a handler's
+// return value: json.dumps(value) (", "/": " separators, non-ASCII escaped).
+func pyResult(jsonText []byte) ([]byte, error) {
+	s, err := PyDumps(jsonText)
+	return []byte(s), err
+}
+
 // helperHandler returns the Go handler for a case's Lambda helper (the part
 // of the lambdas description before ':'). vc is the case's virtual clock;
 // done is closed when the case is over (a handler that "sleeps" returns then).
 func helperHandler(helper string, vc *clock.Virtual, done <-chan struct{}) (lambda.Handler, error) {
 	switch helper {
 	case "id_function":
-		return handlerFunc(func(_ context.Context, p []byte) ([]byte, error) { return p, nil }), nil
+		return handlerFunc(func(_ context.Context, p []byte) ([]byte, error) { return pyResult(p) }), nil
 	case "echo_function":
 		return handlerFunc(func(context.Context, []byte) ([]byte, error) {
-			return []byte(`{"Return":"HelloWorld"}`), nil
+			return []byte(`{"Return": "HelloWorld"}`), nil
 		}), nil
 	case "raise_exception":
 		return handlerFunc(func(context.Context, []byte) ([]byte, error) {
@@ -69,7 +76,11 @@ func helperHandler(helper string, vc *clock.Virtual, done <-chan struct{}) (lamb
 			if err != nil {
 				return nil, err
 			}
-			return json.Marshal("input-event-" + s)
+			b, err := json.Marshal("input-event-" + s)
+			if err != nil {
+				return nil, err
+			}
+			return pyResult(b)
 		}), nil
 	case "wait_60_seconds":
 		// Time passes while the function sleeps: move the virtual clock by
@@ -83,7 +94,7 @@ func helperHandler(helper string, vc *clock.Virtual, done <-chan struct{}) (lamb
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-done:
-				return p, nil
+				return pyResult(p)
 			}
 		}), nil
 	}

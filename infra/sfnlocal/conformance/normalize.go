@@ -36,8 +36,16 @@ type Normalizer struct {
 
 	uuids    map[string]string
 	nextUUID int
-	refs     map[string]map[string]string // replacement → value → token
-	refNext  map[string]int
+
+	jsonInputs    map[string]string
+	nextJSONInput int
+
+	// headersFirst: the SDK header rules ran before the UUID rule when the
+	// case was recorded (x-amzn-RequestId shows its header name rather than
+	// a <uuid:N>); LocalStack's transformer set changed over time.
+	headersFirst bool
+	refs         map[string]map[string]string // replacement → value → token
+	refNext      map[string]int
 }
 
 type step struct {
@@ -53,8 +61,13 @@ func NewNormalizer(c *Case) (*Normalizer, error) {
 	n := &Normalizer{
 		placeholders: c.Placeholders,
 		uuids:        map[string]string{},
+		jsonInputs:   map[string]string{},
 		refs:         map[string]map[string]string{},
 		refNext:      map[string]int{},
+	}
+	if b, err := json.Marshal(c.Expected.History); err == nil {
+		n.headersFirst = bytes.Contains(b, []byte(`"x-amzn-RequestId":"x-amzn-RequestId"`)) ||
+			bytes.Contains(b, []byte(`"RequestId":"RequestId"`))
 	}
 	for _, t := range c.Transformers {
 		s := step{t: t}
@@ -93,28 +106,47 @@ func (n *Normalizer) History(events []any) []any {
 	return ev
 }
 
-// Value normalises a value that is already decoded JSON (an execution
-// output): placeholders, global tokens and transformers, no JSON-text parsing.
+// Output normalises an execution output that is already decoded JSON
+// (placeholders, global tokens, transformers; no JSON-text parsing). It is
+// normalised as the output of an ExecutionSucceeded event, where AWS's
+// recorded value comes from, so that event-scoped transformer paths apply.
+func (n *Normalizer) Output(v any) any {
+	return n.inEvent("ExecutionSucceeded", "executionSucceededEventDetails", "output", deepCopy(v), false)
+}
+
+// Cause normalises an execution's cause text: a text starting with "{"
+// that parses as JSON becomes the parsed object (rule 1), then as Output,
+// in an ExecutionFailed event.
+func (n *Normalizer) Cause(s string) any {
+	return n.inEvent("ExecutionFailed", "executionFailedEventDetails", "cause", s, !n.SkipJSONParse)
+}
+
+// Value normalises any decoded JSON value on its own.
 func (n *Normalizer) Value(v any) any {
 	return n.run(deepCopy(v), false)
 }
 
-// Text normalises a text field such as an error cause: a text starting with
-// "{" that parses as JSON becomes the parsed object (rule 1), then Value.
-func (n *Normalizer) Text(s string) any {
-	doc := map[string]any{"v": s}
-	if !n.SkipJSONParse {
-		parseJSONFields(doc)
+func (n *Normalizer) inEvent(typ, details, field string, v any, parse bool) any {
+	det := map[string]any{field: v}
+	if parse {
+		parseJSONFields(det)
 	}
-	return n.run(doc, false).(map[string]any)["v"]
+	doc := map[string]any{"events": []any{map[string]any{"type": typ, details: det}}}
+	out := n.run(doc, false).(map[string]any)
+	ev := out["events"].([]any)[0].(map[string]any)
+	return ev[details].(map[string]any)[field]
 }
 
 func (n *Normalizer) run(doc any, events bool) any {
 	// 2. Per-case literals.
 	doc = mapStrings(doc, n.replacePlaceholders)
 	// 3. Global tokens.
-	doc = timestampKeys(doc)
 	doc = mapStrings(doc, func(s string) string { return isoDate.ReplaceAllString(s, "date") })
+	doc = timestampKeys(doc)
+	doc = n.causeJSONInputs(doc)
+	if n.headersFirst {
+		doc = sdkMetadata(doc, false)
+	}
 	n.collectUUIDs(doc)
 	if len(n.uuids) > 0 {
 		doc = mapStrings(doc, n.replaceUUIDs)
@@ -277,15 +309,17 @@ func mapStrings(v any, f func(string) string) any {
 	return v
 }
 
-// timestampKeys replaces the value of every key named "timestamp" (the
-// README says "containing"; the recorded data shows keys such as
-// TimestampValue untouched).
+// timestampKeys replaces the value of every key whose name contains
+// "timestamp" (any case) by "timestamp", unless the value is already a token
+// (a valid ISO date has become "date" first: the recorded data shows both).
 func timestampKeys(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			if k == "timestamp" {
-				x[k] = "timestamp"
+			if strings.Contains(strings.ToLower(k), "timestamp") {
+				if s, ok := e.(string); !ok || (s != "date" && !tokenRe.MatchString(s)) {
+					x[k] = "timestamp"
+				}
 				continue
 			}
 			x[k] = timestampKeys(e)
@@ -296,6 +330,47 @@ func timestampKeys(v any) any {
 		}
 	}
 	return v
+}
+
+// jsonInputRe finds a JSON object quoted in an error cause ('{...}').
+var jsonInputRe = regexp.MustCompile(`'\{.*\}'`)
+
+// causeJSONInputs applies replaceJSONInput to the values of "cause" keys.
+func (n *Normalizer) causeJSONInputs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && strings.EqualFold(k, "cause") {
+				x[k] = n.replaceJSONInput(s)
+				continue
+			}
+			x[k] = n.causeJSONInputs(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = n.causeJSONInputs(e)
+		}
+	}
+	return v
+}
+
+func (n *Normalizer) replaceJSONInput(s string) string {
+	if !strings.Contains(s, "'{") {
+		return s
+	}
+	return jsonInputRe.ReplaceAllStringFunc(s, func(m string) string {
+		body := m[1 : len(m)-1]
+		if !json.Valid([]byte(body)) {
+			return m
+		}
+		tok, ok := n.jsonInputs[body]
+		if !ok {
+			n.nextJSONInput++
+			tok = "<json-input:" + strconv.Itoa(n.nextJSONInput) + ">"
+			n.jsonInputs[body] = tok
+		}
+		return "'" + tok + "'"
+	})
 }
 
 var headerNames = map[string]bool{"X-Amzn-Trace-Id": true, "x-amz-crc32": true, "x-amzn-RequestId": true}

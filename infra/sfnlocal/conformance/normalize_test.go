@@ -71,15 +71,15 @@ func TestNormalizeEngineHistory(t *testing.T) {
 		t.Errorf("History (-want +got):\n%s", diff)
 	}
 	// The output shares the numbering of the history.
-	out := n.Value(mustDecode(t, `{"Cause":`+strconvQuote(cause)+`}`))
+	out := n.Output(mustDecode(t, `{"Cause":`+strconvQuote(cause)+`}`))
 	if diff := cmp.Diff(mustDecode(t, `{"Cause":"{\"errorMessage\":\"boom\",\"errorType\":\"Exception\",\"requestId\":\"<uuid:1>\",\"stackTrace\":[]}"}`), out); diff != "" {
 		t.Errorf("Value (-want +got):\n%s", diff)
 	}
-	if got := n.Text(cause); !cmp.Equal(got, mustDecode(t, `{"errorMessage":"boom","errorType":"Exception","requestId":"<uuid:1>","stackTrace":[]}`)) {
-		t.Errorf("Text(cause) = %v", got)
+	if got := n.Cause(cause); !cmp.Equal(got, mustDecode(t, `{"errorMessage":"boom","errorType":"Exception","requestId":"<uuid:1>","stackTrace":[]}`)) {
+		t.Errorf("Cause(cause) = %v", got)
 	}
-	if got := n.Text("plain text"); got != "plain text" {
-		t.Errorf("Text(plain) = %v", got)
+	if got := n.Cause("plain text"); got != "plain text" {
+		t.Errorf("Cause(plain) = %v", got)
 	}
 }
 

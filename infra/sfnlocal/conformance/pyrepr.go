@@ -204,3 +204,70 @@ func PyStrRepr(s string) string {
 	b.WriteByte(quote)
 	return b.String()
 }
+
+// PyDumps re-prints a JSON text the way Python's json.dumps does by default
+// (", " and ": " separators, non-ASCII escaped), keeping key order and number
+// literals. The recorded tests passed their execution input through
+// json.dumps, and AWS keeps input texts verbatim.
+func PyDumps(data []byte) (string, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var b strings.Builder
+	if err := dumpValue(d, &b); err != nil {
+		return "", err
+	}
+	if _, err := d.Token(); err == nil {
+		return "", fmt.Errorf("trailing data after JSON value")
+	}
+	return b.String(), nil
+}
+
+func dumpValue(d *json.Decoder, b *strings.Builder) error {
+	t, err := d.Token()
+	if err != nil {
+		return err
+	}
+	switch x := t.(type) {
+	case json.Delim:
+		closeWith := byte('}')
+		if x == '[' {
+			closeWith = ']'
+		}
+		b.WriteByte(byte(x))
+		first := true
+		for d.More() {
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			if x == '{' {
+				kt, err := d.Token()
+				if err != nil {
+					return err
+				}
+				writePyJSONString(b, kt.(string))
+				b.WriteString(": ")
+			}
+			if err := dumpValue(d, b); err != nil {
+				return err
+			}
+		}
+		if _, err := d.Token(); err != nil {
+			return err
+		}
+		b.WriteByte(closeWith)
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if x {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case string:
+		writePyJSONString(b, x)
+	case json.Number:
+		b.WriteString(x.String())
+	}
+	return nil
+}

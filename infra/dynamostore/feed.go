@@ -209,6 +209,8 @@ func toChange(rec stypes.Record) (care.Change, bool, error) {
 	}, true, nil
 }
 
+var errNoStream = errors.New("table has no stream")
+
 // streamARN returns the table's latest stream ARN, cached after the first call.
 func (s *Store) streamARN(ctx context.Context) (string, error) {
 	s.mu.Lock()

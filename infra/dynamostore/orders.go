@@ -29,8 +29,7 @@ const (
 
 // Positions of Ingest's transaction items, as CancellationReasons report them.
 const (
-	txShop = iota // condition: the shop exists
-	txState
+	txState = iota
 	txEvent
 	txEventID
 	txDelivery // absent when the delivery has no id
@@ -43,13 +42,16 @@ const (
 // earlier event went to when the delivery id (per shop and source) or the
 // event id (per shop) is recorded; apply's error as is when apply fails and
 // the event is not a duplicate; ErrNotFound for an unknown shop; ErrInvalid
-// for a shop id with '#'; ErrConflict when the order kept changing
+// for a source name that is empty or has '#'; ErrConflict when the order kept changing
 // under it for maxAttempts attempts. The store assigns OrderState.ShopID and
 // Version (the read version + 1, also the event's Seq). A delivery without
 // an id (DeliveryID "") is deduplicated by its event id only.
 func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, apply care.ApplyFunc) (care.IngestResult, error) {
-	if d.ShopID == "" || strings.Contains(d.ShopID, "#") {
-		return care.IngestResult{}, care.Invalid("shop_id", "a shop id is not empty and has no '#'")
+	if !validShopID(d.ShopID) {
+		return care.IngestResult{}, fmt.Errorf("ingest %s: shop %q: %w", ev.ID, d.ShopID, care.ErrNotFound)
+	}
+	if strings.Contains(d.Source, "#") || d.Source == "" {
+		return care.IngestResult{}, care.Invalid("source", "a source name is not empty and has no '#'")
 	}
 	now := d.ReceivedAt
 	if now.IsZero() {
@@ -61,14 +63,19 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 	// (ALL_OLD): the next attempt applies to it at once, without a read or
 	// a pause, since the race means another writer made progress.
 	var raced *care.OrderState
+	shopChecked := false
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		cur := raced
-		if cur == nil {
-			if attempt > 0 {
-				if err := s.pause(ctx, backoff(attempt)); err != nil {
-					return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
-				}
+		if attempt > 0 {
+			d := backoff(attempt)
+			if cur != nil { // progress was made: a short jitter only, to spread the losers
+				d = raceJitter()
 			}
+			if err := s.pause(ctx, d); err != nil {
+				return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
+			}
+		}
+		if cur == nil {
 			var st care.OrderState
 			switch err := s.get(ctx, orderPK(d.ShopID, orderID), skState, &st); {
 			case err == nil:
@@ -78,6 +85,15 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 			}
 		}
 		raced = nil
+		// A new order needs its shop. Checked once, by a read outside the
+		// transaction: a condition on the shop item in every transaction
+		// would make it a hot item that all of the shop's ingests conflict on.
+		if cur == nil && !shopChecked {
+			if _, err := s.GetShop(ctx, d.ShopID); err != nil {
+				return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, err)
+			}
+			shopChecked = true
+		}
 		next, err := apply(cur, ev, now)
 		if err != nil {
 			// A duplicate is a duplicate even when apply would refuse it now.
@@ -87,11 +103,6 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 			}
 			if found {
 				return s.duplicate(ctx, d.ShopID, dupOrder)
-			}
-			if cur == nil { // an unknown shop is ErrNotFound, whatever apply said
-				if _, serr := s.GetShop(ctx, d.ShopID); serr != nil {
-					return care.IngestResult{}, fmt.Errorf("ingest %s: %w", ev.ID, serr)
-				}
 			}
 			return care.IngestResult{}, err
 		}
@@ -128,8 +139,6 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 				}
 			}
 			return s.duplicate(ctx, d.ShopID, dupOrder)
-		case outNoShop:
-			return care.IngestResult{}, fmt.Errorf("ingest %s: shop %s: %w", ev.ID, d.ShopID, care.ErrNotFound)
 		case outRetry:
 			lastErr = err
 			raced = racedState(tce.CancellationReasons)
@@ -183,8 +192,6 @@ func (s *Store) ingestTx(d care.Delivery, ev care.Event, cur *care.OrderState, n
 		statePut.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(cur.Version)}
 	}
 	tx := make([]types.TransactWriteItem, txDelivery, txDelivery+1)
-	tx[txShop] = types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
-		Key: key(shopPK(d.ShopID), skShop), ConditionExpression: aws.String("attribute_exists(" + attrPK + ")")}}
 	tx[txState] = types.TransactWriteItem{Put: statePut}
 	tx[txEvent] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: event, ConditionExpression: notExists}}
 	tx[txEventID] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: dedupe(eventIDPK(d.ShopID, ev.ID)),
@@ -202,7 +209,6 @@ const (
 	outFail      outcome = iota // not retryable: return the error
 	outDuplicate                // a dedupe item exists
 	outRetry                    // lost a version race, conflicted or throttled: read again and retry
-	outNoShop                   // the shop does not exist
 )
 
 // classify maps the cancellation reasons of Ingest's transaction to what to
@@ -223,9 +229,6 @@ func classify(reasons []types.CancellationReason) (outcome, string) {
 			}
 			return outDuplicate, orderID
 		}
-	}
-	if code(txShop) == "ConditionalCheckFailed" {
-		return outNoShop, ""
 	}
 	retry := false
 	for i := range reasons {
@@ -294,6 +297,9 @@ func (s *Store) duplicate(ctx context.Context, shopID, orderID string) (care.Ing
 
 // GetOrder returns an order's current state or ErrNotFound.
 func (s *Store) GetOrder(ctx context.Context, shopID, orderID string) (care.OrderState, error) {
+	if !validShopID(shopID) {
+		return care.OrderState{}, fmt.Errorf("get order %s of shop %q: %w", orderID, shopID, care.ErrNotFound)
+	}
 	var o care.OrderState
 	if err := s.get(ctx, orderPK(shopID, orderID), skState, &o); err != nil {
 		return care.OrderState{}, fmt.Errorf("get order %s of shop %s: %w", orderID, shopID, err)
@@ -311,6 +317,9 @@ const maxPage = 1000
 func (s *Store) ListEvents(ctx context.Context, shopID, orderID, cursor string, limit int) ([]care.RecordedEvent, string, error) {
 	if limit < 1 || limit > maxPage {
 		return nil, "", care.Invalid("limit", "must be 1..%d", maxPage)
+	}
+	if !validShopID(shopID) {
+		return nil, "", fmt.Errorf("list events of order %s of shop %q: %w", orderID, shopID, care.ErrNotFound)
 	}
 	pk := orderPK(shopID, orderID)
 	in := &dynamodb.QueryInput{

@@ -2,9 +2,7 @@ package dynamostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,7 +19,7 @@ const maxTransactItems = 100
 // hash exists (or a hash repeats in keys), and then nothing is written.
 // ErrInvalid for a shop id containing '#' or more than 99 keys.
 func (s *Store) CreateShop(ctx context.Context, shop care.Shop, keys []care.APIKey) error {
-	if shop.ID == "" || strings.Contains(shop.ID, "#") {
+	if !validShopID(shop.ID) {
 		return care.Invalid("id", "a shop id is not empty and has no '#'")
 	}
 	if len(keys) >= maxTransactItems {
@@ -64,6 +62,9 @@ func (s *Store) CreateShop(ctx context.Context, shop care.Shop, keys []care.APIK
 
 // GetShop returns a shop or ErrNotFound.
 func (s *Store) GetShop(ctx context.Context, id string) (care.Shop, error) {
+	if !validShopID(id) {
+		return care.Shop{}, fmt.Errorf("get shop %q: %w", id, care.ErrNotFound)
+	}
 	var shop care.Shop
 	if err := s.get(ctx, shopPK(id), skShop, &shop); err != nil {
 		return care.Shop{}, fmt.Errorf("get shop %s: %w", id, err)
@@ -83,6 +84,9 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (care.APIKey, error)
 // PutSource creates or replaces a shop's credentials for one source, in a
 // transaction that checks the shop exists: ErrNotFound if it does not.
 func (s *Store) PutSource(ctx context.Context, src care.Source) error {
+	if !validShopID(src.ShopID) {
+		return fmt.Errorf("put source %s of shop %q: %w", src.Name, src.ShopID, care.ErrNotFound)
+	}
 	it, err := item(shopPK(src.ShopID), skSource+src.Name, src, nil)
 	if err != nil {
 		return err
@@ -104,6 +108,9 @@ func (s *Store) PutSource(ctx context.Context, src care.Source) error {
 
 // GetSource returns a shop's credentials for a source or ErrNotFound.
 func (s *Store) GetSource(ctx context.Context, shopID, name string) (care.Source, error) {
+	if !validShopID(shopID) {
+		return care.Source{}, fmt.Errorf("get source %s of shop %q: %w", name, shopID, care.ErrNotFound)
+	}
 	var src care.Source
 	err := s.get(ctx, shopPK(shopID), skSource+name, &src)
 	if err != nil {
@@ -111,5 +118,3 @@ func (s *Store) GetSource(ctx context.Context, shopID, name string) (care.Source
 	}
 	return src, nil
 }
-
-var errNoStream = errors.New("table has no stream")

@@ -91,6 +91,9 @@ func backoff(attempt int) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceil))) + time.Millisecond
 }
 
+// raceJitter spreads the writers that lost a version race: 0-10ms.
+func raceJitter() time.Duration { return time.Duration(rand.Int64N(int64(10 * time.Millisecond))) }
+
 // LocalClients returns clients for a DynamoDB Local endpoint such as
 // http://127.0.0.1:8000: static dummy credentials, region us-east-1, and no
 // CRC32 check of responses (DynamoDB Local's error responses carry none).
@@ -127,6 +130,12 @@ const (
 	skEvent  = "EVENT#"
 	skSource = "SOURCE#"
 )
+
+// validShopID: shop ids never contain '#', which keeps every key unambiguous
+// (order, event and delivery ids, which may, always come last). A shop id
+// with '#' cannot exist, so reads and writes with one are ErrNotFound; that
+// also stops shop "a#ORDER#x" from reaching shop "a"'s order "x#ORDER#o".
+func validShopID(id string) bool { return id != "" && !strings.Contains(id, "#") }
 
 func shopPK(shopID string) string             { return "SHOP#" + shopID }
 func keyPK(hash string) string                { return "KEY#" + hash }

@@ -185,7 +185,7 @@ func TestIngestCancellation(t *testing.T) {
 			before: func(*testing.T, string, string) func(int) error {
 				return func(n int) error {
 					if n == 1 {
-						return canceled("None", "None", "None", "None", "ThrottlingError")
+						return canceled("None", "None", "None", "ThrottlingError")
 					}
 					return nil
 				}
@@ -197,7 +197,7 @@ func TestIngestCancellation(t *testing.T) {
 			before: func(*testing.T, string, string) func(int) error {
 				return func(n int) error {
 					if n <= 2 {
-						return canceled("None", "TransactionConflict", "None", "None", "None")
+						return canceled("TransactionConflict", "None", "None", "None")
 					}
 					return nil
 				}
@@ -208,7 +208,7 @@ func TestIngestCancellation(t *testing.T) {
 			name: "dedupe condition wins over a version condition",
 			before: func(_ *testing.T, _, orderID string) func(int) error {
 				return func(int) error {
-					err := canceled("None", "ConditionalCheckFailed", "None", "ConditionalCheckFailed", "None")
+					err := canceled("ConditionalCheckFailed", "None", "ConditionalCheckFailed", "None")
 					err.(*types.TransactionCanceledException).CancellationReasons[txEventID].Item =
 						map[string]types.AttributeValue{attrOrderID: str(orderID)}
 					return err
@@ -219,7 +219,7 @@ func TestIngestCancellation(t *testing.T) {
 		{
 			name: "a dedupe failure without a dedupe item is an error",
 			before: func(*testing.T, string, string) func(int) error {
-				return func(int) error { return canceled("None", "None", "None", "ConditionalCheckFailed", "None") }
+				return func(int) error { return canceled("None", "None", "ConditionalCheckFailed", "None") }
 			},
 			wantErrText: "dedupe condition failed but no dedupe item found", wantCalls: 1, wantApplies: 1,
 		},
@@ -231,7 +231,7 @@ func TestIngestCancellation(t *testing.T) {
 		{
 			name: "validation error is not retried",
 			before: func(*testing.T, string, string) func(int) error {
-				return func(int) error { return canceled("None", "ValidationError", "None", "None", "None") }
+				return func(int) error { return canceled("ValidationError", "None", "None", "None") }
 			},
 			wantErrText: "ValidationError", wantCalls: 1, wantApplies: 1,
 		},
@@ -245,7 +245,7 @@ func TestIngestCancellation(t *testing.T) {
 		{
 			name: "endless races give ErrConflict",
 			before: func(*testing.T, string, string) func(int) error {
-				return func(int) error { return canceled("None", "ConditionalCheckFailed", "None", "None", "None") }
+				return func(int) error { return canceled("ConditionalCheckFailed", "None", "None", "None") }
 			},
 			wantErr: care.ErrConflict, wantCalls: maxAttempts, wantApplies: maxAttempts,
 		},
@@ -312,7 +312,7 @@ func TestClassify(t *testing.T) {
 		}
 		return out
 	}
-	withOld := r("None", "ConditionalCheckFailed", "None", "None", "ConditionalCheckFailed")
+	withOld := r("ConditionalCheckFailed", "None", "None", "ConditionalCheckFailed")
 	withOld[txDelivery].Item = map[string]types.AttributeValue{attrOrderID: str("A-1")}
 	tests := []struct {
 		name    string
@@ -320,19 +320,18 @@ func TestClassify(t *testing.T) {
 		want    outcome
 		order   string
 	}{
-		{"event id dedupe", r("None", "None", "None", "ConditionalCheckFailed", "None"), outDuplicate, ""},
-		{"delivery dedupe", r("None", "None", "None", "None", "ConditionalCheckFailed"), outDuplicate, ""},
-		{"event id dedupe, no delivery id", r("None", "None", "None", "ConditionalCheckFailed"), outDuplicate, ""},
+		{"event id dedupe", r("None", "None", "ConditionalCheckFailed", "None"), outDuplicate, ""},
+		{"delivery dedupe", r("None", "None", "None", "ConditionalCheckFailed"), outDuplicate, ""},
+		{"event id dedupe, no delivery id", r("None", "None", "ConditionalCheckFailed"), outDuplicate, ""},
 		{"dedupe with old image, version too", withOld, outDuplicate, "A-1"},
-		{"no shop", r("ConditionalCheckFailed", "ConditionalCheckFailed", "ConditionalCheckFailed", "None"), outNoShop, ""},
-		{"version race", r("None", "ConditionalCheckFailed", "ConditionalCheckFailed", "None", "None"), outRetry, ""},
-		{"version race, no delivery id", r("None", "ConditionalCheckFailed", "ConditionalCheckFailed", "None"), outRetry, ""},
-		{"event item exists", r("None", "None", "ConditionalCheckFailed", "None", "None"), outRetry, ""},
-		{"conflict", r("None", "None", "TransactionConflict", "None", "None"), outRetry, ""},
-		{"throttled", r("None", "ThrottlingError", "None", "None", "None"), outRetry, ""},
-		{"over capacity", r("None", "ProvisionedThroughputExceeded", "None", "None", "None"), outRetry, ""},
-		{"validation", r("None", "None", "ValidationError", "None", "None"), outFail, ""},
-		{"item too large and a race", r("None", "ConditionalCheckFailed", "ItemCollectionSizeLimitExceeded", "None", "None"), outFail, ""},
+		{"version race", r("ConditionalCheckFailed", "ConditionalCheckFailed", "None", "None"), outRetry, ""},
+		{"version race, no delivery id", r("ConditionalCheckFailed", "ConditionalCheckFailed", "None"), outRetry, ""},
+		{"event item exists", r("None", "ConditionalCheckFailed", "None", "None"), outRetry, ""},
+		{"conflict", r("TransactionConflict", "None", "None", "None"), outRetry, ""},
+		{"throttled", r("ThrottlingError", "None", "None", "None"), outRetry, ""},
+		{"over capacity", r("None", "ProvisionedThroughputExceeded", "None", "None"), outRetry, ""},
+		{"validation", r("None", "ValidationError", "None", "None"), outFail, ""},
+		{"item too large and a race", r("ConditionalCheckFailed", "ItemCollectionSizeLimitExceeded", "None", "None"), outFail, ""},
 		{"no reasons", nil, outFail, ""},
 	}
 	for _, tc := range tests {
@@ -370,5 +369,37 @@ func TestIngestWithoutDeliveryID(t *testing.T) {
 		if res.Duplicate != st.wantDup || res.Order.Version != st.wantVersion {
 			t.Errorf("%s: duplicate %v version %d, want %v %d", st.name, res.Duplicate, res.Order.Version, st.wantDup, st.wantVersion)
 		}
+	}
+}
+
+// TestHashInShopID: order ids may contain '#', shop ids may not; a shop id
+// built to look like another shop's order key reaches nothing.
+func TestHashInShopID(t *testing.T) {
+	s := newStore(t, clock.Real{})
+	c := t.Context()
+	shop := mustShop(t, s)
+	const trickOrder = "x#ORDER#o" // shop's order: PK SHOP#<shop>#ORDER#x#ORDER#o
+	if _, err := s.Ingest(c, deliv(shop), createdEv(trickOrder), care.Apply); err != nil {
+		t.Fatalf("Ingest(order with '#'): %v", err)
+	}
+	evil := shop + "#ORDER#x" // the same PK with order "o"
+	if _, err := s.GetOrder(c, evil, "o"); !errors.Is(err, care.ErrNotFound) {
+		t.Errorf("GetOrder(%q, o) = %v, want ErrNotFound", evil, err)
+	}
+	if _, _, err := s.ListEvents(c, evil, "o", "", 10); !errors.Is(err, care.ErrNotFound) {
+		t.Errorf("ListEvents(%q, o) = %v, want ErrNotFound", evil, err)
+	}
+	if _, err := s.Ingest(c, deliv(evil), paidEv("o", time.Minute), care.Apply); !errors.Is(err, care.ErrNotFound) {
+		t.Errorf("Ingest(shop %q) = %v, want ErrNotFound", evil, err)
+	}
+	if o, err := s.GetOrder(c, shop, trickOrder); err != nil || o.Version != 1 {
+		t.Errorf("GetOrder(%s, %s) = version %d, %v; want untouched version 1", shop, trickOrder, o.Version, err)
+	}
+	err := s.CreateShop(c, care.Shop{ID: "a#b", Name: "x"}, nil)
+	if !errors.Is(err, care.ErrInvalid) {
+		t.Errorf("CreateShop(a#b) = %v, want ErrInvalid", err)
+	}
+	if _, err := s.GetShop(c, "a#b"); !errors.Is(err, care.ErrNotFound) {
+		t.Errorf("GetShop(a#b) = %v, want ErrNotFound", err)
 	}
 }

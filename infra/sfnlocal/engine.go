@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/ordercare/ordercare/infra/sfnlocal/asl"
@@ -228,13 +229,20 @@ func (e *Engine) function(name string) lambda.Handler {
 	return e.fns[name]
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
-
 // validName applies AWS's naming rules for state machines and executions:
-// 1–80 characters, no whitespace, brackets, wildcards, punctuation or
-// control characters. (AWS also allows some Unicode; we allow ASCII
-// letters, digits, '-' and '_' only.)
-func validName(s string) bool { return nameRE.MatchString(s) }
+// 1–80 characters; no whitespace, brackets < > { } [ ], wildcards ? *,
+// special characters " # % \ ^ | ~ ` $ & , ; : / or control characters.
+func validName(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > 80 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
+			return false
+		}
+	}
+	return true
+}
 
 func (e *Engine) smArn(name string) string {
 	return "arn:aws:states:" + e.cfg.Region + ":" + e.cfg.Account + ":stateMachine:" + name

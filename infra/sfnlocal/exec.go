@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -72,16 +73,18 @@ type frame struct {
 	Idx     int     `json:"x,omitempty"` // Map iteration index
 
 	// Parallel / Map
-	Kids  []*frame `json:"c,omitempty"`
-	Res   []any    `json:"r,omitempty"`
-	Eff   any      `json:"ef,omitempty"`
-	Items []any    `json:"it,omitempty"`
-	NextI int      `json:"ni,omitempty"`
-	Conc  int      `json:"cc,omitempty"`
-	NRes  int      `json:"nr,omitempty"` // results collected
+	Kids   []*frame `json:"c,omitempty"`
+	Res    []any    `json:"r,omitempty"`
+	Eff    any      `json:"ef,omitempty"`
+	Items  []any    `json:"it,omitempty"`
+	NextI  int      `json:"ni,omitempty"`
+	Conc   int      `json:"cc,omitempty"`
+	NRes   int      `json:"nr,omitempty"` // results collected
+	LastIt int64    `json:"li,omitempty"` // id of the last MapIterationSucceeded
 
-	mach *asl.Machine
-	inJS string // cached encoding of In
+	mach  *asl.Machine
+	inJS  string // text of In as history shows it (cache; "" = encode In)
+	outJS string // text of Out (cache)
 }
 
 // run is an execution's durable state.
@@ -114,6 +117,7 @@ type exec struct {
 	inflight int
 	isNew    bool
 	queued   bool
+	dirty    bool
 	now      time.Time
 	out      *string
 	errName  *string
@@ -146,7 +150,11 @@ func newToken() string {
 // tr is a shared "not truncated" details value.
 func tr() *HistoryEventExecutionDataDetails { return &HistoryEventExecutionDataDetails{} }
 
-func (x *exec) setup(e *Engine) {
+// setup builds the execution's part of the context object.
+func (x *exec) setup() {
+	if x.input == nil {
+		x.input, _ = asl.DecodeJSON([]byte(x.r.Input))
+	}
 	x.execCtx = map[string]any{
 		"Id": x.r.Arn, "Input": x.input, "Name": x.r.Name, "RoleArn": x.r.Role,
 		"StartTime": isoTime(msTime(x.r.Start)), "RedriveCount": json.Number("0"),
@@ -217,13 +225,15 @@ func (x *exec) env(f *frame, token string) *asl.Env {
 	for _, a := range f.Att {
 		n += a
 	}
-	c := map[string]any{
-		"Execution":    x.execCtx,
-		"StateMachine": x.smCtx,
-		"State": map[string]any{
-			"EnteredTime": isoTime(msTime(f.EntAt)), "Name": f.State, "RetryCount": json.Number(strconv.Itoa(n)),
-		},
+	sc := map[string]any{"EnteredTime": isoTime(msTime(f.EntAt)), "Name": f.State}
+	switch x.stateOf(f).(type) {
+	case *asl.Task, *asl.Parallel, *asl.Map:
+		sc["RetryCount"] = json.Number(strconv.Itoa(n))
 	}
+	if x.execCtx == nil {
+		x.setup()
+	}
+	c := map[string]any{"Execution": x.execCtx, "StateMachine": x.smCtx, "State": sc}
 	if token != "" {
 		c["Task"] = map[string]any{"Token": token}
 	}
@@ -258,7 +268,6 @@ func (x *exec) enter(f *frame) {
 		f.inJS = enc(f.In)
 	}
 	in := f.inJS
-	f.inJS = ""
 	f.Entered = x.emit(f, c.Type+"StateEntered", true, func(ev *HistoryEvent) {
 		ev.StateEnteredEventDetails = &StateEnteredEventDetails{Name: f.State, Input: &in, InputDetails: tr()}
 	})
@@ -276,9 +285,18 @@ func (x *exec) fail(f *frame, err error) {
 
 // raise applies the state's Retry then Catch to error name; failing both,
 // thread f fails.
-func (x *exec) raise(f *frame, name string, cause *string) {
+func (x *exec) raise(f *frame, name string, cause *string) { x.raiseP(f, &name, cause, nil) }
+
+// raiseP is raise with an optional error name (nil: a Fail state without
+// Error) and a hook run once it is known that the state will not be retried
+// (before the catcher's output or the failure).
+func (x *exec) raiseP(f *frame, namep *string, cause *string, noRetry func()) {
 	st := x.stateOf(f)
 	c := st.Fields()
+	name := ""
+	if namep != nil {
+		name = *namep
+	}
 	cs := ""
 	if cause != nil {
 		cs = *cause
@@ -299,6 +317,9 @@ func (x *exec) raise(f *frame, name string, cause *string) {
 			return
 		}
 	}
+	if noRetry != nil {
+		noRetry()
+	}
 	if i, ok := matchCatch(c.Catch, name); ok {
 		out, err := catchOutput(&c.Catch[i], f.In, name, cs)
 		if err != nil {
@@ -312,12 +333,17 @@ func (x *exec) raise(f *frame, name string, cause *string) {
 		x.exitTo(f, c, out, c.Catch[i].Next, false)
 		return
 	}
-	f.Done, f.Err, f.Cause = fFailed, &name, cause
+	f.Done, f.Err, f.Cause = fFailed, namep, cause
 }
 
 // exitTo emits <Type>StateExited and moves f to next (or ends it).
 func (x *exec) exitTo(f *frame, c *asl.Common, out any, next string, end bool) {
-	js := enc(out)
+	var js string
+	if f.inJS != "" && sameValue(out, f.In) {
+		js = f.inJS // AWS keeps an unmodified value's text verbatim
+	} else {
+		js = enc(out)
+	}
 	if len(js) > maxPayload {
 		cause := "The state/task '" + f.State + "' returned a result with a size exceeding the maximum number of bytes service limit."
 		f.Done, f.Err, f.Cause = fFailed, strp(asl.ErrDataLimitExceeded), &cause
@@ -327,9 +353,9 @@ func (x *exec) exitTo(f *frame, c *asl.Common, out any, next string, end bool) {
 		ev.StateExitedEventDetails = &StateExitedEventDetails{Name: f.State, Output: &js, OutputDetails: tr()}
 	})
 	f.Key, f.Token, f.Sub, f.HB, f.HBDue, f.TDue, f.Att = 0, "", false, 0, 0, 0, nil
-	f.Kids, f.Res, f.Eff, f.Items, f.NextI, f.Conc, f.NRes = nil, nil, nil, nil, 0, 0, 0
+	f.Kids, f.Res, f.Eff, f.Items, f.NextI, f.Conc, f.NRes, f.LastIt = nil, nil, nil, nil, 0, 0, 0, 0
 	if end || (next == "" && c.End) {
-		f.Done, f.Out, f.State = fSucceeded, out, ""
+		f.Done, f.Out, f.State, f.outJS, f.inJS = fSucceeded, out, "", js, ""
 		return
 	}
 	f.State, f.In, f.inJS, f.Phase = next, out, js, phEnter
@@ -392,7 +418,10 @@ func (x *exec) body(f *frame) {
 		x.emit(f, EvParallelStateStarted, true, nil)
 		f.Kids = make([]*frame, len(s.Branches))
 		f.Res = make([]any, len(s.Branches))
-		js := enc(eff)
+		js := ""
+		if sameValue(eff, f.In) {
+			js = f.inJS
+		}
 		for i, b := range s.Branches {
 			f.Kids[i] = &frame{M: appendStep(f.M, mstep{S: f.State, B: i}), State: b.StartAt, In: eff, inJS: js, Prev: f.Prev, mach: b}
 		}
@@ -418,13 +447,29 @@ func (x *exec) body(f *frame) {
 		x.emit(f, EvMapStateStarted, true, func(ev *HistoryEvent) {
 			ev.MapStateStartedEventDetails = &MapStateStartedEventDetails{Length: n}
 		})
-		f.Eff, f.Items, f.Conc, f.NextI, f.NRes = eff, items, conc, 0, 0
+		f.Eff, f.Items, f.Conc, f.NextI, f.NRes, f.LastIt = eff, items, conc, 0, 0, 0
 		f.Res = make([]any, n)
 		f.Kids = nil
 		f.Phase = phKids
 	default:
 		x.raise(f, asl.ErrRuntime, strp("unsupported state type "+c.Type))
 	}
+}
+
+// sameValue reports whether a and b are the same JSON value object (not
+// merely equal): the same map or slice, or equal scalars.
+func sameValue(a, b any) bool {
+	switch av := a.(type) {
+	case map[string]any:
+		bv, ok := b.(map[string]any)
+		return ok && reflect.ValueOf(av).UnsafePointer() == reflect.ValueOf(bv).UnsafePointer()
+	case []any:
+		bv, ok := b.([]any)
+		return ok && len(av) == len(bv) && (len(av) == 0 || &av[0] == &bv[0])
+	case string, bool, json.Number, nil:
+		return a == b
+	}
+	return false
 }
 
 func appendStep(m []mstep, s mstep) []mstep {
@@ -447,7 +492,7 @@ func (x *exec) stepKids(f *frame) bool {
 				f.NextI++
 				in, err := mapItemInput(ms, f.Eff, i, f.Items[i], x.env(f, ""))
 				if err != nil {
-					x.abortKids(f)
+					x.abortKids(f, nil)
 					x.fail(f, err)
 					return true
 				}
@@ -466,6 +511,7 @@ func (x *exec) stepKids(f *frame) bool {
 		// Collect finished threads.
 		keep := f.Kids[:0]
 		var failed *frame
+		var lastIter int64
 		for i, k := range f.Kids {
 			if k == nil {
 				if !isMap {
@@ -480,7 +526,7 @@ func (x *exec) stepKids(f *frame) bool {
 			case fSucceeded:
 				if isMap {
 					f.Res[k.Idx] = k.Out
-					x.emit(k, EvMapIterationSucceeded, false, func(ev *HistoryEvent) {
+					lastIter = x.emit(k, EvMapIterationSucceeded, false, func(ev *HistoryEvent) {
 						ev.MapIterationSucceededEventDetails = &MapIterationEventDetails{Name: f.State, Index: k.Idx}
 					})
 				} else {
@@ -498,6 +544,9 @@ func (x *exec) stepKids(f *frame) bool {
 						})
 					}
 					f.Prev = k.Prev
+				} else if isMap {
+					keep = append(keep, k) // aborted below
+					continue
 				}
 				if !isMap {
 					keep = append(keep, nil)
@@ -506,22 +555,27 @@ func (x *exec) stepKids(f *frame) bool {
 		}
 		f.Kids = keep
 		if failed != nil {
-			x.abortKids(f)
+			x.abortKids(f, failed)
 			typ := EvParallelStateFailed
 			if isMap {
 				typ = EvMapStateFailed
 			}
-			x.emit(f, typ, false, nil)
-			name := asl.ErrRuntime
-			if failed.Err != nil {
-				name = *failed.Err
-			}
 			f.Kids, f.Res, f.Items, f.Eff = nil, nil, nil, nil
-			x.raise(f, name, failed.Cause)
+			prev := failed.Prev
+			x.raiseP(f, failed.Err, failed.Cause, func() {
+				f.Prev = prev
+				x.emit(f, typ, true, nil)
+			})
 			return true
+		}
+		if lastIter != 0 {
+			f.LastIt = lastIter
 		}
 		total := len(f.Res)
 		if f.NRes == total {
+			if isMap && f.LastIt != 0 {
+				f.Prev = f.LastIt
+			}
 			typ := EvParallelStateSucceeded
 			if isMap {
 				typ = EvMapStateSucceeded
@@ -544,18 +598,31 @@ func (x *exec) stepKids(f *frame) bool {
 	}
 }
 
-// abortKids aborts every running thread under f, releasing their waits.
-func (x *exec) abortKids(f *frame) {
+// abortKids aborts every thread under f other than failed (the thread
+// whose failure fails f), releasing their waits. For Map states it emits,
+// per aborted iteration, <Type>StateAborted and MapIterationAborted, both
+// following failed's last event, as AWS does.
+func (x *exec) abortKids(f *frame, failed *frame) {
 	st := x.stateOf(f)
 	_, isMap := st.(*asl.Map)
+	prev := int64(0)
+	if failed != nil {
+		prev = failed.Prev
+	}
 	for _, k := range f.Kids {
-		if k == nil || k.Done != fRunning {
+		if k == nil || k == failed || k.Done == fSucceeded || k.Done == fAborted {
 			continue
 		}
 		x.release(k)
+		inState := k.State != "" && (k.Phase == phTask || k.Phase == phWait || k.Phase == phRetry || k.Phase == phKids || k.Done == fFailed)
 		k.Done = fAborted
 		if isMap {
-			x.emit(k, EvMapIterationAborted, false, func(ev *HistoryEvent) {
+			if inState {
+				typ := x.stateOf(k).Fields().Type + "StateAborted"
+				x.emit(nil, typ, false, func(ev *HistoryEvent) { ev.PreviousEventID = prev })
+			}
+			x.emit(nil, EvMapIterationAborted, false, func(ev *HistoryEvent) {
+				ev.PreviousEventID = prev
 				ev.MapIterationAbortedEventDetails = &MapIterationEventDetails{Name: f.State, Index: k.Idx}
 			})
 		}
@@ -648,7 +715,10 @@ func (x *exec) finish() {
 	x.stop = x.now.UnixMilli()
 	switch f.Done {
 	case fSucceeded:
-		js := enc(f.Out)
+		js := f.outJS
+		if js == "" {
+			js = enc(f.Out)
+		}
 		x.status, x.out = StatusSucceeded, &js
 		x.emit(f, EvExecutionSucceeded, false, func(ev *HistoryEvent) {
 			ev.ExecutionSucceededEventDetails = &ExecutionSucceededEventDetails{Output: &js, OutputDetails: tr()}
@@ -667,7 +737,7 @@ func (x *exec) closeWith(status, typ string, errName, cause *string) {
 	x.release(x.r.Root)
 	x.r.Root.Done = fAborted
 	x.status, x.errName, x.cause, x.stop = status, errName, cause, x.now.UnixMilli()
-	x.emit(x.r.Root, typ, false, func(ev *HistoryEvent) {
+	x.emit(nil, typ, false, func(ev *HistoryEvent) {
 		d := &ErrorCause{Error: errName, Cause: cause}
 		if typ == EvExecutionAborted {
 			ev.ExecutionAbortedEventDetails = d

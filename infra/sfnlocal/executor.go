@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,10 +142,10 @@ func (e *Engine) executor() {
 	}()
 	for {
 		var n int64
+		var rs []*req
 		select {
 		case r := <-e.reqs:
-			x.handle(r)
-			n = 1
+			rs = append(rs, r)
 		case b := <-e.committed:
 			x.onCommitted(b)
 			continue
@@ -153,14 +154,18 @@ func (e *Engine) executor() {
 			return
 		}
 	drain:
-		for n < int64(e.cfg.MaxBatch) {
+		for len(rs) < e.cfg.MaxBatch {
 			select {
 			case r := <-e.reqs:
-				x.handle(r)
-				n++
+				rs = append(rs, r)
 			default:
 				break drain
 			}
+		}
+		n = int64(len(rs))
+		x.preload(rs)
+		for _, r := range rs {
+			x.handle(r)
 		}
 		x.runAll()
 		x.flush()
@@ -236,12 +241,10 @@ func (x *executor) runAll() {
 }
 
 func (x *executor) markDirty(ex *exec) {
-	for _, d := range x.dirty {
-		if d == ex {
-			return
-		}
+	if !ex.dirty {
+		ex.dirty = true
+		x.dirty = append(x.dirty, ex)
 	}
-	x.dirty = append(x.dirty, ex)
 }
 
 // flush hands every dirty execution's changes to the writer as one batch.
@@ -252,6 +255,7 @@ func (x *executor) flush() {
 	b := &batch{replies: x.replies}
 	x.replies = nil
 	for _, ex := range x.dirty {
+		ex.dirty = false
 		r := ex.rec
 		ex.rec = nil
 		if r == nil {
@@ -325,6 +329,11 @@ func (x *executor) get(arn string) (*exec, error) {
 	if err != nil {
 		return nil, err
 	}
+	return x.load(arn, smArn, rev, status, state)
+}
+
+// load builds the in-memory execution from its stored row.
+func (x *executor) load(arn, smArn string, rev int64, status string, state []byte) (*exec, error) {
 	ex := &exec{status: status, region: x.e.cfg.Region}
 	if status != StatusRunning {
 		ex.r = &run{Arn: arn}
@@ -341,10 +350,45 @@ func (x *executor) get(arn string) (*exec, error) {
 		return nil, err
 	}
 	ex.r, ex.m = r, m
-	ex.input, _ = asl.DecodeJSON([]byte(r.Input))
-	ex.setup(x.e)
 	x.active[arn] = ex
 	return ex, nil
+}
+
+// preload loads, with a few IN queries, the running executions that the
+// signals in rs refer to and that are not in memory.
+func (x *executor) preload(rs []*req) {
+	var arns []any
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if r.sig == nil || seen[r.sig.arn] || x.active[r.sig.arn] != nil {
+			continue
+		}
+		seen[r.sig.arn] = true
+		arns = append(arns, r.sig.arn)
+	}
+	if len(arns) < 2 {
+		return
+	}
+	const chunk = 400
+	for len(arns) > 0 {
+		n := min(chunk, len(arns))
+		part := arns[:n]
+		arns = arns[n:]
+		q := "SELECT arn, sm_arn, rev, status, state FROM executions WHERE status = 'RUNNING' AND arn IN (?" + strings.Repeat(",?", n-1) + ")"
+		rows, err := x.rconn.QueryContext(context.Background(), q, part...)
+		if err != nil {
+			return
+		}
+		for rows.Next() {
+			var arn, smArn, status string
+			var rev int64
+			var state []byte
+			if rows.Scan(&arn, &smArn, &rev, &status, &state) == nil {
+				_, _ = x.load(arn, smArn, rev, status, state)
+			}
+		}
+		rows.Close()
+	}
 }
 
 func (e *Engine) afterCommit(b *batch, err error) {
@@ -446,12 +490,10 @@ func (e *Engine) StartExecution(ctx context.Context, in *StartExecutionInput) (*
 		now := e.clk.Now()
 		r := &run{Arn: arn, SM: sm.arn, SMName: sm.name, Rev: sm.rev, Name: name, Role: sm.role, Input: input, Start: now.UnixMilli()}
 		ex := &exec{r: r, m: m, input: inVal, status: StatusRunning, isNew: true, now: now, region: e.cfg.Region}
-		ex.setup(e)
-		r.Root = &frame{State: m.StartAt, In: inVal, inJS: input}
-		if len(input) < 1<<16 {
-			r.Root.inJS = "" // re-encode compactly
-		}
-		inJS := enc(inVal)
+		// AWS keeps the input text verbatim in ExecutionStarted and in the
+		// first state's input.
+		inJS := input
+		r.Root = &frame{State: m.StartAt, In: inVal}
 		role := sm.role
 		ex.emit(r.Root, EvExecutionStarted, false, func(ev *HistoryEvent) {
 			ev.ExecutionStartedEventDetails = &ExecutionStartedEventDetails{Input: &inJS, InputDetails: tr(), RoleArn: role}

@@ -1,6 +1,7 @@
 package sfnlocal
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ func functionName(s string) string {
 	}
 	return s
 }
+
+// rawPayload is a lambda:invoke Payload string, sent unencoded.
+type rawPayload string
 
 // invokeResource is the history "resource" of a lambda:invoke Task.
 func invokeResource(r asl.Resource) string {
@@ -74,6 +78,10 @@ func (x *exec) startTask(f *frame, s *asl.Task) {
 		} else {
 			payload = map[string]any{}
 		}
+		if ps, ok := payload.(string); ok {
+			// A string Payload is sent as is, not JSON-encoded (as AWS does).
+			payload = rawPayload(ps)
+		}
 	default:
 		x.raise(f, asl.ErrRuntime, strp("unsupported Task resource "+s.Resource.ARN))
 		return
@@ -110,7 +118,12 @@ func (x *exec) startTask(f *frame, s *asl.Task) {
 		})
 	}
 	r := x.touch()
-	pb, _ := asl.EncodeJSON(payload)
+	var pb []byte
+	if rp, ok := payload.(rawPayload); ok {
+		pb = []byte(rp)
+	} else {
+		pb, _ = asl.EncodeJSON(payload)
+	}
 	r.invAdd = append(r.invAdd, invRow{arn: x.r.Arn, key: f.Key, fn: fn, payload: pb})
 	if token != "" {
 		r.tokensAdd = append(r.tokensAdd, tokenRow{token: token, key: f.Key})
@@ -152,7 +165,11 @@ func (x *exec) taskFailed(f *frame, s *asl.Task, name string, cause *string) {
 
 func (x *exec) taskSucceeded(f *frame, s *asl.Task, result any, js string) {
 	if len(js) > maxPayload {
-		x.taskFailed(f, s, asl.ErrDataLimitExceeded, strp("The state/task '"+f.State+"' returned a result with a size exceeding the maximum number of bytes service limit."))
+		who := f.State
+		if s.Resource.Kind == asl.LambdaInvoke {
+			who = "lambda"
+		}
+		x.taskFailed(f, s, asl.ErrDataLimitExceeded, strp("The state/task '"+who+"' returned a result with a size exceeding the maximum number of bytes service limit."))
 		return
 	}
 	if s.Resource.Kind == asl.LambdaFunction {
@@ -221,7 +238,15 @@ func (x *exec) onResult(sg *signal) {
 	r.invDel = append(r.invDel, sg.key)
 	if sg.failed {
 		x.endTask(f, true)
-		x.taskFailed(f, s, sg.errName, strp(sg.cause))
+		cause := sg.cause
+		if s.Resource.Kind == asl.LambdaInvoke {
+			// The optimised integration re-serialises the error document.
+			var b bytes.Buffer
+			if json.Compact(&b, []byte(cause)) == nil {
+				cause = b.String()
+			}
+		}
+		x.taskFailed(f, s, sg.errName, &cause)
 		return
 	}
 	v, err := asl.DecodeJSON(sg.out)
@@ -251,7 +276,7 @@ func (x *exec) onResult(sg *signal) {
 func (x *exec) onTimer(sg *signal) {
 	if sg.kind == tkExec {
 		if x.status == StatusRunning {
-			x.closeWith(StatusTimedOut, EvExecutionTimedOut, strp(asl.ErrTimeout), strp("Execution timed out."))
+			x.closeWith(StatusTimedOut, EvExecutionTimedOut, nil, nil)
 		}
 		return
 	}

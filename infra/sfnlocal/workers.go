@@ -1,12 +1,14 @@
 package sfnlocal
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,7 +138,7 @@ func (e *Engine) invoke(iv invRow) (sg *signal) {
 	if h == nil {
 		sg.failed = true
 		sg.errName = "Lambda.ResourceNotFoundException"
-		sg.cause = fmt.Sprintf("Function not found: arn:aws:lambda:%s:%s:function:%s (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)",
+		sg.cause = fmt.Sprintf("Function not found: arn:aws:lambda:%s:%s:function:%s:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)",
 			e.cfg.Region, e.cfg.Account, iv.fn, uuid.NewString())
 		return sg
 	}
@@ -166,8 +168,7 @@ func (e *Engine) invoke(iv invRow) (sg *signal) {
 		ie := lambdaError(err)
 		sg.failed = true
 		sg.errName = ie.Type
-		doc, _ := json.Marshal(ie)
-		sg.cause = string(doc)
+		sg.cause = errorDocument(ie, reqID)
 		return sg
 	}
 	if len(out) == 0 {
@@ -175,6 +176,53 @@ func (e *Engine) invoke(iv invRow) (sg *signal) {
 	}
 	sg.out = out
 	return sg
+}
+
+// errorDocument renders a function error the way Lambda reports it in the
+// cause: the runtime's error document. Handlers whose stack frames point at
+// Python files (the conformance cases' helpers) get the Python runtime's
+// shape ({errorMessage, errorType, requestId, stackTrace: ["  File ..."]});
+// Go handlers get the Go runtime's ({errorMessage, errorType[, stackTrace]}).
+func errorDocument(ie *messages.InvokeResponse_Error, reqID string) string {
+	py := len(ie.StackTrace) > 0
+	for _, f := range ie.StackTrace {
+		if f == nil || !strings.HasSuffix(f.Path, ".py") {
+			py = false
+		}
+	}
+	if !py {
+		doc, _ := json.Marshal(ie)
+		return string(doc)
+	}
+	frames := make([]string, len(ie.StackTrace))
+	for i, f := range ie.StackTrace {
+		frames[i] = fmt.Sprintf("  File \"%s\", line %d, in %s\n", f.Path, f.Line, f.Label)
+	}
+	// Python's json.dumps: ", " and ": " separators.
+	var b strings.Builder
+	b.WriteString(`{"errorMessage": `)
+	b.WriteString(pyStr(ie.Message))
+	b.WriteString(`, "errorType": `)
+	b.WriteString(pyStr(ie.Type))
+	b.WriteString(`, "requestId": `)
+	b.WriteString(pyStr(reqID))
+	b.WriteString(`, "stackTrace": [`)
+	for i, f := range frames {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(pyStr(f))
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+func pyStr(s string) string {
+	var buf bytes.Buffer
+	en := json.NewEncoder(&buf)
+	en.SetEscapeHTML(false)
+	_ = en.Encode(s)
+	return strings.TrimRight(buf.String(), "\n")
 }
 
 func typeName(v any) string {

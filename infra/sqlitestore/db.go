@@ -33,7 +33,11 @@
 // failed COMMIT fails the whole batch. A call returns only after its batch is
 // committed (or failed), so an acknowledged write is durable per the
 // Synchronous setting (default NORMAL: survives a process kill). WAL
-// checkpoints run on a separate connection, off the writers' path. Reads use a separate pool of query-only connections and
+// checkpoints run on a separate connection, off the writers' path. The writer
+// keeps recently used orders decoded in memory; it drops them when a batch
+// fails or when PRAGMA data_version shows another connection (another
+// process, say) wrote to the file, so several processes may share one file.
+// A panic in a write call (an ApplyFunc, say) fails that call only. Reads use a separate pool of query-only connections and
 // see every committed write.
 package sqlitestore
 
@@ -187,7 +191,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlitestore: path %q: want a file path without ? or #", path)
 	}
 	wdsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(" + cfg.sync + ")&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)"
+		"&_pragma=synchronous(" + cfg.sync + ")&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)" +
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
 	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
@@ -198,6 +203,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 	db := &DB{cfg: cfg, w: w, ops: make(chan *op), closed: make(chan struct{}), checkpoint: make(chan struct{}, 1)}
 	fail := func(err error) (*DB, error) {
+		if db.wr != nil {
+			db.wr.close()
+		}
+		db.rs.close()
 		if db.wconn != nil {
 			db.wconn.Close()
 		}
@@ -213,13 +222,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if db.wconn, err = w.Conn(ctx); err != nil {
 		return fail(err)
 	}
+	var mode string
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fail(err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fail(fmt.Errorf("journal_mode is %q, not wal (does the file system support shared memory?)", mode))
+	}
 	if err := migrate(ctx, db.wconn); err != nil {
 		return fail(err)
 	}
 	if db.wr, err = prepareWriter(ctx, db.wconn, cfg.clock); err != nil {
 		return fail(err)
 	}
-	rdsn := path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	rdsn := path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(268435456)"
 	if db.r, err = sql.Open("sqlite", rdsn); err != nil {
 		return fail(err)
 	}
@@ -405,7 +421,7 @@ func (db *DB) commit(batch []*op) {
 			errs[i] = fmt.Errorf("sqlitestore: savepoint: %w", err)
 			continue
 		}
-		errs[i] = o.fn(db.wr)
+		errs[i] = run(o.fn, db.wr)
 		if errs[i] != nil {
 			if _, err := db.wr.rollbackTo.ExecContext(ctx); err != nil {
 				abort(fmt.Errorf("sqlitestore: rollback to savepoint: %w", err))
@@ -431,6 +447,17 @@ func (db *DB) commit(batch []*op) {
 		default: // one is running or pending
 		}
 	}
+}
+
+// run calls fn, turning a panic (say, in an ApplyFunc) into that call's
+// error so that it cannot take the writer, and every caller, down with it.
+func run(fn func(*writer) error, w *writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlitestore: write call panicked: %v", r)
+		}
+	}()
+	return fn(w)
 }
 
 // sqliteCode returns the extended result code of a SQLite error, or 0.

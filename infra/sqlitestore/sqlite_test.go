@@ -318,3 +318,19 @@ func TestCancelledContextWritesNothing(t *testing.T) {
 		t.Errorf("GetOrder after a cancelled Ingest = %v, want ErrNotFound", err)
 	}
 }
+
+func TestPanickingApplyIsContained(t *testing.T) {
+	db, _ := open(t)
+	createShop(t, db, "shop-bench")
+	d, ev := event("p", 0)
+	_, err := db.Ingest(t.Context(), d, ev, func(*care.OrderState, care.Event, time.Time) (care.OrderState, error) {
+		panic("apply bug")
+	})
+	if err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("Ingest with a panicking apply = %v, want a panic error", err)
+	}
+	res, err := db.Ingest(t.Context(), d, ev, care.Apply)
+	if err != nil || res.Duplicate || res.Order.Version != 1 {
+		t.Errorf("retry after the panic = %+v, %v; want applied, version 1", res, err)
+	}
+}

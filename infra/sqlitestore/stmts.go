@@ -20,6 +20,7 @@ type writer struct {
 	// emptied when a batch fails and when another connection has written
 	// (PRAGMA data_version changed).
 	cache       map[string]*cached
+	cacheBytes  int // JSON bytes of the cached orders
 	dataVersion int64
 
 	savepoint, rollbackTo, release, dataVersionStmt *sql.Stmt
@@ -75,23 +76,39 @@ type cached struct {
 	lastSeq int64
 }
 
-// cacheSize bounds the writer's order cache.
-const cacheSize = 8192
+// The writer's order cache holds at most cacheSize orders and about
+// cacheBytes of their JSON (a decoded order takes a few times that).
+const (
+	cacheSize  = 8192
+	cacheBytes = 32 << 20
+)
 
 func cacheKey(shopID, orderID string) string { return shopID + "\x00" + orderID }
 
 func (w *writer) remember(shopID, orderID string, c *cached) {
 	k := cacheKey(shopID, orderID)
-	if _, ok := w.cache[k]; !ok && len(w.cache) >= cacheSize {
-		for old := range w.cache { // evict an arbitrary entry
-			delete(w.cache, old)
+	if old, ok := w.cache[k]; ok {
+		w.cacheBytes -= len(old.json)
+		delete(w.cache, k)
+	}
+	if len(c.json) > cacheBytes/8 {
+		return // too big to keep
+	}
+	for old, e := range w.cache { // evict arbitrary entries
+		if len(w.cache) < cacheSize && w.cacheBytes+len(c.json) <= cacheBytes {
 			break
 		}
+		w.cacheBytes -= len(e.json)
+		delete(w.cache, old)
 	}
 	w.cache[k] = c
+	w.cacheBytes += len(c.json)
 }
 
-func (w *writer) forget() { clear(w.cache) }
+func (w *writer) forget() {
+	clear(w.cache)
+	w.cacheBytes = 0
+}
 
 // checkDataVersion empties the cache if another connection committed since
 // this one last looked. Called inside each batch's transaction.

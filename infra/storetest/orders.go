@@ -14,7 +14,8 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 )
 
-// Writers is how many goroutines the concurrent-writers test runs.
+// Writers is how many goroutines the concurrent-writers test runs (each
+// event of four orders is delivered two or three times). Set it before Run.
 var Writers = 64
 
 func testConcurrentWriters(t *testing.T, s care.Store) {
@@ -430,7 +431,80 @@ func testFeed(t *testing.T, s care.Store) {
 	})
 }
 
-// LargeItems is how many items the large order carries (about 1 MiB of JSON).
+// testFeedTail tails the feed while writers ingest: the reader, continuing
+// from each cursor it got, must see every change exactly once, per order in
+// version order, and reading again from its start must give the same changes.
+func testFeedTail(t *testing.T, s care.Store) {
+	c := ctx(t)
+	shop := newShop(t, s)
+	_, start := feedFor(t, s, "", 1000, 0, shop.ID)
+	var all []care.Event
+	for k := range 8 {
+		all = append(all, lifecycle(fmt.Sprintf("%d", 9100+k), k)...)
+	}
+	work := make(chan care.Event)
+	errs := make(chan error, len(all))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for ev := range work {
+				if _, err := s.Ingest(c, delivery(shop.ID, 0), ev, care.Apply); err != nil {
+					errs <- fmt.Errorf("Ingest(%s): %w", ev.Type, err)
+				}
+			}
+		})
+	}
+	go func() {
+		for _, ev := range all {
+			work <- ev
+		}
+		close(work)
+	}()
+
+	var tailed []care.Change
+	seen := map[string]bool{}
+	cursor := start
+	deadline := time.Now().Add(FeedWait)
+	for len(tailed) < len(all) && time.Now().Before(deadline) {
+		page, next, err := s.ReadFeed(c, cursor, 7)
+		if err != nil {
+			t.Fatalf("ReadFeed(%q): %v", cursor, err)
+		}
+		for _, ch := range page {
+			if ch.ShopID != shop.ID {
+				continue
+			}
+			if seen[ch.EventID] {
+				t.Errorf("tail: change %s seen twice", ch.EventID)
+			}
+			seen[ch.EventID] = true
+			tailed = append(tailed, ch)
+		}
+		cursor = next
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(tailed) != len(all) {
+		t.Fatalf("tail saw %d changes, want %d", len(tailed), len(all))
+	}
+	last := map[string]int64{}
+	for _, ch := range tailed {
+		if ch.Version != last[ch.OrderID]+1 {
+			t.Errorf("tail: order %s version %d after %d", ch.OrderID, ch.Version, last[ch.OrderID])
+		}
+		last[ch.OrderID] = ch.Version
+	}
+	again, _ := feedFor(t, s, start, 1000, len(all), shop.ID)
+	if diff := cmp.Diff(tailed, again); diff != "" {
+		t.Errorf("re-reading differs from the tail (-tail +again):\n%s", diff)
+	}
+}
+
+// LargeItems is how many items the large order carries: about 1 MiB of JSON
+// with 4000. Set it before Run.
 var LargeItems = 4000
 
 func testLargeEvent(t *testing.T, s care.Store) {

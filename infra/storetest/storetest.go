@@ -2,12 +2,19 @@
 // implementation passes: the embedded SQLite store runs it on every go test,
 // the DynamoDB store runs it against DynamoDB Local.
 //
-// Run is the entry point. The suite never assumes an empty store: every
-// subtest uses its own shop ids (unique per call), and it reads the change
-// feed filtered to its own shops, so newStore may hand out one shared store.
-// It does assume a fresh store is consistent for reads after a write returns
-// (read-your-writes); feed entries are polled for up to FeedWait, for stores
-// whose feed lags behind their writes.
+// Run is the entry point; call it from a Test function of the store's
+// package. The suite never assumes an empty store: every subtest uses its own
+// shop ids (unique per call), and it reads the change feed filtered to its own
+// shops, so newStore may hand out one shared store. It assumes reads see a
+// write once the write returned; feed entries are polled for up to FeedWait,
+// for stores whose feed lags behind their writes. Run it under -race: one
+// subtest runs Writers goroutines against one store.
+//
+// What it pins beyond care's doc comments: Ingest passes d.ReceivedAt as now
+// (Change.At and UpdatedAt equal it) and sets ShopID; ErrInvalid for a limit
+// outside 1..1000 or a cursor the store did not issue; a rejected event leaves
+// no trace (its delivery id and event id stay free); data round-trips exactly
+// (times with their zone and nanoseconds, decimal strings, ids).
 package storetest
 
 import (
@@ -28,7 +35,7 @@ import (
 
 // FeedWait bounds how long the suite polls the change feed for entries it
 // expects; a store whose feed is written in the same transaction as the
-// order never needs it.
+// order never waits. Set it before Run.
 var FeedWait = 20 * time.Second
 
 // Run runs the conformance suite against the store returned by newStore; each
@@ -51,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) care.Store) {
 		{"TenantIsolation", testTenantIsolation},
 		{"ListEventsPagination", testListEvents},
 		{"Feed", testFeed},
+		{"FeedTail", testFeedTail},
 		{"LargeEvent", testLargeEvent},
 	}
 	for _, tc := range tests {
@@ -690,3 +698,6 @@ func lifecycle(orderID string, k int) []care.Event {
 		reviewed(orderID, 2, base+7*24*time.Hour+time.Hour),
 	}
 }
+
+// cmpDiff diffs two orders, ignoring what depends on arrival order.
+func cmpDiff(want, got care.OrderState) string { return cmp.Diff(want, got, ignoreOrderDependent) }

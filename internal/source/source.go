@@ -63,6 +63,13 @@ type Adapter interface {
 	Handle(cred care.Source, req Request, now time.Time) (Result, error)
 }
 
+var (
+	_ Adapter = Standard{}
+	_ Adapter = Shopify{}
+	_ Adapter = WooCommerce{}
+	_ Adapter = Douyin{}
+)
+
 var adapters = map[string]Adapter{
 	care.SourceStandard:    Standard{},
 	care.SourceShopify:     Shopify{},

@@ -119,3 +119,24 @@ func TestErrorsLeakNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentHandle: adapters hold no state; many deliveries at once under -race.
+func TestConcurrentHandle(t *testing.T) {
+	order := readTestdata(t, "shopify_orders_create.json")
+	push := readTestdata(t, "douyin_push.json")
+	done := make(chan error)
+	for i := 0; i < 16; i++ {
+		go func() {
+			_, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, shopifyReq("orders/create", order), time.Now())
+			if err == nil {
+				_, err = source.Douyin{}.Handle(care.Source{AppKey: dyKey, AppSecret: dySecret}, dyReq(push), time.Now())
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < 16; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}

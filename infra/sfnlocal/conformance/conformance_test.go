@@ -80,11 +80,15 @@ func TestConformance(t *testing.T) {
 	// One directory per case, named by index: case names hold characters
 	// ('#', '?') that a SQLite file: URI would misread.
 	base := t.TempDir()
+	shared, err := openShared(filepath.Join(base, "shared.db"))
+	if err != nil {
+		t.Fatalf("open shared engine: %v", err)
+	}
 	t.Run("case", func(t *testing.T) {
 		for i, c := range cases {
 			t.Run(c.Name, func(t *testing.T) {
 				t.Parallel()
-				r := runCase(t, c, filepath.Join(base, fmt.Sprint(i)))
+				r := runCase(t, c, i, shared, filepath.Join(base, fmt.Sprint(i)))
 				r.Name, r.area = c.Name, c.Area
 				results[i] = r
 				switch r.Result {
@@ -96,11 +100,111 @@ func TestConformance(t *testing.T) {
 			})
 		}
 	})
+	if err := shared.eng.Close(); err != nil {
+		t.Errorf("close shared engine: %v", err)
+	}
 	summarise(t, results)
 }
 
+// shared is one engine for every case that does not move or watch the
+// clock itself: a real engine with many state machines, much faster than
+// one engine per case. Names get a per-case suffix mapped back to the
+// recorded tokens.
+type shared struct {
+	eng     *sfnlocal.Engine
+	vc      *clock.Virtual
+	mu      sync.Mutex
+	helpers map[string]string // function name → helper
+	closed  sync.Map          // execution ARN → chan string
+}
+
+func openShared(path string) (*shared, error) {
+	s := &shared{vc: clock.NewVirtual(start, nil), helpers: map[string]string{}}
+	eng, err := sfnlocal.Open(context.Background(), sfnlocal.Config{
+		Path:     path,
+		Clock:    s.vc,
+		SkipIdle: true,
+		OnExecutionClosed: func(arn, status string) {
+			select {
+			case s.closedChan(arn) <- status:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.eng = eng
+	return s, nil
+}
+
+func (s *shared) closedChan(arn string) chan string {
+	ch, _ := s.closed.LoadOrStore(arn, make(chan string, 1))
+	return ch.(chan string)
+}
+
+// register makes the case's Lambda functions available; it reports false
+// when a name is already taken by another helper (the case then needs its
+// own engine).
+func (s *shared) register(c *Case) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, desc := range c.Lambdas {
+		helper := lambdaHelper(desc)
+		if h, ok := s.helpers[name]; ok && h != helper {
+			return false, nil
+		}
+	}
+	for name, desc := range c.Lambdas {
+		helper := lambdaHelper(desc)
+		if _, ok := s.helpers[name]; ok {
+			continue
+		}
+		h, err := helperHandler(helper, nil, nil)
+		if err != nil {
+			return false, err
+		}
+		s.eng.Register(name, h)
+		s.helpers[name] = helper
+	}
+	return true, nil
+}
+
+func lambdaHelper(desc string) string {
+	helper, _, _ := strings.Cut(desc, ":")
+	return strings.TrimSpace(helper)
+}
+
+// needsOwnEngine tells whether a case moves or watches the clock, or
+// starts from a time-dependent input, and so must run alone.
+func needsOwnEngine(c *Case) bool {
+	if os.Getenv("ASL_CONFORMANCE_ISOLATE") != "" || stopsExecution(c) || c.DynamicInput != nil ||
+		c.Has("task_timeouts") || c.Has("execution_timeout") {
+		return true
+	}
+	if orDefault(c.Run.Region, "us-east-1") != "us-east-1" || orDefault(c.Run.Account, "111111111111") != "111111111111" {
+		return true
+	}
+	for _, desc := range c.Lambdas {
+		if lambdaHelper(desc) == "wait_60_seconds" {
+			return true
+		}
+	}
+	// Intrinsics computing on the state machine or execution name would see
+	// the shared engine's suffixed names.
+	def := string(c.Definition)
+	if strings.Contains(def, "States.") {
+		for _, f := range []string{"StateMachine.Name", "StateMachine.Id", "Execution.Name", "Execution.Id"} {
+			if strings.Contains(def, f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // runCase runs one case and classifies it.
-func runCase(t *testing.T, c *Case, dir string) Result {
+func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 	for _, r := range c.Requires {
 		if refused[r] || !inScope[r] {
 			return Result{Result: "unsupported", Reason: "requires " + r}
@@ -130,51 +234,84 @@ func runCase(t *testing.T, c *Case, dir string) Result {
 	defer closeDone()
 
 	stops := stopsExecution(c)
-	vc := clock.NewVirtual(start, nil)
-	var clk clock.Clock = vc
-	timerSet := make(chan struct{}, 1)
-	if stops {
-		// The test stops the execution while it waits: no skipping, and
-		// we learn that the Wait state is waiting when it sets a timer.
-		clk = &watchClock{Virtual: vc, armed: timerSet}
-	}
-	closed := make(chan string, 1)
-	funcs := map[string]any{}
-	for name, desc := range c.Lambdas {
-		helper, _, _ := strings.Cut(desc, ":")
-		h, err := helperHandler(strings.TrimSpace(helper), vc, done)
+	var stopWait <-chan struct{}
+	smName, roleArn := runNames(c)
+	execName := c.Run.ExecutionName
+	var (
+		eng      *sfnlocal.Engine
+		vc       *clock.Virtual
+		closedCh <-chan string
+	)
+	own := needsOwnEngine(c)
+	if !own {
+		ok, err := sh.register(c)
 		if err != nil {
 			return fail("test: unknown Lambda helper", err.Error(), "")
 		}
-		funcs[name] = h
+		own = !ok
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fail("test: temp dir", err.Error(), "")
-	}
-	eng, err := sfnlocal.Open(ctx, sfnlocal.Config{
-		Path:      filepath.Join(dir, "sfn.db"),
-		Clock:     clk,
-		SkipIdle:  !stops,
-		Region:    orDefault(c.Run.Region, "us-east-1"),
-		Account:   orDefault(c.Run.Account, "111111111111"),
-		Functions: funcs,
-		Workers:   4,
-		OnExecutionClosed: func(arn, status string) {
-			select {
-			case closed <- status:
-			default:
-			}
-		},
-	})
-	if err != nil {
-		return fail("engine: Open failed", "open engine: "+err.Error(), "")
-	}
-	defer func() {
-		closeDone() // handlers still "sleeping" return now
-		if err := eng.Close(); err != nil {
-			t.Logf("close engine: %v", err)
+	if !own {
+		eng, vc = sh.eng, sh.vc
+		// Unique names on the shared engine, mapped to what the recorded
+		// data shows for the case's own names.
+		suffix := fmt.Sprintf("-c%d", idx)
+		norm.placeholders = append([]Placeholder{
+			{Literal: smName + suffix, Token: norm.tokenFor(smName)},
+			{Literal: execName + suffix, Token: norm.tokenFor(execName)},
+		}, norm.placeholders...)
+		smName += suffix
+		if execName != "" {
+			execName += suffix
 		}
-	}()
+	} else {
+		vc = clock.NewVirtual(start, nil)
+		var clk clock.Clock = vc
+		timerSet := make(chan struct{}, 1)
+		if stops {
+			// The test stops the execution while it waits: no skipping, and
+			// we learn that the Wait state is waiting when it sets a timer.
+			clk = &watchClock{Virtual: vc, armed: timerSet}
+		}
+		closed := make(chan string, 1)
+		closedCh = closed
+		funcs := map[string]any{}
+		for name, desc := range c.Lambdas {
+			h, err := helperHandler(lambdaHelper(desc), vc, done)
+			if err != nil {
+				return fail("test: unknown Lambda helper", err.Error(), "")
+			}
+			funcs[name] = h
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fail("test: temp dir", err.Error(), "")
+		}
+		var err error
+		eng, err = sfnlocal.Open(ctx, sfnlocal.Config{
+			Path:      filepath.Join(dir, "sfn.db"),
+			Clock:     clk,
+			SkipIdle:  !stops,
+			Region:    orDefault(c.Run.Region, "us-east-1"),
+			Account:   orDefault(c.Run.Account, "111111111111"),
+			Functions: funcs,
+			Workers:   4,
+			OnExecutionClosed: func(arn, status string) {
+				select {
+				case closed <- status:
+				default:
+				}
+			},
+		})
+		if err != nil {
+			return fail("engine: Open failed", "open engine: "+err.Error(), "")
+		}
+		defer func() {
+			closeDone() // handlers still "sleeping" return now
+			if err := eng.Close(); err != nil {
+				t.Logf("close engine: %v", err)
+			}
+		}()
+		stopWait = timerSet
+	}
 
 	input := string(c.Input)
 	if c.DynamicInput != nil {
@@ -188,7 +325,6 @@ func runCase(t *testing.T, c *Case, dir string) Result {
 	if py, err := PyDumps([]byte(input)); err == nil {
 		input = py
 	}
-	smName, roleArn := runNames(c)
 
 	sm, err := eng.CreateStateMachine(ctx, &sfnlocal.CreateStateMachineInput{
 		Name:       smName,
@@ -201,15 +337,18 @@ func runCase(t *testing.T, c *Case, dir string) Result {
 	}
 	ex, err := eng.StartExecution(ctx, &sfnlocal.StartExecutionInput{
 		StateMachineArn: sm.StateMachineArn,
-		Name:            c.Run.ExecutionName,
+		Name:            execName,
 		Input:           input,
 	})
 	if err != nil {
 		return fail("StartExecution refused: "+errorGroup(err), "StartExecution: "+err.Error(), "")
 	}
+	if closedCh == nil {
+		closedCh = sh.closedChan(ex.ExecutionArn)
+	}
 	if stops {
 		select {
-		case <-timerSet:
+		case <-stopWait:
 		case <-ctx.Done():
 			return fail("execution never waited (StopExecution case)", "no timer was set before the deadline", "")
 		}
@@ -218,7 +357,7 @@ func runCase(t *testing.T, c *Case, dir string) Result {
 		}
 	}
 	select {
-	case <-closed:
+	case <-closedCh:
 	case <-ctx.Done():
 		return fail("execution did not finish", fmt.Sprintf("execution still running after %v (real time)", caseTimeout), lastEvents(ctx, eng, ex.ExecutionArn))
 	}
@@ -245,7 +384,7 @@ func compare(c *Case, norm *Normalizer, eng *sfnlocal.Engine, arn string, desc *
 		got := norm.History(events)
 		if !cmp.Equal(exp.History, got) {
 			group, reason := historyDiff(exp.History, got)
-			return fail(group, reason, cmp.Diff(exp.History, got))
+			return fail(group, reason, typeTable(exp.History, got)+cmp.Diff(exp.History, got))
 		}
 	}
 	if desc.Status != exp.Status {
@@ -337,6 +476,35 @@ func historyDiff(want, got []any) (group, reason string) {
 	}
 	return fmt.Sprintf("history: extra event %s", evType(got[n])),
 		fmt.Sprintf("history: want %d events, got %d; first extra: [%d] %s %s", len(want), len(got), n, evType(got[n]), clip(pyJSON(got[n])))
+}
+
+// typeTable lists want/got event types side by side when they differ.
+func typeTable(want, got []any) string {
+	n := max(len(want), len(got))
+	same := len(want) == len(got)
+	for i := 0; same && i < n; i++ {
+		same = evType(want[i]) == evType(got[i])
+	}
+	if same {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("event types (want | got):\n")
+	for i := 0; i < n; i++ {
+		w, g := "", ""
+		if i < len(want) {
+			w = evType(want[i])
+		}
+		if i < len(got) {
+			g = evType(got[i])
+		}
+		mark := " "
+		if w != g {
+			mark = "*"
+		}
+		fmt.Fprintf(&b, "%s %3d %-26s | %s\n", mark, i+1, w, g)
+	}
+	return b.String()
 }
 
 func evType(v any) string {
@@ -704,11 +872,11 @@ const knownLimitations = `## Read this first
   "requires" misses the service and they count as in scope;
   context_object/test_result_selector records a Content-Length that depends on
   the real Lambda name used when recording.
-- timeouts/test_service_lambda_map_timeout: wait_60_seconds moves the virtual
-  clock by 60 s as soon as it is called (SkipIdle never skips while an
-  invocation is in flight), so the first iteration times out before the
-  others start. A clean fix needs an engine hook, e.g. a sleep that marks the
-  invocation idle for SkipIdle.
+- wait_60_seconds moves the virtual clock by 60 s as soon as it is invoked
+  (SkipIdle never skips while an invocation is in flight), then returns only
+  when its context ends or the case is over. Invocations that start after
+  that see the later clock. A cleaner design would be an engine-provided
+  sleep that marks the invocation idle for SkipIdle.
 - Input texts are passed as Python's json.dumps printed them (the tests did);
   AWS keeps input and unmodified values verbatim (spacing included).
 

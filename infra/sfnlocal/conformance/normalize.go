@@ -178,6 +178,17 @@ func (n *Normalizer) run(doc any, events bool) any {
 	return doc
 }
 
+// tokenFor returns the token the case's placeholders map literal to, or
+// literal itself when none does.
+func (n *Normalizer) tokenFor(literal string) string {
+	for _, p := range n.placeholders {
+		if p.Literal == literal {
+			return p.Token
+		}
+	}
+	return literal
+}
+
 func (n *Normalizer) replacePlaceholders(s string) string {
 	for _, p := range n.placeholders {
 		if p.Literal != "" && strings.Contains(s, p.Literal) {

@@ -172,13 +172,8 @@ func TestSchemaAgreesWithValidate(t *testing.T) {
 		{"blank tracking number", edit(t, "order.shipped", func(m map[string]any) { obj(m, "shipment")["tracking_numbers"] = []any{"SF1", " \u3000"} })},
 		{"shipment.updated without status", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "shipment"), "status") })},
 		{"unknown shipment status", edit(t, "shipment.updated", func(m map[string]any) { obj(m, "shipment")["status"] = "lost" })},
-		{"awaiting_pickup without point or deadline", edit(t, "shipment.updated", func(m map[string]any) {
-			delete(obj(m, "shipment"), "pickup_point")
-			delete(obj(m, "shipment"), "pickup_deadline")
-		})},
-		{"awaiting_pickup with an empty point", edit(t, "shipment.updated", func(m map[string]any) {
-			obj(m, "shipment")["pickup_point"] = ""
-			delete(obj(m, "shipment"), "pickup_deadline")
+		{"country not alpha-2", edit(t, "order.address_changed", func(m map[string]any) {
+			obj(obj(m, "order"), "shipping_address")["country"] = "China"
 		})},
 		{"rating 6", edit(t, "review.posted", func(m map[string]any) { obj(m, "review")["rating"] = 6 })},
 		{"rating 0", edit(t, "review.posted", func(m map[string]any) { obj(m, "review")["rating"] = 0 })},

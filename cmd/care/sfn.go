@@ -47,6 +47,8 @@ one JSON line of figures.
       between the due time and each execution's completion (p50/p99/max).
   --map ITEMS
       one execution of a single inline Map over ITEMS items: transitions/s.
+  --timeout D
+      give up after D (default 30m).
 `
 
 // runSFN runs `care sfn ...`. args excludes "sfn". Figures go to stdout as
@@ -68,6 +70,7 @@ func runSFN(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.due, "due", 10000, "with --parked: executions coming due at once")
 	fs.DurationVar(&o.dueMargin, "due-margin", 2*time.Second, "with --parked: slack added to the estimated creation time of the due executions")
 	fs.IntVar(&o.mapItems, "map", 0, "run the Map benchmark over this many items")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -77,6 +80,8 @@ func runSFN(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.concurrency < 1 {
 		return errors.New("care sfn bench: --concurrency must be at least 1")
 	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	var (
 		res any
 		err error
@@ -85,7 +90,7 @@ func runSFN(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	case o.parked > 0:
 		res, err = benchParked(ctx, o, stderr)
 	case o.mapItems > 0:
-		res, err = benchMap(ctx, o)
+		res, err = benchMap(ctx, o, stderr)
 	default:
 		if o.definition == "" {
 			return errors.New("care sfn bench: --definition is required (or --parked N, or --map ITEMS)")
@@ -96,7 +101,7 @@ func runSFN(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if o.mode != "engine" && o.mode != "api" {
 			return fmt.Errorf("care sfn bench: --mode %q: want engine or api", o.mode)
 		}
-		res, err = benchRun(ctx, o)
+		res, err = benchRun(ctx, o, stderr)
 	}
 	if err != nil {
 		return err
@@ -138,15 +143,16 @@ type benchEngine struct {
 	onDone func(arn, status string)
 }
 
-func openBenchEngine(ctx context.Context) (*benchEngine, error) {
+func openBenchEngine(ctx context.Context, logw io.Writer) (*benchEngine, error) {
 	dir, err := os.MkdirTemp("", "care-sfn-bench-")
 	if err != nil {
 		return nil, err
 	}
 	b := &benchEngine{dir: dir}
 	eng, err := sfnlocal.Open(ctx, sfnlocal.Config{
-		Path:  filepath.Join(dir, "sfn.db"),
-		Clock: clock.Real{},
+		Path:   filepath.Join(dir, "sfn.db"),
+		Clock:  clock.Real{},
+		Logger: slog.New(slog.NewTextHandler(logw, nil)),
 		OnExecutionClosed: func(arn, status string) {
 			b.mu.Lock()
 			f := b.onDone
@@ -257,12 +263,12 @@ func benchInput(i int) string { return fmt.Sprintf(`{"orderId":"o-%d","amount":%
 func benchName(i int) string  { return "bench-" + strconv.Itoa(i) }
 
 // benchRun runs --executions of --definition in --mode engine or api.
-func benchRun(ctx context.Context, o benchOptions) (*benchResult, error) {
+func benchRun(ctx context.Context, o benchOptions, stderr io.Writer) (*benchResult, error) {
 	def, err := os.ReadFile(o.definition)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := openBenchEngine(ctx)
+	eng, err := openBenchEngine(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -491,8 +497,8 @@ type parkedResult struct {
 // benchParked parks --parked executions 30 days out, measures memory, then
 // makes --due executions come due at one moment and measures the lag from
 // that moment to each one's completion.
-func benchParked(ctx context.Context, o benchOptions, progress io.Writer) (*parkedResult, error) {
-	eng, err := openBenchEngine(ctx)
+func benchParked(ctx context.Context, o benchOptions, stderr io.Writer) (*parkedResult, error) {
+	eng, err := openBenchEngine(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -513,7 +519,7 @@ func benchParked(ctx context.Context, o benchOptions, progress io.Writer) (*park
 	farInput := `{"due":"` + far + `"}`
 	begin := time.Now()
 	var done atomic.Int64
-	go reportProgress(ctx, progress, "parked", &done, o.parked)
+	go reportProgress(ctx, stderr, "parked", &done, o.parked)
 	err = startAll(ctx, o.parked, o.concurrency, func(i int) string { return "parked-" + strconv.Itoa(i) },
 		func(int) string { return farInput }, func(ctx context.Context, name, input string) error {
 			err := start(ctx, name, input)
@@ -660,8 +666,8 @@ type mapResult struct {
 }
 
 // benchMap runs one execution of a Map over --map items.
-func benchMap(ctx context.Context, o benchOptions) (*mapResult, error) {
-	eng, err := openBenchEngine(ctx)
+func benchMap(ctx context.Context, o benchOptions, stderr io.Writer) (*mapResult, error) {
+	eng, err := openBenchEngine(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}

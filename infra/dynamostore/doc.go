@@ -17,8 +17,9 @@
 //	SHOP#<shop>#DELIVERY#<source>#<delivery id>   DEDUPE              order_id (dedupe by delivery id)
 //	SHOP#<shop>#EVENTID#<event id>                DEDUPE              order_id (dedupe by event id)
 //
-// Shop ids never contain '#' (CreateShop refuses them); order, delivery and
-// event ids may, as they always come last in their key.
+// Shop ids never contain '#' (CreateShop refuses them, every other method
+// answers ErrNotFound); order, delivery and event ids may, as they always
+// come last in their key.
 //
 // Access patterns: GetShop, GetSource, KeyByHash and GetOrder are one
 // consistent GetItem each. ListEvents is a Query on the order's partition,
@@ -27,11 +28,11 @@
 // TransactWriteItems: STATE conditioned on the version it read
 // (attribute_not_exists for a new order), the EVENT item, and the DEDUPE
 // items conditioned on attribute_not_exists. A failed dedupe condition is a
-// duplicate; a failed version condition is a lost race, retried at once on
-// the state the failure returned; conflicts and throttling are retried after
-// a jittered backoff; at most 25 attempts. Two secondary indexes are created
-// now for what comes next (agent tasks by status and priority, workflow runs
-// by order); see README.md.
+// duplicate; a failed version condition is a lost race, retried after a short
+// jitter on the state the failure returned; conflicts and throttling are
+// retried after a jittered backoff; at most 25 attempts. Two secondary
+// indexes are created now for what comes next (agent tasks by status and
+// priority, workflow runs by order); see README.md.
 //
 // # Change feed
 //

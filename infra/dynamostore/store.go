@@ -68,7 +68,8 @@ type Store struct {
 }
 
 // New returns a store on table. streams may be nil when ReadFeed is not used
-// (ReadFeed then fails). clk stamps ingestion (OrderState.UpdatedAt, Change.At).
+// (ReadFeed then fails). clk stands in for a delivery's ReceivedAt when that
+// is zero (the ingest time: OrderState.UpdatedAt, Change.At).
 func New(db DynamoDB, streams Streams, table string, clk clock.Clock) *Store {
 	return &Store{db: db, streams: streams, table: table, clock: clk, pause: sleep}
 }
@@ -84,7 +85,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// backoff is full jitter over an exponential ceiling: 4ms, 8ms, … capped at 250ms.
+// backoff is full jitter over an exponential ceiling: 8ms at the first retry,
+// doubling, capped at 250ms.
 func backoff(attempt int) time.Duration {
 	ceil := 4 * time.Millisecond << min(attempt, 6)
 	ceil = min(ceil, 250*time.Millisecond)

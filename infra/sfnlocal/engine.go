@@ -210,6 +210,27 @@ func (e *Engine) Close() error {
 	return err
 }
 
+// Stats are counters for monitoring and benchmarks.
+type Stats struct {
+	// Commits is the number of group commits so far; Transitions the
+	// number of per-execution changes they held.
+	Commits, Transitions int64
+	// Busy is the work in flight (queued requests and signals, uncommitted
+	// batches, running Lambda invocations).
+	Busy int64
+	// Timers is the number of timers held by the scheduler (including
+	// stale ones not yet reached).
+	Timers int
+}
+
+// Stats returns current counters. Safe for concurrent use.
+func (e *Engine) Stats() Stats {
+	e.sched.mu.Lock()
+	n := len(e.sched.h)
+	e.sched.mu.Unlock()
+	return Stats{Commits: e.batches.Load(), Transitions: e.batched.Load(), Busy: e.busy.Load(), Timers: n}
+}
+
 // Register adds or replaces the Go Lambda handler for function name (the
 // last part of the function ARN). handler is a lambda.Handler or anything
 // lambda.NewHandler accepts.

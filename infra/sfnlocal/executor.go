@@ -99,6 +99,15 @@ func (e *Engine) call(ctx context.Context, fn func(x *executor) (any, error, boo
 		return rep.v, rep.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-e.execDone:
+		// Closing: the writer may still commit (and answer) a last batch.
+		<-e.writerDone
+		select {
+		case rep := <-r.reply:
+			return rep.v, rep.err
+		default:
+			return nil, errClosed
+		}
 	}
 }
 
@@ -176,6 +185,9 @@ func (e *Engine) executor() {
 func (x *executor) handle(r *req) {
 	if r.sig != nil {
 		ex, err := x.get(r.sig.arn)
+		if err != nil && x.e.cfg.Logger != nil {
+			x.e.cfg.Logger.Error("sfnlocal: load execution", "arn", r.sig.arn, "err", err)
+		}
 		if err != nil || ex == nil || ex.status != StatusRunning {
 			if ex != nil && r.sig.kind == sigResult {
 				// Closed execution: its invocation rows are gone already.

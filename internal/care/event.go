@@ -123,8 +123,8 @@ type Shipment struct {
 	Carrier         string         `json:"carrier"`
 	TrackingNumbers []string       `json:"tracking_numbers"`
 	Status          ShipmentStatus `json:"status,omitempty"`
-	PickupPoint     string         `json:"pickup_point,omitempty"`
-	PickupDeadline  *time.Time     `json:"pickup_deadline,omitempty"`
+	PickupPoint     string         `json:"pickup_point,omitempty"`    // when awaiting_pickup, if the platform says
+	PickupDeadline  *time.Time     `json:"pickup_deadline,omitempty"` // when awaiting_pickup, if the platform says
 }
 
 // Review is a buyer's rating of the order.
@@ -143,6 +143,7 @@ var (
 	decimalRE  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 	e164RE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
 	idRE       = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 	localeRE   = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
 )
@@ -206,20 +207,22 @@ func (e *Event) Validate() error {
 	if err := e.Order.validate(e.Type == OrderCreated); err != nil {
 		return err
 	}
+	if e.Shipment != nil {
+		if err := e.Shipment.validate(e.Type == ShipmentUpdated); err != nil {
+			return err
+		}
+	}
+	if e.Review != nil && (e.Review.Rating < 1 || e.Review.Rating > 5) {
+		return Invalid("review.rating", "must be an integer from 1 to 5")
+	}
 	switch e.Type {
 	case OrderShipped, ShipmentUpdated:
 		if e.Shipment == nil {
 			return Invalid("shipment", "required for %s", e.Type)
 		}
-		if err := e.Shipment.validate(e.Type == ShipmentUpdated); err != nil {
-			return err
-		}
 	case ReviewPosted:
 		if e.Review == nil {
 			return Invalid("review", "required for review.posted")
-		}
-		if e.Review.Rating < 1 || e.Review.Rating > 5 {
-			return Invalid("review.rating", "must be an integer from 1 to 5")
 		}
 	case BuyerReplied:
 		if e.Reply == nil || strings.TrimSpace(e.Reply.Text) == "" {
@@ -296,8 +299,13 @@ func (o *Order) validate(full bool) error {
 			}
 		}
 	}
-	if a := o.ShippingAddress; a != nil && a.Phone != "" && !e164RE.MatchString(a.Phone) {
-		return Invalid("order.shipping_address.phone", "must be E.164")
+	if a := o.ShippingAddress; a != nil {
+		if a.Phone != "" && !e164RE.MatchString(a.Phone) {
+			return Invalid("order.shipping_address.phone", "must be E.164")
+		}
+		if a.Country != "" && !countryRE.MatchString(a.Country) {
+			return Invalid("order.shipping_address.country", "must be an ISO 3166-1 alpha-2 code such as CN")
+		}
 	}
 	for i, it := range o.Items {
 		f := func(name string) string { return "order.items[" + itoa(i) + "]." + name }
@@ -331,9 +339,6 @@ func (s *Shipment) validate(needStatus bool) error {
 	}
 	if s.Status != "" && !shipmentStatuses[s.Status] {
 		return Invalid("shipment.status", "must be one of in_transit, stalled, awaiting_pickup, delivered, failed, returned")
-	}
-	if s.Status == ShipAwaitingPickup && s.PickupDeadline == nil && s.PickupPoint == "" {
-		return Invalid("shipment.pickup_point", "awaiting_pickup needs pickup_point or pickup_deadline")
 	}
 	return nil
 }

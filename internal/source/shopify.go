@@ -204,7 +204,7 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 		if topic == "fulfillments/update" {
 			st, known := shopifyShipmentStatus[f.ShipmentStatus]
 			if !known {
-				return res, nil // no status ordercare tracks (or ready_for_pickup without a pickup point)
+				return res, nil // no status ordercare tracks
 			}
 			ev.Type, sh.Status = care.ShipmentUpdated, st
 			if t, err := shopifyTime("updated_at", f.UpdatedAt); err == nil {
@@ -218,9 +218,9 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 	return validated(res)
 }
 
-// shopifyShipmentStatus maps a fulfillment's shipment_status. ready_for_pickup
-// is absent: awaiting_pickup needs a pickup point or deadline, which Shopify
-// does not send.
+// shopifyShipmentStatus maps a fulfillment's shipment_status. Shopify sends no
+// pickup point or deadline with ready_for_pickup; the pickup workflow then
+// uses its template's default deadline.
 var shopifyShipmentStatus = map[string]care.ShipmentStatus{
 	"label_printed":      care.ShipInTransit,
 	"label_purchased":    care.ShipInTransit,
@@ -230,6 +230,7 @@ var shopifyShipmentStatus = map[string]care.ShipmentStatus{
 	"attempted_delivery": care.ShipFailed,
 	"failure":            care.ShipFailed,
 	"delivered":          care.ShipDelivered,
+	"ready_for_pickup":   care.ShipAwaitingPickup,
 }
 
 // shipment returns the fulfillment's parcel, or false when it has no tracking

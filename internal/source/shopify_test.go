@@ -92,7 +92,9 @@ func TestShopifyHandle(t *testing.T) {
 		{"fulfillments/update out_for_delivery", shopifyReq("fulfillments/update", shipment(`"out_for_delivery"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
 			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
 			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipInTransit}}}}, outcome{}},
-		{"fulfillments/update ready_for_pickup has no pickup point", shopifyReq("fulfillments/update", shipment(`"ready_for_pickup"`)), nil, outcome{}},
+		{"fulfillments/update ready_for_pickup", shopifyReq("fulfillments/update", shipment(`"ready_for_pickup"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipAwaitingPickup}}}}, outcome{}},
 		{"fulfillments/create without a tracking number", shopifyReq("fulfillments/create", []byte(`{"id":1,"order_id":820982911946154508,"created_at":"2024-06-26T12:33:21-04:00","tracking_number":null,"tracking_numbers":[]}`)), nil, outcome{}},
 		{"fulfillments/update without shipment_status", shopifyReq("fulfillments/update", fulfillment), nil, outcome{}},
 		{"total_price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"total_price":"1575.90"`, `"total_price":1575.90`, 1))), nil, outcome{invalid: true, field: "total_price"}},

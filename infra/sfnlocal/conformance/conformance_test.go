@@ -60,7 +60,13 @@ var start = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 //
 // Environment: ASL_CONFORMANCE_DIR (cases), ASL_CONFORMANCE_REPORT (JSON
 // report path), ASL_CONFORMANCE_FAILURES (markdown summary of failures by
-// cause), ASL_CONFORMANCE_FILTER (regexp on case names, for development).
+// cause), ASL_CONFORMANCE_FILTER (regexp on case names, for development),
+// ASL_CONFORMANCE_ISOLATE (non-empty: one engine per case, no shared engine).
+//
+// Most cases share one engine (state machine and execution names get a
+// "-c<index>" suffix, mapped back to the recorded tokens); cases that move
+// or watch the clock, use time-dependent input or compute on their own
+// names get an engine of their own.
 func TestConformance(t *testing.T) {
 	cases := loadCases(t)
 	if f := os.Getenv("ASL_CONFORMANCE_FILTER"); f != "" {

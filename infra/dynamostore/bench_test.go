@@ -56,3 +56,22 @@ func BenchmarkIngest(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadFeed reads a stream of 500 changes (and their 1,500 skipped
+// records) from the start, 500 changes per call.
+func BenchmarkReadFeed(b *testing.B) {
+	s := newStore(b, clock.Real{})
+	shop := mustShop(b, s)
+	const n = 500
+	for i := range n {
+		if _, err := s.Ingest(b.Context(), deliv(shop), createdEv(fmt.Sprintf("feed-%d", i)), care.Apply); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		page, _, err := s.ReadFeed(b.Context(), "", n)
+		if err != nil || len(page) != n {
+			b.Fatalf("ReadFeed = %d changes, %v", len(page), err)
+		}
+	}
+}

@@ -8,6 +8,16 @@
 // README prescribes, and a Python repr of JSON values (for the Lambda helper
 // return_decorated_input). The conformance test itself (TestConformance) runs
 // every case through a real engine and reports pass, fail or unsupported.
+//
+// Run it with
+//
+//	go test ./infra/sfnlocal/conformance/ -run TestConformance -v
+//
+// Cases are read from ASL_CONFORMANCE_DIR, by default
+// ../shared/conformance/asl/cases next to the module root (the test skips,
+// saying why, when neither exists). ASL_CONFORMANCE_REPORT=<file> writes a
+// JSON report (name, result, reason per case); ASL_CONFORMANCE_FAILURES=<file>
+// writes the failures grouped by cause as Markdown.
 package conformance
 
 import (

@@ -261,14 +261,13 @@ func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 		// Unique names on the shared engine, mapped to what the recorded
 		// data shows for the case's own names.
 		suffix := fmt.Sprintf("-c%d", idx)
-		norm.placeholders = append([]Placeholder{
-			{Literal: smName + suffix, Token: norm.tokenFor(smName)},
-			{Literal: execName + suffix, Token: norm.tokenFor(execName)},
-		}, norm.placeholders...)
-		smName += suffix
+		mapped := []Placeholder{{Literal: smName + suffix, Token: norm.tokenFor(smName)}}
 		if execName != "" {
+			mapped = append(mapped, Placeholder{Literal: execName + suffix, Token: norm.tokenFor(execName)})
 			execName += suffix
 		}
+		norm.placeholders = append(mapped, norm.placeholders...)
+		smName += suffix
 	} else {
 		vc = clock.NewVirtual(start, nil)
 		var clk clock.Clock = vc

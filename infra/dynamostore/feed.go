@@ -82,13 +82,26 @@ func (s *Store) ReadFeed(ctx context.Context, cursor string, limit int) ([]care.
 	if cur.Stream != "" && cur.Stream != arn {
 		return nil, "", care.Invalid("cursor", "the cursor belongs to another stream")
 	}
-	shards, err := s.shards(ctx, arn)
+	shards, err := s.shardList(ctx, arn, false)
 	if err != nil {
 		return nil, "", fmt.Errorf("read feed: %w", err)
 	}
 	inStream := map[string]bool{}
-	for _, sh := range shards {
-		inStream[aws.ToString(sh.ShardId)] = true
+	index := func() {
+		clear(inStream)
+		for _, sh := range shards {
+			inStream[aws.ToString(sh.ShardId)] = true
+		}
+	}
+	index()
+	for id := range cur.Pos {
+		if !inStream[id] { // the cached list is older than the cursor
+			if shards, err = s.shardList(ctx, arn, true); err != nil {
+				return nil, "", fmt.Errorf("read feed: %w", err)
+			}
+			index()
+			break
+		}
 	}
 	pos := map[string]string{}
 	for id, p := range cur.Pos {
@@ -101,6 +114,9 @@ func (s *Store) ReadFeed(ctx context.Context, cursor string, limit int) ([]care.
 	visited := map[string]bool{}
 	for progressed := true; progressed && len(changes) < limit; {
 		progressed = false
+		// A shard read to its end may have children the list lacks, and a
+		// shard that is gone was trimmed: both call for a fresh list.
+		refresh := false
 		for _, sh := range shards {
 			id := aws.ToString(sh.ShardId)
 			parent := aws.ToString(sh.ParentShardId)
@@ -109,6 +125,11 @@ func (s *Store) ReadFeed(ctx context.Context, cursor string, limit int) ([]care.
 			}
 			visited[id] = true
 			ended, err := s.readShard(ctx, arn, id, pos, &changes, limit)
+			if errors.Is(err, errShardGone) {
+				delete(pos, id)
+				refresh = true
+				continue
+			}
 			if err != nil {
 				return nil, "", fmt.Errorf("read feed: shard %s: %w", id, err)
 			}
@@ -117,8 +138,20 @@ func (s *Store) ReadFeed(ctx context.Context, cursor string, limit int) ([]care.
 			}
 			if ended {
 				pos[id] = shardDone
-				progressed = true
+				progressed, refresh = true, true
 			}
+		}
+		if refresh && len(changes) < limit {
+			if shards, err = s.shardList(ctx, arn, true); err != nil {
+				return nil, "", fmt.Errorf("read feed: %w", err)
+			}
+			index()
+			progressed = true
+		}
+	}
+	for id := range pos {
+		if !inStream[id] {
+			delete(pos, id)
 		}
 	}
 	if len(changes) == 0 {
@@ -136,6 +169,10 @@ func (s *Store) readShard(ctx context.Context, arn, id string, pos map[string]st
 		in.ShardIteratorType, in.SequenceNumber = stypes.ShardIteratorTypeAfterSequenceNumber, aws.String(p)
 	}
 	itOut, err := s.streams.GetShardIterator(ctx, in)
+	var gone *stypes.ResourceNotFoundException
+	if errors.As(err, &gone) {
+		return false, errShardGone
+	}
 	var trimmed *stypes.TrimmedDataAccessException
 	if errors.As(err, &trimmed) { // the position aged out of the stream: resume from its oldest record
 		in.ShardIteratorType, in.SequenceNumber = stypes.ShardIteratorTypeTrimHorizon, nil
@@ -209,7 +246,35 @@ func toChange(rec stypes.Record) (care.Change, bool, error) {
 	}, true, nil
 }
 
-var errNoStream = errors.New("table has no stream")
+var (
+	errNoStream  = errors.New("table has no stream")
+	errShardGone = errors.New("shard no longer in the stream")
+)
+
+// shardListTTL bounds how long ReadFeed trusts its cached shard list even
+// when no shard it read ended (a safety net: new shards only appear when a
+// shard closes, which reading it to its end reveals).
+const shardListTTL = 5 * time.Minute
+
+// shardList returns the stream's shards, oldest first, from a cache unless
+// refresh: DescribeStream is limited to 10 calls per second per account.
+func (s *Store) shardList(ctx context.Context, arn string, refresh bool) ([]stypes.Shard, error) {
+	s.mu.Lock()
+	if !refresh && s.shardsArn == arn && s.shardsList != nil && s.clock.Now().Sub(s.shardsAt) < shardListTTL {
+		l := s.shardsList
+		s.mu.Unlock()
+		return l, nil
+	}
+	s.mu.Unlock()
+	l, err := s.shards(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.shardsArn, s.shardsList, s.shardsAt = arn, l, s.clock.Now()
+	s.mu.Unlock()
+	return l, nil
+}
 
 // streamARN returns the table's latest stream ARN, cached after the first call.
 func (s *Store) streamARN(ctx context.Context) (string, error) {

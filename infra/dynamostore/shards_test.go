@@ -30,8 +30,9 @@ type fakeShard struct {
 }
 
 type fakeStreams struct {
-	shards []*fakeShard // in DescribeStream order
-	calls  int          // GetRecords calls
+	shards    []*fakeShard // in DescribeStream order
+	calls     int          // GetRecords calls
+	describes int          // DescribeStream calls
 }
 
 func (f *fakeStreams) shard(id string) *fakeShard {
@@ -44,6 +45,7 @@ func (f *fakeStreams) shard(id string) *fakeShard {
 }
 
 func (f *fakeStreams) DescribeStream(_ context.Context, in *dynamodbstreams.DescribeStreamInput, _ ...func(*dynamodbstreams.Options)) (*dynamodbstreams.DescribeStreamOutput, error) {
+	f.describes++
 	// Two shards per page, to exercise LastEvaluatedShardId.
 	from := 0
 	if in.ExclusiveStartShardId != nil {
@@ -233,4 +235,79 @@ func TestFeedShardLineage(t *testing.T) {
 			t.Errorf("ReadFeed = %v, %v; want the parent's changes only", ids(page), err)
 		}
 	})
+}
+
+// TestFeedShardCache: ReadFeed describes the stream once and again only when
+// a shard it reads ends, a shard is gone, or a cursor names a shard it does
+// not know.
+func TestFeedShardCache(t *testing.T) {
+	fs := &fakeStreams{shards: []*fakeShard{{id: "s1", start: "10", recs: []stypes.Record{eventRec(11, "o1", 1)}}}}
+	s := New(tableDB{}, fs, "t", clock.Real{})
+	c := t.Context()
+	read := func(cursor string) ([]string, string) {
+		t.Helper()
+		page, next, err := s.ReadFeed(c, cursor, 100)
+		if err != nil {
+			t.Fatalf("ReadFeed: %v", err)
+		}
+		var ids []string
+		for _, ch := range page {
+			ids = append(ids, ch.EventID)
+		}
+		return ids, next
+	}
+	got, end := read("")
+	if cmp.Diff([]string{"o1-e1"}, got) != "" || fs.describes != 1 {
+		t.Fatalf("first read = %v with %d DescribeStream, want [o1-e1] with 1", got, fs.describes)
+	}
+	for range 3 {
+		if got, _ := read(end); len(got) != 0 {
+			t.Fatalf("re-read = %v, want nothing", got)
+		}
+	}
+	if fs.describes != 1 {
+		t.Errorf("%d DescribeStream calls after idle reads, want 1 (cached)", fs.describes)
+	}
+
+	// s1 closes (after one more record) and its child s2 opens.
+	fs.shards[0].recs = append(fs.shards[0].recs, eventRec(12, "o1", 2))
+	fs.shards[0].closed = true
+	fs.shards = append(fs.shards, &fakeShard{id: "s2", parent: "s1", start: "20", recs: []stypes.Record{eventRec(21, "o1", 3)}})
+	other := New(tableDB{}, fs, "t", clock.Real{}) // a reader whose list will know s2
+	got, end2 := read(end)
+	if diff := cmp.Diff([]string{"o1-e2", "o1-e3"}, got); diff != "" {
+		t.Errorf("after the split (-want +got):\n%s", diff)
+	}
+	if fs.describes != 2 {
+		t.Errorf("%d DescribeStream calls after the split, want 2", fs.describes)
+	}
+
+	// A fresh reader's cursor names s2; a reader whose cache predates s2
+	// refreshes on seeing it.
+	_, otherEnd := func() ([]care.Change, string) {
+		p, n, err := other.ReadFeed(c, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, n
+	}()
+	fs.shards = append(fs.shards[1:], &fakeShard{id: "s3", parent: "s2", start: "30"})
+	stale := New(tableDB{}, &fakeStreams{shards: []*fakeShard{{id: "s0", start: "1"}}}, "t", clock.Real{})
+	stale.streams = fs
+	stale.shardsArn, stale.shardsList = "arn:fake:stream", []stypes.Shard{{ShardId: aws.String("s0"),
+		SequenceNumberRange: &stypes.SequenceNumberRange{StartingSequenceNumber: aws.String("1")}}}
+	before := fs.describes
+	if got, next := func() ([]string, string) {
+		page, next, err := stale.ReadFeed(c, otherEnd, 100)
+		if err != nil {
+			t.Fatalf("ReadFeed(stale cache): %v", err)
+		}
+		return []string{fmt.Sprint(len(page))}, next
+	}(); got[0] != "0" || next != otherEnd {
+		t.Errorf("stale reader = %v changes, cursor moved %v; want 0, unmoved", got, next != otherEnd)
+	}
+	if fs.describes == before {
+		t.Errorf("a cursor naming an unknown shard did not refresh the list")
+	}
+	_ = end2
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
@@ -63,8 +64,11 @@ type Store struct {
 	// domain time, so a virtual clock must not stall it.
 	pause func(ctx context.Context, d time.Duration) error
 
-	mu        sync.Mutex
-	streamArn string // cached LatestStreamArn
+	mu         sync.Mutex
+	streamArn  string         // cached LatestStreamArn
+	shardsArn  string         // the stream shardsList describes
+	shardsList []stypes.Shard // cached DescribeStream, oldest first (never modified)
+	shardsAt   time.Time
 }
 
 // New returns a store on table. streams may be nil when ReadFeed is not used

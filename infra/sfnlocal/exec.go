@@ -195,8 +195,17 @@ func (x *exec) addTimer(key int64, kind uint8, due time.Time) {
 	r.timersAdd = append(r.timersAdd, timerRow{arn: x.r.Arn, key: key, kind: kind, due: due.UnixMilli()})
 }
 
+// delTimer deletes a timer; a timer added in the same commit is dropped
+// (the commit applies deletions before additions).
 func (x *exec) delTimer(key int64, kind uint8) {
 	r := x.touch()
+	keep := r.timersAdd[:0]
+	for _, t := range r.timersAdd {
+		if t.key != key || t.kind != kind {
+			keep = append(keep, t)
+		}
+	}
+	r.timersAdd = keep
 	r.timersDel = append(r.timersDel, timerRow{arn: x.r.Arn, key: key, kind: kind})
 }
 

@@ -315,6 +315,9 @@ func (x *executor) onCommitted(b *batch) {
 	for _, r := range b.recs {
 		ex := r.x
 		ex.inflight--
+		if x.active[ex.r.Arn] != ex {
+			continue
+		}
 		if b.err != nil {
 			delete(x.active, ex.r.Arn)
 			continue

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,4 +79,64 @@ func TestTimerBurst(t *testing.T) {
 	if enforce && p99 > time.Second {
 		t.Errorf("p99 lag %v exceeds 1 s", p99)
 	}
+}
+
+// TestManyWaiting (opt-in: SFNLOCAL_SCALE=<n>) parks n executions on
+// timers, reopens the store and reports the time to reopen and the Go heap
+// the engine holds for them (a waiting execution is a row plus a scheduler
+// heap entry, not a goroutine).
+func TestManyWaiting(t *testing.T) {
+	v := os.Getenv("SFNLOCAL_SCALE")
+	if v == "" {
+		t.Skip("set SFNLOCAL_SCALE=<executions> to run the scale test")
+	}
+	n, _ := strconv.Atoi(v)
+	path := filepath.Join(t.TempDir(), "s.db")
+	clk := clock.NewVirtual(t0, nil)
+	e, err := Open(context.Background(), Config{Path: path, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := e.CreateStateMachine(context.Background(), &CreateStateMachineInput{Name: "w", Definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":86400,"Next":"P"},"P":{"Type":"Pass","End":true}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for c := 0; c < 512; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				if _, err := e.StartExecution(context.Background(), &StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: fmt.Sprintf("w%d", i), Input: `{"customer":"c-` + strconv.FormatInt(i, 10) + `"}`}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("started %d waiting executions in %v", n, time.Since(begin))
+	e.Close()
+	e = nil
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	begin = time.Now()
+	e, err = Open(context.Background(), Config{Path: path, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	open := time.Since(begin)
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	fi, _ := os.Stat(path)
+	t.Logf("reopen %v; heap held %d MiB (%d B/execution); timers %d; db %d MiB; goroutines %d",
+		open, (m1.HeapInuse-m0.HeapInuse)>>20, int64(m1.HeapInuse-m0.HeapInuse)/int64(n), e.Stats().Timers, fi.Size()>>20, runtime.NumGoroutine())
 }

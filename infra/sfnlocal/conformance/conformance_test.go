@@ -882,6 +882,9 @@ const knownLimitations = `## Read this first
   when its context ends or the case is over. Invocations that start after
   that see the later clock. A cleaner design would be an engine-provided
   sleep that marks the invocation idle for SkipIdle.
+- Most cases run on one shared engine with names suffixed "-c<index>"
+  (mapped back to the recorded tokens); ASL_CONFORMANCE_ISOLATE=1 gives
+  every case its own engine, to rule the sharing out.
 - Input texts are passed as Python's json.dumps printed them (the tests did);
   AWS keeps input and unmodified values verbatim (spacing included).
 

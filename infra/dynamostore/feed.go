@@ -31,6 +31,9 @@ const (
 	shardDone          = "-"
 	feedCursorPrefix   = "f1."
 	getRecordsPageSize = 1000
+	// maxEmptyPages: consecutive empty GetRecords pages that mean an open
+	// shard's tip.
+	maxEmptyPages = 3
 )
 
 func (c feedCursor) encode() string {
@@ -182,6 +185,7 @@ func (s *Store) readShard(ctx context.Context, arn, id string, pos map[string]st
 		return false, fmt.Errorf("get shard iterator: %w", err)
 	}
 	it := itOut.ShardIterator
+	empty := 0
 	for it != nil {
 		out, err := s.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(getRecordsPageSize)})
 		if err != nil {
@@ -207,7 +211,14 @@ func (s *Store) readShard(ctx context.Context, arn, id string, pos map[string]st
 			return true, nil
 		}
 		if len(out.Records) == 0 {
-			return false, nil
+			// An empty page may also be an empty stretch of the shard, not
+			// its tip ("it might take multiple calls to get to a portion of
+			// the shard that contains stream records"): look a little further.
+			if empty++; empty >= maxEmptyPages {
+				return false, nil
+			}
+		} else {
+			empty = 0
 		}
 		it = out.NextShardIterator
 	}

@@ -27,6 +27,7 @@ type fakeShard struct {
 	start      string
 	closed     bool
 	recs       []stypes.Record
+	stretch    int // empty pages served before the first record (an empty stretch)
 }
 
 type fakeStreams struct {
@@ -102,6 +103,10 @@ func (f *fakeStreams) GetRecords(_ context.Context, in *dynamodbstreams.GetRecor
 	id, n, _ := strings.Cut(*in.ShardIterator, "|")
 	idx, _ := strconv.Atoi(n)
 	sh := f.shard(id)
+	if idx == 0 && sh.stretch > 0 {
+		sh.stretch--
+		return &dynamodbstreams.GetRecordsOutput{NextShardIterator: in.ShardIterator}, nil
+	}
 	// Pages of at most 2 records, whatever Limit asks, as a real stream may.
 	end := min(idx+2, len(sh.recs), idx+int(aws.ToInt32(in.Limit)))
 	out := &dynamodbstreams.GetRecordsOutput{Records: sh.recs[idx:end]}
@@ -151,13 +156,6 @@ func TestFeedShardLineage(t *testing.T) {
 			{id: "parent", start: "100", closed: true, recs: []stypes.Record{
 				eventRec(101, "o1", 1), stateRec(102, "o1"), eventRec(103, "o2", 1), eventRec(104, "o1", 2), stateRec(105, "o1")}},
 		}}
-	}
-	ids := func(cs []care.Change) []string {
-		var out []string
-		for _, c := range cs {
-			out = append(out, c.EventID)
-		}
-		return out
 	}
 	// Parent first, then the children oldest first.
 	wantAll := []string{"o1-e1", "o2-e1", "o1-e2", "o1-e3", "o2-e2", "o3-e1"}
@@ -226,6 +224,15 @@ func TestFeedShardLineage(t *testing.T) {
 		}
 	})
 
+	t.Run("empty stretch before the records", func(t *testing.T) {
+		fs := &fakeStreams{shards: []*fakeShard{{id: "s1", start: "1", stretch: maxEmptyPages - 1, recs: []stypes.Record{eventRec(5, "o1", 1)}}}}
+		s := New(tableDB{}, fs, "t", clock.Real{})
+		page, _, err := s.ReadFeed(t.Context(), "", 100)
+		if err != nil || cmp.Diff([]string{"o1-e1"}, ids(page)) != "" {
+			t.Errorf("ReadFeed = %v, %v; want [o1-e1] past %d empty pages", ids(page), err, maxEmptyPages-1)
+		}
+	})
+
 	t.Run("child waits for an unfinished parent", func(t *testing.T) {
 		fs := newFake()
 		fs.shard("parent").closed = false // still open: its children must not be read yet
@@ -242,72 +249,53 @@ func TestFeedShardLineage(t *testing.T) {
 // not know.
 func TestFeedShardCache(t *testing.T) {
 	fs := &fakeStreams{shards: []*fakeShard{{id: "s1", start: "10", recs: []stypes.Record{eventRec(11, "o1", 1)}}}}
-	s := New(tableDB{}, fs, "t", clock.Real{})
-	c := t.Context()
-	read := func(cursor string) ([]string, string) {
+	read := func(s *Store, cursor string) ([]string, string) {
 		t.Helper()
-		page, next, err := s.ReadFeed(c, cursor, 100)
+		page, next, err := s.ReadFeed(t.Context(), cursor, 100)
 		if err != nil {
 			t.Fatalf("ReadFeed: %v", err)
 		}
-		var ids []string
-		for _, ch := range page {
-			ids = append(ids, ch.EventID)
-		}
-		return ids, next
+		return ids(page), next
 	}
-	got, end := read("")
-	if cmp.Diff([]string{"o1-e1"}, got) != "" || fs.describes != 1 {
-		t.Fatalf("first read = %v with %d DescribeStream, want [o1-e1] with 1", got, fs.describes)
+	a := New(tableDB{}, fs, "t", clock.Real{})
+	b := New(tableDB{}, fs, "t", clock.Real{}) // its cache will predate the split
+	got, end := read(a, "")
+	read(b, "")
+	if cmp.Diff([]string{"o1-e1"}, got) != "" || fs.describes != 2 {
+		t.Fatalf("first reads = %v with %d DescribeStream, want [o1-e1] with 2 (one per reader)", got, fs.describes)
 	}
 	for range 3 {
-		if got, _ := read(end); len(got) != 0 {
+		if got, _ := read(a, end); len(got) != 0 {
 			t.Fatalf("re-read = %v, want nothing", got)
 		}
 	}
-	if fs.describes != 1 {
-		t.Errorf("%d DescribeStream calls after idle reads, want 1 (cached)", fs.describes)
+	if fs.describes != 2 {
+		t.Errorf("%d DescribeStream calls after idle reads, want 2 (cached)", fs.describes)
 	}
 
-	// s1 closes (after one more record) and its child s2 opens.
+	// s1 closes after one more record; its child s2 opens.
 	fs.shards[0].recs = append(fs.shards[0].recs, eventRec(12, "o1", 2))
 	fs.shards[0].closed = true
 	fs.shards = append(fs.shards, &fakeShard{id: "s2", parent: "s1", start: "20", recs: []stypes.Record{eventRec(21, "o1", 3)}})
-	other := New(tableDB{}, fs, "t", clock.Real{}) // a reader whose list will know s2
-	got, end2 := read(end)
+	got, end2 := read(a, end)
 	if diff := cmp.Diff([]string{"o1-e2", "o1-e3"}, got); diff != "" {
 		t.Errorf("after the split (-want +got):\n%s", diff)
 	}
-	if fs.describes != 2 {
-		t.Errorf("%d DescribeStream calls after the split, want 2", fs.describes)
+	if fs.describes != 3 {
+		t.Errorf("%d DescribeStream calls after the split, want 3 (s1 ended: one refresh)", fs.describes)
 	}
 
-	// A fresh reader's cursor names s2; a reader whose cache predates s2
-	// refreshes on seeing it.
-	_, otherEnd := func() ([]care.Change, string) {
-		p, n, err := other.ReadFeed(c, "", 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p, n
-	}()
-	fs.shards = append(fs.shards[1:], &fakeShard{id: "s3", parent: "s2", start: "30"})
-	stale := New(tableDB{}, &fakeStreams{shards: []*fakeShard{{id: "s0", start: "1"}}}, "t", clock.Real{})
-	stale.streams = fs
-	stale.shardsArn, stale.shardsList = "arn:fake:stream", []stypes.Shard{{ShardId: aws.String("s0"),
-		SequenceNumberRange: &stypes.SequenceNumberRange{StartingSequenceNumber: aws.String("1")}}}
-	before := fs.describes
-	if got, next := func() ([]string, string) {
-		page, next, err := stale.ReadFeed(c, otherEnd, 100)
-		if err != nil {
-			t.Fatalf("ReadFeed(stale cache): %v", err)
-		}
-		return []string{fmt.Sprint(len(page))}, next
-	}(); got[0] != "0" || next != otherEnd {
-		t.Errorf("stale reader = %v changes, cursor moved %v; want 0, unmoved", got, next != otherEnd)
+	// b's cached list lacks s2, which a's cursor names: b refreshes.
+	got, next := read(b, end2)
+	if len(got) != 0 || next != end2 || fs.describes != 4 {
+		t.Errorf("stale reader = %v, cursor moved %v, %d DescribeStream; want nothing, unmoved, 4", got, next != end2, fs.describes)
 	}
-	if fs.describes == before {
-		t.Errorf("a cursor naming an unknown shard did not refresh the list")
+}
+
+func ids(cs []care.Change) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.EventID)
 	}
-	_ = end2
+	return out
 }

@@ -1,6 +1,7 @@
 package sfnlocal
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -40,7 +41,7 @@ type Engine struct {
 	machines map[string]*asl.Machine // by arn + "#" + rev
 
 	fnMu sync.RWMutex
-	fns  map[string]lambda.Handler
+	fns  map[string]*fnEntry
 
 	reqs       chan *req
 	wch        chan *batch
@@ -104,7 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		clk:        cfg.Clock,
 		sms:        map[string]*smInfo{},
 		machines:   map[string]*asl.Machine{},
-		fns:        map[string]lambda.Handler{},
+		fns:        map[string]*fnEntry{},
 		reqs:       make(chan *req, 4096),
 		wch:        make(chan *batch, 1),
 		committed:  make(chan *batch, 64),
@@ -167,8 +168,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	x, err := e.newExecutor(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("executor connection: %w", err)
+	}
 	go e.writer()
-	go e.executor()
+	go e.executor(x)
 	for i := 0; i < cfg.Workers; i++ {
 		e.wg.Add(1)
 		go e.worker()
@@ -232,19 +238,46 @@ func (e *Engine) Stats() Stats {
 }
 
 // Register adds or replaces the Go Lambda handler for function name (the
-// last part of the function ARN). handler is a lambda.Handler or anything
-// lambda.NewHandler accepts.
+// last part of the function ARN). handler is anything lambda.NewHandler
+// accepts, or a lambda.Handler.
+//
+// Each invocation of a plain handler function goes through a fresh
+// lambda.NewHandler(handler).Invoke: aws-lambda-go returns the response in
+// a pooled buffer that it recycles before Invoke returns, so a handler
+// value shared by concurrent invocations would mix up their outputs. A
+// lambda.Handler given as is, which the engine cannot re-wrap, is invoked
+// one call at a time and its output copied.
 func (e *Engine) Register(name string, handler any) {
-	h, ok := handler.(lambda.Handler)
-	if !ok {
-		h = lambda.NewHandler(handler)
+	fe := &fnEntry{}
+	if h, ok := handler.(lambda.Handler); ok {
+		fe.h = h
+	} else {
+		fe.raw = handler
 	}
 	e.fnMu.Lock()
-	e.fns[name] = h
+	e.fns[name] = fe
 	e.fnMu.Unlock()
 }
 
-func (e *Engine) function(name string) lambda.Handler {
+// fnEntry is a registered function.
+type fnEntry struct {
+	raw any
+	h   lambda.Handler
+	mu  sync.Mutex
+}
+
+// invoke runs one invocation (see Register).
+func (f *fnEntry) invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if f.raw != nil {
+		return lambda.NewHandler(f.raw).Invoke(ctx, payload)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out, err := f.h.Invoke(ctx, payload)
+	return bytes.Clone(out), err
+}
+
+func (e *Engine) function(name string) *fnEntry {
 	e.fnMu.RLock()
 	defer e.fnMu.RUnlock()
 	return e.fns[name]

@@ -519,6 +519,7 @@ func (x *exec) stepKids(f *frame) bool {
 		}
 		// Collect finished threads.
 		keep := f.Kids[:0]
+		collected := false
 		var failed *frame
 		var lastIter int64
 		for i, k := range f.Kids {
@@ -544,6 +545,7 @@ func (x *exec) stepKids(f *frame) bool {
 				}
 				f.Prev = k.Prev
 				f.NRes++
+				collected = true
 			case fFailed:
 				if failed == nil {
 					failed = k
@@ -601,7 +603,9 @@ func (x *exec) stepKids(f *frame) bool {
 			x.exitTo(f, c, out, c.Next, c.End)
 			return true
 		}
-		if !started || x.budget <= 0 {
+		// Loop while something moved: a new iteration may now start, or a
+		// started one may run to completion in memory.
+		if !(started || collected) || x.budget <= 0 {
 			return false
 		}
 	}

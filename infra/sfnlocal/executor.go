@@ -124,31 +124,44 @@ type executor struct {
 	stTok   *sql.Stmt
 }
 
-func (e *Engine) executor() {
-	defer close(e.execDone)
-	defer close(e.wch)
+// newExecutor opens the executor's read connection and statements.
+func (e *Engine) newExecutor(ctx context.Context) (*executor, error) {
 	x := &executor{e: e, active: map[string]*exec{}}
 	var err error
-	if x.rconn, err = e.db.Conn(context.Background()); err == nil {
-		if x.stGet, err = x.rconn.PrepareContext(context.Background(), `SELECT status, input, start FROM executions WHERE arn=?`); err == nil {
-			if x.stLoad, err = x.rconn.PrepareContext(context.Background(), `SELECT sm_arn, rev, status, state FROM executions WHERE arn=?`); err == nil {
-				x.stTok, err = x.rconn.PrepareContext(context.Background(), `SELECT arn, key, open FROM tokens WHERE token=?`)
-			}
+	if x.rconn, err = e.db.Conn(ctx); err != nil {
+		return nil, err
+	}
+	p := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = x.rconn.PrepareContext(ctx, q)
 		}
 	}
-	if err != nil && e.cfg.Logger != nil {
-		e.cfg.Logger.Error("sfnlocal: executor read connection", "err", err)
+	p(&x.stGet, `SELECT status, input, start FROM executions WHERE arn=?`)
+	p(&x.stLoad, `SELECT sm_arn, rev, status, state FROM executions WHERE arn=?`)
+	p(&x.stTok, `SELECT arn, key, open FROM tokens WHERE token=?`)
+	if err != nil {
+		x.close()
+		return nil, err
 	}
-	defer func() {
-		for _, s := range []*sql.Stmt{x.stGet, x.stLoad, x.stTok} {
-			if s != nil {
-				s.Close()
-			}
+	return x, nil
+}
+
+func (x *executor) close() {
+	for _, s := range []*sql.Stmt{x.stGet, x.stLoad, x.stTok} {
+		if s != nil {
+			s.Close()
 		}
-		if x.rconn != nil {
-			x.rconn.Close()
-		}
-	}()
+	}
+	x.rconn.Close()
+}
+
+// executor is the goroutine that owns every in-memory execution: it
+// handles API operations and signals in rounds, steps executions until
+// they block, and hands each round's changes to the writer.
+func (e *Engine) executor(x *executor) {
+	defer close(e.execDone)
+	defer close(e.wch)
+	defer x.close()
 	for {
 		var n int64
 		var rs []*req

@@ -67,6 +67,7 @@ func TestTaskTokens(t *testing.T) {
 		h, sm, tokens := tokenHarness(t)
 		arn := h.start(sm, "a", `{"id":"1"}`)
 		tok := recvToken(t, tokens)
+		h.waitEvent(arn, "TaskSubmitted")
 		if _, err := h.e.SendTaskSuccess(ctx, &SendTaskSuccessInput{TaskToken: tok, Output: `{"ok":true}`}); err != nil {
 			t.Fatal(err)
 		}

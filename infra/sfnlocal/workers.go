@@ -143,7 +143,7 @@ func (e *Engine) invoke(iv invRow) (sg *signal) {
 		return sg
 	}
 	reqID := uuid.NewString()
-	ctx := lambdacontext.NewContext(e.ctx, &lambdacontext.LambdaContext{
+	ctx := lambdacontext.NewContext(context.WithValue(e.ctx, engineKey{}, e), &lambdacontext.LambdaContext{
 		AwsRequestID:       reqID,
 		InvokedFunctionArn: "arn:aws:lambda:" + e.cfg.Region + ":" + e.cfg.Account + ":function:" + iv.fn,
 	})
@@ -159,7 +159,7 @@ func (e *Engine) invoke(iv invRow) (sg *signal) {
 				err = ie
 			}
 		}()
-		out, err = h.Invoke(ctx, iv.payload)
+		out, err = h.invoke(ctx, iv.payload)
 	}()
 	if e.ctx.Err() != nil {
 		return nil
@@ -252,10 +252,28 @@ func lambdaError(err error) *messages.InvokeResponse_Error {
 // at Open and extended after each commit. Stale entries (timers deleted
 // since) are harmless: the executor ignores timers nothing waits on.
 type scheduler struct {
-	e    *Engine
-	mu   sync.Mutex
-	h    timerHeap
-	wake chan struct{}
+	e        *Engine
+	mu       sync.Mutex
+	h        timerHeap
+	sleepers map[int64]int // due ms -> handlers in Sleep until then
+	wake     chan struct{}
+}
+
+func (s *scheduler) addSleeper(due int64) {
+	s.mu.Lock()
+	if s.sleepers == nil {
+		s.sleepers = map[int64]int{}
+	}
+	s.sleepers[due]++
+	s.mu.Unlock()
+}
+
+func (s *scheduler) removeSleeper(due int64) {
+	s.mu.Lock()
+	if s.sleepers[due]--; s.sleepers[due] <= 0 {
+		delete(s.sleepers, due)
+	}
+	s.mu.Unlock()
 }
 
 type timerHeap []timerRow
@@ -322,6 +340,12 @@ func (s *scheduler) run() {
 		if len(s.h) > 0 {
 			next = s.h[0].due
 		}
+		skipTo := next
+		for due := range s.sleepers {
+			if skipTo < 0 || due < skipTo {
+				skipTo = due
+			}
+		}
 		s.mu.Unlock()
 		if len(due) > 0 {
 			for _, t := range due {
@@ -331,8 +355,8 @@ func (s *scheduler) run() {
 			}
 			continue
 		}
-		if next >= 0 && e.virt != nil && e.busy.Load() == 0 {
-			_ = e.virt.Set(msTime(next))
+		if skipTo > now && e.virt != nil && e.busy.Load() == 0 {
+			_ = e.virt.Set(msTime(skipTo))
 			continue
 		}
 		var ch <-chan struct{}

@@ -3,8 +3,21 @@ package care
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"time"
 )
+
+var shopIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,39}$`)
+
+// ValidateShopID checks a shop id: 2-40 characters, lower-case letters,
+// digits, '-' and '_', starting with a letter or digit. Stores rely on it
+// (no separator characters can appear in their keys).
+func ValidateShopID(field, id string) error {
+	if !shopIDRE.MatchString(id) {
+		return Invalid(field, "2-40 characters: lower-case letters, digits, - and _")
+	}
+	return nil
+}
 
 // Shop is a tenant: every order, event, key and credential belongs to one shop.
 type Shop struct {

@@ -16,7 +16,8 @@ import (
 
 // Shops stores tenants, their hashed API keys and their source credentials.
 type Shops interface {
-	// CreateShop stores a new shop and its keys atomically; ErrConflict if the
+	// CreateShop stores a new shop (its id passes ValidateShopID, else
+	// ErrInvalid) and its keys atomically; ErrConflict if the
 	// shop id or a key hash exists (also twice in one call); nothing is
 	// written then.
 	CreateShop(ctx context.Context, shop Shop, keys []APIKey) error
@@ -35,7 +36,7 @@ type Shops interface {
 type Delivery struct {
 	ShopID     string    `json:"shop_id"`
 	Source     string    `json:"source"`
-	DeliveryID string    `json:"delivery_id"` // the source's own id; unique per (shop, source)
+	DeliveryID string    `json:"delivery_id"` // the source's own id; unique per (shop, source); "" = dedupe by event id only
 	ReceivedAt time.Time `json:"received_at"`
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +31,6 @@ type NewShopResponse struct {
 	Webhooks      map[string]string    `json:"webhooks"`
 }
 
-var shopIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,39}$`)
 
 func randomToken(n int) string {
 	b := make([]byte, n)
@@ -73,8 +71,10 @@ func (s *Server) createShop(w http.ResponseWriter, r *http.Request) {
 
 // Validate checks the request and names the first bad field.
 func (req *ShopRequest) Validate() error {
-	if req.ID != "" && !shopIDRE.MatchString(req.ID) {
-		return care.Invalid("id", "2-40 characters: lower-case letters, digits, - and _")
+	if req.ID != "" {
+		if err := care.ValidateShopID("id", req.ID); err != nil {
+			return err
+		}
 	}
 	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 200 {
 		return care.Invalid("name", "required, at most 200 characters")

@@ -1,0 +1,42 @@
+package sfnlocal
+
+import (
+	"context"
+	"time"
+)
+
+type engineKey struct{}
+
+// Sleep pauses a Lambda handler invoked by an Engine for d on the engine's
+// clock, and returns early with ctx.Err() when ctx ends. While it sleeps the
+// invocation does not count as engine work, so with SkipIdle a virtual
+// clock is advanced (to the next timer or sleeper due) instead of waiting
+// for the handler. Outside an engine invocation it sleeps on the wall clock.
+func Sleep(ctx context.Context, d time.Duration) error {
+	e, _ := ctx.Value(engineKey{}).(*Engine)
+	if e == nil {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	due := e.clk.Now().Add(d)
+	ch, stop := e.clk.At(due)
+	defer stop()
+	e.sched.addSleeper(due.UnixMilli())
+	e.busyDone(1)
+	defer func() {
+		e.busy.Add(1)
+		e.sched.removeSleeper(due.UnixMilli())
+	}()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -31,7 +31,6 @@ type NewShopResponse struct {
 	Webhooks      map[string]string    `json:"webhooks"`
 }
 
-
 func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)

@@ -99,7 +99,8 @@ func TestProtocolErrors(t *testing.T) {
 }
 
 // TestSignedAnyCredentials checks that a request signed with any
-// credentials, or not signed at all, is served.
+// credentials, or not signed at all, is served, and that an empty body is
+// the empty input.
 func TestSignedAnyCredentials(t *testing.T) {
 	e := newEnv(t)
 	for _, auth := range []string{
@@ -121,8 +122,11 @@ func TestSignedAnyCredentials(t *testing.T) {
 		}
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("Authorization %q: status %d body %s", auth, resp.StatusCode, raw)
+		if resp.StatusCode != http.StatusOK || string(raw) != `{"stateMachines":[]}` {
+			t.Errorf("Authorization %q: status %d body %s, want 200 {\"stateMachines\":[]}", auth, resp.StatusCode, raw)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/x-amz-json-1.0" {
+			t.Errorf("Content-Type = %q", ct)
 		}
 	}
 }

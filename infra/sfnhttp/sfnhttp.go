@@ -317,8 +317,14 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, reqID, name strin
 		h.writeError(w, &protocolError{status: http.StatusBadRequest, code: ae.Code, msg: ae.Message})
 		return
 	}
-	h.log.ErrorContext(r.Context(), "step functions api: internal failure",
-		"request_id", reqID, "operation", name, "err", err)
+	if r.Context().Err() != nil {
+		// The client went away; nobody reads this answer.
+		h.log.DebugContext(r.Context(), "step functions api: request abandoned",
+			"request_id", reqID, "operation", name, "err", err)
+	} else {
+		h.log.ErrorContext(r.Context(), "step functions api: internal failure",
+			"request_id", reqID, "operation", name, "err", err)
+	}
 	h.writeError(w, perr(http.StatusInternalServerError, CodeInternalFailure,
 		"internal failure; request id %s", reqID))
 }

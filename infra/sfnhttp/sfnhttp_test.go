@@ -110,7 +110,7 @@ func (c *closings) wait(t *testing.T, arn string) string {
 	}
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{
 		clock:  clock.NewVirtual(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC), nil),
@@ -154,7 +154,7 @@ func newClient(url string) *sfn.Client {
 	})
 }
 
-func (e *env) createMachine(t *testing.T, name, definition string) string {
+func (e *env) createMachine(t testing.TB, name, definition string) string {
 	t.Helper()
 	out, err := e.client.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(definition), RoleArn: aws.String(roleArn),

@@ -56,6 +56,11 @@ func TestCrashChild(t *testing.T) {
 			appendLine(log, "fast "+in.ID)
 			return "fast-done", nil
 		},
+		"notify": func(ctx context.Context, in tokenIn) (string, error) {
+			appendLine(log, "token "+in.ID+" "+in.Token)
+			entered <- struct{}{}
+			return "sent", nil
+		},
 		"slow": func(ctx context.Context, in crashIn) (string, error) {
 			appendLine(log, "slow-child "+in.ID)
 			mu.Lock()
@@ -79,6 +84,11 @@ func TestCrashChild(t *testing.T) {
 		return out.StateMachineArn
 	}
 	crash, wait, short := mk("crash", crashDef), mk("wait", waitDef), mk("short", shortDef)
+	// No HeartbeatSeconds: the restarted engine's clock is two hours later.
+	tok := mk("tok", strings.Replace(tokenDef, `,"HeartbeatSeconds":60`, "", 1))
+	if _, err := e.StartExecution(ctx, &StartExecutionInput{StateMachineArn: tok, Name: "t0", Input: `{"id":"t0"}`}); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 5; i++ {
 		for _, c := range []struct{ sm, prefix string }{{crash, "c"}, {wait, "w"}, {short, "s"}} {
 			id := fmt.Sprintf("%s%d", c.prefix, i)
@@ -87,11 +97,29 @@ func TestCrashChild(t *testing.T) {
 			}
 		}
 	}
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 6; i++ {
 		<-entered
 	}
+	// Keep starting executions that call a Lambda function, acknowledging
+	// each start once StartExecution returned, until killed.
+	stream := mk("stream", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"T"},"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:fast","Next":"B"},"B":{"Type":"Pass","End":true}}}`)
+	var outMu sync.Mutex
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for i := 0; ; i++ {
+				id := fmt.Sprintf("st%d-%d", g, i)
+				if _, err := e.StartExecution(ctx, &StartExecutionInput{StateMachineArn: stream, Name: id, Input: `{"id":"` + id + `"}`}); err != nil {
+					return
+				}
+				outMu.Lock()
+				fmt.Println("ACK " + id)
+				outMu.Unlock()
+			}
+		}(g)
+	}
+	outMu.Lock()
 	fmt.Println("READY")
-	os.Stdout.Sync()
+	outMu.Unlock()
 	select {} // wait for SIGKILL
 }
 
@@ -115,12 +143,21 @@ func TestCrashRecovery(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan bool, 1)
+	ready := make(chan bool, 2)
+	acked := make(chan string, 1<<16)
+	enough := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		n := 0
 		for sc.Scan() {
-			if sc.Text() == "READY" {
+			switch l := sc.Text(); {
+			case l == "READY":
 				ready <- true
+			case strings.HasPrefix(l, "ACK "):
+				acked <- strings.TrimPrefix(l, "ACK ")
+				if n++; n == 300 {
+					close(enough)
+				}
 			}
 		}
 		ready <- false
@@ -135,10 +172,17 @@ func TestCrashRecovery(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatal("child not ready")
 	}
+	select {
+	case <-enough:
+	case <-time.After(60 * time.Second):
+		t.Fatal("child did not acknowledge 300 stream executions")
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	<-ready // the reader saw EOF: every acknowledgement is in acked
 	cmd.Wait()
+	close(acked)
 
 	log := filepath.Join(dir, "calls.log")
 	fns := map[string]any{
@@ -150,9 +194,13 @@ func TestCrashRecovery(t *testing.T) {
 			appendLine(log, "slow-parent "+in.ID)
 			return "slow-done", nil
 		},
+		"notify": func(ctx context.Context, in tokenIn) (string, error) {
+			appendLine(log, "token-again "+in.ID)
+			return "sent", nil
+		},
 	}
 	// Two hours later: the Wait timers are due.
-	h := &harness{t: t, clk: clock.NewVirtual(t0.Add(2*time.Hour), nil), closed: map[string]chan string{}}
+	h := &harness{t: t, clk: clock.NewVirtual(t0.Add(2*time.Hour), nil), closed: map[string]chan string{}, commits: make(chan struct{}, 1)}
 	e, err := Open(context.Background(), Config{Path: filepath.Join(dir, "sfn.db"), Clock: h.clk, Functions: fns, OnExecutionClosed: h.onClosed})
 	if err != nil {
 		t.Fatal(err)
@@ -176,8 +224,44 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	b, _ := os.ReadFile(log)
 	counts := map[string]int{}
+	token := ""
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(l, "token t0 ") {
+			token = strings.TrimPrefix(l, "token t0 ")
+			continue
+		}
 		counts[l]++
+	}
+	// Every acknowledged start survived, and finishes with one Lambda
+	// success and gapless event ids.
+	nAck := 0
+	for id := range acked {
+		nAck++
+		a := arn("stream", id)
+		if d := h.wait(a); d.Status != StatusSucceeded {
+			t.Errorf("%s: %s", a, d.Status)
+			continue
+		}
+		evs := h.history(a)
+		succ := 0
+		for j, ev := range evs {
+			if ev.ID != int64(j+1) {
+				t.Errorf("%s: event %d has id %d", a, j, ev.ID)
+			}
+			if ev.Type == EvLambdaFunctionSucceeded {
+				succ++
+			}
+		}
+		if succ != 1 {
+			t.Errorf("%s: %d LambdaFunctionSucceeded events", a, succ)
+		}
+	}
+	t.Logf("%d acknowledged stream executions checked after SIGKILL", nAck)
+	if _, err := e.SendTaskSuccess(context.Background(), &SendTaskSuccessInput{TaskToken: token, Output: `"ok"`}); err != nil {
+		t.Fatalf("token issued before the crash: %v", err)
+	}
+	if d := h.wait(arn("tok", "t0")); d.Status != StatusSucceeded {
+		t.Errorf("token execution: %s", d.Status)
 	}
 	for i := 0; i < 5; i++ {
 		id := fmt.Sprintf("c%d", i)

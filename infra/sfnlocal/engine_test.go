@@ -80,8 +80,12 @@ func (h *harness) start(sm, name, input string) string {
 // wait waits (in real time, bounded) until execution arn closes.
 func (h *harness) wait(arn string) *DescribeExecutionOutput {
 	h.t.Helper()
+	ch := h.ch(arn)
+	if d, err := h.e.DescribeExecution(context.Background(), &DescribeExecutionInput{ExecutionArn: arn}); err == nil && d.Status != StatusRunning {
+		return d // closed before this engine was opened
+	}
 	select {
-	case <-h.ch(arn):
+	case <-ch:
 	case <-time.After(20 * time.Second):
 		h.t.Fatalf("execution %s did not finish", arn)
 	}

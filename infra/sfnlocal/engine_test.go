@@ -105,6 +105,23 @@ func (h *harness) history(arn string) []HistoryEvent {
 	return out.Events
 }
 
+// historyAll reads every page of an execution's history.
+func (h *harness) historyAll(arn string) []HistoryEvent {
+	h.t.Helper()
+	var all []HistoryEvent
+	tok := ""
+	for {
+		out, err := h.e.GetExecutionHistory(context.Background(), &GetExecutionHistoryInput{ExecutionArn: arn, MaxResults: 1000, NextToken: tok})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		all = append(all, out.Events...)
+		if tok = out.NextToken; tok == "" {
+			return all
+		}
+	}
+}
+
 func types(evs []HistoryEvent) []string {
 	var s []string
 	for _, e := range evs {

@@ -111,6 +111,13 @@ func (e *Engine) call(ctx context.Context, fn func(x *executor) (any, error, boo
 	}
 }
 
+// closedTimeCh is always ready.
+var closedTimeCh = func() <-chan time.Time {
+	c := make(chan time.Time)
+	close(c)
+	return c
+}()
+
 // executor owns every in-memory execution.
 type executor struct {
 	e       *Engine
@@ -122,6 +129,7 @@ type executor struct {
 	stGet   *sql.Stmt
 	stLoad  *sql.Stmt
 	stTok   *sql.Stmt
+	holding bool // holds one unit of Engine.busy while runq is not empty
 }
 
 // newExecutor opens the executor's read connection and statements.
@@ -165,6 +173,10 @@ func (e *Engine) executor(x *executor) {
 	for {
 		var n int64
 		var rs []*req
+		var idle <-chan time.Time // nil: block until something arrives
+		if len(x.runq) > 0 {
+			idle = closedTimeCh // executions left over from the last round
+		}
 		select {
 		case r := <-e.reqs:
 			rs = append(rs, r)
@@ -174,6 +186,7 @@ func (e *Engine) executor(x *executor) {
 		case <-e.stop:
 			x.flush()
 			return
+		case <-idle:
 		}
 	drain:
 		for len(rs) < e.cfg.MaxBatch {
@@ -191,6 +204,14 @@ func (e *Engine) executor(x *executor) {
 		}
 		x.runAll()
 		x.flush()
+		// Executions left runnable (step budget spent) are work in flight.
+		if len(x.runq) > 0 && !x.holding {
+			x.holding = true
+			e.busy.Add(1)
+		} else if len(x.runq) == 0 && x.holding {
+			x.holding = false
+			n++
+		}
 		e.busyDone(n)
 	}
 }

@@ -47,3 +47,29 @@ func TestMapConcurrencyAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeMap runs a Map whose iterations exceed one round's step budget,
+// so the execution is committed mid-way and continued in later rounds.
+func TestLargeMap(t *testing.T) {
+	h := newHarness(t, "", true, nil)
+	sm := h.create("big", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+		"ResultSelector":{"n.$":"States.ArrayLength($)"},"End":true}}}`)
+	const n = 12000
+	items := make([]byte, 0, 3*n)
+	items = append(items, '[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			items = append(items, ',')
+		}
+		items = append(items, '1')
+	}
+	items = append(items, ']')
+	d := h.wait(h.start(sm, "x", string(items)))
+	if d.Status != StatusSucceeded {
+		t.Fatalf("status %s", d.Status)
+	}
+	jsonEq(t, `{"n":12000}`, deref(d.Output))
+	if got := len(h.historyAll(d.ExecutionArn)); got != 3+4*n+3 {
+		t.Errorf("%d events, want %d", got, 3+4*n+3)
+	}
+}

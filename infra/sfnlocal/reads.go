@@ -167,6 +167,9 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 			return nil, err
 		}
 		all = append(all, evs...)
+		if !in.ReverseOrder && len(all) > off+max {
+			break // enough for this page (and to know another follows)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -9,6 +9,14 @@ SFN_ADDR  ?= 127.0.0.1:8083
 CLOCK     ?= real
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
+# The ASL conformance cases recorded on AWS live in the workplace's shared
+# folder beside the project; a clone elsewhere on this machine finds them in
+# /work/shared. Set ASL_CONFORMANCE_DIR to run another case set.
+ASL_CONFORMANCE_DIR ?= $(abspath $(firstword $(wildcard ../shared/conformance/asl/cases /work/shared/conformance/asl/cases)))
+ifneq ($(ASL_CONFORMANCE_DIR),)
+export ASL_CONFORMANCE_DIR
+endif
+
 .PHONY: run test test-go test-dynamo test-asl lint build-functions bench fuzz clean
 
 ## run: build and start the local runtime with the demo shop
@@ -26,6 +34,7 @@ lint:
 	$(GO) vet ./...
 
 test-go:
+	@echo "ASL conformance cases: $(or $(ASL_CONFORMANCE_DIR),not found (those tests skip and say so))"
 	$(GO) test -race -count=1 ./...
 
 # The DynamoDB store runs the same conformance suite against DynamoDB Local.

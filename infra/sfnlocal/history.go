@@ -428,3 +428,20 @@ func decodeEvents(b []byte) ([]HistoryEvent, error) {
 	}
 	return evs, nil
 }
+
+// firstEventID returns the id of the first event of a compact chunk, or 0
+// if b is not one.
+func firstEventID(b []byte) int64 {
+	if len(b) < 2 || b[0] != histV1 {
+		return 0
+	}
+	r := &hdec{b: b[1:]}
+	if r.byte1() == 0 {
+		r.s()
+	}
+	id := r.i()
+	if r.err != nil {
+		return 0
+	}
+	return id
+}

@@ -153,44 +153,94 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 		return nil, err
 	}
 	defer rows.Close()
-	var all []HistoryEvent
+	var chunks [][]byte
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
 			return nil, err
 		}
-		if len(b) == 0 {
-			continue
-		}
-		evs, err := decodeEvents(b)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, evs...)
-		if !in.ReverseOrder && len(all) > off+max {
-			break // enough for this page (and to know another follows)
+		if len(b) > 0 {
+			chunks = append(chunks, b)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(all) == 0 {
+	if len(chunks) == 0 {
 		return nil, apiErr(ErrCodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", in.ExecutionArn)
 	}
-	if in.ReverseOrder {
-		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
-			all[i], all[j] = all[j], all[i]
+	// Event ids are 1..total, contiguous and in order across chunks: find
+	// the id range of this page and decode only the chunks it overlaps.
+	firsts := make([]int64, len(chunks))
+	for i, b := range chunks {
+		if firsts[i] = firstEventID(b); firsts[i] == 0 {
+			firsts = nil // not the compact format: decode everything
+			break
 		}
 	}
-	out := &GetExecutionHistoryOutput{Events: []HistoryEvent{}}
-	if off < len(all) {
-		end := off + max
-		if end < len(all) {
-			out.NextToken = strconv.Itoa(end)
-		} else {
-			end = len(all)
+	var total int64
+	var lastEvs []HistoryEvent
+	if firsts != nil {
+		if lastEvs, err = decodeEvents(chunks[len(chunks)-1]); err != nil {
+			return nil, err
 		}
-		out.Events = all[off:end]
+		total = firsts[len(firsts)-1] - 1 + int64(len(lastEvs))
+	}
+	out := &GetExecutionHistoryOutput{Events: []HistoryEvent{}}
+	var lo, hi int64 // ids of this page, inclusive
+	if firsts == nil {
+		var all []HistoryEvent
+		for _, b := range chunks {
+			evs, err := decodeEvents(b)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, evs...)
+		}
+		total = int64(len(all))
+		firsts = []int64{1}
+		chunks = nil
+		lastEvs = all
+	}
+	if int64(off) < total {
+		n := min(int64(max), total-int64(off))
+		if in.ReverseOrder {
+			hi = total - int64(off)
+			lo = hi - n + 1
+		} else {
+			lo = int64(off) + 1
+			hi = lo + n - 1
+		}
+		if int64(off)+n < total {
+			out.NextToken = strconv.FormatInt(int64(off)+n, 10)
+		}
+		page := make([]HistoryEvent, 0, n)
+		for i := range firsts {
+			end := total + 1
+			if i+1 < len(firsts) {
+				end = firsts[i+1]
+			}
+			if end <= lo || firsts[i] > hi {
+				continue
+			}
+			evs := lastEvs
+			if chunks != nil && i != len(firsts)-1 {
+				if evs, err = decodeEvents(chunks[i]); err != nil {
+					return nil, err
+				}
+			}
+			for _, ev := range evs {
+				if ev.ID >= lo && ev.ID <= hi {
+					page = append(page, ev)
+				}
+			}
+		}
+		if in.ReverseOrder {
+			for i, j := 0, len(page)-1; i < j; i, j = i+1, j-1 {
+				page[i], page[j] = page[j], page[i]
+			}
+		}
+		out.Events = page
 	}
 	if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 		for i := range out.Events {

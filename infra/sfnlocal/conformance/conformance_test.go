@@ -82,6 +82,7 @@ func TestConformance(t *testing.T) {
 		}
 		cases = kept
 	}
+	known := loadKnownFailures(t)
 	results := make([]Result, len(cases))
 	// One directory per case, named by index: case names hold characters
 	// ('#', '?') that a SQLite file: URI would misread.
@@ -101,7 +102,15 @@ func TestConformance(t *testing.T) {
 				case "unsupported":
 					t.Skipf("unsupported: %s", r.Reason)
 				case "fail":
+					if why, ok := known[c.Name]; ok {
+						t.Logf("known failure (%s): %s", why, r.Reason)
+						return
+					}
 					t.Errorf("%s\n%s", r.Reason, r.detail)
+				default:
+					if _, ok := known[c.Name]; ok {
+						t.Errorf("listed in %s but passes now: remove it from the list", knownFailuresFile)
+					}
 				}
 			})
 		}
@@ -948,4 +957,34 @@ func failuresMarkdown(results []Result, table, closing string) string {
 		}
 	}
 	return b.String()
+}
+
+// knownFailuresFile lists in-scope cases that fail for a stated reason, one
+// per line: "<case name>\t<reason>". They still count as failed in the
+// closing line and the report; listing them only keeps the test green while
+// the reason stands. A listed case that passes fails the test, so the list
+// cannot go stale. Lines starting with # are comments.
+const knownFailuresFile = "testdata/known_failures.txt"
+
+func loadKnownFailures(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(knownFailuresFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, why, ok := strings.Cut(line, "\t")
+		if !ok || strings.TrimSpace(why) == "" {
+			t.Fatalf("%s:%d: want <case name><TAB><reason>", knownFailuresFile, i+1)
+		}
+		known[name] = strings.TrimSpace(why)
+	}
+	return known
 }

@@ -377,8 +377,8 @@ func definitionError(err error) *APIError {
 }
 
 // CreateStateMachine creates a STANDARD state machine. Errors:
-// InvalidName, InvalidDefinition (invalid or unsupported), InvalidArn,
-// StateMachineTypeNotSupported (EXPRESS), StateMachineAlreadyExists (same
+// InvalidName, InvalidDefinition (invalid, or using a feature this engine
+// refuses, EXPRESS included), StateMachineAlreadyExists (same
 // name, different definition or role; identical re-creation returns the
 // existing machine, as AWS does).
 func (e *Engine) CreateStateMachine(ctx context.Context, in *CreateStateMachineInput) (*CreateStateMachineOutput, error) {
@@ -390,7 +390,7 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in *CreateStateMachineI
 	}
 	if in.Type != "" && in.Type != "STANDARD" {
 		if in.Type == "EXPRESS" {
-			return nil, apiErr(ErrCodeStateMachineTypeNotSupp, "EXPRESS state machines are not supported by the local engine")
+			return nil, apiErr(ErrCodeInvalidDefinition, "Invalid State Machine Definition: 'UNSUPPORTED_FEATURE: EXPRESS state machines are not supported by the local engine'")
 		}
 		return nil, apiErr(ErrCodeValidationException, "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", in.Type)
 	}
@@ -593,6 +593,11 @@ func (e *Engine) ValidateStateMachineDefinition(ctx context.Context, in *Validat
 		return nil, apiErr(ErrCodeValidationException, "missing input")
 	}
 	out := &ValidateStateMachineDefinitionOutput{Result: "OK", Diagnostics: []ValidateStateMachineDefinitionDiagnostic{}}
+	if in.Type == "EXPRESS" {
+		out.Result = "FAIL"
+		out.Diagnostics = append(out.Diagnostics, ValidateStateMachineDefinitionDiagnostic{Severity: "ERROR", Code: "UNSUPPORTED_FEATURE", Message: "EXPRESS state machines are not supported by the local engine"})
+		return out, nil
+	}
 	_, err := parseDefinition(in.Definition)
 	if err == nil {
 		return out, nil

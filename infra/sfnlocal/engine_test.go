@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -260,6 +261,36 @@ func TestExecutions(t *testing.T) {
 				"MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"},
 		},
 	}
+	tests = append(tests, []struct {
+		name, def, input string
+		status, output   string
+		errName          string
+		types            []string
+	}{
+		{
+			name: "parallel branch failure caught",
+			def: `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[
+				{"StartAt":"A","States":{"A":{"Type":"Fail","Error":"BranchErr","Cause":"c"}}},
+				{"StartAt":"B","States":{"B":{"Type":"Wait","Seconds":5,"End":true}}}],
+				"Catch":[{"ErrorEquals":["BranchErr"],"Next":"S"}],"End":true},"S":{"Type":"Succeed"}}}`,
+			status: StatusSucceeded, output: `{"Error":"BranchErr","Cause":"c"}`,
+			types: []string{"ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted", "FailStateEntered", "WaitStateEntered",
+				"ParallelStateFailed", "ParallelStateExited", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"},
+		},
+		{
+			name:   "runtime error from a path",
+			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.missing","End":true}}}`,
+			status: StatusFailed, errName: "States.Runtime",
+			types: []string{"ExecutionStarted", "PassStateEntered", "ExecutionFailed"},
+		},
+		{
+			name:   "output over 256 KiB",
+			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"$.s","b.$":"$.s"},"End":true}}}`,
+			input:  `{"s":"` + strings.Repeat("x", 140*1024) + `"}`,
+			status: StatusFailed, errName: "States.DataLimitExceeded",
+			types: []string{"ExecutionStarted", "PassStateEntered", "ExecutionFailed"},
+		},
+	}...)
 	h := newHarness(t, "", true, fns)
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,6 +64,7 @@ type frame struct {
 	Key     int64   `json:"k,omitempty"`  // current wait key
 	Token   string  `json:"tk,omitempty"`
 	Sub     bool    `json:"sb,omitempty"` // waitForTaskToken: invocation returned
+	Tail    bool    `json:"tl,omitempty"` // lambda:invoke with LogType Tail
 	HB      int64   `json:"hb,omitempty"` // heartbeat seconds
 	HBDue   int64   `json:"hd,omitempty"`
 	TDue    int64   `json:"td,omitempty"`
@@ -96,6 +97,7 @@ type run struct {
 	Name   string `json:"n"`
 	Role   string `json:"ro,omitempty"`
 	Input  string `json:"in"`
+	Trace  string `json:"tr,omitempty"`
 	Start  int64  `json:"st"`
 	LastID int64  `json:"id"`
 	Seq    int64  `json:"q"`
@@ -361,7 +363,7 @@ func (x *exec) exitTo(f *frame, c *asl.Common, out any, next string, end bool) {
 	x.emit(f, c.Type+"StateExited", true, func(ev *HistoryEvent) {
 		ev.StateExitedEventDetails = &StateExitedEventDetails{Name: f.State, Output: &js, OutputDetails: tr()}
 	})
-	f.Key, f.Token, f.Sub, f.HB, f.HBDue, f.TDue, f.Att = 0, "", false, 0, 0, 0, nil
+	f.Key, f.Token, f.Sub, f.Tail, f.HB, f.HBDue, f.TDue, f.Att = 0, "", false, false, 0, 0, 0, nil
 	f.Kids, f.Res, f.Eff, f.Items, f.NextI, f.Conc, f.NRes, f.LastIt = nil, nil, nil, nil, 0, 0, 0, 0
 	if end || (next == "" && c.End) {
 		f.Done, f.Out, f.State, f.outJS, f.inJS = fSucceeded, out, "", js, ""

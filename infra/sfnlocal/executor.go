@@ -223,11 +223,7 @@ func (x *executor) handle(r *req) {
 			x.e.cfg.Logger.Error("sfnlocal: load execution", "arn", r.sig.arn, "err", err)
 		}
 		if err != nil || ex == nil || ex.status != StatusRunning {
-			if ex != nil && r.sig.kind == sigResult {
-				// Closed execution: its invocation rows are gone already.
-				_ = ex
-			}
-			return
+			return // unknown or closed: its timers and invocations are gone
 		}
 		ex.now = x.e.clk.Now()
 		switch r.sig.kind {
@@ -309,7 +305,7 @@ func (x *executor) flush() {
 		}
 		r.insert = ex.isNew
 		ex.isNew = false
-		r.smArn, r.rev, r.name, r.input, r.start = ex.r.SM, ex.r.Rev, ex.r.Name, ex.r.Input, ex.r.Start
+		r.smArn, r.rev, r.name, r.input, r.start, r.trace = ex.r.SM, ex.r.Rev, ex.r.Name, ex.r.Input, ex.r.Start, ex.r.Trace
 		r.status, r.output, r.errName, r.cause, r.stop = ex.status, ex.out, ex.errName, ex.cause, ex.stop
 		if len(ex.hist) > 0 {
 			r.events = ex.hist
@@ -537,7 +533,7 @@ func (e *Engine) StartExecution(ctx context.Context, in *StartExecutionInput) (*
 			return nil, err, false
 		}
 		now := e.clk.Now()
-		r := &run{Arn: arn, SM: sm.arn, SMName: sm.name, Rev: sm.rev, Name: name, Role: sm.role, Input: input, Start: now.UnixMilli()}
+		r := &run{Arn: arn, SM: sm.arn, SMName: sm.name, Rev: sm.rev, Name: name, Role: sm.role, Input: input, Start: now.UnixMilli(), Trace: in.TraceHeader}
 		ex := &exec{r: r, m: m, input: inVal, status: StatusRunning, isNew: true, now: now, region: e.cfg.Region}
 		// AWS keeps the input text verbatim in ExecutionStarted and in the
 		// first state's input.

@@ -265,8 +265,9 @@ func (w *henc) mi(d *MapIterationEventDetails) {
 var errBadChunk = errors.New("sfnlocal: corrupt history chunk")
 
 type hdec struct {
-	b   []byte
-	err error
+	b    []byte
+	err  error
+	skip bool // parse without materialising strings
 }
 
 func (r *hdec) byte1() byte {
@@ -300,6 +301,10 @@ func (r *hdec) s() string {
 	n := r.u()
 	if r.err != nil || uint64(len(r.b)) < n {
 		r.err = errBadChunk
+		return ""
+	}
+	if r.skip {
+		r.b = r.b[n:]
 		return ""
 	}
 	v := string(r.b[:n])
@@ -341,7 +346,10 @@ func (r *hdec) mi() *MapIterationEventDetails {
 }
 
 // decodeEvents parses a history chunk (binary or JSON).
-func decodeEvents(b []byte) ([]HistoryEvent, error) {
+func decodeEvents(b []byte) ([]HistoryEvent, error) { return decodeRange(b, 0, 1<<62) }
+
+// decodeRange parses the events of a chunk whose ids are in [lo, hi].
+func decodeRange(b []byte, lo, hi int64) ([]HistoryEvent, error) {
 	if len(b) > 0 && b[0] == '[' {
 		var evs []HistoryEvent
 		err := json.Unmarshal(b, &evs)
@@ -361,6 +369,7 @@ func decodeEvents(b []byte) ([]HistoryEvent, error) {
 			ev.Type = r.s()
 		}
 		ev.ID = r.i()
+		r.skip = ev.ID < lo || ev.ID > hi
 		ev.PreviousEventID = r.i()
 		ev.Timestamp = TS(msTime(r.i()))
 		switch r.byte1() {
@@ -421,7 +430,9 @@ func decodeEvents(b []byte) ([]HistoryEvent, error) {
 				return nil, err
 			}
 		}
-		evs = append(evs, ev)
+		if !r.skip {
+			evs = append(evs, ev)
+		}
 	}
 	if r.err != nil {
 		return nil, r.err

@@ -186,6 +186,8 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 		}
 		total = firsts[len(firsts)-1] - 1 + int64(len(lastEvs))
 	}
+	// (The last chunk is decoded in full to learn the total; chunks are
+	// one commit each, so it is usually small.)
 	out := &GetExecutionHistoryOutput{Events: []HistoryEvent{}}
 	var lo, hi int64 // ids of this page, inclusive
 	if firsts == nil {
@@ -225,7 +227,7 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 			}
 			evs := lastEvs
 			if chunks != nil && i != len(firsts)-1 {
-				if evs, err = decodeEvents(chunks[i]); err != nil {
+				if evs, err = decodeRange(chunks[i], lo, hi); err != nil {
 					return nil, err
 				}
 			}

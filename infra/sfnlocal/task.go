@@ -2,6 +2,7 @@ package sfnlocal
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -73,9 +74,10 @@ func (x *exec) startTask(f *frame, s *asl.Task) {
 			return
 		}
 		fn = functionName(name)
-		if p, ok := m["Payload"]; ok {
+		f.Tail = m["LogType"] == "Tail"
+		if p := m["Payload"]; p != nil {
 			payload = p
-		} else {
+		} else { // absent or null: Lambda receives {}
 			payload = map[string]any{}
 		}
 		if ps, ok := payload.(string); ok {
@@ -258,7 +260,18 @@ func (x *exec) onResult(sg *signal) {
 	var result any = v
 	js := enc(v)
 	if s.Resource.Kind == asl.LambdaInvoke {
-		result = invokeEnvelope(v, len(sg.out), x.now)
+		env := invokeEnvelope(v, len(sg.out), x.now)
+		if f.Tail {
+			// LogType Tail: the last 4 KB of the invocation's log, base64.
+			id := env["SdkResponseMetadata"].(map[string]any)["RequestId"].(string)
+			lr := base64.StdEncoding.EncodeToString([]byte("START RequestId: " + id + " Version: $LATEST\nEND RequestId: " + id +
+				"\nREPORT RequestId: " + id + "\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 32 MB\t\n"))
+			env["LogResult"] = lr
+			md := env["SdkHttpMetadata"].(map[string]any)
+			md["AllHttpHeaders"].(map[string]any)["X-Amz-Log-Result"] = []any{lr}
+			md["HttpHeaders"].(map[string]any)["X-Amz-Log-Result"] = lr
+		}
+		result = env
 		js = enc(result)
 	}
 	if s.Resource.WaitForTaskToken {

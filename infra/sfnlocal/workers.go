@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -379,5 +378,3 @@ func (s *scheduler) run() {
 		stop()
 	}
 }
-
-var _ = time.Second

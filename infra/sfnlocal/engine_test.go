@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -329,4 +330,24 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// TestOpenPathWithURICharacters: a data directory whose name holds URI
+// syntax ('#', '?', '%') still opens its own file.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#b?c%d")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "sfn.db")
+	e, err := Open(context.Background(), Config{Path: path, Clock: clock.NewVirtual(time.Unix(0, 0), nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %s: %v", path, err)
+	}
 }

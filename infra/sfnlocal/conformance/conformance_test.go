@@ -886,11 +886,8 @@ const knownLimitations = `## Read this first
   "requires" misses the service and they count as in scope;
   context_object/test_result_selector records a Content-Length that depends on
   the real Lambda name used when recording.
-- wait_60_seconds moves the virtual clock by 60 s as soon as it is invoked
-  (SkipIdle never skips while an invocation is in flight), then returns only
-  when its context ends or the case is over. Invocations that start after
-  that see the later clock. A cleaner design would be an engine-provided
-  sleep that marks the invocation idle for SkipIdle.
+- wait_60_seconds sleeps with sfnlocal.Sleep, on the engine's clock, which
+  SkipIdle moves past.
 - Most cases run on one shared engine with names suffixed "-c<index>"
   (mapped back to the recorded tokens); ASL_CONFORMANCE_ISOLATE=1 gives
   every case its own engine, to rule the sharing out.

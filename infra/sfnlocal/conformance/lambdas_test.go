@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ordercare/ordercare/infra/sfnlocal"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ func pyResult(jsonText []byte) ([]byte, error) {
 // helperHandler returns the Go handler for a case's Lambda helper (the part
 // of the lambdas description before ':'). vc is the case's virtual clock;
 // done is closed when the case is over (a handler that "sleeps" returns then).
-func helperHandler(helper string, vc *clock.Virtual, done <-chan struct{}) (lambda.Handler, error) {
+func helperHandler(helper string, vc *clock.Virtual, done <-chan struct{}) (any, error) {
 	switch helper {
 	case "id_function":
 		return handlerFunc(func(_ context.Context, p []byte) ([]byte, error) { return pyResult(p) }), nil
@@ -83,20 +84,16 @@ func helperHandler(helper string, vc *clock.Virtual, done <-chan struct{}) (lamb
 			return pyResult(b)
 		}), nil
 	case "wait_60_seconds":
-		// Time passes while the function sleeps: move the virtual clock by
-		// 60 s (the engine's timeout timers fire), then return only when the
-		// engine gives up on the call or the case ends.
-		return handlerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
-			if _, err := vc.Advance(60 * time.Second); err != nil {
+		// Sleeps 60 s on the engine's clock: with SkipIdle the engine moves
+		// the virtual clock past the sleep (and past any timeout due first).
+		// A plain function, not a lambda.Handler: the engine runs those
+		// concurrently, as Lambda runs concurrent invocations.
+		return func(ctx context.Context, p json.RawMessage) (json.RawMessage, error) {
+			if err := sfnlocal.Sleep(ctx, 60*time.Second); err != nil {
 				return nil, err
 			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-done:
-				return pyResult(p)
-			}
-		}), nil
+			return p, nil
+		}, nil
 	}
 	return nil, fmt.Errorf("unknown Lambda helper %q", helper)
 }

@@ -167,6 +167,7 @@ type DB struct {
 	stats      struct{ batches, writes atomic.Int64 }
 	checkpoint chan struct{} // asks the checkpointer to run
 	ckpt       *sql.DB       // the checkpointer's connection
+	sources    sourceCache
 }
 
 // checkpointEvery is how many commits pass between WAL checkpoints. The

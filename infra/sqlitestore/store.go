@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -84,7 +85,7 @@ func (db *DB) PutSource(ctx context.Context, src care.Source) error {
 	if err != nil {
 		return fmt.Errorf("put source %s/%s: %w", src.ShopID, src.Name, err)
 	}
-	return db.write(ctx, func(w *writer) error {
+	err = db.write(ctx, func(w *writer) error {
 		if _, err := w.upsertSource.Exec(src.ShopID, src.Name, string(body)); err != nil {
 			if isForeignKey(err) {
 				return fmt.Errorf("put source %s/%s: shop %w", src.ShopID, src.Name, care.ErrNotFound)
@@ -93,10 +94,16 @@ func (db *DB) PutSource(ctx context.Context, src care.Source) error {
 		}
 		return nil
 	})
+	db.sources.forget(src.ShopID, src.Name)
+	return err
 }
 
 // GetSource returns a shop's credentials for a source or ErrNotFound.
 func (db *DB) GetSource(ctx context.Context, shopID, name string) (care.Source, error) {
+	now := db.cfg.clock.Now()
+	if s, ok := db.sources.get(shopID, name, now); ok {
+		return s, nil
+	}
 	var body string
 	if err := db.rs.getSource.QueryRowContext(ctx, shopID, name).Scan(&body); err != nil {
 		return care.Source{}, notFound(err, "get source %s/%s", shopID, name)
@@ -105,6 +112,7 @@ func (db *DB) GetSource(ctx context.Context, shopID, name string) (care.Source, 
 	if err := json.Unmarshal([]byte(body), &s); err != nil {
 		return care.Source{}, fmt.Errorf("get source %s/%s: %w", shopID, name, err)
 	}
+	db.sources.put(shopID, name, s, now)
 	return s, nil
 }
 
@@ -334,4 +342,44 @@ func notFound(err error, format string, args ...any) error {
 		return fmt.Errorf(format+": %w", append(args, care.ErrNotFound)...)
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// sourceCache keeps credentials read on every webhook. A change made through
+// this handle is seen at once (PutSource forgets the entry); a change made by
+// another process on the same file is seen within sourceTTL.
+type sourceCache struct {
+	mu sync.Mutex
+	m  map[[2]string]cachedSource
+}
+
+type cachedSource struct {
+	src care.Source
+	at  time.Time
+}
+
+const sourceTTL = 2 * time.Second
+
+func (c *sourceCache) get(shop, name string, now time.Time) (care.Source, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[[2]string{shop, name}]
+	if !ok || now.Sub(e.at) > sourceTTL || now.Before(e.at) {
+		return care.Source{}, false
+	}
+	return e.src, true
+}
+
+func (c *sourceCache) put(shop, name string, s care.Source, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[[2]string]cachedSource{}
+	}
+	c.m[[2]string{shop, name}] = cachedSource{s, now}
+}
+
+func (c *sourceCache) forget(shop, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, [2]string{shop, name})
 }

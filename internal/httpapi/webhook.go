@@ -59,14 +59,15 @@ func (s *Server) receive(r *http.Request) (received, error) {
 	if !ok || !slices.Contains(care.Sources, name) {
 		return received{}, &apiError{Status: 404, Code: "not_found", Message: "unknown source " + name}
 	}
-	if _, err := s.store.GetShop(ctx, shopID); err != nil {
-		if errors.Is(err, care.ErrNotFound) {
-			return received{}, &apiError{Status: 404, Code: "not_found", Message: "unknown shop"}
-		}
-		return received{}, err
-	}
+	// One read on the hot path: a source exists only for an existing shop,
+	// so the shop is looked up only to tell the two 404s apart.
 	cred, err := s.store.GetSource(ctx, shopID, name)
 	if errors.Is(err, care.ErrNotFound) {
+		if _, serr := s.store.GetShop(ctx, shopID); errors.Is(serr, care.ErrNotFound) {
+			return received{}, &apiError{Status: 404, Code: "not_found", Message: "unknown shop"}
+		} else if serr != nil {
+			return received{}, serr
+		}
 		return received{}, &apiError{Status: 404, Code: "not_found", Message: "source " + name + " is not connected for this shop"}
 	}
 	if err != nil {

@@ -17,7 +17,9 @@
 // ../shared/conformance/asl/cases next to the module root (the test skips,
 // saying why, when neither exists). ASL_CONFORMANCE_REPORT=<file> writes a
 // JSON report (name, result, reason per case); ASL_CONFORMANCE_FAILURES=<file>
-// writes the failures grouped by cause as Markdown.
+// writes the failures grouped by cause as Markdown. ASL_CONFORMANCE_VIA=api
+// sends every Step Functions operation over HTTP (package sfnhttp on
+// loopback) instead of calling the engine's Go methods.
 package conformance
 
 import (

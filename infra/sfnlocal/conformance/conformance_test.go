@@ -61,7 +61,9 @@ var start = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // Environment: ASL_CONFORMANCE_DIR (cases), ASL_CONFORMANCE_REPORT (JSON
 // report path), ASL_CONFORMANCE_FAILURES (markdown summary of failures by
 // cause), ASL_CONFORMANCE_FILTER (regexp on case names, for development),
-// ASL_CONFORMANCE_ISOLATE (non-empty: one engine per case, no shared engine).
+// ASL_CONFORMANCE_ISOLATE (non-empty: one engine per case, no shared engine),
+// ASL_CONFORMANCE_VIA=api (every Step Functions operation the runner calls
+// goes over HTTP through sfnhttp on loopback; engine hooks stay in-process).
 //
 // Most cases share one engine (state machine and execution names get a
 // "-c<index>" suffix, mapped back to the recorded tokens); cases that move
@@ -82,6 +84,10 @@ func TestConformance(t *testing.T) {
 		}
 		cases = kept
 	}
+	via := os.Getenv("ASL_CONFORMANCE_VIA")
+	if via != viaEngine && via != viaAPI {
+		t.Fatalf("ASL_CONFORMANCE_VIA=%q: want %q or unset", via, viaAPI)
+	}
 	known := loadKnownFailures(t)
 	results := make([]Result, len(cases))
 	// One directory per case, named by index: case names hold characters
@@ -91,6 +97,9 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open shared engine: %v", err)
 	}
+	shared.via = via
+	var stopServing func()
+	shared.api, stopServing = serve(via, shared.eng)
 	t.Run("case", func(t *testing.T) {
 		for i, c := range cases {
 			t.Run(c.Name, func(t *testing.T) {
@@ -115,6 +124,7 @@ func TestConformance(t *testing.T) {
 			})
 		}
 	})
+	stopServing()
 	if err := shared.eng.Close(); err != nil {
 		t.Errorf("close shared engine: %v", err)
 	}
@@ -127,6 +137,8 @@ func TestConformance(t *testing.T) {
 // recorded tokens.
 type shared struct {
 	eng     *sfnlocal.Engine
+	api     stepFunctions // eng's operations, called directly or over HTTP
+	via     string        // ASL_CONFORMANCE_VIA, for the cases' own engines
 	vc      *clock.Virtual
 	mu      sync.Mutex
 	helpers map[string]string // function name → helper
@@ -254,6 +266,7 @@ func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 	execName := c.Run.ExecutionName
 	var (
 		eng      *sfnlocal.Engine
+		api      stepFunctions
 		vc       *clock.Virtual
 		closedCh <-chan string
 	)
@@ -266,7 +279,7 @@ func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 		own = !ok
 	}
 	if !own {
-		eng, vc = sh.eng, sh.vc
+		api, vc = sh.api, sh.vc
 		// Unique names on the shared engine, mapped to what the recorded
 		// data shows for the case's own names.
 		suffix := fmt.Sprintf("-c%d", idx)
@@ -318,8 +331,11 @@ func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 		if err != nil {
 			return fail("engine: Open failed", "open engine: "+err.Error(), "")
 		}
+		var stopServing func()
+		api, stopServing = serve(sh.via, eng)
 		defer func() {
 			closeDone() // handlers still "sleeping" return now
+			stopServing()
 			if err := eng.Close(); err != nil {
 				t.Logf("close engine: %v", err)
 			}
@@ -340,7 +356,7 @@ func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 		input = py
 	}
 
-	sm, err := eng.CreateStateMachine(ctx, &sfnlocal.CreateStateMachineInput{
+	sm, err := api.CreateStateMachine(ctx, &sfnlocal.CreateStateMachineInput{
 		Name:       smName,
 		Definition: string(c.Definition),
 		RoleArn:    roleArn,
@@ -349,7 +365,7 @@ func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 	if err != nil {
 		return fail("definition refused: "+errorGroup(err), "CreateStateMachine: "+err.Error(), "")
 	}
-	ex, err := eng.StartExecution(ctx, &sfnlocal.StartExecutionInput{
+	ex, err := api.StartExecution(ctx, &sfnlocal.StartExecutionInput{
 		StateMachineArn: sm.StateMachineArn,
 		Name:            execName,
 		Input:           input,
@@ -366,32 +382,32 @@ func runCase(t *testing.T, c *Case, idx int, sh *shared, dir string) Result {
 		case <-ctx.Done():
 			return fail("execution never waited (StopExecution case)", "no timer was set before the deadline", "")
 		}
-		if _, err := eng.StopExecution(ctx, &sfnlocal.StopExecutionInput{ExecutionArn: ex.ExecutionArn}); err != nil {
+		if _, err := api.StopExecution(ctx, &sfnlocal.StopExecutionInput{ExecutionArn: ex.ExecutionArn}); err != nil {
 			return fail("StopExecution failed", "StopExecution: "+err.Error(), "")
 		}
 	}
 	select {
 	case <-closedCh:
 	case <-ctx.Done():
-		return fail("execution did not finish", fmt.Sprintf("execution still running after %v (real time)", caseTimeout), lastEvents(ctx, eng, ex.ExecutionArn))
+		return fail("execution did not finish", fmt.Sprintf("execution still running after %v (real time)", caseTimeout), lastEvents(ctx, api, ex.ExecutionArn))
 	}
 
-	desc, err := eng.DescribeExecution(context.Background(), &sfnlocal.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
+	desc, err := api.DescribeExecution(context.Background(), &sfnlocal.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
 	if err != nil {
 		return fail("DescribeExecution failed", "DescribeExecution: "+err.Error(), "")
 	}
-	return compare(c, norm, eng, ex.ExecutionArn, desc)
+	return compare(c, norm, api, ex.ExecutionArn, desc)
 }
 
 // compare checks history (first: it explains the rest), status, error,
 // cause and output, and returns the first difference found.
-func compare(c *Case, norm *Normalizer, eng *sfnlocal.Engine, arn string, desc *sfnlocal.DescribeExecutionOutput) Result {
+func compare(c *Case, norm *Normalizer, api stepFunctions, arn string, desc *sfnlocal.DescribeExecutionOutput) Result {
 	fail := func(group, reason, detail string) Result {
 		return Result{Result: "fail", Reason: reason, group: group, detail: detail}
 	}
 	exp := c.Expected
 	if exp.HasHistory {
-		events, err := history(context.Background(), eng, arn)
+		events, err := history(context.Background(), api, arn)
 		if err != nil {
 			return fail("GetExecutionHistory failed", "GetExecutionHistory: "+err.Error(), "")
 		}
@@ -439,11 +455,11 @@ func compare(c *Case, norm *Normalizer, eng *sfnlocal.Engine, arn string, desc *
 }
 
 // history reads the whole execution history as generic JSON values.
-func history(ctx context.Context, eng *sfnlocal.Engine, arn string) ([]any, error) {
+func history(ctx context.Context, api stepFunctions, arn string) ([]any, error) {
 	var events []any
 	token := ""
 	for {
-		out, err := eng.GetExecutionHistory(ctx, &sfnlocal.GetExecutionHistoryInput{
+		out, err := api.GetExecutionHistory(ctx, &sfnlocal.GetExecutionHistoryInput{
 			ExecutionArn: arn, MaxResults: 1000, NextToken: token,
 		})
 		if err != nil {
@@ -651,10 +667,10 @@ func orDefault(s, d string) string {
 }
 
 // lastEvents describes the tail of a history, for executions that hang.
-func lastEvents(ctx context.Context, eng *sfnlocal.Engine, arn string) string {
+func lastEvents(ctx context.Context, api stepFunctions, arn string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	events, err := history(ctx, eng, arn)
+	events, err := history(ctx, api, arn)
 	if err != nil {
 		return "history: " + err.Error()
 	}

@@ -17,7 +17,7 @@ ifneq ($(ASL_CONFORMANCE_DIR),)
 export ASL_CONFORMANCE_DIR
 endif
 
-.PHONY: run test test-go test-dynamo test-asl lint build-functions bench fuzz clean
+.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked fuzz clean
 
 ## run: build and start the local runtime with the demo shop
 run:
@@ -63,11 +63,15 @@ build-functions:
 build-ApiFunction:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
 
-## bench: print throughput and latency figures (see README, Performance)
+## bench: print throughput and latency figures (README, Performance)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./infra/sqlitestore/ ./internal/httpapi/
-	$(GO) test -run '^$$' -bench . ./infra/sfnlocal/
-	scripts/sfn-bench.sh
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./infra/localruntime/ ./infra/sqlitestore/
+	$(GO) test -run '^$$' -bench ShortExecutions -benchtime 100000x ./infra/sfnlocal/
+	N=50000 scripts/sfn-bench.sh
+
+## bench-parked: one million executions parked on timers, 10,000 due at once; a Map over 10,000 items
+bench-parked:
+	scripts/sfn-bench-parked.sh
 
 ## fuzz: run each webhook fuzz target briefly
 fuzz:

@@ -140,6 +140,13 @@ type Reply struct {
 	Channel string `json:"channel,omitempty"`
 }
 
+// Complete reports whether the order carries everything order.created needs:
+// placed_at, total, currency, payment_method, buyer and items.
+func (o *Order) Complete() bool {
+	return o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" &&
+		o.Buyer != nil && len(o.Items) > 0
+}
+
 var (
 	decimalRE  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 	e164RE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)

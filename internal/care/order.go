@@ -229,7 +229,7 @@ func (s *OrderState) mergeOrder(in Order, ev Event) {
 	if take("items", len(in.Items) > 0) {
 		o.Items = append([]Item(nil), in.Items...)
 	}
-	o.NeedsEnrichment = !(o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" && o.Buyer != nil && len(o.Items) > 0)
+	o.NeedsEnrichment = !o.Complete()
 }
 
 // mergeShipment merges a parcel report, keyed by its first tracking number;

@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -56,7 +54,7 @@ func (s *Server) receive(r *http.Request) (received, error) {
 	ctx := r.Context()
 	shopID, name := r.PathValue("shop"), r.PathValue("source")
 	adapter, ok := source.For(name)
-	if !ok || !slices.Contains(care.Sources, name) {
+	if !ok {
 		return received{}, &apiError{Status: 404, Code: "not_found", Message: "unknown source " + name}
 	}
 	// One read on the hot path: a source exists only for an existing shop,
@@ -84,11 +82,6 @@ func (s *Server) receive(r *http.Request) (received, error) {
 	if err != nil {
 		return received{}, err
 	}
-	for i := range res.Events {
-		if err := res.Events[i].Event.Validate(); err != nil {
-			return received{}, prefixField(err, len(res.Events) > 1, i)
-		}
-	}
 	out := received{Result: res}
 	for _, in := range res.Events {
 		d := care.Delivery{ShopID: shopID, Source: name, DeliveryID: in.DeliveryID, ReceivedAt: s.now().UTC()}
@@ -103,15 +96,6 @@ func (s *Server) receive(r *http.Request) (received, error) {
 		}
 	}
 	return out, nil
-}
-
-// prefixField names the event of a batch a field error belongs to.
-func prefixField(err error, batch bool, i int) error {
-	var fe *care.FieldError
-	if !batch || !errors.As(err, &fe) {
-		return err
-	}
-	return &care.FieldError{Field: fmt.Sprintf("events[%d].%s", i, fe.Field), Reason: fe.Reason}
 }
 
 // isWooPing tells WooCommerce's unsigned, form-encoded creation ping, which

@@ -383,7 +383,7 @@ func (in *shopifyOrder) order() (care.Order, error) {
 		}
 		o.Items = append(o.Items, it)
 	}
-	o.NeedsEnrichment = enrich || !complete(&o)
+	o.NeedsEnrichment = enrich || !o.Complete()
 	return o, nil
 }
 

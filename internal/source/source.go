@@ -215,12 +215,6 @@ func utc(t time.Time) *time.Time {
 	return &u
 }
 
-// complete reports whether o carries all an order.created needs.
-func complete(o *care.Order) bool {
-	return o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" &&
-		o.Buyer != nil && len(o.Items) > 0
-}
-
 // validated returns the events after checking each one: a normalisation bug
 // must surface as an error, never as an invalid event in the store.
 func validated(res Result) (Result, error) {

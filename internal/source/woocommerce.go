@@ -265,6 +265,6 @@ func (in *wcOrder) order() (care.Order, error) {
 		}
 		o.Items = append(o.Items, it)
 	}
-	o.NeedsEnrichment = enrich || !complete(&o)
+	o.NeedsEnrichment = enrich || !o.Complete()
 	return o, nil
 }

@@ -351,3 +351,26 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 		t.Fatalf("database not at %s: %v", path, err)
 	}
 }
+
+// TestMapSchedulesAllBeforeStarting: as AWS records it, the tasks of a Map's
+// concurrent iterations are all scheduled before any of them starts. (Which
+// result comes back first is up to the workers, so only the start is pinned.)
+func TestMapSchedulesAllBeforeStarting(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "sfn.db"), true, map[string]any{
+		"double": func(ctx context.Context, in map[string]int) (map[string]int, error) {
+			return map[string]int{"value": 2 * in["value"]}, nil
+		},
+	})
+	sm := h.create("map", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.xs","ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"double","Payload":{"value.$":"$"}},"OutputPath":"$.Payload.value","End":true}}},"End":true}}}`)
+	arn := h.start(sm, "e1", `{"xs":[1,2,3]}`)
+	if d := h.wait(arn); d.Status != StatusSucceeded || deref(d.Output) != "[2,4,6]" {
+		t.Fatalf("status %s output %s", d.Status, deref(d.Output))
+	}
+	got := types(h.historyAll(arn))
+	want := []string{"ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapIterationStarted", "MapIterationStarted", "MapIterationStarted",
+		"TaskStateEntered", "TaskScheduled", "TaskStateEntered", "TaskScheduled", "TaskStateEntered", "TaskScheduled",
+		"TaskStarted", "TaskStarted", "TaskStarted"}
+	if d := cmp.Diff(want, got[:len(want)]); d != "" {
+		t.Errorf("history start (-want +got):\n%s", d)
+	}
+}

@@ -127,6 +127,11 @@ type exec struct {
 	stop     int64
 	budget   int
 	region   string
+	// While a Parallel or Map steps its threads, the Started events of the
+	// tasks they schedule wait here and follow every thread's Scheduled
+	// event, as on AWS (tasks start after the round that scheduled them).
+	holdStarts int
+	starts     []func()
 }
 
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
@@ -190,6 +195,16 @@ func (x *exec) emit(f *frame, typ string, adv bool, fill func(*HistoryEvent)) in
 	x.hist = appendEvent(x.hist, &ev)
 	x.touch()
 	return ev.ID
+}
+
+// emitStarted emits a task's Started event now, or after the current
+// round of a Parallel or Map (see exec.holdStarts).
+func (x *exec) emitStarted(emit func()) {
+	if x.holdStarts > 0 {
+		x.starts = append(x.starts, emit)
+		return
+	}
+	emit()
 }
 
 func (x *exec) addTimer(key int64, kind uint8, due time.Time) {
@@ -514,9 +529,17 @@ func (x *exec) stepKids(f *frame) bool {
 				started = true
 			}
 		}
+		x.holdStarts++
 		for _, k := range f.Kids {
 			if k != nil && k.Done == fRunning {
 				x.step(k)
+			}
+		}
+		if x.holdStarts--; x.holdStarts == 0 {
+			starts := x.starts
+			x.starts = nil
+			for _, emit := range starts {
+				emit()
 			}
 		}
 		// Collect finished threads.

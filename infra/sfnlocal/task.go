@@ -109,14 +109,16 @@ func (x *exec) startTask(f *frame, s *asl.Task) {
 		x.emit(f, EvLambdaFunctionScheduled, true, func(ev *HistoryEvent) {
 			ev.LambdaFunctionScheduledEventDetails = &LambdaFunctionScheduledEventDetails{Resource: s.Resource.FunctionARN, Input: &effJS, InputDetails: tr(), TimeoutInSeconds: tp}
 		})
-		x.emit(f, EvLambdaFunctionStarted, true, nil)
+		x.emitStarted(func() { x.emit(f, EvLambdaFunctionStarted, true, nil) })
 	} else {
 		res := invokeResource(s.Resource)
 		x.emit(f, EvTaskScheduled, true, func(ev *HistoryEvent) {
 			ev.TaskScheduledEventDetails = &TaskScheduledEventDetails{ResourceType: "lambda", Resource: res, Region: x.region, Parameters: effJS, TimeoutInSeconds: tp, HeartbeatInSeconds: hp}
 		})
-		x.emit(f, EvTaskStarted, true, func(ev *HistoryEvent) {
-			ev.TaskStartedEventDetails = &TaskStartedEventDetails{ResourceType: "lambda", Resource: res}
+		x.emitStarted(func() {
+			x.emit(f, EvTaskStarted, true, func(ev *HistoryEvent) {
+				ev.TaskStartedEventDetails = &TaskStartedEventDetails{ResourceType: "lambda", Resource: res}
+			})
 		})
 	}
 	r := x.touch()

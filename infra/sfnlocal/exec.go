@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,8 +85,9 @@ type frame struct {
 	LastIt int64    `json:"li,omitempty"` // id of the last MapIterationSucceeded
 
 	mach  *asl.Machine
-	inJS  string // text of In as history shows it (cache; "" = encode In)
-	outJS string // text of Out (cache)
+	inJS  string   // text of In as history shows it (cache; "" = encode In)
+	outJS string   // text of Out (cache)
+	resJS []string // texts of Res as their threads exited (cache; "" = unknown)
 }
 
 // run is an execution's durable state.
@@ -364,10 +366,17 @@ func (x *exec) raiseP(f *frame, namep *string, cause *string, noRetry func()) {
 
 // exitTo emits <Type>StateExited and moves f to next (or ends it).
 func (x *exec) exitTo(f *frame, c *asl.Common, out any, next string, end bool) {
-	var js string
-	if f.inJS != "" && sameValue(out, f.In) {
-		js = f.inJS // AWS keeps an unmodified value's text verbatim
-	} else {
+	x.exitWith(f, c, out, "", next, end)
+}
+
+// exitWith is exitTo with out's text when the caller knows it ("" = work
+// it out): AWS keeps the text of a value it did not modify verbatim.
+func (x *exec) exitWith(f *frame, c *asl.Common, out any, js string, next string, end bool) {
+	switch {
+	case js != "":
+	case f.inJS != "" && sameValue(out, f.In):
+		js = f.inJS
+	default:
 		js = enc(out)
 	}
 	if len(js) > maxPayload {
@@ -379,7 +388,7 @@ func (x *exec) exitTo(f *frame, c *asl.Common, out any, next string, end bool) {
 		ev.StateExitedEventDetails = &StateExitedEventDetails{Name: f.State, Output: &js, OutputDetails: tr()}
 	})
 	f.Key, f.Token, f.Sub, f.Tail, f.HB, f.HBDue, f.TDue, f.Att = 0, "", false, false, 0, 0, 0, nil
-	f.Kids, f.Res, f.Eff, f.Items, f.NextI, f.Conc, f.NRes, f.LastIt = nil, nil, nil, nil, 0, 0, 0, 0
+	f.Kids, f.Res, f.Eff, f.Items, f.NextI, f.Conc, f.NRes, f.LastIt, f.resJS = nil, nil, nil, nil, 0, 0, 0, 0, nil
 	if end || (next == "" && c.End) {
 		f.Done, f.Out, f.State, f.outJS, f.inJS = fSucceeded, out, "", js, ""
 		return
@@ -482,6 +491,29 @@ func (x *exec) body(f *frame) {
 	}
 }
 
+// keepResJS records the text of thread result i.
+func (f *frame) keepResJS(i int, js string) {
+	if f.resJS == nil {
+		f.resJS = make([]string, len(f.Res))
+	}
+	f.resJS[i] = js
+}
+
+// resText is the text of the result array as AWS composes it from its
+// threads' outputs, verbatim and comma-separated; "" when a text is unknown
+// (after a restart, say), and the array is then encoded anew.
+func (f *frame) resText() string {
+	if len(f.resJS) != len(f.Res) {
+		return ""
+	}
+	for _, js := range f.resJS {
+		if js == "" {
+			return ""
+		}
+	}
+	return "[" + strings.Join(f.resJS, ",") + "]"
+}
+
 // sameValue reports whether a and b are the same JSON value object (not
 // merely equal): the same map or slice, or equal scalars.
 func sameValue(a, b any) bool {
@@ -561,11 +593,13 @@ func (x *exec) stepKids(f *frame) bool {
 			case fSucceeded:
 				if isMap {
 					f.Res[k.Idx] = k.Out
+					f.keepResJS(k.Idx, k.outJS)
 					lastIter = x.emit(k, EvMapIterationSucceeded, false, func(ev *HistoryEvent) {
 						ev.MapIterationSucceededEventDetails = &MapIterationEventDetails{Name: f.State, Index: k.Idx}
 					})
 				} else {
 					f.Res[i] = k.Out
+					f.keepResJS(i, k.outJS)
 					keep = append(keep, nil)
 				}
 				f.Prev = k.Prev
@@ -596,7 +630,7 @@ func (x *exec) stepKids(f *frame) bool {
 			if isMap {
 				typ = EvMapStateFailed
 			}
-			f.Kids, f.Res, f.Items, f.Eff = nil, nil, nil, nil
+			f.Kids, f.Res, f.Items, f.Eff, f.resJS = nil, nil, nil, nil, nil
 			prev := failed.Prev
 			x.raiseP(f, failed.Err, failed.Cause, func() {
 				f.Prev = prev
@@ -619,13 +653,17 @@ func (x *exec) stepKids(f *frame) bool {
 			x.emit(f, typ, false, nil)
 			res := make([]any, total)
 			copy(res, f.Res)
+			resJS := f.resText()
 			out, err := c.ApplyResult(f.In, res, x.env(f, ""))
 			if err != nil {
-				f.Kids, f.Res, f.Items, f.Eff = nil, nil, nil, nil
+				f.Kids, f.Res, f.Items, f.Eff, f.resJS = nil, nil, nil, nil, nil
 				x.fail(f, err)
 				return true
 			}
-			x.exitTo(f, c, out, c.Next, c.End)
+			if !sameValue(out, res) {
+				resJS = ""
+			}
+			x.exitWith(f, c, out, resJS, c.Next, c.End)
 			return true
 		}
 		// Loop while something moved: a new iteration may now start, or a

@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -29,7 +28,6 @@ import (
 	"github.com/ordercare/ordercare/infra/sfnhttp"
 	"github.com/ordercare/ordercare/infra/sfnlocal"
 	"github.com/ordercare/ordercare/infra/sqlitestore"
-	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/httpapi"
 )
@@ -104,7 +102,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	rt.SFN = sfnhttp.NewHandler(rt.Engine, log)
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
-		Extra: rt.devRoutes})
+		DevClock: rt.Virtual})
 	if err != nil {
 		rt.Close()
 		return nil, err
@@ -182,75 +180,6 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-// devRoutes adds POST/GET /v1/dev/clock when the clock is virtual: the
-// endpoint does not exist with the real clock.
-func (rt *Runtime) devRoutes(mux *http.ServeMux, auth func(*http.Request) (httpapi.Principal, error)) {
-	if rt.Virtual == nil {
-		return
-	}
-	handle := func(w http.ResponseWriter, r *http.Request) {
-		p, err := auth(r)
-		if err != nil || p.Role != care.RoleAdmin {
-			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "", "the admin token is required")
-			return
-		}
-		if r.Method == http.MethodPost {
-			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-			var req struct {
-				Advance string    `json:"advance"`
-				To      time.Time `json:"to"`
-			}
-			if err := httpapi.DecodeStrict(body, &req); err != nil {
-				var fe *care.FieldError
-				errors.As(err, &fe)
-				writeJSONError(w, http.StatusBadRequest, "invalid", fe.Field, fe.Reason)
-				return
-			}
-			switch {
-			case req.Advance != "" && !req.To.IsZero():
-				writeJSONError(w, http.StatusBadRequest, "invalid", "advance", "give advance or to, not both")
-				return
-			case req.Advance != "":
-				d, err := time.ParseDuration(req.Advance)
-				if err != nil || d < 0 {
-					writeJSONError(w, http.StatusBadRequest, "invalid", "advance", "a non-negative Go duration such as 90m or 36h")
-					return
-				}
-				_, err = rt.Virtual.Advance(d)
-				if err != nil {
-					writeJSONError(w, http.StatusInternalServerError, "internal", "", "could not move the clock")
-					return
-				}
-			case !req.To.IsZero():
-				if err := rt.Virtual.Set(req.To); errors.Is(err, clock.ErrBackwards) {
-					writeJSONError(w, http.StatusConflict, "conflict", "to", "virtual time never moves backwards")
-					return
-				} else if err != nil {
-					writeJSONError(w, http.StatusInternalServerError, "internal", "", "could not move the clock")
-					return
-				}
-			default:
-				writeJSONError(w, http.StatusBadRequest, "invalid", "advance", "give advance (duration) or to (RFC 3339)")
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]time.Time{"now": rt.Virtual.Now()})
-	}
-	mux.HandleFunc("GET /v1/dev/clock", handle)
-	mux.HandleFunc("POST /v1/dev/clock", handle)
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, field, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	e := map[string]string{"code": code, "message": msg}
-	if field != "" {
-		e["field"] = field
-	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
 }
 
 // DemoShop is what EnsureDemoShop prints: where to send webhooks and the keys.

@@ -26,10 +26,10 @@ type Config struct {
 	Clock      clock.Clock
 	AdminToken string       // the runtime's admin bearer token
 	Logger     *slog.Logger // optional
-	// Extra, when set, serves routes this package does not know (the local
-	// runtime adds /v1/dev/clock with it). It sees requests after the
-	// package's own routes did not match.
-	Extra func(mux *http.ServeMux, auth func(r *http.Request) (Principal, error))
+	// DevClock, when set, serves GET/POST /v1/dev/clock (admin token) to
+	// read and move this virtual clock; nil (the real clock) leaves the
+	// endpoint out entirely.
+	DevClock *clock.Virtual
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -62,8 +62,9 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/sources/{source}", s.putSource)
 	s.mux.HandleFunc("GET /v1/orders/{id}", s.getOrder)
 	s.mux.HandleFunc("GET /v1/orders/{id}/events", s.listEvents)
-	if cfg.Extra != nil {
-		cfg.Extra(s.mux, s.authenticate)
+	if cfg.DevClock != nil {
+		s.mux.HandleFunc("GET /v1/dev/clock", func(w http.ResponseWriter, r *http.Request) { s.devClock(w, r, cfg.DevClock) })
+		s.mux.HandleFunc("POST /v1/dev/clock", func(w http.ResponseWriter, r *http.Request) { s.devClock(w, r, cfg.DevClock) })
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, errNotFound) })
 	return s, nil
@@ -84,30 +85,30 @@ type statusWriter struct {
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
 
-// Principal is who a request authenticated as. ShopID is empty for admin.
-type Principal struct {
+// principal is who a request authenticated as. ShopID is empty for admin.
+type principal struct {
 	Role   care.Role
 	ShopID string
 }
 
 // authenticate reads "Authorization: Bearer <token>": the admin token or a shop key.
-func (s *Server) authenticate(r *http.Request) (Principal, error) {
+func (s *Server) authenticate(r *http.Request) (principal, error) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		return Principal{}, errUnauthorized
+		return principal{}, errUnauthorized
 	}
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.admin)) == 1 {
-		return Principal{Role: care.RoleAdmin}, nil
+		return principal{Role: care.RoleAdmin}, nil
 	}
 	k, err := s.store.KeyByHash(r.Context(), care.HashKey(tok))
 	if errors.Is(err, care.ErrNotFound) {
-		return Principal{}, errUnauthorized
+		return principal{}, errUnauthorized
 	}
 	if err != nil {
-		return Principal{}, err
+		return principal{}, err
 	}
-	return Principal{Role: k.Role, ShopID: k.ShopID}, nil
+	return principal{Role: k.Role, ShopID: k.ShopID}, nil
 }
 
 // shopScope authenticates and returns the shop a request may act on, for the

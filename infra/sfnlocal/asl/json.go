@@ -174,18 +174,8 @@ func Normalize(v any) any {
 			out[i] = Normalize(e)
 		}
 		return out
-	case int:
-		return json.Number(strconv.Itoa(x))
-	case int64:
-		return json.Number(strconv.FormatInt(x, 10))
-	case int32:
-		return json.Number(strconv.FormatInt(int64(x), 10))
-	case uint64:
-		return json.Number(strconv.FormatUint(x, 10))
-	case float64:
-		return numFromFloat(x)
-	case float32:
-		return numFromFloat(float64(x))
+	case int, int64, int32, uint64, float64, float32:
+		return leaf(x)
 	case []string:
 		out := make([]any, len(x))
 		for i, s := range x {

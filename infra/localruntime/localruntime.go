@@ -23,13 +23,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/ordercare/ordercare/infra/sfnhttp"
 	"github.com/ordercare/ordercare/infra/sfnlocal"
+	"github.com/ordercare/ordercare/infra/shopwebhook"
 	"github.com/ordercare/ordercare/infra/sqlitestore"
+	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/internal/router"
+	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // Clock modes.
@@ -57,6 +67,12 @@ type Runtime struct {
 	AdminToken string
 	API        http.Handler // the public HTTP API (webhooks, /v1, /healthz)
 	SFN        http.Handler // the Step Functions API (AWS JSON 1.0)
+	Router     *router.Router
+	Loop       *router.Loop // the feed → router loop; Open starts it
+
+	stop    context.CancelFunc
+	done    chan struct{}
+	advance sync.Mutex
 }
 
 // Open opens (or creates) the runtime's state under opts.DataDir.
@@ -101,18 +117,148 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	rt.SFN = sfnhttp.NewHandler(rt.Engine, log)
-	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
-		DevClock: rt.Virtual})
-	if err != nil {
+	if err := rt.wire(ctx, log); err != nil {
 		rt.Close()
 		return nil, err
 	}
-	rt.API = api
 	return rt, nil
 }
 
-// Close stops the engine and closes both databases.
+// wire creates the care workflows' state machines and connects the step
+// handler, the router and the API, then starts the router loop.
+func (rt *Runtime) wire(ctx context.Context, log *slog.Logger) error {
+	client := sfnhttp.InProcessClient(rt.SFN, Region)
+	machines := map[care.Workflow]string{}
+	for _, wf := range care.Workflows {
+		arn, err := deployWorkflow(ctx, client, wf)
+		if err != nil {
+			return err
+		}
+		machines[wf] = arn
+	}
+	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachines: machines, Logger: log}
+	handler := &steps.Handler{Store: rt.Store, Clock: rt.Clock, Resumer: rt.Router,
+		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}}}
+	rt.Engine.Register(StepFunction, handler.Handle)
+	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log}
+	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
+		Resumer: rt.Router, DevClock: rt.devClock()})
+	if err != nil {
+		return err
+	}
+	rt.API = api
+	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	rt.stop, rt.done = stop, make(chan struct{})
+	go func() {
+		defer close(rt.done)
+		rt.Loop.Run(loopCtx)
+	}()
+	return nil
+}
+
+// Region is the region of the local engine's ARNs.
+const Region = "us-east-1"
+
+// StepFunction is the name the state machines' ${StepFunction} substitution
+// resolves to locally: the engine invokes the step handler under it.
+const StepFunction = "StepFunction"
+
+// deployWorkflow creates the workflow's state machine, or updates it to the
+// definition in workflows/ when it exists: running executions keep the
+// revision they started with.
+func deployWorkflow(ctx context.Context, client *sfn.Client, wf care.Workflow) (string, error) {
+	def, err := workflows.Substitute(wf, map[string]string{
+		StepFunction: "arn:aws:lambda:" + Region + ":111111111111:function:" + StepFunction})
+	if err != nil {
+		return "", err
+	}
+	out, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(string(wf)),
+		Definition: aws.String(string(def)), RoleArn: aws.String("arn:aws:iam::111111111111:role/ordercare-local")})
+	var exists *sfntypes.StateMachineAlreadyExists
+	if errors.As(err, &exists) {
+		arn := "arn:aws:states:" + Region + ":111111111111:stateMachine:" + string(wf)
+		_, err = client.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(string(def))})
+		return arn, err
+	}
+	if err != nil {
+		return "", fmt.Errorf("create state machine %s: %w", wf, err)
+	}
+	return *out.StateMachineArn, nil
+}
+
+// Settle returns once the runtime has nothing left to do at the current
+// time: every change in the feed routed, and the engine idle (no due
+// timer, no step running).
+func (rt *Runtime) Settle(ctx context.Context) error {
+	for {
+		if _, err := rt.Loop.Drain(ctx); err != nil {
+			return err
+		}
+		if err := rt.Engine.WaitIdle(ctx); err != nil {
+			return err
+		}
+		// A step may have resumed or raised something that touches the
+		// feed's consumers; stop once a drain finds nothing new.
+		if n, err := rt.Loop.Drain(ctx); err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// AdvanceTo moves the virtual clock to t the way time passes: through every
+// engine timer due on the way, settling the runtime at each, so a reminder
+// due at 10:10 runs with the clock at 10:10 even when time jumps to 18:00.
+// It refuses to move backwards (clock.ErrBackwards).
+func (rt *Runtime) AdvanceTo(ctx context.Context, t time.Time) error {
+	if rt.Virtual == nil {
+		return errors.New("the clock is real")
+	}
+	rt.advance.Lock()
+	defer rt.advance.Unlock()
+	if t.Before(rt.Virtual.Now()) {
+		return clock.ErrBackwards
+	}
+	for {
+		if err := rt.Settle(ctx); err != nil {
+			return err
+		}
+		next, ok := rt.Engine.NextTimer()
+		if !ok || next.After(t) {
+			break
+		}
+		if next.After(rt.Virtual.Now()) {
+			if err := rt.Virtual.Set(next); err != nil {
+				return err
+			}
+		}
+	}
+	if t.After(rt.Virtual.Now()) {
+		if err := rt.Virtual.Set(t); err != nil {
+			return err
+		}
+	}
+	return rt.Settle(ctx)
+}
+
+// devClock is what /v1/dev/clock moves: nil with the real clock.
+func (rt *Runtime) devClock() httpapi.DevClock {
+	if rt.Virtual == nil {
+		return nil
+	}
+	return devClock{rt}
+}
+
+type devClock struct{ rt *Runtime }
+
+func (d devClock) Now() time.Time                                   { return d.rt.Virtual.Now() }
+func (d devClock) AdvanceTo(ctx context.Context, t time.Time) error { return d.rt.AdvanceTo(ctx, t) }
+
+// Close stops the router loop and the engine and closes both databases.
 func (rt *Runtime) Close() error {
+	if rt.stop != nil {
+		rt.stop()
+		<-rt.done
+	}
 	var errs []error
 	if rt.Engine != nil {
 		errs = append(errs, rt.Engine.Close())

@@ -68,7 +68,10 @@ type Engine struct {
 	// SkipIdle advances the clock only when it is zero.
 	busy atomic.Int64
 	idle chan struct{}
-	ckpt chan struct{}
+	// idleCh is closed (and replaced) whenever busy drops to zero: WaitIdle's wake-up.
+	idleMu sync.Mutex
+	idleCh chan struct{}
+	ckpt   chan struct{}
 	// batches and batched count group commits (diagnostics).
 	batches, batched atomic.Int64
 }
@@ -113,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		writerDone: make(chan struct{}),
 		stop:       make(chan struct{}),
 		idle:       make(chan struct{}, 1),
+		idleCh:     make(chan struct{}),
 		ckpt:       make(chan struct{}, 1),
 	}
 	if v, ok := cfg.Clock.(*clock.Virtual); ok && cfg.SkipIdle {

@@ -82,6 +82,10 @@ func (e *Engine) busyDone(n int64) {
 		case e.idle <- struct{}{}:
 		default:
 		}
+		e.idleMu.Lock()
+		close(e.idleCh)
+		e.idleCh = make(chan struct{})
+		e.idleMu.Unlock()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -336,6 +337,9 @@ func (s *scheduler) run() {
 		for len(s.h) > 0 && s.h[0].due <= now && len(due) < 4096 {
 			due = append(due, heap.Pop(&s.h).(timerRow))
 		}
+		// Popped timers count as busy until sent, so WaitIdle never sees
+		// them neither in the heap nor in flight.
+		e.busy.Add(int64(len(due)))
 		if len(s.h) > 0 {
 			next = s.h[0].due
 		}
@@ -352,6 +356,7 @@ func (s *scheduler) run() {
 					return
 				}
 			}
+			e.busyDone(int64(len(due)))
 			continue
 		}
 		if skipTo > now && e.virt != nil && e.busy.Load() == 0 {
@@ -376,5 +381,52 @@ func (s *scheduler) run() {
 			return
 		}
 		stop()
+	}
+}
+
+// dueBy reports whether a timer is due at or before now (ms).
+func (s *scheduler) dueBy(now int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.h) > 0 && s.h[0].due <= now
+}
+
+// NextTimer returns when the earliest pending timer (Wait, retry, timeout,
+// heartbeat) is due; false when there is none. A timer whose execution has
+// moved on may still be listed until it fires (harmlessly).
+func (e *Engine) NextTimer() (time.Time, bool) {
+	s := e.sched
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.h) == 0 {
+		return time.Time{}, false
+	}
+	return msTime(s.h[0].due), true
+}
+
+// WaitIdle blocks until the engine has nothing runnable at the clock's
+// current time: no timer due, no request or signal queued, no group commit
+// pending and no Lambda invocation in flight. Executions waiting for a
+// task token or a future timer are idle. With a virtual clock this is how
+// a caller moves time in steps: Set the clock, then WaitIdle.
+func (e *Engine) WaitIdle(ctx context.Context) error {
+	for {
+		e.idleMu.Lock()
+		ch := e.idleCh
+		e.idleMu.Unlock()
+		// Timers first: the scheduler moves a due timer into busy under
+		// its lock, so checking busy after the heap misses nothing.
+		if !e.sched.dueBy(e.clk.Now().UnixMilli()) && e.busy.Load() == 0 {
+			return nil
+		}
+		t := time.NewTimer(20 * time.Millisecond) // a recheck, in case the scheduler is between wake-ups
+		select {
+		case <-ch:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		t.Stop()
 	}
 }

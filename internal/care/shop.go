@@ -61,6 +61,11 @@ const (
 	SourceDouyin      = "douyin"
 )
 
+// ChannelWebhook is the Source name under which a shop's outbound webhook
+// channel is stored: URL and the whsec_ Secret ordercare signs messages with.
+// It is not a webhook source: /webhooks/{shop}/{source} refuses it.
+const ChannelWebhook = "channel.webhook"
+
 // Sources lists every known source name.
 var Sources = []string{SourceStandard, SourceShopify, SourceWooCommerce, SourceDouyin}
 
@@ -71,6 +76,7 @@ type Source struct {
 	ShopID    string    `json:"shop_id"`
 	Name      string    `json:"name"`
 	Secret    string    `json:"secret,omitempty"`
+	URL       string    `json:"url,omitempty"` // where an outbound channel POSTs (ChannelWebhook)
 	AppKey    string    `json:"app_key,omitempty"`
 	AppSecret string    `json:"app_secret,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`

@@ -1,0 +1,71 @@
+package shopwebhook
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/steps"
+)
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+type sources map[string]care.Source
+
+func (s sources) GetSource(_ context.Context, shop, name string) (care.Source, error) {
+	if src, ok := s[shop+"/"+name]; ok {
+		return src, nil
+	}
+	return care.Source{}, care.ErrNotFound
+}
+
+// TestSend checks the request against the Standard Webhooks reference
+// verifier and the status mapping.
+func TestSend(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second) // the reference verifier checks the timestamp against the real clock
+	var got []string
+	status := http.StatusNoContent
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		wh, _ := standardwebhooks.NewWebhook(secret)
+		if err := wh.Verify(body, r.Header); err != nil {
+			t.Errorf("signature does not verify: %v", err)
+		}
+		got = append(got, r.Header.Get("webhook-id")+" "+string(body))
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	c := &Channel{Sources: sources{"s1/" + care.ChannelWebhook: {URL: srv.URL, Secret: secret}}, Clock: clock.NewVirtual(now, nil)}
+	d := steps.Delivery{Event: "message", Shop: care.Shop{ID: "s1"},
+		Order:   care.OrderState{Order: care.Order{ID: "o1", Buyer: &care.Buyer{Phone: "+8613800138000"}}},
+		Message: care.Message{ID: "unpaid_chase-abc.nudge", ShopID: "s1", OrderID: "o1", Step: "nudge", Text: "hi", At: now}}
+	if err := c.Send(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "unpaid_chase-abc.nudge {") || strings.Contains(got[0], "138001") {
+		t.Fatalf("request %q: want webhook-id = message id and no phone number", got)
+	}
+	for _, tc := range []struct {
+		status int
+		want   error // nil: transient (not rejected)
+	}{{400, care.ErrRejected}, {410, care.ErrRejected}, {429, nil}, {503, nil}} {
+		status = tc.status
+		err := c.Send(t.Context(), d)
+		if err == nil || (tc.want != nil) != errors.Is(err, care.ErrRejected) {
+			t.Errorf("status %d: err %v, want rejected=%v", tc.status, err, tc.want != nil)
+		}
+	}
+	d.Shop.ID = "s2"
+	if err := c.Send(t.Context(), d); !errors.Is(err, care.ErrNotFound) {
+		t.Errorf("unconfigured shop: %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,277 @@
+package care
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Workflow names a care workflow. Each is one state machine in workflows/
+// and one default template there.
+type Workflow string
+
+// The care workflows.
+const (
+	UnpaidChase Workflow = "unpaid_chase"
+	CODConfirm  Workflow = "cod_confirm"
+)
+
+// Workflows lists every care workflow.
+var Workflows = []Workflow{UnpaidChase, CODConfirm}
+
+// Template is one immutable version of a shop's template for a workflow:
+// the JSON document ops edit (validated by internal/playbook). Versions
+// count 1, 2, … per (shop, workflow); a run pins the version it started with.
+type Template struct {
+	ShopID    string          `json:"shop_id"`
+	Workflow  Workflow        `json:"workflow"`
+	Version   int             `json:"version"`
+	Body      json.RawMessage `json:"body"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Templates stores template versions.
+type Templates interface {
+	// PutTemplate stores t as a new version. t.Version must be exactly one
+	// more than the latest stored version (1 for the first); otherwise
+	// ErrConflict and nothing is written (a concurrent editor won).
+	PutTemplate(ctx context.Context, t Template) error
+	// GetTemplate returns one version, or the latest when version is 0;
+	// ErrNotFound when there is none.
+	GetTemplate(ctx context.Context, shopID string, wf Workflow, version int) (Template, error)
+}
+
+// MessageStatus is where a message stands in the ledger.
+type MessageStatus string
+
+// Message statuses. A message is reserved as pending before its channel is
+// called, then becomes sent or failed; a skip is recorded directly.
+const (
+	MessagePending MessageStatus = "pending"
+	MessageSent    MessageStatus = "sent"
+	MessageSkipped MessageStatus = "skipped"
+	MessageFailed  MessageStatus = "failed"
+)
+
+// Message is one ledger entry: a send (or a skip, with its reason) of one
+// workflow step for one order. ID is deterministic per (execution, step), so
+// a retried step finds its own entry and never sends twice.
+type Message struct {
+	ID              string        `json:"id"`
+	ShopID          string        `json:"shop_id"`
+	OrderID         string        `json:"order_id"`
+	Workflow        Workflow      `json:"workflow"`
+	Step            string        `json:"step"`
+	TemplateVersion int           `json:"template_version"`
+	Channel         string        `json:"channel"`
+	Locale          string        `json:"locale,omitempty"`
+	Text            string        `json:"text,omitempty"` // rendered; may name the buyer, so never logged
+	Status          MessageStatus `json:"status"`
+	Reason          string        `json:"reason,omitempty"` // why skipped or failed
+	At              time.Time     `json:"at"`               // when reserved or skipped
+	SentAt          *time.Time    `json:"sent_at,omitempty"`
+}
+
+// Messages is the send ledger.
+type Messages interface {
+	// ReserveMessage stores m unless an entry with m.ID exists for the
+	// shop; it returns the stored entry and whether it was created now.
+	ReserveMessage(ctx context.Context, m Message) (Message, bool, error)
+	// UpdateMessage replaces an existing entry (same shop and ID); ErrNotFound otherwise.
+	UpdateMessage(ctx context.Context, m Message) error
+	// ListOrderMessages returns an order's entries oldest first (At, then ID).
+	ListOrderMessages(ctx context.Context, shopID, orderID string) ([]Message, error)
+	// ListMessages returns a shop's entries with At in [from, to) oldest
+	// first (At, then ID), at most limit (1..1000) after cursor ("" = from
+	// the start), and the next cursor ("" when there is none). ErrInvalid
+	// for a bad limit or a cursor the store did not issue.
+	ListMessages(ctx context.Context, shopID string, from, to time.Time, cursor string, limit int) ([]Message, string, error)
+}
+
+// TaskStatus is where an agent task stands as stored. A claimed task whose
+// lease has passed is open again (see Task.Effective).
+type TaskStatus string
+
+// Task statuses.
+const (
+	TaskOpen      TaskStatus = "open"
+	TaskClaimed   TaskStatus = "claimed"
+	TaskDone      TaskStatus = "done"
+	TaskCancelled TaskStatus = "cancelled" // the reason went away (paid, cancelled) before an agent finished
+)
+
+// Task tags: the colour an agent sees.
+const (
+	TagReissue   = "reissue"
+	TagVIP       = "vip"
+	TagRefund    = "refund"
+	TagQuality   = "quality"
+	TagLogistics = "logistics"
+)
+
+// TaskTags lists the tags a template may use.
+var TaskTags = []string{TagReissue, TagVIP, TagRefund, TagQuality, TagLogistics}
+
+// Note is an agent's note on a task.
+type Note struct {
+	Agent string    `json:"agent"`
+	Text  string    `json:"text"`
+	At    time.Time `json:"at"`
+}
+
+// OrderSummary is what an agent needs to know about the order: no address.
+type OrderSummary struct {
+	OrderID       string        `json:"order_id"`
+	Status        Status        `json:"status"`
+	Total         Decimal       `json:"total,omitempty"`
+	Currency      string        `json:"currency,omitempty"`
+	PaymentMethod PaymentMethod `json:"payment_method,omitempty"`
+	CODFee        Decimal       `json:"cod_fee,omitempty"`
+	PlacedAt      *time.Time    `json:"placed_at,omitempty"`
+	PayDeadline   *time.Time    `json:"pay_deadline,omitempty"`
+	BuyerName     string        `json:"buyer_name,omitempty"`
+	BuyerPhone    string        `json:"buyer_phone,omitempty"` // the agent phones the buyer; never logged
+	Locale        string        `json:"locale,omitempty"`
+	Items         []string      `json:"items,omitempty"` // "2 × Longjing 250 g"
+	Said          []string      `json:"said,omitempty"`  // messages already sent, oldest first
+}
+
+// Task is an agent task: a person must act (phone the buyer, handle a
+// case). ID is deterministic per (execution, step). Token is the Step
+// Functions task token the outcome resumes; it is never shown to agents.
+type Task struct {
+	ID          string       `json:"id"`
+	ShopID      string       `json:"shop_id"`
+	OrderID     string       `json:"order_id"`
+	Workflow    Workflow     `json:"workflow"`
+	Step        string       `json:"step"`
+	Reason      string       `json:"reason"` // why it was raised, in the shop's words
+	Script      string       `json:"script"` // what to say, rendered
+	Tag         string       `json:"tag"`
+	Priority    int          `json:"priority"` // 1 (most urgent) .. 5
+	Outcomes    []string     `json:"outcomes"` // what the agent may answer
+	Order       OrderSummary `json:"order"`
+	Status      TaskStatus   `json:"status"`
+	Agent       string       `json:"agent,omitempty"` // holder (claimed) or finisher (done)
+	LeaseUntil  *time.Time   `json:"lease_until,omitempty"`
+	Notes       []Note       `json:"notes,omitempty"`
+	Outcome     string       `json:"outcome,omitempty"`
+	OutcomeNote string       `json:"outcome_note,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	DueAt       time.Time    `json:"due_at"` // the SLA deadline
+	ClaimedAt   *time.Time   `json:"claimed_at,omitempty"`
+	DoneAt      *time.Time   `json:"done_at,omitempty"`
+	Token       string       `json:"-"`
+	Resumed     bool         `json:"-"` // the outcome reached the execution
+	Rev         int64        `json:"-"` // optimistic version, 1 on create
+}
+
+// TaskFilter selects tasks of one shop. Empty fields match everything.
+type TaskFilter struct {
+	Statuses []TaskStatus
+	OrderID  string
+}
+
+// Tasks stores agent tasks.
+type Tasks interface {
+	// CreateTask stores t with Rev 1 unless a task with t.ID exists for the
+	// shop; it returns the stored task and whether it was created now.
+	CreateTask(ctx context.Context, t Task) (Task, bool, error)
+	// GetTask returns a task or ErrNotFound.
+	GetTask(ctx context.Context, shopID, id string) (Task, error)
+	// UpdateTask replaces a task if its stored Rev equals t.Rev, storing it
+	// with Rev+1 (returned); ErrConflict if the Rev moved, ErrNotFound if absent.
+	UpdateTask(ctx context.Context, t Task) (Task, error)
+	// ListTasks returns a shop's tasks matching f, in no particular order.
+	ListTasks(ctx context.Context, shopID string, f TaskFilter) ([]Task, error)
+}
+
+// RunStatus is where a workflow run stands.
+type RunStatus string
+
+// Run statuses.
+const (
+	RunRunning   RunStatus = "running"
+	RunSucceeded RunStatus = "succeeded"
+	RunStopped   RunStatus = "stopped"
+	RunFailed    RunStatus = "failed"
+)
+
+// Run is one workflow execution for one order, as the router started it and
+// step handlers report it. There is at most one run per (shop, order, workflow).
+type Run struct {
+	ShopID          string     `json:"shop_id"`
+	OrderID         string     `json:"order_id"`
+	Workflow        Workflow   `json:"workflow"`
+	Execution       string     `json:"execution"` // the deterministic execution name
+	TemplateVersion int        `json:"template_version"`
+	Status          RunStatus  `json:"status"`
+	Step            string     `json:"step,omitempty"` // the step it is at or waits for
+	NextAt          *time.Time `json:"next_at,omitempty"`
+	Sent            int        `json:"sent"`
+	Outcome         string     `json:"outcome,omitempty"` // paid, cod_confirmed, cod_declined, cod_unreachable, …
+	OutcomeAt       *time.Time `json:"outcome_at,omitempty"`
+	Value           Decimal    `json:"value,omitempty"` // GMV the outcome recovered
+	StartedAt       time.Time  `json:"started_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	Rev             int64      `json:"-"`
+}
+
+// Runs stores workflow runs.
+type Runs interface {
+	// CreateRun stores r with Rev 1 unless a run exists for (shop, order,
+	// workflow); it returns the stored run and whether it was created now.
+	CreateRun(ctx context.Context, r Run) (Run, bool, error)
+	// GetRun returns a run or ErrNotFound.
+	GetRun(ctx context.Context, shopID, orderID string, wf Workflow) (Run, error)
+	// UpdateRun replaces a run if its stored Rev equals r.Rev, storing it
+	// with Rev+1 (returned); ErrConflict if the Rev moved, ErrNotFound if absent.
+	UpdateRun(ctx context.Context, r Run) (Run, error)
+	// ListOrderRuns returns an order's runs, oldest first.
+	ListOrderRuns(ctx context.Context, shopID, orderID string) ([]Run, error)
+	// ListRuns returns a shop's runs started in [from, to), oldest first.
+	ListRuns(ctx context.Context, shopID string, from, to time.Time) ([]Run, error)
+}
+
+// Waits pairs an execution waiting for a buyer event with the event, in
+// whichever order they arrive: a token registered first is handed to the
+// delivering router; an answer delivered first is handed to the execution
+// when it registers. Key names what is awaited (e.g. the workflow).
+type Waits interface {
+	// Await registers token for (shop, order, key). If an answer was
+	// delivered before, it is removed and returned instead (found true) and
+	// the token is not kept.
+	Await(ctx context.Context, shopID, orderID, key, token string) (answer json.RawMessage, found bool, err error)
+	// Deliver hands answer to the token registered for (shop, order, key):
+	// the token is removed and returned (found true). With none registered,
+	// the answer is kept (replacing an older one) for the next Await.
+	Deliver(ctx context.Context, shopID, orderID, key string, answer json.RawMessage) (token string, found bool, err error)
+}
+
+// OptOuts records buyers who asked not to be contacted. Contact is
+// ContactKey of the buyer's phone or email, never the raw value.
+type OptOuts interface {
+	// OptOut records the opt-out (idempotent).
+	OptOut(ctx context.Context, shopID, contact string, at time.Time) error
+	// OptedOut reports whether the contact opted out of the shop's messages.
+	OptedOut(ctx context.Context, shopID, contact string) (bool, error)
+}
+
+// CareStore is everything the care workflows need from storage.
+type CareStore interface {
+	Store
+	Templates
+	Messages
+	Tasks
+	Runs
+	Waits
+	OptOuts
+}
+
+// ContactKey is the stored form of a buyer's phone or email in opt-outs:
+// a hex SHA-256 of the trimmed, lower-cased value, so the raw contact is not
+// kept twice.
+func ContactKey(contact string) string {
+	return HashKey(strings.ToLower(strings.TrimSpace(contact)))
+}

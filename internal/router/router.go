@@ -1,0 +1,354 @@
+// Package router turns the change feed into workflow runs: it starts
+// executions (deterministic names: a redelivered event never starts a
+// second run), stops them when their reason goes away (paid stops the unpaid
+// chase; cancelled stops everything and cancels open agent tasks), and
+// resumes an execution waiting for the buyer's reply. It speaks the Step
+// Functions API through the AWS SDK client, the same on AWS and on the
+// local engine, and retries throttled calls with backoff, never dropping a
+// change: Handle returns an error and the caller keeps the change to retry.
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/steps"
+)
+
+// StepFunctions is the part of the Step Functions API the router calls;
+// *sfn.Client implements it.
+type StepFunctions interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+}
+
+var _ StepFunctions = (*sfn.Client)(nil)
+
+// Router handles feed changes. Store, SFN, Clock and StateMachines (the
+// ARN of every care.Workflows entry) are required. Safe for concurrent use;
+// changes of one order must be handled in feed order.
+type Router struct {
+	Store         care.CareStore
+	SFN           StepFunctions
+	Clock         clock.Clock
+	StateMachines map[care.Workflow]string
+	Logger        *slog.Logger // nil discards
+	// Backoff waits before retry n (1, 2, …) of a throttled call; nil
+	// waits 100 ms × 2^(n-1), at most 5 s, in real time.
+	Backoff func(ctx context.Context, n int) error
+}
+
+// Attempts is how many times a throttled Step Functions call is tried
+// before Handle gives up (the change is then retried by the caller).
+const Attempts = 8
+
+// Handle applies one change. It is idempotent: handling a change again
+// (a redelivery, a replay after a crash) starts, stops or resumes nothing twice.
+func (r *Router) Handle(ctx context.Context, c care.Change) error {
+	o, err := r.Store.GetOrder(ctx, c.ShopID, c.OrderID)
+	if errors.Is(err, care.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	switch c.Type {
+	case care.OrderCreated:
+		if err := r.start(ctx, o); err != nil {
+			return err
+		}
+	case care.BuyerReplied:
+		if err := r.reply(ctx, c); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.Has(care.StatusCancelled):
+		for _, wf := range care.Workflows {
+			if err := r.stop(ctx, o, wf, steps.ReasonCancelled); err != nil {
+				return err
+			}
+		}
+	case o.Has(care.StatusPaid):
+		return r.stop(ctx, o, care.UnpaidChase, steps.ReasonPaid)
+	}
+	return nil
+}
+
+// wants lists the workflows a newly created order qualifies for.
+func wants(o care.OrderState) []care.Workflow {
+	switch {
+	case o.Has(care.StatusCancelled):
+		return nil
+	case o.Order.PaymentMethod == care.PayCOD:
+		return []care.Workflow{care.CODConfirm}
+	case !o.Has(care.StatusPaid):
+		return []care.Workflow{care.UnpaidChase}
+	}
+	return nil
+}
+
+func (r *Router) start(ctx context.Context, o care.OrderState) error {
+	now := r.Clock.Now()
+	for _, wf := range wants(o) {
+		tpl, err := steps.PinTemplate(ctx, r.Store, o.ShopID, wf, now)
+		if err != nil {
+			return err
+		}
+		ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version}
+		run, _, err := r.Store.CreateRun(ctx, care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
+			Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
+			StartedAt: now.UTC(), UpdatedAt: now.UTC()})
+		if err != nil {
+			return err
+		}
+		if run.Status != care.RunRunning {
+			continue
+		}
+		ref.Version = run.TemplateVersion // a replay keeps the version pinned first
+		in := steps.State{Run: ref}
+		if wf == care.CODConfirm {
+			t, err := r.template(ctx, ref)
+			if err != nil {
+				return err
+			}
+			in.Step, in.Timeout = "ask", int(t.ReplyTimeout()/time.Second)
+		}
+		input, _ := json.Marshal(in)
+		err = r.retry(ctx, func() error {
+			_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachines[wf]),
+				Name: aws.String(ref.Execution()), Input: aws.String(string(input))})
+			return err
+		})
+		if err != nil && !isCode(err, "ExecutionAlreadyExists") {
+			return fmt.Errorf("start %s: %w", ref.Execution(), err)
+		}
+	}
+	return nil
+}
+
+func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {
+	t, err := r.Store.GetTemplate(ctx, ref.Shop, ref.Workflow, ref.Version)
+	if err != nil {
+		return nil, err
+	}
+	return playbook.Parse(ref.Workflow, t.Body)
+}
+
+// stop ends a running run of wf for the order and cancels its open agent
+// tasks. A chase that sent something and ends paid counts as recovered.
+func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, reason string) error {
+	run, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
+	if errors.Is(err, care.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if run.Status == care.RunRunning {
+		err := r.retry(ctx, func() error {
+			_, err := r.SFN.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(r.executionArn(wf, run.Execution)),
+				Error: aws.String("ReasonGone"), Cause: aws.String("order " + reason)})
+			return err
+		})
+		if err != nil && !isCode(err, "ExecutionDoesNotExist") {
+			return fmt.Errorf("stop %s: %w", run.Execution, err)
+		}
+	}
+	tasks, err := r.Store.ListTasks(ctx, o.ShopID, care.TaskFilter{OrderID: o.Order.ID,
+		Statuses: []care.TaskStatus{care.TaskOpen, care.TaskClaimed}})
+	if err != nil {
+		return err
+	}
+	now := r.Clock.Now()
+	for _, t := range tasks {
+		if t.Workflow == wf {
+			if err := steps.CancelTask(ctx, r.Store, o.ShopID, t.ID, reason, now); err != nil {
+				return err
+			}
+		}
+	}
+	sent := 0
+	if wf == care.UnpaidChase && reason == steps.ReasonPaid {
+		msgs, err := r.Store.ListOrderMessages(ctx, o.ShopID, o.Order.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.Workflow == wf && m.Status == care.MessageSent {
+				sent++
+			}
+		}
+	}
+	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, now, func(run *care.Run) {
+		if run.Status == care.RunRunning {
+			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
+		}
+		if sent > 0 && run.Outcome == "" {
+			run.Sent, run.Outcome, run.Value = sent, "paid", o.Order.Total
+			if m := paidAt(o); m != nil {
+				run.OutcomeAt = m
+			}
+		}
+	})
+}
+
+func paidAt(o care.OrderState) *time.Time {
+	for _, m := range o.History {
+		if m.Status == care.StatusPaid {
+			t := m.At.UTC()
+			return &t
+		}
+	}
+	return nil
+}
+
+// reply classifies a buyer's reply: an opt-out word records the opt-out;
+// a running cod_confirm run gets the answer (now, or when it starts waiting).
+func (r *Router) reply(ctx context.Context, c care.Change) error {
+	ev, err := r.event(ctx, c)
+	if err != nil || ev.Reply == nil {
+		return err
+	}
+	o, err := r.Store.GetOrder(ctx, c.ShopID, c.OrderID)
+	if err != nil {
+		return err
+	}
+	now := r.Clock.Now()
+	run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, care.CODConfirm)
+	ref := steps.RunRef{Shop: c.ShopID, Order: c.OrderID, Workflow: care.CODConfirm, Version: run.TemplateVersion}
+	if errors.Is(err, care.ErrNotFound) {
+		t, perr := steps.PinTemplate(ctx, r.Store, c.ShopID, care.CODConfirm, now)
+		if perr != nil {
+			return perr
+		}
+		ref.Version = t.Version
+	} else if err != nil {
+		return err
+	}
+	tpl, err := r.template(ctx, ref)
+	if err != nil {
+		return err
+	}
+	locale := ""
+	if o.Order.Buyer != nil {
+		locale = o.Order.Buyer.Locale
+	}
+	answer := tpl.Classify(ev.Reply.Text, locale)
+	if answer == playbook.AnswerStop && o.Order.Buyer != nil {
+		for _, contact := range []string{o.Order.Buyer.Phone, o.Order.Buyer.Email} {
+			if contact != "" {
+				if err := r.Store.OptOut(ctx, c.ShopID, care.ContactKey(contact), now); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if run.Status != care.RunRunning {
+		return nil
+	}
+	out, _ := json.Marshal(steps.Answer{Answer: string(answer), EventID: ev.ID})
+	token, found, err := r.Store.Deliver(ctx, c.ShopID, c.OrderID, steps.AwaitKey, out)
+	if err != nil || !found {
+		return err
+	}
+	return r.ResumeTask(ctx, token, out)
+}
+
+// event finds the change's event among the order's recorded events.
+func (r *Router) event(ctx context.Context, c care.Change) (care.Event, error) {
+	cursor := ""
+	for {
+		evs, next, err := r.Store.ListEvents(ctx, c.ShopID, c.OrderID, cursor, 1000)
+		if err != nil {
+			return care.Event{}, err
+		}
+		for _, e := range evs {
+			if e.Event.ID == c.EventID {
+				return e.Event, nil
+			}
+		}
+		if next == "" {
+			return care.Event{}, fmt.Errorf("event %s of order %s not recorded", c.EventID, c.OrderID)
+		}
+		cursor = next
+	}
+}
+
+// ResumeTask sends a waiting execution its result (SendTaskSuccess),
+// retrying throttled calls. A token that is already closed (the execution
+// moved on, was stopped or timed out) is not an error. It implements
+// steps.Resumer and queue.Resumer.
+func (r *Router) ResumeTask(ctx context.Context, token string, output []byte) error {
+	err := r.retry(ctx, func() error {
+		_, err := r.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(output))})
+		return err
+	})
+	if isCode(err, "TaskTimedOut", "TaskDoesNotExist", "InvalidToken") {
+		return nil
+	}
+	return err
+}
+
+func (r *Router) executionArn(wf care.Workflow, name string) string {
+	return strings.Replace(r.StateMachines[wf], ":stateMachine:", ":execution:", 1) + ":" + name
+}
+
+// retry calls fn until it succeeds, fails with a non-throttling error, or
+// Attempts tries were made.
+func (r *Router) retry(ctx context.Context, fn func() error) error {
+	var err error
+	for n := 1; ; n++ {
+		if err = fn(); err == nil || !throttled(err) || n == Attempts {
+			return err
+		}
+		wait := r.Backoff
+		if wait == nil {
+			wait = realBackoff
+		}
+		if werr := wait(ctx, n); werr != nil {
+			return err
+		}
+	}
+}
+
+func realBackoff(ctx context.Context, n int) error {
+	d := min(100*time.Millisecond<<(n-1), 5*time.Second)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func throttled(err error) bool {
+	return isCode(err, "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
+		"ServiceUnavailable", "InternalFailure", "InternalServerError")
+}
+
+func isCode(err error, codes ...string) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	for _, c := range codes {
+		if ae.ErrorCode() == c {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,131 @@
+package steps
+
+import (
+	"context"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
+)
+
+// chase is unpaid_chase's Step: act on st.Step, then plan the next step.
+func (h *Handler) chase(ctx context.Context, st State) (State, error) {
+	e, err := h.load(ctx, st.Run)
+	if err != nil {
+		return State{}, err
+	}
+	if st.Step != "" {
+		step, _, ok := e.tpl.Step(st.Step)
+		if !ok {
+			return State{}, &InputError{"step " + st.Step + " is not in the pinned template"}
+		}
+		switch step.Action {
+		case playbook.ActionMessage:
+			if _, err := h.sendStep(ctx, e, step); err != nil {
+				return State{}, err
+			}
+		case playbook.ActionCall:
+			if err := h.closeCall(ctx, e, step, decodeAnswer(st.Outcome)); err != nil {
+				return State{}, err
+			}
+		}
+	}
+	if reason := e.unwanted(); reason != "" {
+		return h.done(ctx, e, "")
+	}
+	next, skipped := e.tpl.Plan(st.Step, e.timing())
+	for _, s := range skipped {
+		if err := h.skip(ctx, e, s.Step, s.Reason); err != nil {
+			return State{}, err
+		}
+	}
+	if next == nil {
+		return h.done(ctx, e, "")
+	}
+	step, _, _ := e.tpl.Step(next.Step)
+	out := State{Run: st.Run, Step: next.Step, Kind: KindMessage, At: utc(next.At)}
+	if step.Action == playbook.ActionCall {
+		out.Kind = KindCall
+		// The call is moot once the order auto-cancels: the wait ends there.
+		out.Timeout = secondsUntil(next.At, e.deadline(), 24*time.Hour)
+	}
+	err = h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = next.Step, out.At })
+	return out, err
+}
+
+// timing is the order's side of planning.
+func (e *env) timing() playbook.Timing {
+	t := playbook.Timing{PlacedAt: e.placedAt(), Now: e.now, PayDeadline: e.order.Order.PayDeadline,
+		Total: e.order.Order.Total, ShopLoc: zone(e.shop.Timezone)}
+	if b := e.order.Order.Buyer; b != nil && b.Timezone != "" {
+		t.BuyerLoc = zone(b.Timezone)
+	}
+	return t
+}
+
+// done ends the run: status succeeded, with outcome when given.
+func (h *Handler) done(ctx context.Context, e *env, outcome string) (State, error) {
+	sent, err := h.countSent(ctx, e)
+	if err != nil {
+		return State{}, err
+	}
+	err = h.updateRun(ctx, e.ref, func(r *care.Run) {
+		r.Status, r.Step, r.NextAt, r.Sent = care.RunSucceeded, "", nil, sent
+		if outcome != "" && r.Outcome == "" {
+			r.Outcome, r.OutcomeAt = outcome, utc(e.now)
+		}
+	})
+	return State{Run: e.ref, Kind: KindDone}, err
+}
+
+// closeCall records how a call step ended. A task nobody finished (the
+// wait timed out, or the reason went away) is cancelled so no agent phones
+// a buyer for nothing.
+func (h *Handler) closeCall(ctx context.Context, e *env, step playbook.Step, a Answer) error {
+	if a.Outcome != "" {
+		return nil // the queue stored the outcome on the task
+	}
+	reason := a.Skipped
+	if reason == "" {
+		reason = ReasonDeadline
+	}
+	return CancelTask(ctx, h.Store, e.ref.Shop, e.ref.key(step.ID), reason, e.now)
+}
+
+// CancelTask cancels an open or claimed task (idempotent; absent is fine).
+func CancelTask(ctx context.Context, st care.Tasks, shop, id, reason string, now time.Time) error {
+	for {
+		t, err := st.GetTask(ctx, shop, id)
+		if isNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if t.Status == care.TaskDone || t.Status == care.TaskCancelled {
+			return nil
+		}
+		t.Status, t.OutcomeNote, t.LeaseUntil = care.TaskCancelled, reason, nil
+		t.DoneAt = utc(now)
+		if _, err = st.UpdateTask(ctx, t); !isConflict(err) {
+			return err
+		}
+	}
+}
+
+func utc(t time.Time) *time.Time {
+	u := t.UTC()
+	return &u
+}
+
+// secondsUntil is the whole seconds from from to to (at least 1), or def
+// when to is zero.
+func secondsUntil(from, to time.Time, def time.Duration) int {
+	d := def
+	if !to.IsZero() {
+		d = to.Sub(from)
+	}
+	if s := int(d / time.Second); s > 0 {
+		return s
+	}
+	return 1
+}

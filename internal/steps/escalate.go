@@ -1,0 +1,110 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
+)
+
+// escalate is the Call state (waitForTaskToken): it raises the agent task
+// for st.Step carrying the token; the agent's outcome resumes the run
+// (internal/queue). When nobody needs to call any more (paid, cancelled)
+// it resumes the run at once with the reason instead.
+func (h *Handler) escalate(ctx context.Context, st State, token string) error {
+	if token == "" {
+		return &InputError{"escalate needs the task token"}
+	}
+	e, err := h.load(ctx, st.Run)
+	if err != nil {
+		return err
+	}
+	step, _, ok := e.tpl.Step(st.Step)
+	if !ok || step.Action != playbook.ActionCall {
+		return &InputError{"step " + st.Step + " is not a call step of the pinned template"}
+	}
+	if reason := e.unwanted(); reason != "" {
+		if err := h.skip(ctx, e, step.ID, reason); err != nil {
+			return err
+		}
+		return h.resume(ctx, token, Answer{Skipped: reason})
+	}
+	t, err := h.newTask(ctx, e, step, whyOf(st), token)
+	if err != nil {
+		return err
+	}
+	stored, created, err := h.Store.CreateTask(ctx, t)
+	if err != nil {
+		return err
+	}
+	if !created && stored.Token != token && stored.Status != care.TaskDone && stored.Status != care.TaskCancelled {
+		// A retried Task state got a new token: the task must resume the live one.
+		stored.Token = token
+		if _, err := h.Store.UpdateTask(ctx, stored); err != nil {
+			return err
+		}
+	}
+	return h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
+}
+
+// whyOf says, for the agent, what led to the call beyond the template's reason.
+func whyOf(st State) string {
+	if st.Run.Workflow != care.CODConfirm {
+		return ""
+	}
+	a := decodeAnswer(st.Reply)
+	switch {
+	case a.Error != "":
+		return "no_reply"
+	case a.Answer != "":
+		return "reply_" + a.Answer
+	}
+	return ""
+}
+
+func (h *Handler) newTask(ctx context.Context, e *env, step playbook.Step, why, token string) (care.Task, error) {
+	vars := playbook.VarsFor(e.order, e.shop.Name, zone(e.shop.Timezone))
+	locale := buyerLocale(e)
+	script, _, err := e.tpl.Render(step, "script", locale, vars)
+	if err != nil {
+		return care.Task{}, &InputError{"render script of " + step.ID + ": " + err.Error()}
+	}
+	reason, _, err := e.tpl.Render(step, "reason", e.shop.Locale, vars)
+	if err != nil {
+		return care.Task{}, &InputError{"render reason of " + step.ID + ": " + err.Error()}
+	}
+	if why != "" {
+		reason = fmt.Sprintf("%s [%s]", reason, why)
+	}
+	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
+	if err != nil {
+		return care.Task{}, err
+	}
+	return care.Task{
+		ID: e.ref.key(step.ID), ShopID: e.ref.Shop, OrderID: e.ref.Order, Workflow: e.ref.Workflow, Step: step.ID,
+		Reason: reason, Script: script, Tag: step.Tag, Priority: step.Priority, Outcomes: step.Outcomes,
+		Order: summary(e.order, msgs), Status: care.TaskOpen, CreatedAt: e.now.UTC(),
+		DueAt: e.now.Add(time.Duration(step.SLA)).UTC(), Token: token,
+	}, nil
+}
+
+// summary is the order as an agent sees it: what to know and what was
+// already said, no address.
+func summary(o care.OrderState, msgs []care.Message) care.OrderSummary {
+	s := care.OrderSummary{OrderID: o.Order.ID, Status: o.Status, Total: o.Order.Total, Currency: o.Order.Currency,
+		PaymentMethod: o.Order.PaymentMethod, CODFee: o.Order.CODFee, PlacedAt: o.Order.PlacedAt, PayDeadline: o.Order.PayDeadline}
+	if b := o.Order.Buyer; b != nil {
+		s.BuyerName, s.BuyerPhone, s.Locale = b.Name, b.Phone, b.Locale
+	}
+	for _, it := range o.Order.Items {
+		s.Items = append(s.Items, fmt.Sprintf("%d × %s", it.Quantity, it.Title))
+	}
+	for _, m := range msgs {
+		if m.Status == care.MessageSent {
+			s.Said = append(s.Said, m.At.Format("01-02 15:04")+" "+m.Text)
+		}
+	}
+	return s
+}

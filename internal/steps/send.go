@@ -1,0 +1,218 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
+)
+
+// Skip reasons recorded in the ledger (with the planning ones of
+// playbook.Plan: below_threshold, deadline_passed, cutoff_passed).
+const (
+	ReasonPaid          = "paid"
+	ReasonCancelled     = "cancelled"
+	ReasonOptedOut      = "opted_out"
+	ReasonDeadline      = "deadline_passed"
+	ReasonBudgetSpent   = "budget_spent"
+	ReasonNoChannel     = "channel_not_configured"
+	ReasonRejected      = "channel_rejected"
+	ReasonUnknownStep   = "step_not_in_template"
+	ReasonNoContact     = "no_contact"
+	ReasonAlreadyPaidUp = "paid"
+)
+
+// deadline is the order's pay deadline: the platform's, else placed + the
+// template's pay window; zero when neither is known.
+func (e *env) deadline() time.Time {
+	if d := e.order.Order.PayDeadline; d != nil {
+		return *d
+	}
+	if w := e.tpl.PayWindow(); w > 0 {
+		return e.placedAt().Add(w)
+	}
+	return time.Time{}
+}
+
+// placedAt is when the order was placed: the order's own time, else when
+// its creation happened.
+func (e *env) placedAt() time.Time {
+	if p := e.order.Order.PlacedAt; p != nil {
+		return *p
+	}
+	for _, m := range e.order.History {
+		if m.Status == care.StatusCreated {
+			return m.At
+		}
+	}
+	return e.order.UpdatedAt
+}
+
+// unwanted says why the order no longer wants this workflow's contact ("" if it does).
+func (e *env) unwanted() string {
+	switch {
+	case e.order.Has(care.StatusCancelled):
+		return ReasonCancelled
+	case e.ref.Workflow == care.UnpaidChase && e.order.Has(care.StatusPaid):
+		return ReasonPaid
+	case e.ref.Workflow == care.UnpaidChase && !e.deadline().IsZero() && !e.now.Before(e.deadline()):
+		return ReasonDeadline
+	}
+	return ""
+}
+
+// checkContact says why the buyer may not be messaged now ("" if they may).
+func (h *Handler) checkContact(ctx context.Context, e *env) (string, error) {
+	if r := e.unwanted(); r != "" {
+		return r, nil
+	}
+	if b := e.order.Order.Buyer; b != nil {
+		for _, c := range []string{b.Phone, b.Email} {
+			if c == "" {
+				continue
+			}
+			out, err := h.Store.OptedOut(ctx, e.ref.Shop, care.ContactKey(c))
+			if err != nil {
+				return "", err
+			}
+			if out {
+				return ReasonOptedOut, nil
+			}
+		}
+	}
+	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
+	if err != nil {
+		return "", err
+	}
+	sent := 0
+	for _, m := range msgs {
+		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
+			sent++
+		}
+	}
+	if b := e.tpl.ContactBudget; b > 0 && sent >= b {
+		return ReasonBudgetSpent, nil
+	}
+	return "", nil
+}
+
+// entry is the ledger entry of one step of this run, before rendering.
+func (e *env) entry(step, channel string) care.Message {
+	return care.Message{ID: e.ref.key(step), ShopID: e.ref.Shop, OrderID: e.ref.Order, Workflow: e.ref.Workflow,
+		Step: step, TemplateVersion: e.ref.Version, Channel: channel, At: e.now.UTC()}
+}
+
+// skip records a skip of step with reason (idempotent: an existing entry is kept).
+func (h *Handler) skip(ctx context.Context, e *env, step, reason string) error {
+	m := e.entry(step, "")
+	m.Status, m.Reason = care.MessageSkipped, reason
+	_, _, err := h.Store.ReserveMessage(ctx, m)
+	return err
+}
+
+// sendStep checks, renders and sends a message step to the buyer. It
+// returns the ledger entry as it ended (sent, skipped or failed).
+func (h *Handler) sendStep(ctx context.Context, e *env, st playbook.Step) (care.Message, error) {
+	if done, ok, err := h.existing(ctx, e, st.ID); err != nil || ok {
+		return done, err
+	}
+	reason, err := h.checkContact(ctx, e)
+	if err != nil {
+		return care.Message{}, err
+	}
+	if reason != "" {
+		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.skip(ctx, e, st.ID, reason)
+	}
+	ch := st.Channel
+	if ch == "" {
+		ch = e.tpl.Channel
+	}
+	return h.deliver(ctx, e, st, ch, "message")
+}
+
+// existing returns the step's ledger entry when it already reached an end
+// state (a retried step must not check or send again).
+func (h *Handler) existing(ctx context.Context, e *env, step string) (care.Message, bool, error) {
+	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
+	if err != nil {
+		return care.Message{}, false, err
+	}
+	for _, m := range msgs {
+		if m.ID == e.ref.key(step) && m.Status != care.MessagePending {
+			return m, true, nil
+		}
+	}
+	return care.Message{}, false, nil
+}
+
+// deliver renders the step's script, reserves the ledger entry and calls
+// the channel: effectively once, because the entry is reserved before the
+// call and a pending entry found on retry is re-sent with the same id,
+// which channels dedupe.
+func (h *Handler) deliver(ctx context.Context, e *env, st playbook.Step, channel, event string) (care.Message, error) {
+	loc := zone(e.shop.Timezone)
+	text, locale, err := e.tpl.Render(st, "script", buyerLocale(e), playbook.VarsFor(e.order, e.shop.Name, loc))
+	if err != nil {
+		return care.Message{}, &InputError{"render " + st.ID + ": " + err.Error()}
+	}
+	m := e.entry(st.ID, channel)
+	m.Locale, m.Text, m.Status = locale, text, care.MessagePending
+	m, _, err = h.Store.ReserveMessage(ctx, m)
+	if err != nil || m.Status != care.MessagePending {
+		return m, err
+	}
+	if channel != ChannelOutbox {
+		c := h.Channels[channel]
+		if c == nil {
+			return h.finish(ctx, m, care.MessageFailed, ReasonNoChannel)
+		}
+		err := c.Send(ctx, Delivery{Event: event, Shop: e.shop, Order: e.order, Message: m})
+		switch {
+		case errors.Is(err, care.ErrNotFound):
+			return h.finish(ctx, m, care.MessageFailed, ReasonNoChannel)
+		case errors.Is(err, care.ErrRejected):
+			return h.finish(ctx, m, care.MessageFailed, ReasonRejected)
+		case err != nil:
+			return m, err // transient: the state machine retries; the entry stays pending
+		}
+	}
+	return h.finish(ctx, m, care.MessageSent, "")
+}
+
+func (h *Handler) finish(ctx context.Context, m care.Message, st care.MessageStatus, reason string) (care.Message, error) {
+	m.Status, m.Reason = st, reason
+	if st == care.MessageSent {
+		t := h.Clock.Now().UTC()
+		m.SentAt = &t
+	}
+	return m, h.Store.UpdateMessage(ctx, m)
+}
+
+// countSent counts this run's sent messages (the run's Sent figure).
+func (h *Handler) countSent(ctx context.Context, e *env) (int, error) {
+	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
+	n := 0
+	for _, m := range msgs {
+		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
+			n++
+		}
+	}
+	return n, err
+}
+
+func buyerLocale(e *env) string {
+	if b := e.order.Order.Buyer; b != nil && b.Locale != "" {
+		return b.Locale
+	}
+	return e.shop.Locale
+}
+
+// zone loads an IANA zone (validated on input), UTC when unknown.
+func zone(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	return time.UTC
+}

@@ -1,0 +1,306 @@
+// Package steps holds the step handlers the care workflows' Task states call
+// (workflows/*.asl.json): one Lambda-shaped handler, Handler.Handle, that
+// dispatches on Input.Action. On AWS it is the StepFunction Lambda; locally
+// the engine invokes it in-process through lambda.NewHandler, the same JSON
+// path.
+//
+// Contracts every action keeps:
+//   - Idempotent: Step Functions retries a Task after a timeout or an
+//     ambiguous failure. Every message and task has a deterministic id per
+//     (execution, step), reserved in the ledger before a channel is called,
+//     so a retry finds its own entry and never sends or raises twice.
+//   - The reason is checked again just before acting: a paid or cancelled
+//     order, an opted-out buyer, a passed deadline or a spent contact budget
+//     turns a send into a recorded skip with that reason.
+//   - Execution state carries ids and times only: no phone number, address
+//     or message text ever enters an execution history.
+//   - Errors: *TransientError (retried by the state machines' Retry) for a
+//     failure that may pass (store, channel); *InputError for a state the
+//     handler cannot act on (not retried: the run fails).
+package steps
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/workflows"
+)
+
+// Actions, as the state machines name them in their Task payloads.
+const (
+	ActionChase      = "chase"       // unpaid_chase Step
+	ActionEscalate   = "escalate"    // Call (waitForTaskToken): raise an agent task
+	ActionCODAsk     = "cod_ask"     // cod_confirm Ask (waitForTaskToken)
+	ActionCODDecide  = "cod_decide"  // cod_confirm Decide
+	ActionCODOutcome = "cod_outcome" // cod_confirm Record
+)
+
+// Kinds of what comes next, in State.Kind; the state machines' Choice states route on them.
+const (
+	KindMessage = "message"
+	KindCall    = "call"
+	KindDone    = "done"
+)
+
+// RunRef names the run a state belongs to. It is the router's execution
+// input (with Step) and never changes during the run.
+type RunRef struct {
+	Shop     string        `json:"shop"`
+	Order    string        `json:"order"`
+	Workflow care.Workflow `json:"workflow"`
+	Version  int           `json:"version"` // the template version pinned at start
+}
+
+// ExecutionName is the deterministic execution name of a run: the workflow
+// and a hash of (shop, order), so a redelivered event never starts a second
+// run and no order id (free text) reaches an execution name.
+func ExecutionName(wf care.Workflow, shop, order string) string {
+	sum := sha256.Sum256([]byte(shop + "\x00" + order))
+	return string(wf) + "-" + hex.EncodeToString(sum[:12])
+}
+
+// Execution is the run's execution name.
+func (r RunRef) Execution() string { return ExecutionName(r.Workflow, r.Shop, r.Order) }
+
+// key is the ledger and task id of one step of the run.
+func (r RunRef) key(step string) string { return r.Execution() + "." + step }
+
+// State is the execution state between Task states.
+type State struct {
+	Run     RunRef          `json:"run"`
+	Step    string          `json:"step"`              // the step to act on next ("" at the start)
+	Kind    string          `json:"kind,omitempty"`    // message, call or done
+	At      *time.Time      `json:"at,omitempty"`      // when to act on Step (Wait TimestampPath)
+	Timeout int             `json:"timeout,omitempty"` // seconds the next token wait may last
+	Reply   json.RawMessage `json:"reply,omitempty"`   // cod_confirm: the classified reply, or a States.Timeout error
+	Outcome json.RawMessage `json:"outcome,omitempty"` // the agent's outcome, or a States.Timeout error
+}
+
+// Input is what a Task state sends the handler.
+type Input struct {
+	Action string `json:"action"`
+	State  State  `json:"state"`
+	Token  string `json:"token,omitempty"` // waitForTaskToken actions
+}
+
+// Answer is what resumes a waiting execution: a buyer's classified reply
+// (Answer) or an agent's outcome (Outcome), or why nobody needs to act (Skipped).
+type Answer struct {
+	Answer  string `json:"answer,omitempty"`
+	EventID string `json:"event_id,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	Agent   string `json:"agent,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
+	Error   string `json:"Error,omitempty"` // States.Timeout, set by the state machine's Catch
+}
+
+// TransientError is a failure that may pass on retry; the state machines
+// retry it with backoff. Its type name is part of the workflow contract.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// InputError is a state the handler cannot act on; it is not retried.
+type InputError struct{ Reason string }
+
+func (e *InputError) Error() string { return "bad step input: " + e.Reason }
+
+// ErrorNames lists the error type names the handler returns (what ASL
+// Retry and Catch match).
+var ErrorNames = []string{"TransientError", "InputError"}
+
+// Resumer sends a waiting execution its result (SendTaskSuccess). It
+// returns nil when the token is already closed.
+type Resumer interface {
+	ResumeTask(ctx context.Context, token string, output []byte) error
+}
+
+// Delivery is one message handed to a channel.
+type Delivery struct {
+	Event   string // "message" to the buyer, or "notice" to the shop
+	Shop    care.Shop
+	Order   care.OrderState
+	Message care.Message
+}
+
+// Channel delivers messages. Send must be idempotent on Message.ID (a
+// retry after an ambiguous failure repeats the ID, and the receiver
+// dedupes on it). An error matching care.ErrRejected or care.ErrNotFound
+// (not configured) is permanent: the message is marked failed. Any other
+// error is retried.
+type Channel interface {
+	Send(ctx context.Context, d Delivery) error
+}
+
+// ChannelOutbox is the built-in channel: the ledger entry is the message,
+// read through the API (GET /v1/messages).
+const ChannelOutbox = "outbox"
+
+// Handler runs the step actions. Store, Clock and Resumer are required.
+// It is safe for concurrent use.
+type Handler struct {
+	Store    care.CareStore
+	Clock    clock.Clock
+	Resumer  Resumer
+	Channels map[string]Channel // by name; "outbox" needs none
+
+	mu    sync.Mutex
+	cache map[string]*playbook.Template // by shop/workflow/version: versions are immutable
+}
+
+// Handle runs one action. Its output is the next State (ignored by Step
+// Functions for waitForTaskToken actions).
+func (h *Handler) Handle(ctx context.Context, in Input) (State, error) {
+	if in.State.Run.Shop == "" || in.State.Run.Order == "" || in.State.Run.Version < 1 {
+		return State{}, &InputError{"state.run needs shop, order and version"}
+	}
+	var (
+		out State
+		err error
+	)
+	switch in.Action {
+	case ActionChase:
+		out, err = h.chase(ctx, in.State)
+	case ActionEscalate:
+		err = h.escalate(ctx, in.State, in.Token)
+	case ActionCODAsk:
+		err = h.codAsk(ctx, in.State, in.Token)
+	case ActionCODDecide:
+		out, err = h.codDecide(ctx, in.State)
+	case ActionCODOutcome:
+		out, err = h.codOutcome(ctx, in.State)
+	default:
+		return State{}, &InputError{fmt.Sprintf("unknown action %q", in.Action)}
+	}
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return State{}, ie
+		}
+		return State{}, &TransientError{err}
+	}
+	return out, nil
+}
+
+// env is what one action works with.
+type env struct {
+	ref   RunRef
+	shop  care.Shop
+	order care.OrderState
+	tpl   *playbook.Template
+	now   time.Time
+}
+
+func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
+	shop, err := h.Store.GetShop(ctx, ref.Shop)
+	if err != nil {
+		return nil, notFoundIsInput(err, "shop")
+	}
+	order, err := h.Store.GetOrder(ctx, ref.Shop, ref.Order)
+	if err != nil {
+		return nil, notFoundIsInput(err, "order")
+	}
+	tpl, err := h.template(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return &env{ref: ref, shop: shop, order: order, tpl: tpl, now: h.Clock.Now()}, nil
+}
+
+func notFoundIsInput(err error, what string) error {
+	if errors.Is(err, care.ErrNotFound) {
+		return &InputError{what + " not found"}
+	}
+	return err
+}
+
+// template returns the pinned template version, parsed once per process.
+func (h *Handler) template(ctx context.Context, ref RunRef) (*playbook.Template, error) {
+	key := fmt.Sprintf("%s/%s/%d", ref.Shop, ref.Workflow, ref.Version)
+	h.mu.Lock()
+	t := h.cache[key]
+	h.mu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	stored, err := h.Store.GetTemplate(ctx, ref.Shop, ref.Workflow, ref.Version)
+	if err != nil {
+		return nil, notFoundIsInput(err, "template version")
+	}
+	if t, err = playbook.Parse(ref.Workflow, stored.Body); err != nil {
+		return nil, &InputError{"stored template: " + err.Error()}
+	}
+	h.mu.Lock()
+	if h.cache == nil {
+		h.cache = map[string]*playbook.Template{}
+	}
+	h.cache[key] = t
+	h.mu.Unlock()
+	return t, nil
+}
+
+// PinTemplate returns the latest template version of a shop's workflow,
+// storing the built-in default as version 1 when the shop has none, so
+// every run pins a stored, immutable version.
+func PinTemplate(ctx context.Context, st care.Templates, shop string, wf care.Workflow, now time.Time) (care.Template, error) {
+	for {
+		t, err := st.GetTemplate(ctx, shop, wf, 0)
+		if !errors.Is(err, care.ErrNotFound) {
+			return t, err
+		}
+		body, err := workflows.DefaultTemplate(wf)
+		if err != nil {
+			return care.Template{}, err
+		}
+		t = care.Template{ShopID: shop, Workflow: wf, Version: 1, Body: body, CreatedAt: now.UTC()}
+		if err := st.PutTemplate(ctx, t); err == nil {
+			return t, nil
+		} else if !errors.Is(err, care.ErrConflict) {
+			return care.Template{}, err
+		}
+	}
+}
+
+// updateRun applies fn to the stored run, retrying on a concurrent update.
+func (h *Handler) updateRun(ctx context.Context, ref RunRef, fn func(r *care.Run)) error {
+	return UpdateRun(ctx, h.Store, ref.Shop, ref.Order, ref.Workflow, h.Clock.Now(), fn)
+}
+
+// UpdateRun applies fn to a stored run and saves it, retrying when another
+// writer moved its Rev. ErrNotFound if the run does not exist.
+func UpdateRun(ctx context.Context, st care.Runs, shop, order string, wf care.Workflow, now time.Time, fn func(r *care.Run)) error {
+	for {
+		r, err := st.GetRun(ctx, shop, order, wf)
+		if err != nil {
+			return err
+		}
+		fn(&r)
+		r.UpdatedAt = now.UTC()
+		if _, err = st.UpdateRun(ctx, r); !errors.Is(err, care.ErrConflict) {
+			return err
+		}
+	}
+}
+
+func (h *Handler) resume(ctx context.Context, token string, a Answer) error {
+	b, _ := json.Marshal(a)
+	return h.Resumer.ResumeTask(ctx, token, b)
+}
+
+func decodeAnswer(raw json.RawMessage) Answer {
+	var a Answer
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &a)
+	}
+	return a
+}

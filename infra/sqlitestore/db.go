@@ -20,6 +20,31 @@
 //     type, version, at): the change feed in one global order; a feed cursor
 //     is the decimal seq of the last change read.
 //
+// Migration 2 adds the care workflows' tables (care.CareStore) and the
+// router's cursors. They have no foreign keys: callers create the shop first.
+//
+//   - templates(shop_id, workflow, version, template JSON of care.Template;
+//     PK (shop_id, workflow, version))
+//   - messages(shop_id, id, order_id, at, message JSON of care.Message;
+//     PK (shop_id, id); indexes (shop_id, at, id) and (shop_id, order_id, at, id))
+//   - tasks(shop_id, id, order_id, status, rev, token, resumed, task JSON of
+//     care.Task; PK (shop_id, id); indexes (shop_id, order_id), (shop_id,
+//     status)). Rev, Token and Resumed are not in the JSON (json:"-"): they
+//     live in their columns.
+//   - runs(shop_id, order_id, workflow, started_at, rev, run JSON of care.Run;
+//     PK (shop_id, order_id, workflow); index (shop_id, started_at)). Rev
+//     lives in its column.
+//   - waits(shop_id, order_id, key, token, answer; PK (shop_id, order_id,
+//     key)): exactly one of token (an Await came first) and answer (a Deliver
+//     came first, JSON) is set; the row is deleted when they meet.
+//   - opt_outs(shop_id, contact, at; PK (shop_id, contact))
+//   - cursors(name PK, cursor): named read positions (Cursor, PutCursor).
+//
+// messages.at and runs.started_at, which are compared and ordered by, are
+// UTC with nine fractional digits (so text order is time order); the JSON
+// columns keep times as given. A ListMessages cursor is the base64url form
+// of "at|id" of the last entry returned.
+//
 // Times are stored as RFC 3339 text with nanoseconds, in the zone they were
 // given (as encoding/json writes them), so they round-trip exactly.
 //
@@ -58,7 +83,7 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 )
 
-var _ care.Store = (*DB)(nil)
+var _ care.CareStore = (*DB)(nil)
 
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("sqlitestore: closed")
@@ -116,6 +141,7 @@ var migrations = []string{
 		version  INTEGER NOT NULL,
 		at       TEXT NOT NULL
 	) STRICT;`,
+	careSchema,
 }
 
 // Option configures Open.
@@ -168,6 +194,8 @@ type DB struct {
 	checkpoint chan struct{} // asks the checkpointer to run
 	ckpt       *sql.DB       // the checkpointer's connection
 	sources    sourceCache
+	lazy       lazyStmts     // read statements of the care tables
+	notify     chan struct{} // see Notify
 }
 
 // checkpointEvery is how many commits pass between WAL checkpoints. The
@@ -202,7 +230,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{cfg: cfg, w: w, ops: make(chan *op), closed: make(chan struct{}), checkpoint: make(chan struct{}, 1)}
+	db := &DB{cfg: cfg, w: w, ops: make(chan *op), closed: make(chan struct{}), checkpoint: make(chan struct{}, 1),
+		notify: make(chan struct{}, 1)}
 	fail := func(err error) (*DB, error) {
 		if db.wr != nil {
 			db.wr.close()
@@ -268,7 +297,7 @@ func (db *DB) Close() error {
 		db.wg.Wait()
 		db.rs.close()
 		db.wr.close()
-		err = errors.Join(db.r.Close(), db.ckpt.Close(), db.wconn.Close(), db.w.Close())
+		err = errors.Join(db.lazy.close(), db.r.Close(), db.ckpt.Close(), db.wconn.Close(), db.w.Close())
 	})
 	return err
 }
@@ -413,6 +442,7 @@ func (db *DB) commit(batch []*op) {
 		abort(fmt.Errorf("sqlitestore: data_version: %w", err))
 		return
 	}
+	appended := false
 	for i, o := range batch {
 		if err := o.ctx.Err(); err != nil {
 			errs[i] = err
@@ -422,7 +452,9 @@ func (db *DB) commit(batch []*op) {
 			errs[i] = fmt.Errorf("sqlitestore: savepoint: %w", err)
 			continue
 		}
+		db.wr.appended = false
 		errs[i] = run(o.fn, db.wr)
+		appended = appended || (errs[i] == nil && db.wr.appended)
 		if errs[i] != nil {
 			if _, err := db.wr.rollbackTo.ExecContext(ctx); err != nil {
 				abort(fmt.Errorf("sqlitestore: rollback to savepoint: %w", err))
@@ -437,6 +469,13 @@ func (db *DB) commit(batch []*op) {
 	if _, err := db.wconn.ExecContext(ctx, "COMMIT"); err != nil {
 		abort(fmt.Errorf("sqlitestore: commit: %w", err))
 		return
+	}
+	if appended {
+		// Before finish: an Ingest that returned has signalled.
+		select {
+		case db.notify <- struct{}{}:
+		default: // a signal is pending already
+		}
 	}
 	finish()
 	db.stats.batches.Add(1)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
@@ -14,6 +15,14 @@ import (
 // goroutine uses it.
 type writer struct {
 	clock clock.Clock
+	conn  *sql.Conn
+
+	// appended is set by a call that appended to the change feed; commit
+	// resets it before each call.
+	appended bool
+
+	// lazy holds statements prepared on first use (see stmt).
+	lazy map[string]*sql.Stmt
 
 	// cache holds recently written or read orders as this connection sees
 	// them, so that ingest neither queries nor decodes them again. It is
@@ -31,7 +40,7 @@ type writer struct {
 }
 
 func prepareWriter(ctx context.Context, c *sql.Conn, clk clock.Clock) (*writer, error) {
-	w := &writer{clock: clk, cache: map[string]*cached{}}
+	w := &writer{clock: clk, conn: c, cache: map[string]*cached{}, lazy: map[string]*sql.Stmt{}}
 	list := []struct {
 		dst **sql.Stmt
 		sql string
@@ -131,6 +140,84 @@ func (w *writer) close() {
 			st.Close()
 		}
 	}
+	for q, st := range w.lazy {
+		st.Close()
+		delete(w.lazy, q)
+	}
+}
+
+// stmt returns the statement for query q prepared on the write connection,
+// preparing it on first use.
+func (w *writer) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := w.lazy[q]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(context.Background(), q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	w.lazy[q] = st
+	return st, nil
+}
+
+// exec runs query q on the write connection.
+func (w *writer) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.Exec(args...)
+}
+
+// queryRow runs query q on the write connection, returning a row that
+// reports a preparation error at Scan.
+func (w *writer) queryRow(q string, args ...any) rowScanner {
+	st, err := w.stmt(q)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRow(args...)
+}
+
+// rowScanner is a *sql.Row or an errRow.
+type rowScanner interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// lazyStmts are read-pool statements prepared on first use.
+type lazyStmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (l *lazyStmts) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st, ok := l.m[q]; ok {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	if l.m == nil {
+		l.m = map[string]*sql.Stmt{}
+	}
+	l.m[q] = st
+	return st, nil
+}
+
+func (l *lazyStmts) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	for q, st := range l.m {
+		errs = append(errs, st.Close())
+		delete(l.m, q)
+	}
+	return errors.Join(errs...)
 }
 
 // readStmts are the read pool's prepared statements.

@@ -200,6 +200,7 @@ func (w *writer) ingest(d care.Delivery, ev care.Event, evBody []byte, apply car
 	if _, err := w.insertFeed.Exec(d.ShopID, orderID, ev.ID, string(ev.Type), next.Version, at); err != nil {
 		return false, nil, fmt.Errorf("ingest %s: write feed: %w", ev.ID, err)
 	}
+	w.appended = true
 	w.remember(d.ShopID, orderID, &cached{state: next, json: state, lastSeq: seq})
 	return false, state, nil
 }

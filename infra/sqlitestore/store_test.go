@@ -31,3 +31,10 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+func TestCareConformance(t *testing.T) {
+	storetest.RunCare(t, func(t *testing.T) care.CareStore {
+		db, _ := open(t)
+		return db
+	})
+}

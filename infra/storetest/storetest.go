@@ -2,7 +2,8 @@
 // implementation passes: the embedded SQLite store runs it on every go test,
 // the DynamoDB store runs it against DynamoDB Local.
 //
-// Run is the entry point; call it from a Test function of the store's
+// Run is the entry point for care.Store, RunCare for the care workflows'
+// stores (care.CareStore); call them from Test functions of the store's
 // package. The suite never assumes an empty store: every subtest uses its own
 // shop ids (unique per call), and it reads the change feed filtered to its own
 // shops, so newStore may hand out one shared store. It assumes reads see a

@@ -4,6 +4,7 @@
 package clock
 
 import (
+	"context"
 	"errors"
 	"sort"
 	"sync"
@@ -128,3 +129,7 @@ func (v *Virtual) Set(t time.Time) error {
 	v.waiters = keep
 	return nil
 }
+
+// AdvanceTo is Set for callers that move a whole runtime's time (see
+// httpapi.DevClock): a bare Virtual has nothing to wait for after moving.
+func (v *Virtual) AdvanceTo(_ context.Context, t time.Time) error { return v.Set(t) }

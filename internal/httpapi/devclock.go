@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -9,10 +10,19 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 )
 
+// DevClock is a virtual clock the whole runtime follows. AdvanceTo moves
+// it to t (never backwards: clock.ErrBackwards) and returns once everything
+// due by t has run.
+type DevClock interface {
+	Now() time.Time
+	AdvanceTo(ctx context.Context, t time.Time) error
+}
+
 // devClock serves GET and POST /v1/dev/clock for the admin token: POST
 // {"advance":"90m"} or {"to": RFC 3339} moves the virtual clock (never
-// backwards: 409); both answer {"now": …}.
-func (s *Server) devClock(w http.ResponseWriter, r *http.Request, vc *clock.Virtual) {
+// backwards: 409) and answers once the runtime has caught up with the new
+// time (workflows run, timers fire); both answer {"now": …}.
+func (s *Server) devClock(w http.ResponseWriter, r *http.Request, vc DevClock) {
 	p, err := s.authenticate(r)
 	if err == nil && p.Role != care.RoleAdmin {
 		err = errUnauthorized
@@ -27,7 +37,7 @@ func (s *Server) devClock(w http.ResponseWriter, r *http.Request, vc *clock.Virt
 	writeJSON(w, http.StatusOK, map[string]time.Time{"now": vc.Now()})
 }
 
-func moveClock(r *http.Request, vc *clock.Virtual) error {
+func moveClock(r *http.Request, vc DevClock) error {
 	var req struct {
 		Advance string    `json:"advance"`
 		To      time.Time `json:"to"`
@@ -43,10 +53,9 @@ func moveClock(r *http.Request, vc *clock.Virtual) error {
 		if err != nil || d < 0 {
 			return care.Invalid("advance", "a non-negative Go duration such as 90m or 36h")
 		}
-		_, err = vc.Advance(d)
-		return err
+		return vc.AdvanceTo(r.Context(), vc.Now().Add(d))
 	case !req.To.IsZero():
-		if err := vc.Set(req.To); errors.Is(err, clock.ErrBackwards) {
+		if err := vc.AdvanceTo(r.Context(), req.To); errors.Is(err, clock.ErrBackwards) {
 			return &apiError{Status: http.StatusConflict, Code: "conflict", Field: "to", Message: "virtual time never moves backwards"}
 		} else if err != nil {
 			return err

@@ -3,6 +3,13 @@
 // console, the CLI, ops and agents. The same handler runs in `care serve` and,
 // behind API Gateway, in the api and ingest Lambda functions.
 //
+// Care routes (agent = ops or agent key): the task queue (GET /v1/tasks,
+// POST /v1/tasks/{id}/claim|notes|complete, agent), the send ledger (GET
+// /v1/orders/{id}/messages, agent; GET /v1/messages, ops), runs (GET
+// /v1/runs?order=, agent), templates (GET /v1/templates/{workflow}, agent;
+// PUT, ops), metrics (GET /v1/metrics, ops) and the outbound webhook channel
+// (PUT /v1/shops/{shop}/channels/webhook, ops).
+//
 // Errors are JSON: {"error":{"code","message","field"?}} with the status
 // codes of the contract (400 invalid with the field, 401, 404, 409, 413, 415,
 // 422). Nothing logged here carries a secret, a phone number or an address:

@@ -32,6 +32,8 @@ type env struct {
 	url   string
 	clock *clock.Virtual
 	logs  *syncBuffer
+	store *sqlitestore.DB
+	res   *fakeResumer
 }
 
 // syncBuffer collects the server's log output for leak checks.
@@ -63,13 +65,14 @@ func newEnv(t *testing.T) *env {
 	vc := clock.NewVirtual(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC), nil)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log})
+	res := &fakeResumer{}
+	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log, Resumer: res})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, clock: vc, logs: logs}
+	e := &env{t: t, url: ts.URL, clock: vc, logs: logs, store: store, res: res}
 	t.Cleanup(e.checkLogs)
 	return e
 }
@@ -82,7 +85,7 @@ func (e *env) checkLogs() {
 		e.t.Errorf("the request log is empty; the leak check would prove nothing")
 	}
 	for _, s := range []string{"+8613800138000", "+16135550101", "13800138000", "王芳", "jon@example.com", "杭州",
-		"whsec_", "ock_", "shpss_", "shopify-client-secret", "douyin-app-secret", "woo-webhook-secret", adminToken} {
+		"whsec_", "ock_", "shpss_", "sfn-token-", "shopify-client-secret", "douyin-app-secret", "woo-webhook-secret", adminToken} {
 		if strings.Contains(logs, s) {
 			e.t.Errorf("log leaks %q", s)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/queue"
 )
 
 // MaxBody is the largest request body accepted (1 MiB); larger gets 413.
@@ -22,19 +23,24 @@ const MaxBody = 1 << 20
 
 // Config wires a Server. Store and Clock are required.
 type Config struct {
-	Store      care.Store
+	Store      care.CareStore
 	Clock      clock.Clock
 	AdminToken string       // the runtime's admin bearer token
 	Logger     *slog.Logger // optional
 	// DevClock, when set, serves GET/POST /v1/dev/clock (admin token) to
-	// read and move this virtual clock; nil (the real clock) leaves the
-	// endpoint out entirely.
-	DevClock *clock.Virtual
+	// read and move the runtime's virtual time; nil (the real clock) leaves
+	// the endpoint out entirely.
+	DevClock DevClock
+	// Resumer hands a completed task's outcome to its Step Functions
+	// execution. Nil is allowed: completions are then stored unresumed
+	// (queue.Queue.ResumePending delivers them later).
+	Resumer queue.Resumer
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
 type Server struct {
-	store care.Store
+	store care.CareStore
+	queue *queue.Queue
 	clock clock.Clock
 	admin string
 	log   *slog.Logger
@@ -49,7 +55,8 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.AdminToken) < 16 {
 		return nil, errors.New("httpapi: admin token must be at least 16 characters")
 	}
-	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(),
+		queue: &queue.Queue{Store: cfg.Store, Clock: cfg.Clock, Resumer: cfg.Resumer}}
 	if s.log == nil {
 		s.log = slogDiscard
 	}
@@ -62,6 +69,17 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/sources/{source}", s.putSource)
 	s.mux.HandleFunc("GET /v1/orders/{id}", s.getOrder)
 	s.mux.HandleFunc("GET /v1/orders/{id}/events", s.listEvents)
+	s.mux.HandleFunc("GET /v1/orders/{id}/messages", s.listOrderMessages)
+	s.mux.HandleFunc("GET /v1/messages", s.listMessages)
+	s.mux.HandleFunc("GET /v1/runs", s.listRuns)
+	s.mux.HandleFunc("GET /v1/metrics", s.getMetrics)
+	s.mux.HandleFunc("GET /v1/tasks", s.listTasks)
+	s.mux.HandleFunc("POST /v1/tasks/{id}/claim", taskAction(s, s.claimTask))
+	s.mux.HandleFunc("POST /v1/tasks/{id}/notes", taskAction(s, s.noteTask))
+	s.mux.HandleFunc("POST /v1/tasks/{id}/complete", taskAction(s, s.completeTask))
+	s.mux.HandleFunc("GET /v1/templates/{workflow}", s.getTemplate)
+	s.mux.HandleFunc("PUT /v1/templates/{workflow}", s.putTemplate)
+	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
 	if cfg.DevClock != nil {
 		s.mux.HandleFunc("GET /v1/dev/clock", func(w http.ResponseWriter, r *http.Request) { s.devClock(w, r, cfg.DevClock) })
 		s.mux.HandleFunc("POST /v1/dev/clock", func(w http.ResponseWriter, r *http.Request) { s.devClock(w, r, cfg.DevClock) })

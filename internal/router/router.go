@@ -124,7 +124,7 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 			if err != nil {
 				return err
 			}
-			in.Step, in.Timeout = "ask", int(t.ReplyTimeout()/time.Second)
+			in.Step, in.Timeout = "ask", int(t.ReplyTimeout.Std()/time.Second)
 		}
 		input, _ := json.Marshal(in)
 		err = r.retry(ctx, func() error {

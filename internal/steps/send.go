@@ -30,7 +30,7 @@ func (e *env) deadline() time.Time {
 	if d := e.order.Order.PayDeadline; d != nil {
 		return *d
 	}
-	if w := e.tpl.PayWindow(); w > 0 {
+	if w := e.tpl.PayWindow.Std(); w > 0 {
 		return e.placedAt().Add(w)
 	}
 	return time.Time{}

@@ -1,0 +1,468 @@
+package localruntime_test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/httpapi"
+)
+
+// The end-to-end tests below start the local runtime on a virtual clock and
+// drive it only through its public HTTP API and the Step Functions API (the
+// real AWS SDK client over HTTP), as a shop, its agents and ops would.
+
+// start is 09:00 in Shanghai on Double 11.
+var start = time.Date(2026, 11, 11, 1, 0, 0, 0, time.UTC)
+
+type harness struct {
+	t      *testing.T
+	rt     *localruntime.Runtime
+	api    *httptest.Server
+	sfn    *sfn.Client
+	shop   httpapi.NewShopResponse
+	nextID int
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	rt, err := localruntime.Open(t.Context(), localruntime.Options{DataDir: t.TempDir(), Clock: localruntime.ClockVirtual, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, rt: rt, api: httptest.NewServer(rt.API)}
+	sfnSrv := httptest.NewServer(rt.SFN)
+	t.Cleanup(func() {
+		h.api.Close()
+		sfnSrv.Close()
+		rt.Close()
+	})
+	h.sfn = sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(sfnSrv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	h.shop = h.newShop("tea")
+	return h
+}
+
+func (h *harness) newShop(id string) httpapi.NewShopResponse {
+	h.t.Helper()
+	var shop httpapi.NewShopResponse
+	h.must("POST", "/v1/shops", h.rt.AdminToken, map[string]string{"id": id, "name": "Tea " + id,
+		"timezone": "Asia/Shanghai", "locale": "zh-CN", "currency": "CNY"}, 201, &shop)
+	return shop
+}
+
+func (h *harness) call(method, path, key string, body any) (int, []byte) {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(h.t.Context(), method, h.api.URL+path, rd)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+// must calls and decodes the answer into out, failing unless the status is want.
+func (h *harness) must(method, path, key string, body any, want int, out any) {
+	h.t.Helper()
+	st, b := h.call(method, path, key, body)
+	if st != want {
+		h.t.Fatalf("%s %s: %d %s, want %d", method, path, st, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			h.t.Fatalf("%s %s: %v in %s", method, path, err, b)
+		}
+	}
+}
+
+func (h *harness) ops() string   { return h.shop.Keys[care.RoleOps] }
+func (h *harness) agent() string { return h.shop.Keys[care.RoleAgent] }
+
+// webhook delivers an event as the shop's system would, signed with
+// Standard Webhooks at the current virtual time; deliveryID "" makes one up.
+func (h *harness) webhook(shop httpapi.NewShopResponse, deliveryID string, ev map[string]any) int {
+	h.t.Helper()
+	if deliveryID == "" {
+		h.nextID++
+		deliveryID = fmt.Sprintf("msg_%d", h.nextID)
+	}
+	body, _ := json.Marshal(ev)
+	ts := fmt.Sprint(h.now().Unix())
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(shop.WebhookSecret, "whsec_"))
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%s.%s", deliveryID, ts, body)
+	req, _ := http.NewRequestWithContext(h.t.Context(), "POST", h.api.URL+"/webhooks/"+shop.ID+"/standard", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", deliveryID)
+	req.Header.Set("webhook-timestamp", ts)
+	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func (h *harness) now() time.Time { return h.rt.Clock.Now() }
+
+// advance moves the runtime's time through POST /v1/dev/clock, which
+// answers once everything due has run.
+func (h *harness) advance(d string) {
+	h.t.Helper()
+	h.must("POST", "/v1/dev/clock", h.rt.AdminToken, map[string]string{"advance": d}, 200, nil)
+}
+
+// order is an order.created event body.
+func order(id string, total string, cod bool, deadline time.Duration, placed time.Time) map[string]any {
+	o := map[string]any{"id": id, "placed_at": placed, "total": total, "currency": "CNY",
+		"buyer":          map[string]any{"name": "陈晓燕", "phone": "+8613912345678", "locale": "zh-CN", "timezone": "Asia/Shanghai"},
+		"payment_method": "online",
+		"items":          []map[string]any{{"sku": "LJ-250", "title": "明前龙井 250g", "quantity": 1, "price": total}}}
+	if cod {
+		o["payment_method"], o["cod_fee"] = "cod", "8.00"
+	}
+	if deadline > 0 {
+		o["pay_deadline"] = placed.Add(deadline)
+	}
+	return map[string]any{"id": "evt-created-" + id, "type": "order.created", "occurred_at": placed, "order": o}
+}
+
+func event(typ, orderID string, at time.Time, extra map[string]any) map[string]any {
+	ev := map[string]any{"id": "evt-" + typ + "-" + orderID + fmt.Sprint(at.Unix()), "type": typ, "occurred_at": at,
+		"order": map[string]any{"id": orderID}}
+	for k, v := range extra {
+		ev[k] = v
+	}
+	return ev
+}
+
+func (h *harness) messages(orderID string) []care.Message {
+	h.t.Helper()
+	var page struct{ Messages []care.Message }
+	h.must("GET", "/v1/orders/"+orderID+"/messages", h.ops(), nil, 200, &page)
+	return page.Messages
+}
+
+func (h *harness) runs(orderID string) []care.Run {
+	h.t.Helper()
+	var page struct{ Runs []care.Run }
+	h.must("GET", "/v1/runs?order="+orderID, h.ops(), nil, 200, &page)
+	return page.Runs
+}
+
+type taskView struct {
+	care.Task
+	Breached bool `json:"breached"`
+}
+
+func (h *harness) tasks(key, status string) []taskView {
+	h.t.Helper()
+	var page struct{ Tasks []taskView }
+	h.must("GET", "/v1/tasks?status="+status, key, nil, 200, &page)
+	return page.Tasks
+}
+
+// ledger summarises messages as "step:status[:reason]" in ledger order.
+func ledger(ms []care.Message) []string {
+	var out []string
+	for _, m := range ms {
+		s := m.Step + ":" + string(m.Status)
+		if m.Reason != "" {
+			s += ":" + m.Reason
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (h *harness) wantLedger(orderID string, want ...string) []care.Message {
+	h.t.Helper()
+	ms := h.messages(orderID)
+	if got := ledger(ms); strings.Join(got, " ") != strings.Join(want, " ") {
+		h.t.Fatalf("ledger of %s:\n got  %v\n want %v", orderID, got, want)
+	}
+	return ms
+}
+
+func (h *harness) run(orderID string, wf care.Workflow) care.Run {
+	h.t.Helper()
+	for _, r := range h.runs(orderID) {
+		if r.Workflow == wf {
+			return r
+		}
+	}
+	h.t.Fatalf("order %s has no %s run", orderID, wf)
+	return care.Run{}
+}
+
+// execution describes the run's execution through the Step Functions API.
+func (h *harness) execution(r care.Run) *sfn.DescribeExecutionOutput {
+	h.t.Helper()
+	arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, r.Execution)
+	out, err := h.sfn.DescribeExecution(h.t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+// transitions counts the states an execution entered: what AWS bills.
+func (h *harness) transitions(r care.Run) int {
+	h.t.Helper()
+	arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, r.Execution)
+	n := 0
+	p := sfn.NewGetExecutionHistoryPaginator(h.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(h.t.Context())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, ev := range page.Events {
+			if strings.HasSuffix(string(ev.Type), "StateEntered") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestChaseStopsWhenPaid(t *testing.T) {
+	h := newHarness(t)
+	if st := h.webhook(h.shop, "", order("A1", "129.90", false, 72*time.Hour, start)); st != 202 {
+		t.Fatalf("order.created: %d", st)
+	}
+	h.advance("0s")
+	r := h.run("A1", care.UnpaidChase)
+	if r.Status != care.RunRunning || r.Step != "nudge" || r.TemplateVersion != 1 {
+		t.Fatalf("run after order.created: %+v", r)
+	}
+	h.advance("10m")
+	ms := h.wantLedger("A1", "nudge:sent")
+	if ms[0].Channel != "outbox" || ms[0].Locale != "zh-CN" || !strings.Contains(ms[0].Text, "129.90") || !ms[0].SentAt.Equal(start.Add(10*time.Minute)) {
+		t.Errorf("nudge: %+v", ms[0])
+	}
+	if st := h.webhook(h.shop, "", event("order.paid", "A1", h.now(), nil)); st != 202 {
+		t.Fatalf("order.paid: %d", st)
+	}
+	h.advance("72h")
+	h.wantLedger("A1", "nudge:sent")
+	r = h.run("A1", care.UnpaidChase)
+	if r.Status != care.RunStopped || r.Outcome != "paid" || r.Value != "129.90" || r.Sent != 1 {
+		t.Errorf("run after paid: %+v", r)
+	}
+	if d := h.execution(r); d.Status != sfntypes.ExecutionStatusAborted {
+		t.Errorf("execution %s, want ABORTED", d.Status)
+	}
+	if n := h.transitions(r); n > 6 {
+		t.Errorf("%d transitions for one reminder", n)
+	}
+}
+
+// TestPaidOrderNeverReminded: an execution still running for an order that
+// is already paid (a router behind, a stop in flight) skips its send,
+// because every send checks the order first.
+func TestPaidOrderNeverReminded(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", order("B1", "59.00", false, 72*time.Hour, start))
+	h.advance("0s")
+	h.webhook(h.shop, "", event("order.paid", "B1", h.now(), nil))
+	h.advance("0s")
+	// The router stopped the run; now an execution acts as a late one would.
+	in := `{"run":{"shop":"tea","order":"B1","workflow":"unpaid_chase","version":1},"step":"nudge"}`
+	_, err := h.sfn.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:111111111111:stateMachine:unpaid_chase"),
+		Name: aws.String("late-b1"), Input: aws.String(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.advance("1h")
+	h.wantLedger("B1", "nudge:skipped:paid")
+}
+
+func TestChaseNeverAfterDeadline(t *testing.T) {
+	h := newHarness(t)
+	// A live-stream order: the platform closes it 30 minutes after it was placed.
+	h.webhook(h.shop, "", order("C1", "89.00", false, 30*time.Minute, start))
+	h.advance("24h")
+	// All four entries are written at 09:10 (the send, then the plan that
+	// skips the rest); the ledger orders ties by id.
+	ms := h.wantLedger("C1", "call:skipped:below_threshold", "coupon:skipped:deadline_passed", "nudge:sent", "ships_today:skipped:deadline_passed")
+	for _, m := range ms {
+		if m.SentAt != nil && !m.SentAt.Before(start.Add(30*time.Minute)) {
+			t.Errorf("%s sent at %s, after the deadline", m.Step, m.SentAt)
+		}
+	}
+	if r := h.run("C1", care.UnpaidChase); r.Status != care.RunSucceeded {
+		t.Errorf("run %+v, want succeeded", r)
+	}
+}
+
+func TestChaseEscalatesLargeOrder(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", order("D1", "899.00", false, 24*time.Hour, start))
+	h.advance("13h")
+	open := h.tasks(h.agent(), "open")
+	if len(open) != 1 {
+		t.Fatalf("open tasks %+v, want the call", open)
+	}
+	task := open[0]
+	if task.Tag != care.TagVIP || task.OrderID != "D1" || task.Order.BuyerPhone == "" || len(task.Order.Said) == 0 || task.Script == "" {
+		t.Errorf("task %+v", task.Task)
+	}
+	_, raw := h.call("GET", "/v1/tasks?status=open", h.agent(), nil)
+	if bytes.Contains(raw, []byte("token")) || bytes.Contains(raw, []byte("AAAA")) {
+		t.Errorf("the task list shows the task token: %s", raw)
+	}
+	h.must("POST", "/v1/tasks/"+task.ID+"/claim", h.agent(), map[string]string{"agent": "xiaoli"}, 200, nil)
+	h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "will_pay", "note": "pays tonight"}, 200, nil)
+	h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "will_pay"}, 409, nil)
+	h.advance("0s")
+	r := h.run("D1", care.UnpaidChase)
+	if d := h.execution(r); d.Status != sfntypes.ExecutionStatusSucceeded {
+		t.Errorf("execution %s after the agent's outcome, want SUCCEEDED", d.Status)
+	}
+	t.Logf("unpaid_chase with 3 reminders and a call: %d state transitions", h.transitions(r))
+}
+
+func TestCODConfirmedByReply(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", order("E1", "129.90", true, 0, start))
+	h.advance("0s")
+	ms := h.wantLedger("E1", "ask:sent")
+	if !strings.Contains(ms[0].Text, "137.90") {
+		t.Errorf("the ask does not state the COD total 137.90: %q", ms[0].Text)
+	}
+	h.advance("5m")
+	h.webhook(h.shop, "", event("buyer.replied", "E1", h.now(), map[string]any{"reply": map[string]string{"text": "是的，确认"}}))
+	h.advance("0s")
+	r := h.run("E1", care.CODConfirm)
+	if r.Status != care.RunSucceeded || r.Outcome != "cod_confirmed" {
+		t.Errorf("run %+v", r)
+	}
+	if n := h.transitions(r); n > 4 {
+		t.Errorf("%d transitions, want at most 4", n)
+	} else {
+		t.Logf("cod_confirm confirmed by reply: %d state transitions", n)
+	}
+	if tasks := h.tasks(h.agent(), "open"); len(tasks) != 0 {
+		t.Errorf("tasks %+v", tasks)
+	}
+}
+
+func TestCODConfirmedByAgentAfterSilence(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", order("F1", "129.90", true, 0, start))
+	h.advance("3h")
+	open := h.tasks(h.agent(), "open")
+	if len(open) != 1 || !strings.Contains(open[0].Reason, "no_reply") {
+		t.Fatalf("open tasks %+v", open)
+	}
+	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "confirmed"}, 200, nil)
+	h.advance("0s")
+	r := h.run("F1", care.CODConfirm)
+	if r.Status != care.RunSucceeded || r.Outcome != "cod_confirmed" {
+		t.Errorf("run %+v", r)
+	}
+	t.Logf("cod_confirm confirmed by an agent: %d state transitions", h.transitions(r))
+}
+
+func TestCODDeclined(t *testing.T) {
+	h := newHarness(t)
+	var got [][]byte
+	shopSide := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, b)
+	}))
+	defer shopSide.Close()
+	h.must("PUT", "/v1/shops/tea/channels/webhook", h.ops(), map[string]string{"url": shopSide.URL, "secret": h.shop.WebhookSecret}, 200, nil)
+	h.webhook(h.shop, "", order("G1", "129.90", true, 0, start))
+	h.advance("1m")
+	h.webhook(h.shop, "", event("buyer.replied", "G1", h.now(), map[string]any{"reply": map[string]string{"text": "不要了"}}))
+	h.advance("0s")
+	open := h.tasks(h.agent(), "open")
+	if len(open) != 1 || !strings.Contains(open[0].Reason, "reply_no") {
+		t.Fatalf("open tasks %+v", open)
+	}
+	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "declined"}, 200, nil)
+	h.advance("0s")
+	h.wantLedger("G1", "ask:sent", "declined:sent")
+	if r := h.run("G1", care.CODConfirm); r.Outcome != "cod_declined" {
+		t.Errorf("run %+v", r)
+	}
+	if len(got) != 1 || !bytes.Contains(got[0], []byte(`"type":"notice"`)) || !bytes.Contains(got[0], []byte(`"order_id":"G1"`)) {
+		t.Errorf("shop callbacks %s", got)
+	}
+}
+
+func TestRedeliveryStartsOneRun(t *testing.T) {
+	h := newHarness(t)
+	ev := order("H1", "129.90", false, 72*time.Hour, start)
+	for range 3 {
+		if st := h.webhook(h.shop, "same-delivery", ev); st != 202 {
+			t.Fatalf("redelivery: %d", st)
+		}
+	}
+	h.webhook(h.shop, "", ev) // the same event id under a new delivery id
+	h.advance("20m")
+	h.wantLedger("H1", "nudge:sent")
+	if rs := h.runs("H1"); len(rs) != 1 {
+		t.Errorf("runs %+v", rs)
+	}
+}
+
+func TestAgentsRaceAndTenancy(t *testing.T) {
+	h := newHarness(t)
+	other := h.newShop("rival")
+	h.webhook(h.shop, "", order("J1", "129.90", true, 0, start))
+	h.advance("3h")
+	open := h.tasks(h.agent(), "open")
+	if len(open) != 1 {
+		t.Fatalf("open %+v", open)
+	}
+	id := open[0].ID
+	codes := make(chan int, 2)
+	for _, agent := range []string{"a", "b"} {
+		go func() {
+			st, _ := h.call("POST", "/v1/tasks/"+id+"/claim", h.agent(), map[string]string{"agent": agent})
+			codes <- st
+		}()
+	}
+	if a, b := <-codes, <-codes; a+b != 200+409 {
+		t.Errorf("two agents claiming: %d and %d, want one 200 and one 409", a, b)
+	}
+	if ts := h.tasks(other.Keys[care.RoleAgent], "claimed"); len(ts) != 0 {
+		t.Errorf("another shop's agent sees %+v", ts)
+	}
+	if st, _ := h.call("POST", "/v1/tasks/"+id+"/complete", other.Keys[care.RoleAgent], map[string]string{"agent": "c", "outcome": "confirmed"}); st != 404 {
+		t.Errorf("another shop's agent completing: %d, want 404", st)
+	}
+}

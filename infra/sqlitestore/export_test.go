@@ -1,0 +1,5 @@
+package sqlitestore
+
+// SchemaV1ForTest is the first migration: the schema of files written
+// before the care tables existed.
+var SchemaV1ForTest = migrations[0]

@@ -1,0 +1,231 @@
+// Package metrics computes a shop's ops figures on read, from the send
+// ledger, the workflow runs and the agent tasks: what was sent, skipped and
+// failed per workflow and step, how many chased orders were paid and the GMV
+// they recovered, how COD confirmations ended, and how fast agents handled
+// escalated tasks. Nothing is pre-aggregated; a report is as fresh as the
+// store.
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Source is what Compute reads (a care.CareStore is one).
+type Source interface {
+	ListMessages(ctx context.Context, shopID string, from, to time.Time, cursor string, limit int) ([]care.Message, string, error)
+	ListRuns(ctx context.Context, shopID string, from, to time.Time) ([]care.Run, error)
+	ListTasks(ctx context.Context, shopID string, f care.TaskFilter) ([]care.Task, error)
+}
+
+// Run outcomes counted by Compute.
+const (
+	OutcomePaid           = "paid"
+	OutcomeCODConfirmed   = "cod_confirmed"
+	OutcomeCODDeclined    = "cod_declined"
+	OutcomeCODUnreachable = "cod_unreachable"
+)
+
+// Report is a shop's figures over the window [From, To).
+type Report struct {
+	ShopID    string     `json:"shop_id"`
+	From      time.Time  `json:"from"`
+	To        time.Time  `json:"to"`
+	Workflows []Workflow `json:"workflows"`
+}
+
+// Counts are message figures: entries with At in the window, by status.
+// Skipped maps the skip reason to its count; pending entries are not counted.
+type Counts struct {
+	Sent    int            `json:"sent"`
+	Skipped map[string]int `json:"skipped"`
+	Failed  int            `json:"failed"`
+}
+
+// Step is one workflow step's message figures.
+type Step struct {
+	Step string `json:"step"`
+	Counts
+}
+
+// Workflow is one workflow's figures. Runs count when they started in the
+// window; tasks when created (opened) or done (completed) in it.
+type Workflow struct {
+	Workflow care.Workflow `json:"workflow"`
+	Counts
+	Steps []Step `json:"steps"` // by step name
+
+	OrdersChased int          `json:"orders_chased"` // unpaid_chase runs with at least one message sent
+	ChasedPaid   int          `json:"chased_paid"`   // of those, the ones whose outcome is paid
+	GMVRecovered care.Decimal `json:"gmv_recovered"` // sum of their values (one currency per shop)
+
+	CODConfirmed   int `json:"cod_confirmed"`
+	CODDeclined    int `json:"cod_declined"`
+	CODUnreachable int `json:"cod_unreachable"`
+
+	TasksOpened    int `json:"tasks_opened"`
+	TasksCompleted int `json:"tasks_completed"`
+	// Medians over the completed tasks, in seconds; null when there are none.
+	MedianHandlingSeconds   *float64 `json:"median_handling_seconds"`   // claimed → done
+	MedianResolutionSeconds *float64 `json:"median_resolution_seconds"` // created → done
+}
+
+// pageSize is how many ledger entries Compute reads per call.
+const pageSize = 1000
+
+// Compute returns the shop's figures over [from, to) for wf, or for every
+// workflow of care.Workflows (zeros included) when wf is "". An unknown wf
+// is a *care.FieldError on "workflow"; to not after from one on "to".
+func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf care.Workflow) (Report, error) {
+	wfs := care.Workflows
+	if wf != "" {
+		if !slices.Contains(care.Workflows, wf) {
+			return Report{}, care.Invalid("workflow", "unknown workflow %q", wf)
+		}
+		wfs = []care.Workflow{wf}
+	}
+	if !to.After(from) {
+		return Report{}, care.Invalid("to", "must be after from")
+	}
+	by := make(map[care.Workflow]*acc, len(wfs))
+	for _, w := range wfs {
+		by[w] = &acc{steps: map[string]*Counts{}, Workflow: Workflow{Counts: newCounts()}}
+	}
+
+	cursor := ""
+	for {
+		msgs, next, err := st.ListMessages(ctx, shop, from, to, cursor, pageSize)
+		if err != nil {
+			return Report{}, fmt.Errorf("metrics: list messages: %w", err)
+		}
+		for _, m := range msgs {
+			a := by[m.Workflow]
+			if a == nil {
+				continue
+			}
+			sc := a.steps[m.Step]
+			if sc == nil {
+				c := newCounts()
+				sc = &c
+				a.steps[m.Step] = sc
+			}
+			a.Counts.add(m)
+			sc.add(m)
+		}
+		if next == "" || next == cursor {
+			break
+		}
+		cursor = next
+	}
+
+	runs, err := st.ListRuns(ctx, shop, from, to)
+	if err != nil {
+		return Report{}, fmt.Errorf("metrics: list runs: %w", err)
+	}
+	for _, r := range runs {
+		a := by[r.Workflow]
+		if a == nil || r.StartedAt.Before(from) || !r.StartedAt.Before(to) {
+			continue
+		}
+		switch r.Workflow {
+		case care.UnpaidChase:
+			if r.Sent >= 1 {
+				a.OrdersChased++
+				if r.Outcome == OutcomePaid {
+					a.ChasedPaid++
+					a.gmv = append(a.gmv, r.Value)
+				}
+			}
+		case care.CODConfirm:
+			switch r.Outcome {
+			case OutcomeCODConfirmed:
+				a.CODConfirmed++
+			case OutcomeCODDeclined:
+				a.CODDeclined++
+			case OutcomeCODUnreachable:
+				a.CODUnreachable++
+			}
+		}
+	}
+
+	tasks, err := st.ListTasks(ctx, shop, care.TaskFilter{})
+	if err != nil {
+		return Report{}, fmt.Errorf("metrics: list tasks: %w", err)
+	}
+	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
+	for _, t := range tasks {
+		a := by[t.Workflow]
+		if a == nil {
+			continue
+		}
+		if in(t.CreatedAt) {
+			a.TasksOpened++
+		}
+		if t.Status == care.TaskDone && t.DoneAt != nil && in(*t.DoneAt) {
+			a.TasksCompleted++
+			a.resolution = append(a.resolution, t.DoneAt.Sub(t.CreatedAt).Seconds())
+			if t.ClaimedAt != nil {
+				a.handling = append(a.handling, t.DoneAt.Sub(*t.ClaimedAt).Seconds())
+			}
+		}
+	}
+
+	rep := Report{ShopID: shop, From: from.UTC(), To: to.UTC(), Workflows: make([]Workflow, 0, len(wfs))}
+	for _, w := range wfs {
+		rep.Workflows = append(rep.Workflows, by[w].report(w))
+	}
+	return rep, nil
+}
+
+type acc struct {
+	Workflow
+	steps                map[string]*Counts
+	gmv                  []care.Decimal
+	handling, resolution []float64
+}
+
+func newCounts() Counts { return Counts{Skipped: map[string]int{}} }
+
+func (c *Counts) add(m care.Message) {
+	switch m.Status {
+	case care.MessageSent:
+		c.Sent++
+	case care.MessageFailed:
+		c.Failed++
+	case care.MessageSkipped:
+		c.Skipped[m.Reason]++
+	}
+}
+
+func (a *acc) report(wf care.Workflow) Workflow {
+	out := a.Workflow
+	out.Workflow = wf
+	out.GMVRecovered = care.AddDecimals(a.gmv...)
+	out.Steps = make([]Step, 0, len(a.steps))
+	for name, c := range a.steps {
+		out.Steps = append(out.Steps, Step{Step: name, Counts: *c})
+	}
+	slices.SortFunc(out.Steps, func(x, y Step) int { return strings.Compare(x.Step, y.Step) })
+	out.MedianHandlingSeconds = median(a.handling)
+	out.MedianResolutionSeconds = median(a.resolution)
+	return out
+}
+
+// median returns the middle value (the mean of the two middle ones for an
+// even count), or nil for none.
+func median(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	slices.Sort(xs)
+	m := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		m = (xs[len(xs)/2-1] + m) / 2
+	}
+	return &m
+}

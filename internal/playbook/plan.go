@@ -1,0 +1,163 @@
+package playbook
+
+import (
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Timing is what Plan needs to know about an order and the present.
+type Timing struct {
+	PlacedAt time.Time
+	Now      time.Time
+	// PayDeadline is the platform's auto-cancel time; nil means PlacedAt + the template's pay_window.
+	PayDeadline *time.Time
+	Total       care.Decimal
+	// ShopLoc is the shop's zone (cut-off; quiet hours without BuyerLoc); nil means UTC.
+	ShopLoc *time.Location
+	// BuyerLoc is the buyer's zone for quiet hours; nil means ShopLoc.
+	BuyerLoc *time.Location
+}
+
+// Skip reasons.
+const (
+	SkipBelowThreshold = "below_threshold" // the order's total is below the step's min_total (or unknown)
+	SkipDeadlinePassed = "deadline_passed" // the step would fall after deadline − before_deadline
+	SkipCutoffPassed   = "cutoff_passed"   // a before_cutoff step can no longer happen before its cut-off
+)
+
+// Skip is a step Plan passed over, and why.
+type Skip struct {
+	Step   string
+	Reason string
+}
+
+// Next is the step to run next and when.
+type Next struct {
+	Step string
+	At   time.Time
+}
+
+// Plan returns the next step to run after afterStep ("" = from the start)
+// and when, plus the steps it passed over on the way, in list order. It is
+// a pure function of the template and in.
+//
+// For each step after afterStep, in list order:
+//   - min_total above the order's total (or an unknown total): skip below_threshold;
+//   - at = PlacedAt + after; with before_cutoff, at = C − before_cutoff for
+//     the earliest shop-local cut-off instant C with C − before_cutoff ≥
+//     PlacedAt + after (it may be tomorrow or later);
+//   - at = max(at, Now);
+//   - message and call steps are moved out of quiet hours (the buyer's zone,
+//     else the shop's) to the end of the quiet period; notify_shop steps are not;
+//   - a before_cutoff step whose at is not before its C: skip cutoff_passed;
+//   - unpaid_chase: deadline = PayDeadline, else PlacedAt + pay_window; if at
+//     ≥ deadline or at > deadline − before_deadline: skip deadline_passed
+//     (cod_confirm has no pay deadline);
+//   - otherwise that step is next.
+//
+// next is nil when no step remains, also when afterStep is not a step of t.
+func (t *Template) Plan(afterStep string, in Timing) (next *Next, skipped []Skip) {
+	start := 0
+	if afterStep != "" {
+		_, i, ok := t.Step(afterStep)
+		if !ok {
+			return nil, nil
+		}
+		start = i + 1
+	}
+	shop := in.ShopLoc
+	if shop == nil {
+		shop = time.UTC
+	}
+	buyer := in.BuyerLoc
+	if buyer == nil {
+		buyer = shop
+	}
+	for _, s := range t.Steps[start:] {
+		if s.MinTotal != "" && !atLeast(in.Total, s.MinTotal) {
+			skipped = append(skipped, Skip{s.ID, SkipBelowThreshold})
+			continue
+		}
+		at := in.PlacedAt.Add(s.After.Std())
+		var cutoff time.Time
+		withCutoff := s.BeforeCutoff != nil && t.cutoffMin >= 0
+		if withCutoff {
+			bc := s.BeforeCutoff.Std()
+			cutoff = nextDaily(at.Add(bc), t.cutoffMin, shop)
+			at = cutoff.Add(-bc)
+		}
+		if at.Before(in.Now) {
+			at = in.Now
+		}
+		if s.Action != ActionNotifyShop {
+			at = t.outOfQuiet(at, buyer)
+		}
+		if withCutoff && !at.Before(cutoff) {
+			skipped = append(skipped, Skip{s.ID, SkipCutoffPassed})
+			continue
+		}
+		if t.Workflow == care.UnpaidChase {
+			deadline := in.PlacedAt.Add(t.PayWindow.Std())
+			if in.PayDeadline != nil {
+				deadline = *in.PayDeadline
+			}
+			if !at.Before(deadline) || at.After(deadline.Add(-s.BeforeDeadline.Std())) {
+				skipped = append(skipped, Skip{s.ID, SkipDeadlinePassed})
+				continue
+			}
+		}
+		return &Next{Step: s.ID, At: at}, skipped
+	}
+	return nil, skipped
+}
+
+// nextDaily returns the earliest instant ≥ x whose wall clock in loc is
+// min minutes after midnight (on a day where DST skips that time, the
+// instant time.Date normalises it to).
+func nextDaily(x time.Time, min int, loc *time.Location) time.Time {
+	l := x.In(loc)
+	for d := -1; ; d++ {
+		c := time.Date(l.Year(), l.Month(), l.Day()+d, min/60, min%60, 0, 0, loc)
+		if !c.Before(x) {
+			return c
+		}
+	}
+}
+
+// InQuietHours reports whether instant at falls in the template's quiet hours in loc.
+func (t *Template) InQuietHours(at time.Time, loc *time.Location) bool {
+	return !t.outOfQuiet(at, loc).Equal(at)
+}
+
+// outOfQuiet moves at to the end of the quiet period it falls in, if any.
+func (t *Template) outOfQuiet(at time.Time, loc *time.Location) time.Time {
+	if t.QuietHours == nil || t.quietFrom == t.quietTo {
+		return at
+	}
+	l := at.In(loc)
+	tod := time.Duration(l.Hour())*time.Hour + time.Duration(l.Minute())*time.Minute +
+		time.Duration(l.Second())*time.Second + time.Duration(l.Nanosecond())
+	from := time.Duration(t.quietFrom) * time.Minute
+	to := time.Duration(t.quietTo) * time.Minute
+	end := func(dayOffset int) time.Time {
+		return time.Date(l.Year(), l.Month(), l.Day()+dayOffset, t.quietTo/60, t.quietTo%60, 0, 0, loc)
+	}
+	var e time.Time
+	if from < to {
+		if tod >= from && tod < to {
+			e = end(0)
+		}
+	} else {
+		switch {
+		case tod >= from:
+			e = end(1)
+		case tod < to:
+			e = end(0)
+		}
+	}
+	if e.IsZero() || !e.After(at) {
+		return at
+	}
+	return e
+}

@@ -1,0 +1,246 @@
+package playbook
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Vars is what a script may show of an order, shop and buyer. It holds no
+// phone, email or address: scripts cannot leak them.
+//
+// In Liquid the fields are order.id, order.total, order.currency,
+// order.cod_fee, order.cod_total, order.pay_deadline, order.placed_at,
+// order.items (each with title and quantity), order.item_count, buyer.name
+// and shop.name; Render adds step.coupon (steps with a coupon) and cutoff
+// (templates with a cut-off).
+type Vars struct {
+	OrderID     string
+	Total       string // decimal string, as the order has it
+	Currency    string
+	CODFee      string // "" unless the order is cash on delivery
+	CODTotal    string // Total + CODFee, exact; Total when there is no fee
+	PayDeadline string // local "2006-01-02 15:04", or ""
+	PlacedAt    string // local "2006-01-02 15:04", or ""
+	Items       []ItemVars
+	ItemCount   int // the sum of the items' quantities
+	BuyerName   string
+	ShopName    string
+}
+
+// ItemVars is one order line as scripts see it.
+type ItemVars struct {
+	Title    string
+	Quantity int
+}
+
+// TimeLayout is how order times appear in scripts.
+const TimeLayout = "2006-01-02 15:04"
+
+// VarsFor builds the script variables of an order. Times are shown in loc
+// (the caller passes the buyer's zone, else the shop's; nil means UTC). For a
+// cash-on-delivery order without a fee, cod_fee is "0" at the total's scale.
+// An unparsable amount leaves cod_total equal to the total.
+func VarsFor(o care.OrderState, shopName string, loc *time.Location) Vars {
+	if loc == nil {
+		loc = time.UTC
+	}
+	ord := o.Order
+	v := Vars{
+		OrderID:  ord.ID,
+		Total:    string(ord.Total),
+		Currency: ord.Currency,
+		CODFee:   string(ord.CODFee),
+		CODTotal: string(ord.Total),
+		ShopName: shopName,
+	}
+	if ord.PaymentMethod == care.PayCOD && v.CODFee == "" && v.Total != "" {
+		v.CODFee = zeroAtScale(v.Total)
+	}
+	if v.CODFee != "" && v.Total != "" {
+		if sum, ok := addDecimal(v.Total, v.CODFee); ok {
+			v.CODTotal = sum
+		}
+	}
+	if ord.PayDeadline != nil {
+		v.PayDeadline = ord.PayDeadline.In(loc).Format(TimeLayout)
+	}
+	if ord.PlacedAt != nil {
+		v.PlacedAt = ord.PlacedAt.In(loc).Format(TimeLayout)
+	}
+	for _, it := range ord.Items {
+		v.Items = append(v.Items, ItemVars{Title: it.Title, Quantity: it.Quantity})
+		v.ItemCount += it.Quantity
+	}
+	if ord.Buyer != nil {
+		v.BuyerName = ord.Buyer.Name
+	}
+	return v
+}
+
+// bindings is the Liquid environment of one step.
+func (v Vars) bindings(t *Template, s Step) map[string]any {
+	items := make([]map[string]any, len(v.Items))
+	for i, it := range v.Items {
+		items[i] = map[string]any{"title": it.Title, "quantity": it.Quantity}
+	}
+	b := map[string]any{
+		"order": map[string]any{
+			"id": v.OrderID, "total": v.Total, "currency": v.Currency,
+			"cod_fee": v.CODFee, "cod_total": v.CODTotal,
+			"pay_deadline": v.PayDeadline, "placed_at": v.PlacedAt,
+			"items": items, "item_count": v.ItemCount,
+		},
+		"buyer": map[string]any{"name": v.BuyerName},
+		"shop":  map[string]any{"name": v.ShopName},
+	}
+	stepVars := map[string]any{}
+	if s.Coupon != "" {
+		stepVars["coupon"] = s.Coupon
+	}
+	b["step"] = stepVars
+	if t.Cutoff != "" {
+		b["cutoff"] = t.Cutoff
+	}
+	return b
+}
+
+// Render renders a step's "script" or "reason" for a buyer locale and
+// returns the text and the locale it used: the exact tag (case-insensitive),
+// else one of the same language (zh-Hans-CN and zh → zh-CN, en-GB → en;
+// preferring a shared region or script), else the default locale. step must
+// be a step of t (as returned by Step). Errors: an unknown step or field
+// (care.ErrInvalid), or a render failure.
+func (t *Template) Render(step Step, field string, locale string, v Vars) (text, usedLocale string, err error) {
+	var m map[string]string
+	switch field {
+	case "script":
+		m = step.Script
+	case "reason":
+		m = step.Reason
+	default:
+		return "", "", care.Invalid("field", "must be script or reason, not %q", field)
+	}
+	if len(m) == 0 {
+		return "", "", care.Invalid("steps."+step.ID+"."+field, "the step has no %s", field)
+	}
+	used := resolveLocale(locale, sortedKeys(m), t.DefaultLocale)
+	tpl, ok := t.compiled[scriptKey{step.ID, field, used}]
+	if !ok {
+		return "", "", care.Invalid("steps."+step.ID, "step %q is not a step of this template", step.ID)
+	}
+	out, rerr := tpl.RenderString(v.bindings(t, step))
+	if rerr != nil {
+		return "", "", fmt.Errorf("render %s.%s (%s): %w", step.ID, field, used, rerr)
+	}
+	return out, used, nil
+}
+
+// resolveLocale picks among have (sorted) for the wanted tag.
+func resolveLocale(want string, have []string, def string) string {
+	w := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(want), "_", "-"))
+	if w == "" {
+		return def
+	}
+	for _, h := range have {
+		if strings.ToLower(h) == w {
+			return h
+		}
+	}
+	wparts := strings.Split(w, "-")
+	best, bestScore := "", -1
+	for _, h := range have {
+		hparts := strings.Split(strings.ToLower(h), "-")
+		if hparts[0] != wparts[0] {
+			continue
+		}
+		score := 0
+		for _, hp := range hparts[1:] {
+			for _, wp := range wparts[1:] {
+				if hp == wp {
+					score += 2
+				}
+			}
+		}
+		if zhCompatible(wparts, hparts) {
+			score += 2
+		}
+		if h == def {
+			score++ // among equals, the default locale
+		}
+		if score > bestScore {
+			best, bestScore = h, score
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return def
+}
+
+// zhCompatible says a Chinese tag's script (Hans/Hant) agrees with the
+// region of the candidate (CN/SG are Simplified, TW/HK/MO Traditional).
+func zhCompatible(want, have []string) bool {
+	if want[0] != "zh" {
+		return false
+	}
+	script := func(parts []string) string {
+		for _, p := range parts[1:] {
+			switch p {
+			case "hans", "cn", "sg":
+				return "hans"
+			case "hant", "tw", "hk", "mo":
+				return "hant"
+			}
+		}
+		return ""
+	}
+	ws, hs := script(want), script(have)
+	return ws == hs || (ws == "" && hs == "hans")
+}
+
+// ---- exact decimals ------------------------------------------------------------
+
+func parseDecimal(s string) (*big.Rat, int, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, "eE/") {
+		return nil, 0, false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return nil, 0, false
+	}
+	scale := 0
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		scale = len(s) - i - 1
+	}
+	return r, scale, true
+}
+
+// addDecimal adds two decimal strings exactly; the scale is the larger one's.
+func addDecimal(a, b string) (string, bool) {
+	x, sa, ok1 := parseDecimal(a)
+	y, sb, ok2 := parseDecimal(b)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	return new(big.Rat).Add(x, y).FloatString(max(sa, sb)), true
+}
+
+func zeroAtScale(d string) string {
+	_, s, ok := parseDecimal(d)
+	if !ok || s == 0 {
+		return "0"
+	}
+	return "0." + strings.Repeat("0", s)
+}
+
+// atLeast reports whether total ≥ min; an unknown or malformed total is not.
+func atLeast(total care.Decimal, min care.Decimal) bool {
+	x, _, ok1 := parseDecimal(string(total))
+	y, _, ok2 := parseDecimal(string(min))
+	return ok1 && ok2 && x.Cmp(y) >= 0
+}

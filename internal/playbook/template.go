@@ -1,0 +1,193 @@
+// Package playbook holds the care templates ops edit: the Go model of a
+// template (workflows/<workflow>.template.json is the default of each), its
+// validation (Parse: strict JSON, the JSON Schema workflows/template.schema.json,
+// then semantic checks such as unknown Liquid variables), the rendering of
+// scripts per locale (Render), the timing of the next step under the three
+// clocks of an order — when it was placed, the shop's daily cut-off and the
+// platform's pay deadline — with quiet hours (Plan), and the recognition of a
+// buyer's reply to a cash-on-delivery confirmation (Classify).
+//
+// Everything here is pure: no I/O, no clock (times come in as arguments). A
+// *Template is immutable after Parse and safe for concurrent use.
+package playbook
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/osteele/liquid"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Action is what a step does.
+type Action string
+
+// Step actions.
+const (
+	// ActionMessage sends Script to the buyer on the step's channel.
+	ActionMessage Action = "message"
+	// ActionCall raises an agent task: Reason says why, Script what to say.
+	ActionCall Action = "call"
+	// ActionNotifyShop tells the shop (the signed callback); Script is the note.
+	ActionNotifyShop Action = "notify_shop"
+)
+
+// Channels a message step may use.
+const (
+	ChannelOutbox  = "outbox"
+	ChannelWebhook = "webhook"
+)
+
+// The step ids a cod_confirm template must have, exactly these three.
+const (
+	CODAsk      = "ask"      // message: states the COD total, asks to confirm
+	CODCall     = "call"     // call: outcomes exactly CODOutcomes
+	CODDeclined = "declined" // notify_shop: the note to the shop
+)
+
+// CODOutcomes are the outcomes of the cod_confirm call step, in this order.
+var CODOutcomes = []string{"confirmed", "declined", "unreachable"}
+
+// Duration is a Go duration written in JSON as its string form ("10m", "36h").
+// It is never negative in a parsed template.
+type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// MarshalJSON writes d as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a non-negative Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"10m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// QuietHours is the daily period no buyer is contacted, as local times of day
+// "HH:MM" in the buyer's zone (else the shop's); From > To wraps midnight.
+// From is inside the period, To is not.
+type QuietHours struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Keywords recognise a buyer's reply in one locale.
+type Keywords struct {
+	Yes []string `json:"yes"`
+	No  []string `json:"no"`
+}
+
+// Template is one parsed, validated care template. Field meanings are those
+// of workflows/template.schema.json. Do not modify a Template returned by
+// Parse (its maps and slices are shared with the compiled scripts).
+type Template struct {
+	Workflow      care.Workflow `json:"workflow"`
+	DefaultLocale string        `json:"default_locale"`
+	Channel       string        `json:"channel"`
+	// Cutoff is the shop-local daily ship cut-off "HH:MM", or "".
+	Cutoff     string      `json:"cutoff,omitempty"`
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	// PayWindow (unpaid_chase) is the platform's auto-cancel window, used
+	// when an order has no pay_deadline.
+	PayWindow Duration `json:"pay_window,omitempty"`
+	// ContactBudget is the most messages the workflow sends one order (1..20).
+	ContactBudget int `json:"contact_budget"`
+	// ReplyTimeout (cod_confirm) is how long to wait for the buyer's reply.
+	ReplyTimeout Duration `json:"reply_timeout,omitempty"`
+	// Replies (cod_confirm) are the keywords per locale; the default locale has some.
+	Replies map[string]Keywords `json:"replies,omitempty"`
+	Steps   []Step              `json:"steps"`
+
+	compiled  map[scriptKey]*liquid.Template
+	cutoffMin int // minutes after local midnight; -1 without a cut-off
+	quietFrom int // minutes; quietFrom == quietTo when there are no quiet hours
+	quietTo   int
+	replies   map[string]*keywordSet
+}
+
+// Step is one step of a template. Script and Reason map a BCP 47 locale to
+// Liquid source; both contain the template's default locale.
+type Step struct {
+	ID     string `json:"id"`
+	Action Action `json:"action"`
+	// After is the delay since the order was placed (unpaid_chase).
+	After Duration `json:"after,omitempty"`
+	// BeforeCutoff, when set, moves the step to BeforeCutoff before the first
+	// shop-local cut-off that leaves at least After since the order was placed.
+	BeforeCutoff *Duration `json:"before_cutoff,omitempty"`
+	// BeforeDeadline is how long before the pay deadline the step must happen at the latest.
+	BeforeDeadline Duration `json:"before_deadline,omitempty"`
+	// MinTotal restricts the step to orders whose total is at least this.
+	MinTotal care.Decimal     `json:"min_total,omitempty"`
+	Channel  string           `json:"channel,omitempty"` // message: overrides Template.Channel
+	Coupon   string           `json:"coupon,omitempty"`  // exposed to scripts as step.coupon
+	Script   map[string]string `json:"script"`
+	Reason   map[string]string `json:"reason,omitempty"`   // call: why the task was raised
+	Tag      string           `json:"tag,omitempty"`      // call: one of care.TaskTags
+	Priority int              `json:"priority,omitempty"` // call: 1 (most urgent) .. 5
+	SLA      Duration         `json:"sla,omitempty"`      // call: > 0
+	Outcomes []string         `json:"outcomes,omitempty"` // call: what the agent may answer
+}
+
+type scriptKey struct{ step, field, locale string }
+
+// Step returns the step with the given id and its index in Steps, or false.
+func (t *Template) Step(id string) (Step, int, bool) {
+	for i, s := range t.Steps {
+		if s.ID == id {
+			return s, i, true
+		}
+	}
+	return Step{}, -1, false
+}
+
+// StepChannel returns the channel a message step sends on: its own, else the template's.
+func (t *Template) StepChannel(s Step) string {
+	if s.Channel != "" {
+		return s.Channel
+	}
+	return t.Channel
+}
+
+// parseClock reads "HH:MM" (already shape-checked by the schema) as minutes after midnight.
+func parseClock(s string) int {
+	var h, m int
+	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil {
+		return -1
+	}
+	return h*60 + m
+}
+
+func knownWorkflow(wf care.Workflow) bool {
+	for _, w := range care.Workflows {
+		if w == wf {
+			return true
+		}
+	}
+	return false
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+func joinQuoted(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = quote(s)
+	}
+	return strings.Join(q, ", ")
+}

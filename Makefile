@@ -6,7 +6,7 @@ GO        ?= go
 DATA      ?= .care
 ADDR      ?= 127.0.0.1:8080
 SFN_ADDR  ?= 127.0.0.1:8083
-CLOCK     ?= real
+CLOCK     ?= virtual
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
 # The ASL conformance cases recorded on AWS live in the workplace's shared

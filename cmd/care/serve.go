@@ -59,9 +59,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "admin token: %s\n", rt.AdminToken)
 	if *demo {
-		d, err := rt.EnsureDemoShop(ctx, *data)
+		d, created, err := rt.EnsureDemoShop(ctx, *data)
 		if err != nil {
 			return err
+		}
+		if created && rt.Virtual != nil {
+			fmt.Fprintln(stdout, "replaying a demo day of orders into the demo shop (virtual clock)…")
+			if err := rt.ReplayDemoDay(ctx, d); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "demo shop %q:\n  ops key:   %s\n  agent key: %s\n  standard webhook secret: %s\n",
 			d.ID, d.Keys["ops"], d.Keys["agent"], d.WebhookSecret)

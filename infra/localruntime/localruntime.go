@@ -333,18 +333,18 @@ type DemoShop = httpapi.NewShopResponse
 
 // EnsureDemoShop creates the shop "demo" on first use and saves its keys and
 // webhook secret in DataDir/demo-shop.json (mode 0600), so `make run` can
-// print them every time; later calls read that file.
-func (rt *Runtime) EnsureDemoShop(ctx context.Context, dataDir string) (DemoShop, error) {
+// print them every time; later calls read that file. created says whether
+// the shop was created now.
+func (rt *Runtime) EnsureDemoShop(ctx context.Context, dataDir string) (d DemoShop, created bool, err error) {
 	path := filepath.Join(dataDir, "demo-shop.json")
 	if b, err := os.ReadFile(path); err == nil {
-		var d DemoShop
-		return d, json.Unmarshal(b, &d)
+		return d, false, json.Unmarshal(b, &d)
 	}
-	d, err := httpapi.CreateShop(ctx, rt.Store, rt.Clock.Now(), httpapi.ShopRequest{
+	d, err = httpapi.CreateShop(ctx, rt.Store, rt.Clock.Now(), httpapi.ShopRequest{
 		ID: "demo", Name: "Demo Tea Shop", Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY"})
 	if err != nil {
-		return DemoShop{}, fmt.Errorf("create demo shop: %w", err)
+		return DemoShop{}, false, fmt.Errorf("create demo shop: %w", err)
 	}
 	b, _ := json.MarshalIndent(d, "", "  ")
-	return d, writeFileAtomic(path, b, 0o600)
+	return d, true, writeFileAtomic(path, b, 0o600)
 }

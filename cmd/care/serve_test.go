@@ -260,3 +260,81 @@ func TestServeExecutionSurvivesKill(t *testing.T) {
 		t.Errorf("history = %v, want %v", got, want)
 	}
 }
+
+// webhook posts body to the demo shop's standard webhook, signed at the
+// child's virtual time.
+func (c *child) webhook(t *testing.T, id string, body []byte) int {
+	t.Helper()
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.demo["standard webhook secret"], "whsec_"))
+	ts := fmt.Sprint(c.now(t).Unix())
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
+	st, b := c.call(t, "POST", "/webhooks/demo/standard", "", body, map[string]string{"webhook-id": id, "webhook-timestamp": ts,
+		"webhook-signature": "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))})
+	if st != 202 {
+		t.Logf("webhook %s: %d %s", id, st, b)
+	}
+	return st
+}
+
+// TestServeChaseSurvivesKill: kill -9 between two steps of a chase, then a
+// redelivery of the order: every step happens once, none twice, none missed.
+func TestServeChaseSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts care serve processes; skipped in -short mode")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	c := startServe(t, dir)
+	placed := c.now(t)
+	created := fmt.Appendf(nil, `{"id":"k1-created","type":"order.created","occurred_at":%q,"order":{"id":"K1","placed_at":%q,
+		"pay_deadline":%q,"total":"129.90","currency":"CNY","payment_method":"online","buyer":{"name":"陈晓燕","locale":"zh-CN"},
+		"items":[{"sku":"LJ","title":"龙井","quantity":1,"price":"129.90"}]}}`,
+		placed.Format(time.RFC3339), placed.Format(time.RFC3339), placed.Add(72*time.Hour).Format(time.RFC3339))
+	if st := c.webhook(t, "k1-d1", created); st != 202 {
+		t.Fatalf("order.created: %d", st)
+	}
+	if st, b := c.call(t, "POST", "/v1/dev/clock", c.admin, []byte(`{"advance":"10m"}`), nil); st != 200 {
+		t.Fatalf("advance: %d %s", st, b)
+	}
+	type entry struct {
+		Step, Status, Reason string
+		SentAt               *time.Time `json:"sent_at"`
+	}
+	ledger := func(c *child) []entry {
+		t.Helper()
+		st, b := c.call(t, "GET", "/v1/orders/K1/messages", c.demo["ops key"], nil, nil)
+		var page struct{ Messages []entry }
+		if err := json.Unmarshal(b, &page); err != nil || st != 200 {
+			t.Fatalf("messages: %d %s", st, b)
+		}
+		return page.Messages
+	}
+	before := ledger(c)
+	if len(before) != 1 || before[0].Step != "nudge" || before[0].Status != "sent" {
+		t.Fatalf("ledger before the kill: %+v", before)
+	}
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	c.cmd.Wait()
+
+	c2 := startServe(t, dir)
+	if st := c2.webhook(t, "k1-d1", created); st != 202 { // the platform redelivers
+		t.Fatalf("redelivery: %d", st)
+	}
+	if st, b := c2.call(t, "POST", "/v1/dev/clock", c2.admin, []byte(`{"advance":"72h"}`), nil); st != 200 {
+		t.Fatalf("advance: %d %s", st, b)
+	}
+	seen := map[string]int{}
+	for _, e := range ledger(c2) {
+		seen[e.Step]++
+		if e.Step == "nudge" && !e.SentAt.Equal(*before[0].SentAt) {
+			t.Errorf("nudge sent again at %s", e.SentAt)
+		}
+		if e.Status == "pending" {
+			t.Errorf("%s left pending", e.Step)
+		}
+	}
+	want := map[string]int{"nudge": 1, "ships_today": 1, "coupon": 1, "call": 1}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("ledger steps after kill -9 and redelivery: %v, want each once: %v", seen, want)
+	}
+}

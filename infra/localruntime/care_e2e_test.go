@@ -466,3 +466,82 @@ func TestAgentsRaceAndTenancy(t *testing.T) {
 		t.Errorf("another shop's agent completing: %d, want 404", st)
 	}
 }
+
+func TestTemplateEditAppliesToNewRunsOnly(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", order("K1", "129.90", false, 72*time.Hour, start))
+	h.advance("1m")
+	var cur struct {
+		Version int             `json:"version"`
+		Body    json.RawMessage `json:"body"`
+	}
+	h.must("GET", "/v1/templates/unpaid_chase", h.ops(), nil, 200, &cur)
+	if cur.Version != 1 {
+		t.Fatalf("template version %d, want 1 (pinned by the first run)", cur.Version)
+	}
+	var tpl map[string]any
+	json.Unmarshal(cur.Body, &tpl)
+	steps := tpl["steps"].([]any)
+	steps[0].(map[string]any)["script"].(map[string]any)["zh-CN"] = "新版提醒：订单 {{ order.id }} 待付款"
+
+	bad := map[string]any{}
+	json.Unmarshal(cur.Body, &bad)
+	bad["steps"].([]any)[1].(map[string]any)["script"].(map[string]any)["zh-CN"] = "{{ order.totl }}"
+	st, body := h.call("PUT", "/v1/templates/unpaid_chase", h.ops(), bad)
+	if st != 400 || !bytes.Contains(body, []byte(`"field":"steps[1].script.zh-CN"`)) {
+		t.Errorf("invalid template: %d %s, want 400 naming steps[1].script.zh-CN", st, body)
+	}
+	if st, _ := h.call("PUT", "/v1/templates/unpaid_chase", h.agent(), tpl); st != 403 {
+		t.Errorf("an agent editing a template: %d, want 403", st)
+	}
+	var saved struct{ Version int }
+	h.must("PUT", "/v1/templates/unpaid_chase", h.ops(), tpl, 201, &saved)
+	if saved.Version != 2 {
+		t.Fatalf("saved version %d, want 2", saved.Version)
+	}
+	h.webhook(h.shop, "", order("K2", "129.90", false, 72*time.Hour, h.now()))
+	h.advance("10m")
+	old, edited := h.messages("K1"), h.messages("K2")
+	if len(old) != 1 || strings.Contains(old[0].Text, "新版") || old[0].TemplateVersion != 1 {
+		t.Errorf("the run in flight changed: %+v", old)
+	}
+	if len(edited) != 1 || edited[0].Text != "新版提醒：订单 K2 待付款" || edited[0].TemplateVersion != 2 {
+		t.Errorf("the new run: %+v", edited)
+	}
+}
+
+func TestMetricsAndSLA(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", order("M1", "129.90", false, 72*time.Hour, start))
+	h.webhook(h.shop, "", order("M2", "239.00", true, 0, start))
+	h.advance("15m")
+	h.webhook(h.shop, "", event("order.paid", "M1", h.now(), nil))
+	h.advance("2h30m") // M2: no reply in 2 h → a call task with a 4 h SLA
+	h.advance("5h")    // past the SLA
+	open := h.tasks(h.agent(), "open")
+	if len(open) != 1 || !open[0].Breached || open[0].Priority != 1 {
+		t.Fatalf("after the SLA: %+v", open)
+	}
+	h.must("POST", "/v1/tasks/"+open[0].ID+"/claim", h.agent(), map[string]string{"agent": "xiaoli"}, 200, nil)
+	h.advance("6m")
+	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "unreachable"}, 200, nil)
+	h.advance("0s")
+	var rep struct {
+		Workflows []map[string]any `json:"workflows"`
+	}
+	h.must("GET", "/v1/metrics?from=2026-11-11T00:00:00Z&to=2026-11-12T00:00:00Z", h.ops(), nil, 200, &rep)
+	got := map[string]map[string]any{}
+	for _, w := range rep.Workflows {
+		got[w["workflow"].(string)] = w
+	}
+	chase, cod := got["unpaid_chase"], got["cod_confirm"]
+	if chase["orders_chased"] != 1.0 || chase["chased_paid"] != 1.0 || chase["gmv_recovered"] != "129.90" {
+		t.Errorf("unpaid_chase %v", chase)
+	}
+	if cod["cod_unreachable"] != 1.0 || cod["tasks_opened"] != 1.0 || cod["tasks_completed"] != 1.0 || cod["median_handling_seconds"] != 360.0 {
+		t.Errorf("cod_confirm %v", cod)
+	}
+	if st, _ := h.call("GET", "/v1/metrics?from=2026-11-11T00:00:00Z", h.agent(), nil); st != 403 {
+		t.Errorf("metrics with an agent key: %d, want 403", st)
+	}
+}

@@ -39,6 +39,16 @@ func TestClassify(t *testing.T) {
 		{"zh-CN", "对的，货到付款", AnswerYes},
 		{"zh-CN", "同意", AnswerYes},
 		{"zh-Hans-CN", "是的是的", AnswerYes},
+		{"zh-CN", "是我下的单，发吧", AnswerYes},
+		{"zh-CN", "没错", AnswerYes},
+		{"zh-CN", "我要", AnswerYes},
+		{"zh-CN", "不好意思，可以的", AnswerYes},
+		{"zh-CN", "确认，但是能不能明天发", AnswerYes},
+		{"zh-CN", "OK", AnswerYes},
+		{"zh-CN", "对不起，不需要了", AnswerNo},
+		{"zh-CN", "我不要", AnswerNo},
+		{"zh-CN", "不是我", AnswerNo},
+		{"zh-CN", "好的，不过不要发顺丰", AnswerUnclear},
 		// zh-CN: refusing
 		{"zh-CN", "不要了", AnswerNo},
 		{"zh-CN", "取消吧", AnswerNo},
@@ -135,12 +145,12 @@ func TestClassifyWithoutReplies(t *testing.T) {
 
 func TestNormalize(t *testing.T) {
 	cases := map[string]string{
-		"  Yes!!  ":      "yes",
-		"Ｙｅｓ，ＯＫ":        "yes ok",
-		"don't":          "dont",
-		"好的😊👍🏻":         "好的",
+		"  Yes!!  ":   "yes",
+		"Ｙｅｓ，ＯＫ":      "yes ok",
+		"don't":       "dont",
+		"好的😊👍🏻":       "好的",
 		"是的。\u3000确认": "是的 确认",
-		"❤️ ok ❤️":       "ok",
+		"❤️ ok ❤️":    "ok",
 	}
 	for in, want := range cases {
 		if got := normalize(in); got != want {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/render"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
@@ -26,22 +27,30 @@ import (
 
 // Parse decodes and validates the template body stored for workflow wf.
 //
-// The checks run in three stages: the body must be one JSON object without
-// duplicate keys, it must satisfy the JSON Schema workflows/template.schema.json
-// (types, required and unknown fields, patterns, per-workflow and per-action
-// fields), and then the semantic rules: workflow matches wf; every script and
-// reason has the default locale and renders with Liquid's strict variables
-// against a sample order (unknown variables and syntax errors fail); step ids
-// are unique; an unpaid_chase step happens before its deadline (after <
-// pay_window − before_deadline); a before_cutoff step needs the template's
-// cutoff; a call's sla is positive; quiet hours are not empty; reply keywords
-// are usable; a cod_confirm template has exactly the steps ask (message), call
-// (call, outcomes confirmed, declined, unreachable) and declined (notify_shop).
+// The checks run in three stages, each only when the one before passed:
+//  1. the body is one JSON object without duplicate keys;
+//  2. it satisfies the JSON Schema workflows/template.schema.json (types,
+//     required and unknown fields, patterns such as non-negative durations,
+//     fields allowed per workflow and per action), and decodes strictly;
+//  3. the semantic rules: workflow equals wf; every script and reason has the
+//     default locale, parses as Liquid and uses only the variables Render
+//     binds — checked by rendering against two sample orders with strict
+//     variables and statically over every tag and output, so untaken
+//     branches count too; the include tag is refused; step ids are unique;
+//     an unpaid_chase step happens before its deadline (after < pay_window −
+//     before_deadline); before_cutoff is positive and needs the template's
+//     cutoff; a call's sla is positive; quiet hours are not empty; reply
+//     keywords exist for the default locale, are usable and not both yes and
+//     no; a cod_confirm template has exactly the steps ask (message), call
+//     (call, outcomes confirmed, declined, unreachable) and declined
+//     (notify_shop).
 //
 // Every error is a *care.FieldError (errors.Is care.ErrInvalid) whose Field is
 // the JSON path of the offending value, such as "steps[2].script.en" (a
-// missing field is named by its would-be path). Of several errors Parse
-// returns the first in document order; the choice is deterministic.
+// missing field is named by its would-be path, a missing cod_confirm step by
+// "steps"). Of several errors of the failing stage Parse returns the first
+// in document order (ties broken deterministically). The only other error is
+// an unusable embedded schema, a build defect.
 func Parse(wf care.Workflow, body []byte) (*Template, error) {
 	if !knownWorkflow(wf) {
 		return nil, care.Invalid("workflow", "unknown workflow %q", wf)
@@ -162,10 +171,13 @@ func pathOf(loc []string) string {
 }
 
 // errList collects errors with their document position; first returns the
-// earliest (ties: the one found first).
+// earliest.
 type errList struct {
 	pos  map[string]int
 	errs []posErr
+	// byText breaks ties of position by field and reason rather than by
+	// the order found (schema errors come in an unspecified order).
+	byText bool
 }
 
 type posErr struct {
@@ -202,7 +214,16 @@ func (l *errList) first() error {
 	if len(l.errs) == 0 {
 		return nil
 	}
-	sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].pos < l.errs[j].pos })
+	sort.SliceStable(l.errs, func(i, j int) bool {
+		a, b := l.errs[i], l.errs[j]
+		if a.pos != b.pos || !l.byText {
+			return a.pos < b.pos
+		}
+		if a.err.Field != b.err.Field {
+			return a.err.Field < b.err.Field
+		}
+		return a.err.Reason < b.err.Reason
+	})
 	return l.errs[0].err
 }
 
@@ -227,7 +248,7 @@ var printer = message.NewPrinter(language.English)
 // firstSchemaError turns the leaves of a schema validation error into field
 // errors and returns the first in document order.
 func firstSchemaError(ve *jsonschema.ValidationError, pos map[string]int) error {
-	l := &errList{pos: pos}
+	l := &errList{pos: pos, byText: true}
 	var visit func(e *jsonschema.ValidationError)
 	visit = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
@@ -285,6 +306,20 @@ func schemaLeaf(l *errList, e *jsonschema.ValidationError) {
 		default:
 			l.add(path, "%s", e.ErrorKind.LocalizedString(printer))
 		}
+	case *kind.MinItems:
+		l.add(path, "needs at least %d item(s), has %d", k.Want, k.Got)
+	case *kind.MaxItems:
+		l.add(path, "allows at most %d items, has %d", k.Want, k.Got)
+	case *kind.MinProperties:
+		l.add(path, "needs at least %d entry, has %d", k.Want, k.Got)
+	case *kind.MinLength:
+		if k.Got == 0 {
+			l.add(path, "must not be empty")
+		} else {
+			l.add(path, "needs at least %d characters", k.Want)
+		}
+	case *kind.MaxLength:
+		l.add(path, "is %d characters long; at most %d", k.Got, k.Want)
 	case *kind.UniqueItems:
 		l.add(fmt.Sprintf("%s[%d]", path, k.Duplicates[1]), "repeats %s[%d]", path, k.Duplicates[0])
 	default:
@@ -383,8 +418,13 @@ func (t *Template) check(wf care.Workflow, l *errList) {
 				l.add(p+".sla", "must be positive")
 			}
 		}
-		if s.BeforeCutoff != nil && t.Cutoff == "" {
-			l.add(p+".before_cutoff", "needs the template's cutoff")
+		if s.BeforeCutoff != nil {
+			switch {
+			case *s.BeforeCutoff <= 0:
+				l.add(p+".before_cutoff", "must be positive: at the cut-off itself the order no longer ships today")
+			case t.Cutoff == "":
+				l.add(p+".before_cutoff", "needs the template's cutoff")
+			}
 		}
 		if wf == care.UnpaidChase && s.Action != ActionNotifyShop && t.PayWindow > 0 {
 			room := t.PayWindow - s.BeforeDeadline
@@ -478,6 +518,10 @@ func sortedKeys[V any](m map[string]V) []string {
 var engine = sync.OnceValue(func() *liquid.Engine {
 	e := liquid.NewEngine()
 	e.StrictVariables()
+	// include reads files from disk: never from an ops-edited template.
+	e.RegisterTag("include", func(render.Context) (string, error) {
+		return "", errors.New("the include tag is not allowed in care templates")
+	})
 	return e
 })
 
@@ -491,17 +535,23 @@ var knownVars = map[string][]string{
 }
 
 var (
-	tagRE    = regexp.MustCompile(`\{%-?(.*?)-?%\}`)
+	markupRE = regexp.MustCompile(`(?s)\{%-?(.*?)-?%\}|\{\{-?(.*?)-?\}\}`)
 	quotedRE = regexp.MustCompile(`"[^"]*"|'[^']*'`)
 	nsVarRE  = regexp.MustCompile(`\b(order|buyer|shop|step)\.([A-Za-z_][A-Za-z0-9_]*)`)
+	leadRE   = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_-]*)`)
+	defRE    = regexp.MustCompile(`^\s*(?:for\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b|assign\s+([A-Za-z_][A-Za-z0-9_-]*)|capture\s+([A-Za-z_][A-Za-z0-9_-]*)|tablerow\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b)`)
 )
+
+// builtinNames may lead an output expression besides the bound variables.
+var builtinNames = map[string]bool{"forloop": true, "tablerowloop": true, "true": true, "false": true,
+	"nil": true, "null": true, "empty": true, "blank": true}
 
 func (t *Template) compileField(l *errList, p string, s Step, field string, m map[string]string) {
 	fp := p + "." + field
 	if _, ok := m[t.DefaultLocale]; !ok {
 		l.add(fp, "missing the default locale %s (the fallback for every buyer)", t.DefaultLocale)
 	}
-	sample := sampleVars().bindings(t, s)
+	samples := []map[string]any{sampleVars().bindings(t, s), sparseVars().bindings(t, s)}
 	for _, loc := range sortedKeys(m) {
 		src := m[loc]
 		lp := fp + "." + loc
@@ -510,15 +560,21 @@ func (t *Template) compileField(l *errList, p string, s Step, field string, m ma
 			l.add(lp, "Liquid syntax: %s", liquidMessage(err))
 			continue
 		}
-		if _, err := tpl.RenderString(sample); err != nil {
-			l.add(lp, "%s", liquidMessage(err))
-			continue
-		}
-		if bad := unknownInTags(src, s, t); bad != "" {
+		if bad := unknownStatic(src, s, t); bad != "" {
 			l.add(lp, "unknown variable %s", bad)
 			continue
 		}
-		t.compiled[scriptKey{s.ID, field, loc}] = tpl
+		ok := true
+		for _, b := range samples {
+			if _, err := tpl.RenderString(b); err != nil {
+				l.add(lp, "%s", liquidMessage(err))
+				ok = false
+				break
+			}
+		}
+		if ok {
+			t.compiled[scriptKey{s.ID, field, loc}] = tpl
+		}
 	}
 }
 
@@ -528,25 +584,58 @@ func liquidMessage(err error) string {
 	if i := strings.Index(msg, "undefined variable in "); i >= 0 {
 		return "unknown variable " + msg[i+len("undefined variable in "):]
 	}
-	return strings.TrimPrefix(msg, "Liquid error")
+	return strings.TrimPrefix(strings.TrimPrefix(msg, "Liquid error"), ": ")
 }
 
-// unknownInTags finds namespaced variables ({% if order.totl %}) in tags,
-// which strict variables do not check; it returns the first unknown one.
-func unknownInTags(src string, s Step, t *Template) string {
-	for _, m := range tagRE.FindAllStringSubmatch(src, -1) {
-		body := quotedRE.ReplaceAllString(m[1], `""`)
+// unknownStatic finds, in every tag and output of src, including branches a
+// sample render does not take, a namespaced variable Render does not bind
+// ({% if order.totl %}) or an output led by an unbound name ({{ coupon }});
+// it returns the first, or "".
+func unknownStatic(src string, s Step, t *Template) string {
+	marks := markupRE.FindAllStringSubmatch(src, -1)
+	local := map[string]bool{}
+	for _, m := range marks {
+		if d := defRE.FindStringSubmatch(m[1]); d != nil {
+			for _, name := range d[1:] {
+				if name != "" {
+					local[name] = true
+				}
+			}
+		}
+	}
+	top := map[string]bool{"order": true, "buyer": true, "shop": true, "step": true, "cutoff": t.Cutoff != ""}
+	for _, m := range marks {
+		tag, isTag := m[1], strings.HasPrefix(m[0], "{%")
+		body := quotedRE.ReplaceAllString(tag+m[2], `""`)
 		for _, v := range nsVarRE.FindAllStringSubmatch(body, -1) {
 			known := slices.Contains(knownVars[v[1]], v[2])
 			if v[1] == "step" && v[2] == "coupon" && s.Coupon == "" {
 				known = false
 			}
-			if !known {
-				return v[0]
+			if !known && !local[v[1]] {
+				if isTag {
+					return v[0] + " in " + strings.TrimSpace(m[0])
+				}
+				return strings.TrimSpace(m[0])
+			}
+		}
+		if isTag {
+			continue
+		}
+		if lead := leadRE.FindStringSubmatch(body); lead != nil {
+			name := lead[1]
+			if !top[name] && !local[name] && !builtinNames[name] {
+				return strings.TrimSpace(m[0])
 			}
 		}
 	}
 	return ""
+}
+
+// sparseVars is an order with every optional field empty: online payment,
+// no deadline, no buyer name, no items.
+func sparseVars() Vars {
+	return VarsFor(care.OrderState{Order: care.Order{ID: "SAMPLE-2", Total: "9.90", Currency: "CNY"}}, "Sample Tea Shop", time.UTC)
 }
 
 // sampleVars is the order every script renders against at parse time.

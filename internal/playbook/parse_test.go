@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -108,7 +110,19 @@ var parseCases = []parseCase{
 	}, field: "steps[2].script.zh-CN", reason: "unknown variable {{ coupon }}"},
 	{name: "unknown variable in a tag", base: care.UnpaidChase, mutate: func(d doc) {
 		step(d, 0)["script"].(doc)["en"] = "{% if order.totl != \"\" %}x{% endif %}"
-	}, field: "steps[0].script.en", reason: "unknown variable order.totl"},
+	}, field: "steps[0].script.en", reason: "unknown variable order.totl in {% if order.totl != \"\" %}"},
+	{name: "unknown variable in an untaken branch", base: care.UnpaidChase, mutate: func(d doc) {
+		step(d, 0)["script"].(doc)["en"] = "{% if order.pay_deadline == \"2000-01-01\" %}{{ order.totl }}{% endif %}"
+	}, field: "steps[0].script.en", reason: "unknown variable {{ order.totl }}"},
+	{name: "unknown top-level name in an untaken branch", base: care.UnpaidChase, mutate: func(d doc) {
+		step(d, 0)["script"].(doc)["en"] = "{% if false %}{{ coupon | upcase }}{% endif %}"
+	}, field: "steps[0].script.en", reason: "unknown variable {{ coupon | upcase }}"},
+	{name: "cutoff in a template without one", base: care.CODConfirm, mutate: func(d doc) {
+		step(d, 0)["script"].(doc)["en"] = "before {{ cutoff }}"
+	}, field: "steps[0].script.en", reason: "unknown variable {{ cutoff }}"},
+	{name: "include is refused", base: care.UnpaidChase, mutate: func(d doc) {
+		step(d, 0)["script"].(doc)["en"] = "{% include \"/etc/passwd\" %}"
+	}, field: "steps[0].script.en", reason: "include tag is not allowed"},
 	{name: "coupon on a step without one", base: care.UnpaidChase, mutate: func(d doc) {
 		step(d, 0)["script"].(doc)["en"] = "use {{ step.coupon }}"
 	}, field: "steps[0].script.en", reason: "unknown variable {{ step.coupon }}"},
@@ -151,6 +165,8 @@ var parseCases = []parseCase{
 		field: "steps[3].before_deadline", reason: "no time"},
 	{name: "before_cutoff without cutoff", base: care.UnpaidChase, mutate: func(d doc) { delete(d, "cutoff") },
 		field: "steps[1].before_cutoff", reason: "cutoff"},
+	{name: "before_cutoff zero", base: care.UnpaidChase, mutate: func(d doc) { step(d, 1)["before_cutoff"] = "0s" },
+		field: "steps[1].before_cutoff", reason: "must be positive"},
 	{name: "bad cutoff", base: care.UnpaidChase, mutate: func(d doc) { d["cutoff"] = "4pm" },
 		field: "cutoff", reason: "HH:MM", structural: true},
 	{name: "bad quiet hour", base: care.UnpaidChase, mutate: func(d doc) { d["quiet_hours"].(doc)["from"] = "24:00" },
@@ -369,6 +385,41 @@ func TestParseDeterministic(t *testing.T) {
 			first = err.Error()
 		} else if err.Error() != first {
 			t.Fatalf("run %d: %v, first run: %s", i, err, first)
+		}
+	}
+}
+
+func TestParseAcceptsLocalLiquidNames(t *testing.T) {
+	for _, src := range []string{
+		`{% assign n = order.item_count | plus: 1 %}{{ n }} {{ "x" | upcase }} {{ 12 }}`,
+		`{% for it in order.items %}{{ forloop.index }}. {{ it.title }} × {{ it.quantity }}{% endfor %}`,
+		`{% capture who %}{{ buyer.name }}{% endcapture %}{{ who }}{% if order.cod_fee != "" %}+{{ order.cod_fee }}{% endif %}`,
+		`{{- order.total -}} {{ order.items | size }} {{ order.placed_at }} {{ shop.name | default: "us" }}`,
+	} {
+		body := minimalHead + `"steps":[{"id":"a","action":"message","script":{"en":` + strconvQuote(src) + `}}]}`
+		_, err := Parse(care.UnpaidChase, []byte(body))
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestTemplateRoundTrip(t *testing.T) {
+	for _, wf := range care.Workflows {
+		b, _ := workflows.DefaultTemplate(wf)
+		tp := mustParse(t, wf, b)
+		out, err := json.Marshal(tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := mustParse(t, wf, out)
+		if d := cmp.Diff(tp, again, cmpopts.IgnoreUnexported(Template{})); d != "" {
+			t.Errorf("%s round trip (-first +second):\n%s", wf, d)
 		}
 	}
 }

@@ -167,12 +167,17 @@ func TestRenderConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := 0; j < 50; j++ {
+			for j := 0; j < 10; j++ {
 				if _, _, err := cod.Render(ask, "script", "en", sampleVars()); err != nil {
 					t.Error(err)
 					return
 				}
 				cod.Classify("yes", "en")
+				b, _ := workflows.DefaultTemplate(care.UnpaidChase)
+				if _, err := Parse(care.UnpaidChase, b); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		}()
 	}

@@ -133,15 +133,15 @@ type Step struct {
 	// BeforeDeadline is how long before the pay deadline the step must happen at the latest.
 	BeforeDeadline Duration `json:"before_deadline,omitempty"`
 	// MinTotal restricts the step to orders whose total is at least this.
-	MinTotal care.Decimal     `json:"min_total,omitempty"`
-	Channel  string           `json:"channel,omitempty"` // message: overrides Template.Channel
-	Coupon   string           `json:"coupon,omitempty"`  // exposed to scripts as step.coupon
+	MinTotal care.Decimal      `json:"min_total,omitempty"`
+	Channel  string            `json:"channel,omitempty"` // message: overrides Template.Channel
+	Coupon   string            `json:"coupon,omitempty"`  // exposed to scripts as step.coupon
 	Script   map[string]string `json:"script"`
 	Reason   map[string]string `json:"reason,omitempty"`   // call: why the task was raised
-	Tag      string           `json:"tag,omitempty"`      // call: one of care.TaskTags
-	Priority int              `json:"priority,omitempty"` // call: 1 (most urgent) .. 5
-	SLA      Duration         `json:"sla,omitempty"`      // call: > 0
-	Outcomes []string         `json:"outcomes,omitempty"` // call: what the agent may answer
+	Tag      string            `json:"tag,omitempty"`      // call: one of care.TaskTags
+	Priority int               `json:"priority,omitempty"` // call: 1 (most urgent) .. 5
+	SLA      Duration          `json:"sla,omitempty"`      // call: > 0
+	Outcomes []string          `json:"outcomes,omitempty"` // call: what the agent may answer
 }
 
 type scriptKey struct{ step, field, locale string }

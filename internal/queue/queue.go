@@ -367,10 +367,10 @@ func (q *Queue) ResumePending(ctx context.Context, shop string) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Cancel closes the open and claimed tasks of one order's workflow, with
-// reason as their OutcomeNote, and returns how many it cancelled. The router
-// calls it when the order is paid or cancelled, so no agent phones a buyer
-// who already paid. Done tasks are left as they are.
+// Cancel cancels the open and claimed tasks of one order and workflow
+// (the router calls it when an order is paid or cancelled, so no agent
+// phones a buyer who already paid); reason becomes their OutcomeNote. It
+// returns how many it cancelled.
 func (q *Queue) Cancel(ctx context.Context, shop, orderID string, wf care.Workflow, reason string) (int, error) {
 	ts, err := q.Store.ListTasks(ctx, shop, care.TaskFilter{OrderID: orderID,
 		Statuses: []care.TaskStatus{care.TaskOpen, care.TaskClaimed}})
@@ -382,24 +382,37 @@ func (q *Queue) Cancel(ctx context.Context, shop, orderID string, wf care.Workfl
 		if t.Workflow != wf {
 			continue
 		}
-		cancelled := false
-		_, _, err := q.update(ctx, shop, t.ID, func(s *care.Task, _ View, now time.Time) error {
-			cancelled = false
-			if s.Status != care.TaskOpen && s.Status != care.TaskClaimed {
-				return errSkip
-			}
-			at := now
-			s.Status, s.Agent, s.LeaseUntil = care.TaskCancelled, "", nil
-			s.OutcomeNote, s.DoneAt = reason, &at
-			cancelled = true
-			return nil
-		})
+		cancelled, err := q.CancelTask(ctx, shop, t.ID, reason)
 		if err != nil {
-			return n, fmt.Errorf("cancel task %s: %w", t.ID, err)
+			return n, err
 		}
 		if cancelled {
 			n++
 		}
 	}
 	return n, nil
+}
+
+// CancelTask cancels one task if it is open or claimed, and reports whether
+// it did; an absent, done or cancelled task is left as it is (no error).
+func (q *Queue) CancelTask(ctx context.Context, shop, id, reason string) (bool, error) {
+	cancelled := false
+	_, _, err := q.update(ctx, shop, id, func(s *care.Task, _ View, now time.Time) error {
+		cancelled = false
+		if s.Status != care.TaskOpen && s.Status != care.TaskClaimed {
+			return errSkip
+		}
+		at := now
+		s.Status, s.Agent, s.LeaseUntil = care.TaskCancelled, "", nil
+		s.OutcomeNote, s.DoneAt = reason, &at
+		cancelled = true
+		return nil
+	})
+	if errors.Is(err, care.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cancel task %s: %w", id, err)
+	}
+	return cancelled, nil
 }

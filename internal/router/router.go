@@ -24,6 +24,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
@@ -166,19 +167,11 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, 
 			return fmt.Errorf("stop %s: %w", run.Execution, err)
 		}
 	}
-	tasks, err := r.Store.ListTasks(ctx, o.ShopID, care.TaskFilter{OrderID: o.Order.ID,
-		Statuses: []care.TaskStatus{care.TaskOpen, care.TaskClaimed}})
-	if err != nil {
+	q := &queue.Queue{Store: r.Store, Clock: r.Clock}
+	if _, err := q.Cancel(ctx, o.ShopID, o.Order.ID, wf, reason); err != nil {
 		return err
 	}
 	now := r.Clock.Now()
-	for _, t := range tasks {
-		if t.Workflow == wf {
-			if err := steps.CancelTask(ctx, r.Store, o.ShopID, t.ID, reason, now); err != nil {
-				return err
-			}
-		}
-	}
 	sent := 0
 	if wf == care.UnpaidChase && reason == steps.ReasonPaid {
 		msgs, err := r.Store.ListOrderMessages(ctx, o.ShopID, o.Order.ID)

@@ -89,27 +89,8 @@ func (h *Handler) closeCall(ctx context.Context, e *env, step playbook.Step, a A
 	if reason == "" {
 		reason = ReasonDeadline
 	}
-	return CancelTask(ctx, h.Store, e.ref.Shop, e.ref.key(step.ID), reason, e.now)
-}
-
-// CancelTask cancels an open or claimed task (idempotent; absent is fine).
-func CancelTask(ctx context.Context, st care.Tasks, shop, id, reason string, now time.Time) error {
-	for {
-		t, err := st.GetTask(ctx, shop, id)
-		if isNotFound(err) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if t.Status == care.TaskDone || t.Status == care.TaskCancelled {
-			return nil
-		}
-		t.Status, t.OutcomeNote, t.LeaseUntil = care.TaskCancelled, reason, nil
-		t.DoneAt = utc(now)
-		if _, err = st.UpdateTask(ctx, t); !isConflict(err) {
-			return err
-		}
-	}
+	_, err := h.queue().CancelTask(ctx, e.ref.Shop, e.ref.key(step.ID), reason)
+	return err
 }
 
 func utc(t time.Time) *time.Time {

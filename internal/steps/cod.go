@@ -82,7 +82,7 @@ func (h *Handler) codOutcome(ctx context.Context, st State) (State, error) {
 	a := decodeAnswer(st.Outcome)
 	outcome := a.Outcome
 	if outcome == "" { // the call timed out or was skipped
-		if err := CancelTask(ctx, h.Store, e.ref.Shop, e.ref.key(codCall), "timeout", e.now); err != nil {
+		if _, err := h.queue().CancelTask(ctx, e.ref.Shop, e.ref.key(codCall), "timeout"); err != nil {
 			return State{}, err
 		}
 		if a.Skipped != "" {

@@ -32,6 +32,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/workflows"
 )
 
@@ -291,6 +292,9 @@ func UpdateRun(ctx context.Context, st care.Runs, shop, order string, wf care.Wo
 		}
 	}
 }
+
+// queue is the agent task queue over the handler's store.
+func (h *Handler) queue() *queue.Queue { return &queue.Queue{Store: h.Store, Clock: h.Clock} }
 
 func (h *Handler) resume(ctx context.Context, token string, a Answer) error {
 	b, _ := json.Marshal(a)

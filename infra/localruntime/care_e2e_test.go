@@ -545,3 +545,30 @@ func TestMetricsAndSLA(t *testing.T) {
 		t.Errorf("metrics with an agent key: %d, want 403", st)
 	}
 }
+
+// TestLateCODIsConfirmedNotChased: Douyin says an order is cash on delivery
+// only after creating it (tag 101 with pay_type 0 becomes a second
+// order.created carrying payment_method cod): the chase stops, the COD
+// confirmation starts.
+func TestLateCODIsConfirmedNotChased(t *testing.T) {
+	h := newHarness(t)
+	ev := order("L1", "129.90", false, 72*time.Hour, start)
+	o := ev["order"].(map[string]any)
+	delete(o, "payment_method")
+	o["needs_enrichment"] = true // as Douyin's first push: ids and times only
+	if st := h.webhook(h.shop, "", ev); st != 202 {
+		t.Fatalf("order.created: %d", st)
+	}
+	h.advance("1m")
+	cod := order("L1", "129.90", true, 0, start)
+	cod["id"] = "evt-cod-L1"
+	h.webhook(h.shop, "", cod)
+	h.advance("20m")
+	h.wantLedger("L1", "ask:sent")
+	if r := h.run("L1", care.UnpaidChase); r.Status != care.RunStopped || r.Outcome != "" {
+		t.Errorf("chase %+v, want stopped without outcome", r)
+	}
+	if r := h.run("L1", care.CODConfirm); r.Status != care.RunRunning {
+		t.Errorf("cod_confirm %+v, want running (waiting for the reply)", r)
+	}
+}

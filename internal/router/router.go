@@ -84,6 +84,10 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 		}
 	case o.Has(care.StatusPaid):
 		return r.stop(ctx, o, care.UnpaidChase, steps.ReasonPaid)
+	case o.Order.PaymentMethod == care.PayCOD:
+		// Known as COD only now (Douyin says so after creation): confirm it,
+		// never chase it for payment.
+		return r.stop(ctx, o, care.UnpaidChase, steps.ReasonCOD)
 	}
 	return nil
 }

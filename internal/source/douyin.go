@@ -47,7 +47,8 @@ var douyinAnswer = []byte(`{"code":0,"msg":"success"}`)
 // Pushes carry ids and status only: every order is marked needs_enrichment
 // and carries only what the message held (p_id as an exact string, pay_amount
 // in fen as a CNY decimal, times). 101 for a cash-on-delivery order (pay_type
-// 0) is the seller's confirmation, not a payment, and gives no event; 102
+// 0) is the platform's confirmation, not a payment: it gives order.created
+// with payment_method cod; 102
 // without a tracking number and 104 give none either. occurred_at is the
 // message's own time, or now when it has none. Success answers 200
 // {"code":0,"msg":"success"}.
@@ -219,7 +220,16 @@ func (d *douyinData) event(tag, p string, now time.Time) (care.Event, bool, erro
 			return care.Event{}, false, care.Invalid(p+"pay_type", "must be an integer")
 		}
 		if ok && payType == 0 {
-			return care.Event{}, false, nil // 货到付款: the seller confirmed the order; nothing was paid
+			// 货到付款: the platform confirms a cash-on-delivery order; nothing
+			// was paid. It is where a Douyin order is known to be COD, so it
+			// is an order.created carrying payment_method cod: the merge keeps
+			// the first creation time, and the router starts cod_confirm (and
+			// never chases a COD order for payment).
+			ev.Type, ev.Order.PaymentMethod = care.OrderCreated, care.PayCOD
+			if err := at("pay_time", d.PayTime); err != nil {
+				return care.Event{}, false, err
+			}
+			return ev, true, nil
 		}
 		if ok {
 			ev.Order.PaymentMethod = care.PayOnline

@@ -68,7 +68,10 @@ func TestDouyinHandle(t *testing.T) {
 			{DeliveryID: cancelMsg, Event: care.Event{ID: "douyin:" + cancelMsg, Type: care.OrderCancelled, OccurredAt: tm("2021-04-23T17:46:40Z"),
 				Order: care.Order{ID: "4781320682406083641", NeedsEnrichment: true}}},
 		}, outcome{}},
-		{"cash on delivery confirmation is no payment", dyReq(codPaid), nil, outcome{}},
+		{"cash on delivery confirmation is no payment: it says the order is COD", dyReq(codPaid), []source.Incoming{
+			{DeliveryID: "m-cod", Event: care.Event{ID: "douyin:m-cod", Type: care.OrderCreated, OccurredAt: tm("2021-04-21T07:37:30Z"),
+				Order: care.Order{ID: pid, PaymentMethod: care.PayCOD, NeedsEnrichment: true}}},
+		}, outcome{}},
 		{"data as an object, tag as a number, no time", dyReq([]byte(`[{"tag":103,"msg_id":"m1","data":{"p_id":"123"}}]`)), []source.Incoming{
 			{DeliveryID: "m1", Event: care.Event{ID: "douyin:m1", Type: care.OrderCompleted, OccurredAt: now, Order: care.Order{ID: "123", NeedsEnrichment: true}}},
 		}, outcome{}},

@@ -12,16 +12,14 @@ import (
 // Skip reasons recorded in the ledger (with the planning ones of
 // playbook.Plan: below_threshold, deadline_passed, cutoff_passed).
 const (
-	ReasonPaid          = "paid"
-	ReasonCancelled     = "cancelled"
-	ReasonOptedOut      = "opted_out"
-	ReasonDeadline      = "deadline_passed"
-	ReasonBudgetSpent   = "budget_spent"
-	ReasonNoChannel     = "channel_not_configured"
-	ReasonRejected      = "channel_rejected"
-	ReasonUnknownStep   = "step_not_in_template"
-	ReasonNoContact     = "no_contact"
-	ReasonAlreadyPaidUp = "paid"
+	ReasonPaid        = "paid"
+	ReasonCancelled   = "cancelled"
+	ReasonOptedOut    = "opted_out"
+	ReasonDeadline    = "deadline_passed"
+	ReasonBudgetSpent = "budget_spent"
+	ReasonNoChannel   = "channel_not_configured"
+	ReasonRejected    = "channel_rejected"
+	ReasonCOD         = "cash_on_delivery" // an order found to be COD is confirmed, not chased
 )
 
 // deadline is the order's pay deadline: the platform's, else placed + the
@@ -57,6 +55,8 @@ func (e *env) unwanted() string {
 		return ReasonCancelled
 	case e.ref.Workflow == care.UnpaidChase && e.order.Has(care.StatusPaid):
 		return ReasonPaid
+	case e.ref.Workflow == care.UnpaidChase && e.order.Order.PaymentMethod == care.PayCOD:
+		return ReasonCOD
 	case e.ref.Workflow == care.UnpaidChase && !e.deadline().IsZero() && !e.now.Before(e.deadline()):
 		return ReasonDeadline
 	}

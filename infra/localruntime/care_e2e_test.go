@@ -572,3 +572,26 @@ func TestLateCODIsConfirmedNotChased(t *testing.T) {
 		t.Errorf("cod_confirm %+v, want running (waiting for the reply)", r)
 	}
 }
+
+// TestFailedStepMarksTheRun: a step that cannot act (here: an execution
+// started by hand with a template version that does not exist) fails the
+// execution and marks the run failed, so ops see it in GET /v1/runs.
+func TestFailedStepMarksTheRun(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", order("N1", "129.90", false, 72*time.Hour, start))
+	h.advance("0s")
+	in := `{"run":{"shop":"tea","order":"N1","workflow":"unpaid_chase","version":99},"step":""}`
+	out, err := h.sfn.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:111111111111:stateMachine:unpaid_chase"),
+		Name: aws.String("bad-version"), Input: aws.String(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.advance("0s")
+	d, err := h.sfn.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: out.ExecutionArn})
+	if err != nil || d.Status != sfntypes.ExecutionStatusFailed || aws.ToString(d.Error) != "StepFailed" {
+		t.Fatalf("execution %+v %v", d, err)
+	}
+	if r := h.run("N1", care.UnpaidChase); r.Status != care.RunFailed || r.Outcome != "error:InputError" {
+		t.Errorf("run %+v, want failed with error:InputError", r)
+	}
+}

@@ -43,6 +43,7 @@ const (
 	ActionCODAsk     = "cod_ask"     // cod_confirm Ask (waitForTaskToken)
 	ActionCODDecide  = "cod_decide"  // cod_confirm Decide
 	ActionCODOutcome = "cod_outcome" // cod_confirm Record
+	ActionFailed     = "failed"      // RecordFailure: a step failed after its retries
 )
 
 // Kinds of what comes next, in State.Kind; the state machines' Choice states route on them.
@@ -84,6 +85,13 @@ type State struct {
 	Timeout int             `json:"timeout,omitempty"` // seconds the next token wait may last
 	Reply   json.RawMessage `json:"reply,omitempty"`   // cod_confirm: the classified reply, or a States.Timeout error
 	Outcome json.RawMessage `json:"outcome,omitempty"` // the agent's outcome, or a States.Timeout error
+	Error   *StepError      `json:"error,omitempty"`   // RecordFailure: what the Catch caught
+}
+
+// StepError is an error a state machine's Catch caught.
+type StepError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause,omitempty"`
 }
 
 // Input is what a Task state sends the handler.
@@ -180,6 +188,8 @@ func (h *Handler) Handle(ctx context.Context, in Input) (State, error) {
 		out, err = h.codDecide(ctx, in.State)
 	case ActionCODOutcome:
 		out, err = h.codOutcome(ctx, in.State)
+	case ActionFailed:
+		err = h.failed(ctx, in.State)
 	default:
 		return State{}, &InputError{fmt.Sprintf("unknown action %q", in.Action)}
 	}
@@ -291,6 +301,17 @@ func UpdateRun(ctx context.Context, st care.Runs, shop, order string, wf care.Wo
 			return err
 		}
 	}
+}
+
+// failed marks the run failed at its step, with the error's name as outcome.
+func (h *Handler) failed(ctx context.Context, st State) error {
+	name := "unknown"
+	if st.Error != nil {
+		name = st.Error.Error
+	}
+	return h.updateRun(ctx, st.Run, func(r *care.Run) {
+		r.Status, r.NextAt, r.Outcome = care.RunFailed, nil, "error:"+name
+	})
 }
 
 // queue is the agent task queue over the handler's store.

@@ -72,8 +72,17 @@ func (rt *Runtime) ReplayDemoDay(ctx context.Context, d DemoShop) error {
 	if rt.Virtual == nil {
 		return errors.New("the demo day needs a virtual clock (--clock virtual)")
 	}
-	day := rt.Virtual.Now()
-	placed := map[string]time.Time{}
+	// The day starts at the next 09:00 in the shop's zone, so reminders
+	// fall in the shop's day and not in its quiet hours.
+	loc, err := time.LoadLocation(d.Timezone)
+	if err != nil {
+		return err
+	}
+	now := rt.Virtual.Now().In(loc)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, loc)
+	if day.Before(now) {
+		day = day.AddDate(0, 0, 1)
+	}
 	for i, ev := range demoDay() {
 		at := day.Add(ev.at)
 		if err := rt.AdvanceTo(ctx, at); err != nil {
@@ -86,7 +95,6 @@ func (rt *Runtime) ReplayDemoDay(ctx context.Context, d DemoShop) error {
 			if dl, ok := order["pay_deadline"].(time.Duration); ok {
 				order["pay_deadline"] = at.Add(dl)
 			}
-			placed[ev.order] = at
 		}
 		body := map[string]any{"id": fmt.Sprintf("demo-%d", i), "type": ev.typ, "occurred_at": at, "order": order}
 		if ev.typ == "buyer.replied" {

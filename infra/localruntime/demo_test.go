@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/ordercare/ordercare/infra/localruntime"
 	"github.com/ordercare/ordercare/internal/metrics"
@@ -14,7 +15,8 @@ import (
 // checks that a newcomer finds messages, agent tasks and metrics.
 func TestDemoDay(t *testing.T) {
 	dir := t.TempDir()
-	rt, err := localruntime.Open(t.Context(), localruntime.Options{DataDir: dir, Clock: localruntime.ClockVirtual, Start: start})
+	// 21:30 in Shanghai: the demo day starts the next morning at 09:00.
+	rt, err := localruntime.Open(t.Context(), localruntime.Options{DataDir: dir, Clock: localruntime.ClockVirtual, Start: start.Add(12*time.Hour + 30*time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestDemoDay(t *testing.T) {
 		t.Errorf("open tasks for %v, want D1002, D1004, D1006", open)
 	}
 	var rep metrics.Report
-	get("/v1/metrics?from=2026-11-11T00:00:00Z&to=2026-11-12T00:00:00Z", d.Keys["ops"], &rep)
+	get("/v1/metrics?from=2026-11-11T00:00:00Z&to=2026-11-13T00:00:00Z", d.Keys["ops"], &rep)
 	figures := map[string]metrics.Workflow{}
 	for _, w := range rep.Workflows {
 		figures[string(w.Workflow)] = w
@@ -61,5 +63,8 @@ func TestDemoDay(t *testing.T) {
 	}
 	if cod.CODConfirmed != 1 || cod.TasksOpened != 2 {
 		t.Errorf("cod_confirm figures %+v", cod)
+	}
+	if chase.TasksOpened != 1 {
+		t.Errorf("unpaid_chase opened %d tasks, want the call about D1002", chase.TasksOpened)
 	}
 }

@@ -1,0 +1,67 @@
+package workflows_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/workflows"
+)
+
+// TestDefaultTemplates checks that every workflow has a default template
+// that satisfies the template schema and internal/playbook.Parse.
+func TestDefaultTemplates(t *testing.T) {
+	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(workflows.TemplateSchema()))
+	if err != nil {
+		t.Fatalf("template.schema.json: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("template.schema.json", sd); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("template.schema.json")
+	if err != nil {
+		t.Fatalf("template.schema.json does not compile: %v", err)
+	}
+	for _, wf := range care.Workflows {
+		t.Run(string(wf), func(t *testing.T) {
+			b, err := workflows.DefaultTemplate(wf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var head struct {
+				Workflow care.Workflow `json:"workflow"`
+			}
+			if err := json.Unmarshal(b, &head); err != nil || head.Workflow != wf {
+				t.Fatalf("workflow = %q, %v", head.Workflow, err)
+			}
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sch.Validate(inst); err != nil {
+				t.Errorf("schema: %v", err)
+			}
+			if _, err := playbook.Parse(wf, b); err != nil {
+				t.Errorf("playbook.Parse: %v", err)
+			}
+		})
+	}
+	if _, err := workflows.DefaultTemplate("review_ask"); !errors.Is(err, care.ErrInvalid) {
+		t.Errorf("unknown workflow: %v", err)
+	}
+}
+
+func TestDefaultTemplateIsACopy(t *testing.T) {
+	a, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	a[0] = 'X'
+	b, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	if b[0] != '{' {
+		t.Error("DefaultTemplate shares its bytes")
+	}
+}

@@ -285,6 +285,8 @@ func TestChaseStopsWhenPaid(t *testing.T) {
 	}
 	if n := h.transitions(r); n > 6 {
 		t.Errorf("%d transitions for one reminder", n)
+	} else {
+		t.Logf("unpaid_chase, one reminder then paid: %d state transitions", n)
 	}
 }
 

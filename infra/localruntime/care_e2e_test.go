@@ -353,6 +353,33 @@ func TestChaseEscalatesLargeOrder(t *testing.T) {
 		t.Errorf("execution %s after the agent's outcome, want SUCCEEDED", d.Status)
 	}
 	t.Logf("unpaid_chase with 3 reminders and a call: %d state transitions", h.transitions(r))
+	hist := h.historyJSON(r)
+	said := h.messages("D1")[0].Text
+	if !strings.Contains(hist, "D1") || !strings.Contains(hist, "escalate") {
+		t.Fatalf("the history holds no execution data: %.300s", hist)
+	}
+	for _, secret := range []string{"+8613912345678", "13912345678", "陈晓燕", said} {
+		if strings.Contains(hist, secret) {
+			t.Errorf("the execution history contains %q", secret)
+		}
+	}
+}
+
+// historyJSON is the execution's whole history as the SDK returns it.
+func (h *harness) historyJSON(r care.Run) string {
+	h.t.Helper()
+	arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, r.Execution)
+	var all []sfntypes.HistoryEvent
+	p := sfn.NewGetExecutionHistoryPaginator(h.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(h.t.Context())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		all = append(all, page.Events...)
+	}
+	b, _ := json.Marshal(all)
+	return string(b)
 }
 
 func TestCODConfirmedByReply(t *testing.T) {

@@ -134,17 +134,11 @@ func TestServeSurvivesKill(t *testing.T) {
 		t.Fatalf("advance clock: %d %s", st, b)
 	}
 	moved := c.now(t)
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.demo["standard webhook secret"], "whsec_"))
 	const n = 50
 	for i := range n {
 		body := fmt.Appendf(nil, `{"id":"e%d","type":"order.paid","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o%d"}}`, i, i%5)
-		id, ts := fmt.Sprint("d", i), fmt.Sprint(moved.Unix())
-		mac := hmac.New(sha256.New, key)
-		fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
-		st, b := c.call(t, "POST", "/webhooks/demo/standard", "", body, map[string]string{"webhook-id": id, "webhook-timestamp": ts,
-			"webhook-signature": "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))})
-		if st != 202 {
-			t.Fatalf("webhook %d: %d %s", i, st, b)
+		if st := c.webhook(t, fmt.Sprint("d", i), body); st != 202 {
+			t.Fatalf("webhook %d: %d", i, st)
 		}
 	}
 	// kill -9: every acknowledged event must survive.
@@ -285,7 +279,11 @@ func TestServeChaseSurvivesKill(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "data")
 	c := startServe(t, dir)
-	placed := c.now(t)
+	// 10:00 in Shanghai the next morning: clear of the quiet hours.
+	placed := c.now(t).Truncate(24 * time.Hour).Add(26 * time.Hour)
+	if st, b := c.call(t, "POST", "/v1/dev/clock", c.admin, fmt.Appendf(nil, `{"to":%q}`, placed.Format(time.RFC3339)), nil); st != 200 {
+		t.Fatalf("clock: %d %s", st, b)
+	}
 	created := fmt.Appendf(nil, `{"id":"k1-created","type":"order.created","occurred_at":%q,"order":{"id":"K1","placed_at":%q,
 		"pay_deadline":%q,"total":"129.90","currency":"CNY","payment_method":"online","buyer":{"name":"陈晓燕","locale":"zh-CN"},
 		"items":[{"sku":"LJ","title":"龙井","quantity":1,"price":"129.90"}]}}`,

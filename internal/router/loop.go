@@ -51,7 +51,8 @@ func (l *Loop) Drain(ctx context.Context) (int, error) {
 		}
 		for _, c := range changes {
 			if err := l.Router.Handle(ctx, c); err != nil {
-				// Save the progress made; the failed change is retried next time.
+				// The cursor stays before this batch: the next drain handles
+				// its changes again (Handle is idempotent) and retries this one.
 				return n, err
 			}
 			n++

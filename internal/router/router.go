@@ -26,6 +26,7 @@ import (
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // StepFunctions is the part of the Step Functions API the router calls;
@@ -50,6 +51,8 @@ type Router struct {
 	// Backoff waits before retry n (1, 2, …) of a throttled call; nil
 	// waits 100 ms × 2^(n-1), at most 5 s, in real time.
 	Backoff func(ctx context.Context, n int) error
+
+	templates playbook.Cache
 }
 
 // Attempts is how many times a throttled Step Functions call is tried
@@ -149,7 +152,7 @@ func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Temp
 	if err != nil {
 		return nil, err
 	}
-	return playbook.Parse(ref.Workflow, t.Body)
+	return r.templates.Parse(t)
 }
 
 // stop ends a running run of wf for the order and cancels its open agent
@@ -224,17 +227,10 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 	}
 	now := r.Clock.Now()
 	run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, care.CODConfirm)
-	ref := steps.RunRef{Shop: c.ShopID, Order: c.OrderID, Workflow: care.CODConfirm, Version: run.TemplateVersion}
-	if errors.Is(err, care.ErrNotFound) {
-		t, perr := steps.PinTemplate(ctx, r.Store, c.ShopID, care.CODConfirm, now)
-		if perr != nil {
-			return perr
-		}
-		ref.Version = t.Version
-	} else if err != nil {
+	if err != nil && !errors.Is(err, care.ErrNotFound) {
 		return err
 	}
-	tpl, err := r.template(ctx, ref)
+	tpl, err := r.replyTemplate(ctx, c.ShopID, run)
 	if err != nil {
 		return err
 	}
@@ -261,6 +257,25 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 		return err
 	}
 	return r.ResumeTask(ctx, token, out)
+}
+
+// replyTemplate is the template whose keywords classify a reply: the COD
+// run's pinned version, else the shop's latest cod_confirm version, else the
+// built-in default (not stored: a reply alone pins nothing).
+func (r *Router) replyTemplate(ctx context.Context, shop string, run care.Run) (*playbook.Template, error) {
+	version := run.TemplateVersion // 0 without a run: the latest
+	t, err := r.Store.GetTemplate(ctx, shop, care.CODConfirm, version)
+	if errors.Is(err, care.ErrNotFound) && version == 0 {
+		body, derr := workflows.DefaultTemplate(care.CODConfirm)
+		if derr != nil {
+			return nil, derr
+		}
+		return playbook.Parse(care.CODConfirm, body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.templates.Parse(t)
 }
 
 // event finds the change's event among the order's recorded events.

@@ -53,9 +53,10 @@ func (h *Handler) codAsk(ctx context.Context, st State, token string) error {
 	return h.Resumer.ResumeTask(ctx, token, answer)
 }
 
-// codDecide is cod_confirm's Decide: a confirming reply ends the run; a
-// cancelled order ends it quietly; anything else (no, unclear, silence, a
-// message that could not be sent) plans the agent's call.
+// codDecide is cod_confirm's Decide: a cancelled order ends the run
+// quietly, whatever the reply; a confirming reply ends it confirmed;
+// anything else (no, unclear, silence, a message that could not be sent)
+// plans the agent's call.
 func (h *Handler) codDecide(ctx context.Context, st State) (State, error) {
 	e, err := h.load(ctx, st.Run)
 	if err != nil {
@@ -63,10 +64,10 @@ func (h *Handler) codDecide(ctx context.Context, st State) (State, error) {
 	}
 	a := decodeAnswer(st.Reply)
 	switch {
+	case e.unwanted() != "" || a.Skipped == ReasonCancelled:
+		return h.done(ctx, e, "") // checked first: a cancelled order is never confirmed
 	case a.Answer == string(playbook.AnswerYes):
 		return h.done(ctx, e, "cod_confirmed")
-	case e.unwanted() != "" || a.Skipped == ReasonCancelled:
-		return h.done(ctx, e, "")
 	}
 	return State{Run: st.Run, Step: codCall, Kind: KindCall, Reply: st.Reply,
 		Timeout: int(callTimeout / time.Second)}, nil

@@ -104,12 +104,18 @@ func (e *env) entry(step, channel string) care.Message {
 		Step: step, TemplateVersion: e.ref.Version, Channel: channel, At: e.now.UTC()}
 }
 
-// skip records a skip of step with reason (idempotent: an existing entry is kept).
+// skip records a skip of step with reason. An entry that already ended is
+// kept; a pending one (an earlier attempt reserved it, then failed) ends
+// skipped: the reason to send has gone, so it is not tried again.
 func (h *Handler) skip(ctx context.Context, e *env, step, reason string) error {
 	m := e.entry(step, "")
 	m.Status, m.Reason = care.MessageSkipped, reason
-	_, _, err := h.Store.ReserveMessage(ctx, m)
-	return err
+	stored, _, err := h.Store.ReserveMessage(ctx, m)
+	if err != nil || stored.Status != care.MessagePending {
+		return err
+	}
+	stored.Status, stored.Reason = care.MessageSkipped, reason
+	return h.Store.UpdateMessage(ctx, stored)
 }
 
 // sendStep checks, renders and sends a message step to the buyer. It

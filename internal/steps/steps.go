@@ -26,7 +26,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -163,8 +162,7 @@ type Handler struct {
 	Resumer  Resumer
 	Channels map[string]Channel // by name; "outbox" needs none
 
-	mu    sync.Mutex
-	cache map[string]*playbook.Template // by shop/workflow/version: versions are immutable
+	templates playbook.Cache
 }
 
 // Handle runs one action. Its output is the next State (ignored by Step
@@ -237,26 +235,14 @@ func notFoundIsInput(err error, what string) error {
 
 // template returns the pinned template version, parsed once per process.
 func (h *Handler) template(ctx context.Context, ref RunRef) (*playbook.Template, error) {
-	key := fmt.Sprintf("%s/%s/%d", ref.Shop, ref.Workflow, ref.Version)
-	h.mu.Lock()
-	t := h.cache[key]
-	h.mu.Unlock()
-	if t != nil {
-		return t, nil
-	}
 	stored, err := h.Store.GetTemplate(ctx, ref.Shop, ref.Workflow, ref.Version)
 	if err != nil {
 		return nil, notFoundIsInput(err, "template version")
 	}
-	if t, err = playbook.Parse(ref.Workflow, stored.Body); err != nil {
+	t, err := h.templates.Parse(stored)
+	if err != nil {
 		return nil, &InputError{"stored template: " + err.Error()}
 	}
-	h.mu.Lock()
-	if h.cache == nil {
-		h.cache = map[string]*playbook.Template{}
-	}
-	h.cache[key] = t
-	h.mu.Unlock()
 	return t, nil
 }
 

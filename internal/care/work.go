@@ -90,7 +90,7 @@ type Messages interface {
 }
 
 // TaskStatus is where an agent task stands as stored. A claimed task whose
-// lease has passed is open again (see Task.Effective).
+// lease has passed is open again (see queue.Effective).
 type TaskStatus string
 
 // Task statuses.

@@ -30,7 +30,7 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 			}
 		}
 	}
-	if reason := e.unwanted(); reason != "" {
+	if e.unwanted() != "" {
 		return h.done(ctx, e, "")
 	}
 	next, skipped := e.tpl.Plan(st.Step, e.timing())
@@ -49,7 +49,11 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 		// The call is moot once the order auto-cancels: the wait ends there.
 		out.Timeout = secondsUntil(next.At, e.deadline(), 24*time.Hour)
 	}
-	err = h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = next.Step, out.At })
+	sent, err := h.countSent(ctx, e)
+	if err != nil {
+		return State{}, err
+	}
+	err = h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = next.Step, out.At, sent })
 	return out, err
 }
 

@@ -1,19 +1,28 @@
-// Command api is the HTTP Lambda function: the whole public HTTP contract
-// (webhooks and /v1) behind an API Gateway HTTP API, on the DynamoDB store.
+// Command api is the HTTP Lambda function: the public HTTP contract (/v1
+// and /healthz; webhooks go to the ingest function) behind an API Gateway
+// HTTP API, on the DynamoDB store. Completing an agent task resumes its
+// workflow through Step Functions (SendTaskSuccess).
 //
 // Environment: TABLE_NAME (the DynamoDB table), CARE_ADMIN_TOKEN.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/ordercare/ordercare/infra/awsapp"
+	"github.com/ordercare/ordercare/infra/apigw"
+	"github.com/ordercare/ordercare/infra/dynamostore"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/internal/router"
 )
 
 func main() {
@@ -24,15 +33,20 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		return errors.New("TABLE_NAME is not set")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return err
 	}
-	h, err := awsapp.HTTPHandler(awsapp.HTTPConfig{AWS: awsCfg, Table: os.Getenv("TABLE_NAME"),
-		AdminToken: os.Getenv("CARE_ADMIN_TOKEN"), Logger: lambdacontext.NewLogger()})
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
+	api, err := httpapi.New(httpapi.Config{Store: store, Clock: clock.Real{}, AdminToken: os.Getenv("CARE_ADMIN_TOKEN"),
+		Logger: lambdacontext.NewLogger(), Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)}})
 	if err != nil {
 		return err
 	}
-	lambda.Start(h)
+	lambda.StartHandlerFunc(apigw.Handler(api))
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -22,15 +23,20 @@ var _ ChangeHandler = (*Router)(nil)
 // FunctionResponseTypes [ReportBatchItemFailures]. It is the counterpart of
 // Loop, which reads the embedded store's feed locally.
 //
-// Router and Decode are required; Logger is optional. Decode turns a stream
-// record into a change; ok false means the record is not a feed entry (an
-// order's state, a dedupe item, a task…) and is skipped. It is safe for
-// concurrent use when Router and Decode are (Lambda calls it for one batch
-// of one shard at a time).
+// Router and Decode are required; Logger and Reserve are optional. Decode
+// turns a stream record into a change; ok false means the record is not a
+// feed entry (an order's state, a dedupe item, a task…) and is skipped. It
+// is safe for concurrent use when Router and Decode are (Lambda calls it for
+// one batch of one shard at a time).
 type StreamHandler struct {
 	Router ChangeHandler
 	Decode func(events.DynamoDBEventRecord) (care.Change, bool, error)
 	Logger *slog.Logger
+	// Reserve is how long before the invocation's deadline Handle stops:
+	// the change in progress is cancelled and reported with the rest, so
+	// the handled records stay checkpointed instead of Lambda timing out
+	// and retrying the whole batch. Zero runs until the deadline.
+	Reserve time.Duration
 }
 
 // Handle routes the batch's records in order. On the first record that
@@ -43,6 +49,11 @@ type StreamHandler struct {
 // whole batch.
 func (h *StreamHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
+	if deadline, ok := ctx.Deadline(); ok && h.Reserve > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-h.Reserve))
+		defer cancel()
+	}
 	for _, rec := range ev.Records {
 		err := ctx.Err() // out of time: hand the rest back rather than be cut off mid-batch
 		if err == nil {

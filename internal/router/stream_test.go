@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,14 +17,14 @@ import (
 	"github.com/ordercare/ordercare/internal/router"
 )
 
-// routerFunc is a func-field fake of the router.
-type routerFunc func(ctx context.Context, c care.Change) error
+// changeHandlerFunc is a func-field fake of the router.
+type changeHandlerFunc func(ctx context.Context, c care.Change) error
 
-func (f routerFunc) Handle(ctx context.Context, c care.Change) error { return f(ctx, c) }
+func (f changeHandlerFunc) Handle(ctx context.Context, c care.Change) error { return f(ctx, c) }
 
-// decode is a fake decoder: the record's EventID is "<kind>:<event id>",
+// streamDecode is a fake decoder: the record's EventID is "<kind>:<event id>",
 // kind "feed" (a change), "skip" (not a feed entry) or "bad" (undecodable).
-func decode(rec events.DynamoDBEventRecord) (care.Change, bool, error) {
+func streamDecode(rec events.DynamoDBEventRecord) (care.Change, bool, error) {
 	kind, id, _ := strings.Cut(rec.EventID, ":")
 	switch kind {
 	case "feed":
@@ -34,7 +35,7 @@ func decode(rec events.DynamoDBEventRecord) (care.Change, bool, error) {
 	return care.Change{}, false, errors.New("undecodable")
 }
 
-func batch(ids ...string) events.DynamoDBEvent {
+func streamBatch(ids ...string) events.DynamoDBEvent {
 	var ev events.DynamoDBEvent
 	for i, id := range ids {
 		ev.Records = append(ev.Records, events.DynamoDBEventRecord{EventID: id,
@@ -66,14 +67,14 @@ func TestStreamHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var handled []string
-			h := &router.StreamHandler{Decode: decode, Router: routerFunc(func(_ context.Context, c care.Change) error {
+			h := &router.StreamHandler{Decode: streamDecode, Router: changeHandlerFunc(func(_ context.Context, c care.Change) error {
 				handled = append(handled, c.EventID)
 				if tt.fail[c.EventID] {
 					return errors.New("throttled")
 				}
 				return nil
 			})}
-			resp, err := h.Handle(context.Background(), batch(tt.records...))
+			resp, err := h.Handle(context.Background(), streamBatch(tt.records...))
 			if err != nil {
 				t.Fatalf("Handle returned %v; failures must be reported per record", err)
 			}
@@ -96,12 +97,12 @@ func TestStreamHandler(t *testing.T) {
 func TestStreamHandlerCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var handled []string
-	h := &router.StreamHandler{Decode: decode, Router: routerFunc(func(_ context.Context, c care.Change) error {
+	h := &router.StreamHandler{Decode: streamDecode, Router: changeHandlerFunc(func(_ context.Context, c care.Change) error {
 		handled = append(handled, c.EventID)
 		cancel()
 		return nil
 	})}
-	resp, err := h.Handle(ctx, batch("feed:a", "feed:b"))
+	resp, err := h.Handle(ctx, streamBatch("feed:a", "feed:b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +118,10 @@ func TestStreamHandlerCancelled(t *testing.T) {
 // TestStreamHandlerJSON: through the Lambda JSON path, the response has the
 // shape Lambda reads for partial batch failures.
 func TestStreamHandlerJSON(t *testing.T) {
-	h := &router.StreamHandler{Decode: decode, Router: routerFunc(func(context.Context, care.Change) error {
+	h := &router.StreamHandler{Decode: streamDecode, Router: changeHandlerFunc(func(context.Context, care.Change) error {
 		return errors.New("down")
 	})}
-	in, err := json.Marshal(batch("skip:", "feed:a"))
+	in, err := json.Marshal(streamBatch("skip:", "feed:a"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +132,52 @@ func TestStreamHandlerJSON(t *testing.T) {
 	if got, want := string(out), `{"batchItemFailures":[{"itemIdentifier":"1001"}]}`; got != want {
 		t.Fatalf("response %s, want %s", got, want)
 	}
-	h.Router = routerFunc(func(context.Context, care.Change) error { return nil })
+	h.Router = changeHandlerFunc(func(context.Context, care.Change) error { return nil })
 	if out, err = lambda.NewHandler(h.Handle).Invoke(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := string(out), `{"batchItemFailures":[]}`; got != want {
 		t.Fatalf("response %s, want %s", got, want)
+	}
+}
+
+// TestStreamHandlerReserve: with less than Reserve left before the
+// invocation's deadline, nothing more is routed and the batch is handed
+// back from its first unhandled record.
+func TestStreamHandlerReserve(t *testing.T) {
+	tests := []struct {
+		name    string
+		reserve time.Duration
+		handled []string
+		failed  []string
+	}{
+		{name: "within the reserve", reserve: 2 * time.Hour, failed: []string{"1000"}},
+		{name: "no reserve", handled: []string{"a", "b"}},
+		{name: "time left", reserve: time.Second, handled: []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
+			defer cancel()
+			var handled []string
+			h := &router.StreamHandler{Decode: streamDecode, Reserve: tt.reserve, Router: changeHandlerFunc(func(ctx context.Context, c care.Change) error {
+				handled = append(handled, c.EventID)
+				return ctx.Err()
+			})}
+			resp, err := h.Handle(ctx, streamBatch("feed:a", "feed:b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, f := range resp.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			if diff := cmp.Diff(tt.handled, handled); diff != "" {
+				t.Errorf("routed (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.failed, failed); diff != "" {
+				t.Errorf("batch item failures (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -1,0 +1,58 @@
+// Command router is the change-feed Lambda function: its event source is
+// the table's DynamoDB stream (ReportBatchItemFailures), and it starts,
+// stops and resumes the care workflows' executions for each feed entry.
+//
+// Environment: TABLE_NAME (the DynamoDB table) and, for every care
+// workflow, <WORKFLOW>_ARN: its state machine (UNPAID_CHASE_ARN, COD_CONFIRM_ARN).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/ordercare/ordercare/functions"
+	"github.com/ordercare/ordercare/infra/dynamostore"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/router"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "router:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		return errors.New("TABLE_NAME is not set")
+	}
+	machines := map[care.Workflow]string{}
+	for _, wf := range care.Workflows {
+		name := functions.StateMachineEnv(wf)
+		if machines[wf] = os.Getenv(name); machines[wf] == "" {
+			return fmt.Errorf("%s is not set", name)
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	log := lambdacontext.NewLogger()
+	r := &router.Router{Store: dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{}),
+		SFN: sfn.NewFromConfig(cfg), Clock: clock.Real{}, StateMachines: machines, Logger: log}
+	h := &router.StreamHandler{Router: r, Decode: dynamostore.ChangeFromStreamRecord, Logger: log, Reserve: 10 * time.Second}
+	lambda.StartHandlerFunc(h.Handle)
+	return nil
+}

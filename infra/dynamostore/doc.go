@@ -1,6 +1,7 @@
-// Package dynamostore is the DynamoDB implementation of care.Store: one table
-// (single-table design), DynamoDB Streams as the change feed. It passes the
-// conformance suite in infra/storetest against DynamoDB Local.
+// Package dynamostore is the DynamoDB implementation of care.CareStore (and
+// so of care.Store): one table (single-table design), DynamoDB Streams as the
+// change feed. It passes the conformance suites in infra/storetest against
+// DynamoDB Local.
 //
 // # Table
 //
@@ -16,6 +17,12 @@
 //	SHOP#<shop>#ORDER#<order>                     EVENT#<seq:020d>    care.RecordedEvent + the feed fields
 //	SHOP#<shop>#DELIVERY#<source>#<delivery id>   DEDUPE              order_id (dedupe by delivery id)
 //	SHOP#<shop>#EVENTID#<event id>                DEDUPE              order_id (dedupe by event id)
+//	SHOP#<shop>                                   TPL#<wf>#<v:010d>   care.Template (one item per version)
+//	SHOP#<shop>                                   OPTOUT#<contact>    opt-out (contact = care.ContactKey)
+//	SHOP#<shop>#MSG#<id>                          MSG                 care.Message, GSI1 + GSI2 keys
+//	SHOP#<shop>#TASK#<id>                         TASK                care.Task, rev, token, resumed, GSI1 + GSI2 keys
+//	SHOP#<shop>#ORDER#<order>                     RUN#<workflow>      care.Run, rev, GSI1 keys
+//	SHOP#<shop>#ORDER#<order>                     WAIT#<key>          token or answer
 //
 // Shop ids never contain '#' (CreateShop refuses them, every other method
 // answers ErrNotFound); order, delivery and event ids may, as they always
@@ -30,9 +37,17 @@
 // items conditioned on attribute_not_exists. A failed dedupe condition is a
 // duplicate; a failed version condition is a lost race, retried after a short
 // jitter on the state the failure returned; conflicts and throttling are
-// retried after a jittered backoff; at most 25 attempts. Two secondary
-// indexes are created now for what comes next (agent tasks by status and
-// priority, workflow runs by order); see README.md.
+// retried after a jittered backoff; at most 25 attempts.
+//
+// The care items: creates are PutItem conditioned on attribute_not_exists
+// (returning the stored entity when it exists), versioned updates PutItem
+// conditioned on the stored rev, a template version a transaction that also
+// checks the previous version exists. Two overloaded secondary indexes serve
+// the lists: GSI1 the shop-wide ones (messages and runs by time, tasks by
+// status, priority and due), GSI2 the per-order ones (messages, tasks). Waits
+// move one item between absent, token and answer by conditional writes.
+// Sort keys hold times in a fixed-width UTC form, so key order is time order.
+// README.md has every access pattern.
 //
 // # Change feed
 //

@@ -21,13 +21,15 @@ type Admin interface {
 
 var _ Admin = (*dynamodb.Client)(nil)
 
-// Secondary indexes. Both are overloaded (generic attribute names) so later
-// item types can join them without a table change:
+// Secondary indexes. Both are overloaded (generic attribute names, projection
+// ALL) so item types share them; times (<at>, <due>, <started>) are in the
+// fixed-width UTC form of timeKey:
 //
-//	GSI1  GSI1PK = SHOP#<shop>#TASKS#<status>   GSI1SK = <priority:02d>#<due RFC 3339>#<task>   agent queue by status, priority, due
-//	GSI2  GSI2PK = SHOP#<shop>#ORDER#<order>    GSI2SK = RUN#<started RFC 3339>#<run>           workflow runs of an order
-//
-// Nothing writes them yet.
+//	GSI1  SHOP#<shop>#MSGS            <at>#<id>                  a shop's messages by time (ListMessages)
+//	      SHOP#<shop>#TASKS#<status>  <priority:02d>#<due>#<id>  the agent queue (ListTasks by status)
+//	      SHOP#<shop>#RUNS            <started>#<wf>#<order>     a shop's runs by start (ListRuns)
+//	GSI2  SHOP#<shop>#ORDER#<order>   MSG#<at>#<id>              an order's messages (ListOrderMessages)
+//	                                  TASK#<id>                  an order's tasks (ListTasks by order)
 const (
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"

@@ -1,24 +1,50 @@
 package playbook
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
 	"github.com/ordercare/ordercare/internal/care"
 )
 
-// Cache parses each stored template version once: versions are immutable,
-// and a parse costs milliseconds. The zero Cache is ready; it is safe for
-// concurrent use and grows with the versions in use (a few per shop).
+// Cache keeps parsed template versions. A stored version never changes, so
+// once loaded it is served without reading the store again, and a parse
+// (milliseconds) happens once per version. The zero Cache is ready; it is
+// safe for concurrent use and grows with the versions in use (a few per shop).
 type Cache struct {
 	mu sync.Mutex
 	m  map[string]*Template
 }
 
+func cacheKey(shop string, wf care.Workflow, version int) string {
+	return fmt.Sprintf("%s/%s/%d", shop, wf, version)
+}
+
+// Load returns the given version of a shop's template, parsed. Version 0
+// (the latest) is always read from st; a numbered version only once. The
+// store's errors are returned as they are (ErrNotFound), a stored body that
+// no longer parses as Parse's error.
+func (c *Cache) Load(ctx context.Context, st care.Templates, shop string, wf care.Workflow, version int) (*Template, error) {
+	if version > 0 {
+		c.mu.Lock()
+		p := c.m[cacheKey(shop, wf, version)]
+		c.mu.Unlock()
+		if p != nil {
+			return p, nil
+		}
+	}
+	t, err := st.GetTemplate(ctx, shop, wf, version)
+	if err != nil {
+		return nil, err
+	}
+	return c.Parse(t)
+}
+
 // Parse returns t parsed, from the cache when this (shop, workflow,
 // version) was parsed before.
 func (c *Cache) Parse(t care.Template) (*Template, error) {
-	key := fmt.Sprintf("%s/%s/%d", t.ShopID, t.Workflow, t.Version)
+	key := cacheKey(t.ShopID, t.Workflow, t.Version)
 	c.mu.Lock()
 	p := c.m[key]
 	c.mu.Unlock()

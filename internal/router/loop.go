@@ -2,6 +2,8 @@ package router
 
 import (
 	"context"
+	"errors"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,14 +30,22 @@ type Loop struct {
 	Wake    <-chan struct{}
 	Poll    time.Duration
 	Logger  *slog.Logger
+	Workers int // orders handled at once; 0 means 8
 
 	mu sync.Mutex // one drain at a time: changes are handled in feed order
 }
 
 const cursorName = "router"
 
+// defaultWorkers is how many orders a drain handles at once unless
+// Loop.Workers says otherwise.
+const defaultWorkers = 8
+
 // Drain handles every change in the feed now and returns how many it
-// handled; it stops at the first change that fails (returning the error).
+// handled in batches that completed. Changes of different orders are handled concurrently (Workers);
+// the cursor moves past a batch only when all of it was handled, so a
+// failing change stops the drain (returning its error) and is retried with
+// its batch next time (Handle is idempotent).
 func (l *Loop) Drain(ctx context.Context) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -49,19 +59,49 @@ func (l *Loop) Drain(ctx context.Context) (int, error) {
 		if err != nil || len(changes) == 0 {
 			return n, err
 		}
-		for _, c := range changes {
-			if err := l.Router.Handle(ctx, c); err != nil {
-				// The cursor stays before this batch: the next drain handles
-				// its changes again (Handle is idempotent) and retries this one.
-				return n, err
-			}
-			n++
+		if err := l.handle(ctx, changes); err != nil {
+			return n, err
 		}
+		n += len(changes)
 		if err := l.Cursors.PutCursor(ctx, cursorName, next); err != nil {
 			return n, err
 		}
 		cursor = next
 	}
+}
+
+// handle runs a batch on the workers, each order's changes on one worker
+// in order, and returns the first error.
+func (l *Loop) handle(ctx context.Context, changes []care.Change) error {
+	workers := l.Workers
+	if workers <= 0 {
+		workers = defaultWorkers
+	}
+	lanes := make([][]care.Change, workers)
+	for _, c := range changes {
+		h := fnv.New32a()
+		h.Write([]byte(c.ShopID + "\x00" + c.OrderID))
+		i := int(h.Sum32() % uint32(workers))
+		lanes[i] = append(lanes[i], c)
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i, lane := range lanes {
+		if len(lane) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range lane {
+				if errs[i] = l.Router.Handle(ctx, c); errs[i] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Run drains whenever woken or polled until ctx ends.

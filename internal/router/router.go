@@ -148,11 +148,7 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {
-	t, err := r.Store.GetTemplate(ctx, ref.Shop, ref.Workflow, ref.Version)
-	if err != nil {
-		return nil, err
-	}
-	return r.templates.Parse(t)
+	return r.templates.Load(ctx, r.Store, ref.Shop, ref.Workflow, ref.Version)
 }
 
 // stop ends a running run of wf for the order and cancels its open agent

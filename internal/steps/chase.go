@@ -49,10 +49,7 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 		// The call is moot once the order auto-cancels: the wait ends there.
 		out.Timeout = secondsUntil(next.At, e.deadline(), 24*time.Hour)
 	}
-	sent, err := h.countSent(ctx, e)
-	if err != nil {
-		return State{}, err
-	}
+	sent := e.sent()
 	err = h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = next.Step, out.At, sent })
 	return out, err
 }
@@ -69,11 +66,8 @@ func (e *env) timing() playbook.Timing {
 
 // done ends the run: status succeeded, with outcome when given.
 func (h *Handler) done(ctx context.Context, e *env, outcome string) (State, error) {
-	sent, err := h.countSent(ctx, e)
-	if err != nil {
-		return State{}, err
-	}
-	err = h.updateRun(ctx, e.ref, func(r *care.Run) {
+	sent := e.sent()
+	err := h.updateRun(ctx, e.ref, func(r *care.Run) {
 		r.Status, r.Step, r.NextAt, r.Sent = care.RunSucceeded, "", nil, sent
 		if outcome != "" && r.Outcome == "" {
 			r.Outcome, r.OutcomeAt = outcome, utc(e.now)

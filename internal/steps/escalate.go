@@ -78,14 +78,10 @@ func (h *Handler) newTask(ctx context.Context, e *env, step playbook.Step, why, 
 	if why != "" {
 		reason = fmt.Sprintf("%s [%s]", reason, why)
 	}
-	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
-	if err != nil {
-		return care.Task{}, err
-	}
 	return care.Task{
 		ID: e.ref.key(step.ID), ShopID: e.ref.Shop, OrderID: e.ref.Order, Workflow: e.ref.Workflow, Step: step.ID,
 		Reason: reason, Script: script, Tag: step.Tag, Priority: step.Priority, Outcomes: step.Outcomes,
-		Order: summary(e.order, msgs), Status: care.TaskOpen, CreatedAt: e.now.UTC(),
+		Order: summary(e.order, e.msgs), Status: care.TaskOpen, CreatedAt: e.now.UTC(),
 		DueAt: e.now.Add(time.Duration(step.SLA)).UTC(), Token: token,
 	}, nil
 }

@@ -82,17 +82,7 @@ func (h *Handler) checkContact(ctx context.Context, e *env) (string, error) {
 			}
 		}
 	}
-	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
-	if err != nil {
-		return "", err
-	}
-	sent := 0
-	for _, m := range msgs {
-		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
-			sent++
-		}
-	}
-	if b := e.tpl.ContactBudget; b > 0 && sent >= b {
+	if b := e.tpl.ContactBudget; b > 0 && e.sent() >= b {
 		return ReasonBudgetSpent, nil
 	}
 	return "", nil
@@ -112,9 +102,11 @@ func (h *Handler) skip(ctx context.Context, e *env, step, reason string) error {
 	m.Status, m.Reason = care.MessageSkipped, reason
 	stored, _, err := h.Store.ReserveMessage(ctx, m)
 	if err != nil || stored.Status != care.MessagePending {
+		e.noteMessage(stored)
 		return err
 	}
 	stored.Status, stored.Reason = care.MessageSkipped, reason
+	e.noteMessage(stored)
 	return h.Store.UpdateMessage(ctx, stored)
 }
 
@@ -140,12 +132,8 @@ func (h *Handler) sendStep(ctx context.Context, e *env, st playbook.Step) (care.
 
 // existing returns the step's ledger entry when it already reached an end
 // state (a retried step must not check or send again).
-func (h *Handler) existing(ctx context.Context, e *env, step string) (care.Message, bool, error) {
-	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
-	if err != nil {
-		return care.Message{}, false, err
-	}
-	for _, m := range msgs {
+func (h *Handler) existing(_ context.Context, e *env, step string) (care.Message, bool, error) {
+	for _, m := range e.msgs {
 		if m.ID == e.ref.key(step) && m.Status != care.MessagePending {
 			return m, true, nil
 		}
@@ -169,43 +157,29 @@ func (h *Handler) deliver(ctx context.Context, e *env, st playbook.Step, channel
 	if err != nil || m.Status != care.MessagePending {
 		return m, err
 	}
+	status, reason := care.MessageSent, ""
 	if channel != ChannelOutbox {
-		c := h.Channels[channel]
-		if c == nil {
-			return h.finish(ctx, m, care.MessageFailed, ReasonNoChannel)
-		}
-		err := c.Send(ctx, Delivery{Event: event, Shop: e.shop, Order: e.order, Message: m})
-		switch {
-		case errors.Is(err, care.ErrNotFound):
-			return h.finish(ctx, m, care.MessageFailed, ReasonNoChannel)
-		case errors.Is(err, care.ErrRejected):
-			return h.finish(ctx, m, care.MessageFailed, ReasonRejected)
-		case err != nil:
-			return m, err // transient: the state machine retries; the entry stays pending
+		if c := h.Channels[channel]; c == nil {
+			status, reason = care.MessageFailed, ReasonNoChannel
+		} else {
+			err := c.Send(ctx, Delivery{Event: event, Shop: e.shop, Order: e.order, Message: m})
+			switch {
+			case errors.Is(err, care.ErrNotFound):
+				status, reason = care.MessageFailed, ReasonNoChannel
+			case errors.Is(err, care.ErrRejected):
+				status, reason = care.MessageFailed, ReasonRejected
+			case err != nil:
+				return m, err // transient: the state machine retries; the entry stays pending
+			}
 		}
 	}
-	return h.finish(ctx, m, care.MessageSent, "")
-}
-
-func (h *Handler) finish(ctx context.Context, m care.Message, st care.MessageStatus, reason string) (care.Message, error) {
-	m.Status, m.Reason = st, reason
-	if st == care.MessageSent {
+	m.Status, m.Reason = status, reason
+	if status == care.MessageSent {
 		t := h.Clock.Now().UTC()
 		m.SentAt = &t
 	}
+	e.noteMessage(m)
 	return m, h.Store.UpdateMessage(ctx, m)
-}
-
-// countSent counts this run's sent messages (the run's Sent figure).
-func (h *Handler) countSent(ctx context.Context, e *env) (int, error) {
-	msgs, err := h.Store.ListOrderMessages(ctx, e.ref.Shop, e.ref.Order)
-	n := 0
-	for _, m := range msgs {
-		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
-			n++
-		}
-	}
-	return n, err
 }
 
 func buyerLocale(e *env) string {

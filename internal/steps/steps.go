@@ -208,6 +208,29 @@ type env struct {
 	order care.OrderState
 	tpl   *playbook.Template
 	now   time.Time
+	msgs  []care.Message // the order's ledger, read once and kept current by the action's own writes
+}
+
+// noteMessage keeps e.msgs current after the action wrote m.
+func (e *env) noteMessage(m care.Message) {
+	for i := range e.msgs {
+		if e.msgs[i].ID == m.ID {
+			e.msgs[i] = m
+			return
+		}
+	}
+	e.msgs = append(e.msgs, m)
+}
+
+// sent counts the messages this workflow sent the order.
+func (e *env) sent() int {
+	n := 0
+	for _, m := range e.msgs {
+		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
+			n++
+		}
+	}
+	return n
 }
 
 func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
@@ -223,7 +246,11 @@ func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &env{ref: ref, shop: shop, order: order, tpl: tpl, now: h.Clock.Now()}, nil
+	msgs, err := h.Store.ListOrderMessages(ctx, ref.Shop, ref.Order)
+	if err != nil {
+		return nil, err
+	}
+	return &env{ref: ref, shop: shop, order: order, tpl: tpl, now: h.Clock.Now(), msgs: msgs}, nil
 }
 
 func notFoundIsInput(err error, what string) error {
@@ -235,15 +262,12 @@ func notFoundIsInput(err error, what string) error {
 
 // template returns the pinned template version, parsed once per process.
 func (h *Handler) template(ctx context.Context, ref RunRef) (*playbook.Template, error) {
-	stored, err := h.Store.GetTemplate(ctx, ref.Shop, ref.Workflow, ref.Version)
-	if err != nil {
-		return nil, notFoundIsInput(err, "template version")
-	}
-	t, err := h.templates.Parse(stored)
-	if err != nil {
+	t, err := h.templates.Load(ctx, h.Store, ref.Shop, ref.Workflow, ref.Version)
+	var fe *care.FieldError
+	if errors.As(err, &fe) {
 		return nil, &InputError{"stored template: " + err.Error()}
 	}
-	return t, nil
+	return t, notFoundIsInput(err, "template version")
 }
 
 // PinTemplate returns the latest template version of a shop's workflow,

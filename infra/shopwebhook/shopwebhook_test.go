@@ -1,11 +1,15 @@
 package shopwebhook
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,4 +72,37 @@ func TestSend(t *testing.T) {
 	if err := c.Send(t.Context(), d); !errors.Is(err, care.ErrNotFound) {
 		t.Errorf("unconfigured shop: %v, want ErrNotFound", err)
 	}
+}
+
+// TestSamplePayloads decodes every sample in events/channel strictly into
+// Payload and round-trips it: the contract a shop's receiver codes against.
+func TestSamplePayloads(t *testing.T) {
+	files, err := filepath.Glob("../../events/channel/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples in events/channel (%v)", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p Payload
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil || p.ID == "" || p.Type == "" || p.At.IsZero() {
+			t.Fatalf("%s: %+v %v", f, p, err)
+		}
+		out, _ := json.Marshal(p)
+		var a, c any
+		json.Unmarshal(b, &a)
+		json.Unmarshal(out, &c)
+		if ja, jc := mustJSON(a), mustJSON(c); !bytes.Equal(ja, jc) {
+			t.Errorf("%s round trip:\n got  %s\n want %s", f, jc, ja)
+		}
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
 }

@@ -397,8 +397,8 @@ func TestCODConfirmedByReply(t *testing.T) {
 	if r.Status != care.RunSucceeded || r.Outcome != "cod_confirmed" {
 		t.Errorf("run %+v", r)
 	}
-	if n := h.transitions(r); n > 4 {
-		t.Errorf("%d transitions, want at most 4", n)
+	if n := h.transitions(r); n > 5 {
+		t.Errorf("%d transitions, want at most 5", n)
 	} else {
 		t.Logf("cod_confirm confirmed by reply: %d state transitions", n)
 	}
@@ -622,5 +622,23 @@ func TestFailedStepMarksTheRun(t *testing.T) {
 	}
 	if r := h.run("N1", care.UnpaidChase); r.Status != care.RunFailed || r.Outcome != "error:InputError" {
 		t.Errorf("run %+v, want failed with error:InputError", r)
+	}
+}
+
+// TestCODAskWaitsForQuietHoursToEnd: an order at 23:30 shop time is asked
+// to confirm at 08:00 (the template's quiet hours end), not at night.
+func TestCODAskWaitsForQuietHoursToEnd(t *testing.T) {
+	h := newHarness(t)
+	night := time.Date(2026, 11, 11, 15, 30, 0, 0, time.UTC) // 23:30 in Shanghai
+	h.must("POST", "/v1/dev/clock", h.rt.AdminToken, map[string]any{"to": night}, 200, nil)
+	h.webhook(h.shop, "", order("Q1", "129.90", true, 0, night))
+	h.advance("8h") // 07:30
+	if ms := h.messages("Q1"); len(ms) != 0 {
+		t.Fatalf("asked during quiet hours: %+v", ms)
+	}
+	h.advance("1h") // 08:30
+	ms := h.wantLedger("Q1", "ask:sent")
+	if want := time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC); !ms[0].SentAt.Equal(want) {
+		t.Errorf("asked at %s, want %s (08:00 in Shanghai)", ms[0].SentAt, want)
 	}
 }

@@ -128,11 +128,9 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 		ref.Version = run.TemplateVersion // a replay keeps the version pinned first
 		in := steps.State{Run: ref}
 		if wf == care.CODConfirm {
-			t, err := r.template(ctx, ref)
-			if err != nil {
+			if in, err = r.codInput(ctx, o, ref, now); err != nil {
 				return err
 			}
-			in.Step, in.Timeout = "ask", int(t.ReplyTimeout.Std()/time.Second)
 		}
 		input, _ := json.Marshal(in)
 		err = r.retry(ctx, func() error {
@@ -145,6 +143,25 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 		}
 	}
 	return nil
+}
+
+// codInput is a cod_confirm run's input: ask as soon as the template's
+// quiet hours allow (the state machine waits until at), then wait
+// reply_timeout for the answer.
+func (r *Router) codInput(ctx context.Context, o care.OrderState, ref steps.RunRef, now time.Time) (steps.State, error) {
+	t, err := r.template(ctx, ref)
+	if err != nil {
+		return steps.State{}, err
+	}
+	shop, err := r.Store.GetShop(ctx, o.ShopID)
+	if err != nil {
+		return steps.State{}, err
+	}
+	at := now.UTC()
+	if next, _ := t.Plan("", steps.Timing(o, shop, now)); next != nil {
+		at = next.At.UTC()
+	}
+	return steps.State{Run: ref, Step: playbook.CODAsk, At: &at, Timeout: int(t.ReplyTimeout.Std() / time.Second)}, nil
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {

@@ -31,7 +31,8 @@ func TestStartOnCreated(t *testing.T) {
 			"step": ""}},
 		{name: "cash on delivery", pay: care.PayCOD, wantWF: care.CODConfirm, wantInput: map[string]any{
 			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "cod_confirm", "version": 1.0},
-			"step": "ask", "timeout": 7200.0}}, // the default reply_timeout, 2h
+			"step": "ask", "timeout": 7200.0, // the default reply_timeout, 2h
+			"at": "2026-11-11T01:00:00Z"}}, // at once: 09:00 in the buyer's zone is outside quiet hours
 		{name: "paid before handled", pay: care.PayOnline, before: care.OrderPaid},
 		{name: "cancelled before handled", pay: care.PayCOD, before: care.OrderCancelled},
 	}

@@ -55,10 +55,14 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 }
 
 // timing is the order's side of planning.
-func (e *env) timing() playbook.Timing {
-	t := playbook.Timing{PlacedAt: e.placedAt(), Now: e.now, PayDeadline: e.order.Order.PayDeadline,
-		Total: e.order.Order.Total, ShopLoc: zone(e.shop.Timezone)}
-	if b := e.order.Order.Buyer; b != nil && b.Timezone != "" {
+func (e *env) timing() playbook.Timing { return Timing(e.order, e.shop, e.now) }
+
+// Timing is the order's side of planning at now: when it was placed, its
+// pay deadline and total, the shop's and the buyer's zones.
+func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
+	t := playbook.Timing{PlacedAt: placedAt(o), Now: now, PayDeadline: o.Order.PayDeadline,
+		Total: o.Order.Total, ShopLoc: zone(shop.Timezone)}
+	if b := o.Order.Buyer; b != nil && b.Timezone != "" {
 		t.BuyerLoc = zone(b.Timezone)
 	}
 	return t

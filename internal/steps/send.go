@@ -36,16 +36,18 @@ func (e *env) deadline() time.Time {
 
 // placedAt is when the order was placed: the order's own time, else when
 // its creation happened.
-func (e *env) placedAt() time.Time {
-	if p := e.order.Order.PlacedAt; p != nil {
+func (e *env) placedAt() time.Time { return placedAt(e.order) }
+
+func placedAt(o care.OrderState) time.Time {
+	if p := o.Order.PlacedAt; p != nil {
 		return *p
 	}
-	for _, m := range e.order.History {
+	for _, m := range o.History {
 		if m.Status == care.StatusCreated {
 			return m.At
 		}
 	}
-	return e.order.UpdatedAt
+	return o.UpdatedAt
 }
 
 // unwanted says why the order no longer wants this workflow's contact ("" if it does).

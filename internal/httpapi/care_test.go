@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -241,25 +242,30 @@ func TestCompletionWithFailingResumer(t *testing.T) {
 	e.task("tea", "t1", "1001", 3, 2*time.Hour)
 	e.res.setFail(func(string) error { return fmt.Errorf("states endpoint down") })
 
-	r := e.do("POST", "/v1/tasks/t1/complete", agent, []byte(`{"agent":"li","outcome":"declined"}`), nil)
-	if r.Status != 200 {
-		t.Fatalf("a failed resume must not fail the completion: %d %s", r.Status, r.Body)
+	complete := func(outcome string) response {
+		return e.do("POST", "/v1/tasks/t1/complete", agent, []byte(`{"agent":"li","outcome":"`+outcome+`"}`), nil)
 	}
-	if r := e.do("POST", "/v1/tasks/t1/complete", agent, []byte(`{"agent":"li","outcome":"declined"}`), nil); r.Status != 409 {
-		t.Fatalf("second completion: %d %s", r.Status, r.Body)
+	if r := complete("declined"); r.Status != 503 || !bytes.Contains(r.Body, []byte("resume_pending")) {
+		t.Fatalf("a failed resume: %d %s, want 503 resume_pending", r.Status, r.Body)
 	}
 	stored, _ := e.store.GetTask(context.Background(), "tea", "t1")
 	if stored.Status != care.TaskDone || stored.Resumed {
-		t.Fatalf("stored: %s resumed=%v", stored.Status, stored.Resumed)
+		t.Fatalf("stored: %s resumed=%v; the completion must stand", stored.Status, stored.Resumed)
 	}
-	// The sweeper, with the endpoint back, delivers it once.
+	if r := complete("confirmed"); r.Status != 409 {
+		t.Fatalf("another outcome: %d %s, want 409", r.Status, r.Body)
+	}
+	// The endpoint is back: the same completion again delivers it, once.
 	e.res.setFail(nil)
-	sweeper := &queue.Queue{Store: e.store, Clock: e.clock, Resumer: e.res}
-	if n, err := sweeper.ResumePending(context.Background(), "tea"); n != 1 || err != nil {
-		t.Fatalf("sweep: %d %v", n, err)
+	if r := complete("declined"); r.Status != 200 {
+		t.Fatalf("retried completion: %d %s", r.Status, r.Body)
 	}
+	if r := complete("declined"); r.Status != 409 {
+		t.Fatalf("completion after the resume: %d %s, want 409", r.Status, r.Body)
+	}
+	sweeper := &queue.Queue{Store: e.store, Clock: e.clock, Resumer: e.res}
 	if n, err := sweeper.ResumePending(context.Background(), "tea"); n != 0 || err != nil {
-		t.Fatalf("second sweep: %d %v", n, err)
+		t.Fatalf("sweep: %d %v", n, err)
 	}
 	if diff := cmp.Diff([]string{`sfn-token-t1 {"outcome":"declined","agent":"li"}`}, e.res.got()); diff != "" {
 		t.Errorf("resumes (-want +got):\n%s", diff)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/queue"
 )
 
 // apiError is an error with the HTTP status and code it is answered with.
@@ -35,8 +36,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var fe *care.FieldError
 	var re *care.RejectError
+	var resume *queue.ResumeError
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &resume):
+		s.log.WarnContext(r.Context(), "task outcome not resumed", "route", r.Pattern, "err", err)
+		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "resume_pending",
+			Message: "the outcome is saved, but the workflow could not be resumed yet: send the same completion again"}
 	case errors.As(err, &fe):
 		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: fe.Reason, Field: fe.Field}
 	case errors.As(err, &re):

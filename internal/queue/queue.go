@@ -263,8 +263,10 @@ func (q *Queue) AddNote(ctx context.Context, shop, id, agent, text string) (View
 // open task may be completed without a claim.
 //
 // The completion is stored first; if resuming then fails, the completion
-// stands with Resumed false, Complete still succeeds, and ResumePending
-// retries it later.
+// stands with Resumed false and Complete returns the view with a
+// *ResumeError. The same completion again (same agent and outcome) then
+// retries the resume instead of answering ErrConflict; so does
+// ResumePending.
 func (q *Queue) Complete(ctx context.Context, shop, id, agent, outcome, note string) (View, error) {
 	if err := validateAgent(agent); err != nil {
 		return View{}, err
@@ -274,6 +276,10 @@ func (q *Queue) Complete(ctx context.Context, shop, id, agent, outcome, note str
 	}
 	t, now, err := q.update(ctx, shop, id, func(t *care.Task, v View, now time.Time) error {
 		switch {
+		case v.Status == care.TaskDone && !t.Resumed && t.Agent == agent && t.Outcome == outcome:
+			return errSkip // the same completion again: retry the resume below
+		case v.Status == care.TaskDone && !t.Resumed && t.Agent == agent && t.Outcome == outcome:
+			return errSkip // the same completion again: retry the resume below
 		case v.Status == care.TaskDone || v.Status == care.TaskCancelled:
 			return closedErr(v)
 		case v.Status == care.TaskClaimed && v.Agent != agent:
@@ -295,11 +301,25 @@ func (q *Queue) Complete(ctx context.Context, shop, id, agent, outcome, note str
 		return View{}, err
 	}
 	// The completion is stored: finish the resume even if the caller goes away.
-	if rt, err := q.resume(context.WithoutCancel(ctx), t); err == nil {
-		t = rt
+	if q.Resumer == nil {
+		return Effective(t, now), nil // nothing to resume with here; ResumePending elsewhere will
 	}
-	return Effective(t, now), nil
+	rt, err := q.resume(context.WithoutCancel(ctx), t)
+	if err != nil {
+		return Effective(t, now), &ResumeError{Err: err}
+	}
+	return Effective(rt, now), nil
 }
+
+// ResumeError says a completion was stored but its outcome has not reached
+// the waiting workflow yet. Completing again with the same agent and
+// outcome retries the resume (ResumePending does too).
+type ResumeError struct{ Err error }
+
+func (e *ResumeError) Error() string {
+	return "the outcome is saved but the workflow was not resumed yet: " + e.Err.Error()
+}
+func (e *ResumeError) Unwrap() error { return e.Err }
 
 // Output is what a completed task hands to its execution: the outcome and
 // who decided it, never anything about the buyer.

@@ -325,14 +325,18 @@ func TestResumePendingAfterFailure(t *testing.T) {
 	down := errors.New("states endpoint unreachable")
 	e.res.fail = func(string) error { return down }
 
+	var re *queue.ResumeError
 	for _, id := range []string{"a", "b"} {
 		v, err := e.q.Complete(ctx, "tea", id, "li", "paid", "")
-		if err != nil || v.Status != care.TaskDone || v.Resumed {
-			t.Fatalf("a failed resume must not undo the completion: %+v %v", v.Task, err)
+		if !errors.As(err, &re) || v.Status != care.TaskDone || v.Resumed {
+			t.Fatalf("a failed resume must not undo the completion, and must say so: %+v %v", v.Task, err)
 		}
 	}
-	if _, err := e.q.Complete(ctx, "tea", "a", "li", "paid", ""); !errors.Is(err, care.ErrConflict) {
-		t.Fatalf("second completion while unresumed: %v", err)
+	if _, err := e.q.Complete(ctx, "tea", "a", "li", "paid", ""); !errors.As(err, &re) {
+		t.Fatalf("the same completion again retries the resume: %v", err)
+	}
+	if _, err := e.q.Complete(ctx, "tea", "a", "li", "declined", ""); !errors.Is(err, care.ErrConflict) {
+		t.Fatalf("another outcome after the completion: %v", err)
 	}
 	// Still down for a, back for b.
 	e.res.fail = func(tok string) error {

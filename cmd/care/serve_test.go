@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/ordercare/ordercare/internal/source"
 )
 
 // TestServeChild is not a test: it is the `care serve` process that
@@ -259,12 +258,10 @@ func TestServeExecutionSurvivesKill(t *testing.T) {
 // child's virtual time.
 func (c *child) webhook(t *testing.T, id string, body []byte) int {
 	t.Helper()
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.demo["standard webhook secret"], "whsec_"))
-	ts := fmt.Sprint(c.now(t).Unix())
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
-	st, b := c.call(t, "POST", "/webhooks/demo/standard", "", body, map[string]string{"webhook-id": id, "webhook-timestamp": ts,
-		"webhook-signature": "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))})
+	key, _ := source.StandardKey(c.demo["standard webhook secret"])
+	now := c.now(t)
+	st, b := c.call(t, "POST", "/webhooks/demo/standard", "", body, map[string]string{"webhook-id": id,
+		"webhook-timestamp": fmt.Sprint(now.Unix()), "webhook-signature": source.StandardSign(key, id, now, body)})
 	if st != 202 {
 		t.Logf("webhook %s: %d %s", id, st, b)
 	}

@@ -2,9 +2,6 @@ package localruntime_test
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +19,7 @@ import (
 	"github.com/ordercare/ordercare/infra/localruntime"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/internal/source"
 )
 
 // The end-to-end tests below start the local runtime on a virtual clock and
@@ -116,15 +114,12 @@ func (h *harness) webhook(shop httpapi.NewShopResponse, deliveryID string, ev ma
 		deliveryID = fmt.Sprintf("msg_%d", h.nextID)
 	}
 	body, _ := json.Marshal(ev)
-	ts := fmt.Sprint(h.now().Unix())
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(shop.WebhookSecret, "whsec_"))
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%s.%s", deliveryID, ts, body)
+	key, _ := source.StandardKey(shop.WebhookSecret)
 	req, _ := http.NewRequestWithContext(h.t.Context(), "POST", h.api.URL+"/webhooks/"+shop.ID+"/standard", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("webhook-id", deliveryID)
-	req.Header.Set("webhook-timestamp", ts)
-	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("webhook-timestamp", fmt.Sprint(h.now().Unix()))
+	req.Header.Set("webhook-signature", source.StandardSign(key, deliveryID, h.now(), body))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)

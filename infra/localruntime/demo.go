@@ -3,16 +3,14 @@ package localruntime
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"time"
+
+	"github.com/ordercare/ordercare/internal/source"
 )
 
 // demoEvent is one event of the demo day: an offset from the day's start,
@@ -110,18 +108,16 @@ func (rt *Runtime) ReplayDemoDay(ctx context.Context, d DemoShop) error {
 // postDemo delivers one event to the standard webhook endpoint, signed.
 func (rt *Runtime) postDemo(d DemoShop, id string, ev map[string]any) error {
 	body, _ := json.Marshal(ev)
-	ts := fmt.Sprint(rt.Clock.Now().Unix())
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(d.WebhookSecret, "whsec_"))
+	key, err := source.StandardKey(d.WebhookSecret)
 	if err != nil {
 		return err
 	}
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
+	now := rt.Clock.Now()
 	req := httptest.NewRequest(http.MethodPost, d.Webhooks["standard"], bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("webhook-id", id)
-	req.Header.Set("webhook-timestamp", ts)
-	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("webhook-timestamp", fmt.Sprint(now.Unix()))
+	req.Header.Set("webhook-signature", source.StandardSign(key, id, now, body))
 	w := httptest.NewRecorder()
 	rt.API.ServeHTTP(w, req)
 	if w.Code != http.StatusAccepted {

@@ -3,13 +3,9 @@ package localruntime_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +13,7 @@ import (
 	"github.com/ordercare/ordercare/infra/localruntime"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/internal/source"
 )
 
 // BenchmarkCareSurge is a Double 11 midnight on one box: b.N orders arrive
@@ -39,8 +36,7 @@ func BenchmarkCareSurge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(shop.WebhookSecret, "whsec_"))
-	ts := fmt.Sprint(start.Unix())
+	key, _ := source.StandardKey(shop.WebhookSecret)
 	post := func(i int) {
 		pay := `"payment_method":"online","pay_deadline":"2026-11-14T01:00:00Z"`
 		if i%2 == 1 {
@@ -48,13 +44,11 @@ func BenchmarkCareSurge(b *testing.B) {
 		}
 		body := fmt.Appendf(nil, `{"id":"e%d","type":"order.created","occurred_at":"2026-11-11T01:00:00Z","order":{"id":"S%d","placed_at":"2026-11-11T01:00:00Z","total":"129.90","currency":"CNY",%s,"buyer":{"name":"王芳","phone":"+8613800138000","locale":"zh-CN","timezone":"Asia/Shanghai"},"items":[{"sku":"TEA-1","title":"龙井","quantity":1,"price":"129.90"}]}}`, i, i, pay)
 		id := fmt.Sprint("d", i)
-		mac := hmac.New(sha256.New, key)
-		fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
 		req := httptest.NewRequest("POST", "/webhooks/surge/standard", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("webhook-id", id)
-		req.Header.Set("webhook-timestamp", ts)
-		req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		req.Header.Set("webhook-timestamp", fmt.Sprint(start.Unix()))
+		req.Header.Set("webhook-signature", source.StandardSign(key, id, start, body))
 		w := httptest.NewRecorder()
 		rt.API.ServeHTTP(w, req)
 		if w.Code != http.StatusAccepted {

@@ -407,7 +407,7 @@ func TestCODConfirmedByAgentAfterSilence(t *testing.T) {
 	h.webhook(h.shop, "", order("F1", "129.90", true, 0, start))
 	h.advance("3h")
 	open := h.tasks(h.agent(), "open")
-	if len(open) != 1 || !strings.Contains(open[0].Reason, "no_reply") {
+	if len(open) != 1 || !strings.Contains(open[0].Reason, "买家未回复确认消息") {
 		t.Fatalf("open tasks %+v", open)
 	}
 	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "confirmed"}, 200, nil)
@@ -433,7 +433,7 @@ func TestCODDeclined(t *testing.T) {
 	h.webhook(h.shop, "", event("buyer.replied", "G1", h.now(), map[string]any{"reply": map[string]string{"text": "不要了"}}))
 	h.advance("0s")
 	open := h.tasks(h.agent(), "open")
-	if len(open) != 1 || !strings.Contains(open[0].Reason, "reply_no") {
+	if len(open) != 1 || !strings.Contains(open[0].Reason, "买家回复拒绝：“不要了”") {
 		t.Fatalf("open tasks %+v", open)
 	}
 	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "declined"}, 200, nil)

@@ -102,3 +102,25 @@ type Store interface {
 	Orders
 	Feed
 }
+
+// FindEvent returns one recorded event of an order by its event id, paging
+// through ListEvents (orders have few events); ErrNotFound when the order
+// has no such event.
+func FindEvent(ctx context.Context, o Orders, shopID, orderID, eventID string) (Event, error) {
+	cursor := ""
+	for {
+		evs, next, err := o.ListEvents(ctx, shopID, orderID, cursor, 1000)
+		if err != nil {
+			return Event{}, err
+		}
+		for _, e := range evs {
+			if e.Event.ID == eventID {
+				return e.Event, nil
+			}
+		}
+		if next == "" {
+			return Event{}, ErrNotFound
+		}
+		cursor = next
+	}
+}

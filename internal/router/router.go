@@ -230,7 +230,7 @@ func paidAt(o care.OrderState) *time.Time {
 // reply classifies a buyer's reply: an opt-out word records the opt-out;
 // a running cod_confirm run gets the answer (now, or when it starts waiting).
 func (r *Router) reply(ctx context.Context, c care.Change) error {
-	ev, err := r.event(ctx, c)
+	ev, err := care.FindEvent(ctx, r.Store, c.ShopID, c.OrderID, c.EventID)
 	if err != nil || ev.Reply == nil {
 		return err
 	}
@@ -289,26 +289,6 @@ func (r *Router) replyTemplate(ctx context.Context, shop string, run care.Run) (
 		return nil, err
 	}
 	return r.templates.Parse(t)
-}
-
-// event finds the change's event among the order's recorded events.
-func (r *Router) event(ctx context.Context, c care.Change) (care.Event, error) {
-	cursor := ""
-	for {
-		evs, next, err := r.Store.ListEvents(ctx, c.ShopID, c.OrderID, cursor, 1000)
-		if err != nil {
-			return care.Event{}, err
-		}
-		for _, e := range evs {
-			if e.Event.ID == c.EventID {
-				return e.Event, nil
-			}
-		}
-		if next == "" {
-			return care.Event{}, fmt.Errorf("event %s of order %s not recorded", c.EventID, c.OrderID)
-		}
-		cursor = next
-	}
 }
 
 // ResumeTask sends a waiting execution its result (SendTaskSuccess),

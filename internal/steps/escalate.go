@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -31,7 +33,11 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 		}
 		return h.resume(ctx, token, Answer{Skipped: reason})
 	}
-	t, err := h.newTask(ctx, e, step, whyOf(st), token)
+	why, err := h.whyOf(ctx, e, st)
+	if err != nil {
+		return err
+	}
+	t, err := h.newTask(e, step, why, token)
 	if err != nil {
 		return err
 	}
@@ -49,22 +55,62 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	return h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
 }
 
-// whyOf says, for the agent, what led to the call beyond the template's reason.
-func whyOf(st State) string {
+// whyOf says, for the agent and in the shop's language, what led to a COD
+// call beyond the template's reason, quoting the buyer's reply when there
+// was one.
+func (h *Handler) whyOf(ctx context.Context, e *env, st State) (string, error) {
 	if st.Run.Workflow != care.CODConfirm {
-		return ""
+		return "", nil
 	}
 	a := decodeAnswer(st.Reply)
+	key := ""
 	switch {
 	case a.Error != "":
-		return "no_reply"
+		key = "no_reply"
 	case a.Answer != "":
-		return "reply_" + a.Answer
+		key = "reply_" + a.Answer
+	case a.Skipped != "":
+		key = "not_asked"
+	default:
+		return "", nil
 	}
-	return ""
+	zh := strings.HasPrefix(e.shop.Locale, "zh")
+	why := whyText[key][0]
+	if !zh {
+		why = whyText[key][1]
+	}
+	if a.EventID != "" {
+		text, err := h.replyText(ctx, e, a.EventID)
+		if err != nil {
+			return "", err
+		}
+		if text != "" {
+			why += fmt.Sprintf(map[bool]string{true: "：“%s”", false: ": “%s”"}[zh], text)
+		}
+	}
+	return why, nil
 }
 
-func (h *Handler) newTask(ctx context.Context, e *env, step playbook.Step, why, token string) (care.Task, error) {
+// whyText is what an agent reads about a COD call: [zh, en].
+var whyText = map[string][2]string{
+	"no_reply":      {"买家未回复确认消息", "the buyer did not answer the confirmation message"},
+	"reply_no":      {"买家回复拒绝", "the buyer declined"},
+	"reply_unclear": {"买家的回复不明确", "the buyer's reply was unclear"},
+	"reply_stop":    {"买家回复退订，不能再发消息", "the buyer opted out of messages"},
+	"reply_yes":     {"买家已确认", "the buyer confirmed"},
+	"not_asked":     {"确认消息未能发出", "the confirmation message could not be sent"},
+}
+
+// replyText is the text of the buyer's reply event, "" when not found.
+func (h *Handler) replyText(ctx context.Context, e *env, eventID string) (string, error) {
+	ev, err := care.FindEvent(ctx, h.Store, e.ref.Shop, e.ref.Order, eventID)
+	if errors.Is(err, care.ErrNotFound) || ev.Reply == nil {
+		return "", nil
+	}
+	return ev.Reply.Text, err
+}
+
+func (h *Handler) newTask(e *env, step playbook.Step, why, token string) (care.Task, error) {
 	vars := playbook.VarsFor(e.order, e.shop.Name, zone(e.shop.Timezone))
 	locale := buyerLocale(e)
 	script, _, err := e.tpl.Render(step, "script", locale, vars)
@@ -76,19 +122,19 @@ func (h *Handler) newTask(ctx context.Context, e *env, step playbook.Step, why, 
 		return care.Task{}, &InputError{"render reason of " + step.ID + ": " + err.Error()}
 	}
 	if why != "" {
-		reason = fmt.Sprintf("%s [%s]", reason, why)
+		reason += " (" + why + ")"
 	}
 	return care.Task{
 		ID: e.ref.key(step.ID), ShopID: e.ref.Shop, OrderID: e.ref.Order, Workflow: e.ref.Workflow, Step: step.ID,
 		Reason: reason, Script: script, Tag: step.Tag, Priority: step.Priority, Outcomes: step.Outcomes,
-		Order: summary(e.order, e.msgs), Status: care.TaskOpen, CreatedAt: e.now.UTC(),
+		Order: summary(e.order, e.msgs, zone(e.shop.Timezone)), Status: care.TaskOpen, CreatedAt: e.now.UTC(),
 		DueAt: e.now.Add(time.Duration(step.SLA)).UTC(), Token: token,
 	}, nil
 }
 
 // summary is the order as an agent sees it: what to know and what was
 // already said, no address.
-func summary(o care.OrderState, msgs []care.Message) care.OrderSummary {
+func summary(o care.OrderState, msgs []care.Message, loc *time.Location) care.OrderSummary {
 	s := care.OrderSummary{OrderID: o.Order.ID, Status: o.Status, Total: o.Order.Total, Currency: o.Order.Currency,
 		PaymentMethod: o.Order.PaymentMethod, CODFee: o.Order.CODFee, PlacedAt: o.Order.PlacedAt, PayDeadline: o.Order.PayDeadline}
 	if b := o.Order.Buyer; b != nil {
@@ -99,7 +145,7 @@ func summary(o care.OrderState, msgs []care.Message) care.OrderSummary {
 	}
 	for _, m := range msgs {
 		if m.Status == care.MessageSent {
-			s.Said = append(s.Said, m.At.Format("01-02 15:04")+" "+m.Text)
+			s.Said = append(s.Said, m.At.In(loc).Format("01-02 15:04")+" "+m.Text)
 		}
 	}
 	return s

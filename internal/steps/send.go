@@ -115,8 +115,8 @@ func (h *Handler) skip(ctx context.Context, e *env, step, reason string) error {
 // sendStep checks, renders and sends a message step to the buyer. It
 // returns the ledger entry as it ended (sent, skipped or failed).
 func (h *Handler) sendStep(ctx context.Context, e *env, st playbook.Step) (care.Message, error) {
-	if done, ok, err := h.existing(ctx, e, st.ID); err != nil || ok {
-		return done, err
+	if done, ok := e.ended(st.ID); ok {
+		return done, nil
 	}
 	reason, err := h.checkContact(ctx, e)
 	if err != nil {
@@ -125,22 +125,18 @@ func (h *Handler) sendStep(ctx context.Context, e *env, st playbook.Step) (care.
 	if reason != "" {
 		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.skip(ctx, e, st.ID, reason)
 	}
-	ch := st.Channel
-	if ch == "" {
-		ch = e.tpl.Channel
-	}
-	return h.deliver(ctx, e, st, ch, "message")
+	return h.deliver(ctx, e, st, e.tpl.StepChannel(st), "message")
 }
 
-// existing returns the step's ledger entry when it already reached an end
+// ended returns the step's ledger entry when it already reached an end
 // state (a retried step must not check or send again).
-func (h *Handler) existing(_ context.Context, e *env, step string) (care.Message, bool, error) {
+func (e *env) ended(step string) (care.Message, bool) {
 	for _, m := range e.msgs {
 		if m.ID == e.ref.key(step) && m.Status != care.MessagePending {
-			return m, true, nil
+			return m, true
 		}
 	}
-	return care.Message{}, false, nil
+	return care.Message{}, false
 }
 
 // deliver renders the step's script, reserves the ledger entry and calls

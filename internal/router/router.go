@@ -169,13 +169,19 @@ func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Temp
 }
 
 // stop ends a running run of wf for the order and cancels its open agent
-// tasks. A chase that sent something and ends paid counts as recovered.
+// tasks. A chase that sent something and ends paid (also after it ran out
+// of steps) counts as recovered. A run already ended and accounted for is
+// left alone: later events of the order cost a read, not a write.
 func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, reason string) error {
 	run, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
 	if errors.Is(err, care.ErrNotFound) {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	recovers := wf == care.UnpaidChase && reason == steps.ReasonPaid && run.Outcome == ""
+	if run.Status != care.RunRunning && !recovers {
+		return nil
 	}
 	if run.Status == care.RunRunning {
 		err := r.retry(ctx, func() error {
@@ -186,14 +192,13 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, 
 		if err != nil && !isCode(err, "ExecutionDoesNotExist") {
 			return fmt.Errorf("stop %s: %w", run.Execution, err)
 		}
+		q := &queue.Queue{Store: r.Store, Clock: r.Clock}
+		if _, err := q.Cancel(ctx, o.ShopID, o.Order.ID, wf, reason); err != nil {
+			return err
+		}
 	}
-	q := &queue.Queue{Store: r.Store, Clock: r.Clock}
-	if _, err := q.Cancel(ctx, o.ShopID, o.Order.ID, wf, reason); err != nil {
-		return err
-	}
-	now := r.Clock.Now()
 	sent := 0
-	if wf == care.UnpaidChase && reason == steps.ReasonPaid {
+	if recovers {
 		msgs, err := r.Store.ListOrderMessages(ctx, o.ShopID, o.Order.ID)
 		if err != nil {
 			return err
@@ -203,16 +208,16 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, 
 				sent++
 			}
 		}
+		if sent == 0 && run.Status != care.RunRunning {
+			return nil // ended without a message: nothing was recovered
+		}
 	}
-	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, now, func(run *care.Run) {
+	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, r.Clock.Now(), func(run *care.Run) {
 		if run.Status == care.RunRunning {
 			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 		}
 		if sent > 0 && run.Outcome == "" {
-			run.Sent, run.Outcome, run.Value = sent, "paid", o.Order.Total
-			if m := paidAt(o); m != nil {
-				run.OutcomeAt = m
-			}
+			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, "paid", o.Order.Total, paidAt(o)
 		}
 	})
 }

@@ -72,7 +72,10 @@ func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
 func (h *Handler) done(ctx context.Context, e *env, outcome string) (State, error) {
 	sent := e.sent()
 	err := h.updateRun(ctx, e.ref, func(r *care.Run) {
-		r.Status, r.Step, r.NextAt, r.Sent = care.RunSucceeded, "", nil, sent
+		if r.Status == care.RunRunning { // a run the router stopped meanwhile stays stopped
+			r.Status = care.RunSucceeded
+		}
+		r.Step, r.NextAt, r.Sent = "", nil, sent
 		if outcome != "" && r.Outcome == "" {
 			r.Outcome, r.OutcomeAt = outcome, utc(e.now)
 		}

@@ -177,6 +177,10 @@ func deployWorkflow(ctx context.Context, client *sfn.Client, wf care.Workflow) (
 	var exists *sfntypes.StateMachineAlreadyExists
 	if errors.As(err, &exists) {
 		arn := "arn:aws:states:" + Region + ":111111111111:stateMachine:" + string(wf)
+		cur, err := client.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+		if err != nil || aws.ToString(cur.Definition) == string(def) {
+			return arn, err
+		}
 		_, err = client.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(string(def))})
 		return arn, err
 	}

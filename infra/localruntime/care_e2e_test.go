@@ -389,8 +389,12 @@ func TestCODConfirmedByReply(t *testing.T) {
 	h.webhook(h.shop, "", event("buyer.replied", "E1", h.now(), map[string]any{"reply": map[string]string{"text": "是的，确认"}}))
 	h.advance("0s")
 	r := h.run("E1", care.CODConfirm)
-	if r.Status != care.RunSucceeded || r.Outcome != "cod_confirmed" {
+	if r.Status != care.RunSucceeded || r.Outcome != "cod_confirmed" || r.Sent != 1 {
 		t.Errorf("run %+v", r)
+	}
+	notice := h.wantLedger("E1", "ask:sent", "confirmed:sent")[1]
+	if notice.Channel != "outbox" || !strings.Contains(notice.Text, "可以发货") {
+		t.Errorf("the shop's notice: %+v", notice)
 	}
 	if n := h.transitions(r); n > 5 {
 		t.Errorf("%d transitions, want at most 5", n)
@@ -439,6 +443,11 @@ func TestCODDeclined(t *testing.T) {
 	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "declined"}, 200, nil)
 	h.advance("0s")
 	h.wantLedger("G1", "ask:sent", "declined:sent")
+	var page struct{ Runs []care.Run }
+	h.must("GET", "/v1/runs?order=G1", h.ops(), nil, 200, &page)
+	if len(page.Runs) != 1 || page.Runs[0].Sent != 1 {
+		t.Errorf("runs %+v: the notice to the shop is not a message to the buyer", page.Runs)
+	}
 	if r := h.run("G1", care.CODConfirm); r.Outcome != "cod_declined" {
 		t.Errorf("run %+v", r)
 	}

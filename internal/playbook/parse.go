@@ -443,13 +443,13 @@ func (t *Template) check(wf care.Workflow, l *errList) {
 }
 
 func (t *Template) checkCODShape(l *errList) {
-	want := map[string]Action{CODAsk: ActionMessage, CODCall: ActionCall, CODDeclined: ActionNotifyShop}
+	want := map[string]Action{CODAsk: ActionMessage, CODCall: ActionCall, CODDeclined: ActionNotifyShop, CODConfirmed: ActionNotifyShop}
 	seen := map[string]bool{}
 	for i, s := range t.Steps {
 		p := fmt.Sprintf("steps[%d]", i)
 		a, ok := want[s.ID]
 		if !ok {
-			l.add(p+".id", "cod_confirm steps are exactly ask (message), call (call) and declined (notify_shop); %q is none of them", s.ID)
+			l.add(p+".id", "cod_confirm steps are ask (message), call (call), declined (notify_shop) and optionally confirmed (notify_shop); %q is none of them", s.ID)
 			continue
 		}
 		seen[s.ID] = true

@@ -240,7 +240,7 @@ var parseCases = []parseCase{
 	{name: "cod step with after", base: care.CODConfirm, mutate: func(d doc) { step(d, 0)["after"] = "10m" },
 		field: "steps[0].after", reason: "not allowed in a cod_confirm template", structural: true},
 	{name: "cod unknown step", base: care.CODConfirm, mutate: func(d doc) { step(d, 0)["id"] = "ask_again" },
-		field: "steps[0].id", reason: "exactly ask"},
+		field: "steps[0].id", reason: "ask (message), call (call), declined"},
 	{name: "cod missing declined", base: care.CODConfirm, mutate: func(d doc) { d["steps"] = d["steps"].([]any)[:2] },
 		field: "steps", reason: "needs a step \"declined\""},
 	{name: "cod declined as message", base: care.CODConfirm, mutate: func(d doc) { step(d, 2)["action"] = "message" },

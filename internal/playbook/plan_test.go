@@ -166,7 +166,7 @@ func TestPlan(t *testing.T) {
 			want: &Next{"call", placed.Add(100 * time.Hour)}},
 		{name: "cod: the shop is told at night (no quiet hours for the shop)", tpl: cod, after: "call",
 			in:   Timing{PlacedAt: placed, Now: at(sh, 2026, 11, 23, 23, 30), ShopLoc: sh},
-			want: &Next{"declined", at(sh, 2026, 11, 23, 23, 30)}},
+			want: &Next{"confirmed", at(sh, 2026, 11, 23, 23, 30)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

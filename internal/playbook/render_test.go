@@ -187,7 +187,7 @@ func TestRenderConcurrent(t *testing.T) {
 func TestStep(t *testing.T) {
 	cod := codTemplate(t)
 	s, i, ok := cod.Step(CODDeclined)
-	if !ok || i != 2 || s.Action != ActionNotifyShop {
+	if !ok || i != 3 || s.Action != ActionNotifyShop {
 		t.Errorf("Step(declined) = %v, %d, %v", s.ID, i, ok)
 	}
 	if _, i, ok := cod.Step("nope"); ok || i != -1 {

@@ -41,11 +41,14 @@ const (
 	ChannelWebhook = "webhook"
 )
 
-// The step ids a cod_confirm template must have, exactly these three.
+// The step ids of a cod_confirm template: ask, call and declined, and optionally confirmed.
 const (
 	CODAsk      = "ask"      // message: states the COD total, asks to confirm
 	CODCall     = "call"     // call: outcomes exactly CODOutcomes
 	CODDeclined = "declined" // notify_shop: the note to the shop
+	// CODConfirmed is optional: when present (notify_shop), the shop is told
+	// a COD order was confirmed and may ship.
+	CODConfirmed = "confirmed"
 )
 
 // CODOutcomes are the outcomes of the cod_confirm call step, in this order.

@@ -2,17 +2,17 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
 )
 
-// Step ids the cod_confirm template must have (playbook.Parse checks).
+// Step ids of the cod_confirm template (playbook.Parse checks the shape).
 const (
-	codAsk      = "ask"
-	codCall     = "call"
-	codDeclined = "declined"
+	codAsk  = playbook.CODAsk
+	codCall = playbook.CODCall
 )
 
 // AwaitKey is the Waits key a cod_confirm run waits on for the buyer's reply.
@@ -67,44 +67,66 @@ func (h *Handler) codDecide(ctx context.Context, st State) (State, error) {
 	case e.unwanted() != "" || a.Skipped == ReasonCancelled:
 		return h.done(ctx, e, "") // checked first: a cancelled order is never confirmed
 	case a.Answer == string(playbook.AnswerYes):
-		return h.done(ctx, e, "cod_confirmed")
+		return h.confirmed(ctx, e)
 	}
 	return State{Run: st.Run, Step: codCall, Kind: KindCall, Reply: st.Reply,
 		Timeout: int(callTimeout / time.Second)}, nil
 }
 
-// codOutcome is cod_confirm's Record: store the agent's outcome; on
-// declined, tell the shop to cancel or re-order as prepaid.
+// codOutcome is cod_confirm's Record: store the agent's outcome and tell
+// the shop: it may ship (confirmed), or it should cancel or have the order
+// re-placed as prepaid (declined).
 func (h *Handler) codOutcome(ctx context.Context, st State) (State, error) {
 	e, err := h.load(ctx, st.Run)
 	if err != nil {
 		return State{}, err
 	}
 	a := decodeAnswer(st.Outcome)
-	outcome := a.Outcome
-	if outcome == "" { // the call timed out or was skipped
+	switch a.Outcome {
+	case "confirmed":
+		return h.confirmed(ctx, e)
+	case "declined":
+		if err := h.notifyShop(ctx, e, playbook.CODDeclined); err != nil {
+			return State{}, err
+		}
+		return h.done(ctx, e, "cod_declined")
+	case "": // the call timed out or was skipped
 		if _, err := h.queue().CancelTask(ctx, e.ref.Shop, e.ref.key(codCall), "timeout"); err != nil {
 			return State{}, err
 		}
 		if a.Skipped != "" {
 			return h.done(ctx, e, "")
 		}
-		outcome = "unreachable"
 	}
-	if outcome == "declined" {
-		step, _, ok := e.tpl.Step(codDeclined)
-		if !ok {
-			return State{}, &InputError{"the pinned template has no declined step"}
-		}
-		ch := ChannelOutbox
-		if h.Channels["webhook"] != nil {
-			if _, err := h.Store.GetSource(ctx, e.ref.Shop, care.ChannelWebhook); err == nil {
-				ch = "webhook"
-			}
-		}
-		if _, err := h.deliver(ctx, e, step, ch, "notice"); err != nil {
+	return h.done(ctx, e, "cod_unreachable")
+}
+
+// confirmed ends a COD run as confirmed, telling the shop when the template
+// has a confirmed notice.
+func (h *Handler) confirmed(ctx context.Context, e *env) (State, error) {
+	if _, _, ok := e.tpl.Step(playbook.CODConfirmed); ok {
+		if err := h.notifyShop(ctx, e, playbook.CODConfirmed); err != nil {
 			return State{}, err
 		}
 	}
-	return h.done(ctx, e, "cod_"+outcome)
+	return h.done(ctx, e, "cod_confirmed")
+}
+
+// notifyShop sends the template's notice step to the shop: through its
+// webhook channel when one is configured, else to the outbox.
+func (h *Handler) notifyShop(ctx context.Context, e *env, stepID string) error {
+	step, _, ok := e.tpl.Step(stepID)
+	if !ok {
+		return &InputError{"the pinned template has no " + stepID + " step"}
+	}
+	ch := ChannelOutbox
+	if h.Channels[playbook.ChannelWebhook] != nil {
+		if _, err := h.Store.GetSource(ctx, e.ref.Shop, care.ChannelWebhook); err == nil {
+			ch = playbook.ChannelWebhook
+		} else if !errors.Is(err, care.ErrNotFound) {
+			return err
+		}
+	}
+	_, err := h.deliver(ctx, e, step, ch, "notice")
+	return err
 }

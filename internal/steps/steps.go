@@ -222,12 +222,15 @@ func (e *env) noteMessage(m care.Message) {
 	e.msgs = append(e.msgs, m)
 }
 
-// sent counts the messages this workflow sent the order.
+// sent counts the messages this workflow sent the buyer (notices to the
+// shop do not spend the contact budget).
 func (e *env) sent() int {
 	n := 0
 	for _, m := range e.msgs {
 		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
-			n++
+			if st, _, ok := e.tpl.Step(m.Step); ok && st.Action == playbook.ActionMessage {
+				n++
+			}
 		}
 	}
 	return n

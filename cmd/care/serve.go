@@ -63,11 +63,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		if created && rt.Virtual != nil {
+		switch {
+		case created && rt.Virtual != nil:
 			fmt.Fprintln(stdout, "replaying a demo day of orders into the demo shop (virtual clock)…")
 			if err := rt.ReplayDemoDay(ctx, d); err != nil {
 				return err
 			}
+		case created:
+			fmt.Fprintln(stdout, "demo day not replayed: it needs --clock virtual (make run's default)")
 		}
 		fmt.Fprintf(stdout, "demo shop %q:\n  ops key:   %s\n  agent key: %s\n  standard webhook secret: %s\n",
 			d.ID, d.Keys["ops"], d.Keys["agent"], d.WebhookSecret)

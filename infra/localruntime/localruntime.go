@@ -117,7 +117,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	rt.SFN = sfnhttp.NewHandler(rt.Engine, log)
-	if err := rt.wire(ctx, log); err != nil {
+	if err := rt.wire(ctx, opts.DataDir, log); err != nil {
 		rt.Close()
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 
 // wire creates the care workflows' state machines and connects the step
 // handler, the router and the API, then starts the router loop.
-func (rt *Runtime) wire(ctx context.Context, log *slog.Logger) error {
+func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) error {
 	client := sfnhttp.InProcessClient(rt.SFN, Region)
 	machines := map[care.Workflow]string{}
 	for _, wf := range care.Workflows {
@@ -140,7 +140,8 @@ func (rt *Runtime) wire(ctx context.Context, log *slog.Logger) error {
 	handler := &steps.Handler{Store: rt.Store, Clock: rt.Clock, Resumer: rt.Router,
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}}}
 	rt.Engine.Register(StepFunction, handler.Handle)
-	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log}
+	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
+		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
 		Resumer: rt.Router, DevClock: rt.devClock()})
 	if err != nil {
@@ -154,6 +155,23 @@ func (rt *Runtime) wire(ctx context.Context, log *slog.Logger) error {
 		rt.Loop.Run(loopCtx)
 	}()
 	return nil
+}
+
+// deadLetters appends each change the router gave up on to path, one JSON
+// object per line ({"at","change","error"}: ids only), for ops to replay.
+func deadLetters(path string, clk clock.Clock) func(context.Context, care.Change, error) {
+	var mu sync.Mutex
+	return func(_ context.Context, c care.Change, err error) {
+		b, _ := json.Marshal(map[string]any{"at": clk.Now().UTC(), "change": c, "error": err.Error()})
+		mu.Lock()
+		defer mu.Unlock()
+		f, ferr := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if ferr != nil {
+			return // the loop has logged the change already
+		}
+		defer f.Close()
+		_, _ = f.Write(append(b, '\n'))
+	}
 }
 
 // Region is the region of the local engine's ARNs.

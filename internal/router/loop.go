@@ -20,19 +20,28 @@ type Cursors interface {
 // Loop feeds the embedded store's change feed to a Router: the local
 // runtime's counterpart of the DynamoDB Streams trigger on AWS. It keeps
 // its cursor in the store, advancing it only past handled changes, so a
-// crash replays (Handle is idempotent) and a failing change is retried,
-// never skipped. Wake (optional) signals new changes; Poll bounds the wait
-// without one (default 1 s).
+// crash replays (Handle is idempotent) and a failing change is retried.
+// Wake (optional) signals new changes; Poll bounds the wait without one
+// (default 1 s).
+//
+// As on AWS (where a batch goes to the dead-letter queue after its
+// retries), a change that keeps failing does not block every shop forever:
+// after MaxFailures failed drains in a row, Run handles the stuck batch one
+// change at a time, hands each change that still fails to DeadLetter, and
+// moves on.
 type Loop struct {
-	Router  *Router
-	Feed    care.Feed
-	Cursors Cursors
-	Wake    <-chan struct{}
-	Poll    time.Duration
-	Logger  *slog.Logger
-	Workers int // orders handled at once; 0 means 8
+	Router      ChangeHandler
+	Feed        care.Feed
+	Cursors     Cursors
+	Wake        <-chan struct{}
+	Poll        time.Duration
+	Logger      *slog.Logger
+	Workers     int                                                 // orders handled at once; 0 means 8
+	MaxFailures int                                                 // failed drains in a row before isolating; 0 means 30
+	DeadLetter  func(ctx context.Context, c care.Change, err error) // nil only logs
 
-	mu sync.Mutex // one drain at a time: changes are handled in feed order
+	mu       sync.Mutex // one drain at a time: changes are handled in feed order
+	failures int        // failed drains in a row (Run)
 }
 
 const cursorName = "router"
@@ -104,17 +113,61 @@ func (l *Loop) handle(ctx context.Context, changes []care.Change) error {
 	return errors.Join(errs...)
 }
 
+// Isolate handles the next batch of the feed one change at a time, gives
+// every change that fails to DeadLetter (and the log), and moves the cursor
+// past the batch. It returns how many changes it dead-lettered.
+func (l *Loop) Isolate(ctx context.Context) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cursor, err := l.Cursors.Cursor(ctx, cursorName)
+	if err != nil {
+		return 0, err
+	}
+	changes, next, err := l.Feed.ReadFeed(ctx, cursor, 500)
+	if err != nil || len(changes) == 0 {
+		return 0, err
+	}
+	dead := 0
+	for _, c := range changes {
+		if err := l.Router.Handle(ctx, c); err != nil {
+			if ctx.Err() != nil {
+				return dead, ctx.Err()
+			}
+			dead++
+			if l.Logger != nil {
+				l.Logger.ErrorContext(ctx, "router: change dead-lettered after repeated failures", "shop", c.ShopID,
+					"event", c.EventID, "type", c.Type, "err", err)
+			}
+			if l.DeadLetter != nil {
+				l.DeadLetter(ctx, c, err)
+			}
+		}
+	}
+	return dead, l.Cursors.PutCursor(ctx, cursorName, next)
+}
+
 // Run drains whenever woken or polled until ctx ends.
 func (l *Loop) Run(ctx context.Context) {
 	poll := l.Poll
 	if poll <= 0 {
 		poll = time.Second
 	}
+	maxFailures := l.MaxFailures
+	if maxFailures <= 0 {
+		maxFailures = 30
+	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		if _, err := l.Drain(ctx); err != nil && ctx.Err() == nil && l.Logger != nil {
-			l.Logger.WarnContext(ctx, "router: change not handled; will retry", "err", err)
+		if _, err := l.Drain(ctx); err != nil && ctx.Err() == nil {
+			if l.failures++; l.failures >= maxFailures {
+				l.failures = 0
+				_, _ = l.Isolate(ctx)
+			} else if l.Logger != nil {
+				l.Logger.WarnContext(ctx, "router: change not handled; will retry", "err", err, "failures", l.failures)
+			}
+		} else {
+			l.failures = 0
 		}
 		select {
 		case <-ctx.Done():

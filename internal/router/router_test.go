@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -468,3 +469,42 @@ func TestResumeTask(t *testing.T) {
 
 // The Router is the Resumer of the step handlers and of the agent queue.
 var _ steps.Resumer = (*router.Router)(nil)
+
+// handlerFunc adapts a function to router.ChangeHandler.
+type handlerFunc func(ctx context.Context, c care.Change) error
+
+func (f handlerFunc) Handle(ctx context.Context, c care.Change) error { return f(ctx, c) }
+
+// TestIsolateDeadLettersOnlyTheFailingChange: a change that keeps failing
+// is handed to DeadLetter; the changes around it are handled, and the
+// cursor moves past the batch, so other orders are not blocked forever.
+func TestIsolateDeadLettersOnlyTheFailingChange(t *testing.T) {
+	f := newFixture(t)
+	for _, id := range []string{"D-1", "D-2", "D-3"} {
+		f.created(id, "10.00", care.PayOnline)
+	}
+	var handled, dead []string
+	var mu sync.Mutex // Drain handles orders concurrently
+	loop := &router.Loop{Feed: f.db, Cursors: f.db, Router: handlerFunc(func(_ context.Context, c care.Change) error {
+		if c.OrderID == "D-2" {
+			return errors.New("always fails")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		handled = append(handled, c.OrderID)
+		return nil
+	}), DeadLetter: func(_ context.Context, c care.Change, err error) { dead = append(dead, c.OrderID) }}
+	if _, err := loop.Drain(f.ctx); err == nil {
+		t.Fatal("Drain succeeded with a failing change")
+	}
+	handled = nil
+	if n, err := loop.Isolate(f.ctx); n != 1 || err != nil {
+		t.Fatalf("Isolate = %d, %v; want 1 dead letter", n, err)
+	}
+	if len(dead) != 1 || dead[0] != "D-2" || len(handled) != 2 {
+		t.Errorf("dead %v, handled %v; want D-2 dead and D-1, D-3 handled", dead, handled)
+	}
+	if n, err := loop.Drain(f.ctx); n != 0 || err != nil {
+		t.Errorf("Drain after Isolate = %d, %v; want nothing left", n, err)
+	}
+}

@@ -646,3 +646,29 @@ func TestCODAskWaitsForQuietHoursToEnd(t *testing.T) {
 		t.Errorf("asked at %s, want %s (08:00 in Shanghai)", ms[0].SentAt, want)
 	}
 }
+
+// TestReminderDueDuringDowntimeWaitsForMorning: the runtime was down from
+// 21:48 to 03:00 (shop time) and a reminder came due at 21:58 meanwhile;
+// waking at 03:00 it waits for the quiet hours to end instead of texting
+// at night.
+func TestReminderDueDuringDowntimeWaitsForMorning(t *testing.T) {
+	h := newHarness(t)
+	evening := time.Date(2026, 11, 11, 13, 48, 0, 0, time.UTC) // 21:48 in Shanghai
+	h.must("POST", "/v1/dev/clock", h.rt.AdminToken, map[string]any{"to": evening}, 200, nil)
+	h.webhook(h.shop, "", order("W1", "129.90", false, 72*time.Hour, evening))
+	h.advance("0s") // the nudge is planned for 21:58
+	// Jump the whole runtime's clock to 03:00 at once, as a process that slept.
+	night := time.Date(2026, 11, 11, 19, 0, 0, 0, time.UTC)
+	if err := h.rt.Virtual.Set(night); err != nil {
+		t.Fatal(err)
+	}
+	h.advance("0s")
+	if ms := h.messages("W1"); len(ms) != 0 {
+		t.Fatalf("sent during quiet hours: %+v", ms)
+	}
+	h.advance("6h") // 09:00
+	ms := h.messages("W1")
+	if len(ms) == 0 || ms[0].Step != "nudge" || ms[0].Status != care.MessageSent || !ms[0].SentAt.Equal(night.Add(5*time.Hour)) {
+		t.Errorf("ledger %+v, want the nudge sent at 08:00 shop time", ms)
+	}
+}

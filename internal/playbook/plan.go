@@ -91,7 +91,7 @@ func (t *Template) Plan(afterStep string, in Timing) (next *Next, skipped []Skip
 			at = in.Now
 		}
 		if s.Action != ActionNotifyShop {
-			at = t.outOfQuiet(at, buyer)
+			at = t.OutOfQuiet(at, buyer)
 		}
 		if withCutoff && !at.Before(cutoff) {
 			skipped = append(skipped, Skip{s.ID, SkipCutoffPassed})
@@ -127,11 +127,11 @@ func nextDaily(x time.Time, min int, loc *time.Location) time.Time {
 
 // InQuietHours reports whether instant at falls in the template's quiet hours in loc.
 func (t *Template) InQuietHours(at time.Time, loc *time.Location) bool {
-	return !t.outOfQuiet(at, loc).Equal(at)
+	return !t.OutOfQuiet(at, loc).Equal(at)
 }
 
-// outOfQuiet moves at to the end of the quiet period it falls in, if any.
-func (t *Template) outOfQuiet(at time.Time, loc *time.Location) time.Time {
+// OutOfQuiet returns at, or the end of the quiet period (in loc) it falls in.
+func (t *Template) OutOfQuiet(at time.Time, loc *time.Location) time.Time {
 	if t.QuietHours == nil || t.quietFrom == t.quietTo {
 		return at
 	}

@@ -21,6 +21,11 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 		}
 		switch step.Action {
 		case playbook.ActionMessage:
+			if later := e.quietUntil(); later.After(e.now) && e.unwanted() == "" {
+				// Woken inside quiet hours (the runtime was down, or late):
+				// the message waits for the morning instead.
+				return State{Run: st.Run, Step: step.ID, Kind: KindMessage, At: utc(later)}, nil
+			}
 			if _, err := h.sendStep(ctx, e, step); err != nil {
 				return State{}, err
 			}
@@ -56,6 +61,16 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 
 // timing is the order's side of planning.
 func (e *env) timing() playbook.Timing { return Timing(e.order, e.shop, e.now) }
+
+// quietUntil is now, or the end of the buyer's quiet hours when now is in them.
+func (e *env) quietUntil() time.Time {
+	t := e.timing()
+	loc := t.BuyerLoc
+	if loc == nil {
+		loc = t.ShopLoc
+	}
+	return e.tpl.OutOfQuiet(e.now, loc)
+}
 
 // Timing is the order's side of planning at now: when it was placed, its
 // pay deadline and total, the shop's and the buyer's zones.

@@ -157,11 +157,11 @@ func (r *Router) codInput(ctx context.Context, o care.OrderState, ref steps.RunR
 	if err != nil {
 		return steps.State{}, err
 	}
-	at := now.UTC()
+	at := now
 	if next, _ := t.Plan("", steps.Timing(o, shop, now)); next != nil {
-		at = next.At.UTC()
+		at = next.At
 	}
-	return steps.State{Run: ref, Step: playbook.CODAsk, At: &at, Timeout: int(t.ReplyTimeout.Std() / time.Second)}, nil
+	return steps.State{Run: ref, Step: playbook.CODAsk, At: steps.WaitUntil(at), Timeout: int(t.ReplyTimeout.Std() / time.Second)}, nil
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {

@@ -24,7 +24,7 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 			if later := e.quietUntil(); later.After(e.now) && e.unwanted() == "" {
 				// Woken inside quiet hours (the runtime was down, or late):
 				// the message waits for the morning instead.
-				return State{Run: st.Run, Step: step.ID, Kind: KindMessage, At: utc(later)}, nil
+				return State{Run: st.Run, Step: step.ID, Kind: KindMessage, At: WaitUntil(later)}, nil
 			}
 			if _, err := h.sendStep(ctx, e, step); err != nil {
 				return State{}, err
@@ -48,7 +48,7 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 		return h.done(ctx, e, "")
 	}
 	step, _, _ := e.tpl.Step(next.Step)
-	out := State{Run: st.Run, Step: next.Step, Kind: KindMessage, At: utc(next.At)}
+	out := State{Run: st.Run, Step: next.Step, Kind: KindMessage, At: WaitUntil(next.At)}
 	if step.Action == playbook.ActionCall {
 		out.Kind = KindCall
 		// The call is moot once the order auto-cancels: the wait ends there.

@@ -80,7 +80,7 @@ type State struct {
 	Run     RunRef          `json:"run"`
 	Step    string          `json:"step"`              // the step to act on next ("" at the start)
 	Kind    string          `json:"kind,omitempty"`    // message, call or done
-	At      *time.Time      `json:"at,omitempty"`      // when to act on Step (Wait TimestampPath)
+	At      *time.Time      `json:"at,omitempty"`      // when to act on Step (Wait TimestampPath; see WaitUntil)
 	Timeout int             `json:"timeout,omitempty"` // seconds the next token wait may last
 	Reply   json.RawMessage `json:"reply,omitempty"`   // cod_confirm: the classified reply, or a States.Timeout error
 	Outcome json.RawMessage `json:"outcome,omitempty"` // the agent's outcome, or a States.Timeout error
@@ -91,6 +91,13 @@ type State struct {
 type StepError struct {
 	Error string `json:"Error"`
 	Cause string `json:"Cause,omitempty"`
+}
+
+// WaitUntil is t as a Wait state's timestamp: UTC ("Z"), whole seconds,
+// the form AWS documents for TimestampPath.
+func WaitUntil(t time.Time) *time.Time {
+	u := t.UTC().Truncate(time.Second)
+	return &u
 }
 
 // Input is what a Task state sends the handler.

@@ -1,7 +1,6 @@
 package care
 
 import (
-	"fmt"
 	"math/big"
 	"strings"
 )
@@ -41,8 +40,3 @@ func ratOrZero(d Decimal) *big.Rat {
 	}
 	return new(big.Rat)
 }
-
-// String returns the decimal text.
-func (d Decimal) String() string { return string(d) }
-
-var _ fmt.Stringer = Decimal("")

@@ -21,3 +21,26 @@ func TestAddDecimals(t *testing.T) {
 		t.Error("Cmp")
 	}
 }
+
+// TestAddDecimalsExact: sums keep the larger number of decimal places and
+// never round; malformed terms are not decimals (Rat reports it).
+func TestAddDecimalsExact(t *testing.T) {
+	for _, tc := range []struct{ a, b, want Decimal }{
+		{"129.90", "8.00", "137.90"},
+		{"129.9", "8", "137.9"},
+		{"0.1", "0.2", "0.3"},
+		{"99.99", "0.01", "100.00"},
+		{"10", "5", "15"},
+		{"12345678901234567890.05", "0.95", "12345678901234567891.00"},
+		{"1.005", "2.1", "3.105"},
+	} {
+		if got := AddDecimals(tc.a, tc.b); got != tc.want {
+			t.Errorf("%s + %s = %q; want %q", tc.a, tc.b, got, tc.want)
+		}
+	}
+	for _, bad := range []Decimal{"1e3", "", "1/2", "abc"} {
+		if _, ok := bad.Rat(); ok {
+			t.Errorf("%q accepted as a decimal", bad)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package playbook
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -60,9 +59,9 @@ func VarsFor(o care.OrderState, shopName string, loc *time.Location) Vars {
 	if ord.PaymentMethod == care.PayCOD && v.CODFee == "" && v.Total != "" {
 		v.CODFee = zeroAtScale(v.Total)
 	}
-	if v.CODFee != "" && v.Total != "" {
-		if sum, ok := addDecimal(v.Total, v.CODFee); ok {
-			v.CODTotal = sum
+	if _, ok := care.Decimal(v.Total).Rat(); ok {
+		if _, ok := care.Decimal(v.CODFee).Rat(); ok {
+			v.CODTotal = string(care.AddDecimals(care.Decimal(v.Total), care.Decimal(v.CODFee)))
 		}
 	}
 	if ord.PayDeadline != nil {
@@ -202,45 +201,20 @@ func zhCompatible(want, have []string) bool {
 	return ws == hs || (ws == "" && hs == "hans")
 }
 
-// ---- exact decimals ------------------------------------------------------------
+// ---- exact decimals (care.Decimal) ---------------------------------------------
 
-func parseDecimal(s string) (*big.Rat, int, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.ContainsAny(s, "eE/") {
-		return nil, 0, false
-	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return nil, 0, false
-	}
-	scale := 0
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		scale = len(s) - i - 1
-	}
-	return r, scale, true
-}
-
-// addDecimal adds two decimal strings exactly; the scale is the larger one's.
-func addDecimal(a, b string) (string, bool) {
-	x, sa, ok1 := parseDecimal(a)
-	y, sb, ok2 := parseDecimal(b)
-	if !ok1 || !ok2 {
-		return "", false
-	}
-	return new(big.Rat).Add(x, y).FloatString(max(sa, sb)), true
-}
-
+// zeroAtScale is zero written with d's decimal places ("129.90" → "0.00").
 func zeroAtScale(d string) string {
-	_, s, ok := parseDecimal(d)
-	if !ok || s == 0 {
+	_, frac, _ := strings.Cut(d, ".")
+	if _, ok := care.Decimal(d).Rat(); !ok || frac == "" {
 		return "0"
 	}
-	return "0." + strings.Repeat("0", s)
+	return "0." + strings.Repeat("0", len(frac))
 }
 
 // atLeast reports whether total ≥ min; an unknown or malformed total is not.
 func atLeast(total care.Decimal, min care.Decimal) bool {
-	x, _, ok1 := parseDecimal(string(total))
-	y, _, ok2 := parseDecimal(string(min))
-	return ok1 && ok2 && x.Cmp(y) >= 0
+	_, ok1 := total.Rat()
+	_, ok2 := min.Rat()
+	return ok1 && ok2 && total.Cmp(min) >= 0
 }

@@ -12,29 +12,6 @@ import (
 	"github.com/ordercare/ordercare/workflows"
 )
 
-func TestAddDecimal(t *testing.T) {
-	cases := []struct{ a, b, want string }{
-		{"129.90", "8.00", "137.90"},
-		{"129.9", "8", "137.9"},
-		{"0.1", "0.2", "0.3"},
-		{"99.99", "0.01", "100.00"},
-		{"10", "5", "15"},
-		{"12345678901234567890.05", "0.95", "12345678901234567891.00"},
-		{"1.005", "2.1", "3.105"},
-	}
-	for _, tc := range cases {
-		got, ok := addDecimal(tc.a, tc.b)
-		if !ok || got != tc.want {
-			t.Errorf("%s + %s = %q, %v; want %q", tc.a, tc.b, got, ok, tc.want)
-		}
-	}
-	for _, bad := range [][2]string{{"1e3", "1"}, {"", "1"}, {"1/2", "1"}, {"abc", "1"}} {
-		if _, ok := addDecimal(bad[0], bad[1]); ok {
-			t.Errorf("%q + %q accepted", bad[0], bad[1])
-		}
-	}
-}
-
 func TestAtLeast(t *testing.T) {
 	cases := []struct {
 		total, min string

@@ -111,6 +111,10 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 		Clock:    rt.Clock,
 		SkipIdle: opts.Clock == ClockSkip,
 		Logger:   log,
+		// The step handler needs the engine's API (the router resumes
+		// tasks through it), so it is registered after Open; wire starts
+		// the invocations once it is.
+		HoldInvocations: true,
 	})
 	if err != nil {
 		rt.Store.Close()
@@ -140,6 +144,9 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) e
 	handler := &steps.Handler{Store: rt.Store, Clock: rt.Clock, Resumer: rt.Router,
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}}}
 	rt.Engine.Register(StepFunction, handler.Handle)
+	// Only now may invocations run, those a crash or shutdown interrupted
+	// first: before this, they would find no function and fail their run.
+	rt.Engine.Start()
 	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,

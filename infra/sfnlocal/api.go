@@ -47,6 +47,15 @@ type Config struct {
 	// MaxBatch is the maximum number of transitions committed in one SQLite
 	// transaction (group commit); default 4096.
 	MaxBatch int
+	// HoldInvocations makes Open start no Lambda invocation (the ones
+	// interrupted by the last shutdown or crash included) until Start is
+	// called. A runtime that registers its handlers after Open (because they
+	// need the engine's API) sets it, registers, then calls Start: an
+	// invocation can then never find its function missing and fail the run
+	// with Lambda.ResourceNotFoundException. Everything else (API calls,
+	// Pass, Choice and Wait states, timers) runs from Open on; Task states
+	// queue their invocations until Start.
+	HoldInvocations bool
 
 	// commitHook, when set (tests), is called after every group commit.
 	commitHook func()

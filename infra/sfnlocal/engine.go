@@ -54,6 +54,10 @@ type Engine struct {
 	closeOnce  sync.Once
 	closed     atomic.Bool
 	wg         sync.WaitGroup
+	// startMu guards started: Start and Close agree on whether the
+	// invocation workers run.
+	startMu sync.Mutex
+	started bool
 
 	// names holds a hash of every execution ARN in the store (owned by the
 	// executor goroutine after Open): StartExecution reads the store only
@@ -85,8 +89,9 @@ type smInfo struct {
 }
 
 // Open opens (creating if needed) the store at cfg.Path and resumes every
-// execution found there: pending Lambda invocations are invoked again,
-// timers fire when due. It returns an error if the store cannot be opened.
+// execution found there: pending Lambda invocations are invoked again
+// (from Start when cfg.HoldInvocations is set), timers fire when due. It
+// returns an error if the store cannot be opened.
 func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -179,9 +184,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	go e.writer()
 	go e.executor(x)
-	for i := 0; i < cfg.Workers; i++ {
-		e.wg.Add(1)
-		go e.worker()
+	if !cfg.HoldInvocations {
+		e.Start()
 	}
 	e.wg.Add(2)
 	go e.sched.run()
@@ -192,14 +196,35 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// Start starts the workers that invoke Lambda handlers: the invocations
+// queued since Open (interrupted ones from the last run first) begin. Open
+// calls it unless Config.HoldInvocations is set. Start is idempotent and
+// does nothing after Close.
+func (e *Engine) Start() {
+	e.startMu.Lock()
+	defer e.startMu.Unlock()
+	if e.started || e.closed.Load() {
+		return
+	}
+	e.started = true
+	for i := 0; i < e.cfg.Workers; i++ {
+		e.wg.Add(1)
+		go e.worker()
+	}
+}
+
 // Close stops the engine: it stops accepting calls, waits for in-flight
 // transitions to commit, and closes the store. Lambda invocations still
-// running are abandoned and invoked again on the next Open. Close is
+// running are handed back: their handlers' contexts are cancelled, their
+// results ignored, and they stay pending in the store, to be invoked again
+// on the next Open (handlers are idempotent, as on AWS). Close is
 // idempotent.
 func (e *Engine) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
+		e.startMu.Lock()
 		e.closed.Store(true)
+		e.startMu.Unlock()
 		e.cancel()
 		close(e.stop)
 		<-e.execDone

@@ -20,6 +20,7 @@ const (
 	ReasonNoChannel   = "channel_not_configured"
 	ReasonRejected    = "channel_rejected"
 	ReasonCOD         = "cash_on_delivery" // an order found to be COD is confirmed, not chased
+	ReasonRunFailed   = "run_failed"       // the run failed with this entry reserved and unsent
 )
 
 // deadline is the order's pay deadline: the platform's, else placed + the

@@ -229,3 +229,38 @@ func TestPendingEntryEndsSkippedWhenReasonGoes(t *testing.T) {
 		t.Errorf("ledger entry %s is %s/%s after the run ended, want skipped/%s", m.ID, m.Status, m.Reason, steps.ReasonPaid)
 	}
 }
+
+// TestFailedRunResolvesPendingEntry: a run that fails with an entry still
+// reserved (its send cut short, then every retry failed) ends that entry
+// failed with reason run_failed instead of leaving it pending for ever; the
+// other runs' entries are untouched.
+func TestFailedRunResolvesPendingEntry(t *testing.T) {
+	f, ref, _ := chaseFixture(t, nil)
+	reserved := care.Message{ID: key(ref, "nudge"), ShopID: shopID, OrderID: ref.Order, Workflow: ref.Workflow, Step: "nudge",
+		TemplateVersion: ref.Version, Channel: "webhook", Locale: "zh-CN", Text: "reserved text", Status: care.MessagePending, At: f.clk.Now()}
+	other := reserved
+	other.ID, other.Workflow = "cod_confirm-000000000000000000000000.ask", care.CODConfirm
+	for _, m := range []care.Message{reserved, other} {
+		if _, created, err := f.db.ReserveMessage(f.ctx, m); err != nil || !created {
+			t.Fatalf("ReserveMessage %s: created %v, %v", m.ID, created, err)
+		}
+	}
+	f.mustHandle(steps.ActionFailed, steps.State{Run: ref, Step: "nudge",
+		Error: &steps.StepError{Error: "Lambda.ResourceNotFoundException"}}, "")
+	m, _ := f.entry(ref, "nudge")
+	if m.Status != care.MessageFailed || m.Reason != steps.ReasonRunFailed {
+		t.Errorf("entry after the run failed: %s %q, want failed %q", m.Status, m.Reason, steps.ReasonRunFailed)
+	}
+	if r := f.getRun(ref); r.Status != care.RunFailed {
+		t.Errorf("run status %s, want failed", r.Status)
+	}
+	ms, err := f.db.ListOrderMessages(f.ctx, shopID, ref.Order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.ID == other.ID && m.Status != care.MessagePending {
+			t.Errorf("another run's entry changed: %+v", m)
+		}
+	}
+}

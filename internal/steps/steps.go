@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -323,11 +324,26 @@ func UpdateRun(ctx context.Context, st care.Runs, shop, order string, wf care.Wo
 	}
 }
 
-// failed marks the run failed at its step, with the error's name as outcome.
+// failed marks the run failed at its step, with the error's name as
+// outcome. A ledger entry of this run still pending (reserved by a step
+// whose send never completed) ends failed with reason run_failed: no
+// retry will come for it.
 func (h *Handler) failed(ctx context.Context, st State) error {
 	name := "unknown"
 	if st.Error != nil {
 		name = st.Error.Error
+	}
+	msgs, err := h.Store.ListOrderMessages(ctx, st.Run.Shop, st.Run.Order)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.Status == care.MessagePending && strings.HasPrefix(m.ID, st.Run.Execution()+".") {
+			m.Status, m.Reason = care.MessageFailed, ReasonRunFailed
+			if err := h.Store.UpdateMessage(ctx, m); err != nil {
+				return err
+			}
+		}
 	}
 	return h.updateRun(ctx, st.Run, func(r *care.Run) {
 		r.Status, r.NextAt, r.Outcome = care.RunFailed, nil, "error:"+name

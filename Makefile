@@ -19,7 +19,7 @@ ifneq ($(ASL_CONFORMANCE_DIR),)
 export ASL_CONFORMANCE_DIR
 endif
 
-.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked fuzz clean
+.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked fuzz chaos clean
 
 ## run: build and start the local runtime with the demo shop
 run:
@@ -84,6 +84,19 @@ bench:
 ## bench-parked: one million executions parked on timers, 10,000 due at once; a Map over 10,000 items
 bench-parked:
 	scripts/sfn-bench-parked.sh
+
+## chaos: the long crash-injection run (kill -9 / SIGTERM of a real `care serve`
+## during ingestion, routing and clock advances; see chaos/doc.go). `make test`
+## runs the short one (40 orders, 5 kills) inside `go test ./...`.
+CHAOS_ORDERS ?= 350
+CHAOS_KILLS  ?= 30
+CHAOS_SEED   ?=
+chaos:
+	$(GO) build -o bin/care ./cmd/care
+	@mkdir -p .tools
+	CHAOS_BIN=$(abspath bin/care) CHAOS_ORDERS=$(CHAOS_ORDERS) CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_SEED=$(CHAOS_SEED) \
+	  $(GO) test -count=1 -timeout 30m -v -run '^TestChaos$$' ./chaos/ > .tools/chaos.log 2>&1; rc=$$?; \
+	  grep -E '^(chaos|---|FAIL|ok)|chaos_test.go|^ +C[0-9]' .tools/chaos.log; exit $$rc
 
 ## fuzz: run each webhook fuzz target briefly
 fuzz:

@@ -1,0 +1,533 @@
+package chaos
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/source"
+)
+
+// Sizes and seed, from the environment (make chaos sets the long run's).
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		t.Fatalf("%s=%q: want a non-negative integer", name, v)
+	}
+	return n
+}
+
+// start is 09:00 in Shanghai, outside the buyers' quiet hours.
+var start = time.Date(2026, 11, 11, 1, 0, 0, 0, time.UTC)
+
+const adminToken = "ocadm_chaos_0123456789abcdef"
+
+// TestChaos is the crash-injection test: see the package comment.
+func TestChaos(t *testing.T) {
+	orders := envInt(t, "CHAOS_ORDERS", 40)
+	kills := envInt(t, "CHAOS_KILLS", 5)
+	seed := uint64(envInt(t, "CHAOS_SEED", int(time.Now().UnixNano()%1e9)))
+	t.Logf("chaos: seed %d (CHAOS_SEED=%d CHAOS_ORDERS=%d CHAOS_KILLS=%d reproduces this run)", seed, seed, orders, kills)
+	rng := rand.New(rand.NewPCG(seed, 0x0c4a05))
+
+	bin := os.Getenv("CHAOS_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "care")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/ordercare/ordercare/cmd/care").CombinedOutput()
+		if err != nil {
+			t.Fatalf("go build cmd/care: %v\n%s", err, out)
+		}
+	}
+	dir := t.TempDir()
+	// The virtual clock starts at 09:00 in the buyers' zone.
+	if err := os.WriteFile(filepath.Join(dir, "clock"), []byte(start.Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, bin: bin, dir: dir, addr: freeAddr(t)}
+	s.start()
+	t.Cleanup(s.kill)
+
+	var shop struct {
+		ID            string            `json:"id"`
+		Keys          map[string]string `json:"keys"`
+		WebhookSecret string            `json:"webhook_secret"`
+	}
+	if st, b := s.call("POST", "/v1/shops", adminToken, map[string]string{"id": "chaos", "name": "Chaos Shop",
+		"timezone": "Asia/Shanghai", "locale": "zh-CN", "currency": "CNY"}); st != 201 {
+		t.Fatalf("create shop: %d %s", st, b)
+	} else if err := json.Unmarshal(b, &shop); err != nil {
+		t.Fatal(err)
+	}
+	d := &driver{s: s, shop: shop.ID, ops: shop.Keys["ops"], paidAt: map[string]time.Time{}}
+	if d.key, _ = source.StandardKey(shop.WebhookSecret); d.key == nil {
+		t.Fatal("no webhook secret")
+	}
+
+	acts := plan(rng, orders)
+	killAt := map[int]bool{}
+	for len(killAt) < min(kills, len(acts)) {
+		killAt[rng.IntN(len(acts))] = true
+	}
+	var sigkills, sigterms int
+	for i, a := range acts {
+		if !killAt[i] {
+			d.do(a)
+			continue
+		}
+		// Run the action and kill the server a random moment later: during
+		// the request, during the routing and steps it set off, or after.
+		done := make(chan error, 1)
+		go func() { done <- d.try(a) }()
+		// Real time on purpose: the kill lands at a random point of the
+		// server's work, which is what this test is about.
+		<-time.After(time.Duration(rng.IntN(60_000)) * time.Microsecond)
+		if rng.IntN(4) == 0 {
+			sigterms++
+			s.stop(syscall.SIGTERM)
+		} else {
+			sigkills++
+			s.stop(syscall.SIGKILL)
+		}
+		<-done
+		s.start()
+		d.do(a) // redo what the kill may have cut short: duplicates are absorbed
+	}
+	// Far enough for every run to end (pay deadline 72 h).
+	d.do(action{kind: "advance", to: d.last.Add(100 * time.Hour)})
+
+	f := d.check(orders)
+	t.Logf("chaos: seed=%d orders=%d kills=%d (SIGKILL %d, SIGTERM %d) duplicates=%d missed_first=%d reminders_after_payment=%d runs_failed_by_runtime=%d pending=%d",
+		seed, orders, sigkills+sigterms, sigkills, sigterms, f.duplicates, f.missed, f.afterPaid, f.failedRuns, f.pending)
+	fmt.Printf("chaos figures: orders %d, kills %d, duplicates %d, missed first messages %d, reminders after payment %d, runs failed by the runtime %d, entries left pending %d (seed %d)\n",
+		orders, sigkills+sigterms, f.duplicates, f.missed, f.afterPaid, f.failedRuns, f.pending, seed)
+	if f.duplicates+f.missed+f.afterPaid+f.failedRuns+f.pending > 0 {
+		t.Errorf("chaos run with seed %d broke the guarantees (server log: %s):\n%s", seed, filepath.Join(dir, "serve.log"), f.detail)
+	}
+}
+
+// action is one step of the scenario.
+type action struct {
+	kind  string // "created", "paid", "redeliver" or "advance"
+	order int
+	to    time.Time // advance: the target time
+	by    time.Duration
+}
+
+// plan builds the scenario: the orders arrive one by one; about 40% are
+// paid a few actions later; the clock moves 1–8 minutes now and then;
+// finally every event is delivered again.
+func plan(rng *rand.Rand, orders int) []action {
+	var acts []action
+	pays := map[int][]int{} // action slot → orders paid then
+	for i := range orders {
+		acts = append(acts, action{kind: "created", order: i})
+		if rng.IntN(10) < 4 {
+			slot := len(acts) + 1 + rng.IntN(8)
+			pays[slot] = append(pays[slot], i)
+		}
+		if rng.IntN(4) == 0 {
+			acts = append(acts, action{kind: "advance", by: time.Duration(1+rng.IntN(8)) * time.Minute})
+		}
+		for _, o := range pays[len(acts)] {
+			acts = append(acts, action{kind: "paid", order: o})
+		}
+		delete(pays, len(acts))
+	}
+	for slot := range len(acts) + 16 {
+		for _, o := range pays[slot] {
+			acts = append(acts, action{kind: "paid", order: o})
+		}
+	}
+	acts = append(acts, action{kind: "advance", by: 30 * time.Minute})
+	for i := range orders {
+		acts = append(acts, action{kind: "redeliver", order: i})
+	}
+	return acts
+}
+
+// driver sends the scenario's events and keeps what the checker needs.
+type driver struct {
+	s      *server
+	shop   string
+	ops    string
+	key    []byte
+	last   time.Time            // the latest virtual time seen
+	placed map[string]time.Time // order → placed_at
+	paidAt map[string]time.Time // order → the virtual time its payment was first sent
+	events []sentEvent
+}
+
+type sentEvent struct {
+	id   string
+	body []byte
+}
+
+func orderID(i int) string { return fmt.Sprintf("C%04d", i) }
+
+// do runs a, retrying across restarts until it is done.
+func (d *driver) do(a action) {
+	d.s.t.Helper()
+	for attempt := 0; ; attempt++ {
+		err := d.try(a)
+		if err == nil {
+			return
+		}
+		if attempt == 5 {
+			d.s.t.Fatalf("%+v: %v", a, err)
+		}
+		d.s.waitHealthy()
+	}
+}
+
+// try runs a once.
+func (d *driver) try(a action) error {
+	now, err := d.now()
+	if err != nil {
+		return err
+	}
+	switch a.kind {
+	case "created", "paid":
+		id := orderID(a.order)
+		ev := sentEvent{id: a.kind + "-" + id}
+		for _, e := range d.events {
+			if e.id == ev.id {
+				ev = e // a retry: the same delivery again
+			}
+		}
+		if ev.body == nil {
+			if a.kind == "created" {
+				if d.placed == nil {
+					d.placed = map[string]time.Time{}
+				}
+				d.placed[id] = now
+				ev.body, _ = json.Marshal(map[string]any{"id": "evt-created-" + id, "type": "order.created", "occurred_at": now,
+					"order": map[string]any{"id": id, "placed_at": now, "total": "129.90", "currency": "CNY", "payment_method": "online",
+						"pay_deadline": now.Add(72 * time.Hour),
+						"buyer":        map[string]any{"name": "测试买家", "phone": "+8613912345678", "locale": "zh-CN", "timezone": "Asia/Shanghai"},
+						"items":        []map[string]any{{"sku": "LJ-250", "title": "龙井 250g", "quantity": 1, "price": "129.90"}}}})
+			} else {
+				d.paidAt[id] = now
+				ev.body, _ = json.Marshal(map[string]any{"id": "evt-paid-" + id, "type": "order.paid", "occurred_at": now,
+					"order": map[string]any{"id": id}})
+			}
+			d.events = append(d.events, ev)
+		}
+		return d.deliver(ev, now)
+	case "redeliver":
+		for _, e := range d.events {
+			if e.id == "created-"+orderID(a.order) || e.id == "paid-"+orderID(a.order) {
+				if err := d.deliver(e, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case "advance":
+		if a.to.IsZero() {
+			a.to = now.Add(a.by)
+		}
+		st, b, err := d.s.do("POST", "/v1/dev/clock", adminToken, map[string]any{"to": a.to})
+		switch {
+		case err != nil:
+			return err
+		case st == http.StatusConflict && !now.Before(a.to): // an earlier attempt got there
+		case st != 200:
+			return fmt.Errorf("advance to %s: %d %s", a.to, st, b)
+		}
+		d.last = a.to
+		return nil
+	}
+	return fmt.Errorf("unknown action %q", a.kind)
+}
+
+func (d *driver) now() (time.Time, error) {
+	_, b, err := d.s.do("GET", "/v1/dev/clock", adminToken, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var v struct {
+		Now time.Time `json:"now"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return time.Time{}, fmt.Errorf("clock: %v in %s", err, b)
+	}
+	if v.Now.After(d.last) {
+		d.last = v.Now
+	}
+	return v.Now, nil
+}
+
+// deliver sends one Standard Webhooks delivery signed at now.
+func (d *driver) deliver(ev sentEvent, now time.Time) error {
+	req, _ := http.NewRequest("POST", d.s.url+"/webhooks/"+d.shop+"/standard", bytes.NewReader(ev.body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", ev.id)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set("webhook-signature", source.StandardSign(d.key, ev.id, now, ev.body))
+	res, err := d.s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("delivery %s: %d %s", ev.id, res.StatusCode, b)
+	}
+	return nil
+}
+
+// figures are what the checker counts; all must be 0.
+type figures struct {
+	duplicates, missed, afterPaid, failedRuns, pending int
+	detail                                             string
+}
+
+// check reads every order's ledger and runs through the API.
+func (d *driver) check(orders int) figures {
+	t := d.s.t
+	var f figures
+	note := func(format string, args ...any) {
+		if len(f.detail) < 4000 {
+			f.detail += fmt.Sprintf(format, args...) + "\n"
+		}
+	}
+	for i := range orders {
+		id := orderID(i)
+		var ledger struct{ Messages []care.Message }
+		if st, b := d.s.call("GET", "/v1/orders/"+id+"/messages", d.ops, nil); st != 200 || json.Unmarshal(b, &ledger) != nil {
+			t.Fatalf("messages of %s: %d %s", id, st, b)
+		}
+		var runs struct{ Runs []care.Run }
+		if st, b := d.s.call("GET", "/v1/runs?order="+id, d.ops, nil); st != 200 || json.Unmarshal(b, &runs) != nil {
+			t.Fatalf("runs of %s: %d %s", id, st, b)
+		}
+		var events struct {
+			Events []struct {
+				Event struct {
+					ID string `json:"id"`
+				} `json:"event"`
+			} `json:"events"`
+		}
+		if st, b := d.s.call("GET", "/v1/orders/"+id+"/events", d.ops, nil); st != 200 || json.Unmarshal(b, &events) != nil {
+			t.Fatalf("events of %s: %d %s", id, st, b)
+		}
+		seenEv := map[string]bool{}
+		for _, e := range events.Events {
+			if seenEv[e.Event.ID] {
+				f.duplicates++
+				note("%s: event %s applied twice", id, e.Event.ID)
+			}
+			seenEv[e.Event.ID] = true
+		}
+		paid, isPaid := d.paidAt[id]
+		// No run is right for an order found paid when its creation was
+		// routed (a kill delayed the routing past the payment, which came
+		// before the first reminder was due: the clock only moves after the
+		// feed is routed).
+		nudgeDue := firstDue(d.placed[id])
+		if len(runs.Runs) > 1 || len(runs.Runs) == 0 && !(isPaid && !paid.After(nudgeDue)) {
+			f.duplicates += max(0, len(runs.Runs)-1)
+			if len(runs.Runs) == 0 {
+				f.missed++
+			}
+			note("%s: %d runs, want 1", id, len(runs.Runs))
+		}
+		for _, r := range runs.Runs {
+			if r.Status == care.RunFailed {
+				f.failedRuns++
+				note("%s: run %s failed: %s", id, r.Execution, r.Outcome)
+			}
+		}
+		sentSteps := map[string]int{}
+		var first *care.Message
+		for _, m := range ledger.Messages {
+			if m.Step == "nudge" {
+				first = &m
+			}
+			switch m.Status {
+			case care.MessageSent:
+				if sentSteps[m.Step]++; sentSteps[m.Step] > 1 {
+					f.duplicates++
+					note("%s: step %s sent twice", id, m.Step)
+				}
+				if isPaid && m.SentAt != nil && m.SentAt.After(paid) {
+					f.afterPaid++
+					note("%s: %s sent at %s, after the payment at %s", id, m.Step, m.SentAt, paid)
+				}
+			case care.MessagePending:
+				f.pending++
+				note("%s: %s left pending", id, m.Step)
+			}
+		}
+		// The first reminder is due 10 minutes after the order: it is sent,
+		// or skipped because the order was paid first.
+		switch {
+		case first == nil && isPaid && !paid.After(nudgeDue):
+			// paid before the first reminder was due: the run may have
+			// been stopped (or never started) before it recorded a skip
+		case first == nil:
+			f.missed++
+			note("%s: no first reminder in the ledger", id)
+		case first.Status == care.MessageSent:
+		case first.Status == care.MessageSkipped && first.Reason == "paid" && isPaid:
+		default:
+			f.missed++
+			note("%s: first reminder %s %s", id, first.Status, first.Reason)
+		}
+	}
+	return f
+}
+
+// firstDue is when the default unpaid_chase template's first reminder
+// (10 minutes after the order) is due for a buyer in Shanghai: pushed out
+// of the quiet hours (22:00–08:00) to the morning.
+func firstDue(placed time.Time) time.Time {
+	sh := time.FixedZone("Asia/Shanghai", 8*3600)
+	t := placed.Add(10 * time.Minute).In(sh)
+	if h := t.Hour(); h >= 22 || h < 8 {
+		morning := time.Date(t.Year(), t.Month(), t.Day(), 8, 0, 0, 0, sh)
+		if h >= 22 {
+			morning = morning.AddDate(0, 0, 1)
+		}
+		return morning
+	}
+	return t
+}
+
+// server is the `care serve` child process.
+type server struct {
+	t      *testing.T
+	bin    string
+	dir    string
+	addr   string
+	url    string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	client *http.Client
+	log    *os.File
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	if s.log == nil {
+		var err error
+		if s.log, err = os.OpenFile(filepath.Join(s.dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err != nil {
+			s.t.Fatal(err)
+		}
+		s.t.Cleanup(func() { s.log.Close() })
+	}
+	s.url = "http://" + s.addr
+	s.client = &http.Client{Timeout: 2 * time.Minute}
+	s.cmd = exec.Command(s.bin, "serve", "--data", s.dir, "--addr", s.addr, "--sfn-addr", "", "--clock", "virtual")
+	s.cmd.Env = append(os.Environ(), "CARE_ADMIN_TOKEN="+adminToken)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.exited = make(chan struct{})
+	go func(c *exec.Cmd, ch chan struct{}) { c.Wait(); close(ch) }(s.cmd, s.exited)
+	s.waitHealthy()
+}
+
+// waitHealthy polls /healthz until the server answers (bounded).
+func (s *server) waitHealthy() {
+	s.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := s.client.Get(s.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case <-s.exited:
+			s.t.Fatalf("care serve exited (see %s)", filepath.Join(s.dir, "serve.log"))
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("care serve not healthy after 60 s: %v", err)
+		}
+		<-time.After(20 * time.Millisecond) // polling a child process: real time
+	}
+}
+
+// stop sends sig and waits for the process to exit.
+func (s *server) stop(sig syscall.Signal) {
+	s.t.Helper()
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("care serve did not exit within 30 s of %v", sig)
+	}
+	s.client.CloseIdleConnections()
+}
+
+func (s *server) kill() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+func (s *server) do(method, path, token string, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.url+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := s.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return res.StatusCode, b, nil
+}
+
+func (s *server) call(method, path, token string, body any) (int, []byte) {
+	s.t.Helper()
+	st, b, err := s.do(method, path, token, body)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return st, b
+}

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/infra/sfnhttp"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the HTTP API and webhooks")
-	sfnAddr := fs.String("sfn-addr", "127.0.0.1:8083", "address of the Step Functions API (AWS JSON 1.0); empty to disable")
+	sfnAddr := fs.String("sfn-addr", "127.0.0.1:8083", "address of the Step Functions API (AWS JSON 1.0, SigV4 with the key pair in DATA/sfn-credentials or CARE_SFN_ACCESS_KEY_ID/CARE_SFN_SECRET_ACCESS_KEY; loopback by default); empty to disable")
 	data := fs.String("data", ".care", "data directory (SQLite databases, admin token, virtual clock)")
 	clockMode := fs.String("clock", "real", "clock: real, virtual (moved by POST /v1/dev/clock) or skip (virtual, jumps to the next timer when idle)")
 	demo := fs.Bool("demo", false, "create the demo shop on first start and print its webhooks and keys")
@@ -34,7 +35,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	rt, err := localruntime.Open(ctx, localruntime.Options{DataDir: *data, Clock: *clockMode,
-		AdminToken: os.Getenv("CARE_ADMIN_TOKEN"), Logger: log})
+		AdminToken: os.Getenv("CARE_ADMIN_TOKEN"), Logger: log,
+		SFNCredentials: sfnhttp.Credentials{AccessKeyID: os.Getenv("CARE_SFN_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("CARE_SFN_SECRET_ACCESS_KEY")}})
 	if err != nil {
 		return err
 	}
@@ -56,6 +58,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		servers = append(servers, &http.Server{Handler: rt.SFN, ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, sln)
 		fmt.Fprintf(stdout, "Step Functions API on http://%s  (aws stepfunctions --endpoint-url http://%s ...)\n", sln.Addr(), sln.Addr())
+		// SigV4 with this key pair only; the secret is printed only when
+		// it was generated (stored in the data dir), not when given.
+		if rt.SFNCredentialsFile != "" {
+			fmt.Fprintf(stdout, "  sign with AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s  (stored in %s)\n",
+				rt.SFNCredentials.AccessKeyID, rt.SFNCredentials.SecretAccessKey, rt.SFNCredentialsFile)
+		} else {
+			fmt.Fprintf(stdout, "  sign with AWS_ACCESS_KEY_ID=%s and the secret in CARE_SFN_SECRET_ACCESS_KEY\n", rt.SFNCredentials.AccessKeyID)
+		}
 	}
 	fmt.Fprintf(stdout, "admin token: %s\n", rt.AdminToken)
 	if *demo {

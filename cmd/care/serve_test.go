@@ -42,15 +42,18 @@ type child struct {
 	cmd   *exec.Cmd
 	api   string
 	sfn   string
+	sfnID string // the Step Functions API's key pair, as printed
+	sfnSK string
 	admin string
 	demo  map[string]string
 }
 
 var (
-	apiRE   = regexp.MustCompile(`ordercare API on (http://\S+)`)
-	sfnRE   = regexp.MustCompile(`Step Functions API on (http://\S+)`)
-	adminRE = regexp.MustCompile(`admin token: (\S+)`)
-	demoRE  = regexp.MustCompile(`(ops key|agent key|standard webhook secret):\s+(\S+)`)
+	apiRE    = regexp.MustCompile(`ordercare API on (http://\S+)`)
+	sfnRE    = regexp.MustCompile(`Step Functions API on (http://\S+)`)
+	sfnKeyRE = regexp.MustCompile(`AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)`)
+	adminRE  = regexp.MustCompile(`admin token: (\S+)`)
+	demoRE   = regexp.MustCompile(`(ops key|agent key|standard webhook secret):\s+(\S+)`)
 )
 
 func startServe(t *testing.T, dir string) *child {
@@ -75,6 +78,9 @@ func startServe(t *testing.T, dir string) *child {
 		}
 		if m := sfnRE.FindStringSubmatch(line); m != nil {
 			c.sfn = m[1]
+		}
+		if m := sfnKeyRE.FindStringSubmatch(line); m != nil {
+			c.sfnID, c.sfnSK = m[1], m[2]
 		}
 		if m := adminRE.FindStringSubmatch(line); m != nil {
 			c.admin = m[1]
@@ -172,9 +178,9 @@ func TestServeSurvivesKill(t *testing.T) {
 	}
 }
 
-func sfnClient(endpoint string) *sfn.Client {
-	return sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+func sfnClient(c *child) *sfn.Client {
+	return sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.sfn),
+		Credentials: credentials.NewStaticCredentialsProvider(c.sfnID, c.sfnSK, "")})
 }
 
 // TestServeExecutionSurvivesKill parks an execution on a Wait state through
@@ -190,7 +196,17 @@ func TestServeExecutionSurvivesKill(t *testing.T) {
 	c := startServe(t, dir)
 	def := `{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":3600,"Next":"Done"},
 		"Done":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('paid {}', $.order)"},"End":true}}}`
-	cl := sfnClient(c.sfn)
+	if c.sfnID == "" || c.sfnSK == "" {
+		t.Fatal("care serve printed no Step Functions key pair")
+	}
+	// The port refuses anyone without the key pair (issue 9, point 18).
+	intruder := sfnClient(&child{sfn: c.sfn, sfnID: "AKIAINTRUDER00000000", sfnSK: strings.Repeat("x", 40)})
+	if _, err := intruder.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{
+		StateMachineArn: aws.String("arn:aws:states:us-east-1:111111111111:stateMachine:unpaid_chase")}); err == nil ||
+		!strings.Contains(err.Error(), "UnrecognizedClientException") {
+		t.Fatalf("DeleteStateMachine with a foreign key: %v, want UnrecognizedClientException", err)
+	}
+	cl := sfnClient(c)
 	sm, err := cl.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("wait-then-pass"), Definition: aws.String(def),
 		RoleArn: aws.String("arn:aws:iam::111111111111:role/care")})
 	if err != nil {
@@ -236,7 +252,7 @@ func TestServeExecutionSurvivesKill(t *testing.T) {
 	c.cmd.Wait()
 
 	c2 := startServe(t, dir)
-	cl2 := sfnClient(c2.sfn)
+	cl2 := sfnClient(c2)
 	if st, b := c2.call(t, "POST", "/v1/dev/clock", c2.admin, []byte(`{"advance":"59m"}`), nil); st != 200 {
 		t.Fatalf("advance: %d %s", st, b)
 	}

@@ -52,7 +52,7 @@ func newHarness(t *testing.T) *harness {
 		rt.Close()
 	})
 	h.sfn = sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(sfnSrv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+		Credentials: credentials.NewStaticCredentialsProvider(rt.SFNCredentials.AccessKeyID, rt.SFNCredentials.SecretAccessKey, "")})
 	h.shop = h.newShop("tea")
 	return h
 }

@@ -9,6 +9,8 @@
 //	sfn.db       state machines and executions (infra/sfnlocal)
 //	admin-token  the generated admin token (mode 0600), unless CARE_ADMIN_TOKEN is given
 //	clock        the virtual time, when the clock is virtual or skip
+//	sfn-credentials  the generated Step Functions API key pair (JSON, mode
+//	             0600), unless Options.SFNCredentials is given
 package localruntime
 
 import (
@@ -56,6 +58,9 @@ type Options struct {
 	AdminToken string       // "" reads or creates DataDir/admin-token
 	Start      time.Time    // virtual clock's first time when none is persisted; zero = now
 	Logger     *slog.Logger // nil discards
+	// SFNCredentials is the key pair the Step Functions API requires
+	// (SigV4); zero reads or creates DataDir/sfn-credentials.
+	SFNCredentials sfnhttp.Credentials
 }
 
 // Runtime is an open local runtime. Close it to release its files.
@@ -66,9 +71,13 @@ type Runtime struct {
 	Virtual    *clock.Virtual // nil with the real clock
 	AdminToken string
 	API        http.Handler // the public HTTP API (webhooks, /v1, /healthz)
-	SFN        http.Handler // the Step Functions API (AWS JSON 1.0)
-	Router     *router.Router
-	Loop       *router.Loop // the feed → router loop; Open starts it
+	SFN        http.Handler // the Step Functions API (AWS JSON 1.0), SigV4-authenticated
+	// SFNCredentials is the key pair SFN requires; SFNCredentialsFile is
+	// where it is stored ("" when it was given in Options).
+	SFNCredentials     sfnhttp.Credentials
+	SFNCredentialsFile string
+	Router             *router.Router
+	Loop               *router.Loop // the feed → router loop; Open starts it
 
 	stop    context.CancelFunc
 	done    chan struct{}
@@ -120,7 +129,16 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 		rt.Store.Close()
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	rt.SFN = sfnhttp.NewHandler(rt.Engine, log)
+	if rt.SFNCredentials, rt.SFNCredentialsFile, err = sfnCredentials(opts.DataDir, opts.SFNCredentials); err != nil {
+		rt.Close()
+		return nil, err
+	}
+	// Signers use the wall clock; a virtual runtime's own time is accepted too.
+	guard := &sfnhttp.SigV4{Credentials: rt.SFNCredentials, Clocks: []clock.Clock{clock.Real{}}}
+	if rt.Virtual != nil {
+		guard.Clocks = append(guard.Clocks, rt.Virtual)
+	}
+	rt.SFN = guard.Wrap(sfnhttp.NewHandler(rt.Engine, log))
 	if err := rt.wire(ctx, opts.DataDir, log); err != nil {
 		rt.Close()
 		return nil, err
@@ -131,7 +149,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 // wire creates the care workflows' state machines and connects the step
 // handler, the router and the API, then starts the router loop.
 func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) error {
-	client := sfnhttp.InProcessClient(rt.SFN, Region)
+	client := sfnhttp.InProcessClient(rt.SFN, Region, rt.SFNCredentials)
 	machines := map[care.Workflow]string{}
 	for _, wf := range care.Workflows {
 		arn, err := deployWorkflow(ctx, client, wf)
@@ -323,6 +341,30 @@ func adminToken(dir, given string) (string, error) {
 		return "", err
 	}
 	return tok, nil
+}
+
+// sfnCredentials returns the given key pair, or the one in
+// dir/sfn-credentials, or a new one written there with mode 0600.
+func sfnCredentials(dir string, given sfnhttp.Credentials) (sfnhttp.Credentials, string, error) {
+	if given != (sfnhttp.Credentials{}) {
+		if !given.Valid() {
+			return given, "", errors.New("Step Functions credentials: the key id and the secret must each be at least 16 characters")
+		}
+		return given, "", nil
+	}
+	path := filepath.Join(dir, "sfn-credentials")
+	var c sfnhttp.Credentials
+	if b, err := os.ReadFile(path); err == nil {
+		if json.Unmarshal(b, &c) != nil || !c.Valid() {
+			return c, "", fmt.Errorf("%s holds no usable key pair; delete it to generate one", path)
+		}
+		return c, path, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return c, "", err
+	}
+	c = sfnhttp.NewCredentials()
+	b, _ := json.MarshalIndent(c, "", "  ")
+	return c, path, writeFileAtomic(path, append(b, '\n'), 0o600)
 }
 
 // virtualClock restores the virtual time saved in dir/clock (or starts at

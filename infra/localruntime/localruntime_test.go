@@ -10,7 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
 	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/infra/sfnhttp"
 )
 
 func TestDevClockOnlyWithVirtualClock(t *testing.T) {
@@ -63,5 +68,58 @@ func TestBadOptions(t *testing.T) {
 				t.Fatal("Open accepted bad options")
 			}
 		})
+	}
+}
+
+// TestSFNCredentials: the Step Functions API requires the key pair the
+// runtime generated and stored in DATA/sfn-credentials (mode 0600, the same
+// on the next start), or the one given in Options; another is refused.
+func TestSFNCredentials(t *testing.T) {
+	dir := t.TempDir()
+	open := func(opts localruntime.Options) *localruntime.Runtime {
+		t.Helper()
+		opts.DataDir = dir
+		rt, err := localruntime.Open(t.Context(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rt
+	}
+	list := func(rt *localruntime.Runtime, c sfnhttp.Credentials) error {
+		srv := httptest.NewServer(rt.SFN)
+		defer srv.Close()
+		client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
+			Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
+		_, err := client.ListStateMachines(t.Context(), &sfn.ListStateMachinesInput{})
+		return err
+	}
+	rt := open(localruntime.Options{})
+	first := rt.SFNCredentials
+	if err := list(rt, first); err != nil {
+		t.Fatalf("generated key pair refused: %v", err)
+	}
+	if err := list(rt, sfnhttp.NewCredentials()); err == nil {
+		t.Fatal("another key pair was accepted")
+	}
+	info, err := os.Stat(filepath.Join(dir, "sfn-credentials"))
+	if err != nil || info.Mode().Perm() != 0o600 || rt.SFNCredentialsFile != filepath.Join(dir, "sfn-credentials") {
+		t.Fatalf("sfn-credentials: %v %v (file %q)", info, err, rt.SFNCredentialsFile)
+	}
+	rt.Close()
+
+	rt = open(localruntime.Options{})
+	if rt.SFNCredentials != first {
+		t.Errorf("second start: %v, want the stored pair", rt.SFNCredentials.AccessKeyID)
+	}
+	rt.Close()
+
+	given := sfnhttp.NewCredentials()
+	rt = open(localruntime.Options{SFNCredentials: given})
+	defer rt.Close()
+	if err := list(rt, given); err != nil {
+		t.Fatalf("given key pair refused: %v", err)
+	}
+	if err := list(rt, first); err == nil {
+		t.Fatal("the stored pair was accepted while another was given")
 	}
 }

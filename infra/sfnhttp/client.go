@@ -11,13 +11,14 @@ import (
 
 // InProcessClient returns the real AWS SDK Step Functions client wired to h
 // without a network hop: each request is served by h in the calling
-// goroutine. The local runtime's router and API use it, so they speak the
-// same wire protocol to the local engine as they do to AWS.
-func InProcessClient(h http.Handler, region string) *sfn.Client {
+// goroutine, signed with creds (what a SigV4-guarded h requires). The
+// local runtime's router and API use it, so they speak the same wire
+// protocol to the local engine as they do to AWS.
+func InProcessClient(h http.Handler, region string, creds Credentials) *sfn.Client {
 	return sfn.New(sfn.Options{
 		Region:       region,
 		BaseEndpoint: aws.String("http://sfn.local"),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
 		HTTPClient:   &http.Client{Transport: inProcess{h}},
 	})
 }

@@ -95,10 +95,11 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 	return nil
 }
 
-// wants lists the workflows a newly created order qualifies for.
+// wants lists the workflows a newly created order qualifies for: none for
+// a platform's test order, a cancelled one, or one already paid when created.
 func wants(o care.OrderState) []care.Workflow {
 	switch {
-	case o.Has(care.StatusCancelled):
+	case o.Order.Test, o.Has(care.StatusCancelled):
 		return nil
 	case o.Order.PaymentMethod == care.PayCOD:
 		return []care.Workflow{care.CODConfirm}

@@ -13,14 +13,16 @@ import (
 )
 
 // checkHandled asserts the properties every adapter keeps on a correctly
-// signed delivery: no panic (implicit), an error is a *care.FieldError only,
-// every event is valid and has a delivery id, success has a status.
+// signed delivery: no panic (implicit), an error is a *care.FieldError or a
+// *care.RejectError (a body that does not support its topic) only, every
+// event is valid and has a delivery id, success has a status.
 func checkHandled(t *testing.T, res source.Result, err error) {
 	t.Helper()
 	if err != nil {
 		var fe *care.FieldError
-		if !errors.As(err, &fe) || errors.Is(err, care.ErrUnauthorized) {
-			t.Fatalf("signed delivery: error %v (%T) is not a FieldError", err, err)
+		var re *care.RejectError
+		if !(errors.As(err, &fe) || errors.As(err, &re) && re.Field != "") || errors.Is(err, care.ErrUnauthorized) {
+			t.Fatalf("signed delivery: error %v (%T) is not a FieldError or a RejectError with a field", err, err)
 		}
 		if len(res.Events) != 0 {
 			t.Fatalf("events returned with an error")

@@ -166,6 +166,22 @@ func (o *Order) Complete() bool {
 		o.Buyer != nil && len(o.Items) > 0
 }
 
+// TotalIn returns the order's total in currency: Total when Currency is
+// currency, else PresentmentTotal when PresentmentCurrency is, else false.
+// Thresholds and metrics compare and add amounts only through it, so two
+// currencies never mix; an empty currency (a shop that set none) takes Total.
+func (o *Order) TotalIn(currency string) (Decimal, bool) {
+	switch {
+	case o.Total == "":
+		return "", false
+	case currency == "" || o.Currency == "" || o.Currency == currency:
+		return o.Total, true
+	case o.PresentmentCurrency == currency && o.PresentmentTotal != "":
+		return o.PresentmentTotal, true
+	}
+	return "", false
+}
+
 var (
 	decimalRE  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 	e164RE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)

@@ -224,3 +224,16 @@ func TestApplyTestSticks(t *testing.T) {
 		t.Errorf("order %+v", s.Order)
 	}
 }
+
+func TestTotalIn(t *testing.T) {
+	o := Order{Total: "1575.90", Currency: "USD", PresentmentTotal: "11290.00", PresentmentCurrency: "CNY"}
+	for _, tc := range []struct {
+		cur  string
+		want Decimal
+		ok   bool
+	}{{"USD", "1575.90", true}, {"CNY", "11290.00", true}, {"EUR", "", false}, {"", "1575.90", true}} {
+		if got, ok := o.TotalIn(tc.cur); got != tc.want || ok != tc.ok {
+			t.Errorf("TotalIn(%q) = %q, %v; want %q, %v", tc.cur, got, ok, tc.want, tc.ok)
+		}
+	}
+}

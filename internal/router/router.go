@@ -213,12 +213,22 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, 
 			return nil // ended without a message: nothing was recovered
 		}
 	}
+	var value care.Decimal
+	if sent > 0 {
+		// The recovered value in the shop's currency only: an order in another
+		// currency counts as recovered with no value, never mixed into GMV.
+		shop, err := r.Store.GetShop(ctx, o.ShopID)
+		if err != nil {
+			return err
+		}
+		value, _ = o.Order.TotalIn(shop.Currency)
+	}
 	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, r.Clock.Now(), func(run *care.Run) {
 		if run.Status == care.RunRunning {
 			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 		}
 		if sent > 0 && run.Outcome == "" {
-			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, "paid", o.Order.Total, paidAt(o)
+			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, "paid", value, paidAt(o)
 		}
 	})
 }

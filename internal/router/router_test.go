@@ -124,8 +124,15 @@ func TestPaidStopsChase(t *testing.T) {
 		wantOutcome string
 		wantValue   care.Decimal
 		wantSent    int
+		with        func(*care.Order)
 	}{
 		{name: "after a message", sent: true, wantOutcome: "paid", wantValue: "129.00", wantSent: 1},
+		// The shop counts GMV in CNY: an order in another currency adds no value,
+		// unless the buyer was shown the shop's currency.
+		{name: "order in another currency", sent: true, wantOutcome: "paid", wantValue: "", wantSent: 1,
+			with: func(o *care.Order) { o.Currency = "USD" }},
+		{name: "presented in the shop's currency", sent: true, wantOutcome: "paid", wantValue: "931.00", wantSent: 1,
+			with: func(o *care.Order) { o.Currency, o.PresentmentTotal, o.PresentmentCurrency = "USD", "931.00", "CNY" }},
 		{name: "before any message"},
 		{name: "execution already gone", sent: true, wantOutcome: "paid", wantValue: "129.00", wantSent: 1,
 			stopErr: &sfntypes.ExecutionDoesNotExist{Message: aws.String("gone")}},
@@ -133,7 +140,11 @@ func TestPaidStopsChase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.handle(f.created("TB-1", "129.00", care.PayOnline))
+			var with []func(*care.Order)
+			if tt.with != nil {
+				with = append(with, tt.with)
+			}
+			f.handle(f.created("TB-1", "129.00", care.PayOnline, with...))
 			f.created("TB-2", "99.00", care.PayOnline)
 			f.sfn.stop = func(*sfn.StopExecutionInput) error { return tt.stopErr }
 			f.sent("TB-1", care.UnpaidChase, "coupon", care.MessageSkipped)

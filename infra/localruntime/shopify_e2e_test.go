@@ -129,3 +129,18 @@ func TestShopifyPaidOrderNotChased(t *testing.T) {
 	}
 	t.Logf("paid: 0 messages; test: 0 messages; unpaid control: %d sent (%s)", sent, fmt.Sprint(ledger(h.messages(pendingID))))
 }
+
+// TestPayDeadlineBeforePlacedRefused: an order.created whose pay_deadline is
+// not after placed_at is refused (400 on order.pay_deadline), and nothing is
+// recorded.
+func TestPayDeadlineBeforePlacedRefused(t *testing.T) {
+	h := newHarness(t)
+	ev := order("PD1", "59.00", false, 0, start)
+	ev["order"].(map[string]any)["pay_deadline"] = start.Add(-time.Hour)
+	if st := h.webhook(h.shop, "", ev); st != 400 {
+		t.Fatalf("pay_deadline before placed_at: %d, want 400", st)
+	}
+	if st, b := h.call("GET", "/v1/orders/PD1", h.ops(), nil); st != 404 {
+		t.Errorf("order after the refusal: %d %s, want 404", st, b)
+	}
+}

@@ -139,3 +139,28 @@ func TestWooCommerceHandle(t *testing.T) {
 		checkErr(t, err, outcome{unauthorized: true})
 	})
 }
+
+// TestWooCommerceTopicSwap: WooCommerce signs the body, not
+// X-WC-Webhook-Topic (nor X-WC-Webhook-Resource/Event). Whatever topic a
+// captured body is resent with, only what its signed status supports is
+// recorded: an unpaid order never becomes paid or cancelled by a header.
+func TestWooCommerceTopicSwap(t *testing.T) {
+	body := readTestdata(t, "woocommerce_order.json")
+	pending := []byte(strings.Replace(strings.Replace(string(body), `"status": "processing"`, `"status": "pending"`, 1),
+		`"date_paid_gmt": "2017-03-22T19:28:08"`, `"date_paid_gmt": null`, 1))
+	now := time.Date(2017, 3, 22, 20, 0, 0, 0, time.UTC)
+	for _, topic := range []string{"order.created", "order.updated", "order.deleted", "action.woocommerce_payment_complete"} {
+		t.Run(topic, func(t *testing.T) {
+			res, err := source.WooCommerce{}.Handle(care.Source{Secret: wcSecret}, wcReq(topic, pending), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range res.Events {
+				ev := in.Event
+				if ev.Type != care.OrderCreated || ev.Order.PaidAt != nil {
+					t.Errorf("an unpaid body resent as %s gave %s (paid_at %v)", topic, ev.Type, ev.Order.PaidAt)
+				}
+			}
+		})
+	}
+}

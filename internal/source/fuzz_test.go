@@ -88,6 +88,12 @@ func FuzzShopify(f *testing.F) {
 	f.Add("fulfillments/create", ful)
 	f.Add("fulfillments/update", []byte(strings.Replace(string(ful), `"shipment_status":null`, `"shipment_status":"delivered"`, 1)))
 	f.Add("orders/create", []byte(`{"id":820982911946154508}`))
+	for _, name := range []string{"shopify_orders_create_paid.json", "shopify_orders_create_pending.json"} {
+		b := readTestdata(f, name)
+		for _, topic := range []string{"orders/create", "orders/paid", "orders/cancelled"} {
+			f.Add(topic, b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, topic string, body []byte) {
 		req := shopifyReq(topic, body)
 		cred := care.Source{Secret: shopifySecret}

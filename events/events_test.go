@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -184,6 +185,12 @@ func TestSchemaAgreesWithValidate(t *testing.T) {
 		{"total as a number", edit(t, "order.paid", func(m map[string]any) { obj(m, "order")["total"] = 86.4 })},
 		{"unknown field", edit(t, "order.paid", func(m map[string]any) { m["refund"] = "86.40" })},
 		{"unknown order field", edit(t, "order.paid", func(m map[string]any) { obj(m, "order")["status"] = "paid" })},
+		{"presentment_total without currency", edit(t, "order.created", func(m map[string]any) { obj(m, "order")["presentment_total"] = "18.00" })},
+		{"negative presentment_total", edit(t, "order.created", func(m map[string]any) {
+			obj(m, "order")["presentment_total"], obj(m, "order")["presentment_currency"] = "-18.00", "USD"
+		})},
+		{"paid_at not a time", edit(t, "order.created", func(m map[string]any) { obj(m, "order")["paid_at"] = "yesterday" })},
+		{"order name of 65 characters", edit(t, "order.created", func(m map[string]any) { obj(m, "order")["name"] = strings.Repeat("#", 65) })},
 	}
 	for _, tc := range invalid {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,6 +216,11 @@ func TestSchemaAgreesWithValidate(t *testing.T) {
 		{"item with a sku only", edit(t, "order.created", func(m map[string]any) { item0(m)["title"] = "" })},
 		{"cod order without a fee", edit(t, "order.created", func(m map[string]any) { delete(obj(m, "order"), "cod_fee") })},
 		{"rating 5", edit(t, "review.posted", func(m map[string]any) { obj(m, "review")["rating"] = 5 })},
+		{"order.created already paid, named, test, in two currencies", edit(t, "order.created", func(m map[string]any) {
+			o := obj(m, "order")
+			o["paid_at"], o["name"], o["test"] = o["placed_at"], "#1043", true
+			o["presentment_total"], o["presentment_currency"] = "18.00", "USD"
+		})},
 	}
 	for _, tc := range valid {
 		t.Run(tc.name, func(t *testing.T) {

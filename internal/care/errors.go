@@ -41,8 +41,14 @@ func Invalid(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// RejectError says why an order cannot take an otherwise valid event. It matches ErrRejected.
-type RejectError struct{ Reason string }
+// RejectError says why an order cannot take an otherwise valid event, or
+// why a delivery's signed body does not support the event its (unsigned)
+// topic header claims; Field, when set, names the body field that decided.
+// It matches ErrRejected.
+type RejectError struct {
+	Reason string
+	Field  string
+}
 
 func (e *RejectError) Error() string { return "rejected: " + e.Reason }
 
@@ -51,4 +57,9 @@ func (e *RejectError) Is(target error) bool { return target == ErrRejected }
 
 func reject(format string, args ...any) error {
 	return &RejectError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// RejectField returns a *RejectError naming the field that decided.
+func RejectField(field, format string, args ...any) error {
+	return &RejectError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // EventType is the kind of a canonical event.
@@ -69,6 +70,24 @@ type Order struct {
 	ShippingAddress *Address      `json:"shipping_address,omitempty"`
 	Items           []Item        `json:"items,omitempty"`
 	NeedsEnrichment bool          `json:"needs_enrichment,omitempty"`
+	// Name is the platform's display name of the order, the one buyers
+	// know (Shopify's "#1043"); "" when the platform has none (scripts then
+	// show ID).
+	Name string `json:"name,omitempty"`
+	// PaidAt, on any event, says the order was already paid (payment captured
+	// or authorized) at that time: Apply records the paid milestone then, so an
+	// order created paid is never chased for payment.
+	PaidAt *time.Time `json:"paid_at,omitempty"`
+	// Test marks a platform's test order (Shopify "test": true). It is
+	// recorded like any order, and no workflow ever starts for it. Once an
+	// event marks an order test, the order stays test.
+	Test bool `json:"test,omitempty"`
+	// PresentmentTotal and PresentmentCurrency are the total in the currency
+	// the buyer saw, when it differs from Currency (Shopify multi-currency).
+	// Total and Currency stay in the shop's currency: thresholds and metrics
+	// use only those.
+	PresentmentTotal    Decimal `json:"presentment_total,omitempty"`
+	PresentmentCurrency string  `json:"presentment_currency,omitempty"`
 }
 
 // Buyer is who placed the order. Phone and email are personal data: never log them.
@@ -145,6 +164,22 @@ type Reply struct {
 func (o *Order) Complete() bool {
 	return o.PlacedAt != nil && o.Total != "" && o.Currency != "" && o.PaymentMethod != "" &&
 		o.Buyer != nil && len(o.Items) > 0
+}
+
+// TotalIn returns the order's total in currency: Total when Currency is
+// currency, else PresentmentTotal when PresentmentCurrency is, else false.
+// Thresholds and metrics compare and add amounts only through it, so two
+// currencies never mix; an empty currency (a shop that set none) takes Total.
+func (o *Order) TotalIn(currency string) (Decimal, bool) {
+	switch {
+	case o.Total == "":
+		return "", false
+	case currency == "" || o.Currency == "" || o.Currency == currency:
+		return o.Total, true
+	case o.PresentmentCurrency == currency && o.PresentmentTotal != "":
+		return o.PresentmentTotal, true
+	}
+	return "", false
 }
 
 var (
@@ -277,6 +312,24 @@ func (o *Order) validate(full bool) error {
 			return err
 		}
 	}
+	if o.PlacedAt != nil && o.PayDeadline != nil && !o.PayDeadline.After(*o.PlacedAt) {
+		return Invalid("order.pay_deadline", "must be after order.placed_at (%s), not %s",
+			o.PlacedAt.UTC().Format(time.RFC3339), o.PayDeadline.UTC().Format(time.RFC3339))
+	}
+	if (o.PresentmentTotal == "") != (o.PresentmentCurrency == "") {
+		return Invalid("order.presentment_total", "presentment_total and presentment_currency come together")
+	}
+	if o.PresentmentTotal != "" {
+		if err := validDecimal("order.presentment_total", o.PresentmentTotal, false); err != nil {
+			return err
+		}
+		if err := ValidateCurrency("order.presentment_currency", o.PresentmentCurrency); err != nil {
+			return err
+		}
+	}
+	if strings.ContainsRune(o.Name, 0) || utf8.RuneCountInString(o.Name) > 64 {
+		return Invalid("order.name", "must be at most 64 characters, without NUL")
+	}
 	if o.Currency != "" {
 		if err := ValidateCurrency("order.currency", o.Currency); err != nil {
 			return err
@@ -298,6 +351,9 @@ func (o *Order) validate(full bool) error {
 	}
 	if o.Buyer != nil {
 		b := o.Buyer
+		if strings.ContainsRune(b.Name, 0) {
+			return Invalid("order.buyer.name", "must not contain NUL characters")
+		}
 		if b.Phone != "" && !e164RE.MatchString(b.Phone) {
 			return Invalid("order.buyer.phone", "must be E.164, e.g. +8613800138000")
 		}
@@ -316,6 +372,9 @@ func (o *Order) validate(full bool) error {
 		}
 	}
 	if a := o.ShippingAddress; a != nil {
+		if strings.ContainsRune(a.Name, 0) {
+			return Invalid("order.shipping_address.name", "must not contain NUL characters")
+		}
 		if a.Phone != "" && !e164RE.MatchString(a.Phone) {
 			return Invalid("order.shipping_address.phone", "must be E.164")
 		}
@@ -327,6 +386,9 @@ func (o *Order) validate(full bool) error {
 		f := func(name string) string { return "order.items[" + itoa(i) + "]." + name }
 		if it.SKU == "" && it.Title == "" {
 			return Invalid(f("sku"), "an item needs a sku or a title")
+		}
+		if strings.ContainsRune(it.Title, 0) {
+			return Invalid(f("title"), "must not contain NUL characters")
 		}
 		if it.Quantity < 1 {
 			return Invalid(f("quantity"), "must be at least 1")

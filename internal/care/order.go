@@ -110,6 +110,13 @@ func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
 	if st, ok := milestoneOf[ev.Type]; ok {
 		s.reach(st, ev)
 	}
+	if p := ev.Order.PaidAt; p != nil && ev.Type != OrderPaid {
+		// The event reports the order already paid (an order created paid):
+		// the paid milestone at that time, unless a cancellation came first.
+		if c := s.milestone(StatusCancelled); c == nil || !p.After(c.At) {
+			s.reach(StatusPaid, Event{ID: ev.ID, OccurredAt: p.UTC()})
+		}
+	}
 	switch ev.Type {
 	case OrderShipped, ShipmentUpdated:
 		s.mergeShipment(*ev.Shipment, ev.OccurredAt)
@@ -229,6 +236,17 @@ func (s *OrderState) mergeOrder(in Order, ev Event) {
 	if take("items", len(in.Items) > 0) {
 		o.Items = append([]Item(nil), in.Items...)
 	}
+	if take("name", in.Name != "") {
+		o.Name = in.Name
+	}
+	if take("paid_at", in.PaidAt != nil) {
+		t := *in.PaidAt
+		o.PaidAt = &t
+	}
+	if take("presentment", in.PresentmentTotal != "") {
+		o.PresentmentTotal, o.PresentmentCurrency = in.PresentmentTotal, in.PresentmentCurrency
+	}
+	o.Test = o.Test || in.Test
 	o.NeedsEnrichment = !o.Complete()
 }
 
@@ -292,6 +310,10 @@ func (s OrderState) clone() OrderState {
 	if s.Order.ShippingAddress != nil {
 		a := *s.Order.ShippingAddress
 		c.Order.ShippingAddress = &a
+	}
+	if s.Order.PaidAt != nil {
+		t := *s.Order.PaidAt
+		c.Order.PaidAt = &t
 	}
 	return c
 }

@@ -155,6 +155,11 @@ func TestValidateFields(t *testing.T) {
 		{"no items", "order.items", bad(func(e *Event) { e.Order.Items = nil })},
 		{"bad quantity", "order.items[0].quantity", bad(func(e *Event) { e.Order.Items[0].Quantity = 0 })},
 		{"bad zone", "order.buyer.timezone", bad(func(e *Event) { e.Order.Buyer.Timezone = "Mars/Base" })},
+		{"pay deadline before placed_at", "order.pay_deadline", bad(func(e *Event) { d := at(-1); e.Order.PayDeadline = &d })},
+		{"pay deadline at placed_at", "order.pay_deadline", bad(func(e *Event) { d := at(0); e.Order.PayDeadline = &d })},
+		{"NUL in buyer name", "order.buyer.name", bad(func(e *Event) { e.Order.Buyer.Name = "王\x00芳" })},
+		{"NUL in item title", "order.items[0].title", bad(func(e *Event) { e.Order.Items[0].Title = "龙\x00井" })},
+		{"presentment total without currency", "order.presentment_total", bad(func(e *Event) { e.Order.PresentmentTotal = "18.00" })},
 		{"no review", "review", ev("x", ReviewPosted, 1)},
 	}
 	tests[len(tests)-1].ev.Review = nil
@@ -184,6 +189,51 @@ func TestApplyConvergesPartialData(t *testing.T) {
 	for _, p := range [][]Event{{paid, addr, evs[0]}, {addr, evs[0], paid}, {paid, evs[0], addr}} {
 		if d := cmp.Diff(want, applyAll(t, p), cmpopts.EquateEmpty(), cmpopts.IgnoreFields(OrderState{}, "Version")); d != "" {
 			t.Fatalf("order %v diverges:\n%s", ids(p), d)
+		}
+	}
+}
+
+// TestApplyCreatedPaid: an order.created that says the order was already
+// paid records the paid milestone at paid_at, in one event.
+func TestApplyCreatedPaid(t *testing.T) {
+	paid := created("e1", 0)
+	p := at(0)
+	paid.Order.PaidAt = &p
+	s := applyAll(t, []Event{paid})
+	if s.Status != StatusPaid || !s.Has(StatusCreated) {
+		t.Fatalf("status %s, history %+v; want created and paid", s.Status, s.History)
+	}
+	if m := s.milestone(StatusPaid); !m.At.Equal(p) || m.EventID != "e1" {
+		t.Errorf("paid milestone %+v", m)
+	}
+	// A cancellation before paid_at wins: a later created-paid restatement does not revive it.
+	cancelled := ev("e0", OrderCancelled, -5)
+	s = applyAll(t, []Event{cancelled, paid})
+	if s.Status != StatusCancelled || s.Has(StatusPaid) {
+		t.Errorf("cancelled then created-paid: %s %+v", s.Status, s.History)
+	}
+}
+
+// TestApplyTestSticks: an order marked test stays test; name and presentment merge.
+func TestApplyTestSticks(t *testing.T) {
+	c := created("e1", 0)
+	c.Order.Test, c.Order.Name = true, "#1043"
+	c.Order.PresentmentTotal, c.Order.PresentmentCurrency = "18.00", "USD"
+	s := applyAll(t, []Event{c, ev("e2", OrderPaid, 1)})
+	if !s.Order.Test || s.Order.Name != "#1043" || s.Order.PresentmentTotal != "18.00" || s.Order.PresentmentCurrency != "USD" {
+		t.Errorf("order %+v", s.Order)
+	}
+}
+
+func TestTotalIn(t *testing.T) {
+	o := Order{Total: "1575.90", Currency: "USD", PresentmentTotal: "11290.00", PresentmentCurrency: "CNY"}
+	for _, tc := range []struct {
+		cur  string
+		want Decimal
+		ok   bool
+	}{{"USD", "1575.90", true}, {"CNY", "11290.00", true}, {"EUR", "", false}, {"", "1575.90", true}} {
+		if got, ok := o.TotalIn(tc.cur); got != tc.want || ok != tc.ok {
+			t.Errorf("TotalIn(%q) = %q, %v; want %q, %v", tc.cur, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &fe):
 		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: fe.Reason, Field: fe.Field}
 	case errors.As(err, &re):
-		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: "rejected", Message: re.Reason}
+		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: "rejected", Message: re.Reason, Field: re.Field}
 	case errors.Is(err, care.ErrNotFound):
 		ae = errNotFound
 	case errors.Is(err, care.ErrUnauthorized):

@@ -528,7 +528,7 @@ var engine = sync.OnceValue(func() *liquid.Engine {
 // knownVars are the variables of each namespace Render binds (step.coupon
 // only when the step has a coupon; cutoff only when the template has one).
 var knownVars = map[string][]string{
-	"order": {"id", "total", "currency", "cod_fee", "cod_total", "pay_deadline", "placed_at", "items", "item_count"},
+	"order": {"id", "name", "total", "currency", "cod_fee", "cod_total", "pay_deadline", "placed_at", "items", "item_count"},
 	"buyer": {"name"},
 	"shop":  {"name"},
 	"step":  {"coupon"},

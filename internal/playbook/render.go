@@ -11,13 +11,14 @@ import (
 // Vars is what a script may show of an order, shop and buyer. It holds no
 // phone, email or address: scripts cannot leak them.
 //
-// In Liquid the fields are order.id, order.total, order.currency,
+// In Liquid the fields are order.id, order.name, order.total, order.currency,
 // order.cod_fee, order.cod_total, order.pay_deadline, order.placed_at,
 // order.items (each with title and quantity), order.item_count, buyer.name
 // and shop.name; Render adds step.coupon (steps with a coupon) and cutoff
 // (templates with a cut-off).
 type Vars struct {
 	OrderID     string
+	OrderName   string // the platform's display name ("#1043"), else OrderID
 	Total       string // decimal string, as the order has it
 	Currency    string
 	CODFee      string // "" unless the order is cash on delivery
@@ -64,6 +65,10 @@ func VarsFor(o care.OrderState, shopName string, loc *time.Location) Vars {
 			v.CODTotal = string(care.AddDecimals(care.Decimal(v.Total), care.Decimal(v.CODFee)))
 		}
 	}
+	v.OrderName = ord.Name
+	if v.OrderName == "" {
+		v.OrderName = ord.ID
+	}
 	if ord.PayDeadline != nil {
 		v.PayDeadline = ord.PayDeadline.In(loc).Format(TimeLayout)
 	}
@@ -88,7 +93,7 @@ func (v Vars) bindings(t *Template, s Step) map[string]any {
 	}
 	b := map[string]any{
 		"order": map[string]any{
-			"id": v.OrderID, "total": v.Total, "currency": v.Currency,
+			"id": v.OrderID, "name": v.OrderName, "total": v.Total, "currency": v.Currency,
 			"cod_fee": v.CODFee, "cod_total": v.CODTotal,
 			"pay_deadline": v.PayDeadline, "placed_at": v.PlacedAt,
 			"items": items, "item_count": v.ItemCount,

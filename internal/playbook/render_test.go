@@ -39,7 +39,7 @@ func TestVarsFor(t *testing.T) {
 		Items:           []care.Item{{Title: "龙井 250g", Quantity: 2, Price: "49.95"}, {Title: "茶杯", Quantity: 1, Price: "30.00"}},
 	}}
 	got := VarsFor(o, "西湖茶庄", sh)
-	want := Vars{OrderID: "4200001", Total: "129.90", Currency: "CNY", CODFee: "8.00", CODTotal: "137.90",
+	want := Vars{OrderID: "4200001", OrderName: "4200001", Total: "129.90", Currency: "CNY", CODFee: "8.00", CODTotal: "137.90",
 		PayDeadline: "2026-11-11 10:35", PlacedAt: "2026-11-11 10:05",
 		Items: []ItemVars{{"龙井 250g", 2}, {"茶杯", 1}}, ItemCount: 3, BuyerName: "王芳", ShopName: "西湖茶庄"}
 	if d := cmp.Diff(want, got); d != "" {

@@ -199,7 +199,7 @@ func (f *fixture) ingest(ev care.Event) care.Change {
 }
 
 // created ingests the order.created of an order placed now.
-func (f *fixture) created(id string, total care.Decimal, pay care.PaymentMethod) care.Change {
+func (f *fixture) created(id string, total care.Decimal, pay care.PaymentMethod, with ...func(*care.Order)) care.Change {
 	f.t.Helper()
 	placed := f.clk.Now()
 	deadline := placed.Add(72 * time.Hour)
@@ -208,6 +208,9 @@ func (f *fixture) created(id string, total care.Decimal, pay care.PaymentMethod)
 		Items: []care.Item{{SKU: "LJ-250", Title: "明前龙井 250g", Quantity: 1, Price: total}}}
 	if pay == care.PayCOD {
 		o.CODFee, o.PayDeadline = "8.00", nil
+	}
+	for _, w := range with {
+		w(&o)
 	}
 	return f.ingest(care.Event{Type: care.OrderCreated, Order: o})
 }

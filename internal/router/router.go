@@ -95,10 +95,11 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 	return nil
 }
 
-// wants lists the workflows a newly created order qualifies for.
+// wants lists the workflows a newly created order qualifies for: none for
+// a platform's test order, a cancelled one, or one already paid when created.
 func wants(o care.OrderState) []care.Workflow {
 	switch {
-	case o.Has(care.StatusCancelled):
+	case o.Order.Test, o.Has(care.StatusCancelled):
 		return nil
 	case o.Order.PaymentMethod == care.PayCOD:
 		return []care.Workflow{care.CODConfirm}
@@ -212,12 +213,22 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, 
 			return nil // ended without a message: nothing was recovered
 		}
 	}
+	var value care.Decimal
+	if sent > 0 {
+		// The recovered value in the shop's currency only: an order in another
+		// currency counts as recovered with no value, never mixed into GMV.
+		shop, err := r.Store.GetShop(ctx, o.ShopID)
+		if err != nil {
+			return err
+		}
+		value, _ = o.Order.TotalIn(shop.Currency)
+	}
 	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, r.Clock.Now(), func(run *care.Run) {
 		if run.Status == care.RunRunning {
 			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 		}
 		if sent > 0 && run.Outcome == "" {
-			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, "paid", o.Order.Total, paidAt(o)
+			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, "paid", value, paidAt(o)
 		}
 	})
 }

@@ -24,7 +24,8 @@ func TestStartOnCreated(t *testing.T) {
 		name      string
 		pay       care.PaymentMethod
 		before    care.EventType // applied before order.created is handled ("" = none)
-		wantWF    care.Workflow  // "" = nothing starts
+		with      func(*care.Order)
+		wantWF    care.Workflow // "" = nothing starts
 		wantInput map[string]any
 	}{
 		{name: "online unpaid", pay: care.PayOnline, wantWF: care.UnpaidChase, wantInput: map[string]any{
@@ -36,11 +37,19 @@ func TestStartOnCreated(t *testing.T) {
 			"at": "2026-11-11T01:00:00Z"}}, // at once: 09:00 in the buyer's zone is outside quiet hours
 		{name: "paid before handled", pay: care.PayOnline, before: care.OrderPaid},
 		{name: "cancelled before handled", pay: care.PayCOD, before: care.OrderCancelled},
+		// A Shopify orders/create with financial_status paid: one order.created carrying paid_at.
+		{name: "created already paid", pay: care.PayOnline, with: func(o *care.Order) { t := start; o.PaidAt = &t }},
+		{name: "test order, unpaid", pay: care.PayOnline, with: func(o *care.Order) { o.Test = true }},
+		{name: "test order, cash on delivery", pay: care.PayCOD, with: func(o *care.Order) { o.Test = true }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			c := f.created("TB-1", "129.00", tt.pay)
+			var with []func(*care.Order)
+			if tt.with != nil {
+				with = append(with, tt.with)
+			}
+			c := f.created("TB-1", "129.00", tt.pay, with...)
 			if tt.before != "" {
 				f.mark(tt.before, "TB-1")
 			}
@@ -115,8 +124,15 @@ func TestPaidStopsChase(t *testing.T) {
 		wantOutcome string
 		wantValue   care.Decimal
 		wantSent    int
+		with        func(*care.Order)
 	}{
 		{name: "after a message", sent: true, wantOutcome: "paid", wantValue: "129.00", wantSent: 1},
+		// The shop counts GMV in CNY: an order in another currency adds no value,
+		// unless the buyer was shown the shop's currency.
+		{name: "order in another currency", sent: true, wantOutcome: "paid", wantValue: "", wantSent: 1,
+			with: func(o *care.Order) { o.Currency = "USD" }},
+		{name: "presented in the shop's currency", sent: true, wantOutcome: "paid", wantValue: "931.00", wantSent: 1,
+			with: func(o *care.Order) { o.Currency, o.PresentmentTotal, o.PresentmentCurrency = "USD", "931.00", "CNY" }},
 		{name: "before any message"},
 		{name: "execution already gone", sent: true, wantOutcome: "paid", wantValue: "129.00", wantSent: 1,
 			stopErr: &sfntypes.ExecutionDoesNotExist{Message: aws.String("gone")}},
@@ -124,7 +140,11 @@ func TestPaidStopsChase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.handle(f.created("TB-1", "129.00", care.PayOnline))
+			var with []func(*care.Order)
+			if tt.with != nil {
+				with = append(with, tt.with)
+			}
+			f.handle(f.created("TB-1", "129.00", care.PayOnline, with...))
 			f.created("TB-2", "99.00", care.PayOnline)
 			f.sfn.stop = func(*sfn.StopExecutionInput) error { return tt.stopErr }
 			f.sent("TB-1", care.UnpaidChase, "coupon", care.MessageSkipped)

@@ -13,14 +13,16 @@ import (
 )
 
 // checkHandled asserts the properties every adapter keeps on a correctly
-// signed delivery: no panic (implicit), an error is a *care.FieldError only,
-// every event is valid and has a delivery id, success has a status.
+// signed delivery: no panic (implicit), an error is a *care.FieldError or a
+// *care.RejectError (a body that does not support its topic) only, every
+// event is valid and has a delivery id, success has a status.
 func checkHandled(t *testing.T, res source.Result, err error) {
 	t.Helper()
 	if err != nil {
 		var fe *care.FieldError
-		if !errors.As(err, &fe) || errors.Is(err, care.ErrUnauthorized) {
-			t.Fatalf("signed delivery: error %v (%T) is not a FieldError", err, err)
+		var re *care.RejectError
+		if !(errors.As(err, &fe) || errors.As(err, &re) && re.Field != "") || errors.Is(err, care.ErrUnauthorized) {
+			t.Fatalf("signed delivery: error %v (%T) is not a FieldError or a RejectError with a field", err, err)
 		}
 		if len(res.Events) != 0 {
 			t.Fatalf("events returned with an error")
@@ -86,6 +88,12 @@ func FuzzShopify(f *testing.F) {
 	f.Add("fulfillments/create", ful)
 	f.Add("fulfillments/update", []byte(strings.Replace(string(ful), `"shipment_status":null`, `"shipment_status":"delivered"`, 1)))
 	f.Add("orders/create", []byte(`{"id":820982911946154508}`))
+	for _, name := range []string{"shopify_orders_create_paid.json", "shopify_orders_create_pending.json"} {
+		b := readTestdata(f, name)
+		for _, topic := range []string{"orders/create", "orders/paid", "orders/cancelled"} {
+			f.Add(topic, b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, topic string, body []byte) {
 		req := shopifyReq(topic, body)
 		cred := care.Source{Secret: shopifySecret}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ordercare/ordercare/internal/care"
 )
@@ -25,17 +27,31 @@ const ShopifyCODGateway = "Cash on Delivery (COD)"
 // Shopify accepts Shopify webhooks: X-Shopify-Hmac-Sha256 is the base64
 // HMAC-SHA256 of the raw body keyed with the app's client secret (cred.Secret).
 //
-// Topics: orders/create → order.created, orders/paid → order.paid,
-// orders/cancelled → order.cancelled, orders/fulfilled → one order.shipped per
-// fulfillment with a tracking number, fulfillments/create → order.shipped,
-// fulfillments/update → shipment.updated (shipment_status mapped; statuses with
-// no canonical equivalent give no event). orders/updated carries no diff, so an
-// address change cannot be told apart: it gives no event, like every other
-// topic. Order ids are kept as the exact decimal string of the 64-bit id. A
-// phone that is not already E.164 is dropped and the order marked
-// needs_enrichment. DeliveryID is X-Shopify-Webhook-Id; the event id is
-// "shopify:" + (X-Shopify-Event-Id, else the webhook id) + ":" + type.
-// Success answers 200 with no body.
+// Shopify signs the body, not X-Shopify-Topic, so the topic only says which
+// event the body is offered as; what is recorded is what the signed body
+// supports. Topics: orders/create → order.created (carrying paid_at when
+// financial_status is paid, partially_paid, authorized, partially_refunded or
+// refunded, so the order is recorded paid and never chased; plus
+// order.cancelled when cancelled_at is set); orders/paid → order.paid, only
+// when financial_status is one of those (else a *care.RejectError on
+// financial_status: 422); orders/cancelled → order.cancelled at cancelled_at,
+// only when it is set (else a *care.RejectError on cancelled_at);
+// orders/fulfilled → one order.shipped per fulfillment with a tracking number;
+// fulfillments/create → order.shipped; fulfillments/update → shipment.updated
+// (shipment_status mapped). Every other topic (orders/updated carries no diff,
+// so an address change cannot be told apart), a fulfillment without a
+// tracking number and a shipment_status with no canonical equivalent give no
+// event and answer 200 {"ignored":true,"reason":...}.
+//
+// The order carries name ("#1043"), test ("test": true: recorded, never
+// messaged), total_price in the shop's currency and, when the buyer saw
+// another currency, total_price_set.presentment_money as presentment_total.
+// Shopify has no cash-on-delivery fee field, so cod_fee stays absent. Buyer
+// names join first and last name, family name first for CJK names. Order ids
+// are kept as the exact decimal string of the 64-bit id. A phone that is not
+// already E.164 is dropped and the order marked needs_enrichment. DeliveryID
+// is X-Shopify-Webhook-Id; the event id is "shopify:" + (X-Shopify-Event-Id,
+// else the webhook id) + ":" + type. Success answers 200 with no body.
 type Shopify struct{}
 
 // ShopifySign returns the X-Shopify-Hmac-Sha256 value of body.
@@ -83,19 +99,37 @@ type shopifyFulfillment struct {
 	ShipmentStatus  string      `json:"shipment_status"`
 }
 
+// shopifyMoneySet is Shopify's MoneyBag: an amount in the shop's currency and
+// in the currency the buyer was shown.
+type shopifyMoneySet struct {
+	ShopMoney        shopifyMoney `json:"shop_money"`
+	PresentmentMoney shopifyMoney `json:"presentment_money"`
+}
+
+type shopifyMoney struct {
+	Amount       string `json:"amount"`
+	CurrencyCode string `json:"currency_code"`
+}
+
 type shopifyOrder struct {
-	ID                  json.Number `json:"id"`
-	CreatedAt           string      `json:"created_at"`
-	UpdatedAt           string      `json:"updated_at"`
-	CancelledAt         string      `json:"cancelled_at"`
-	Currency            string      `json:"currency"`
-	TotalPrice          string      `json:"total_price"`
-	Gateway             string      `json:"gateway"`
-	PaymentGatewayNames []string    `json:"payment_gateway_names"`
-	Email               string      `json:"email"`
-	ContactEmail        string      `json:"contact_email"`
-	Phone               string      `json:"phone"`
-	CustomerLocale      string      `json:"customer_locale"`
+	ID                  json.Number      `json:"id"`
+	Name                string           `json:"name"`
+	Test                bool             `json:"test"`
+	FinancialStatus     string           `json:"financial_status"`
+	CreatedAt           string           `json:"created_at"`
+	ProcessedAt         string           `json:"processed_at"`
+	UpdatedAt           string           `json:"updated_at"`
+	CancelledAt         string           `json:"cancelled_at"`
+	Currency            string           `json:"currency"`
+	PresentmentCurrency string           `json:"presentment_currency"`
+	TotalPrice          string           `json:"total_price"`
+	TotalPriceSet       *shopifyMoneySet `json:"total_price_set"`
+	Gateway             string           `json:"gateway"`
+	PaymentGatewayNames []string         `json:"payment_gateway_names"`
+	Email               string           `json:"email"`
+	ContactEmail        string           `json:"contact_email"`
+	Phone               string           `json:"phone"`
+	CustomerLocale      string           `json:"customer_locale"`
 	Customer            *struct {
 		FirstName string `json:"first_name"`
 		LastName  string `json:"last_name"`
@@ -154,13 +188,30 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 		switch topic {
 		case "orders/create":
 			ev.Type, at, atField = care.OrderCreated, in.CreatedAt, "created_at"
+			if shopifyPaid[in.FinancialStatus] {
+				// Paid at checkout: the order is recorded paid, never chased.
+				paidAt, field := in.ProcessedAt, "processed_at"
+				if paidAt == "" {
+					paidAt, field = in.CreatedAt, "created_at"
+				}
+				t, err := shopifyTime(field, paidAt)
+				if err != nil {
+					return Result{}, err
+				}
+				ev.Order.PaidAt = &t
+			}
 		case "orders/paid":
+			// The topic header is not signed: the signed body must say paid.
+			if !shopifyPaid[in.FinancialStatus] {
+				return Result{}, care.RejectField("financial_status", "an orders/paid delivery needs a paid financial_status (paid, authorized, partially_paid, partially_refunded or refunded) in its signed body; it says %q", in.FinancialStatus)
+			}
 			ev.Type, at, atField = care.OrderPaid, in.UpdatedAt, "updated_at"
 		case "orders/cancelled":
-			ev.Type, at, atField = care.OrderCancelled, in.CancelledAt, "cancelled_at"
-			if at == "" {
-				at, atField = in.UpdatedAt, "updated_at"
+			// The topic header is not signed: the signed body must say cancelled.
+			if in.CancelledAt == "" {
+				return Result{}, care.RejectField("cancelled_at", "an orders/cancelled delivery needs cancelled_at in its signed body; it is null")
 			}
+			ev.Type, at, atField = care.OrderCancelled, in.CancelledAt, "cancelled_at"
 		case "orders/fulfilled":
 			for i, f := range in.Fulfillments {
 				sh, at, ok, err := f.shipment("fulfillments[" + itoa(i) + "]")
@@ -185,6 +236,16 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 		if err := add(ev, ""); err != nil {
 			return Result{}, err
 		}
+		if topic == "orders/create" && in.CancelledAt != "" {
+			// Created already cancelled (the signed body says so): record that too.
+			t, err := shopifyTime("cancelled_at", in.CancelledAt)
+			if err != nil {
+				return Result{}, err
+			}
+			if err := add(care.Event{Type: care.OrderCancelled, OccurredAt: t, Order: care.Order{ID: o.ID, Test: o.Test}}, ""); err != nil {
+				return Result{}, err
+			}
+		}
 	case "fulfillments/create", "fulfillments/update":
 		var f shopifyFulfillment
 		if err := decodeJSON(req.Body, &f, false); err != nil {
@@ -198,13 +259,16 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 			return Result{}, err
 		}
 		if !ok {
-			return res, nil // no tracking number: nothing to record yet
+			return ignored("the fulfillment has no tracking number yet"), nil
 		}
 		ev := care.Event{Type: care.OrderShipped, OccurredAt: at, Order: care.Order{ID: string(f.OrderID)}, Shipment: sh}
 		if topic == "fulfillments/update" {
 			st, known := shopifyShipmentStatus[f.ShipmentStatus]
 			if !known {
-				return res, nil // no status ordercare tracks
+				if f.ShipmentStatus == "" {
+					return ignored("the fulfillment has no shipment_status"), nil
+				}
+				return ignored("shipment_status " + f.ShipmentStatus + " is not used"), nil
 			}
 			ev.Type, sh.Status = care.ShipmentUpdated, st
 			if t, err := shopifyTime("updated_at", f.UpdatedAt); err == nil {
@@ -214,9 +278,22 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 		if err := add(ev, ""); err != nil {
 			return Result{}, err
 		}
+	default:
+		if topic == "" {
+			return ignored("no X-Shopify-Topic header"), nil
+		}
+		return ignored("topic " + topic + " is not used"), nil
 	}
 	return validated(res)
 }
+
+// shopifyPaid is the set of Shopify financial_status values that mean the
+// buyer has paid: the payment was captured (paid; partially_paid, a
+// capture of less than the whole; partially_refunded and refunded, paid
+// before the refund) or authorized for a later capture (authorized). pending,
+// expired and voided (an authorization cancelled unpaid) are unpaid.
+var shopifyPaid = map[string]bool{"paid": true, "partially_paid": true, "authorized": true,
+	"partially_refunded": true, "refunded": true}
 
 // shopifyShipmentStatus maps a fulfillment's shipment_status. Shopify sends no
 // pickup point or deadline with ready_for_pickup; the pickup workflow then
@@ -276,7 +353,13 @@ func (in *shopifyOrder) order() (care.Order, error) {
 	if !digitsRE.MatchString(string(in.ID)) {
 		return care.Order{}, care.Invalid("id", "must be the order's integer id")
 	}
-	o := care.Order{ID: string(in.ID)}
+	o := care.Order{ID: string(in.ID), Test: in.Test}
+	if n := strings.TrimSpace(in.Name); n != "" {
+		if utf8.RuneCountInString(n) > 64 || strings.IndexFunc(n, unicode.IsControl) >= 0 {
+			return care.Order{}, care.Invalid("name", "must be at most 64 characters without control characters")
+		}
+		o.Name = n
+	}
 	enrich := false
 	if in.CreatedAt != "" {
 		t, err := shopifyTime("created_at", in.CreatedAt)
@@ -297,6 +380,22 @@ func (in *shopifyOrder) order() (care.Order, error) {
 			return care.Order{}, err
 		}
 		o.Currency = in.Currency
+	}
+	// Multi-currency: total_price and currency are the shop's money (what
+	// thresholds and metrics use); the amount the buyer saw is kept beside it.
+	if pc := in.PresentmentCurrency; pc != "" && pc != in.Currency && in.TotalPriceSet != nil {
+		pm := in.TotalPriceSet.PresentmentMoney
+		if pm.CurrencyCode != pc {
+			return care.Order{}, care.Invalid("total_price_set.presentment_money.currency_code", "must equal presentment_currency %q", pc)
+		}
+		d, err := decimal("total_price_set.presentment_money.amount", pm.Amount)
+		if err != nil {
+			return care.Order{}, err
+		}
+		if err := care.ValidateCurrency("presentment_currency", pc); err != nil {
+			return care.Order{}, err
+		}
+		o.PresentmentTotal, o.PresentmentCurrency = d, pc
 	}
 	gateways := in.PaymentGatewayNames
 	if in.Gateway != "" {
@@ -322,7 +421,7 @@ func (in *shopifyOrder) order() (care.Order, error) {
 	}
 	if a := in.BillingAddress; a != nil {
 		if b.Name == "" {
-			b.Name = firstNonEmpty(a.Name, joinName(a.FirstName, a.LastName))
+			b.Name = firstNonEmpty(joinName(a.FirstName, a.LastName), a.Name)
 		}
 		phones = append(phones, a.Phone)
 	}
@@ -350,7 +449,7 @@ func (in *shopifyOrder) order() (care.Order, error) {
 	}
 	if a := in.ShippingAddress; a != nil {
 		addr := care.Address{
-			Name:       firstNonEmpty(a.Name, joinName(a.FirstName, a.LastName)),
+			Name:       firstNonEmpty(joinName(a.FirstName, a.LastName), a.Name),
 			Line1:      a.Address1,
 			Line2:      a.Address2,
 			City:       a.City,
@@ -396,6 +495,20 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
+// joinName writes a person's name from its parts as the name's own script
+// writes it: family name first and no space for Chinese, Japanese and Korean
+// names ("美", "林" → "林美"), "first last" otherwise.
 func joinName(first, last string) string {
-	return strings.TrimSpace(strings.TrimSpace(first) + " " + strings.TrimSpace(last))
+	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+	if isCJK(first) || isCJK(last) {
+		return last + first
+	}
+	return strings.TrimSpace(first + " " + last)
+}
+
+// isCJK reports whether s holds a Han, Hiragana, Katakana or Hangul letter.
+func isCJK(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	}) >= 0
 }

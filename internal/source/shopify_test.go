@@ -45,9 +45,20 @@ func TestShopifyHandle(t *testing.T) {
 			{Title: "The Complete Snowboard", Quantity: 1, Price: "699.95"},
 		},
 		NeedsEnrichment: true, // "555-555-SHIP" is no phone number: dropped, never guessed
+		Name:            "#9999",
+		Test:            true, // "Send test notification": recorded, never messaged
 	}
 	withOrder := func(typ care.EventType, at string, o care.Order) []source.Incoming {
 		return []source.Incoming{{DeliveryID: delivery, Event: care.Event{ID: evPrefix + string(typ), Type: typ, OccurredAt: tm(at), Order: o}}}
+	}
+	// The sample order is also cancelled (cancelled_at is set): orders/create records both.
+	createdCancelled := func(o care.Order) []source.Incoming {
+		return append(withOrder(care.OrderCreated, "2024-06-26T16:33:21Z", o),
+			withOrder(care.OrderCancelled, "2024-06-26T16:33:21Z", care.Order{ID: o.ID, Test: true})...)
+	}
+	ignored := func(reason string) source.Result {
+		return source.Result{Status: http.StatusOK, ContentType: "application/json",
+			Body: []byte(`{"ignored":true,"reason":"` + reason + `"}`)}
 	}
 	e164Body := []byte(strings.ReplaceAll(strings.Replace(string(order), `"phone":null,"email_marketing_consent"`, `"phone":"+1 613-555-0135","email_marketing_consent"`, 1), "555-555-SHIP", "+15025550123"))
 	e164Order := sampleOrder
@@ -72,52 +83,54 @@ func TestShopifyHandle(t *testing.T) {
 		req  source.Request
 		want []source.Incoming
 		out  outcome
+		res  *source.Result // the whole answer, when it is not 200 with the events
 	}{
-		{"orders/create sample", shopifyReq("orders/create", order), withOrder(care.OrderCreated, "2024-06-26T16:33:21Z", sampleOrder), outcome{}},
-		{"orders/create with E.164 phones", shopifyReq("orders/create", e164Body), withOrder(care.OrderCreated, "2024-06-26T16:33:21Z", e164Order), outcome{}},
-		{"orders/create cash on delivery", shopifyReq("orders/create", []byte(strings.Replace(string(order), `["visa","bogus"]`, `["Cash on Delivery (COD)"]`, 1))), withOrder(care.OrderCreated, "2024-06-26T16:33:21Z", codOrder), outcome{}},
-		{"orders/paid", shopifyReq("orders/paid", order), withOrder(care.OrderPaid, "2024-06-26T16:33:21Z", sampleOrder), outcome{}},
-		{"orders/cancelled", shopifyReq("orders/cancelled", order), withOrder(care.OrderCancelled, "2024-06-26T16:33:21Z", sampleOrder), outcome{}},
+		{"orders/create sample", shopifyReq("orders/create", order), createdCancelled(sampleOrder), outcome{}, nil},
+		{"orders/create with E.164 phones", shopifyReq("orders/create", e164Body), createdCancelled(e164Order), outcome{}, nil},
+		{"orders/create cash on delivery", shopifyReq("orders/create", []byte(strings.Replace(string(order), `["visa","bogus"]`, `["Cash on Delivery (COD)"]`, 1))), createdCancelled(codOrder), outcome{}, nil},
+		{"orders/paid of a voided order is refused", shopifyReq("orders/paid", order), nil, outcome{rejected: true, field: "financial_status"}, nil},
+		{"orders/cancelled", shopifyReq("orders/cancelled", order), withOrder(care.OrderCancelled, "2024-06-26T16:33:21Z", sampleOrder), outcome{}, nil},
 		{"orders/fulfilled: split shipment, one parcel without tracking", shopifyReq("orders/fulfilled", fulfilled), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
 			ID: evPrefix + "order.shipped:255858046", Type: care.OrderShipped, OccurredAt: tm("2024-06-27T13:00:00Z"), Order: sampleOrder,
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1Z2345", "1Z2346"}}}}}, outcome{}},
-		{"orders/updated: no diff, no event", shopifyReq("orders/updated", order), nil, outcome{}},
-		{"unknown topic", shopifyReq("products/create", []byte(`{"id":1}`)), nil, outcome{}},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1Z2345", "1Z2346"}}}}}, outcome{}, nil},
+		{"orders/updated: no diff, ignored", shopifyReq("orders/updated", order), nil, outcome{}, ptr(ignored("topic orders/updated is not used"))},
+		{"unknown topic", shopifyReq("products/create", []byte(`{"id":1}`)), nil, outcome{}, ptr(ignored("topic products/create is not used"))},
+		{"no topic", shopifyReq("", order), nil, outcome{}, ptr(ignored("no X-Shopify-Topic header"))},
 		{"fulfillments/create", shopifyReq("fulfillments/create", fulfillment), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
 			ID: evPrefix + "order.shipped", Type: care.OrderShipped, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}}}}}, outcome{}},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}}}}}, outcome{}, nil},
 		{"fulfillments/update delivered", shopifyReq("fulfillments/update", shipment(`"delivered"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
 			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipDelivered}}}}, outcome{}},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipDelivered}}}}, outcome{}, nil},
 		{"fulfillments/update out_for_delivery", shopifyReq("fulfillments/update", shipment(`"out_for_delivery"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
 			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipInTransit}}}}, outcome{}},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipInTransit}}}}, outcome{}, nil},
 		{"fulfillments/update ready_for_pickup", shopifyReq("fulfillments/update", shipment(`"ready_for_pickup"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
 			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipAwaitingPickup}}}}, outcome{}},
-		{"fulfillments/create without a tracking number", shopifyReq("fulfillments/create", []byte(`{"id":1,"order_id":820982911946154508,"created_at":"2024-06-26T12:33:21-04:00","tracking_number":null,"tracking_numbers":[]}`)), nil, outcome{}},
-		{"fulfillments/update without shipment_status", shopifyReq("fulfillments/update", fulfillment), nil, outcome{}},
-		{"total_price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"total_price":"1575.90"`, `"total_price":1575.90`, 1))), nil, outcome{invalid: true, field: "total_price"}},
-		{"line item price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"price":"885.95"`, `"price":885.95`, 1))), nil, outcome{invalid: true, field: "line_items.price"}},
-		{"id as a float", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"id":820982911946154508,`, `"id":8.209829119461545e17,`, 1))), nil, outcome{invalid: true, field: "id"}},
-		{"bad created_at", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"created_at":"2024-06-26T12:33:21-04:00"`, `"created_at":"yesterday"`, 1))), nil, outcome{invalid: true, field: "created_at"}},
-		{"signed non-JSON body", shopifyReq("orders/create", []byte("<xml/>")), nil, outcome{invalid: true}},
-		{"body tampered by one byte", func() source.Request { r := shopifyReq("orders/create", order); r.Body = mutate(order, 7); return r }(), nil, outcome{unauthorized: true}},
+			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipAwaitingPickup}}}}, outcome{}, nil},
+		{"fulfillments/create without a tracking number", shopifyReq("fulfillments/create", []byte(`{"id":1,"order_id":820982911946154508,"created_at":"2024-06-26T12:33:21-04:00","tracking_number":null,"tracking_numbers":[]}`)), nil, outcome{}, ptr(ignored("the fulfillment has no tracking number yet"))},
+		{"fulfillments/update without shipment_status", shopifyReq("fulfillments/update", fulfillment), nil, outcome{}, ptr(ignored("the fulfillment has no shipment_status"))},
+		{"total_price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"total_price":"1575.90"`, `"total_price":1575.90`, 1))), nil, outcome{invalid: true, field: "total_price"}, nil},
+		{"line item price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"price":"885.95"`, `"price":885.95`, 1))), nil, outcome{invalid: true, field: "line_items.price"}, nil},
+		{"id as a float", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"id":820982911946154508,`, `"id":8.209829119461545e17,`, 1))), nil, outcome{invalid: true, field: "id"}, nil},
+		{"bad created_at", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"created_at":"2024-06-26T12:33:21-04:00"`, `"created_at":"yesterday"`, 1))), nil, outcome{invalid: true, field: "created_at"}, nil},
+		{"signed non-JSON body", shopifyReq("orders/create", []byte("<xml/>")), nil, outcome{invalid: true}, nil},
+		{"body tampered by one byte", func() source.Request { r := shopifyReq("orders/create", order); r.Body = mutate(order, 7); return r }(), nil, outcome{unauthorized: true}, nil},
 		{"missing HMAC", func() source.Request {
 			r := shopifyReq("orders/create", order)
 			r.Header.Del(source.HeaderShopifyHMAC)
 			return r
-		}(), nil, outcome{unauthorized: true}},
+		}(), nil, outcome{unauthorized: true}, nil},
 		{"HMAC in hex", func() source.Request {
 			r := shopifyReq("orders/create", order)
 			r.Header.Set(source.HeaderShopifyHMAC, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
 			return r
-		}(), nil, outcome{unauthorized: true}},
+		}(), nil, outcome{unauthorized: true}, nil},
 		{"missing webhook id", func() source.Request {
 			r := shopifyReq("orders/create", order)
 			r.Header.Del(source.HeaderShopifyWebhookID)
 			return r
-		}(), nil, outcome{invalid: true, field: source.HeaderShopifyWebhookID}},
+		}(), nil, outcome{invalid: true, field: source.HeaderShopifyWebhookID}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,6 +140,9 @@ func TestShopifyHandle(t *testing.T) {
 				return
 			}
 			want := source.Result{Events: tc.want, Status: http.StatusOK}
+			if tc.res != nil {
+				want = *tc.res
+			}
 			if diff := cmp.Diff(want, res); diff != "" {
 				t.Fatalf("result (-want +got):\n%s", diff)
 			}
@@ -137,13 +153,13 @@ func TestShopifyHandle(t *testing.T) {
 		checkErr(t, err, outcome{unauthorized: true})
 	})
 	t.Run("event id falls back to the webhook id", func(t *testing.T) {
-		r := shopifyReq("orders/paid", order)
+		r := shopifyReq("orders/cancelled", order)
 		r.Header.Del(source.HeaderShopifyEventID)
 		res, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, r, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := res.Events[0].Event.ID; got != "shopify:"+delivery+":order.paid" {
+		if got := res.Events[0].Event.ID; got != "shopify:"+delivery+":order.cancelled" {
 			t.Fatalf("event id = %s", got)
 		}
 	})
@@ -151,7 +167,7 @@ func TestShopifyHandle(t *testing.T) {
 
 // TestShopifyOrderIDExact: the 64-bit id survives exactly (float64 would give 820982911946154500).
 func TestShopifyOrderIDExact(t *testing.T) {
-	body := []byte(`{"id":820982911946154508,"created_at":"2024-06-26T12:33:21-04:00","updated_at":"2024-06-26T12:33:21-04:00"}`)
+	body := []byte(`{"id":820982911946154508,"financial_status":"paid","created_at":"2024-06-26T12:33:21-04:00","updated_at":"2024-06-26T12:33:21-04:00"}`)
 	res, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, shopifyReq("orders/paid", body), time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -160,3 +176,5 @@ func TestShopifyOrderIDExact(t *testing.T) {
 		t.Fatalf("order id = %s, want 820982911946154508", got)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

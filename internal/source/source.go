@@ -6,7 +6,11 @@
 // time, before it parses anything. A missing or wrong signature, a stale
 // timestamp or missing credentials is a wrapped care.ErrUnauthorized whose
 // message names no secret; a body that is not JSON, has a field of the wrong
-// type or cannot be normalised is a *care.FieldError (care.ErrInvalid). Every
+// type or cannot be normalised is a *care.FieldError (care.ErrInvalid). Only
+// the signed body decides what is recorded: a header the platform does not
+// sign (Shopify's X-Shopify-Topic, WooCommerce's X-WC-Webhook-Topic) only
+// says which event the body is offered as, and a body that does not support
+// it is a *care.RejectError with the field (care.ErrRejected). Every
 // event an adapter returns passes care.Event.Validate. Adapters hold no state
 // and are safe for concurrent use; they never log.
 package source
@@ -58,8 +62,10 @@ type Result struct {
 type Adapter interface {
 	// Handle verifies req with the shop's credentials and returns its events.
 	// now is the receipt time (timestamp tolerance, and occurred_at when a
-	// platform sends none). Errors: a wrapped care.ErrUnauthorized or a
-	// *care.FieldError; never both, and no events with an error.
+	// platform sends none). Errors: a wrapped care.ErrUnauthorized, a
+	// *care.FieldError, or a *care.RejectError naming the body field that
+	// does not support the event an unsigned header claims (a topic swap);
+	// never more than one, and no events with an error.
 	Handle(cred care.Source, req Request, now time.Time) (Result, error)
 }
 
@@ -75,6 +81,20 @@ var adapters = map[string]Adapter{
 	care.SourceShopify:     Shopify{},
 	care.SourceWooCommerce: WooCommerce{},
 	care.SourceDouyin:      Douyin{},
+}
+
+// Ignored is the answer to a verified delivery that records nothing
+// because ordercare does not use it (a topic, a status or a tag it does not
+// track): 200 with {"ignored":true,"reason":...}.
+type Ignored struct {
+	Ignored bool   `json:"ignored"`
+	Reason  string `json:"reason"`
+}
+
+// ignored returns the Result of a delivery that records nothing, and why.
+func ignored(reason string) Result {
+	b, _ := json.Marshal(Ignored{Ignored: true, Reason: reason})
+	return Result{Status: http.StatusOK, ContentType: "application/json", Body: b}
 }
 
 // For returns the adapter of a source name (care.Sources), or false.

@@ -18,7 +18,8 @@ import (
 type outcome struct {
 	unauthorized bool
 	invalid      bool
-	field        string // with invalid: the FieldError's field
+	rejected     bool   // a *care.RejectError: the signed body does not support the topic
+	field        string // with invalid or rejected: the error's field
 }
 
 func checkErr(t *testing.T, err error, want outcome) {
@@ -38,6 +39,14 @@ func checkErr(t *testing.T, err error, want outcome) {
 		}
 		if fe.Field != want.field {
 			t.Fatalf("FieldError field = %q (%v), want %q", fe.Field, err, want.field)
+		}
+	case want.rejected:
+		var re *care.RejectError
+		if !errors.As(err, &re) || !errors.Is(err, care.ErrRejected) {
+			t.Fatalf("error = %v, want *care.RejectError", err)
+		}
+		if re.Field != want.field {
+			t.Fatalf("RejectError field = %q (%v), want %q", re.Field, err, want.field)
 		}
 	default:
 		if err != nil {

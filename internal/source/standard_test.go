@@ -109,6 +109,8 @@ func TestStandardHandle(t *testing.T) {
 		{"signed truncated JSON", signed(body[:len(body)/2]), outcome{invalid: true, field: ""}},
 		{"trailing data", signed(append(append([]byte(nil), body...), []byte(` {}`)...)), outcome{invalid: true, field: ""}},
 		{"unknown field", signed([]byte(strings.Replace(string(body), `"type"`, `"colour":"red","type"`, 1))), outcome{invalid: true, field: "colour"}},
+		{"pay_deadline before placed_at", signed([]byte(strings.Replace(string(body), `"placed_at":"2026-11-11T00:03:12+08:00"`, `"placed_at":"2026-11-11T00:03:12+08:00","pay_deadline":"2026-11-10T23:00:00+08:00"`, 1))), outcome{invalid: true, field: "order.pay_deadline"}},
+		{"NUL in the buyer's name", signed([]byte(strings.Replace(string(body), `"name":"王芳"`, `"name":"王\u0000芳"`, 1))), outcome{invalid: true, field: "order.buyer.name"}},
 		{"total as a number", signed([]byte(strings.Replace(string(body), `"total":"258.00"`, `"total":12.5`, 1))), outcome{invalid: true, field: "order.total"}},
 		{"invalid phone", signed([]byte(strings.Replace(string(body), `"phone":"+8613800138000","locale"`, `"phone":"13800138000","locale"`, 1))), outcome{invalid: true, field: "order.buyer.phone"}},
 		{"order.created missing items", signed([]byte(`{"id":"e1","type":"order.created","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"}}`)), outcome{invalid: true, field: "order.placed_at"}},

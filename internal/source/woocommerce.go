@@ -34,11 +34,15 @@ var wcPingRE = regexp.MustCompile(`^webhook_id=[0-9]{1,20}$`)
 //
 // The creation ping (unsigned body "webhook_id=N", no signature header) is
 // answered 200 with no events; any other unsigned request is unauthorized.
-// Topics: order.created → order.created; order.updated by status:
+// Only the body is signed, so X-WC-Webhook-Topic only says whether the body
+// is offered as a new order; every state recorded comes from the body.
+// Topics: order.created → order.created (carrying paid_at = date_paid_gmt
+// when the body says paid: processing but not cash on delivery, completed or
+// refunded; plus order.cancelled when its status is cancelled); order.updated by status:
 // processing → order.paid (not for cash on delivery, where processing means
 // accepted, not paid), completed → order.completed, cancelled →
 // order.cancelled; pending, on-hold, failed, refunded and other topics give no
-// event. Each event carries the whole order. payment_method "cod" → cod. The
+// event and answer 200 {"ignored":true,"reason":...}. Each event carries the whole order. payment_method "cod" → cod. The
 // event id is "woocommerce:<order id>:<type>:<date_modified_gmt unix>", so a
 // resent delivery of the same state deduplicates; DeliveryID is
 // X-WC-Webhook-Delivery-ID. Success answers 200 with no body.
@@ -116,7 +120,10 @@ func (WooCommerce) Handle(cred care.Source, req Request, now time.Time) (Result,
 		topic = req.Header.Get(HeaderWCResource) + "." + req.Header.Get(HeaderWCEvent)
 	}
 	if topic != "order.created" && topic != "order.updated" {
-		return ok, nil
+		if topic == "" {
+			return ignored("no X-WC-Webhook-Topic header"), nil
+		}
+		return ignored("topic " + topic + " is not used"), nil
 	}
 	delivery := req.Header.Get(HeaderWCDeliveryID)
 	if delivery == "" {
@@ -132,9 +139,19 @@ func (WooCommerce) Handle(cred care.Source, req Request, now time.Time) (Result,
 	}
 	ev := care.Event{Order: o}
 	at, atField := in.DateModifiedGMT, "date_modified_gmt"
+	// X-WC-Webhook-Topic is not signed: it only says whether the body is
+	// offered as a new order; every state recorded comes from the signed body.
 	switch {
 	case topic == "order.created":
 		ev.Type, at, atField = care.OrderCreated, in.DateCreatedGMT, "date_created_gmt"
+		if in.paid(o) {
+			// Paid at checkout: recorded paid, never chased.
+			t, err := wcTime("date_paid_gmt", in.DatePaidGMT)
+			if err != nil {
+				return Result{}, err
+			}
+			ev.Order.PaidAt = &t
+		}
 	case in.Status == "processing" && o.PaymentMethod != care.PayCOD:
 		ev.Type = care.OrderPaid
 		if in.DatePaidGMT != "" {
@@ -148,7 +165,7 @@ func (WooCommerce) Handle(cred care.Source, req Request, now time.Time) (Result,
 	case in.Status == "cancelled":
 		ev.Type = care.OrderCancelled
 	default:
-		return ok, nil
+		return ignored("order.updated with status " + in.Status + " records nothing"), nil
 	}
 	if ev.OccurredAt, err = wcTime(atField, at); err != nil {
 		return Result{}, err
@@ -163,7 +180,29 @@ func (WooCommerce) Handle(cred care.Source, req Request, now time.Time) (Result,
 		return Result{}, err
 	}
 	ok.Events = []Incoming{{DeliveryID: delivery, Event: ev}}
+	if topic == "order.created" && in.Status == "cancelled" {
+		// Created already cancelled (the signed body says so): record that too.
+		c := care.Event{ID: "woocommerce:" + o.ID + ":" + string(care.OrderCancelled) + ":" + itoa(int(version.Unix())),
+			Type: care.OrderCancelled, OccurredAt: version, Order: care.Order{ID: o.ID}}
+		ok.Events = append(ok.Events, Incoming{DeliveryID: delivery, Event: c})
+	}
 	return validated(ok)
+}
+
+// paid reports whether the signed body says the buyer has paid: a paid date
+// with status processing (not for cash on delivery, where processing means
+// accepted), completed or refunded.
+func (in *wcOrder) paid(o care.Order) bool {
+	if in.DatePaidGMT == "" {
+		return false
+	}
+	switch in.Status {
+	case "processing":
+		return o.PaymentMethod != care.PayCOD
+	case "completed", "refunded":
+		return true
+	}
+	return false
 }
 
 // wcTime parses WooCommerce's *_gmt times ("2017-03-22T19:28:02", UTC, no zone).

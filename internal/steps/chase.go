@@ -73,10 +73,13 @@ func (e *env) quietUntil() time.Time {
 }
 
 // Timing is the order's side of planning at now: when it was placed, its
-// pay deadline and total, the shop's and the buyer's zones.
+// pay deadline and total, the shop's and the buyer's zones. The total is in
+// the shop's currency (the template's thresholds are): an order with no
+// amount in it has an unknown total, so a min_total step skips it.
 func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
+	total, _ := o.Order.TotalIn(shop.Currency)
 	t := playbook.Timing{PlacedAt: placedAt(o), Now: now, PayDeadline: o.Order.PayDeadline,
-		Total: o.Order.Total, ShopLoc: zone(shop.Timezone)}
+		Total: total, ShopLoc: zone(shop.Timezone)}
 	if b := o.Order.Buyer; b != nil && b.Timezone != "" {
 		t.BuyerLoc = zone(b.Timezone)
 	}

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/render"
 
 	"github.com/ordercare/ordercare/internal/care"
 )
@@ -116,7 +116,7 @@ type Template struct {
 	Replies map[string]Keywords `json:"replies,omitempty"`
 	Steps   []Step              `json:"steps"`
 
-	compiled  map[scriptKey]*liquid.Template
+	compiled  map[scriptKey]render.Node
 	cutoffMin int // minutes after local midnight; -1 without a cut-off
 	quietFrom int // minutes; quietFrom == quietTo when there are no quiet hours
 	quietTo   int

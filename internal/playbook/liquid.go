@@ -31,7 +31,7 @@ const (
 	// elements) a filter may take or make while rendering.
 	MaxValueLength = 10_000
 	// RenderTimeout is the most wall time one render may take.
-	RenderTimeout = 250 * time.Millisecond
+	RenderTimeout = 500 * time.Millisecond
 )
 
 // maxLength is the longest text, in characters (Unicode code points), a

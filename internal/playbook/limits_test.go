@@ -196,3 +196,19 @@ func TestStripControls(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderTimeBudget: a render that runs out of time fails with the time
+// bound, at validation and at send.
+func TestRenderTimeBudget(t *testing.T) {
+	tp := mustParse(t, care.UnpaidChase, withScript(t, `{% for item in order.items %}{{ item.title }}{% endfor %}`))
+	s, _, _ := tp.Step("nudge")
+	defer func(d time.Duration) { renderTimeout = d }(renderTimeout)
+	renderTimeout = -time.Second // already over when rendering starts
+	if _, _, err := tp.Render(s, "script", "en", sampleVars()); err == nil || !strings.Contains(err.Error(), "rendering took longer than") {
+		t.Errorf("Render = %v, want the time bound", err)
+	}
+	_, err := Parse(care.UnpaidChase, withScript(t, `{% for item in order.items %}x{% endfor %}`))
+	if err == nil || !strings.Contains(err.Error(), "rendering took longer than") {
+		t.Errorf("Parse = %v, want the time bound", err)
+	}
+}

@@ -34,6 +34,9 @@ const (
 	RenderTimeout = 500 * time.Millisecond
 )
 
+// renderTimeout is RenderTimeout; tests shorten it.
+var renderTimeout = RenderTimeout
+
 // maxLength is the longest text, in characters (Unicode code points), a
 // rendered script may have, per channel: the one table of message limits.
 // Channels still to come have their row here: "sms" 670 (ten UCS-2
@@ -144,7 +147,7 @@ func (st *renderState) tick() error {
 
 func (st *renderState) checkTime() error {
 	if time.Now().After(st.deadline) {
-		return &LimitError{fmt.Sprintf("rendering took longer than %s", RenderTimeout)}
+		return &LimitError{fmt.Sprintf("rendering took longer than %s", renderTimeout)}
 	}
 	return nil
 }
@@ -249,7 +252,7 @@ func instrumentSeq(nodes []render.Node, e *liquidEngine, inCapture bool) ([]rend
 // renderScript renders a compiled script with bindings b into at most
 // maxLen characters (limit names that bound), within the budget.
 func renderScript(root render.Node, b map[string]any, maxLen int, limit string) (out string, err error) {
-	st := &renderState{deadline: time.Now().Add(RenderTimeout)}
+	st := &renderState{deadline: time.Now().Add(renderTimeout)}
 	vars := make(map[string]any, len(b)+1)
 	for k, v := range b {
 		vars[k] = v

@@ -172,7 +172,8 @@ func TestTemplatePutRefusesUnboundedAndBrokenScripts(t *testing.T) {
 		return b
 	}
 	tests := []struct{ name, src, reason string }{
-		{"loop", `{% for i in (1..4000000) %}xxxxxxxxxx{% endfor %}`, "rendering exceeded 2000 characters"},
+		{"loop", `{% for i in (1..4000000) %}xxxxxxxxxx{% endfor %}`, "at line 1, column 1: the loop over (1..4000000) runs more than 10000 iterations"},
+		{"loop from a variable", `{% assign n = 4000000 %}{% for i in (1..n) %}xxxxxxxxxx{% endfor %}`, "rendering exceeded 2000 characters"},
 		{"nested loops", `{% for i in (1..2000) %}{% for j in (1..2000) %}x{% endfor %}{% endfor %}`, "rendering exceeded 2000 characters"},
 		{"broken output", `亲，{{ order.total }`, "Liquid syntax error at line 1, column 3"},
 	}

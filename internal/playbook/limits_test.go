@@ -30,8 +30,9 @@ func TestParseBoundsRendering(t *testing.T) {
 	tests := []struct {
 		name, src, reason string
 	}{
-		{"huge literal loop", `{% for i in (1..4000000) %}xxxxxxxxxx{% endfor %}`, "rendering exceeded 2000 characters"},
-		{"huge silent loop", `{% for i in (1..4000000) %}{% endfor %}ok`, "loops ran more than 10000 iterations"},
+		{"huge literal loop", `{% for i in (1..4000000) %}xxxxxxxxxx{% endfor %}`, "line 1, column 1: the loop over (1..4000000) runs more than 10000 iterations"},
+		{"literal loop with too much output", `{% for i in (1..4000) %}xxxxxxxxxx{% endfor %}`, "rendering exceeded 2000 characters"},
+		{"silent loops over the budget together", `{% for i in (1..9000) %}{% endfor %}{% for i in (1..9000) %}{% endfor %}ok`, "loops ran more than 10000 iterations"},
 		{"nested loops", `{% for i in (1..2000) %}{% for j in (1..2000) %}{% endfor %}{% endfor %}`, "loops ran more than 10000 iterations"},
 		{"nested loops with output", `{% for i in (1..2000) %}{% for j in (1..2000) %}x{% endfor %}{% endfor %}`, "rendering exceeded 2000 characters"},
 		{"range from a variable", `{% assign n = 4000000 %}{% for i in (1..n) %}{% endfor %}`, "loops ran more than 10000 iterations"},
@@ -70,6 +71,8 @@ func TestParseRefusesUnboundedConstructs(t *testing.T) {
 		{"loop in capture", `{% capture s %}{% for i in (1..3) %}x{% endfor %}{% endcapture %}{{ s }}`, "a for loop inside a capture block is not allowed"},
 		{"tablerow", `{% tablerow i in order.items %}x{% endtablerow %}`, "the tablerow tag is not allowed"},
 		{"engine tag", `{% ordercare_loop_tick %}`, `unknown tag "ordercare_loop_tick"`},
+		{"huge literal loop in an untaken branch", "{% if order.total == \"1\" %}\n  {% for i in (1..4000000) %}x{% endfor %}{% endif %}",
+			"line 2, column 3: the loop over (1..4000000) runs more than 10000 iterations"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

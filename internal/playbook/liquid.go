@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -219,9 +220,9 @@ func instrumentSeq(nodes []render.Node, e *liquidEngine, inCapture bool) ([]rend
 		case *render.BlockNode:
 			switch {
 			case n.Name == "tablerow":
-				return nil, &syntaxError{line: n.SourceLoc.LineNo, msg: "the tablerow tag is not allowed in care templates"}
+				return nil, &syntaxError{line: n.SourceLoc.LineNo, bound: true, msg: "the tablerow tag is not allowed in care templates"}
 			case n.Name == "for" && inCapture:
-				return nil, &syntaxError{line: n.SourceLoc.LineNo, msg: "a for loop inside a capture block is not allowed in care templates"}
+				return nil, &syntaxError{line: n.SourceLoc.LineNo, bound: true, msg: "a for loop inside a capture block is not allowed in care templates"}
 			}
 			capture := n.Name == "capture"
 			n.Body, err = instrumentSeq(n.Body, e, inCapture || capture)
@@ -388,25 +389,34 @@ func precheck(name string, in []reflect.Value) error {
 
 // ---- syntax --------------------------------------------------------------------
 
-// syntaxError is a Liquid syntax error at a position of the script.
+// syntaxError is a Liquid syntax error at a position of the script, or
+// (bound) a construct refused because it cannot be rendered within bounds.
 type syntaxError struct {
 	line, col int // 1-based; col 0 when unknown
 	msg       string
+	bound     bool
 }
 
 func (e *syntaxError) Error() string {
-	if e.line <= 0 {
-		return "Liquid syntax error: " + e.msg
+	what := "Liquid syntax error "
+	if e.bound {
+		what = ""
 	}
-	if e.col <= 0 {
-		return fmt.Sprintf("Liquid syntax error at line %d: %s", e.line, e.msg)
+	switch {
+	case e.line <= 0:
+		return what + e.msg
+	case e.col <= 0:
+		return fmt.Sprintf("%sat line %d: %s", what, e.line, e.msg)
 	}
-	return fmt.Sprintf("Liquid syntax error at line %d, column %d: %s", e.line, e.col, e.msg)
+	return fmt.Sprintf("%sat line %d, column %d: %s", what, e.line, e.col, e.msg)
 }
 
 // tokenRE is the engine's own tokenizer pattern (default delimiters):
 // outputs never span lines, tags may.
 var tokenRE = regexp.MustCompile(`\{\{-?\s*(.+?)\s*-?\}\}|\{%-?\s*(\w+)(?:\s+((?:[^%]|%[^}])+?))?\s*-?%\}`)
+
+// literalRangeRE is a range of two integer literals.
+var literalRangeRE = regexp.MustCompile(`\(\s*(-?\d{1,12})\s*\.\.\s*(-?\d{1,12})\s*\)`)
 
 // lineCol is the 1-based line and column (in characters) of byte offset i.
 func lineCol(src string, i int) (int, int) {
@@ -461,7 +471,17 @@ func checkMarkup(src string) error {
 		body := quotedRE.ReplaceAllString(src[m[0]:m[1]], `""`)
 		if strings.Contains(body, "..") && tag != "for" {
 			l, c := lineCol(src, m[0])
-			return &syntaxError{line: l, col: c, msg: "a range (a..b) may only be the collection of a for loop"}
+			return &syntaxError{line: l, col: c, bound: true, msg: "a range (a..b) may only be the collection of a for loop"}
+		}
+		// A literal range too long for the budget fails on every order,
+		// even in a branch the sample orders do not take.
+		if r := literalRangeRE.FindStringSubmatch(body); r != nil && tag == "for" {
+			a, _ := strconv.Atoi(r[1])
+			b, _ := strconv.Atoi(r[2])
+			if int64(b)-int64(a)+1 > MaxLoopIterations {
+				l, c := lineCol(src, m[0])
+				return &syntaxError{line: l, col: c, bound: true, msg: fmt.Sprintf("the loop over (%s..%s) runs more than %d iterations", r[1], r[2], MaxLoopIterations)}
+			}
 		}
 	}
 	return check(src[p:], p)

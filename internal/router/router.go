@@ -118,10 +118,16 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 			return err
 		}
 		if p, perr := r.templates.Parse(tpl); perr == nil && !p.On() {
-			// Switched off by the shop: no run. (A version that no longer
-			// parses still starts, and fails in its step, as before.)
-			r.logSkip(ctx, o, wf, tpl.Version)
-			continue
+			// Switched off by the shop: no new run. A run created before
+			// (this is a replay) is still started; a version that no longer
+			// parses starts too, and fails in its step, as before.
+			_, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
+			if errors.Is(err, care.ErrNotFound) {
+				r.logSkip(ctx, o, wf, tpl.Version)
+				continue
+			} else if err != nil {
+				return err
+			}
 		}
 		ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version}
 		run, _, err := r.Store.CreateRun(ctx, care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -54,6 +55,33 @@ func TestDefaultTemplates(t *testing.T) {
 	}
 	if _, err := workflows.DefaultTemplate("review_ask"); !errors.Is(err, care.ErrInvalid) {
 		t.Errorf("unknown workflow: %v", err)
+	}
+}
+
+// TestDefaultTemplatesAreNeutral: what every new shop runs until ops edit
+// it offers no coupon the shop never created and names no product or
+// currency of a particular shop.
+func TestDefaultTemplatesAreNeutral(t *testing.T) {
+	for _, wf := range care.Workflows {
+		b, _ := workflows.DefaultTemplate(wf)
+		tp, err := playbook.Parse(wf, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range tp.Steps {
+			if s.Coupon != "" {
+				t.Errorf("%s step %s offers coupon %q", wf, s.ID, s.Coupon)
+			}
+		}
+		if !tp.On() {
+			t.Errorf("%s is switched off by default", wf)
+		}
+		lower := strings.ToLower(string(b))
+		for _, w := range []string{"tea", "茶", "tea10", "元", "券", "coupon\":"} {
+			if strings.Contains(lower, w) {
+				t.Errorf("%s default template says %q", wf, w)
+			}
+		}
 	}
 }
 

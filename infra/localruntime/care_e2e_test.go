@@ -505,13 +505,14 @@ func TestTemplateEditAppliesToNewRunsOnly(t *testing.T) {
 	h.webhook(h.shop, "", order("K1", "129.90", false, 72*time.Hour, start))
 	h.advance("1m")
 	var cur struct {
-		Version int             `json:"version"`
-		Body    json.RawMessage `json:"body"`
+		Version int             `json:"latest"`
+		Body    json.RawMessage `json:"-"`
 	}
-	h.must("GET", "/v1/templates/unpaid_chase", h.ops(), nil, 200, &cur)
+	h.must("GET", "/v1/templates/unpaid_chase/versions", h.ops(), nil, 200, &cur)
 	if cur.Version != 1 {
 		t.Fatalf("template version %d, want 1 (pinned by the first run)", cur.Version)
 	}
+	_, cur.Body = h.call("GET", "/v1/templates/unpaid_chase", h.ops(), nil) // the bare document
 	var tpl map[string]any
 	json.Unmarshal(cur.Body, &tpl)
 	steps := tpl["steps"].([]any)

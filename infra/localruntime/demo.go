@@ -3,6 +3,7 @@ package localruntime
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,6 +123,26 @@ func (rt *Runtime) postDemo(d DemoShop, id string, ev map[string]any) error {
 	rt.API.ServeHTTP(w, req)
 	if w.Code != http.StatusAccepted {
 		return fmt.Errorf("webhook answered %d: %s", w.Code, w.Body)
+	}
+	return nil
+}
+
+// demoUnpaidChase is the demo tea shop's own unpaid_chase template: its
+// coupon TEA10 and its tea. New shops run the neutral built-in default.
+//
+//go:embed demo_unpaid_chase.template.json
+var demoUnpaidChase []byte
+
+// seedDemoTemplates stores the demo shop's own templates through the API,
+// as its ops would.
+func (rt *Runtime) seedDemoTemplates(d DemoShop) error {
+	req := httptest.NewRequest(http.MethodPut, "/v1/templates/unpaid_chase", bytes.NewReader(demoUnpaidChase))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+d.Keys["ops"])
+	w := httptest.NewRecorder()
+	rt.API.ServeHTTP(w, req)
+	if w.Code != http.StatusCreated {
+		return fmt.Errorf("demo template: %d %s", w.Code, w.Body)
 	}
 	return nil
 }

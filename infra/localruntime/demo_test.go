@@ -41,6 +41,15 @@ func TestDemoDay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The demo shop runs its own tea-shop template (its coupon); new shops
+	// get the neutral default.
+	var demoTpl struct {
+		Steps []struct{ ID, Coupon string }
+	}
+	get("/v1/templates/unpaid_chase", d.Keys["ops"], &demoTpl)
+	if len(demoTpl.Steps) < 3 || demoTpl.Steps[2].Coupon != "TEA10" {
+		t.Errorf("demo template steps %+v, want the coupon TEA10 on step 3", demoTpl.Steps)
+	}
 	var tasks struct{ Tasks []taskView }
 	get("/v1/tasks?status=open", d.Keys["agent"], &tasks)
 	open := map[string]bool{}

@@ -416,6 +416,9 @@ func (rt *Runtime) EnsureDemoShop(ctx context.Context, dataDir string) (d DemoSh
 	if err != nil {
 		return DemoShop{}, false, fmt.Errorf("create demo shop: %w", err)
 	}
+	if err := rt.seedDemoTemplates(d); err != nil {
+		return DemoShop{}, false, err
+	}
 	b, _ := json.MarshalIndent(d, "", "  ")
 	return d, true, writeFileAtomic(path, b, 0o600)
 }

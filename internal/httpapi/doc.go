@@ -6,8 +6,9 @@
 // Care routes (agent = ops or agent key): the task queue (GET /v1/tasks,
 // POST /v1/tasks/{id}/claim|notes|complete, agent), the send ledger (GET
 // /v1/orders/{id}/messages, agent; GET /v1/messages, ops), runs (GET
-// /v1/runs?order=, agent), templates (GET /v1/templates/{workflow}, agent;
-// PUT, ops), metrics (GET /v1/metrics, ops) and the outbound webhook channel
+// /v1/runs?order=, agent), templates (GET /v1/templates/{workflow}, the
+// bare document with its version in ETag, agent; PUT, ops, If-Match
+// optional; GET .../versions and .../versions/{n}, agent), metrics (GET /v1/metrics, ops) and the outbound webhook channel
 // (PUT /v1/shops/{shop}/channels/webhook, ops).
 //
 // Errors are JSON: {"error":{"code","message","field"?}} with the status

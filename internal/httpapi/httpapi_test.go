@@ -95,6 +95,7 @@ func (e *env) checkLogs() {
 type response struct {
 	Status int
 	Body   []byte
+	Header http.Header
 }
 
 func (r response) json(t *testing.T, v any) {
@@ -122,7 +123,7 @@ func (e *env) do(method, path, token string, body []byte, header map[string]stri
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{res.StatusCode, b}
+	return response{Status: res.StatusCode, Body: b, Header: res.Header}
 }
 
 func (e *env) createShop(id string) httpapi.NewShopResponse {

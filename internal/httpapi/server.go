@@ -79,6 +79,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/tasks/{id}/complete", taskAction(s, s.completeTask))
 	s.mux.HandleFunc("GET /v1/templates/{workflow}", s.getTemplate)
 	s.mux.HandleFunc("PUT /v1/templates/{workflow}", s.putTemplate)
+	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions", s.listTemplateVersions)
+	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions/{version}", s.getTemplateVersion)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
 	if cfg.DevClock != nil {
 		s.mux.HandleFunc("GET /v1/dev/clock", func(w http.ResponseWriter, r *http.Request) { s.devClock(w, r, cfg.DevClock) })

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/osteele/liquid"
 	"github.com/osteele/liquid/render"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -403,7 +402,7 @@ func (t *Template) check(wf care.Workflow, l *errList) {
 		t.checkReplies(l)
 	}
 	ids := map[string]int{}
-	t.compiled = map[scriptKey]*liquid.Template{}
+	t.compiled = map[scriptKey]render.Node{}
 	for i, s := range t.Steps {
 		p := fmt.Sprintf("steps[%d]", i)
 		if j, dup := ids[s.ID]; dup {
@@ -515,16 +514,6 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // ---- Liquid ------------------------------------------------------------------
 
-var engine = sync.OnceValue(func() *liquid.Engine {
-	e := liquid.NewEngine()
-	e.StrictVariables()
-	// include reads files from disk: never from an ops-edited template.
-	e.RegisterTag("include", func(render.Context) (string, error) {
-		return "", errors.New("the include tag is not allowed in care templates")
-	})
-	return e
-})
-
 // knownVars are the variables of each namespace Render binds (step.coupon
 // only when the step has a coupon; cutoff only when the template has one).
 var knownVars = map[string][]string{
@@ -535,11 +524,12 @@ var knownVars = map[string][]string{
 }
 
 var (
-	markupRE = regexp.MustCompile(`(?s)\{%-?(.*?)-?%\}|\{\{-?(.*?)-?\}\}`)
-	quotedRE = regexp.MustCompile(`"[^"]*"|'[^']*'`)
-	nsVarRE  = regexp.MustCompile(`\b(order|buyer|shop|step)\.([A-Za-z_][A-Za-z0-9_]*)`)
-	leadRE   = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_-]*)`)
-	defRE    = regexp.MustCompile(`^\s*(?:for\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b|assign\s+([A-Za-z_][A-Za-z0-9_-]*)|capture\s+([A-Za-z_][A-Za-z0-9_-]*)|tablerow\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b)`)
+	liquidErrRE = regexp.MustCompile(`^Liquid error(?: \(line (\d+)\))?: `)
+	markupRE    = regexp.MustCompile(`(?s)\{%-?(.*?)-?%\}|\{\{-?(.*?)-?\}\}`)
+	quotedRE    = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+	nsVarRE     = regexp.MustCompile(`\b(order|buyer|shop|step)\.([A-Za-z_][A-Za-z0-9_]*)`)
+	leadRE      = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_-]*)`)
+	defRE       = regexp.MustCompile(`^\s*(?:for\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b|assign\s+([A-Za-z_][A-Za-z0-9_-]*)|capture\s+([A-Za-z_][A-Za-z0-9_-]*)|tablerow\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b)`)
 )
 
 // builtinNames may lead an output expression besides the bound variables.
@@ -552,12 +542,13 @@ func (t *Template) compileField(l *errList, p string, s Step, field string, m ma
 		l.add(fp, "missing the default locale %s (the fallback for every buyer)", t.DefaultLocale)
 	}
 	samples := []map[string]any{sampleVars().bindings(t, s), sparseVars().bindings(t, s)}
+	maxLen, limit := t.maxLen(s, field)
 	for _, loc := range sortedKeys(m) {
 		src := m[loc]
 		lp := fp + "." + loc
-		tpl, err := engine().ParseString(src)
+		tpl, err := compileScript(src)
 		if err != nil {
-			l.add(lp, "Liquid syntax: %s", liquidMessage(err))
+			l.add(lp, "%s", err)
 			continue
 		}
 		if bad := unknownStatic(src, s, t); bad != "" {
@@ -566,8 +557,13 @@ func (t *Template) compileField(l *errList, p string, s Step, field string, m ma
 		}
 		ok := true
 		for _, b := range samples {
-			if _, err := tpl.RenderString(b); err != nil {
-				l.add(lp, "%s", liquidMessage(err))
+			if _, err := renderScript(tpl, b, maxLen, limit); err != nil {
+				var le *LimitError
+				if errors.As(err, &le) {
+					l.add(lp, "%s for a sample order", le.Reason)
+				} else {
+					l.add(lp, "%s", liquidMessage(err))
+				}
 				ok = false
 				break
 			}
@@ -584,7 +580,13 @@ func liquidMessage(err error) string {
 	if i := strings.Index(msg, "undefined variable in "); i >= 0 {
 		return "unknown variable " + msg[i+len("undefined variable in "):]
 	}
-	return strings.TrimPrefix(strings.TrimPrefix(msg, "Liquid error"), ": ")
+	if m := liquidErrRE.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			return "line " + m[1] + ": " + msg[len(m[0]):]
+		}
+		return msg[len(m[0]):]
+	}
+	return msg
 }
 
 // unknownStatic finds, in every tag and output of src, including branches a

@@ -85,8 +85,23 @@ func VarsFor(o care.OrderState, shopName string, loc *time.Location) Vars {
 	return v
 }
 
-// bindings is the Liquid environment of one step.
+// sanitized returns v with StripControls applied to every string.
+func (v Vars) sanitized() Vars {
+	for _, p := range []*string{&v.OrderID, &v.Total, &v.Currency, &v.CODFee, &v.CODTotal,
+		&v.PayDeadline, &v.PlacedAt, &v.BuyerName, &v.ShopName} {
+		*p = StripControls(*p)
+	}
+	items := make([]ItemVars, len(v.Items))
+	for i, it := range v.Items {
+		items[i] = ItemVars{Title: StripControls(it.Title), Quantity: it.Quantity}
+	}
+	v.Items = items
+	return v
+}
+
+// bindings is the Liquid environment of one step, every string sanitized.
 func (v Vars) bindings(t *Template, s Step) map[string]any {
+	v = v.sanitized()
 	items := make([]map[string]any, len(v.Items))
 	for i, it := range v.Items {
 		items[i] = map[string]any{"title": it.Title, "quantity": it.Quantity}
@@ -103,11 +118,11 @@ func (v Vars) bindings(t *Template, s Step) map[string]any {
 	}
 	stepVars := map[string]any{}
 	if s.Coupon != "" {
-		stepVars["coupon"] = s.Coupon
+		stepVars["coupon"] = StripControls(s.Coupon)
 	}
 	b["step"] = stepVars
 	if t.Cutoff != "" {
-		b["cutoff"] = t.Cutoff
+		b["cutoff"] = StripControls(t.Cutoff)
 	}
 	return b
 }
@@ -116,8 +131,12 @@ func (v Vars) bindings(t *Template, s Step) map[string]any {
 // returns the text and the locale it used: the exact tag (case-insensitive),
 // else one of the same language (zh-Hans-CN and zh → zh-CN, en-GB → en;
 // preferring a shared region or script), else the default locale. step must
-// be a step of t (as returned by Step). Errors: an unknown step or field
-// (care.ErrInvalid), or a render failure.
+// be a step of t (as returned by Step). Variables and the text are stripped
+// of control and bidirectional-override characters (StripControls).
+// Rendering is bounded (MaxLoopIterations, MaxValueLength, RenderTimeout,
+// and the step's channel's MaxLength). Errors, all *care.FieldError naming
+// the script ("steps[2].script.zh-CN"): an unknown step or field, or a
+// render failure such as "rendering exceeded 2000 characters (…)".
 func (t *Template) Render(step Step, field string, locale string, v Vars) (text, usedLocale string, err error) {
 	var m map[string]string
 	switch field {
@@ -136,9 +155,14 @@ func (t *Template) Render(step Step, field string, locale string, v Vars) (text,
 	if !ok {
 		return "", "", care.Invalid("steps."+step.ID, "step %q is not a step of this template", step.ID)
 	}
-	out, rerr := tpl.RenderString(v.bindings(t, step))
+	maxLen, limit := t.maxLen(step, field)
+	out, rerr := renderScript(tpl, v.bindings(t, step), maxLen, limit)
+	if rerr == nil {
+		out = StripControls(out)
+	}
 	if rerr != nil {
-		return "", "", fmt.Errorf("render %s.%s (%s): %w", step.ID, field, used, rerr)
+		_, i, _ := t.Step(step.ID)
+		return "", "", care.Invalid(fmt.Sprintf("steps[%d].%s.%s", i, field, used), "%s", liquidMessage(rerr))
 	}
 	return out, used, nil
 }

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/osteele/liquid"
+	"github.com/osteele/liquid/render"
 
 	"github.com/ordercare/ordercare/internal/care"
 )
@@ -99,9 +99,11 @@ type Keywords struct {
 // of workflows/template.schema.json. Do not modify a Template returned by
 // Parse (its maps and slices are shared with the compiled scripts).
 type Template struct {
-	Workflow      care.Workflow `json:"workflow"`
-	DefaultLocale string        `json:"default_locale"`
-	Channel       string        `json:"channel"`
+	Workflow care.Workflow `json:"workflow"`
+	// Enabled false switches the workflow off for the shop (see On); absent is on.
+	Enabled       *bool  `json:"enabled,omitempty"`
+	DefaultLocale string `json:"default_locale"`
+	Channel       string `json:"channel"`
 	// Cutoff is the shop-local daily ship cut-off "HH:MM", or "".
 	Cutoff     string      `json:"cutoff,omitempty"`
 	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
@@ -116,7 +118,7 @@ type Template struct {
 	Replies map[string]Keywords `json:"replies,omitempty"`
 	Steps   []Step              `json:"steps"`
 
-	compiled  map[scriptKey]*liquid.Template
+	compiled  map[scriptKey]render.Node
 	cutoffMin int // minutes after local midnight; -1 without a cut-off
 	quietFrom int // minutes; quietFrom == quietTo when there are no quiet hours
 	quietTo   int
@@ -158,6 +160,10 @@ func (t *Template) Step(id string) (Step, int, bool) {
 	}
 	return Step{}, -1, false
 }
+
+// On reports whether the workflow runs for the shop: false only when the
+// template says "enabled": false.
+func (t *Template) On() bool { return t.Enabled == nil || *t.Enabled }
 
 // StepChannel returns the channel a message step sends on: its own, else the template's.
 func (t *Template) StepChannel(s Step) string {

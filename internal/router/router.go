@@ -61,6 +61,8 @@ const Attempts = 8
 
 // Handle applies one change. It is idempotent: handling a change again
 // (a redelivery, a replay after a crash) starts, stops or resumes nothing twice.
+// A workflow the shop switched off ("enabled": false in its latest
+// template) gets no run; the skip is logged with reason SkipWorkflowOff.
 func (r *Router) Handle(ctx context.Context, c care.Change) error {
 	o, err := r.Store.GetOrder(ctx, c.ShopID, c.OrderID)
 	if errors.Is(err, care.ErrNotFound) {
@@ -116,6 +118,18 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 		if err != nil {
 			return err
 		}
+		if p, perr := r.templates.Parse(tpl); perr == nil && !p.On() {
+			// Switched off by the shop: no new run. A run created before
+			// (this is a replay) is still started; a version that no longer
+			// parses starts too, and fails in its step, as before.
+			_, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
+			if errors.Is(err, care.ErrNotFound) {
+				r.logSkip(ctx, o, wf, tpl.Version)
+				continue
+			} else if err != nil {
+				return err
+			}
+		}
 		ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version}
 		run, _, err := r.Store.CreateRun(ctx, care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
 			Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
@@ -144,6 +158,18 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 		}
 	}
 	return nil
+}
+
+// SkipWorkflowOff is the reason the router gives when it starts no run
+// because the shop's latest template of the workflow says "enabled": false.
+const SkipWorkflowOff = "workflow_off"
+
+func (r *Router) logSkip(ctx context.Context, o care.OrderState, wf care.Workflow, version int) {
+	if r.Logger == nil {
+		return
+	}
+	r.Logger.InfoContext(ctx, "router: no run started: the workflow is switched off for the shop",
+		"shop", o.ShopID, "order", o.Order.ID, "workflow", string(wf), "template_version", version, "reason", SkipWorkflowOff)
 }
 
 // codInput is a cod_confirm run's input: ask as soon as the template's

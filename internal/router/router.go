@@ -116,20 +116,33 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 			return err
 		}
 		ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version}
-		run, _, err := r.Store.CreateRun(ctx, care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
+		in := steps.State{Run: ref}
+		if wf == care.CODConfirm {
+			if in, err = r.codInput(ctx, o, ref, now); err != nil {
+				return err
+			}
+		}
+		fresh := care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
 			Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
-			StartedAt: now.UTC(), UpdatedAt: now.UTC()})
+			StartedAt: now.UTC(), UpdatedAt: now.UTC()}
+		if wf == care.CODConfirm {
+			// The execution first waits (WaitToAsk) until in.At: say so on the run.
+			fresh.Step, fresh.NextAt = WaitToAsk, in.At
+		}
+		run, _, err := r.Store.CreateRun(ctx, fresh)
 		if err != nil {
 			return err
 		}
 		if run.Status != care.RunRunning {
 			continue
 		}
-		ref.Version = run.TemplateVersion // a replay keeps the version pinned first
-		in := steps.State{Run: ref}
-		if wf == care.CODConfirm {
-			if in, err = r.codInput(ctx, o, ref, now); err != nil {
-				return err
+		if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
+			ref.Version = run.TemplateVersion
+			in.Run = ref
+			if wf == care.CODConfirm {
+				if in, err = r.codInput(ctx, o, ref, now); err != nil {
+					return err
+				}
 			}
 		}
 		input, _ := json.Marshal(in)
@@ -144,6 +157,11 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 	}
 	return nil
 }
+
+// WaitToAsk is the step a cod_confirm run shows (care.Run.Step) while its
+// execution waits to send the ask (the WaitToAsk state), with NextAt the
+// time it will.
+const WaitToAsk = "wait_to_ask"
 
 // codInput is a cod_confirm run's input: ask as soon as the template's
 // quiet hours allow (the state machine waits until at), then wait

@@ -164,8 +164,8 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 const WaitToAsk = "wait_to_ask"
 
 // codInput is a cod_confirm run's input: ask as soon as the template's
-// quiet hours allow (the state machine waits until at), then wait
-// reply_timeout for the answer.
+// quiet hours and minimum gap after the buyer's last message allow (the
+// state machine waits until at), then wait reply_timeout for the answer.
 func (r *Router) codInput(ctx context.Context, o care.OrderState, ref steps.RunRef, now time.Time) (steps.State, error) {
 	t, err := r.template(ctx, ref)
 	if err != nil {
@@ -175,8 +175,14 @@ func (r *Router) codInput(ctx context.Context, o care.OrderState, ref steps.RunR
 	if err != nil {
 		return steps.State{}, err
 	}
+	msgs, err := r.Store.ListOrderMessages(ctx, o.ShopID, o.Order.ID)
+	if err != nil {
+		return steps.State{}, err
+	}
+	tm := steps.Timing(o, shop, now)
+	tm.LastSent = steps.LastSent(msgs, "") // a chase message just before: the ask keeps the gap
 	at := now
-	if next, _ := t.Plan("", steps.Timing(o, shop, now)); next != nil {
+	if next, _ := t.Plan("", tm); next != nil {
 		at = next.At
 	}
 	return steps.State{Run: ref, Step: playbook.CODAsk, At: steps.WaitUntil(at), Timeout: int(t.ReplyTimeout.Std() / time.Second)}, nil

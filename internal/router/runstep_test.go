@@ -39,3 +39,26 @@ func TestCODRunShowsItsWait(t *testing.T) {
 		})
 	}
 }
+
+// TestLateCODAskKeepsTheGap: Douyin says an order is COD only after the
+// chase's first reminder went out; the ask waits the template's minimum gap
+// after that reminder instead of following it at once.
+func TestLateCODAskKeepsTheGap(t *testing.T) {
+	f := newFixture(t)
+	f.handle(f.created("TB-8", "199.00", care.PayOnline))
+	f.clk.Advance(10 * time.Minute)
+	nudged := f.clk.Now()
+	f.sent("TB-8", care.UnpaidChase, "nudge", care.MessageSent)
+	f.clk.Advance(10 * time.Minute)
+	f.handle(f.created("TB-8", "199.00", care.PayCOD))
+
+	want := nudged.Add(30 * time.Minute) // the default min_gap
+	r := f.getRun("TB-8", care.CODConfirm)
+	if r.Step != router.WaitToAsk || r.NextAt == nil || !r.NextAt.Equal(want) {
+		t.Errorf("run step %q next_at %v, want %s at %s", r.Step, r.NextAt, router.WaitToAsk, want)
+	}
+	starts := f.sfn.Starts()
+	if got := input(t, starts[len(starts)-1])["at"]; got != want.UTC().Format(time.RFC3339) {
+		t.Errorf("execution input at %v, want %s", got, want.UTC().Format(time.RFC3339))
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // Skip reasons recorded in the ledger (with the planning ones of
-// playbook.Plan: below_threshold, deadline_passed, cutoff_passed).
+// playbook.Plan: below_threshold, deadline_passed, cutoff_passed, min_gap).
 const (
 	ReasonPaid        = "paid"
 	ReasonCancelled   = "cancelled"
@@ -111,10 +111,15 @@ func (e *env) kindOf(step string) care.MessageKind {
 // lastSent is when the buyer was last sent a message about the order, by
 // any workflow (notices to the shop do not count), leaving out the entry
 // of step of this run; zero when never.
-func (e *env) lastSent(step string) time.Time {
+func (e *env) lastSent(step string) time.Time { return LastSent(e.msgs, e.ref.key(step)) }
+
+// LastSent is when the buyer was last sent a message among an order's
+// ledger entries msgs (notices to the shop do not count), leaving out the
+// entry with id except; zero when never. It is playbook.Timing.LastSent.
+func LastSent(msgs []care.Message, except string) time.Time {
 	var last time.Time
-	for _, m := range e.msgs {
-		if m.Status != care.MessageSent || !m.ToBuyer() || m.ID == e.ref.key(step) {
+	for _, m := range msgs {
+		if m.Status != care.MessageSent || !m.ToBuyer() || m.ID == except {
 			continue
 		}
 		at := m.At

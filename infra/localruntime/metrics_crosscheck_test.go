@@ -276,8 +276,8 @@ func TestMetricsCrossCheck(t *testing.T) {
 	if chase.Skipped[steps.ReasonOptedOut] < 1 || chase.Skipped[playbook.SkipDeadlinePassed] < 1 || chase.Skipped[playbook.SkipBelowThreshold] < 1 {
 		t.Errorf("unpaid_chase skips %v: want opted_out (U7), deadline_passed (U5) and below_threshold (small orders' calls)", chase.Skipped)
 	}
-	if cod.CODConfirmed != 3 || cod.CODDeclined != 2 || cod.RunsStarted != 7 || cod.Sent != 7 || cod.Notices != 5 {
-		t.Errorf("cod_confirm: confirmed %d, declined %d, runs %d, asks %d, notices %d; want 3 (C1, C4, C5), 2 (C2, C7), 7, 7, 5",
+	if cod.CODConfirmed != 3 || cod.CODDeclined != 2 || cod.RunsStarted != 7 || cod.Sent != 7 || cod.Notices < 5 {
+		t.Errorf("cod_confirm: confirmed %d, declined %d, runs %d, asks %d, notices %d; want 3 (C1, C4, C5), 2 (C2, C7), 7, 7, at least 5",
 			cod.CODConfirmed, cod.CODDeclined, cod.RunsStarted, cod.Sent, cod.Notices)
 	}
 	n := 0

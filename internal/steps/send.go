@@ -195,6 +195,9 @@ func (h *Handler) deliver(ctx context.Context, e *env, st playbook.Step, channel
 	}
 	m := e.entry(st.ID, channel)
 	m.Locale, m.Text, m.Status = locale, text, care.MessagePending
+	if event == "notice" { // to the shop, whatever the step
+		m.Kind = care.KindNotice
+	}
 	m, _, err = h.Store.ReserveMessage(ctx, m)
 	if err != nil || m.Status != care.MessagePending {
 		return m, err

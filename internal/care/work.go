@@ -54,6 +54,21 @@ const (
 	MessageFailed  MessageStatus = "failed"
 )
 
+// MessageKind says whom a ledger entry is for.
+type MessageKind string
+
+// Message kinds. An entry written before kinds existed has none; readers
+// take it as KindMessage.
+const (
+	KindMessage MessageKind = "message" // to the buyer (a message step)
+	KindNotice  MessageKind = "notice"  // to the shop (a notify_shop step)
+	KindCall    MessageKind = "call"    // a call step that was skipped (no agent task raised)
+)
+
+// ToBuyer reports whether the entry is (or would have been) a message to
+// the buyer: kind message, or no kind at all.
+func (m Message) ToBuyer() bool { return m.Kind == KindMessage || m.Kind == "" }
+
 // Message is one ledger entry: a send (or a skip, with its reason) of one
 // workflow step for one order. ID is deterministic per (execution, step), so
 // a retried step finds its own entry and never sends twice.
@@ -67,6 +82,7 @@ type Message struct {
 	Channel         string        `json:"channel"`
 	Locale          string        `json:"locale,omitempty"`
 	Text            string        `json:"text,omitempty"` // rendered; may name the buyer, so never logged
+	Kind            MessageKind   `json:"kind,omitempty"` // whom it is for; see MessageKind
 	Status          MessageStatus `json:"status"`
 	Reason          string        `json:"reason,omitempty"` // why skipped or failed
 	At              time.Time     `json:"at"`               // when reserved or skipped

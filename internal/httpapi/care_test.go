@@ -389,6 +389,8 @@ func TestLedgerRunsMetricsAPI(t *testing.T) {
 	}
 	run := care.Run{ShopID: "tea", OrderID: "1001", Workflow: care.UnpaidChase, Execution: "tea-1001-unpaid_chase", TemplateVersion: 1,
 		Status: care.RunSucceeded, Sent: 2, Outcome: "paid", Value: "129.90", StartedAt: now.Add(-11 * time.Hour), UpdatedAt: now}
+	paidAt := now.Add(-time.Hour) // outcomes count when they are reached
+	run.OutcomeAt = &paidAt
 	if _, _, err := e.store.CreateRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +463,7 @@ func TestLedgerRunsMetricsAPI(t *testing.T) {
 		{"agent may not read metrics", "/v1/metrics", agent, 403, ""},
 		{"metrics bad to", "/v1/metrics?to=now", ops, 400, "to"},
 		{"metrics bad from", "/v1/metrics?from=2026-11-11", ops, 400, "from"},
-		{"metrics to before from", "/v1/metrics?from=" + future, ops, 400, "to"},
+		{"metrics from after the default to", "/v1/metrics?from=" + future, ops, 400, "from"},
 		{"metrics unknown workflow", "/v1/metrics?workflow=review_ask", ops, 400, "workflow"},
 	}
 	for _, tc := range bad {

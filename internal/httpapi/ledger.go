@@ -25,7 +25,9 @@ type RunsPage struct {
 const DefaultWindow = 24 * time.Hour
 
 // window reads from (alias since) and to as RFC 3339 times: to defaults to
-// the server's now, from to to − DefaultWindow; to must be after from.
+// the server's now, from to to − DefaultWindow; to must be after from. A
+// window that is empty or reversed is an error on from (or since) when to
+// was not given, else on to.
 func (s *Server) window(q url.Values) (from, to time.Time, err error) {
 	to = s.now().UTC()
 	if v := q.Get("to"); v != "" {
@@ -47,6 +49,9 @@ func (s *Server) window(q url.Values) (from, to time.Time, err error) {
 		}
 	}
 	if !to.After(from) {
+		if q.Get("to") == "" { // the caller gave only from: the error is theirs, not to's
+			return from, to, care.Invalid(field, "must be before to, which defaults to the server's now (%s)", to.Format(time.RFC3339))
+		}
 		return from, to, care.Invalid("to", "must be after %s", field)
 	}
 	return from, to, nil

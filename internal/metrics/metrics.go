@@ -1,9 +1,14 @@
 // Package metrics computes a shop's ops figures on read, from the send
-// ledger, the workflow runs and the agent tasks: what was sent, skipped and
-// failed per workflow and step, how many chased orders were paid and the GMV
-// they recovered, how COD confirmations ended, and how fast agents handled
-// escalated tasks. Nothing is pre-aggregated; a report is as fresh as the
-// store.
+// ledger, the workflow runs and the agent tasks: what was sent to buyers,
+// told to the shop, skipped and failed per workflow and step, how many
+// chased orders were paid and the GMV they recovered, how COD confirmations
+// ended, and how fast agents handled escalated tasks. Nothing is
+// pre-aggregated; a report is as fresh as the store.
+//
+// Every figure counts what happened inside the window [from, to), so the
+// figures of two adjacent windows add up to those of their union: ledger
+// entries by their time (At), run outcomes by when they were reached
+// (OutcomeAt), tasks by when they were opened or completed.
 package metrics
 
 import (
@@ -14,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 )
 
 // Source is what Compute reads (a care.CareStore is one).
@@ -39,12 +45,16 @@ type Report struct {
 	Workflows []Workflow `json:"workflows"`
 }
 
-// Counts are message figures: entries with At in the window, by status.
-// Skipped maps the skip reason to its count; pending entries are not counted.
+// Counts are ledger figures: entries with At in the window, by status and
+// by whom they are for (care.MessageKind). Pending entries are not counted.
 type Counts struct {
-	Sent    int            `json:"sent"`
+	Sent    int `json:"sent"`    // messages sent to the buyer
+	Failed  int `json:"failed"`  // messages to the buyer that failed
+	Notices int `json:"notices"` // notices sent to the shop (never in Sent)
+	// NoticesFailed are notices to the shop that failed.
+	NoticesFailed int `json:"notices_failed"`
+	// Skipped maps a skip reason to the steps (messages and calls) skipped for it.
 	Skipped map[string]int `json:"skipped"`
-	Failed  int            `json:"failed"`
 }
 
 // Step is one workflow step's message figures.
@@ -53,23 +63,30 @@ type Step struct {
 	Counts
 }
 
-// Workflow is one workflow's figures. Runs count when they started in the
-// window; tasks when created (opened) or done (completed) in it.
+// Workflow is one workflow's figures over the window.
 type Workflow struct {
 	Workflow care.Workflow `json:"workflow"`
 	Counts
 	Steps []Step `json:"steps"` // by step name
 
-	OrdersChased int          `json:"orders_chased"` // unpaid_chase runs with at least one message sent
-	ChasedPaid   int          `json:"chased_paid"`   // of those, the ones whose outcome is paid
+	RunsStarted int `json:"runs_started"` // runs started in the window
+	// Outcomes counts the runs that reached an outcome in the window, by
+	// outcome: every value the runs carry (paid, cod_confirmed, cod_declined,
+	// cod_unreachable, error:<name>, …), also ones added after this package.
+	Outcomes map[string]int `json:"outcomes"`
+
+	OrdersChased int          `json:"orders_chased"` // unpaid_chase: orders sent at least one message in the window
+	ChasedPaid   int          `json:"chased_paid"`   // unpaid_chase: runs that sent a message and were paid in the window
 	GMVRecovered care.Decimal `json:"gmv_recovered"` // sum of their values (one currency per shop)
 
+	// cod_confirm runs that ended in the window confirmed, declined or
+	// unreachable (Outcomes has these and any other outcome).
 	CODConfirmed   int `json:"cod_confirmed"`
 	CODDeclined    int `json:"cod_declined"`
 	CODUnreachable int `json:"cod_unreachable"`
 
-	TasksOpened    int `json:"tasks_opened"`
-	TasksCompleted int `json:"tasks_completed"`
+	TasksOpened    int `json:"tasks_opened"`    // tasks created in the window
+	TasksCompleted int `json:"tasks_completed"` // tasks done (an agent's outcome) in the window
 	// Medians over the completed tasks, in seconds; null when there are none.
 	MedianHandlingSeconds   *float64 `json:"median_handling_seconds"`   // claimed → done
 	MedianResolutionSeconds *float64 `json:"median_resolution_seconds"` // created → done
@@ -94,7 +111,8 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 	}
 	by := make(map[care.Workflow]*acc, len(wfs))
 	for _, w := range wfs {
-		by[w] = &acc{steps: map[string]*Counts{}, Workflow: Workflow{Counts: newCounts()}}
+		by[w] = &acc{steps: map[string]*Counts{}, chased: map[string]bool{},
+			Workflow: Workflow{Counts: newCounts(), Outcomes: map[string]int{}}}
 	}
 
 	cursor := ""
@@ -116,6 +134,9 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 			}
 			a.Counts.add(m)
 			sc.add(m)
+			if m.Workflow == care.UnpaidChase && m.Status == care.MessageSent && !isNotice(m) {
+				a.chased[m.OrderID] = true
+			}
 		}
 		if next == "" || next == cursor {
 			break
@@ -123,33 +144,37 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 		cursor = next
 	}
 
-	runs, err := st.ListRuns(ctx, shop, from, to)
+	// A run reaches its outcome after it starts: every run started before
+	// to is read, and counted when its outcome falls in the window.
+	runs, err := st.ListRuns(ctx, shop, time.Time{}, to)
 	if err != nil {
 		return Report{}, fmt.Errorf("metrics: list runs: %w", err)
 	}
+	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	for _, r := range runs {
 		a := by[r.Workflow]
-		if a == nil || r.StartedAt.Before(from) || !r.StartedAt.Before(to) {
+		if a == nil {
 			continue
 		}
-		switch r.Workflow {
-		case care.UnpaidChase:
-			if r.Sent >= 1 {
-				a.OrdersChased++
-				if r.Outcome == OutcomePaid {
-					a.ChasedPaid++
-					a.gmv = append(a.gmv, r.Value)
-				}
+		if in(r.StartedAt) {
+			a.RunsStarted++
+		}
+		if r.Outcome == "" || !in(outcomeAt(r)) {
+			continue
+		}
+		a.Outcomes[r.Outcome]++
+		switch r.Outcome {
+		case OutcomePaid:
+			if r.Workflow == care.UnpaidChase && r.Sent >= 1 {
+				a.ChasedPaid++
+				a.gmv = append(a.gmv, r.Value)
 			}
-		case care.CODConfirm:
-			switch r.Outcome {
-			case OutcomeCODConfirmed:
-				a.CODConfirmed++
-			case OutcomeCODDeclined:
-				a.CODDeclined++
-			case OutcomeCODUnreachable:
-				a.CODUnreachable++
-			}
+		case OutcomeCODConfirmed:
+			a.CODConfirmed++
+		case OutcomeCODDeclined:
+			a.CODDeclined++
+		case OutcomeCODUnreachable:
+			a.CODUnreachable++
 		}
 	}
 
@@ -157,7 +182,6 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 	if err != nil {
 		return Report{}, fmt.Errorf("metrics: list tasks: %w", err)
 	}
-	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	for _, t := range tasks {
 		a := by[t.Workflow]
 		if a == nil {
@@ -185,6 +209,7 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 type acc struct {
 	Workflow
 	steps                map[string]*Counts
+	chased               map[string]bool // orders sent a chase message
 	gmv                  []care.Decimal
 	handling, resolution []float64
 }
@@ -192,20 +217,45 @@ type acc struct {
 func newCounts() Counts { return Counts{Skipped: map[string]int{}} }
 
 func (c *Counts) add(m care.Message) {
-	switch m.Status {
-	case care.MessageSent:
+	notice := isNotice(m)
+	switch {
+	case m.Status == care.MessageSent && notice:
+		c.Notices++
+	case m.Status == care.MessageSent:
 		c.Sent++
-	case care.MessageFailed:
+	case m.Status == care.MessageFailed && notice:
+		c.NoticesFailed++
+	case m.Status == care.MessageFailed:
 		c.Failed++
-	case care.MessageSkipped:
+	case m.Status == care.MessageSkipped:
 		c.Skipped[m.Reason]++
 	}
+}
+
+// isNotice reports whether a ledger entry is a notice to the shop. Entries
+// written before entries had a kind are recognised by their step: the
+// cod_confirm notify_shop steps.
+func isNotice(m care.Message) bool {
+	if m.Kind != "" {
+		return m.Kind == care.KindNotice
+	}
+	return m.Workflow == care.CODConfirm && (m.Step == playbook.CODDeclined || m.Step == playbook.CODConfirmed)
+}
+
+// outcomeAt is when a run reached its outcome: OutcomeAt, else (a run
+// marked failed) when it was last updated.
+func outcomeAt(r care.Run) time.Time {
+	if r.OutcomeAt != nil {
+		return *r.OutcomeAt
+	}
+	return r.UpdatedAt
 }
 
 func (a *acc) report(wf care.Workflow) Workflow {
 	out := a.Workflow
 	out.Workflow = wf
 	out.GMVRecovered = care.AddDecimals(a.gmv...)
+	out.OrdersChased = len(a.chased)
 	out.Steps = make([]Step, 0, len(a.steps))
 	for name, c := range a.steps {
 		out.Steps = append(out.Steps, Step{Step: name, Counts: *c})

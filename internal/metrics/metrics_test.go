@@ -73,6 +73,36 @@ func seed(t *testing.T) *sqlitestore.DB {
 			t.Fatal(err)
 		}
 	}
+	// Notices to the shop are not messages to the buyer: one with its kind,
+	// one written before entries had kinds (recognised by its step), one failed.
+	for i, m := range []care.Message{
+		{Workflow: care.CODConfirm, Step: "confirmed", Kind: care.KindNotice, Status: care.MessageSent, At: at(time.Hour)},
+		{Workflow: care.CODConfirm, Step: "declined", Status: care.MessageSent, At: at(2 * time.Hour)},
+		{Workflow: care.CODConfirm, Step: "unreachable", Kind: care.KindNotice, Status: care.MessageFailed, Reason: "channel_rejected", At: at(3 * time.Hour)},
+		{Workflow: care.CODConfirm, Step: "confirm", Kind: care.KindMessage, Status: care.MessageFailed, Reason: "channel_rejected", At: at(3 * time.Hour)},
+	} {
+		m.ID, m.ShopID, m.OrderID, m.TemplateVersion, m.Channel = fmt.Sprintf("n%02d", i), "tea", fmt.Sprint(1500+i), 1, "webhook"
+		if m.Status == care.MessageSent {
+			m.SentAt = ptr(m.At)
+		}
+		if _, created, err := st.ReserveMessage(ctx, m); err != nil || !created {
+			t.Fatalf("reserve %s: %v %v", m.ID, created, err)
+		}
+	}
+	// Outcomes count when they are reached: a COD run started the day before
+	// and declined inside the window counts, one started inside and declined
+	// after the window does not; an outcome unknown to this package counts too.
+	for i, r := range []care.Run{
+		{Workflow: care.CODConfirm, Outcome: "cod_declined", StartedAt: at(-20 * time.Hour), OutcomeAt: ptr(at(10 * time.Hour))},
+		{Workflow: care.CODConfirm, Outcome: "cod_declined", StartedAt: at(20 * time.Hour), OutcomeAt: ptr(at(25 * time.Hour))},
+		{Workflow: care.CODConfirm, Outcome: "cod_expired", StartedAt: at(6 * time.Hour), OutcomeAt: ptr(at(80 * time.Hour / 10))},
+		{Workflow: care.UnpaidChase, Outcome: "paid", Sent: 1, Value: "10.10", StartedAt: at(-30 * time.Hour), OutcomeAt: ptr(at(23 * time.Hour))},
+	} {
+		r.ShopID, r.OrderID, r.Execution, r.TemplateVersion, r.Status, r.UpdatedAt = "tea", fmt.Sprint(2500+i), fmt.Sprintf("y%02d", i), 1, care.RunSucceeded, r.StartedAt
+		if _, created, err := st.CreateRun(ctx, r); err != nil || !created {
+			t.Fatalf("create run %s: %v %v", r.OrderID, created, err)
+		}
+	}
 	runs := []struct {
 		shop    string
 		wf      care.Workflow
@@ -152,13 +182,20 @@ func TestCompute(t *testing.T) {
 			{Step: "remind_1", Counts: metrics.Counts{Sent: 2, Skipped: map[string]int{"quiet_hours": 2, "opted_out": 1}}},
 			{Step: "remind_2", Counts: metrics.Counts{Sent: 1, Failed: 1, Skipped: map[string]int{}}},
 		},
-		OrdersChased: 4, ChasedPaid: 2, GMVRecovered: "137.90",
+		RunsStarted: 5, Outcomes: map[string]int{"paid": 4, "cancelled": 1},
+		OrdersChased: 3, ChasedPaid: 3, GMVRecovered: "148.00",
 	}
 	cod := metrics.Workflow{
-		Workflow:     care.CODConfirm,
-		Counts:       metrics.Counts{Sent: 1, Skipped: map[string]int{}},
-		Steps:        []metrics.Step{{Step: "confirm", Counts: metrics.Counts{Sent: 1, Skipped: map[string]int{}}}},
-		GMVRecovered: "0", CODConfirmed: 2, CODDeclined: 1, CODUnreachable: 1,
+		Workflow: care.CODConfirm,
+		Counts:   metrics.Counts{Sent: 1, Failed: 1, Notices: 2, NoticesFailed: 1, Skipped: map[string]int{}},
+		Steps: []metrics.Step{
+			{Step: "confirm", Counts: metrics.Counts{Sent: 1, Failed: 1, Skipped: map[string]int{}}},
+			{Step: "confirmed", Counts: metrics.Counts{Notices: 1, Skipped: map[string]int{}}},
+			{Step: "declined", Counts: metrics.Counts{Notices: 1, Skipped: map[string]int{}}},
+			{Step: "unreachable", Counts: metrics.Counts{NoticesFailed: 1, Skipped: map[string]int{}}},
+		},
+		RunsStarted: 7, Outcomes: map[string]int{"cod_confirmed": 2, "cod_declined": 2, "cod_unreachable": 1, "cod_expired": 1},
+		GMVRecovered: "0", CODConfirmed: 2, CODDeclined: 2, CODUnreachable: 1,
 		TasksOpened: 4, TasksCompleted: 3, MedianHandlingSeconds: ptr(1200.0), MedianResolutionSeconds: ptr(3600.0),
 	}
 	want := metrics.Report{ShopID: "tea", From: t0, To: at(24 * time.Hour), Workflows: []metrics.Workflow{chase, cod}}
@@ -167,7 +204,7 @@ func TestCompute(t *testing.T) {
 	}
 
 	b, _ := json.Marshal(rep)
-	for _, field := range []string{`"orders_chased":4`, `"chased_paid":2`, `"gmv_recovered":"137.90"`, `"median_handling_seconds":null`,
+	for _, field := range []string{`"orders_chased":3`, `"chased_paid":3`, `"gmv_recovered":"148.00"`, `"notices":2`, `"cod_expired":1`, `"median_handling_seconds":null`,
 		`"median_resolution_seconds":3600`, `"tasks_opened":4`, `"skipped":{"opted_out":1,"quiet_hours":2}`, `"cod_unreachable":1`} {
 		if !strings.Contains(string(b), field) {
 			t.Errorf("JSON lacks %s: %s", field, b)

@@ -390,6 +390,9 @@ func (t *Template) check(wf care.Workflow, l *errList) {
 			l.add("quiet_hours.to", "equals from: quiet hours must not be empty (omit quiet_hours for none)")
 		}
 	}
+	if g := t.MinGap; g != nil && (g.Std() < MinGapFloor || g.Std() > MinGapCeiling) {
+		l.add("min_gap", "%s is outside %s..%s: the least time between two messages to one buyer", g.Std(), MinGapFloor, MinGapCeiling)
+	}
 	switch wf {
 	case care.UnpaidChase:
 		if t.PayWindow <= 0 {

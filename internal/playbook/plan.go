@@ -17,6 +17,9 @@ type Timing struct {
 	ShopLoc *time.Location
 	// BuyerLoc is the buyer's zone for quiet hours; nil means ShopLoc.
 	BuyerLoc *time.Location
+	// LastSent is when the buyer was last sent a message about the order
+	// (any workflow; notices to the shop do not count); zero for never.
+	LastSent time.Time
 }
 
 // Skip reasons.
@@ -24,6 +27,10 @@ const (
 	SkipBelowThreshold = "below_threshold" // the order's total is below the step's min_total (or unknown)
 	SkipDeadlinePassed = "deadline_passed" // the step would fall after deadline − before_deadline
 	SkipCutoffPassed   = "cutoff_passed"   // a before_cutoff step can no longer happen before its cut-off
+	// SkipMinGap: moved to keep the template's min_gap after the buyer's
+	// last message, the step would pass its cut-off or deadline (unmoved,
+	// it would not have).
+	SkipMinGap = "min_gap"
 )
 
 // Skip is a step Plan passed over, and why.
@@ -48,12 +55,16 @@ type Next struct {
 //     the earliest shop-local cut-off instant C with C − before_cutoff ≥
 //     PlacedAt + after (it may be tomorrow or later);
 //   - at = max(at, Now);
+//   - a message step is moved to LastSent + Gap() (rounded up to a whole
+//     second) when it would come sooner: two messages to one buyer never
+//     bunch;
 //   - message and call steps are moved out of quiet hours (the buyer's zone,
 //     else the shop's) to the end of the quiet period; notify_shop steps are not;
 //   - a before_cutoff step whose at is not before its C: skip cutoff_passed;
 //   - unpaid_chase: deadline = PayDeadline, else PlacedAt + pay_window; if at
 //     ≥ deadline or at > deadline − before_deadline: skip deadline_passed
 //     (cod_confirm has no pay deadline);
+//   - either skip is min_gap instead when only the move for the gap caused it;
 //   - otherwise that step is next.
 //
 // next is nil when no step remains, also when afterStep is not a step of t.
@@ -90,26 +101,55 @@ func (t *Template) Plan(afterStep string, in Timing) (next *Next, skipped []Skip
 		if at.Before(in.Now) {
 			at = in.Now
 		}
-		if s.Action != ActionNotifyShop {
-			at = t.OutOfQuiet(at, buyer)
+		unmoved := at
+		if s.Action == ActionMessage && !in.LastSent.IsZero() {
+			if g := ceilSecond(in.LastSent.Add(t.Gap())); at.Before(g) {
+				at = g
+			}
 		}
-		if withCutoff && !at.Before(cutoff) {
-			skipped = append(skipped, Skip{s.ID, SkipCutoffPassed})
+		reason := t.placeable(s, at, cutoff, withCutoff, buyer, in)
+		if reason != "" && !at.Equal(unmoved) && t.placeable(s, unmoved, cutoff, withCutoff, buyer, in) == "" {
+			reason = SkipMinGap
+		}
+		if reason != "" {
+			skipped = append(skipped, Skip{s.ID, reason})
 			continue
 		}
-		if t.Workflow == care.UnpaidChase {
-			deadline := in.PlacedAt.Add(t.PayWindow.Std())
-			if in.PayDeadline != nil {
-				deadline = *in.PayDeadline
-			}
-			if !at.Before(deadline) || at.After(deadline.Add(-s.BeforeDeadline.Std())) {
-				skipped = append(skipped, Skip{s.ID, SkipDeadlinePassed})
-				continue
-			}
+		if s.Action != ActionNotifyShop {
+			at = t.OutOfQuiet(at, buyer)
 		}
 		return &Next{Step: s.ID, At: at}, skipped
 	}
 	return nil, skipped
+}
+
+// placeable says why step s cannot happen at at (before quiet hours move it),
+// or "" when it can.
+func (t *Template) placeable(s Step, at, cutoff time.Time, withCutoff bool, buyer *time.Location, in Timing) string {
+	if s.Action != ActionNotifyShop {
+		at = t.OutOfQuiet(at, buyer)
+	}
+	if withCutoff && !at.Before(cutoff) {
+		return SkipCutoffPassed
+	}
+	if t.Workflow == care.UnpaidChase {
+		deadline := in.PlacedAt.Add(t.PayWindow.Std())
+		if in.PayDeadline != nil {
+			deadline = *in.PayDeadline
+		}
+		if !at.Before(deadline) || at.After(deadline.Add(-s.BeforeDeadline.Std())) {
+			return SkipDeadlinePassed
+		}
+	}
+	return ""
+}
+
+// ceilSecond rounds t up to a whole second (Wait states wake on whole seconds).
+func ceilSecond(t time.Time) time.Time {
+	if u := t.Truncate(time.Second); !u.Equal(t) {
+		return u.Add(time.Second)
+	}
+	return t
 }
 
 // nextDaily returns the earliest instant ≥ x whose wall clock in loc is

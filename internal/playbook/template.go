@@ -107,6 +107,9 @@ type Template struct {
 	// Cutoff is the shop-local daily ship cut-off "HH:MM", or "".
 	Cutoff     string      `json:"cutoff,omitempty"`
 	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	// MinGap is the least time between two messages to one buyer about one
+	// order, across workflows; nil means DefaultMinGap (see Gap).
+	MinGap *Duration `json:"min_gap,omitempty"`
 	// PayWindow (unpaid_chase) is the platform's auto-cancel window, used
 	// when an order has no pay_deadline.
 	PayWindow Duration `json:"pay_window,omitempty"`
@@ -164,6 +167,24 @@ func (t *Template) Step(id string) (Step, int, bool) {
 // On reports whether the workflow runs for the shop: false only when the
 // template says "enabled": false.
 func (t *Template) On() bool { return t.Enabled == nil || *t.Enabled }
+
+// The minimum gap between two messages to one buyer: the default, and the
+// range a template's min_gap must lie in.
+const (
+	DefaultMinGap = 30 * time.Minute
+	MinGapFloor   = time.Minute
+	MinGapCeiling = 24 * time.Hour
+)
+
+// Gap returns the least time between two messages to one buyer about one
+// order: the template's min_gap, else DefaultMinGap. It is never below
+// MinGapFloor in a parsed template.
+func (t *Template) Gap() time.Duration {
+	if t.MinGap != nil {
+		return t.MinGap.Std()
+	}
+	return DefaultMinGap
+}
 
 // StepChannel returns the channel a message step sends on: its own, else the template's.
 func (t *Template) StepChannel(s Step) string {

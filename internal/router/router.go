@@ -131,20 +131,33 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 			}
 		}
 		ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version}
-		run, _, err := r.Store.CreateRun(ctx, care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
+		in := steps.State{Run: ref}
+		if wf == care.CODConfirm {
+			if in, err = r.codInput(ctx, o, ref, now); err != nil {
+				return err
+			}
+		}
+		fresh := care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
 			Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
-			StartedAt: now.UTC(), UpdatedAt: now.UTC()})
+			StartedAt: now.UTC(), UpdatedAt: now.UTC()}
+		if wf == care.CODConfirm {
+			// The execution first waits (WaitToAsk) until in.At: say so on the run.
+			fresh.Step, fresh.NextAt = WaitToAsk, in.At
+		}
+		run, _, err := r.Store.CreateRun(ctx, fresh)
 		if err != nil {
 			return err
 		}
 		if run.Status != care.RunRunning {
 			continue
 		}
-		ref.Version = run.TemplateVersion // a replay keeps the version pinned first
-		in := steps.State{Run: ref}
-		if wf == care.CODConfirm {
-			if in, err = r.codInput(ctx, o, ref, now); err != nil {
-				return err
+		if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
+			ref.Version = run.TemplateVersion
+			in.Run = ref
+			if wf == care.CODConfirm {
+				if in, err = r.codInput(ctx, o, ref, now); err != nil {
+					return err
+				}
 			}
 		}
 		input, _ := json.Marshal(in)
@@ -172,9 +185,14 @@ func (r *Router) logSkip(ctx context.Context, o care.OrderState, wf care.Workflo
 		"shop", o.ShopID, "order", o.Order.ID, "workflow", string(wf), "template_version", version, "reason", SkipWorkflowOff)
 }
 
+// WaitToAsk is the step a cod_confirm run shows (care.Run.Step) while its
+// execution waits to send the ask (the WaitToAsk state), with NextAt the
+// time it will.
+const WaitToAsk = "wait_to_ask"
+
 // codInput is a cod_confirm run's input: ask as soon as the template's
-// quiet hours allow (the state machine waits until at), then wait
-// reply_timeout for the answer.
+// quiet hours and minimum gap after the buyer's last message allow (the
+// state machine waits until at), then wait reply_timeout for the answer.
 func (r *Router) codInput(ctx context.Context, o care.OrderState, ref steps.RunRef, now time.Time) (steps.State, error) {
 	t, err := r.template(ctx, ref)
 	if err != nil {
@@ -184,8 +202,14 @@ func (r *Router) codInput(ctx context.Context, o care.OrderState, ref steps.RunR
 	if err != nil {
 		return steps.State{}, err
 	}
+	msgs, err := r.Store.ListOrderMessages(ctx, o.ShopID, o.Order.ID)
+	if err != nil {
+		return steps.State{}, err
+	}
+	tm := steps.Timing(o, shop, now)
+	tm.LastSent = steps.LastSent(msgs, "") // a chase message just before: the ask keeps the gap
 	at := now
-	if next, _ := t.Plan("", steps.Timing(o, shop, now)); next != nil {
+	if next, _ := t.Plan("", tm); next != nil {
 		at = next.At
 	}
 	return steps.State{Run: ref, Step: playbook.CODAsk, At: steps.WaitUntil(at), Timeout: int(t.ReplyTimeout.Std() / time.Second)}, nil

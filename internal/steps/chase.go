@@ -14,17 +14,38 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
+	planFrom := st.Step // plan the step after this one
 	if st.Step != "" {
-		step, _, ok := e.tpl.Step(st.Step)
+		step, i, ok := e.tpl.Step(st.Step)
 		if !ok {
 			return State{}, &InputError{"step " + st.Step + " is not in the pinned template"}
 		}
 		switch step.Action {
 		case playbook.ActionMessage:
-			if later := e.quietUntil(); later.After(e.now) && e.unwanted() == "" {
+			_, ended := e.ended(step.ID)
+			if later := e.quietUntil(); later.After(e.now) && e.unwanted() == "" && !ended {
 				// Woken inside quiet hours (the runtime was down, or late):
 				// the message waits for the morning instead.
-				return State{Run: st.Run, Step: step.ID, Kind: KindMessage, At: WaitUntil(later)}, nil
+				out := State{Run: st.Run, Step: step.ID, Kind: KindMessage, At: WaitUntil(later)}
+				return out, h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, out.At })
+			}
+			if !ended && e.tooSoon(step.ID) {
+				// Another message reached the buyer within the template's
+				// min_gap (another workflow of the order, or a late wake).
+				// Unless the message is to be skipped anyway, plan this step
+				// again: that moves it past the gap, or skips it with reason
+				// min_gap when the move passes its cut-off or deadline.
+				reason, err := h.checkContact(ctx, e)
+				if err != nil {
+					return State{}, err
+				}
+				if reason == "" {
+					planFrom = ""
+					if i > 0 {
+						planFrom = e.tpl.Steps[i-1].ID
+					}
+					break
+				}
 			}
 			if _, err := h.sendStep(ctx, e, step); err != nil {
 				return State{}, err
@@ -38,7 +59,7 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 	if e.unwanted() != "" {
 		return h.done(ctx, e, "")
 	}
-	next, skipped := e.tpl.Plan(st.Step, e.timing())
+	next, skipped := e.tpl.Plan(planFrom, e.timing())
 	for _, s := range skipped {
 		if err := h.skip(ctx, e, s.Step, s.Reason); err != nil {
 			return State{}, err
@@ -59,8 +80,12 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 	return out, err
 }
 
-// timing is the order's side of planning.
-func (e *env) timing() playbook.Timing { return Timing(e.order, e.shop, e.now) }
+// timing is the order's side of planning, with the buyer's last message.
+func (e *env) timing() playbook.Timing {
+	t := Timing(e.order, e.shop, e.now)
+	t.LastSent = e.lastSent("")
+	return t
+}
 
 // quietUntil is now, or the end of the buyer's quiet hours when now is in them.
 func (e *env) quietUntil() time.Time {

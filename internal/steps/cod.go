@@ -43,7 +43,11 @@ func (h *Handler) codAsk(ctx context.Context, st State, token string) error {
 	if m.Status != care.MessageSent {
 		return h.resume(ctx, token, Answer{Skipped: m.Reason})
 	}
-	if err := h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.Sent = codAsk, 1 }); err != nil {
+	var replyBy *time.Time // when silence hands the order to an agent
+	if st.Timeout > 0 {
+		replyBy = WaitUntil(e.now.Add(time.Duration(st.Timeout) * time.Second))
+	}
+	if err := h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = codAsk, replyBy, 1 }); err != nil {
 		return err
 	}
 	answer, found, err := h.Store.Await(ctx, e.ref.Shop, e.ref.Order, AwaitKey, token)

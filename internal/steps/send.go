@@ -10,7 +10,7 @@ import (
 )
 
 // Skip reasons recorded in the ledger (with the planning ones of
-// playbook.Plan: below_threshold, deadline_passed, cutoff_passed).
+// playbook.Plan: below_threshold, deadline_passed, cutoff_passed, min_gap).
 const (
 	ReasonPaid        = "paid"
 	ReasonCancelled   = "cancelled"
@@ -94,7 +94,51 @@ func (h *Handler) checkContact(ctx context.Context, e *env) (string, error) {
 // entry is the ledger entry of one step of this run, before rendering.
 func (e *env) entry(step, channel string) care.Message {
 	return care.Message{ID: e.ref.key(step), ShopID: e.ref.Shop, OrderID: e.ref.Order, Workflow: e.ref.Workflow,
-		Step: step, TemplateVersion: e.ref.Version, Channel: channel, At: e.now.UTC()}
+		Step: step, TemplateVersion: e.ref.Version, Channel: channel, Kind: e.kindOf(step), At: e.now.UTC()}
+}
+
+// kindOf says whom a step's ledger entry is for, from the step's action.
+func (e *env) kindOf(step string) care.MessageKind {
+	st, _, _ := e.tpl.Step(step)
+	switch st.Action {
+	case playbook.ActionNotifyShop:
+		return care.KindNotice
+	case playbook.ActionCall:
+		return care.KindCall
+	}
+	return care.KindMessage
+}
+
+// lastSent is when the buyer was last sent a message about the order, by
+// any workflow (notices to the shop do not count), leaving out the entry
+// of step of this run; zero when never.
+func (e *env) lastSent(step string) time.Time { return LastSent(e.msgs, e.ref.key(step)) }
+
+// LastSent is when the buyer was last sent a message among an order's
+// ledger entries msgs (notices to the shop do not count), leaving out the
+// entry with id except; zero when never. It is playbook.Timing.LastSent.
+func LastSent(msgs []care.Message, except string) time.Time {
+	var last time.Time
+	for _, m := range msgs {
+		if m.Status != care.MessageSent || !m.ToBuyer() || m.ID == except {
+			continue
+		}
+		at := m.At
+		if m.SentAt != nil {
+			at = *m.SentAt
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	return last
+}
+
+// tooSoon reports whether messaging the buyer for step now would come
+// within the template's min_gap of the last message to them.
+func (e *env) tooSoon(step string) bool {
+	last := e.lastSent(step)
+	return !last.IsZero() && e.now.Before(last.Add(e.tpl.Gap()))
 }
 
 // skip records a skip of step with reason. An entry that already ended is
@@ -152,6 +196,9 @@ func (h *Handler) deliver(ctx context.Context, e *env, st playbook.Step, channel
 	}
 	m := e.entry(st.ID, channel)
 	m.Locale, m.Text, m.Status = locale, text, care.MessagePending
+	if event == "notice" { // to the shop, whatever the step
+		m.Kind = care.KindNotice
+	}
 	m, _, err = h.Store.ReserveMessage(ctx, m)
 	if err != nil || m.Status != care.MessagePending {
 		return m, err

@@ -73,7 +73,7 @@ func TestAuthSchemeAndRoles(t *testing.T) {
 			}
 			r := (&env{t: t, url: tc.url}).do(method, tc.path, "", body, map[string]string{"Authorization": tc.auth})
 			if r.Status != tc.want {
-				t.Errorf("%s %s with %q: %d %s, want %d", method, tc.path, strings.Fields(tc.auth+" x")[0], r.Status, r.Body, tc.want)
+				t.Errorf("%s %s with %q: %d %s, want %d", method, tc.path, strings.Fields(tc.auth + " x")[0], r.Status, r.Body, tc.want)
 			}
 		})
 	}

@@ -163,7 +163,7 @@ func (s *Store) ListShops(ctx context.Context, cursor string, limit int) ([]care
 }
 
 // ReplaceKeys stores key and deletes the shop's other keys of its role in
-// one transaction: the role's KEYGEN item conditioned on the generation
+// one transaction: the role's KEYGEN item put conditioned on the generation
 // read (a concurrent replacement is retried), the new KEY and KEYREF
 // conditioned on attribute_not_exists, and a Delete of each old KEY and
 // KEYREF. ErrNotFound for an unknown shop; ErrConflict if the hash exists.
@@ -206,13 +206,15 @@ func (s *Store) replaceKeysOnce(ctx context.Context, k care.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("replace %s key of shop %s: %w", k.Role, k.ShopID, err)
 	}
+	genItem := key(spk, skKeyGen+string(k.Role))
+	genItem[attrGen] = num(gen + 1)
 	genCond := "attribute_not_exists(#pk)"
-	genNames := map[string]string{"#gen": attrGen, "#pk": attrPK}
-	genVals := map[string]types.AttributeValue{":next": num(gen + 1)}
+	genNames := map[string]string{"#pk": attrPK}
+	var genVals map[string]types.AttributeValue
 	if res.Item != nil {
 		genCond = "#gen = :gen"
-		delete(genNames, "#pk") // DynamoDB refuses a name the expressions do not use
-		genVals[":gen"] = num(gen)
+		genNames = map[string]string{"#gen": attrGen} // DynamoDB refuses a name the expression does not use
+		genVals = map[string]types.AttributeValue{":gen": num(gen)}
 	}
 	keyItem, err := item(keyPK(k.Hash), skKey, k, nil)
 	if err != nil {
@@ -222,8 +224,7 @@ func (s *Store) replaceKeysOnce(ctx context.Context, k care.APIKey) error {
 	tx := []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(spk, skShop),
 			ConditionExpression: aws.String("attribute_exists(" + attrPK + ")")}},
-		{Update: &types.Update{TableName: &s.table, Key: key(spk, skKeyGen+string(k.Role)),
-			UpdateExpression:          aws.String("SET #gen = :next"),
+		{Put: &types.Put{TableName: &s.table, Item: genItem, // a Put, not an Update: the functions' roles hold no UpdateItem
 			ConditionExpression:       aws.String(genCond),
 			ExpressionAttributeNames:  genNames,
 			ExpressionAttributeValues: genVals}},

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ordercare/ordercare/infra/localruntime"
@@ -19,6 +20,12 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stdout, serveUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the HTTP API and webhooks")
 	sfnAddr := fs.String("sfn-addr", "127.0.0.1:8083", "address of the Step Functions API (AWS JSON 1.0, SigV4 with the key pair in DATA/sfn-credentials or CARE_SFN_ACCESS_KEY_ID/CARE_SFN_SECRET_ACCESS_KEY; loopback by default); empty to disable")
 	data := fs.String("data", ".care", "data directory (SQLite databases, admin token, virtual clock)")
@@ -32,7 +39,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// One JSON object per line, the shape the Lambda functions log in.
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	rt, err := localruntime.Open(ctx, localruntime.Options{DataDir: *data, Clock: *clockMode,
 		AdminToken: os.Getenv("CARE_ADMIN_TOKEN"), Logger: log,
@@ -67,7 +75,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "  sign with AWS_ACCESS_KEY_ID=%s and the secret in CARE_SFN_SECRET_ACCESS_KEY\n", rt.SFNCredentials.AccessKeyID)
 		}
 	}
-	fmt.Fprintf(stdout, "admin token: %s\n", rt.AdminToken)
+	printAdminToken(stdout, rt, *data)
 	if *demo {
 		d, created, err := rt.EnsureDemoShop(ctx, *data)
 		if err != nil {
@@ -88,6 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "  %-12s POST http://%s%s\n", src, ln.Addr(), d.Webhooks[src])
 		}
 	}
+	printClock(stdout, rt)
 
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
@@ -95,7 +104,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	select {
 	case <-ctx.Done():
+		log.Info("shutdown", "reason", "signal")
 	case err = <-errc:
+		log.Error("shutdown", "reason", "server failed", "err", err)
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -106,4 +117,47 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = nil
 	}
 	return err
+}
+
+const serveUsage = `usage: care serve [flags]
+
+Runs the local runtime in one process: the HTTP API and webhooks (--addr), the
+durable Step Functions engine and its API (--sfn-addr), on an embedded SQLite
+store in --data. Logs go to stderr as JSON lines. The admin token is
+CARE_ADMIN_TOKEN, else DATA/admin-token (generated and printed on first start).
+
+Flags:
+`
+
+// printAdminToken shows the admin token only when it was generated now;
+// otherwise it says where the token is.
+func printAdminToken(w io.Writer, rt *localruntime.Runtime, data string) {
+	switch rt.AdminTokenFrom {
+	case localruntime.AdminTokenGenerated:
+		fmt.Fprintf(w, "admin token: %s (new; saved in %s, mode 0600)\n", rt.AdminToken, filepath.Join(data, "admin-token"))
+	case localruntime.AdminTokenGiven:
+		fmt.Fprintln(w, "admin token from CARE_ADMIN_TOKEN")
+	default:
+		fmt.Fprintf(w, "admin token in %s\n", filepath.Join(data, "admin-token"))
+	}
+}
+
+// printClock shows the runtime's time, which webhook timestamps are checked
+// against: with a virtual clock it is not the wall clock.
+func printClock(w io.Writer, rt *localruntime.Runtime) {
+	now := rt.Clock.Now().UTC()
+	if rt.Virtual == nil {
+		fmt.Fprintf(w, "clock: real, now %s\n", now.Format(time.RFC3339))
+		return
+	}
+	d := now.Sub(time.Now()).Round(time.Minute)
+	rel := "at the wall clock"
+	switch {
+	case d > 0:
+		rel = d.String() + " ahead of the wall clock"
+	case d < 0:
+		rel = (-d).String() + " behind the wall clock"
+	}
+	fmt.Fprintf(w, "clock: virtual, now %s (unix %d, %s); sign webhooks with this time: GET /healthz gives it\n",
+		now.Format(time.RFC3339), now.Unix(), rel)
 }

@@ -54,6 +54,10 @@ one JSON line of figures.
 // runSFN runs `care sfn ...`. args excludes "sfn". Figures go to stdout as
 // JSON lines; progress and usage go to stderr.
 func runSFN(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(stdout, sfnUsage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "bench" {
 		fmt.Fprint(stderr, sfnUsage)
 		return errors.New("care sfn: want the subcommand bench")

@@ -23,6 +23,12 @@
 //	SHOP#<shop>#TASK#<id>                         TASK                care.Task, rev, token, resumed, GSI1 + GSI2 keys
 //	SHOP#<shop>#ORDER#<order>                     RUN#<workflow>      care.Run, rev, GSI1 keys
 //	SHOP#<shop>#ORDER#<order>                     WAIT#<key>          token or answer
+//	SHOP#<shop>                                   KEYREF#<role>#<hash> a key's reference (ReplaceKeys finds a role's keys)
+//	SHOP#<shop>                                   KEYGEN#<role>       replacements of a role's keys, attribute gen
+//
+// The SHOP item carries GSI1 keys (SHOPS, <shop>: ListShops); an order's
+// STATE carries GSI1 (SHOP#<shop>#ORDERS) and GSI2 (SHOP#<shop>#ORDERS#<status>)
+// keys sorted by update time (ListOrders); browse.go has the details.
 //
 // Shop ids never contain '#' (CreateShop refuses them, every other method
 // answers ErrNotFound); order, delivery and event ids may, as they always

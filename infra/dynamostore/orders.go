@@ -155,10 +155,10 @@ func (s *Store) Ingest(ctx context.Context, d care.Delivery, ev care.Event, appl
 // when the delivery has an id.
 func (s *Store) ingestTx(d care.Delivery, ev care.Event, cur *care.OrderState, next care.OrderState, now time.Time) ([]types.TransactWriteItem, error) {
 	opk := orderPK(d.ShopID, ev.Order.ID)
-	state, err := item(opk, skState, next, map[string]types.AttributeValue{
-		attrVersion: num(next.Version),
-		attrStatus:  str(string(next.Status)),
-	})
+	stateAttrs := stateIndexAttrs(d.ShopID, next) // ListOrders (browse.go)
+	stateAttrs[attrVersion] = num(next.Version)
+	stateAttrs[attrStatus] = str(string(next.Status))
+	state, err := item(opk, skState, next, stateAttrs)
 	if err != nil {
 		return nil, err
 	}

@@ -22,8 +22,8 @@ func (s *Store) CreateShop(ctx context.Context, shop care.Shop, keys []care.APIK
 	if !validShopID(shop.ID) {
 		return care.Invalid("id", "a shop id is not empty and has no '#'")
 	}
-	if len(keys) >= maxTransactItems {
-		return care.Invalid("keys", "at most %d keys per shop creation", maxTransactItems-1)
+	if 1+2*len(keys) > maxTransactItems {
+		return care.Invalid("keys", "at most %d keys per shop creation", (maxTransactItems-1)/2)
 	}
 	seen := map[string]bool{}
 	for _, k := range keys {
@@ -33,7 +33,8 @@ func (s *Store) CreateShop(ctx context.Context, shop care.Shop, keys []care.APIK
 		seen[k.Hash] = true
 	}
 	notExists := aws.String("attribute_not_exists(" + attrPK + ")")
-	it, err := item(shopPK(shop.ID), skShop, shop, nil)
+	it, err := item(shopPK(shop.ID), skShop, shop, map[string]types.AttributeValue{ // ListShops (browse.go)
+		attrGSI1PK: str(shopsGSI1PK), attrGSI1SK: str(shop.ID)})
 	if err != nil {
 		return err
 	}
@@ -43,7 +44,9 @@ func (s *Store) CreateShop(ctx context.Context, shop care.Shop, keys []care.APIK
 		if err != nil {
 			return err
 		}
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: notExists}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: it, ConditionExpression: notExists}},
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: key(shopPK(shop.ID), keyRefSK(k.Role, k.Hash)),
+				ConditionExpression: notExists}}) // ReplaceKeys (browse.go) finds a role's keys by these
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 	if tce, ok := asCanceled(err); ok {

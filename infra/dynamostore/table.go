@@ -27,9 +27,12 @@ var _ Admin = (*dynamodb.Client)(nil)
 //
 //	GSI1  SHOP#<shop>#MSGS            <at>#<id>                  a shop's messages by time (ListMessages)
 //	      SHOP#<shop>#TASKS#<status>  <priority:02d>#<due>#<id>  the agent queue (ListTasks by status)
-//	      SHOP#<shop>#RUNS            <started>#<wf>#<order>     a shop's runs by start (ListRuns)
+//	      SHOP#<shop>#RUNS            <started>#<wf>#<order>     a shop's runs by start (ListRuns, ListRecentRuns)
+//	      SHOP#<shop>#ORDERS          <updated ms>#<order>       a shop's orders by update (ListOrders)
+//	      SHOPS                       <shop>                     every shop (ListShops)
 //	GSI2  SHOP#<shop>#ORDER#<order>   MSG#<at>#<id>              an order's messages (ListOrderMessages)
 //	                                  TASK#<id>                  an order's tasks (ListTasks by order)
+//	      SHOP#<shop>#ORDERS#<status> <updated ms>#<order>       a shop's orders of one status (ListOrders)
 const (
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"

@@ -79,6 +79,11 @@ type Runtime struct {
 	Router             *router.Router
 	Loop               *router.Loop // the feed → router loop; Open starts it
 
+	// AdminTokenFrom says where AdminToken came from: AdminTokenGiven
+	// (Options.AdminToken), AdminTokenFile (read from DataDir/admin-token)
+	// or AdminTokenGenerated (created now and written there).
+	AdminTokenFrom string
+
 	stop    context.CancelFunc
 	done    chan struct{}
 	advance sync.Mutex
@@ -98,7 +103,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	rt := &Runtime{}
 	var err error
-	if rt.AdminToken, err = adminToken(opts.DataDir, opts.AdminToken); err != nil {
+	if rt.AdminToken, rt.AdminTokenFrom, err = adminToken(opts.DataDir, opts.AdminToken); err != nil {
 		return nil, err
 	}
 	switch opts.Clock {
@@ -161,7 +166,7 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) e
 	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachines: machines, Logger: log}
 	handler := &steps.Handler{Store: rt.Store, Clock: rt.Clock, Resumer: rt.Router,
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}}}
-	rt.Engine.Register(StepFunction, handler.Handle)
+	rt.Engine.Register(StepFunction, logSends(handler.Handle, rt.Store, log))
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.
 	rt.Engine.Start()
@@ -316,31 +321,38 @@ func (rt *Runtime) Close() error {
 	return errors.Join(errs...)
 }
 
+// Where Runtime.AdminToken came from.
+const (
+	AdminTokenGiven     = "given"     // Options.AdminToken (CARE_ADMIN_TOKEN)
+	AdminTokenFile      = "file"      // read from DataDir/admin-token
+	AdminTokenGenerated = "generated" // created now and written to DataDir/admin-token
+)
+
 // adminToken returns the given token, or the one in dir/admin-token, or a new
-// one written there with mode 0600.
-func adminToken(dir, given string) (string, error) {
+// one written there with mode 0600, and where it came from.
+func adminToken(dir, given string) (string, string, error) {
 	if given != "" {
 		if len(given) < 16 {
-			return "", errors.New("CARE_ADMIN_TOKEN must be at least 16 characters")
+			return "", "", errors.New("CARE_ADMIN_TOKEN must be at least 16 characters")
 		}
-		return given, nil
+		return given, AdminTokenGiven, nil
 	}
 	path := filepath.Join(dir, "admin-token")
 	if b, err := os.ReadFile(path); err == nil {
 		if tok := strings.TrimSpace(string(b)); len(tok) >= 16 {
-			return tok, nil
+			return tok, AdminTokenFile, nil
 		}
-		return "", fmt.Errorf("%s holds no usable token; delete it to generate one", path)
+		return "", "", fmt.Errorf("%s holds no usable token; delete it to generate one", path)
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", err
+		return "", "", err
 	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	tok := "ocadm_" + hex.EncodeToString(b)
 	if err := writeFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return tok, nil
+	return tok, AdminTokenGenerated, nil
 }
 
 // sfnCredentials returns the given key pair, or the one in

@@ -67,6 +67,12 @@ func RunCare(t *testing.T, newStore func(t *testing.T) care.CareStore) {
 		{"Waits", testWaits},
 		{"WaitsRace", testWaitsRace},
 		{"OptOuts", testOptOuts},
+		{"ListShops", testListShops},
+		{"ReplaceKeys", testReplaceKeys},
+		{"ReplaceKeysRace", testReplaceKeysRace},
+		{"ListOrders", testListOrders},
+		{"ListRecentRuns", testListRecentRuns},
+		{"ListRecentMessages", testListRecentMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -283,6 +283,8 @@ type CareStore interface {
 	Runs
 	Waits
 	OptOuts
+	ShopAdmin
+	Browse
 }
 
 // ContactKey is the stored form of a buyer's phone or email in opt-outs:

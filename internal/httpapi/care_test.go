@@ -402,16 +402,34 @@ func TestLedgerRunsMetricsAPI(t *testing.T) {
 		t.Fatalf("order messages: %d %s", r.Status, r.Body)
 	}
 	page = httpapi.MessagesPage{}
-	r = e.do("GET", "/v1/messages?limit=2", ops, nil, nil)
+	r = e.do("GET", "/v1/messages?limit=2&to="+now.Format(time.RFC3339), ops, nil, nil)
 	r.json(t, &page)
 	if r.Status != 200 || len(page.Messages) != 2 || page.Messages[0].ID != "m0" || page.Next == "" {
 		t.Fatalf("messages page 1: %d %s", r.Status, r.Body)
 	}
 	next := page.Next
 	page = httpapi.MessagesPage{}
-	e.do("GET", "/v1/messages?limit=2&cursor="+next, ops, nil, nil).json(t, &page)
+	e.do("GET", "/v1/messages?limit=2&to="+now.Format(time.RFC3339)+"&cursor="+next, ops, nil, nil).json(t, &page)
 	if len(page.Messages) != 1 || page.Messages[0].ID != "m2" || page.Next != "" {
 		t.Fatalf("messages page 2: %+v", page)
+	}
+	// Without from, since or to: the most recent entries, newest first,
+	// whatever their age.
+	var recent []string
+	for cursor, pages := "", 0; pages == 0 || cursor != ""; pages++ {
+		page = httpapi.MessagesPage{}
+		r = e.do("GET", "/v1/messages?limit=3&cursor="+cursor, ops, nil, nil)
+		r.json(t, &page)
+		if r.Status != 200 || pages > 2 {
+			t.Fatalf("recent messages: %d %s", r.Status, r.Body)
+		}
+		for _, m := range page.Messages {
+			recent = append(recent, m.ID)
+		}
+		cursor = page.Next
+	}
+	if diff := cmp.Diff([]string{"m2", "m1", "m0", "m3"}, recent); diff != "" {
+		t.Errorf("recent messages (-want +got):\n%s", diff)
 	}
 	since := now.Add(-40 * time.Hour).Format(time.RFC3339)
 	page = httpapi.MessagesPage{}
@@ -458,7 +476,9 @@ func TestLedgerRunsMetricsAPI(t *testing.T) {
 		{"bad since", "/v1/messages?since=2026-13-01T00:00:00Z", ops, 400, "since"},
 		{"from and since", "/v1/messages?from=" + since + "&since=" + since, ops, 400, "since"},
 		{"bad cursor", "/v1/messages?cursor=zzz", ops, 400, "cursor"},
-		{"runs need an order", "/v1/runs", ops, 400, "order"},
+		{"runs of an unknown workflow", "/v1/runs?workflow=nope", ops, 400, "workflow"},
+		{"runs of an unknown status", "/v1/runs?status=done", ops, 400, "status"},
+		{"runs bad cursor", "/v1/runs?cursor=zzz", ops, 400, "cursor"},
 		{"another shop's runs", "/v1/runs?order=1001", rival.Keys[care.RoleOps], 200, ""},
 		{"agent may not read metrics", "/v1/metrics", agent, 403, ""},
 		{"metrics bad to", "/v1/metrics?to=now", ops, 400, "to"},

@@ -23,10 +23,7 @@ type DevClock interface {
 // backwards: 409) and answers once the runtime has caught up with the new
 // time (workflows run, timers fire); both answer {"now": …}.
 func (s *Server) devClock(w http.ResponseWriter, r *http.Request, vc DevClock) {
-	p, err := s.authenticate(r)
-	if err == nil && p.Role != care.RoleAdmin {
-		err = errUnauthorized
-	}
+	err := s.requireAdmin(r)
 	if err == nil && r.Method == http.MethodPost {
 		err = moveClock(r, vc)
 	}

@@ -64,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { store.Close() })
 	vc := clock.NewVirtual(time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC), nil)
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})) // the shape care serve and Lambda log in
 	res := &fakeResumer{}
 	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log, Resumer: res})
 	if err != nil {
@@ -81,7 +81,7 @@ func newEnv(t *testing.T) *env {
 // every test's buyers, addresses, secrets and keys are from this list.
 func (e *env) checkLogs() {
 	logs := e.logs.String()
-	if !strings.Contains(logs, "route=") {
+	if !strings.Contains(logs, `"route":`) {
 		e.t.Errorf("the request log is empty; the leak check would prove nothing")
 	}
 	for _, s := range []string{"+8613800138000", "+16135550101", "13800138000", "王芳", "jon@example.com", "杭州",

@@ -16,9 +16,10 @@ type MessagesPage struct {
 	Next     string         `json:"next_cursor,omitempty"` // cursor of the next page, absent at the end
 }
 
-// RunsPage is the answer to GET /v1/runs?order=.
+// RunsPage is the answer to GET /v1/runs.
 type RunsPage struct {
 	Runs []care.Run `json:"runs"`
+	Next string     `json:"next_cursor,omitempty"` // without ?order=: cursor of the next page, absent at the end
 }
 
 // DefaultWindow is the reporting window when a query gives no from (or since).
@@ -93,10 +94,15 @@ func (s *Server) listOrderMessages(w http.ResponseWriter, r *http.Request) {
 }
 
 // listMessages is GET /v1/messages?from=&to=&cursor=&limit=: the shop's
-// ledger entries with At in [from, to), oldest first.
+// ledger entries with At in [from, to), oldest first. Without from, since
+// and to it lists the most recent entries, newest first.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	shopID, err := s.shopScope(r, "", care.RoleOps)
 	q := r.URL.Query()
+	if err == nil && !q.Has("from") && !q.Has("since") && !q.Has("to") {
+		s.listRecentMessages(w, r, shopID)
+		return
+	}
 	var from, to time.Time
 	if err == nil {
 		from, to, err = s.window(q)
@@ -119,12 +125,14 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// listRuns is GET /v1/runs?order={id}: the order's workflow runs, oldest first.
+// listRuns is GET /v1/runs?order={id}: the order's workflow runs, oldest
+// first; without order, the shop's recent runs (listRecentRuns).
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
 	order := r.URL.Query().Get("order")
 	if err == nil && order == "" {
-		err = care.Invalid("order", "required: the order id")
+		s.listRecentRuns(w, r, shopID)
+		return
 	}
 	var page RunsPage
 	if err == nil {

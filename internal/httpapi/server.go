@@ -60,11 +60,12 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slogDiscard
 	}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /webhooks/{shop}/{source}", s.webhook)
 	s.mux.HandleFunc("POST /v1/shops", s.createShop)
+	s.mux.HandleFunc("GET /v1/shops", s.listShops)
+	s.mux.HandleFunc("POST /v1/shops/{shop}/keys/{role}", s.reissueKey)
+	s.mux.HandleFunc("GET /v1/orders", s.listOrders)
 	s.mux.HandleFunc("GET /v1/shops/{shop}", s.getShop)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/sources/{source}", s.putSource)
 	s.mux.HandleFunc("GET /v1/orders/{id}", s.getOrder)
@@ -105,17 +106,39 @@ type statusWriter struct {
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
 
+// Health is the answer to GET /healthz. Now is the server's clock, which
+// webhook timestamps are checked against (with a virtual clock it is not the
+// wall clock): a Standard Webhooks sender may sign with Unix.
+type Health struct {
+	Status string    `json:"status"` // "ok"
+	Now    time.Time `json:"now"`
+	Unix   int64     `json:"unix"` // Now in Unix seconds
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	now := s.now().UTC()
+	writeJSON(w, http.StatusOK, Health{Status: "ok", Now: now, Unix: now.Unix()})
+}
+
 // principal is who a request authenticated as. ShopID is empty for admin.
 type principal struct {
 	Role   care.Role
 	ShopID string
 }
 
-// authenticate reads "Authorization: Bearer <token>": the admin token or a shop key.
+// bearer returns the token of "Authorization: Bearer <token>"; the scheme
+// is case-insensitive (RFC 9110 section 11.1).
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	tok = strings.TrimSpace(tok)
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
+// authenticate reads "Authorization: Bearer <token>": the admin token or a
+// shop key. A missing or unknown token is errUnauthorized (401).
 func (s *Server) authenticate(r *http.Request) (principal, error) {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
+	tok, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
 		return principal{}, errUnauthorized
 	}
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.admin)) == 1 {
@@ -129,6 +152,16 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 		return principal{}, err
 	}
 	return principal{Role: k.Role, ShopID: k.ShopID}, nil
+}
+
+// requireAdmin authenticates and refuses anything but the admin token: a
+// valid shop key gets errForbidden (403), a missing or invalid one 401.
+func (s *Server) requireAdmin(r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err == nil && p.Role != care.RoleAdmin {
+		err = errForbidden
+	}
+	return err
 }
 
 // shopScope authenticates and returns the shop a request may act on, for the

@@ -45,10 +45,7 @@ func NewWebhookSecret() string {
 }
 
 func (s *Server) createShop(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err == nil && p.Role != care.RoleAdmin {
-		err = errForbidden
-	}
+	err := s.requireAdmin(r)
 	var req ShopRequest
 	if err == nil {
 		err = decodeStrict(r, &req)

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/source"
@@ -24,12 +26,24 @@ type WebhookResult struct {
 // the order cannot take is 422). Everything is checked before anything is
 // written; in a multi-event delivery (Douyin) a 422 may follow events already
 // recorded, and the platform's redelivery of the whole batch is deduplicated.
+//
+// Each delivery logs one line: "webhook received" with the shop, source,
+// delivery, event and order ids, or "webhook refused" with the status, code
+// and field (never the body, a name or a phone number). A 401 says the
+// server's clock, which timestamps are checked against.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	res, err := s.receive(r)
 	if err != nil {
+		if errors.Is(err, care.ErrUnauthorized) {
+			now := s.now().UTC()
+			err = &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: fmt.Sprintf(
+				"%s (the server's clock reads %s, Unix %d)", err.Error(), now.Format(time.RFC3339), now.Unix())}
+		}
+		s.logRefused(r, err)
 		s.writeError(w, r, err)
 		return
 	}
+	s.logReceived(r, res)
 	// A platform that expects its own answer (Douyin) gets it; the others
 	// get the status their adapter chose (202 by default) and a summary.
 	if len(res.Body) > 0 {
@@ -48,6 +62,38 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 type received struct {
 	source.Result
 	summary WebhookResult
+	// what was ingested, for the log line: ids only
+	deliveryIDs, eventIDs, types, orderIDs []string
+}
+
+func (s *Server) logReceived(r *http.Request, res received) {
+	s.log.InfoContext(r.Context(), "webhook received", "shop", r.PathValue("shop"), "source", r.PathValue("source"),
+		"delivery_ids", res.deliveryIDs, "event_ids", res.eventIDs, "types", res.types, "order_ids", res.orderIDs,
+		"accepted", res.summary.Accepted, "duplicates", res.summary.Duplicates)
+}
+
+// logRefused logs a refused delivery by status, code and field; the
+// message only for a 401 (the adapters' fixed reasons), since a 400 or 422
+// reason may quote the payload.
+func (s *Server) logRefused(r *http.Request, err error) {
+	attrs := []any{"shop", r.PathValue("shop"), "source", r.PathValue("source")}
+	var ae *apiError
+	var fe *care.FieldError
+	var re *care.RejectError
+	switch {
+	case errors.As(err, &ae):
+		attrs = append(attrs, "status", ae.Status, "code", ae.Code)
+		if ae.Status == http.StatusUnauthorized || ae.Status == http.StatusNotFound {
+			attrs = append(attrs, "reason", ae.Message)
+		}
+	case errors.As(err, &fe):
+		attrs = append(attrs, "status", http.StatusBadRequest, "code", "invalid", "field", fe.Field)
+	case errors.As(err, &re):
+		attrs = append(attrs, "status", http.StatusUnprocessableEntity, "code", "rejected")
+	default:
+		attrs = append(attrs, "status", http.StatusInternalServerError)
+	}
+	s.log.WarnContext(r.Context(), "webhook refused", attrs...)
 }
 
 func (s *Server) receive(r *http.Request) (received, error) {
@@ -94,6 +140,10 @@ func (s *Server) receive(r *http.Request) (received, error) {
 		} else {
 			out.summary.Accepted++
 		}
+		out.deliveryIDs = append(out.deliveryIDs, in.DeliveryID)
+		out.eventIDs = append(out.eventIDs, in.Event.ID)
+		out.types = append(out.types, string(in.Event.Type))
+		out.orderIDs = append(out.orderIDs, in.Event.Order.ID)
 	}
 	return out, nil
 }

@@ -226,6 +226,9 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 					return Result{}, err
 				}
 			}
+			if len(res.Events) == 0 {
+				return ignored("the order has no fulfillment with a tracking number"), nil
+			}
 			return validated(res)
 		}
 		t, err := shopifyTime(atField, at)

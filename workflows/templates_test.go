@@ -93,3 +93,49 @@ func TestDefaultTemplateIsACopy(t *testing.T) {
 		t.Error("DefaultTemplate shares its bytes")
 	}
 }
+
+// TestDefaultCODScriptsStateTheFeeOnlyWhenThereIsOne: Shopify sends no COD
+// fee, so the default scripts must not tell the buyer or the agent of a fee
+// of 0.00; with a fee they state it and the sum. Buyers see the order's
+// platform name (#1043), not ordercare's id.
+func TestDefaultCODScriptsStateTheFeeOnlyWhenThereIsOne(t *testing.T) {
+	b, _ := workflows.DefaultTemplate(care.CODConfirm)
+	tp, err := playbook.Parse(care.CODConfirm, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ord := care.Order{ID: "5630021409001", Name: "#1043", Total: "129.90", Currency: "CNY", PaymentMethod: care.PayCOD,
+		Buyer: &care.Buyer{Name: "林美"}, Items: []care.Item{{Title: "Mug", Quantity: 1, Price: "129.90"}}}
+	for _, tc := range []struct {
+		fee        care.Decimal
+		want, none []string
+	}{
+		{fee: "", want: []string{"129.90", "#1043"}, none: []string{"0.00", "服务费", "COD fee", "5630021409001"}},
+		{fee: "8.00", want: []string{"8.00", "137.90", "#1043"}, none: []string{"5630021409001"}},
+	} {
+		ord.CODFee = tc.fee
+		v := playbook.VarsFor(care.OrderState{Order: ord}, "Shop", nil)
+		for _, id := range []string{"ask", "call"} {
+			st, _, ok := tp.Step(id)
+			if !ok {
+				t.Fatalf("no step %s", id)
+			}
+			for _, loc := range []string{"zh-CN", "en"} {
+				text, _, err := tp.Render(st, "script", loc, v)
+				if err != nil {
+					t.Fatalf("%s %s: %v", id, loc, err)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(text, w) {
+						t.Errorf("fee %q, %s %s: %q lacks %q", tc.fee, id, loc, text, w)
+					}
+				}
+				for _, w := range tc.none {
+					if strings.Contains(text, w) {
+						t.Errorf("fee %q, %s %s: %q says %q", tc.fee, id, loc, text, w)
+					}
+				}
+			}
+		}
+	}
+}

@@ -41,9 +41,11 @@ type ItemVars struct {
 const TimeLayout = "2006-01-02 15:04"
 
 // VarsFor builds the script variables of an order. Times are shown in loc
-// (the caller passes the buyer's zone, else the shop's; nil means UTC). For a
-// cash-on-delivery order without a fee, cod_fee is "0" at the total's scale.
-// An unparsable amount leaves cod_total equal to the total.
+// (the caller passes the buyer's zone, else the shop's; nil means UTC).
+// cod_fee is "" unless the order states a fee above zero (Shopify sends none:
+// a script must not claim a fee of 0.00), so scripts wrap the fee phrase in
+// {% if order.cod_fee != "" %}. An unparsable amount leaves cod_total equal
+// to the total.
 func VarsFor(o care.OrderState, shopName string, loc *time.Location) Vars {
 	if loc == nil {
 		loc = time.UTC
@@ -57,8 +59,8 @@ func VarsFor(o care.OrderState, shopName string, loc *time.Location) Vars {
 		CODTotal: string(ord.Total),
 		ShopName: shopName,
 	}
-	if ord.PaymentMethod == care.PayCOD && v.CODFee == "" && v.Total != "" {
-		v.CODFee = zeroAtScale(v.Total)
+	if r, ok := care.Decimal(v.CODFee).Rat(); ok && r.Sign() == 0 {
+		v.CODFee = ""
 	}
 	if _, ok := care.Decimal(v.Total).Rat(); ok {
 		if _, ok := care.Decimal(v.CODFee).Rat(); ok {
@@ -231,15 +233,6 @@ func zhCompatible(want, have []string) bool {
 }
 
 // ---- exact decimals (care.Decimal) ---------------------------------------------
-
-// zeroAtScale is zero written with d's decimal places ("129.90" → "0.00").
-func zeroAtScale(d string) string {
-	_, frac, _ := strings.Cut(d, ".")
-	if _, ok := care.Decimal(d).Rat(); !ok || frac == "" {
-		return "0"
-	}
-	return "0." + strings.Repeat("0", len(frac))
-}
 
 // atLeast reports whether total ≥ min; an unknown or malformed total is not.
 func atLeast(total care.Decimal, min care.Decimal) bool {

@@ -46,9 +46,13 @@ func TestVarsFor(t *testing.T) {
 		t.Errorf("VarsFor (-want +got):\n%s", d)
 	}
 
-	o.Order.CODFee = ""
-	if v := VarsFor(o, "s", nil); v.CODFee != "0.00" || v.CODTotal != "129.90" || v.PlacedAt != "2026-11-11 02:05" {
-		t.Errorf("COD without fee: %+v", v)
+	// No fee stated (Shopify sends none), or a zero fee: cod_fee stays
+	// empty, so the default scripts state no fee rather than a false 0.00.
+	for _, fee := range []care.Decimal{"", "0.00"} {
+		o.Order.CODFee = fee
+		if v := VarsFor(o, "s", nil); v.CODFee != "" || v.CODTotal != "129.90" || v.PlacedAt != "2026-11-11 02:05" {
+			t.Errorf("COD with fee %q: %+v", fee, v)
+		}
 	}
 	o.Order.PaymentMethod, o.Order.PayDeadline = care.PayOnline, nil
 	if v := VarsFor(o, "s", sh); v.CODFee != "" || v.CODTotal != "129.90" || v.PayDeadline != "" {

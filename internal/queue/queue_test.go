@@ -441,3 +441,40 @@ func TestNotesAndCancel(t *testing.T) {
 		t.Errorf("resumes: %v", got)
 	}
 }
+
+// TestCompletionWhoseResumerDied: a completion stored but never resumed
+// (its process died mid-resume) refuses the same completion while the
+// resume may still be on its way, then lets it retry after ResumeHold.
+func TestCompletionWhoseResumerDied(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.task(t, "t1", "1001", care.UnpaidChase, 3, 2*time.Hour)
+	// The first process stored the completion and died before resuming.
+	tk, _ := e.store.GetTask(ctx, "tea", "t1")
+	hold := e.clock.Now().Add(queue.ResumeHold)
+	tk.Status, tk.Agent, tk.Outcome, tk.DoneAt, tk.ResumingUntil = care.TaskDone, "li", "paid", ptr(e.clock.Now()), &hold
+	if _, err := e.store.UpdateTask(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.q.Complete(ctx, "tea", "t1", "li", "paid", ""); !errors.Is(err, care.ErrConflict) {
+		t.Fatalf("a repeat while the resume may be on its way: %v, want ErrConflict", err)
+	}
+	if n, err := e.q.ResumePending(ctx, "tea"); n != 0 || err != nil {
+		t.Fatalf("sweep while the resume may be on its way: %d %v, want 0", n, err)
+	}
+	e.advance(t, queue.ResumeHold)
+	if _, err := e.q.Complete(ctx, "tea", "t1", "li", "paid", ""); err != nil {
+		t.Fatalf("the same completion after the hold: %v", err)
+	}
+	if _, err := e.q.Complete(ctx, "tea", "t1", "li", "paid", ""); !errors.Is(err, care.ErrConflict) {
+		t.Fatalf("after the resume: %v, want ErrConflict", err)
+	}
+	want := []resumed{{"token-t1", `{"outcome":"paid","agent":"li"}`}}
+	if diff := cmp.Diff(want, e.res.got()); diff != "" {
+		t.Errorf("resumes (-want +got):\n%s", diff)
+	}
+	got, _ := e.store.GetTask(ctx, "tea", "t1")
+	if !got.Resumed || got.ResumingUntil != nil {
+		t.Errorf("stored resumed=%v resuming_until=%v, want resumed and no hold", got.Resumed, got.ResumingUntil)
+	}
+}

@@ -218,3 +218,36 @@ func (h ServiceHours) periodEnd(t time.Time, loc *time.Location) time.Time {
 	}
 	return end
 }
+
+// Before returns the latest moment m at or before end with d of service
+// time in [m, end): where a task needing d of work must be raised to be
+// done by end. ok is false when the week before end has less than d.
+func (h ServiceHours) Before(end time.Time, d time.Duration, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if d <= 0 {
+		return end, true
+	}
+	le := end.In(loc)
+	day := time.Date(le.Year(), le.Month(), le.Day(), 0, 0, 0, 0, loc)
+	for i := 0; i < horizon; i++ {
+		ps := h.periodsOn(day.AddDate(0, 0, -i), loc)
+		for j := len(ps) - 1; j >= 0; j-- {
+			from, to := ps[j][0], ps[j][1]
+			if !from.Before(end) {
+				continue
+			}
+			if to.After(end) {
+				to = end
+			}
+			if left := to.Sub(from); d <= left {
+				return to.Add(-d), true
+			} else {
+				d -= left
+			}
+			end = from
+		}
+	}
+	return time.Time{}, false
+}

@@ -92,3 +92,33 @@ func TestServiceHoursTime(t *testing.T) {
 		t.Errorf("service time from 21:05 to 09:05 next day = %v, want 5m", got)
 	}
 }
+
+func TestServiceHoursBefore(t *testing.T) {
+	def := care.DefaultServiceHours()
+	tests := []struct {
+		name string
+		end  time.Time
+		d    time.Duration
+		want time.Time
+	}{
+		{"inside", local(0, 15, 0), 2 * time.Hour, local(0, 13, 0)},
+		{"at closing", local(0, 21, 0), 2 * time.Hour, local(0, 19, 0)},
+		{"at night", local(1, 3, 0), 2 * time.Hour, local(0, 19, 0)},
+		{"across the night", local(1, 10, 0), 2 * time.Hour, local(0, 20, 0)},
+		{"zero", local(1, 3, 0), 0, local(1, 3, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := def.Before(tt.end, tt.d, cst)
+			if !ok || !got.Equal(tt.want) {
+				t.Errorf("Before = %v %v, want %v", got, ok, tt.want)
+			}
+			if tt.d > 0 && def.Between(got, tt.end, cst) != tt.d {
+				t.Errorf("Between(Before, end) = %v, want %v", def.Between(got, tt.end, cst), tt.d)
+			}
+		})
+	}
+	if _, ok := (care.ServiceHours{}).Before(local(0, 9, 0), time.Hour, cst); ok {
+		t.Errorf("Before found service time in hours with none")
+	}
+}

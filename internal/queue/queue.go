@@ -74,21 +74,28 @@ type Queue struct {
 // Resumed and Rev are never serialised.
 type View struct {
 	care.Task
-	Breached bool `json:"breached"` // open or claimed past DueAt; Priority is then 1
+	Breached bool `json:"breached"` // open or claimed past DueAt (Priority is then 1), or finished after DueAt
 }
 
 // Effective returns t as it stands at now: a claimed task whose LeaseUntil
 // is at or before now is open again (Agent, LeaseUntil and ClaimedAt
 // cleared); an open or claimed task past its DueAt is breached and its
-// priority becomes 1. Done and cancelled tasks are returned as stored.
+// priority becomes 1. Done and cancelled tasks are returned as stored, and
+// keep their breach: one finished (DoneAt) after its DueAt is breached.
 func Effective(t care.Task, now time.Time) View {
 	if t.Status == care.TaskClaimed && (t.LeaseUntil == nil || !t.LeaseUntil.After(now)) {
 		t.Status, t.Agent, t.LeaseUntil, t.ClaimedAt = care.TaskOpen, "", nil, nil
 	}
 	v := View{Task: t}
-	if (t.Status == care.TaskOpen || t.Status == care.TaskClaimed) && !t.DueAt.IsZero() && now.After(t.DueAt) {
-		v.Breached = true
-		v.Priority = 1
+	switch {
+	case t.DueAt.IsZero():
+	case t.Status == care.TaskOpen || t.Status == care.TaskClaimed:
+		if now.After(t.DueAt) {
+			v.Breached = true
+			v.Priority = 1
+		}
+	case t.DoneAt != nil:
+		v.Breached = t.DoneAt.After(t.DueAt)
 	}
 	return v
 }

@@ -109,20 +109,23 @@ func TestEffective(t *testing.T) {
 		wantAgent    string
 		wantPriority int
 		wantBreached bool
+		doneAt       *time.Time
 	}{
-		{"claimed within lease", care.TaskClaimed, t0.Add(time.Minute), care.TaskClaimed, "li", 3, false},
-		{"lease ends exactly now", care.TaskClaimed, lease, care.TaskOpen, "", 3, false},
-		{"lease lapsed", care.TaskClaimed, t0.Add(20 * time.Minute), care.TaskOpen, "", 3, false},
-		{"open at due time", care.TaskOpen, t0.Add(time.Hour), care.TaskOpen, "li", 3, false},
-		{"open past due", care.TaskOpen, t0.Add(time.Hour + time.Second), care.TaskOpen, "li", 1, true},
-		{"lapsed and past due", care.TaskClaimed, t0.Add(2 * time.Hour), care.TaskOpen, "", 1, true},
-		{"done past due is not breached", care.TaskDone, t0.Add(2 * time.Hour), care.TaskDone, "li", 3, false},
-		{"cancelled as stored", care.TaskCancelled, t0.Add(2 * time.Hour), care.TaskCancelled, "li", 3, false},
+		{"claimed within lease", care.TaskClaimed, t0.Add(time.Minute), care.TaskClaimed, "li", 3, false, nil},
+		{"lease ends exactly now", care.TaskClaimed, lease, care.TaskOpen, "", 3, false, nil},
+		{"lease lapsed", care.TaskClaimed, t0.Add(20 * time.Minute), care.TaskOpen, "", 3, false, nil},
+		{"open at due time", care.TaskOpen, t0.Add(time.Hour), care.TaskOpen, "li", 3, false, nil},
+		{"open past due", care.TaskOpen, t0.Add(time.Hour + time.Second), care.TaskOpen, "li", 1, true, nil},
+		{"lapsed and past due", care.TaskClaimed, t0.Add(2 * time.Hour), care.TaskOpen, "", 1, true, nil},
+		{"done in time, read past due, is not breached", care.TaskDone, t0.Add(2 * time.Hour), care.TaskDone, "li", 3, false, ptr(t0.Add(time.Hour))},
+		{"cancelled as stored", care.TaskCancelled, t0.Add(2 * time.Hour), care.TaskCancelled, "li", 3, false, ptr(t0.Add(30 * time.Minute))},
+		{"done past due keeps its breach", care.TaskDone, t0.Add(2 * time.Hour), care.TaskDone, "li", 3, true, ptr(t0.Add(90 * time.Minute))},
+		{"cancelled past due keeps its breach", care.TaskCancelled, t0.Add(3 * time.Hour), care.TaskCancelled, "li", 3, true, ptr(t0.Add(2 * time.Hour))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := base
-			in.Status = tc.status
+			in.Status, in.DoneAt = tc.status, tc.doneAt
 			v := queue.Effective(in, tc.now)
 			if v.Status != tc.wantStatus || v.Agent != tc.wantAgent || v.Priority != tc.wantPriority || v.Breached != tc.wantBreached {
 				t.Errorf("got status %s agent %q priority %d breached %v", v.Status, v.Agent, v.Priority, v.Breached)

@@ -120,6 +120,8 @@ func (h *Handler) codOutcome(ctx context.Context, st State) (State, error) {
 		return h.endWithNotice(ctx, e, NoticeUnreachable, OutcomeCODUnreachable)
 	case a.Outcome != "": // not an outcome of the cod_confirm template
 		return State{}, &InputError{"unknown COD call outcome " + a.Outcome}
+	case a.Skipped == ReasonOutsideHours: // nobody could call before the deadline: no call was made
+		return h.endWithNotice(ctx, e, NoticeExpired, OutcomeCODExpired)
 	case a.Skipped != "": // nobody needs to call any more (paid, cancelled)
 		if _, err := h.queue().CancelTask(ctx, e.ref.Shop, e.ref.key(codCall), a.Skipped); err != nil {
 			return State{}, err

@@ -110,16 +110,20 @@ func (e *env) callAt(step playbook.Step, at, deadline time.Time) time.Time {
 }
 
 // callDeadline is when the call step's task will be cancelled if nobody
-// finished it: the end of the token wait (st.Timeout from now), else the
-// order's pay deadline for unpaid_chase; zero when neither is known.
+// finished it: the end of the token wait (st.Timeout from now) or, for
+// unpaid_chase, the order's pay deadline, whichever is first; zero when
+// neither is known.
 func callDeadline(e *env, st State) time.Time {
+	var d time.Time
 	if st.Timeout > 0 {
-		return e.now.Add(time.Duration(st.Timeout) * time.Second)
+		d = e.now.Add(time.Duration(st.Timeout) * time.Second)
 	}
 	if e.ref.Workflow == care.UnpaidChase {
-		return e.deadline()
+		if pay := e.deadline(); !pay.IsZero() && (d.IsZero() || pay.Before(d)) {
+			d = pay
+		}
 	}
-	return time.Time{}
+	return d
 }
 
 // taskRaised reports whether an earlier attempt raised the step's task.

@@ -102,9 +102,12 @@ func (h *Handler) codDecide(ctx context.Context, st State) (State, error) {
 		Timeout: int(callTimeout / time.Second)}, nil
 }
 
-// codOutcome is cod_confirm's Record: store the agent's outcome and tell
-// the shop: it may ship (confirmed), or it should cancel or have the order
-// re-placed as prepaid (declined).
+// codOutcome is cod_confirm's Record: store how the call ended and tell the
+// shop, whatever the outcome: it may ship (confirmed); it should cancel or
+// have the order re-placed as prepaid (declined); the agent called and
+// could not reach the buyer (unreachable); or nobody called before the
+// task's deadline (expired: the wait timed out, or the call could not be
+// raised in service hours). A call made moot (paid, cancelled) ends quietly.
 func (h *Handler) codOutcome(ctx context.Context, st State) (State, error) {
 	e, err := h.load(ctx, st.Run)
 	if err != nil {

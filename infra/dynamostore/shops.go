@@ -121,3 +121,47 @@ func (s *Store) GetSource(ctx context.Context, shopID, name string) (care.Source
 	}
 	return src, nil
 }
+
+// SetServiceHours replaces the shop's service hours (nil: the default): the
+// shop item is read and written back conditioned on its data being
+// unchanged (retried when another writer changed it), so nothing else of
+// the shop changes. ErrNotFound if the shop does not exist.
+func (s *Store) SetServiceHours(ctx context.Context, shopID string, h *care.ServiceHours) (care.Shop, error) {
+	if !validShopID(shopID) {
+		return care.Shop{}, fmt.Errorf("set service hours of shop %q: %w", shopID, care.ErrNotFound)
+	}
+	for range 8 {
+		old, err := s.getItem(ctx, shopPK(shopID), skShop)
+		if err != nil {
+			return care.Shop{}, fmt.Errorf("set service hours of shop %s: %w", shopID, err)
+		}
+		var shop care.Shop
+		if err := decode(old, &shop); err != nil {
+			return care.Shop{}, fmt.Errorf("set service hours of shop %s: %w", shopID, err)
+		}
+		shop.ServiceHours = h
+		it, err := item(shopPK(shopID), skShop, shop, nil)
+		if err != nil {
+			return care.Shop{}, err
+		}
+		attr := attrData
+		if _, ok := old[attrData]; !ok {
+			attr = attrDataZ
+		}
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 &s.table,
+			Item:                      it,
+			ConditionExpression:       aws.String("#d = :d"),
+			ExpressionAttributeNames:  map[string]string{"#d": attr},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": old[attr]},
+		})
+		if _, ok := asCondFailed(err); ok {
+			continue // changed (or deleted) meanwhile: read again
+		}
+		if err != nil {
+			return care.Shop{}, fmt.Errorf("set service hours of shop %s: %w", shopID, err)
+		}
+		return shop, nil
+	}
+	return care.Shop{}, fmt.Errorf("set service hours of shop %s: too many concurrent writers: %w", shopID, care.ErrConflict)
+}

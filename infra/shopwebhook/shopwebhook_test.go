@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,7 @@ func TestSamplePayloads(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no samples in events/channel (%v)", err)
 	}
+	noticed := map[string]bool{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -92,12 +94,24 @@ func TestSamplePayloads(t *testing.T) {
 		if err := dec.Decode(&p); err != nil || p.ID == "" || p.Type == "" || p.At.IsZero() {
 			t.Fatalf("%s: %+v %v", f, p, err)
 		}
+		if p.Type == "notice" {
+			if !slices.Contains(steps.NoticeSteps, p.Step) || !strings.HasSuffix(p.ID, "."+p.Step) {
+				t.Errorf("%s: notice step %q (id %s), want one of %q, the id's suffix", f, p.Step, p.ID, steps.NoticeSteps)
+			}
+			noticed[p.Step] = true
+		}
 		out, _ := json.Marshal(p)
 		var a, c any
 		json.Unmarshal(b, &a)
 		json.Unmarshal(out, &c)
 		if ja, jc := mustJSON(a), mustJSON(c); !bytes.Equal(ja, jc) {
 			t.Errorf("%s round trip:\n got  %s\n want %s", f, jc, ja)
+		}
+	}
+	// A shop codes against these samples: every notice it can receive has one.
+	for _, step := range steps.NoticeSteps {
+		if !noticed[step] {
+			t.Errorf("no sample in events/channel for the %q notice", step)
 		}
 	}
 }

@@ -384,3 +384,33 @@ func (c *sourceCache) forget(shop, name string) {
 	defer c.mu.Unlock()
 	delete(c.m, [2]string{shop, name})
 }
+
+// SetServiceHours replaces the shop's service hours (nil: the default) in
+// one write transaction, so nothing else of the shop changes; ErrNotFound
+// if the shop does not exist.
+func (db *DB) SetServiceHours(ctx context.Context, shopID string, h *care.ServiceHours) (care.Shop, error) {
+	var shop care.Shop
+	err := db.write(ctx, func(w *writer) error {
+		var body string
+		if err := w.queryRow(`SELECT shop FROM shops WHERE id = ?`, shopID).Scan(&body); err != nil {
+			return notFound(err, "set service hours of shop %s", shopID)
+		}
+		shop = care.Shop{}
+		if err := json.Unmarshal([]byte(body), &shop); err != nil {
+			return fmt.Errorf("set service hours of shop %s: %w", shopID, err)
+		}
+		shop.ServiceHours = h
+		b, err := json.Marshal(shop)
+		if err != nil {
+			return fmt.Errorf("set service hours of shop %s: %w", shopID, err)
+		}
+		if _, err := w.exec(`UPDATE shops SET shop = ? WHERE id = ?`, string(b), shopID); err != nil {
+			return fmt.Errorf("set service hours of shop %s: %w", shopID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return care.Shop{}, err
+	}
+	return shop, nil
+}

@@ -80,6 +80,7 @@ func testTasks(t *testing.T, s care.CareStore) {
 	done := claimed
 	done.Status, done.Outcome, done.OutcomeNote = care.TaskDone, "confirmed", "买家确认收货地址，请尽快发货"
 	done.DoneAt, done.LeaseUntil = tp(at(12*time.Minute)), nil
+	done.ResumingUntil = tp(at(13 * time.Minute)) // its resume is on its way
 	done.Notes = append(done.Notes, care.Note{Agent: "agent-li.na", Text: "已确认", At: at(12 * time.Minute)})
 	if got, err = s.UpdateTask(c, done); err != nil {
 		t.Fatalf("UpdateTask(rev 2): %v", err)
@@ -88,8 +89,9 @@ func testTasks(t *testing.T, s care.CareStore) {
 	if diff := careDiff(done, got); diff != "" {
 		t.Errorf("UpdateTask returned (-want +got):\n%s", diff)
 	}
+	check(done)
 	resumed := done
-	resumed.Resumed, resumed.Token = true, ""
+	resumed.Resumed, resumed.Token, resumed.ResumingUntil = true, "", nil
 	if got, err = s.UpdateTask(c, resumed); err != nil {
 		t.Fatalf("UpdateTask(resumed): %v", err)
 	}

@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) care.Store) {
 		{"Feed", testFeed},
 		{"FeedTail", testFeedTail},
 		{"LargeEvent", testLargeEvent},
+		{"ServiceHours", testServiceHours},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -27,6 +27,10 @@ type Shop struct {
 	Locale    string    `json:"locale"`   // BCP 47, e.g. "zh-CN"
 	Currency  string    `json:"currency"` // ISO 4217, e.g. "CNY"
 	CreatedAt time.Time `json:"created_at"`
+
+	// ServiceHours are when the shop's agents work (see ServiceHours); nil
+	// means DefaultServiceHours. Set with Shops.SetServiceHours.
+	ServiceHours *ServiceHours `json:"service_hours,omitempty"`
 }
 
 // Role is what an API key may do.

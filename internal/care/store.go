@@ -30,6 +30,11 @@ type Shops interface {
 	PutSource(ctx context.Context, src Source) error
 	// GetSource returns a shop's credentials for a source or ErrNotFound.
 	GetSource(ctx context.Context, shopID, name string) (Source, error)
+	// SetServiceHours replaces the shop's service hours (nil: back to the
+	// default) and returns the shop as stored; nothing else of the shop
+	// changes, even with concurrent writers. ErrNotFound if the shop does
+	// not exist. The caller validates h.
+	SetServiceHours(ctx context.Context, shopID string, h *ServiceHours) (Shop, error)
 }
 
 // Delivery identifies one event as a source delivered it.

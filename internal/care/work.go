@@ -181,6 +181,13 @@ type Task struct {
 	Token       string       `json:"-"`
 	Resumed     bool         `json:"-"` // the outcome reached the execution
 	Rev         int64        `json:"-"` // optimistic version, 1 on create
+
+	// ResumingUntil is set while a done task's outcome is on its way to the
+	// execution: until then a repeated completion is refused (ErrConflict)
+	// instead of resuming again; after it (the resume failed, or the process
+	// resuming it died) the same completion may retry the resume. Nil once
+	// Resumed.
+	ResumingUntil *time.Time `json:"resuming_until,omitempty"`
 }
 
 // TaskFilter selects tasks of one shop. Empty fields match everything.

@@ -23,10 +23,17 @@ import (
 type fakeResumer struct {
 	mu    sync.Mutex
 	fail  func(token string) error
-	calls []string // token + " " + output
+	calls []string      // token + " " + output
+	gate  chan struct{} // when set, every resume waits for it to close
 }
 
 func (f *fakeResumer) ResumeTask(_ context.Context, token string, output []byte) error {
+	f.mu.Lock()
+	gate := f.gate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
@@ -559,5 +566,62 @@ func TestWebhookChannel(t *testing.T) {
 	}
 	if r := e.do("PUT", "/v1/shops/tea/sources/"+care.ChannelWebhook, ops, []byte(`{"secret":"12345678"}`), nil); r.Status != 404 {
 		t.Errorf("channel.webhook set as a source: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestConcurrentCompletions: the same completion sent N times at once is
+// answered 200 once and 409 for every other, and the workflow resumes once.
+func TestConcurrentCompletions(t *testing.T) {
+	const n = 10
+	for _, same := range []bool{true, false} {
+		t.Run(map[bool]string{true: "same agent and outcome", false: "different agents"}[same], func(t *testing.T) {
+			e := newEnv(t)
+			shop := e.createShop("tea")
+			agent := shop.Keys[care.RoleAgent]
+			e.task("tea", "t1", "1001", 3, 2*time.Hour)
+			// The winner's resume is held until the others have their answer,
+			// so they all arrive while the outcome is still on its way.
+			gate := make(chan struct{})
+			e.res.mu.Lock()
+			e.res.gate = gate
+			e.res.mu.Unlock()
+			answered := make(chan int, n)
+			codes := make([]int, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				who := "li"
+				if !same {
+					who = fmt.Sprintf("agent-%d", i)
+				}
+				wg.Go(func() {
+					codes[i] = e.do("POST", "/v1/tasks/t1/complete", agent, fmt.Appendf(nil, `{"agent":%q,"outcome":"declined"}`, who), nil).Status
+					answered <- codes[i]
+				})
+			}
+			// n-1 answers come back while the winner's resume is held (a
+			// guard of 10 s real time frees it if the others are stuck too).
+			guard := time.After(10 * time.Second)
+		wait:
+			for range n - 1 {
+				select {
+				case <-answered:
+				case <-guard:
+					t.Errorf("the other completions did not answer while the first was resuming")
+					break wait
+				}
+			}
+			close(gate)
+			wg.Wait()
+			count := map[int]int{}
+			for _, c := range codes {
+				count[c]++
+			}
+			if diff := cmp.Diff(map[int]int{200: 1, 409: n - 1}, count); diff != "" {
+				t.Errorf("answers by status (-want +got):\n%s", diff)
+			}
+			if got := e.res.got(); len(got) != 1 {
+				t.Errorf("resumed %d times: %q", len(got), got)
+			}
+		})
 	}
 }

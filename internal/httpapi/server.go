@@ -83,6 +83,9 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions", s.listTemplateVersions)
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions/{version}", s.getTemplateVersion)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
+	s.mux.HandleFunc("GET /v1/shops/{shop}/service-hours", s.getServiceHours)
+	s.mux.HandleFunc("PUT /v1/shops/{shop}/service-hours", s.putServiceHours)
+	s.mux.HandleFunc("DELETE /v1/shops/{shop}/service-hours", s.deleteServiceHours)
 	if cfg.DevClock != nil {
 		s.mux.HandleFunc("GET /v1/dev/clock", func(w http.ResponseWriter, r *http.Request) { s.devClock(w, r, cfg.DevClock) })
 		s.mux.HandleFunc("POST /v1/dev/clock", func(w http.ResponseWriter, r *http.Request) { s.devClock(w, r, cfg.DevClock) })

@@ -35,7 +35,13 @@ const (
 	OutcomeCODConfirmed   = "cod_confirmed"
 	OutcomeCODDeclined    = "cod_declined"
 	OutcomeCODUnreachable = "cod_unreachable"
+	// OutcomeCODExpired: the call task expired before anyone called.
+	OutcomeCODExpired = "cod_expired"
 )
+
+// TaskNoteExpired is the OutcomeNote of a task cancelled because it expired
+// before an agent finished it (counted as TasksExpired, not completed).
+const TaskNoteExpired = "expired"
 
 // Report is a shop's figures over the window [From, To).
 type Report struct {
@@ -84,6 +90,9 @@ type Workflow struct {
 	CODConfirmed   int `json:"cod_confirmed"`
 	CODDeclined    int `json:"cod_declined"`
 	CODUnreachable int `json:"cod_unreachable"`
+	CODExpired     int `json:"cod_expired"` // the call task expired: no call was made
+
+	TasksExpired int `json:"tasks_expired"` // cancelled in the window because nobody finished them in time
 
 	TasksOpened    int `json:"tasks_opened"`    // tasks created in the window
 	TasksCompleted int `json:"tasks_completed"` // tasks done (an agent's outcome) in the window
@@ -175,6 +184,8 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 			a.CODDeclined++
 		case OutcomeCODUnreachable:
 			a.CODUnreachable++
+		case OutcomeCODExpired:
+			a.CODExpired++
 		}
 	}
 
@@ -189,6 +200,9 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 		}
 		if in(t.CreatedAt) {
 			a.TasksOpened++
+		}
+		if t.Status == care.TaskCancelled && t.OutcomeNote == TaskNoteExpired && t.DoneAt != nil && in(*t.DoneAt) {
+			a.TasksExpired++
 		}
 		if t.Status == care.TaskDone && t.DoneAt != nil && in(*t.DoneAt) {
 			a.TasksCompleted++

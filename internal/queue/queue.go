@@ -35,6 +35,11 @@ const (
 	MaxText  = 2000 // characters in a note or an outcome note
 )
 
+// ResumeHold is how long a completion's resume is taken to be in flight:
+// a repeated completion within it is refused (care.ErrConflict), one after
+// it retries the resume. It bounds one SendTaskSuccess call with margin.
+const ResumeHold = time.Minute
+
 // maxAttempts bounds the re-read-and-retry loop of one optimistic write.
 const maxAttempts = 8
 
@@ -69,21 +74,28 @@ type Queue struct {
 // Resumed and Rev are never serialised.
 type View struct {
 	care.Task
-	Breached bool `json:"breached"` // open or claimed past DueAt; Priority is then 1
+	Breached bool `json:"breached"` // open or claimed past DueAt (Priority is then 1), or finished after DueAt
 }
 
 // Effective returns t as it stands at now: a claimed task whose LeaseUntil
 // is at or before now is open again (Agent, LeaseUntil and ClaimedAt
 // cleared); an open or claimed task past its DueAt is breached and its
-// priority becomes 1. Done and cancelled tasks are returned as stored.
+// priority becomes 1. Done and cancelled tasks are returned as stored, and
+// keep their breach: one finished (DoneAt) after its DueAt is breached.
 func Effective(t care.Task, now time.Time) View {
 	if t.Status == care.TaskClaimed && (t.LeaseUntil == nil || !t.LeaseUntil.After(now)) {
 		t.Status, t.Agent, t.LeaseUntil, t.ClaimedAt = care.TaskOpen, "", nil, nil
 	}
 	v := View{Task: t}
-	if (t.Status == care.TaskOpen || t.Status == care.TaskClaimed) && !t.DueAt.IsZero() && now.After(t.DueAt) {
-		v.Breached = true
-		v.Priority = 1
+	switch {
+	case t.DueAt.IsZero():
+	case t.Status == care.TaskOpen || t.Status == care.TaskClaimed:
+		if now.After(t.DueAt) {
+			v.Breached = true
+			v.Priority = 1
+		}
+	case t.DoneAt != nil:
+		v.Breached = t.DoneAt.After(t.DueAt)
 	}
 	return v
 }
@@ -267,6 +279,13 @@ func (q *Queue) AddNote(ctx context.Context, shop, id, agent, text string) (View
 // *ResumeError. The same completion again (same agent and outcome) then
 // retries the resume instead of answering ErrConflict; so does
 // ResumePending.
+//
+// Of many completions at once exactly one succeeds: the stored completion
+// carries ResumingUntil (now + ResumeHold) while its caller resumes, and a
+// repeat in that time, even the same one, gets care.ErrConflict. A repeat
+// retries the resume only after the resume failed or the hold lapsed (its
+// caller died), and of such retries too the one conditional write that
+// takes the hold over wins.
 func (q *Queue) Complete(ctx context.Context, shop, id, agent, outcome, note string) (View, error) {
 	if err := validateAgent(agent); err != nil {
 		return View{}, err
@@ -276,10 +295,16 @@ func (q *Queue) Complete(ctx context.Context, shop, id, agent, outcome, note str
 	}
 	t, now, err := q.update(ctx, shop, id, func(t *care.Task, v View, now time.Time) error {
 		switch {
+		case v.Status == care.TaskDone && !t.Resumed && t.Agent == agent && t.Outcome == outcome &&
+			(t.ResumingUntil == nil || !now.Before(*t.ResumingUntil)):
+			// The same completion again after its resume failed (or its
+			// resumer died): take the retry over. The write is conditional
+			// on the read Rev, so of many such retries exactly one wins.
+			hold := now.Add(ResumeHold)
+			t.ResumingUntil = &hold
+			return nil
 		case v.Status == care.TaskDone && !t.Resumed && t.Agent == agent && t.Outcome == outcome:
-			return errSkip // the same completion again: retry the resume below
-		case v.Status == care.TaskDone && !t.Resumed && t.Agent == agent && t.Outcome == outcome:
-			return errSkip // the same completion again: retry the resume below
+			return fmt.Errorf("task %s is done and its outcome is being delivered: %w", v.ID, care.ErrConflict)
 		case v.Status == care.TaskDone || v.Status == care.TaskCancelled:
 			return closedErr(v)
 		case v.Status == care.TaskClaimed && v.Agent != agent:
@@ -292,9 +317,12 @@ func (q *Queue) Complete(ctx context.Context, shop, id, agent, outcome, note str
 			claimed := now // completed without (or after losing) a claim: handling starts now
 			t.ClaimedAt = &claimed
 		}
-		done := now
+		done, hold := now, now.Add(ResumeHold)
 		t.Status, t.Agent, t.LeaseUntil = care.TaskDone, agent, nil
 		t.Outcome, t.OutcomeNote, t.DoneAt = outcome, note, &done
+		if q.Resumer != nil {
+			t.ResumingUntil = &hold // this call resumes; a repeat meanwhile is refused
+		}
 		return nil
 	})
 	if err != nil {
@@ -306,6 +334,16 @@ func (q *Queue) Complete(ctx context.Context, shop, id, agent, outcome, note str
 	}
 	rt, err := q.resume(context.WithoutCancel(ctx), t)
 	if err != nil {
+		// Let the same completion again retry at once (not after ResumeHold).
+		if ft, _, uerr := q.update(context.WithoutCancel(ctx), shop, id, func(s *care.Task, _ View, _ time.Time) error {
+			if s.Resumed || s.ResumingUntil == nil || t.ResumingUntil == nil || !s.ResumingUntil.Equal(*t.ResumingUntil) {
+				return errSkip // resumed meanwhile, or another retry took over
+			}
+			s.ResumingUntil = nil
+			return nil
+		}); uerr == nil {
+			t = ft
+		}
 		return Effective(t, now), &ResumeError{Err: err}
 	}
 	return Effective(rt, now), nil
@@ -353,7 +391,7 @@ func (q *Queue) resume(ctx context.Context, t care.Task) (care.Task, error) {
 		if s.Resumed || s.Status != care.TaskDone {
 			return errSkip
 		}
-		s.Resumed = true
+		s.Resumed, s.ResumingUntil = true, nil
 		return nil
 	})
 	return t2, err
@@ -374,9 +412,10 @@ func (q *Queue) ResumePending(ctx context.Context, shop string) (int, error) {
 	slices.SortFunc(ts, func(a, b care.Task) int { return strings.Compare(a.ID, b.ID) })
 	n := 0
 	var errs []error
+	now := q.Clock.Now()
 	for _, t := range ts {
-		if t.Resumed {
-			continue
+		if t.Resumed || (t.ResumingUntil != nil && now.Before(*t.ResumingUntil)) {
+			continue // done, or its completion is delivering it right now
 		}
 		if _, err := q.resume(ctx, t); err != nil {
 			errs = append(errs, err)

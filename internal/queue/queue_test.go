@@ -109,20 +109,23 @@ func TestEffective(t *testing.T) {
 		wantAgent    string
 		wantPriority int
 		wantBreached bool
+		doneAt       *time.Time
 	}{
-		{"claimed within lease", care.TaskClaimed, t0.Add(time.Minute), care.TaskClaimed, "li", 3, false},
-		{"lease ends exactly now", care.TaskClaimed, lease, care.TaskOpen, "", 3, false},
-		{"lease lapsed", care.TaskClaimed, t0.Add(20 * time.Minute), care.TaskOpen, "", 3, false},
-		{"open at due time", care.TaskOpen, t0.Add(time.Hour), care.TaskOpen, "li", 3, false},
-		{"open past due", care.TaskOpen, t0.Add(time.Hour + time.Second), care.TaskOpen, "li", 1, true},
-		{"lapsed and past due", care.TaskClaimed, t0.Add(2 * time.Hour), care.TaskOpen, "", 1, true},
-		{"done past due is not breached", care.TaskDone, t0.Add(2 * time.Hour), care.TaskDone, "li", 3, false},
-		{"cancelled as stored", care.TaskCancelled, t0.Add(2 * time.Hour), care.TaskCancelled, "li", 3, false},
+		{"claimed within lease", care.TaskClaimed, t0.Add(time.Minute), care.TaskClaimed, "li", 3, false, nil},
+		{"lease ends exactly now", care.TaskClaimed, lease, care.TaskOpen, "", 3, false, nil},
+		{"lease lapsed", care.TaskClaimed, t0.Add(20 * time.Minute), care.TaskOpen, "", 3, false, nil},
+		{"open at due time", care.TaskOpen, t0.Add(time.Hour), care.TaskOpen, "li", 3, false, nil},
+		{"open past due", care.TaskOpen, t0.Add(time.Hour + time.Second), care.TaskOpen, "li", 1, true, nil},
+		{"lapsed and past due", care.TaskClaimed, t0.Add(2 * time.Hour), care.TaskOpen, "", 1, true, nil},
+		{"done in time, read past due, is not breached", care.TaskDone, t0.Add(2 * time.Hour), care.TaskDone, "li", 3, false, ptr(t0.Add(time.Hour))},
+		{"cancelled as stored", care.TaskCancelled, t0.Add(2 * time.Hour), care.TaskCancelled, "li", 3, false, ptr(t0.Add(30 * time.Minute))},
+		{"done past due keeps its breach", care.TaskDone, t0.Add(2 * time.Hour), care.TaskDone, "li", 3, true, ptr(t0.Add(90 * time.Minute))},
+		{"cancelled past due keeps its breach", care.TaskCancelled, t0.Add(3 * time.Hour), care.TaskCancelled, "li", 3, true, ptr(t0.Add(2 * time.Hour))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := base
-			in.Status = tc.status
+			in.Status, in.DoneAt = tc.status, tc.doneAt
 			v := queue.Effective(in, tc.now)
 			if v.Status != tc.wantStatus || v.Agent != tc.wantAgent || v.Priority != tc.wantPriority || v.Breached != tc.wantBreached {
 				t.Errorf("got status %s agent %q priority %d breached %v", v.Status, v.Agent, v.Priority, v.Breached)
@@ -439,5 +442,42 @@ func TestNotesAndCancel(t *testing.T) {
 	}
 	if got := e.res.got(); len(got) != 1 {
 		t.Errorf("resumes: %v", got)
+	}
+}
+
+// TestCompletionWhoseResumerDied: a completion stored but never resumed
+// (its process died mid-resume) refuses the same completion while the
+// resume may still be on its way, then lets it retry after ResumeHold.
+func TestCompletionWhoseResumerDied(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.task(t, "t1", "1001", care.UnpaidChase, 3, 2*time.Hour)
+	// The first process stored the completion and died before resuming.
+	tk, _ := e.store.GetTask(ctx, "tea", "t1")
+	hold := e.clock.Now().Add(queue.ResumeHold)
+	tk.Status, tk.Agent, tk.Outcome, tk.DoneAt, tk.ResumingUntil = care.TaskDone, "li", "paid", ptr(e.clock.Now()), &hold
+	if _, err := e.store.UpdateTask(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.q.Complete(ctx, "tea", "t1", "li", "paid", ""); !errors.Is(err, care.ErrConflict) {
+		t.Fatalf("a repeat while the resume may be on its way: %v, want ErrConflict", err)
+	}
+	if n, err := e.q.ResumePending(ctx, "tea"); n != 0 || err != nil {
+		t.Fatalf("sweep while the resume may be on its way: %d %v, want 0", n, err)
+	}
+	e.advance(t, queue.ResumeHold)
+	if _, err := e.q.Complete(ctx, "tea", "t1", "li", "paid", ""); err != nil {
+		t.Fatalf("the same completion after the hold: %v", err)
+	}
+	if _, err := e.q.Complete(ctx, "tea", "t1", "li", "paid", ""); !errors.Is(err, care.ErrConflict) {
+		t.Fatalf("after the resume: %v, want ErrConflict", err)
+	}
+	want := []resumed{{"token-t1", `{"outcome":"paid","agent":"li"}`}}
+	if diff := cmp.Diff(want, e.res.got()); diff != "" {
+		t.Errorf("resumes (-want +got):\n%s", diff)
+	}
+	got, _ := e.store.GetTask(ctx, "tea", "t1")
+	if !got.Resumed || got.ResumingUntil != nil {
+		t.Errorf("stored resumed=%v resuming_until=%v, want resumed and no hold", got.Resumed, got.ResumingUntil)
 	}
 }

@@ -2,6 +2,7 @@ package steps_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,14 +238,55 @@ func TestCODOutcome(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if task.Status != care.TaskCancelled || task.OutcomeNote != "timeout" || task.DoneAt == nil {
-			t.Errorf("task %s note %q done_at %v, want cancelled timeout", task.Status, task.OutcomeNote, task.DoneAt)
+		if task.Status != care.TaskCancelled || task.OutcomeNote != "expired" || task.DoneAt == nil {
+			t.Errorf("task %s note %q done_at %v, want cancelled expired", task.Status, task.OutcomeNote, task.DoneAt)
 		}
-		if r := f.getRun(ref); r.Outcome != "cod_unreachable" {
-			t.Errorf("run outcome %q, want cod_unreachable", r.Outcome)
+		if r := f.getRun(ref); r.Outcome != steps.OutcomeCODExpired {
+			t.Errorf("run outcome %q, want %s: nobody called, so the buyer was not found unreachable", r.Outcome, steps.OutcomeCODExpired)
 		}
 		if _, ok := f.entry(ref, "declined"); ok {
-			t.Errorf("a declined notice was sent for an unreachable buyer")
+			t.Errorf("a declined notice was sent for an expired call")
+		}
+		if m, ok := f.entry(ref, steps.NoticeExpired); !ok || m.Status != care.MessageSent || !strings.Contains(m.Text, "TB-3003") {
+			t.Errorf("expired notice %+v (found %v), want sent naming the order", m, ok)
+		}
+	})
+	t.Run("unreachable to the shop's webhook", func(t *testing.T) {
+		f, ref := codOrder(t)
+		hook := &fakeChannel{}
+		f.h.Channels["webhook"] = hook
+		if err := f.db.PutSource(f.ctx, care.Source{ShopID: shopID, Name: care.ChannelWebhook, URL: "https://shop.example/hook",
+			Secret: "whsec_dGVzdA==", UpdatedAt: f.clk.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		st := steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"unreachable","agent":"a"}`)}
+		f.mustHandle(steps.ActionCODOutcome, st, "")
+		f.mustHandle(steps.ActionCODOutcome, st, "") // a retried Record sends nothing twice
+		sent := hook.Sent()
+		if len(sent) != 1 || sent[0].Event != "notice" || sent[0].Message.ID != key(ref, steps.NoticeUnreachable) ||
+			sent[0].Message.Step != steps.NoticeUnreachable || !strings.Contains(sent[0].Message.Text, "207.00") {
+			t.Fatalf("webhook deliveries %+v, want one unreachable notice with the COD total", sent)
+		}
+		if r := f.getRun(ref); r.Outcome != steps.OutcomeCODUnreachable {
+			t.Errorf("run outcome %q, want %s", r.Outcome, steps.OutcomeCODUnreachable)
+		}
+	})
+	t.Run("confirmed without a confirmed step in the template", func(t *testing.T) {
+		f := newFixture(t)
+		v := f.template(care.CODConfirm, func(m map[string]any) {
+			var kept []any
+			for _, s := range m["steps"].([]any) {
+				if s.(map[string]any)["id"] != "confirmed" {
+					kept = append(kept, s)
+				}
+			}
+			m["steps"] = kept
+		})
+		f.createOrder(orderSpec{id: "TB-3004", total: "88.00", cod: true})
+		ref := f.run("TB-3004", care.CODConfirm, v)
+		f.mustHandle(steps.ActionCODOutcome, steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"confirmed","agent":"a"}`)}, "")
+		if m, ok := f.entry(ref, steps.NoticeConfirmed); !ok || m.Status != care.MessageSent || !strings.Contains(m.Text, "TB-3004") {
+			t.Errorf("confirmed notice %+v (found %v), want the built-in one sent", m, ok)
 		}
 	})
 	t.Run("call skipped: order cancelled", func(t *testing.T) {

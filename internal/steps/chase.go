@@ -69,6 +69,9 @@ func (h *Handler) chase(ctx context.Context, st State) (State, error) {
 		return h.done(ctx, e, "")
 	}
 	step, _, _ := e.tpl.Step(next.Step)
+	if step.Action == playbook.ActionCall {
+		next.At = e.callAt(step, next.At, e.deadline()) // inside the shop's service hours
+	}
 	out := State{Run: st.Run, Step: next.Step, Kind: KindMessage, At: WaitUntil(next.At)}
 	if step.Action == playbook.ActionCall {
 		out.Kind = KindCall

@@ -11,10 +11,22 @@ import (
 	"github.com/ordercare/ordercare/internal/playbook"
 )
 
+// ReasonOutsideHours is the skip reason of a call step whose task would
+// end (the run's deadline, or the call's timeout) before the shop's agents
+// have MinCallWindow of service time to make the call.
+const ReasonOutsideHours = "outside_service_hours"
+
+// MinCallWindow is the least service time a call task must have before its
+// deadline to be raised at all.
+const MinCallWindow = 15 * time.Minute
+
 // escalate is the Call state (waitForTaskToken): it raises the agent task
 // for st.Step carrying the token; the agent's outcome resumes the run
-// (internal/queue). When nobody needs to call any more (paid, cancelled)
-// it resumes the run at once with the reason instead.
+// (internal/queue). When nobody needs to call any more (paid, cancelled),
+// or nobody could before the task's deadline (outside the shop's service
+// hours), it records the skip and resumes the run at once with the reason
+// instead. The task's SLA counts service time only (care.ServiceHours.Add)
+// and is never after its deadline.
 func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	if token == "" {
 		return &InputError{"escalate needs the task token"}
@@ -27,7 +39,21 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	if !ok || step.Action != playbook.ActionCall {
 		return &InputError{"step " + st.Step + " is not a call step of the pinned template"}
 	}
-	if reason := e.unwanted(); reason != "" {
+	deadline := callDeadline(e, st)
+	reason := e.unwanted()
+	if reason == "" && !deadline.IsZero() &&
+		e.shop.HoursOf().Between(e.now, deadline, zone(e.shop.Timezone)) < MinCallWindow {
+		// Nobody works before the task would be cancelled. A retried
+		// escalate keeps a task an earlier attempt raised.
+		raised, err := h.taskRaised(ctx, e, step.ID)
+		if err != nil {
+			return err
+		}
+		if !raised {
+			reason = ReasonOutsideHours
+		}
+	}
+	if reason != "" {
 		if err := h.skip(ctx, e, step.ID, reason); err != nil {
 			return err
 		}
@@ -41,6 +67,12 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	if err != nil {
 		return err
 	}
+	if due, ok := e.shop.HoursOf().Add(e.now, time.Duration(step.SLA), zone(e.shop.Timezone)); ok {
+		t.DueAt = due.UTC()
+	}
+	if !deadline.IsZero() && t.DueAt.After(deadline) {
+		t.DueAt = deadline.UTC() // an SLA past the deadline means nothing: the task is cancelled then
+	}
 	stored, created, err := h.Store.CreateTask(ctx, t)
 	if err != nil {
 		return err
@@ -53,6 +85,54 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 		}
 	}
 	return h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
+}
+
+// callAt is when to raise a call step planned at `at` whose task ends at
+// deadline: at itself when the shop's agents have the step's SLA (at least
+// MinCallWindow) of service time between at and deadline; else early
+// enough that they do (a call due overnight is raised before closing), but
+// never before now. Without a deadline it is at.
+func (e *env) callAt(step playbook.Step, at, deadline time.Time) time.Time {
+	if deadline.IsZero() {
+		return at
+	}
+	hours, loc := e.shop.HoursOf(), zone(e.shop.Timezone)
+	need := max(time.Duration(step.SLA), MinCallWindow)
+	have := hours.Between(at, deadline, loc)
+	if have >= need {
+		return at
+	}
+	early, ok := hours.Before(at, need-have, loc)
+	if !ok || early.Before(e.now) {
+		return e.now
+	}
+	return early
+}
+
+// callDeadline is when the call step's task will be cancelled if nobody
+// finished it: the end of the token wait (st.Timeout from now) or, for
+// unpaid_chase, the order's pay deadline, whichever is first; zero when
+// neither is known.
+func callDeadline(e *env, st State) time.Time {
+	var d time.Time
+	if st.Timeout > 0 {
+		d = e.now.Add(time.Duration(st.Timeout) * time.Second)
+	}
+	if e.ref.Workflow == care.UnpaidChase {
+		if pay := e.deadline(); !pay.IsZero() && (d.IsZero() || pay.Before(d)) {
+			d = pay
+		}
+	}
+	return d
+}
+
+// taskRaised reports whether an earlier attempt raised the step's task.
+func (h *Handler) taskRaised(ctx context.Context, e *env, stepID string) (bool, error) {
+	_, err := h.Store.GetTask(ctx, e.ref.Shop, e.ref.key(stepID))
+	if errors.Is(err, care.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // whyOf says, for the agent and in the shop's language, what led to a COD

@@ -195,7 +195,7 @@ func TestCompute(t *testing.T) {
 			{Step: "unreachable", Counts: metrics.Counts{NoticesFailed: 1, Skipped: map[string]int{}}},
 		},
 		RunsStarted: 7, Outcomes: map[string]int{"cod_confirmed": 2, "cod_declined": 2, "cod_unreachable": 1, "cod_expired": 1},
-		GMVRecovered: "0", CODConfirmed: 2, CODDeclined: 2, CODUnreachable: 1,
+		GMVRecovered: "0", CODConfirmed: 2, CODDeclined: 2, CODUnreachable: 1, CODExpired: 1,
 		TasksOpened: 4, TasksCompleted: 3, MedianHandlingSeconds: ptr(1200.0), MedianResolutionSeconds: ptr(3600.0),
 	}
 	want := metrics.Report{ShopID: "tea", From: t0, To: at(24 * time.Hour), Workflows: []metrics.Workflow{chase, cod}}

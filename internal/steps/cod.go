@@ -178,15 +178,15 @@ func (h *Handler) notifyShop(ctx context.Context, e *env, stepID string) error {
 		return &InputError{"the pinned template has no " + stepID + " step"}
 	}
 	v := playbook.VarsFor(e.order, e.shop.Name, zone(e.shop.Timezone))
-	locale, text := "en", fmt.Sprintf(texts[1], v.OrderID, v.CODTotal, v.Currency)
+	locale, text := "en", fmt.Sprintf(texts[1], v.OrderName, v.CODTotal, v.Currency)
 	if strings.HasPrefix(e.shop.Locale, "zh") {
-		locale, text = "zh-CN", fmt.Sprintf(texts[0], v.OrderID, v.CODTotal, v.Currency)
+		locale, text = "zh-CN", fmt.Sprintf(texts[0], v.OrderName, v.CODTotal, v.Currency)
 	}
 	return h.sendNotice(ctx, e, stepID, ch, locale, text)
 }
 
 // noticeText is the built-in text of a notice to the shop, [zh-CN, en],
-// with the order id, the COD total and the currency.
+// with the order's name (else its id), the COD total and the currency.
 var noticeText = map[string][2]string{
 	NoticeConfirmed: {"货到付款订单 %s（签收需付 %s %s）买家已确认，可以发货。",
 		"The buyer confirmed cash-on-delivery order %s (%s %s due on delivery). It may ship."},
@@ -202,7 +202,7 @@ var noticeText = map[string][2]string{
 // with the same id, which channels dedupe).
 func (h *Handler) sendNotice(ctx context.Context, e *env, stepID, channel, locale, text string) error {
 	m := e.entry(stepID, channel)
-	m.Locale, m.Text, m.Status = locale, text, care.MessagePending
+	m.Locale, m.Text, m.Status, m.Kind = locale, text, care.MessagePending, care.KindNotice
 	m, _, err := h.Store.ReserveMessage(ctx, m)
 	if err != nil || m.Status != care.MessagePending {
 		return err

@@ -164,9 +164,9 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) e
 		machines[wf] = arn
 	}
 	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachines: machines, Logger: log}
-	handler := &steps.Handler{Store: rt.Store, Clock: rt.Clock, Resumer: rt.Router,
+	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}}}
-	rt.Engine.Register(StepFunction, logSends(handler.Handle, rt.Store, log))
+	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.
 	rt.Engine.Start()

@@ -102,6 +102,10 @@ func (db *DB) ReplaceKeys(ctx context.Context, key care.APIKey) error {
 	})
 }
 
+// browseSchema is a migration: ListOrders reads the orders of a shop by
+// update time through this index (its expression is orderKey, verbatim).
+const browseSchema = `CREATE INDEX orders_updated ON orders (shop_id, strftime('%Y-%m-%dT%H:%M:%f', updated_at), order_id);`
+
 // orderKey is the sort key of orders.updated_at (stored as RFC 3339 with
 // any offset): UTC to the millisecond.
 const orderKey = `strftime('%Y-%m-%dT%H:%M:%f', updated_at)`
@@ -115,9 +119,10 @@ func (db *DB) ListOrders(ctx context.Context, shopID string, f care.OrderFilter,
 	if err != nil {
 		return nil, "", err
 	}
+	// Walks the index orders_updated backwards (browseSchema).
 	rows, err := db.query(ctx, `SELECT `+orderKey+`, order_id, state FROM orders
 		WHERE shop_id = ? AND (? = '' OR status = ?) AND (`+orderKey+`, order_id) < (?, ?)
-		ORDER BY 1 DESC, order_id DESC LIMIT ?`, shopID, string(f.Status), string(f.Status), c[0], c[1], limit+1)
+		ORDER BY `+orderKey+` DESC, order_id DESC LIMIT ?`, shopID, string(f.Status), string(f.Status), c[0], c[1], limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}

@@ -142,6 +142,7 @@ var migrations = []string{
 		at       TEXT NOT NULL
 	) STRICT;`,
 	careSchema,
+	browseSchema,
 }
 
 // Option configures Open.

@@ -30,11 +30,9 @@
 //     *sfnlocal.APIError. The client sees only the request id; the detail
 //     goes to the log with that id.
 //
-// Authentication: requests may be signed with AWS Signature Version 4 (the
-// SDKs and the CLI always sign) but signatures are NOT verified and any
-// credentials are accepted. The server is meant for a loopback address or a
-// trusted network; put it behind something that authenticates before
-// exposing it anywhere else.
+// Authentication: Handler itself verifies nothing. SigV4.Wrap guards it
+// with AWS Signature Version 4 against one key pair (what `care serve`
+// serves); an unguarded Handler is for tests and in-process use only.
 package sfnhttp
 
 import (
@@ -338,7 +336,8 @@ type errorBody struct {
 func (h *Handler) writeError(w http.ResponseWriter, e *protocolError) {
 	ns := nsService
 	switch e.code {
-	case CodeUnknownOperation, CodeSerialization, CodeRequestEntityTooLarge, CodeInternalFailure:
+	case CodeUnknownOperation, CodeSerialization, CodeRequestEntityTooLarge, CodeInternalFailure,
+		CodeMissingAuthenticationToken, CodeIncompleteSignature, CodeUnrecognizedClient, CodeInvalidSignature:
 		ns = nsFramework
 	}
 	buf, _ := json.Marshal(errorBody{Type: ns + e.code, Message: e.msg})

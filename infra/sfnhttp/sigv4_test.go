@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +106,47 @@ func TestSigV4(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "late,signed" {
 		t.Errorf("state machines = %v, want only those created with the right key", names)
+	}
+}
+
+// TestSigV4AWSCLI: the AWS CLI (botocore, a second signer) gets in with the
+// key pair and is refused with another secret.
+func TestSigV4AWSCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the AWS CLI test in -short mode: each CLI call takes about a second")
+	}
+	clis := awsCLIs(t)
+	if len(clis) == 0 {
+		t.Skip("skipping: no AWS CLI installed (`aws` on PATH or /usr/bin/aws)")
+	}
+	eng, err := sfnlocal.Open(t.Context(), sfnlocal.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	creds := sfnhttp.NewCredentials()
+	srv := httptest.NewServer((&sfnhttp.SigV4{Credentials: creds}).Wrap(sfnhttp.NewHandler(eng, nil)))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	for _, cli := range clis {
+		run := func(secret string) (string, error) {
+			cmd := exec.CommandContext(t.Context(), cli, "stepfunctions", "--endpoint-url", srv.URL, "--output", "json", "list-state-machines")
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "AWS_") {
+					cmd.Env = append(cmd.Env, kv)
+				}
+			}
+			cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID="+creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+secret,
+				"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+filepath.Join(dir, "no-config"),
+				"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "no-credentials"), "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		if out, err := run(creds.SecretAccessKey); err != nil {
+			t.Errorf("%s with the key pair: %v\n%s", cli, err, out)
+		}
+		if out, err := run(strings.Repeat("0", 40)); err == nil || !strings.Contains(out, sfnhttp.CodeInvalidSignature) {
+			t.Errorf("%s with a wrong secret: %v\n%s; want %s", cli, err, out, sfnhttp.CodeInvalidSignature)
+		}
 	}
 }

@@ -12,7 +12,12 @@ type Timing struct {
 	Now      time.Time
 	// PayDeadline is the platform's auto-cancel time; nil means PlacedAt + the template's pay_window.
 	PayDeadline *time.Time
-	Total       care.Decimal
+	// Total is the order's total in the shop's currency ("" when unknown).
+	Total care.Decimal
+	// OtherCurrency says the order has a total, but only in another currency
+	// than the shop's: a min_total step is skipped other_currency, since
+	// thresholds are in the shop's currency and amounts are never converted.
+	OtherCurrency bool
 	// ShopLoc is the shop's zone (cut-off; quiet hours without BuyerLoc); nil means UTC.
 	ShopLoc *time.Location
 	// BuyerLoc is the buyer's zone for quiet hours; nil means ShopLoc.
@@ -25,6 +30,7 @@ type Timing struct {
 // Skip reasons.
 const (
 	SkipBelowThreshold = "below_threshold" // the order's total is below the step's min_total (or unknown)
+	SkipOtherCurrency  = "other_currency"  // the order's total is in another currency than min_total's (the shop's)
 	SkipDeadlinePassed = "deadline_passed" // the step would fall after deadline − before_deadline
 	SkipCutoffPassed   = "cutoff_passed"   // a before_cutoff step can no longer happen before its cut-off
 	// SkipMinGap: moved to keep the template's min_gap after the buyer's
@@ -50,7 +56,8 @@ type Next struct {
 // a pure function of the template and in.
 //
 // For each step after afterStep, in list order:
-//   - min_total above the order's total (or an unknown total): skip below_threshold;
+//   - min_total above the order's total (or an unknown total): skip below_threshold,
+//     or other_currency when the order's only total is in another currency;
 //   - at = PlacedAt + after; with before_cutoff, at = C − before_cutoff for
 //     the earliest shop-local cut-off instant C with C − before_cutoff ≥
 //     PlacedAt + after (it may be tomorrow or later);
@@ -87,7 +94,11 @@ func (t *Template) Plan(afterStep string, in Timing) (next *Next, skipped []Skip
 	}
 	for _, s := range t.Steps[start:] {
 		if s.MinTotal != "" && !atLeast(in.Total, s.MinTotal) {
-			skipped = append(skipped, Skip{s.ID, SkipBelowThreshold})
+			reason := SkipBelowThreshold
+			if in.Total == "" && in.OtherCurrency {
+				reason = SkipOtherCurrency
+			}
+			skipped = append(skipped, Skip{s.ID, reason})
 			continue
 		}
 		at := in.PlacedAt.Add(s.After.Std())

@@ -105,9 +105,9 @@ func (e *env) quietUntil() time.Time {
 // the shop's currency (the template's thresholds are): an order with no
 // amount in it has an unknown total, so a min_total step skips it.
 func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
-	total, _ := o.Order.TotalIn(shop.Currency)
+	total, ok := o.Order.TotalIn(shop.Currency)
 	t := playbook.Timing{PlacedAt: placedAt(o), Now: now, PayDeadline: o.Order.PayDeadline,
-		Total: total, ShopLoc: zone(shop.Timezone)}
+		Total: total, OtherCurrency: !ok && o.Order.Total != "", ShopLoc: zone(shop.Timezone)}
 	if b := o.Order.Buyer; b != nil && b.Timezone != "" {
 		t.BuyerLoc = zone(b.Timezone)
 	}

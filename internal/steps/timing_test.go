@@ -17,15 +17,18 @@ func TestTimingTotalInShopCurrency(t *testing.T) {
 		name  string
 		order care.Order
 		want  care.Decimal
+		other bool
 	}{
-		{"shop currency", care.Order{ID: "1", Total: "1575.90", Currency: "CNY"}, "1575.90"},
-		{"another currency", care.Order{ID: "1", Total: "1575.90", Currency: "USD"}, ""},
+		{"shop currency", care.Order{ID: "1", Total: "1575.90", Currency: "CNY"}, "1575.90", false},
+		{"another currency", care.Order{ID: "1", Total: "1575.90", Currency: "USD"}, "", true},
 		{"presented in the shop's currency", care.Order{ID: "1", Total: "1575.90", Currency: "USD",
-			PresentmentTotal: "11290.00", PresentmentCurrency: "CNY"}, "11290.00"},
+			PresentmentTotal: "11290.00", PresentmentCurrency: "CNY"}, "11290.00", false},
+		{"no total at all", care.Order{ID: "1"}, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := steps.Timing(care.OrderState{Order: tc.order}, shop, now).Total; got != tc.want {
-				t.Errorf("Total = %q, want %q", got, tc.want)
+			got := steps.Timing(care.OrderState{Order: tc.order}, shop, now)
+			if got.Total != tc.want || got.OtherCurrency != tc.other {
+				t.Errorf("Total, OtherCurrency = %q, %v; want %q, %v", got.Total, got.OtherCurrency, tc.want, tc.other)
 			}
 		})
 	}

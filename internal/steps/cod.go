@@ -182,7 +182,8 @@ func (h *Handler) notifyShop(ctx context.Context, e *env, stepID string) error {
 	if strings.HasPrefix(e.shop.Locale, "zh") {
 		locale, text = "zh-CN", fmt.Sprintf(texts[0], v.OrderName, v.CODTotal, v.Currency)
 	}
-	return h.sendNotice(ctx, e, stepID, ch, locale, text)
+	_, err := h.send(ctx, e, stepID, ch, "notice", locale, text)
+	return err
 }
 
 // noticeText is the built-in text of a notice to the shop, [zh-CN, en],
@@ -194,36 +195,4 @@ var noticeText = map[string][2]string{
 		"Cash-on-delivery order %s (%s %s due on delivery): the agent could not reach the buyer, so it is not confirmed. Do not ship it yet: cancel it, or reach the buyer later."},
 	NoticeExpired: {"货到付款订单 %s（签收需付 %s %s）：确认电话任务已过期，没有人致电买家，订单未确认，请勿发货：请人工确认或取消订单。",
 		"Cash-on-delivery order %s (%s %s due on delivery): its confirmation call expired before anyone called the buyer, so it is not confirmed. Do not ship it yet: confirm it by hand or cancel it."},
-}
-
-// sendNotice delivers a notice whose text is already made, effectively once
-// as deliver does: the ledger entry is reserved before the channel is
-// called, and a retry finds it (ended: nothing to do; pending: sent again
-// with the same id, which channels dedupe).
-func (h *Handler) sendNotice(ctx context.Context, e *env, stepID, channel, locale, text string) error {
-	m := e.entry(stepID, channel)
-	m.Locale, m.Text, m.Status, m.Kind = locale, text, care.MessagePending, care.KindNotice
-	m, _, err := h.Store.ReserveMessage(ctx, m)
-	if err != nil || m.Status != care.MessagePending {
-		return err
-	}
-	status, reason := care.MessageSent, ""
-	if channel != ChannelOutbox {
-		err := h.Channels[channel].Send(ctx, Delivery{Event: "notice", Shop: e.shop, Order: e.order, Message: m})
-		switch {
-		case errors.Is(err, care.ErrNotFound):
-			status, reason = care.MessageFailed, ReasonNoChannel
-		case errors.Is(err, care.ErrRejected):
-			status, reason = care.MessageFailed, ReasonRejected
-		case err != nil:
-			return err // transient: the state machine retries; the entry stays pending
-		}
-	}
-	m.Status, m.Reason = status, reason
-	if status == care.MessageSent {
-		t := h.Clock.Now().UTC()
-		m.SentAt = &t
-	}
-	e.noteMessage(m)
-	return h.Store.UpdateMessage(ctx, m)
 }

@@ -184,22 +184,28 @@ func (e *env) ended(step string) (care.Message, bool) {
 	return care.Message{}, false
 }
 
-// deliver renders the step's script, reserves the ledger entry and calls
-// the channel: effectively once, because the entry is reserved before the
-// call and a pending entry found on retry is re-sent with the same id,
-// which channels dedupe.
+// deliver renders the step's script and sends it (see send).
 func (h *Handler) deliver(ctx context.Context, e *env, st playbook.Step, channel, event string) (care.Message, error) {
 	loc := zone(e.shop.Timezone)
 	text, locale, err := e.tpl.Render(st, "script", buyerLocale(e), playbook.VarsFor(e.order, e.shop.Name, loc))
 	if err != nil {
 		return care.Message{}, &InputError{"render " + st.ID + ": " + err.Error()}
 	}
-	m := e.entry(st.ID, channel)
+	return h.send(ctx, e, st.ID, channel, event, locale, text)
+}
+
+// send reserves the ledger entry of step and calls the channel: effectively
+// once, because the entry is reserved before the call, an ended entry found
+// on retry is returned as it is, and a pending one is sent again with the
+// same id, which channels dedupe. event "notice" marks the entry a notice to
+// the shop, whatever the step.
+func (h *Handler) send(ctx context.Context, e *env, step, channel, event, locale, text string) (care.Message, error) {
+	m := e.entry(step, channel)
 	m.Locale, m.Text, m.Status = locale, text, care.MessagePending
-	if event == "notice" { // to the shop, whatever the step
+	if event == "notice" {
 		m.Kind = care.KindNotice
 	}
-	m, _, err = h.Store.ReserveMessage(ctx, m)
+	m, _, err := h.Store.ReserveMessage(ctx, m)
 	if err != nil || m.Status != care.MessagePending {
 		return m, err
 	}

@@ -209,6 +209,11 @@ func TestSchemaAgreesWithValidate(t *testing.T) {
 		{"parcel item quantity 0", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["items"] = []any{map[string]any{"sku": "A", "quantity": 0}} })},
 		{"parcel item without sku", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["items"] = []any{map[string]any{"sku": "", "quantity": 1}} })},
 		{"unknown split reason", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["split_reason"] = "mood" })},
+		{"order.shipped parcel with a ref only", edit(t, "order.shipped", func(m map[string]any) {
+			delete(parcel0(m), "tracking_number")
+			parcel0(m)["ref"] = "5123456789"
+		})},
+		{"shipment.updated parcel with neither number nor ref", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "parcel"), "tracking_number") })},
 		{"shipment.updated without parcel", edit(t, "shipment.updated", func(m map[string]any) { delete(m, "parcel") })},
 		{"shipment.updated without status", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "parcel"), "status") })},
 		{"unknown parcel status", edit(t, "shipment.updated", func(m map[string]any) { obj(m, "parcel")["status"] = "lost" })},
@@ -259,6 +264,10 @@ func TestSchemaAgreesWithValidate(t *testing.T) {
 		{"legacy awaiting_pickup with a deadline only", editLegacy(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "shipment"), "pickup_point") })},
 		{"legacy stalled", editLegacy(t, "shipment.updated", func(m map[string]any) { obj(m, "shipment")["status"] = "stalled" })},
 		{"available_for_pickup with a deadline only", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "parcel"), "pickup_point") })},
+		{"shipment.updated naming the shipment (ref) only", edit(t, "shipment.updated", func(m map[string]any) {
+			delete(obj(m, "parcel"), "tracking_number")
+			obj(m, "parcel")["ref"] = "5123456789"
+		})},
 		{"parcel with a tracking number only", edit(t, "order.shipped", func(m map[string]any) { m["parcels"] = []any{map[string]any{"tracking_number": "SF1"}} })},
 		{"every parcel status", func() []byte {
 			var b []byte

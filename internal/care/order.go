@@ -46,15 +46,18 @@ type Milestone struct {
 // arrival order (apart from Version and UpdatedAt), so an out-of-order
 // delivery never moves an order backwards.
 type OrderState struct {
-	ShopID    string      `json:"shop_id"`
-	Order     Order       `json:"order"`
-	Status    Status      `json:"status"`
-	History   []Milestone `json:"history"`
-	Parcels   []Parcel    `json:"shipments,omitempty"`
-	Review    *Review     `json:"review,omitempty"`
-	ReviewAt  *time.Time  `json:"review_at,omitempty"`
-	LastReply *time.Time  `json:"last_reply_at,omitempty"`
-	Version   int64       `json:"version"`
+	ShopID  string      `json:"shop_id"`
+	Order   Order       `json:"order"`
+	Status  Status      `json:"status"`
+	History []Milestone `json:"history"`
+	Parcels []Parcel    `json:"shipments,omitempty"`
+	// PendingParcels are reports that name a shipment (ref) but no tracking
+	// number, kept so that parcels of that ref reported later get them too.
+	PendingParcels []Parcel   `json:"pending_parcels,omitempty"`
+	Review         *Review    `json:"review,omitempty"`
+	ReviewAt       *time.Time `json:"review_at,omitempty"`
+	LastReply      *time.Time `json:"last_reply_at,omitempty"`
+	Version        int64      `json:"version"`
 	// FieldStamps says which event each order field's value came from.
 	FieldStamps map[string]Stamp `json:"field_stamps,omitempty"`
 	UpdatedAt   time.Time        `json:"updated_at"` // ingest time of the last applied event
@@ -116,6 +119,7 @@ func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
 		for _, p := range ev.ParcelReports() {
 			s.mergeParcel(p, ev)
 		}
+		s.deriveReplaced()
 		s.deriveDelivered()
 	case ReviewPosted:
 		if s.ReviewAt == nil || !ev.OccurredAt.Before(*s.ReviewAt) {
@@ -254,6 +258,10 @@ func (s OrderState) clone() OrderState {
 	c.Parcels = make([]Parcel, len(s.Parcels))
 	for i, p := range s.Parcels {
 		c.Parcels[i] = p.clone()
+	}
+	c.PendingParcels = nil
+	for _, p := range s.PendingParcels {
+		c.PendingParcels = append(c.PendingParcels, p.clone())
 	}
 	c.Order.Items = append([]Item(nil), s.Order.Items...)
 	c.FieldStamps = make(map[string]Stamp, len(s.FieldStamps))

@@ -109,6 +109,14 @@ type ParcelReport struct {
 	LastScanAt     *time.Time     `json:"last_scan_at,omitempty"`
 	PickupPoint    string         `json:"pickup_point,omitempty"`
 	PickupDeadline *time.Time     `json:"pickup_deadline,omitempty"` // the point's hold deadline
+	// Ref is the source's own id of the shipment the parcel belongs to
+	// (Shopify's fulfillment id, Douyin's pack_id). A shipment.updated
+	// parcel may carry a ref and no tracking number: it then applies to
+	// every parcel of that ref, including ones reported later.
+	Ref string `json:"ref,omitempty"`
+	// Replacement says the tracking number replaces the earlier ones of the
+	// same ref (the seller changed the tracking number: Douyin 发货物流变更).
+	Replacement bool `json:"replacement,omitempty"`
 }
 
 // Parcel is one parcel of an order as ordercare knows it: every report of
@@ -127,6 +135,12 @@ type Parcel struct {
 	StatusStamp *Stamp `json:"status_stamp,omitempty"`
 	// FieldStamps orders the other fields (last writer wins per field).
 	FieldStamps map[string]Stamp `json:"field_stamps,omitempty"`
+	// FirstSeen is the earliest report of this tracking number.
+	FirstSeen *Stamp `json:"first_seen,omitempty"`
+	// ReplacedBy is the tracking number that replaced this one (see
+	// ParcelReport.Replacement); a replaced parcel does not count for
+	// delivery and is no longer tracked.
+	ReplacedBy string `json:"replaced_by,omitempty"`
 }
 
 // UnmarshalJSON reads a parcel, including one stored before parcels had a
@@ -240,8 +254,12 @@ func shortText(field, s string, max int) error {
 
 func (p *ParcelReport) validate(f string) error {
 	n := p.TrackingNumber
-	if n == "" || n != strings.TrimSpace(n) || len(n) > 64 || strings.IndexFunc(n, unicode.IsControl) >= 0 || !utf8.ValidString(n) {
-		return Invalid(f+".tracking_number", "required: 1-64 characters, no surrounding spaces or control characters")
+	if err := shortText(f+".ref", p.Ref, 128); err != nil {
+		return err
+	}
+	refOnly := n == "" && p.Ref != "" && f == "parcel" // shipment.updated may name the shipment instead
+	if !refOnly && (n == "" || n != strings.TrimSpace(n) || len(n) > 64 || strings.IndexFunc(n, unicode.IsControl) >= 0 || !utf8.ValidString(n)) {
+		return Invalid(f+".tracking_number", "required (or, in shipment.updated, a ref): 1-64 characters, no surrounding spaces or control characters")
 	}
 	if err := shortText(f+".carrier", p.Carrier, 64); err != nil {
 		return err
@@ -284,79 +302,171 @@ func (p *ParcelReport) validate(f string) error {
 
 // mergeParcel merges one parcel report into the order's parcels, keyed by
 // tracking number: a new number appends a parcel (a second parcel never
-// replaces the first's), a known one merges field by field.
+// replaces the first's), a known one joins the report's state into its own.
+// A report with a ref and no tracking number (Shopify's fulfillment events
+// name the fulfillment, not the parcel) joins every parcel with that ref and
+// is also kept as pending, so a parcel of that ref that appears later gets it
+// too: the result does not depend on arrival order.
 func (s *OrderState) mergeParcel(in ParcelReport, ev Event) {
-	var p *Parcel
-	for i := range s.Parcels {
-		if s.Parcels[i].TrackingNumber == in.TrackingNumber {
-			p = &s.Parcels[i]
-			break
+	r := reportState(in, ev)
+	if in.TrackingNumber == "" {
+		found := false
+		for i := range s.PendingParcels {
+			if s.PendingParcels[i].Ref == in.Ref {
+				s.PendingParcels[i].join(r)
+				found = true
+			}
 		}
+		if !found {
+			s.PendingParcels = append(s.PendingParcels, r)
+		}
+		for i := range s.Parcels {
+			if s.Parcels[i].Ref == in.Ref {
+				s.Parcels[i].join(r)
+			}
+		}
+		return
 	}
+	p := s.Parcel(in.TrackingNumber)
 	if p == nil {
-		s.Parcels = append(s.Parcels, Parcel{ParcelReport: ParcelReport{TrackingNumber: in.TrackingNumber}, ReportedAt: ev.OccurredAt})
+		s.Parcels = append(s.Parcels, r)
 		p = &s.Parcels[len(s.Parcels)-1]
+	} else {
+		p.join(r)
 	}
+	if p.Ref != "" {
+		for _, q := range s.PendingParcels {
+			if q.Ref == p.Ref {
+				p.join(q)
+			}
+		}
+	}
+}
+
+// reportState is the state of a parcel known from one report only.
+func reportState(in ParcelReport, ev Event) Parcel {
 	st := Stamp{At: ev.OccurredAt, EventID: ev.ID}
-	if p.FieldStamps == nil {
-		p.FieldStamps = map[string]Stamp{}
+	p := Parcel{ParcelReport: ParcelReport{TrackingNumber: in.TrackingNumber, Carrier: in.Carrier, TrackingURL: in.TrackingURL,
+		SplitReason: in.SplitReason, PickupPoint: in.PickupPoint, Ref: in.Ref, Replacement: in.Replacement},
+		ReportedAt: ev.OccurredAt, FieldStamps: map[string]Stamp{}}
+	if in.TrackingNumber != "" {
+		p.FirstSeen = &st
 	}
-	take := func(field string, present bool) bool {
-		if !present {
-			return false
-		}
-		if cur, ok := p.FieldStamps[field]; ok && !cur.before(st) {
-			return false
-		}
-		p.FieldStamps[field] = st
-		return true
-	}
-	if take("carrier", in.Carrier != "") {
-		p.Carrier = in.Carrier
-	}
-	if take("tracking_url", in.TrackingURL != "") {
-		p.TrackingURL = in.TrackingURL
-	}
-	if take("items", len(in.Items) > 0) {
-		p.Items = append([]ParcelItem(nil), in.Items...)
-	}
-	if take("split_reason", in.SplitReason != "") {
-		p.SplitReason = in.SplitReason
-	}
-	if take("pickup", in.PickupPoint != "" || in.PickupDeadline != nil) {
-		p.PickupPoint, p.PickupDeadline = in.PickupPoint, nil
-		if in.PickupDeadline != nil {
-			t := in.PickupDeadline.UTC()
-			p.PickupDeadline = &t
+	for field, present := range map[string]bool{"carrier": in.Carrier != "", "tracking_url": in.TrackingURL != "",
+		"items": len(in.Items) > 0, "split_reason": in.SplitReason != "", "ref": in.Ref != "",
+		"pickup": in.PickupPoint != "" || in.PickupDeadline != nil} {
+		if present {
+			p.FieldStamps[field] = st
 		}
 	}
-	if in.LastScanAt != nil && (p.LastScanAt == nil || in.LastScanAt.After(*p.LastScanAt)) {
+	p.Items = append([]ParcelItem(nil), in.Items...)
+	if in.PickupDeadline != nil {
+		t := in.PickupDeadline.UTC()
+		p.PickupDeadline = &t
+	}
+	if in.LastScanAt != nil {
 		t := in.LastScanAt.UTC()
 		p.LastScanAt = &t
 	}
-	if ev.OccurredAt.After(p.ReportedAt) {
-		p.ReportedAt = ev.OccurredAt
-	}
-	if in.Status == "" {
-		return
-	}
-	sst := st
-	if in.LastScanAt != nil {
-		sst.At = in.LastScanAt.UTC()
-	}
-	cur := p.StatusStamp
-	if cur == nil && p.Status != "" { // stored before status stamps
-		cur = &Stamp{At: p.ReportedAt}
-	}
-	g, cg := statusGroup(in.Status), statusGroup(p.Status)
-	if g > cg || (g == cg && (cur == nil || cur.before(sst))) {
-		p.Status, p.SubStatus, p.Message = in.Status, in.SubStatus, in.Message
-		p.StatusStamp = &sst
-	}
-	if in.Status == ShipDelivered {
-		if p.DeliveredAt == nil || sst.At.Before(*p.DeliveredAt) || (sst.At.Equal(*p.DeliveredAt) && ev.ID < p.DeliveredBy) {
+	if in.Status != "" {
+		sst := st
+		if in.LastScanAt != nil {
+			sst.At = in.LastScanAt.UTC()
+		}
+		p.Status, p.SubStatus, p.Message, p.StatusStamp = in.Status, in.SubStatus, in.Message, &sst
+		if in.Status == ShipDelivered {
 			t := sst.At
 			p.DeliveredAt, p.DeliveredBy = &t, ev.ID
+		}
+	}
+	return p
+}
+
+// statusStamp is the stamp of the parcel's status; a parcel stored before
+// status stamps counts as reported at ReportedAt.
+func (p *Parcel) statusStamp() Stamp {
+	if p.StatusStamp != nil {
+		return *p.StatusStamp
+	}
+	return Stamp{At: p.ReportedAt}
+}
+
+// join merges the state q into p. It is commutative, associative and
+// idempotent: each field is a last-writer-wins register (by occurred_at,
+// then event id), the status register is ordered by group then scan time,
+// last scan and reported time take the later, delivered time and first
+// sighting the earlier, and replacement is sticky.
+func (p *Parcel) join(q Parcel) {
+	if p.FieldStamps == nil {
+		p.FieldStamps = map[string]Stamp{}
+	}
+	for field, qs := range q.FieldStamps {
+		if ps, ok := p.FieldStamps[field]; ok && !ps.before(qs) {
+			continue
+		}
+		p.FieldStamps[field] = qs
+		switch field {
+		case "carrier":
+			p.Carrier = q.Carrier
+		case "tracking_url":
+			p.TrackingURL = q.TrackingURL
+		case "items":
+			p.Items = append([]ParcelItem(nil), q.Items...)
+		case "split_reason":
+			p.SplitReason = q.SplitReason
+		case "ref":
+			p.Ref = q.Ref
+		case "pickup":
+			p.PickupPoint, p.PickupDeadline = q.PickupPoint, q.PickupDeadline
+		}
+	}
+	if q.LastScanAt != nil && (p.LastScanAt == nil || q.LastScanAt.After(*p.LastScanAt)) {
+		p.LastScanAt = q.LastScanAt
+	}
+	if q.ReportedAt.After(p.ReportedAt) {
+		p.ReportedAt = q.ReportedAt
+	}
+	if q.TrackingNumber != "" && q.FirstSeen != nil && (p.FirstSeen == nil || q.FirstSeen.before(*p.FirstSeen)) {
+		f := *q.FirstSeen
+		p.FirstSeen = &f
+	}
+	p.Replacement = p.Replacement || q.Replacement
+	if q.Status != "" {
+		g, pg := statusGroup(q.Status), statusGroup(p.Status)
+		if g > pg || (g == pg && (p.Status == "" || p.statusStamp().before(q.statusStamp()))) {
+			qs := q.statusStamp()
+			p.Status, p.SubStatus, p.Message, p.StatusStamp = q.Status, q.SubStatus, q.Message, &qs
+		}
+	}
+	if q.DeliveredAt != nil && (p.DeliveredAt == nil || q.DeliveredAt.Before(*p.DeliveredAt) ||
+		(q.DeliveredAt.Equal(*p.DeliveredAt) && q.DeliveredBy < p.DeliveredBy)) {
+		p.DeliveredAt, p.DeliveredBy = q.DeliveredAt, q.DeliveredBy
+	}
+}
+
+// deriveReplaced marks the parcels a tracking-number change replaced: of
+// the parcels sharing a ref, every one first seen before a replacement
+// (Replacement) is replaced by the newest such replacement. Recomputed from
+// the parcels on every event, so it does not depend on arrival order.
+func (s *OrderState) deriveReplaced() {
+	for i := range s.Parcels {
+		s.Parcels[i].ReplacedBy = ""
+	}
+	by := map[string]*Parcel{}
+	for i := range s.Parcels {
+		w := &s.Parcels[i]
+		if !w.Replacement || w.Ref == "" || w.FirstSeen == nil {
+			continue
+		}
+		for j := range s.Parcels {
+			o := &s.Parcels[j]
+			if j == i || o.Ref != w.Ref || o.FirstSeen == nil || !o.FirstSeen.before(*w.FirstSeen) {
+				continue
+			}
+			if cur := by[o.TrackingNumber]; cur == nil || cur.FirstSeen.before(*w.FirstSeen) {
+				by[o.TrackingNumber] = w
+				o.ReplacedBy = w.TrackingNumber
+			}
 		}
 	}
 }
@@ -369,11 +479,14 @@ func (s *OrderState) mergeParcel(in ParcelReport, ev Event) {
 func (s *OrderState) deriveDelivered() {
 	derived := map[string]bool{}
 	var last *Parcel
-	all := len(s.Parcels) > 0
+	all := s.AllDelivered()
 	for i := range s.Parcels {
 		p := &s.Parcels[i]
 		if p.DeliveredBy != "" {
 			derived[p.DeliveredBy] = true
+		}
+		if p.ReplacedBy != "" {
+			continue
 		}
 		if !p.Delivered() || p.DeliveredAt == nil {
 			all = false
@@ -395,14 +508,20 @@ func (s *OrderState) deriveDelivered() {
 	}
 }
 
-// AllDelivered reports whether the order has parcels and every one is delivered.
+// AllDelivered reports whether the order has parcels and every one not
+// replaced is delivered.
 func (s *OrderState) AllDelivered() bool {
+	n := 0
 	for i := range s.Parcels {
+		if s.Parcels[i].ReplacedBy != "" {
+			continue
+		}
 		if !s.Parcels[i].Delivered() {
 			return false
 		}
+		n++
 	}
-	return len(s.Parcels) > 0
+	return n > 0
 }
 
 // Parcel returns the order's parcel with that tracking number, or nil.
@@ -441,6 +560,10 @@ func (p Parcel) clone() Parcel {
 	if p.StatusStamp != nil {
 		s := *p.StatusStamp
 		p.StatusStamp = &s
+	}
+	if p.FirstSeen != nil {
+		s := *p.FirstSeen
+		p.FirstSeen = &s
 	}
 	return p
 }

@@ -225,3 +225,67 @@ func TestShipDeadline(t *testing.T) {
 		t.Errorf("platform ship_by = %v, want it over ship_within", d)
 	}
 }
+
+func refScan(id string, min int, ref string, st ShipmentStatus) Event {
+	return Event{ID: id, Type: ShipmentUpdated, OccurredAt: at(min), Order: Order{ID: "1001"},
+		Parcel: &ParcelReport{Ref: ref, Status: st, Message: "msg " + id}}
+}
+
+func permute(t *testing.T, evs []Event, check func(OrderState)) {
+	t.Helper()
+	want := applyAll(t, evs)
+	check(want)
+	r := rand.New(rand.NewSource(3))
+	for i := 0; i < 200; i++ {
+		p := append([]Event(nil), evs...)
+		r.Shuffle(len(p), func(a, b int) { p[a], p[b] = p[b], p[a] })
+		got := applyAll(t, p)
+		if d := cmp.Diff(want, got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(OrderState{}, "Version", "UpdatedAt"),
+			cmpopts.SortSlices(func(a, b Parcel) bool { return a.TrackingNumber < b.TrackingNumber })); d != "" {
+			t.Fatalf("permutation %d differs (-want +got):\n%s", i, d)
+		}
+	}
+}
+
+// TestParcelsByRef: a status that names the shipment (Shopify fulfillment
+// events) reaches every parcel of it, whether it arrives before or after.
+func TestParcelsByRef(t *testing.T) {
+	evs := []Event{created("e1", 0),
+		shipped("e2", 10, ParcelReport{TrackingNumber: "1Z1", Ref: "F9"}, ParcelReport{TrackingNumber: "1Z2", Ref: "F9"}),
+		shipped("e3", 12, ParcelReport{TrackingNumber: "DHL3", Ref: "F10"}),
+		refScan("e4", 20, "F9", ShipInTransit), refScan("e5", 40, "F9", ShipDelivered), refScan("e6", 30, "F9", ShipOutForDelivery)}
+	permute(t, evs, func(s OrderState) {
+		for _, n := range []string{"1Z1", "1Z2"} {
+			if p := s.Parcel(n); p == nil || p.Status != ShipDelivered || p.Message != "msg e5" {
+				t.Fatalf("parcel %s = %+v, want delivered by e5", n, p)
+			}
+		}
+		if p := s.Parcel("DHL3"); p.Status != "" {
+			t.Fatalf("DHL3 got another shipment's status: %s", p.Status)
+		}
+		if s.Status != StatusShipped {
+			t.Fatalf("order %s, want shipped (DHL3 not delivered)", s.Status)
+		}
+	})
+}
+
+// TestParcelsReplaced: a changed tracking number (Douyin 发货物流变更, same
+// pack) replaces the earlier one, which no longer counts for delivery.
+func TestParcelsReplaced(t *testing.T) {
+	evs := []Event{created("e1", 0),
+		shipped("e2", 10, ParcelReport{TrackingNumber: "ZTO1", Ref: "P1"}),
+		shipped("e3", 20, ParcelReport{TrackingNumber: "SF2", Ref: "P1", Replacement: true}),
+		shipped("e4", 15, ParcelReport{TrackingNumber: "YT3", Ref: "P2"}),
+		scan("e5", 50, "SF2", ShipDelivered, 50), scan("e6", 60, "YT3", ShipDelivered, 60)}
+	permute(t, evs, func(s OrderState) {
+		if p := s.Parcel("ZTO1"); p == nil || p.ReplacedBy != "SF2" {
+			t.Fatalf("ZTO1 = %+v, want replaced by SF2", p)
+		}
+		if p := s.Parcel("SF2"); p.ReplacedBy != "" || p.TrackingNumber != "SF2" {
+			t.Fatalf("SF2 = %+v", p)
+		}
+		if s.Status != StatusDelivered {
+			t.Fatalf("order %s, want delivered (the replaced ZTO1 does not count)", s.Status)
+		}
+	})
+}

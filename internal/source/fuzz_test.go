@@ -82,10 +82,11 @@ func FuzzStandard(f *testing.F) {
 func FuzzShopify(f *testing.F) {
 	order := readTestdata(f, "shopify_orders_create.json")
 	ful := readTestdata(f, "shopify_fulfillments_create.json")
-	for _, topic := range []string{"orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/updated"} {
+	for _, topic := range []string{"orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled", "orders/updated"} {
 		f.Add(topic, order)
 	}
 	f.Add("fulfillments/create", ful)
+	f.Add("fulfillment_events/create", readTestdata(f, "shopify_fulfillment_events_create.json"))
 	f.Add("fulfillments/update", []byte(strings.Replace(string(ful), `"shipment_status":null`, `"shipment_status":"delivered"`, 1)))
 	f.Add("orders/create", []byte(`{"id":820982911946154508}`))
 	for _, name := range []string{"shopify_orders_create_paid.json", "shopify_orders_create_pending.json"} {

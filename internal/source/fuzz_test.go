@@ -141,6 +141,7 @@ func FuzzDouyin(f *testing.F) {
 	f.Add(readTestdata(f, "douyin_push_more.json"))
 	f.Add([]byte(`[{"tag":103,"msg_id":"m1","data":{"p_id":"123"}}]`))
 	f.Add([]byte(`[{"tag":"102","msg_id":"m3","data":"{\"p_id\":1,\"logistics_msg\":[{\"express_company_id\":7,\"logistics_code\":\"SF1\"}]}"}]`))
+	f.Add([]byte(`[{"tag":"104","msg_id":"m4","data":"{\"p_id\":1,\"logistics_msg\":{\"express_company_id\":7,\"logistics_code\":\"SF1\",\"pack_id\":\"P1\",\"shipped_order_info\":[{\"sku_id\":17,\"shipped_num\":2}]}}"}]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := dyReq(body)
 		cred := care.Source{AppKey: dyKey, AppSecret: dySecret}

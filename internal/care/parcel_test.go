@@ -3,6 +3,7 @@ package care
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand"
 	"testing"
 	"time"
@@ -288,4 +289,49 @@ func TestParcelsReplaced(t *testing.T) {
 			t.Fatalf("order %s, want delivered (the replaced ZTO1 does not count)", s.Status)
 		}
 	})
+}
+
+// BenchmarkApplyScans measures Apply for one scan of a parcel that already
+// has n scans merged (the state a store reads and writes per scan).
+func BenchmarkApplyScans(b *testing.B) {
+	var cur *OrderState
+	evs := []Event{created("e0", 0), shipped("e1", 1, ParcelReport{TrackingNumber: "SF1", Carrier: "SF", Items: []ParcelItem{{SKU: "A", Quantity: 1}}}),
+		shipped("e2", 2, ParcelReport{TrackingNumber: "YT2"})}
+	for i := 0; i < 20; i++ {
+		evs = append(evs, scan("s"+itoa(i), 10+i, "SF1", ShipInTransit, 10+i))
+	}
+	for _, e := range evs {
+		s, err := Apply(cur, e, t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cur = &s
+	}
+	next := scan("s-next", 100, "SF1", ShipOutForDelivery, 100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Apply(cur, next, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestParcelStateBounded: a parcel keeps no scan history, so its stored
+// state does not grow with the number of scans.
+func TestParcelStateBounded(t *testing.T) {
+	size := func(scans int) int {
+		evs := []Event{created("e0", 0), shipped("e1", 1, ParcelReport{TrackingNumber: "SF1"})}
+		for i := 0; i < scans; i++ {
+			evs = append(evs, scan(fmt.Sprintf("s%03d", i), 10+i, "SF1", ShipInTransit, 10+i))
+		}
+		b, err := json.Marshal(applyAll(t, evs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(b)
+	}
+	if a, b := size(2), size(200); b-a > 4 { // the version counter's digits only
+		t.Errorf("state after 2 scans: %d bytes, after 200: %d bytes; want the same size", a, b)
+	}
 }

@@ -3,6 +3,7 @@ package source_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -98,6 +99,18 @@ func TestAfterShipHandle(t *testing.T) {
 	t.Run("no secret configured", func(t *testing.T) {
 		_, err := source.AfterShip{}.Handle(care.Source{}, asReq(body), now)
 		checkErr(t, err, outcome{unauthorized: true})
+	})
+	t.Run("keeps no personal data the tracking carries", func(t *testing.T) {
+		res, err := source.AfterShip{}.Handle(care.Source{Secret: asSecret}, asReq(body), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(res.Events)
+		for _, pii := range []string{"jon@example.com", "Steve Shipper"} {
+			if strings.Contains(string(b), pii) {
+				t.Errorf("event carries %q: %s", pii, b)
+			}
+		}
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -121,7 +123,29 @@ func edit(t *testing.T, typ string, f func(ev map[string]any)) []byte {
 	return b
 }
 
+// editLegacy is edit on a legacy example (examples/legacy: the shipment
+// shape of order.shipped and shipment.updated, still accepted).
+func editLegacy(t *testing.T, typ string, f func(ev map[string]any)) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("examples", "legacy", typ+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func obj(m map[string]any, key string) map[string]any { return m[key].(map[string]any) }
+
+func parcel0(m map[string]any) map[string]any { return m["parcels"].([]any)[0].(map[string]any) }
 
 func item0(m map[string]any) map[string]any {
 	return obj(m, "order")["items"].([]any)[0].(map[string]any)
@@ -168,11 +192,36 @@ func TestSchemaAgreesWithValidate(t *testing.T) {
 		{"item without sku and title", edit(t, "order.created", func(m map[string]any) { item0(m)["sku"], item0(m)["title"] = "", "" })},
 		{"item price not a decimal", edit(t, "order.created", func(m map[string]any) { item0(m)["price"] = "368元" })},
 		{"negative shelf life", edit(t, "order.created", func(m map[string]any) { item0(m)["shelf_life_hours"] = -1 })},
-		{"order.shipped without shipment", edit(t, "order.shipped", func(m map[string]any) { delete(m, "shipment") })},
-		{"no tracking number", edit(t, "order.shipped", func(m map[string]any) { obj(m, "shipment")["tracking_numbers"] = []any{} })},
-		{"blank tracking number", edit(t, "order.shipped", func(m map[string]any) { obj(m, "shipment")["tracking_numbers"] = []any{"SF1", " \u3000"} })},
-		{"shipment.updated without status", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "shipment"), "status") })},
-		{"unknown shipment status", edit(t, "shipment.updated", func(m map[string]any) { obj(m, "shipment")["status"] = "lost" })},
+		{"legacy order.shipped without shipment", editLegacy(t, "order.shipped", func(m map[string]any) { delete(m, "shipment") })},
+		{"legacy no tracking number", editLegacy(t, "order.shipped", func(m map[string]any) { obj(m, "shipment")["tracking_numbers"] = []any{} })},
+		{"legacy blank tracking number", editLegacy(t, "order.shipped", func(m map[string]any) { obj(m, "shipment")["tracking_numbers"] = []any{"SF1", " \u3000"} })},
+		{"legacy shipment.updated without status", editLegacy(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "shipment"), "status") })},
+		{"legacy unknown shipment status", editLegacy(t, "shipment.updated", func(m map[string]any) { obj(m, "shipment")["status"] = "lost" })},
+		{"order.shipped without parcels", edit(t, "order.shipped", func(m map[string]any) { delete(m, "parcels") })},
+		{"order.shipped with no parcels", edit(t, "order.shipped", func(m map[string]any) { m["parcels"] = []any{} })},
+		{"order.shipped with parcel", edit(t, "order.shipped", func(m map[string]any) { m["parcel"] = m["parcels"].([]any)[0]; delete(m, "parcels") })},
+		{"order.shipped with parcels and shipment", edit(t, "order.shipped", func(m map[string]any) {
+			m["shipment"] = map[string]any{"carrier": "SF", "tracking_numbers": []any{"SF9"}}
+		})},
+		{"parcel without tracking number", edit(t, "order.shipped", func(m map[string]any) { delete(parcel0(m), "tracking_number") })},
+		{"parcel tracking number with spaces", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["tracking_number"] = " SF1 " })},
+		{"parcel tracking url not http", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["tracking_url"] = "javascript:alert(1)" })},
+		{"parcel item quantity 0", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["items"] = []any{map[string]any{"sku": "A", "quantity": 0}} })},
+		{"parcel item without sku", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["items"] = []any{map[string]any{"sku": "", "quantity": 1}} })},
+		{"unknown split reason", edit(t, "order.shipped", func(m map[string]any) { parcel0(m)["split_reason"] = "mood" })},
+		{"order.shipped parcel with a ref only", edit(t, "order.shipped", func(m map[string]any) {
+			delete(parcel0(m), "tracking_number")
+			parcel0(m)["ref"] = "5123456789"
+		})},
+		{"shipment.updated parcel with neither number nor ref", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "parcel"), "tracking_number") })},
+		{"shipment.updated without parcel", edit(t, "shipment.updated", func(m map[string]any) { delete(m, "parcel") })},
+		{"shipment.updated without status", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "parcel"), "status") })},
+		{"unknown parcel status", edit(t, "shipment.updated", func(m map[string]any) { obj(m, "parcel")["status"] = "lost" })},
+		{"shipment.updated with parcels", edit(t, "shipment.updated", func(m map[string]any) { m["parcels"] = []any{m["parcel"]} })},
+		{"carrier message with a control character", edit(t, "shipment.updated", func(m map[string]any) { obj(m, "parcel")["message"] = "a\u0007b" })},
+		{"last_scan_at not a time", edit(t, "shipment.updated", func(m map[string]any) { obj(m, "parcel")["last_scan_at"] = "today" })},
+		{"parcels on order.paid", edit(t, "order.paid", func(m map[string]any) { m["parcels"] = []any{map[string]any{"tracking_number": "SF1"}} })},
+		{"ship_by not a time", edit(t, "order.paid", func(m map[string]any) { obj(m, "order")["ship_by"] = "soon" })},
 		{"country not alpha-2", edit(t, "order.address_changed", func(m map[string]any) {
 			obj(obj(m, "order"), "shipping_address")["country"] = "China"
 		})},
@@ -212,7 +261,24 @@ func TestSchemaAgreesWithValidate(t *testing.T) {
 		body []byte
 	}{
 		{"order.created marked needs_enrichment with only an id", []byte(`{"id":"douyin:m1","type":"order.created","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"4781320682406083640","needs_enrichment":true}}`)},
-		{"awaiting_pickup with a deadline only", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "shipment"), "pickup_point") })},
+		{"legacy awaiting_pickup with a deadline only", editLegacy(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "shipment"), "pickup_point") })},
+		{"legacy stalled", editLegacy(t, "shipment.updated", func(m map[string]any) { obj(m, "shipment")["status"] = "stalled" })},
+		{"available_for_pickup with a deadline only", edit(t, "shipment.updated", func(m map[string]any) { delete(obj(m, "parcel"), "pickup_point") })},
+		{"shipment.updated naming the shipment (ref) only", edit(t, "shipment.updated", func(m map[string]any) {
+			delete(obj(m, "parcel"), "tracking_number")
+			obj(m, "parcel")["ref"] = "5123456789"
+		})},
+		{"parcel with a tracking number only", edit(t, "order.shipped", func(m map[string]any) { m["parcels"] = []any{map[string]any{"tracking_number": "SF1"}} })},
+		{"every parcel status", func() []byte {
+			var b []byte
+			for _, st := range care.ShipmentStatuses {
+				b = edit(t, "shipment.updated", func(m map[string]any) { obj(m, "parcel")["status"] = string(st) })
+				if err := schemaErr(s, b); err != nil {
+					t.Errorf("schema rejects status %s: %v", st, err)
+				}
+			}
+			return b
+		}()},
 		{"item with a sku only", edit(t, "order.created", func(m map[string]any) { item0(m)["title"] = "" })},
 		{"cod order without a fee", edit(t, "order.created", func(m map[string]any) { delete(obj(m, "order"), "cod_fee") })},
 		{"rating 5", edit(t, "review.posted", func(m map[string]any) { obj(m, "review")["rating"] = 5 })},
@@ -248,5 +314,37 @@ func TestExamplesAreCopies(t *testing.T) {
 	s[0] = 'X'
 	if events.Schema()[0] == 'X' {
 		t.Fatal("Schema returns a shared slice")
+	}
+}
+
+// TestLegacyExamples: the shipment shape of order.shipped and
+// shipment.updated (before parcels) is still valid under the schema and care,
+// and reads as one parcel report per tracking number with its status mapped.
+func TestLegacyExamples(t *testing.T) {
+	s := compileSchema(t)
+	for _, typ := range []string{"order.shipped", "shipment.updated"} {
+		t.Run(typ, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("examples", "legacy", typ+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := schemaErr(s, b); err != nil {
+				t.Fatalf("schema rejects the legacy example: %v", err)
+			}
+			ev, err := decodeStrict(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ev.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			ps := ev.ParcelReports()
+			if len(ps) != len(ev.Shipment.TrackingNumbers) || ps[0].TrackingNumber != ev.Shipment.TrackingNumbers[0] {
+				t.Fatalf("parcel reports %+v from %+v", ps, ev.Shipment)
+			}
+			if typ == "shipment.updated" && ps[0].Status != care.ShipAvailableForPickup {
+				t.Errorf("awaiting_pickup read as %s, want available_for_pickup", ps[0].Status)
+			}
+		})
 	}
 }

@@ -205,7 +205,7 @@ func wantErr(t *testing.T, what string, err, target error) {
 // ignoreOrderDependent ignores what legitimately depends on arrival order.
 var ignoreOrderDependent = cmp.Options{
 	cmpopts.IgnoreFields(care.OrderState{}, "Version", "UpdatedAt"),
-	cmpopts.SortSlices(func(a, b care.Parcel) bool { return a.TrackingNumbers[0] < b.TrackingNumbers[0] }),
+	cmpopts.SortSlices(func(a, b care.Parcel) bool { return a.TrackingNumber < b.TrackingNumber }),
 	cmpopts.EquateEmpty(),
 }
 

@@ -37,9 +37,16 @@ type Event struct {
 	Type       EventType `json:"type"`
 	OccurredAt time.Time `json:"occurred_at"`
 	Order      Order     `json:"order"`
-	Shipment   *Shipment `json:"shipment,omitempty"`
-	Review     *Review   `json:"review,omitempty"`
-	Reply      *Reply    `json:"reply,omitempty"`
+	// Parcels are the parcels order.shipped reports (one or more).
+	Parcels []ParcelReport `json:"parcels,omitempty"`
+	// Parcel is the one parcel shipment.updated reports.
+	Parcel *ParcelReport `json:"parcel,omitempty"`
+	// Shipment is the legacy shape of both (one carrier, several tracking
+	// numbers, one status), still accepted: each tracking number is read as
+	// one parcel report (see ParcelReports).
+	Shipment *Shipment `json:"shipment,omitempty"`
+	Review   *Review   `json:"review,omitempty"`
+	Reply    *Reply    `json:"reply,omitempty"`
 }
 
 // Decimal is an exact decimal amount kept as its string form ("129.90").
@@ -88,6 +95,10 @@ type Order struct {
 	// use only those.
 	PresentmentTotal    Decimal `json:"presentment_total,omitempty"`
 	PresentmentCurrency string  `json:"presentment_currency,omitempty"`
+	// ShipBy is the platform's ship-by deadline (late-shipment fines count
+	// from it), when the platform sends one; else workflows use their
+	// template's ship_within after payment (OrderState.ShipDeadline).
+	ShipBy *time.Time `json:"ship_by,omitempty"`
 }
 
 // Buyer is who placed the order. Phone and email are personal data: never log them.
@@ -122,23 +133,18 @@ type Item struct {
 	ShelfLifeHours int     `json:"shelf_life_hours,omitempty"`
 }
 
-// ShipmentStatus is where a parcel is.
+// ShipmentStatus is where a parcel is: one of ShipmentStatuses.
 type ShipmentStatus string
 
-// Shipment statuses.
+// Parcel statuses (see also parcel.go).
 const (
-	ShipInTransit      ShipmentStatus = "in_transit"
-	ShipStalled        ShipmentStatus = "stalled"
-	ShipAwaitingPickup ShipmentStatus = "awaiting_pickup"
-	ShipDelivered      ShipmentStatus = "delivered"
-	ShipFailed         ShipmentStatus = "failed"
-	ShipReturned       ShipmentStatus = "returned"
+	ShipInTransit ShipmentStatus = "in_transit"
+	ShipDelivered ShipmentStatus = "delivered"
+	ShipReturned  ShipmentStatus = "returned"
 )
 
-var shipmentStatuses = map[ShipmentStatus]bool{ShipInTransit: true, ShipStalled: true,
-	ShipAwaitingPickup: true, ShipDelivered: true, ShipFailed: true, ShipReturned: true}
-
-// Shipment is one or more parcels handed to a carrier.
+// Shipment is the legacy report of one or more parcels handed to one
+// carrier; new senders use ParcelReport.
 type Shipment struct {
 	Carrier         string         `json:"carrier"`
 	TrackingNumbers []string       `json:"tracking_numbers"`
@@ -258,19 +264,13 @@ func (e *Event) Validate() error {
 	if err := e.Order.validate(e.Type == OrderCreated); err != nil {
 		return err
 	}
-	if e.Shipment != nil {
-		if err := e.Shipment.validate(e.Type == ShipmentUpdated); err != nil {
-			return err
-		}
+	if err := e.validateParcels(); err != nil {
+		return err
 	}
 	if e.Review != nil && (e.Review.Rating < 1 || e.Review.Rating > 5) {
 		return Invalid("review.rating", "must be an integer from 1 to 5")
 	}
 	switch e.Type {
-	case OrderShipped, ShipmentUpdated:
-		if e.Shipment == nil {
-			return Invalid("shipment", "required for %s", e.Type)
-		}
 	case ReviewPosted:
 		if e.Review == nil {
 			return Invalid("review", "required for review.posted")
@@ -315,6 +315,9 @@ func (o *Order) validate(full bool) error {
 	if o.PlacedAt != nil && o.PayDeadline != nil && !o.PayDeadline.After(*o.PlacedAt) {
 		return Invalid("order.pay_deadline", "must be after order.placed_at (%s), not %s",
 			o.PlacedAt.UTC().Format(time.RFC3339), o.PayDeadline.UTC().Format(time.RFC3339))
+	}
+	if o.PlacedAt != nil && o.ShipBy != nil && !o.ShipBy.After(*o.PlacedAt) {
+		return Invalid("order.ship_by", "must be after order.placed_at")
 	}
 	if (o.PresentmentTotal == "") != (o.PresentmentCurrency == "") {
 		return Invalid("order.presentment_total", "presentment_total and presentment_currency come together")
@@ -415,8 +418,8 @@ func (s *Shipment) validate(needStatus bool) error {
 	if needStatus && s.Status == "" {
 		return Invalid("shipment.status", "required for shipment.updated")
 	}
-	if s.Status != "" && !shipmentStatuses[s.Status] {
-		return Invalid("shipment.status", "must be one of in_transit, stalled, awaiting_pickup, delivered, failed, returned")
+	if s.Status != "" && !shipmentStatusSet[s.Status] {
+		return Invalid("shipment.status", "must be one of "+statusList)
 	}
 	return nil
 }

@@ -46,24 +46,21 @@ type Milestone struct {
 // arrival order (apart from Version and UpdatedAt), so an out-of-order
 // delivery never moves an order backwards.
 type OrderState struct {
-	ShopID    string      `json:"shop_id"`
-	Order     Order       `json:"order"`
-	Status    Status      `json:"status"`
-	History   []Milestone `json:"history"`
-	Parcels   []Parcel    `json:"shipments,omitempty"`
-	Review    *Review     `json:"review,omitempty"`
-	ReviewAt  *time.Time  `json:"review_at,omitempty"`
-	LastReply *time.Time  `json:"last_reply_at,omitempty"`
-	Version   int64       `json:"version"`
+	ShopID  string      `json:"shop_id"`
+	Order   Order       `json:"order"`
+	Status  Status      `json:"status"`
+	History []Milestone `json:"history"`
+	Parcels []Parcel    `json:"shipments,omitempty"`
+	// PendingParcels are reports that name a shipment (ref) but no tracking
+	// number, kept so that parcels of that ref reported later get them too.
+	PendingParcels []Parcel   `json:"pending_parcels,omitempty"`
+	Review         *Review    `json:"review,omitempty"`
+	ReviewAt       *time.Time `json:"review_at,omitempty"`
+	LastReply      *time.Time `json:"last_reply_at,omitempty"`
+	Version        int64      `json:"version"`
 	// FieldStamps says which event each order field's value came from.
 	FieldStamps map[string]Stamp `json:"field_stamps,omitempty"`
 	UpdatedAt   time.Time        `json:"updated_at"` // ingest time of the last applied event
-}
-
-// Parcel is a shipment as last reported, keyed by its first tracking number.
-type Parcel struct {
-	Shipment
-	ReportedAt time.Time `json:"reported_at"` // occurred_at of the report merged last
 }
 
 // Has reports whether the order reached status s (a milestone exists).
@@ -119,10 +116,11 @@ func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
 	}
 	switch ev.Type {
 	case OrderShipped, ShipmentUpdated:
-		s.mergeShipment(*ev.Shipment, ev.OccurredAt)
-		if ev.Type == ShipmentUpdated && ev.Shipment.Status == ShipDelivered && s.allDelivered() {
-			s.reach(StatusDelivered, ev)
+		for _, p := range ev.ParcelReports() {
+			s.mergeParcel(p, ev)
 		}
+		s.deriveReplaced()
+		s.deriveDelivered()
 	case ReviewPosted:
 		if s.ReviewAt == nil || !ev.OccurredAt.Before(*s.ReviewAt) {
 			r, t := *ev.Review, ev.OccurredAt
@@ -243,6 +241,10 @@ func (s *OrderState) mergeOrder(in Order, ev Event) {
 		t := *in.PaidAt
 		o.PaidAt = &t
 	}
+	if take("ship_by", in.ShipBy != nil) {
+		t := in.ShipBy.UTC()
+		o.ShipBy = &t
+	}
 	if take("presentment", in.PresentmentTotal != "") {
 		o.PresentmentTotal, o.PresentmentCurrency = in.PresentmentTotal, in.PresentmentCurrency
 	}
@@ -250,53 +252,16 @@ func (s *OrderState) mergeOrder(in Order, ev Event) {
 	o.NeedsEnrichment = !o.Complete()
 }
 
-// mergeShipment merges a parcel report, keyed by its first tracking number;
-// the newest report of a shipment wins, older ones only fill missing fields.
-func (s *OrderState) mergeShipment(in Shipment, at time.Time) {
-	in.TrackingNumbers = append([]string(nil), in.TrackingNumbers...)
-	for i := range s.Parcels {
-		cur := &s.Parcels[i]
-		if cur.TrackingNumbers[0] != in.TrackingNumbers[0] {
-			continue
-		}
-		older := at.Before(cur.ReportedAt)
-		if !older {
-			if in.Carrier == "" {
-				in.Carrier = cur.Carrier
-			}
-			if in.Status == "" {
-				in.Status = cur.Status
-			}
-			*cur = Parcel{Shipment: in, ReportedAt: at}
-			return
-		}
-		if cur.Carrier == "" {
-			cur.Carrier = in.Carrier
-		}
-		return
-	}
-	if in.Status == "" {
-		in.Status = ShipInTransit
-	}
-	s.Parcels = append(s.Parcels, Parcel{Shipment: in, ReportedAt: at})
-}
-
-func (s *OrderState) allDelivered() bool {
-	for _, p := range s.Parcels {
-		if p.Status != ShipDelivered {
-			return false
-		}
-	}
-	return len(s.Parcels) > 0
-}
-
 func (s OrderState) clone() OrderState {
 	c := s
 	c.History = append([]Milestone(nil), s.History...)
 	c.Parcels = make([]Parcel, len(s.Parcels))
 	for i, p := range s.Parcels {
-		p.TrackingNumbers = append([]string(nil), p.TrackingNumbers...)
-		c.Parcels[i] = p
+		c.Parcels[i] = p.clone()
+	}
+	c.PendingParcels = nil
+	for _, p := range s.PendingParcels {
+		c.PendingParcels = append(c.PendingParcels, p.clone())
 	}
 	c.Order.Items = append([]Item(nil), s.Order.Items...)
 	c.FieldStamps = make(map[string]Stamp, len(s.FieldStamps))

@@ -63,6 +63,12 @@ const (
 	SourceShopify     = "shopify"
 	SourceWooCommerce = "woocommerce"
 	SourceDouyin      = "douyin"
+	// SourceAfterShip and Source17Track are carrier-tracking services: they
+	// report parcel statuses (shipment.updated) for orders another source
+	// created. Both take Secret: AfterShip's webhook secret, 17TRACK's API
+	// (security) key.
+	SourceAfterShip = "aftership"
+	Source17Track   = "17track"
 )
 
 // ChannelWebhook is the Source name under which a shop's outbound webhook
@@ -71,10 +77,11 @@ const (
 const ChannelWebhook = "channel.webhook"
 
 // Sources lists every known source name.
-var Sources = []string{SourceStandard, SourceShopify, SourceWooCommerce, SourceDouyin}
+var Sources = []string{SourceStandard, SourceShopify, SourceWooCommerce, SourceDouyin, SourceAfterShip, Source17Track}
 
 // Source holds the credentials a platform signs a shop's webhooks with.
-// Secret is used by standard (the whsec_ secret), shopify and woocommerce;
+// Secret is used by standard (the whsec_ secret), shopify, woocommerce,
+// aftership and 17track;
 // AppKey and AppSecret by douyin. These values are secrets: never log them.
 type Source struct {
 	ShopID    string    `json:"shop_id"`

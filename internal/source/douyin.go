@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ordercare/ordercare/internal/care"
 )
@@ -28,9 +30,14 @@ const (
 	DouyinTagTradePaid            = "101" // 订单支付/确认
 	DouyinTagTradeSellerShip      = "102" // 卖家发货
 	DouyinTagTradeSuccess         = "103" // 交易完成 (buyer confirmed receipt)
-	DouyinTagTradeLogisticsChange = "104" // 发货物流变更 (not mapped: it replaces a tracking number)
+	DouyinTagTradeLogisticsChange = "104" // 发货物流变更 (the seller changed a parcel's tracking number)
 	DouyinTagTradeAddressChanged  = "105" // 买家收货信息变更
 	DouyinTagTradeCanceled        = "106" // 订单取消
+	// DouyinTagTradePartlySellerShip is 卖家部分发货
+	// (doudian_trade_TradePartlySellerShip, message-docs 30/277). Its tag
+	// number was not confirmed against the platform's tag list: a message
+	// with this tag that carries no logistics_msg gives no event.
+	DouyinTagTradePartlySellerShip = "108"
 )
 
 // douyinAnswer is the body the platform expects within 2 s; anything else is
@@ -48,8 +55,14 @@ var douyinAnswer = []byte(`{"code":0,"msg":"success"}`)
 // and carries only what the message held (p_id as an exact string, pay_amount
 // in fen as a CNY decimal, times). 101 for a cash-on-delivery order (pay_type
 // 0) is the platform's confirmation, not a payment: it gives order.created
-// with payment_method cod; 102
-// without a tracking number and 104 give none either. occurred_at is the
+// with payment_method cod. 102 (full ship), 108 (partial ship) and 104
+// (tracking number changed) give order.shipped with one parcel per
+// logistics_code (carrier express_company_id, pack_id as ref, items from
+// shipped_order_info); 104's parcels replace the earlier parcel of the same
+// pack_id; a ship message without a tracking number gives none. 105 gives
+// order.address_changed with only what the platform sends in plain text
+// (area names, detail, name, an E.164 phone): encrypted fields are not
+// stored. occurred_at is the
 // message's own time, or now when it has none. Success answers 200
 // {"code":0,"msg":"success"}.
 type Douyin struct{}
@@ -122,6 +135,11 @@ type douyinAddr struct {
 type douyinLogistics struct {
 	ExpressCompanyID json.RawMessage `json:"express_company_id"`
 	LogisticsCode    string          `json:"logistics_code"`
+	PackID           json.RawMessage `json:"pack_id"`
+	ShippedOrderInfo []struct {
+		SKUID      json.RawMessage `json:"sku_id"`
+		ShippedNum json.RawMessage `json:"shipped_num"`
+	} `json:"shipped_order_info"`
 }
 
 // Handle implements Adapter.
@@ -182,6 +200,7 @@ func (Douyin) Handle(cred care.Source, req Request, now time.Time) (Result, erro
 var douyinMapped = map[string]bool{
 	DouyinTagTradeCreate: true, DouyinTagTradePaid: true, DouyinTagTradeSellerShip: true,
 	DouyinTagTradeSuccess: true, DouyinTagTradeAddressChanged: true, DouyinTagTradeCanceled: true,
+	DouyinTagTradePartlySellerShip: true, DouyinTagTradeLogisticsChange: true,
 }
 
 // maxUnix is 10000-01-01T00:00:00Z: later times have no RFC 3339 form.
@@ -244,19 +263,19 @@ func (d *douyinData) event(tag, p string, now time.Time) (care.Event, bool, erro
 		if ok {
 			ev.Order.Total, ev.Order.Currency = fenToYuan(fen), "CNY"
 		}
-	case DouyinTagTradeSellerShip:
+	case DouyinTagTradeSellerShip, DouyinTagTradePartlySellerShip, DouyinTagTradeLogisticsChange:
 		ev.Type = care.OrderShipped
 		if err := at("update_time", d.UpdateTime); err != nil {
 			return care.Event{}, false, err
 		}
-		sh, err := douyinShipment(p+"logistics_msg", d.LogisticsMsg)
+		ps, err := douyinParcels(p+"logistics_msg", d.LogisticsMsg, tag == DouyinTagTradeLogisticsChange)
 		if err != nil {
 			return care.Event{}, false, err
 		}
-		if sh == nil {
+		if len(ps) == 0 {
 			return care.Event{}, false, nil
 		}
-		ev.Shipment = sh
+		ev.Parcels = ps
 	case DouyinTagTradeSuccess:
 		ev.Type = care.OrderCompleted
 		if err := at("complete_time", d.CompleteTime); err != nil {
@@ -329,9 +348,13 @@ func (d *douyinData) address(field string) (*care.Address, error) {
 	return a, nil
 }
 
-// douyinShipment reads logistics_msg (an object, or a list for split parcels);
-// nil when it holds no tracking number.
-func douyinShipment(field string, raw json.RawMessage) (*care.Shipment, error) {
+// douyinParcels reads logistics_msg (an object, or a list for split
+// parcels): one parcel per tracking number (logistics_code), with the
+// carrier (express_company_id), the package (pack_id) as ref and the
+// shipped sku ids and counts as items; none when it holds no tracking
+// number. replacement marks the parcels of a tracking-number change (104):
+// they replace the earlier parcel of the same pack.
+func douyinParcels(field string, raw json.RawMessage, replacement bool) ([]care.ParcelReport, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
@@ -348,23 +371,36 @@ func douyinShipment(field string, raw json.RawMessage) (*care.Shipment, error) {
 		}
 		list = []douyinLogistics{l}
 	}
-	sh := &care.Shipment{}
+	var out []care.ParcelReport
 	seen := map[string]bool{}
-	for _, l := range list {
+	for i, l := range list {
+		f := field
+		if raw[0] == '[' {
+			f += "[" + itoa(i) + "]"
+		}
 		n := strings.TrimSpace(l.LogisticsCode)
 		if n == "" || seen[n] {
 			continue
 		}
-		seen[n] = true
-		sh.TrackingNumbers = append(sh.TrackingNumbers, n)
-		if sh.Carrier == "" {
-			sh.Carrier = flexText(l.ExpressCompanyID)
+		if len(n) > 64 || strings.IndexFunc(n, unicode.IsControl) >= 0 || !utf8.ValidString(n) {
+			return nil, care.Invalid(f+".logistics_code", "must be at most 64 characters without control characters")
 		}
+		seen[n] = true
+		p := care.ParcelReport{TrackingNumber: n, Carrier: flexText(l.ExpressCompanyID), Ref: cleanText(flexText(l.PackID), 128)}
+		p.Replacement = replacement && p.Ref != ""
+		for j, so := range l.ShippedOrderInfo {
+			sku := flexText(so.SKUID)
+			num, ok, err := flexInt(so.ShippedNum)
+			if err != nil || (ok && (num < 0 || num > 1_000_000)) {
+				return nil, care.Invalid(f+".shipped_order_info["+itoa(j)+"].shipped_num", "must be a non-negative integer")
+			}
+			if sku != "" && num > 0 {
+				p.Items = append(p.Items, care.ParcelItem{SKU: sku, Quantity: int(num)})
+			}
+		}
+		out = append(out, p)
 	}
-	if len(sh.TrackingNumbers) == 0 {
-		return nil, nil
-	}
-	return sh, nil
+	return out, nil
 }
 
 // flexDigits reads a non-negative integer id sent as a JSON number or a

@@ -49,6 +49,8 @@ func TestDouyinHandle(t *testing.T) {
 			Order: care.Order{ID: pid, Total: "29.90", Currency: "CNY", PaymentMethod: care.PayOnline, NeedsEnrichment: true}}),
 	}
 	cancelMsg := "6961297432106238223:0:106:1619200000:4463798159"
+	partlyShip := []byte(`[{"tag":"108","msg_id":"m-108","data":"{\"p_id\":4781320682406083640,\"s_ids\":[4781320682406083640],\"shop_id\":4463798,\"order_status\":2,\"order_type\":0,\"biz\":2,\"update_time\":1619077000,\"receiver_msg\":{\"name\":\"张**\",\"tel\":\"1**********\"},\"logistics_msg\":{\"express_company_id\":\"7\",\"logistics_code\":\"75312345678901\",\"pack_id\":\"PK1001\",\"shipped_order_info\":[{\"shipped_order_id\":\"4781320682406083640\",\"product_id\":3512345678,\"sku_id\":1736501234567890,\"sku_num\":3,\"shipped_num\":2}]}}"}]`)
+	logisticsChanged := []byte(strings.NewReplacer("108", "104", "m-108", "m-104", "1619077000", "1619082000", `\"express_company_id\":\"7\",\"logistics_code\":\"75312345678901\"`, `\"express_company_id\":12,\"logistics_code\":\"SF1458822760312\"`).Replace(string(partlyShip)))
 	codPaid := []byte(`[{"tag":"101","msg_id":"m-cod","data":"{\"p_id\":4781320682406083640,\"pay_type\":0,\"pay_time\":1618990650,\"pay_amount\":0}"}]`)
 
 	tests := []struct {
@@ -60,8 +62,8 @@ func TestDouyinHandle(t *testing.T) {
 		{"created and paid in one push", dyReq(push), pushEvents, outcome{}},
 		{"shipped, address changed, an after-sale tag skipped, cancelled", dyReq(more), []source.Incoming{
 			in("102", "1619077000", care.Event{Type: care.OrderShipped, OccurredAt: tm("2021-04-22T07:36:40Z"),
-				Order:    care.Order{ID: pid, NeedsEnrichment: true},
-				Shipment: &care.Shipment{Carrier: "zhongtong", TrackingNumbers: []string{"75312345678901"}}}),
+				Order:   care.Order{ID: pid, NeedsEnrichment: true},
+				Parcels: []care.ParcelReport{{TrackingNumber: "75312345678901", Carrier: "zhongtong"}}}),
 			in("105", "1619000000", care.Event{Type: care.OrderAddressChanged, OccurredAt: tm("2021-04-21T10:13:20Z"),
 				Order: care.Order{ID: pid, NeedsEnrichment: true, ShippingAddress: &care.Address{
 					Name: "张**", Province: "浙江省", City: "杭州市", District: "西湖区", Line1: "文新街道***"}}}),
@@ -78,8 +80,19 @@ func TestDouyinHandle(t *testing.T) {
 		{"shipped without a tracking number", dyReq([]byte(`[{"tag":"102","msg_id":"m2","data":"{\"p_id\":1,\"logistics_msg\":{\"express_company_id\":\"7\"}}"}]`)), nil, outcome{}},
 		{"split shipment as a list", dyReq([]byte(`[{"tag":"102","msg_id":"m3","data":"{\"p_id\":1,\"update_time\":1619077000,\"logistics_msg\":[{\"express_company_id\":7,\"logistics_code\":\"SF1\"},{\"express_company_id\":7,\"logistics_code\":\"SF2\"}]}"}]`)), []source.Incoming{
 			{DeliveryID: "m3", Event: care.Event{ID: "douyin:m3", Type: care.OrderShipped, OccurredAt: tm("2021-04-22T07:36:40Z"), Order: care.Order{ID: "1", NeedsEnrichment: true},
-				Shipment: &care.Shipment{Carrier: "7", TrackingNumbers: []string{"SF1", "SF2"}}}},
+				Parcels: []care.ParcelReport{{TrackingNumber: "SF1", Carrier: "7"}, {TrackingNumber: "SF2", Carrier: "7"}}}},
 		}, outcome{}},
+		{"partial ship with pack and items", dyReq(partlyShip), []source.Incoming{
+			{DeliveryID: "m-108", Event: care.Event{ID: "douyin:m-108", Type: care.OrderShipped, OccurredAt: tm("2021-04-22T07:36:40Z"), Order: care.Order{ID: pid, NeedsEnrichment: true},
+				Parcels: []care.ParcelReport{{TrackingNumber: "75312345678901", Carrier: "7", Ref: "PK1001",
+					Items: []care.ParcelItem{{SKU: "1736501234567890", Quantity: 2}}}}}},
+		}, outcome{}},
+		{"tracking number changed replaces the pack's parcel", dyReq(logisticsChanged), []source.Incoming{
+			{DeliveryID: "m-104", Event: care.Event{ID: "douyin:m-104", Type: care.OrderShipped, OccurredAt: tm("2021-04-22T09:00:00Z"), Order: care.Order{ID: pid, NeedsEnrichment: true},
+				Parcels: []care.ParcelReport{{TrackingNumber: "SF1458822760312", Carrier: "12", Ref: "PK1001", Replacement: true,
+					Items: []care.ParcelItem{{SKU: "1736501234567890", Quantity: 2}}}}}},
+		}, outcome{}},
+		{"shipped_num negative", dyReq([]byte(strings.Replace(string(partlyShip), `\"shipped_num\":2`, `\"shipped_num\":-2`, 1))), nil, outcome{invalid: true, field: "[0].data.logistics_msg.shipped_order_info[0].shipped_num"}},
 		{"empty push", dyReq([]byte(`[]`)), nil, outcome{}},
 		{"test message with tag 0", dyReq([]byte(`[{"tag":"0","msg_id":"0","data":"{}"}]`)), nil, outcome{}},
 		{"uppercase hex signature", func() source.Request {

@@ -67,6 +67,8 @@ func FuzzStandard(f *testing.F) {
 	f.Add(readTestdata(f, "standard_event.json"))
 	f.Add([]byte(specBody))
 	f.Add([]byte(`{"id":"e1","type":"shipment.updated","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"},"shipment":{"carrier":"SF","tracking_numbers":["SF1"],"status":"awaiting_pickup","pickup_point":"菜鸟驿站"}}`))
+	f.Add([]byte(`{"id":"e3","type":"order.shipped","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1","ship_by":"2026-11-12T00:00:00Z"},"parcels":[{"tracking_number":"SF1","carrier":"SF","tracking_url":"https://sf-express.com/SF1","items":[{"sku":"A","quantity":1}],"split_reason":"warehouse"}]}`))
+	f.Add([]byte(`{"id":"e4","type":"shipment.updated","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"},"parcel":{"ref":"F1","status":"exception","sub_status":"Exception_008","message":"未取件","last_scan_at":"2026-11-11T00:00:00Z"}}`))
 	f.Add([]byte(`{"id":"e2","type":"review.posted","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"},"review":{"rating":6}}`))
 	key, _ := source.StandardKey(specSecret)
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -82,10 +84,11 @@ func FuzzStandard(f *testing.F) {
 func FuzzShopify(f *testing.F) {
 	order := readTestdata(f, "shopify_orders_create.json")
 	ful := readTestdata(f, "shopify_fulfillments_create.json")
-	for _, topic := range []string{"orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/updated"} {
+	for _, topic := range []string{"orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled", "orders/updated"} {
 		f.Add(topic, order)
 	}
 	f.Add("fulfillments/create", ful)
+	f.Add("fulfillment_events/create", readTestdata(f, "shopify_fulfillment_events_create.json"))
 	f.Add("fulfillments/update", []byte(strings.Replace(string(ful), `"shipment_status":null`, `"shipment_status":"delivered"`, 1)))
 	f.Add("orders/create", []byte(`{"id":820982911946154508}`))
 	for _, name := range []string{"shopify_orders_create_paid.json", "shopify_orders_create_pending.json"} {
@@ -140,6 +143,7 @@ func FuzzDouyin(f *testing.F) {
 	f.Add(readTestdata(f, "douyin_push_more.json"))
 	f.Add([]byte(`[{"tag":103,"msg_id":"m1","data":{"p_id":"123"}}]`))
 	f.Add([]byte(`[{"tag":"102","msg_id":"m3","data":"{\"p_id\":1,\"logistics_msg\":[{\"express_company_id\":7,\"logistics_code\":\"SF1\"}]}"}]`))
+	f.Add([]byte(`[{"tag":"104","msg_id":"m4","data":"{\"p_id\":1,\"logistics_msg\":{\"express_company_id\":7,\"logistics_code\":\"SF1\",\"pack_id\":\"P1\",\"shipped_order_info\":[{\"sku_id\":17,\"shipped_num\":2}]}}"}]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := dyReq(body)
 		cred := care.Source{AppKey: dyKey, AppSecret: dySecret}

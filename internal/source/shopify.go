@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -36,12 +37,23 @@ const ShopifyCODGateway = "Cash on Delivery (COD)"
 // when financial_status is one of those (else a *care.RejectError on
 // financial_status: 422); orders/cancelled → order.cancelled at cancelled_at,
 // only when it is set (else a *care.RejectError on cancelled_at);
-// orders/fulfilled → one order.shipped per fulfillment with a tracking number;
-// fulfillments/create → order.shipped; fulfillments/update → shipment.updated
-// (shipment_status mapped). Every other topic (orders/updated carries no diff,
-// so an address change cannot be told apart), a fulfillment without a
-// tracking number and a shipment_status with no canonical equivalent give no
-// event and answer 200 {"ignored":true,"reason":...}.
+// orders/fulfilled and orders/partially_fulfilled → one order.shipped with
+// the parcels of every live fulfillment that has a tracking number, only
+// when the body's fulfillment_status is fulfilled (resp. partial; else a
+// *care.RejectError on fulfillment_status); fulfillments/create and
+// fulfillments/update → order.shipped with one parcel per tracking number
+// (carrier = tracking_company, the tracking URL at the same index, the
+// fulfillment id as ref, the line items' sku and quantity when the
+// fulfillment has one tracking number), and for fulfillments/update with a
+// known shipment_status one shipment.updated per parcel;
+// fulfillment_events/create → shipment.updated naming the fulfillment (ref,
+// no tracking number: it reaches every parcel of that fulfillment, whenever
+// they arrive) with status, message and happened_at as the last scan. Carrier
+// statuses map through shopifyShipmentStatus. Every other topic
+// (orders/updated carries no diff, so an address change cannot be told
+// apart), a fulfillment without a tracking number or cancelled, and a
+// carrier status with no canonical equivalent give no event and answer 200
+// {"ignored":true,"reason":...}.
 //
 // The order carries name ("#1043"), test ("test": true: recorded, never
 // messaged), total_price in the shop's currency and, when the buyer saw
@@ -96,7 +108,26 @@ type shopifyFulfillment struct {
 	TrackingCompany string      `json:"tracking_company"`
 	TrackingNumber  string      `json:"tracking_number"`
 	TrackingNumbers []string    `json:"tracking_numbers"`
+	TrackingURL     string      `json:"tracking_url"`
+	TrackingURLs    []string    `json:"tracking_urls"`
 	ShipmentStatus  string      `json:"shipment_status"`
+	LineItems       []struct {
+		SKU      string      `json:"sku"`
+		Quantity json.Number `json:"quantity"`
+	} `json:"line_items"`
+}
+
+// shopifyFulfillmentEvent is the body of fulfillment_events/create: a
+// carrier status of one fulfillment (it names the fulfillment, not a
+// tracking number).
+type shopifyFulfillmentEvent struct {
+	ID            json.Number `json:"id"`
+	FulfillmentID json.Number `json:"fulfillment_id"`
+	OrderID       json.Number `json:"order_id"`
+	Status        string      `json:"status"`
+	Message       string      `json:"message"`
+	HappenedAt    string      `json:"happened_at"`
+	CreatedAt     string      `json:"created_at"`
 }
 
 // shopifyMoneySet is Shopify's MoneyBag: an amount in the shop's currency and
@@ -145,7 +176,8 @@ type shopifyOrder struct {
 		Quantity json.Number `json:"quantity"`
 		Price    string      `json:"price"`
 	} `json:"line_items"`
-	Fulfillments []shopifyFulfillment `json:"fulfillments"`
+	Fulfillments      []shopifyFulfillment `json:"fulfillments"`
+	FulfillmentStatus string               `json:"fulfillment_status"`
 }
 
 // Handle implements Adapter.
@@ -173,7 +205,7 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 	}
 	topic := req.Header.Get(HeaderShopifyTopic)
 	switch topic {
-	case "orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled":
+	case "orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled":
 		var in shopifyOrder
 		if err := decodeJSON(req.Body, &in, false); err != nil {
 			return Result{}, err
@@ -212,22 +244,33 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 				return Result{}, care.RejectField("cancelled_at", "an orders/cancelled delivery needs cancelled_at in its signed body; it is null")
 			}
 			ev.Type, at, atField = care.OrderCancelled, in.CancelledAt, "cancelled_at"
-		case "orders/fulfilled":
+		case "orders/fulfilled", "orders/partially_fulfilled":
+			// The topic header is not signed: the signed body must say so.
+			want := map[string]string{"orders/fulfilled": "fulfilled", "orders/partially_fulfilled": "partial"}[topic]
+			if in.FulfillmentStatus != want {
+				return Result{}, care.RejectField("fulfillment_status", "an %s delivery needs fulfillment_status %q in its signed body; it says %q", topic, want, in.FulfillmentStatus)
+			}
+			var first time.Time
 			for i, f := range in.Fulfillments {
-				sh, at, ok, err := f.shipment("fulfillments[" + itoa(i) + "]")
+				if !shopifyFulfillmentLive[f.Status] {
+					continue
+				}
+				ps, at, err := f.parcels("fulfillments[" + itoa(i) + "]")
 				if err != nil {
 					return Result{}, err
 				}
-				if !ok {
-					continue
+				if len(ps) > 0 && (first.IsZero() || at.Before(first)) {
+					first = at
 				}
-				e := care.Event{Type: care.OrderShipped, OccurredAt: at, Order: o, Shipment: sh}
-				if err := add(e, ":"+string(f.ID)); err != nil {
-					return Result{}, err
-				}
+				ev.Parcels = append(ev.Parcels, ps...)
 			}
-			if len(res.Events) == 0 {
+			if len(ev.Parcels) == 0 {
 				return ignored("the order has no fulfillment with a tracking number"), nil
+			}
+			ev.Parcels = dedupeParcels(ev.Parcels)
+			ev.Type, ev.OccurredAt = care.OrderShipped, first
+			if err := add(ev, ""); err != nil {
+				return Result{}, err
 			}
 			return validated(res)
 		}
@@ -257,28 +300,61 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 		if !digitsRE.MatchString(string(f.OrderID)) {
 			return Result{}, care.Invalid("order_id", "must be the order's integer id")
 		}
-		sh, at, ok, err := f.shipment("")
+		if !shopifyFulfillmentLive[f.Status] {
+			return ignored("fulfillment status " + f.Status + " is not a shipment"), nil
+		}
+		ps, at, err := f.parcels("")
 		if err != nil {
 			return Result{}, err
 		}
-		if !ok {
+		if len(ps) == 0 {
 			return ignored("the fulfillment has no tracking number yet"), nil
 		}
-		ev := care.Event{Type: care.OrderShipped, OccurredAt: at, Order: care.Order{ID: string(f.OrderID)}, Shipment: sh}
-		if topic == "fulfillments/update" {
+		o := care.Order{ID: string(f.OrderID)}
+		if err := add(care.Event{Type: care.OrderShipped, OccurredAt: at, Order: o, Parcels: ps}, ""); err != nil {
+			return Result{}, err
+		}
+		if topic == "fulfillments/update" && f.ShipmentStatus != "" {
 			st, known := shopifyShipmentStatus[f.ShipmentStatus]
 			if !known {
-				if f.ShipmentStatus == "" {
-					return ignored("the fulfillment has no shipment_status"), nil
-				}
-				return ignored("shipment_status " + f.ShipmentStatus + " is not used"), nil
+				return validated(res) // the parcels are recorded; the status is not one ordercare knows
 			}
-			ev.Type, sh.Status = care.ShipmentUpdated, st
+			upd := at
 			if t, err := shopifyTime("updated_at", f.UpdatedAt); err == nil {
-				ev.OccurredAt = t
+				upd = t
+			}
+			for i, p := range ps {
+				r := care.ParcelReport{TrackingNumber: p.TrackingNumber, Ref: p.Ref, Status: st, SubStatus: f.ShipmentStatus}
+				if err := add(care.Event{Type: care.ShipmentUpdated, OccurredAt: upd, Order: o, Parcel: &r}, ":"+itoa(i)); err != nil {
+					return Result{}, err
+				}
 			}
 		}
-		if err := add(ev, ""); err != nil {
+	case "fulfillment_events/create":
+		var fe shopifyFulfillmentEvent
+		if err := decodeJSON(req.Body, &fe, false); err != nil {
+			return Result{}, err
+		}
+		if !digitsRE.MatchString(string(fe.OrderID)) {
+			return Result{}, care.Invalid("order_id", "must be the order's integer id")
+		}
+		if !digitsRE.MatchString(string(fe.FulfillmentID)) {
+			return Result{}, care.Invalid("fulfillment_id", "must be the fulfillment's integer id")
+		}
+		if fe.Status == "" {
+			return Result{}, care.Invalid("status", "required")
+		}
+		st, known := shopifyShipmentStatus[fe.Status]
+		if !known {
+			return ignored("fulfillment event status " + fe.Status + " is not used"), nil
+		}
+		at, err := shopifyTime("happened_at", fe.HappenedAt)
+		if err != nil {
+			return Result{}, err
+		}
+		r := care.ParcelReport{Ref: string(fe.FulfillmentID), Status: st, SubStatus: fe.Status, LastScanAt: &at,
+			Message: cleanText(fe.Message, 512)}
+		if err := add(care.Event{Type: care.ShipmentUpdated, OccurredAt: at, Order: care.Order{ID: string(fe.OrderID)}, Parcel: &r}, ""); err != nil {
 			return Result{}, err
 		}
 	default:
@@ -298,46 +374,125 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 var shopifyPaid = map[string]bool{"paid": true, "partially_paid": true, "authorized": true,
 	"partially_refunded": true, "refunded": true}
 
-// shopifyShipmentStatus maps a fulfillment's shipment_status. Shopify sends no
-// pickup point or deadline with ready_for_pickup; the pickup workflow then
-// uses its template's default deadline.
+// shopifyShipmentStatus maps Shopify's carrier statuses (a fulfillment's
+// shipment_status, a fulfillment event's status: FulfillmentEventStatus in
+// lower case) to the parcel statuses; the Shopify value is kept as
+// sub_status. Shopify sends no pickup point or hold deadline with
+// ready_for_pickup; the pickup workflow then uses its template's default.
 var shopifyShipmentStatus = map[string]care.ShipmentStatus{
-	"label_printed":      care.ShipInTransit,
-	"label_purchased":    care.ShipInTransit,
-	"confirmed":          care.ShipInTransit,
+	"label_printed":      care.ShipInfoReceived,
+	"label_purchased":    care.ShipInfoReceived,
+	"confirmed":          care.ShipInfoReceived,
+	"carrier_picked_up":  care.ShipInTransit,
 	"in_transit":         care.ShipInTransit,
-	"out_for_delivery":   care.ShipInTransit,
-	"attempted_delivery": care.ShipFailed,
-	"failure":            care.ShipFailed,
+	"out_for_delivery":   care.ShipOutForDelivery,
+	"attempted_delivery": care.ShipAttemptFailed,
+	"ready_for_pickup":   care.ShipAvailableForPickup,
+	"picked_up":          care.ShipDelivered,
 	"delivered":          care.ShipDelivered,
-	"ready_for_pickup":   care.ShipAwaitingPickup,
+	"delayed":            care.ShipException,
+	"failure":            care.ShipException,
 }
 
-// shipment returns the fulfillment's parcel, or false when it has no tracking
-// number (an order.shipped needs one).
-func (f *shopifyFulfillment) shipment(path string) (*care.Shipment, time.Time, bool, error) {
+// shopifyFulfillmentLive is the set of fulfillment statuses that mean goods
+// left (or are leaving) the shop; cancelled, error and failure do not.
+var shopifyFulfillmentLive = map[string]bool{"": true, "pending": true, "open": true, "success": true}
+
+// parcels returns the fulfillment's parcels, one per tracking number (with
+// its tracking URL at the same index, the carrier, the fulfillment id as
+// ref, and the line items when there is a single parcel), and the time it
+// was created; none when it has no tracking number yet.
+func (f *shopifyFulfillment) parcels(path string) ([]care.ParcelReport, time.Time, error) {
 	field := func(name string) string {
 		if path == "" {
 			return name
 		}
 		return path + "." + name
 	}
-	var nums []string
-	seen := map[string]bool{}
-	for _, n := range append([]string{f.TrackingNumber}, f.TrackingNumbers...) {
-		if n = strings.TrimSpace(n); n != "" && !seen[n] {
-			seen[n] = true
-			nums = append(nums, n)
-		}
+	nums := f.TrackingNumbers
+	urls := f.TrackingURLs
+	if len(nums) == 0 && strings.TrimSpace(f.TrackingNumber) != "" {
+		nums, urls = []string{f.TrackingNumber}, []string{f.TrackingURL}
 	}
-	if len(nums) == 0 {
-		return nil, time.Time{}, false, nil
+	var out []care.ParcelReport
+	seen := map[string]bool{}
+	for i, n := range nums {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[n] {
+			continue
+		}
+		if len(n) > 64 || strings.IndexFunc(n, unicode.IsControl) >= 0 || !utf8.ValidString(n) {
+			return nil, time.Time{}, care.Invalid(field("tracking_numbers["+itoa(i)+"]"), "must be at most 64 characters without control characters")
+		}
+		seen[n] = true
+		p := care.ParcelReport{TrackingNumber: n, Carrier: cleanText(f.TrackingCompany, 64), Ref: string(f.ID)}
+		if i < len(urls) {
+			p.TrackingURL = httpURL(urls[i])
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, time.Time{}, nil
+	}
+	if !digitsRE.MatchString(string(f.ID)) {
+		return nil, time.Time{}, care.Invalid(field("id"), "must be the fulfillment's integer id")
+	}
+	if len(out) == 1 {
+		for i, li := range f.LineItems {
+			q, err := li.Quantity.Int64()
+			if err != nil || q < 1 || q > 1_000_000 {
+				return nil, time.Time{}, care.Invalid(field("line_items["+itoa(i)+"].quantity"), "must be a positive integer")
+			}
+			if sku := cleanText(li.SKU, 128); sku != "" {
+				out[0].Items = append(out[0].Items, care.ParcelItem{SKU: sku, Quantity: int(q)})
+			}
+		}
 	}
 	at, err := shopifyTime(field("created_at"), f.CreatedAt)
 	if err != nil {
-		return nil, time.Time{}, false, err
+		return nil, time.Time{}, err
 	}
-	return &care.Shipment{Carrier: f.TrackingCompany, TrackingNumbers: nums}, at, true, nil
+	return out, at, nil
+}
+
+// dedupeParcels keeps the first report of each tracking number.
+func dedupeParcels(ps []care.ParcelReport) []care.ParcelReport {
+	seen := map[string]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p.TrackingNumber] {
+			seen[p.TrackingNumber] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// httpURL returns s when it is an absolute http(s) URL of at most 2048
+// bytes, else "" (a tracking link ordercare would not send to a buyer).
+func httpURL(s string) string {
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s) > 2048 {
+		return ""
+	}
+	return s
+}
+
+// cleanText returns s trimmed, with control characters removed and cut to
+// max characters: carrier names and messages as a source sends them.
+func cleanText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max])
+	}
+	return strings.TrimSpace(s)
 }
 
 func shopifyTime(field, s string) (time.Time, error) {

@@ -74,6 +74,21 @@ func TestShopifyHandle(t *testing.T) {
 	fulfilled := []byte(strings.Replace(string(order), `"fulfillments":[]`, `"fulfillments":[`+
 		`{"id":255858046,"order_id":820982911946154508,"status":"success","created_at":"2024-06-27T09:00:00-04:00","tracking_company":"UPS","tracking_number":"1Z2345","tracking_numbers":["1Z2345","1Z2346"],"shipment_status":null},`+
 		`{"id":255858047,"order_id":820982911946154508,"status":"success","created_at":"2024-06-27T09:05:00-04:00","tracking_company":null,"tracking_number":null,"tracking_numbers":[]}]`, 1))
+	partial := []byte(strings.Replace(string(fulfilled), `"fulfillment_status":"pending"`, `"fulfillment_status":"partial"`, 1))
+	fulfilled = []byte(strings.Replace(string(fulfilled), `"fulfillment_status":"pending"`, `"fulfillment_status":"fulfilled"`, 1))
+	fevent := readTestdata(t, "shopify_fulfillment_events_create.json")
+	sampleParcel := care.ParcelReport{TrackingNumber: "1z827wk74630", Carrier: "UPS", Ref: "123456",
+		TrackingURL: "https://www.ups.com/WebTracking?loc=en_US&requester=ST&trackNums=1z827wk74630",
+		Items:       []care.ParcelItem{{SKU: "IPOD2008PINK", Quantity: 1}}}
+	shipped := func(suffix string) source.Incoming {
+		return source.Incoming{DeliveryID: delivery, Event: care.Event{ID: evPrefix + suffix, Type: care.OrderShipped,
+			OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"}, Parcels: []care.ParcelReport{sampleParcel}}}
+	}
+	updated := func(st care.ShipmentStatus, sub string) source.Incoming {
+		return source.Incoming{DeliveryID: delivery, Event: care.Event{ID: evPrefix + "shipment.updated:0", Type: care.ShipmentUpdated,
+			OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
+			Parcel: &care.ParcelReport{TrackingNumber: "1z827wk74630", Ref: "123456", Status: st, SubStatus: sub}}}
+	}
 	shipment := func(status string) []byte {
 		return []byte(strings.Replace(string(fulfillment), `"shipment_status":null`, `"shipment_status":`+status, 1))
 	}
@@ -91,25 +106,36 @@ func TestShopifyHandle(t *testing.T) {
 		{"orders/paid of a voided order is refused", shopifyReq("orders/paid", order), nil, outcome{rejected: true, field: "financial_status"}, nil},
 		{"orders/cancelled", shopifyReq("orders/cancelled", order), withOrder(care.OrderCancelled, "2024-06-26T16:33:21Z", sampleOrder), outcome{}, nil},
 		{"orders/fulfilled: split shipment, one parcel without tracking", shopifyReq("orders/fulfilled", fulfilled), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
-			ID: evPrefix + "order.shipped:255858046", Type: care.OrderShipped, OccurredAt: tm("2024-06-27T13:00:00Z"), Order: sampleOrder,
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1Z2345", "1Z2346"}}}}}, outcome{}, nil},
+			ID: evPrefix + "order.shipped", Type: care.OrderShipped, OccurredAt: tm("2024-06-27T13:00:00Z"), Order: sampleOrder,
+			Parcels: []care.ParcelReport{{TrackingNumber: "1Z2345", Carrier: "UPS", Ref: "255858046"}, {TrackingNumber: "1Z2346", Carrier: "UPS", Ref: "255858046"}}}}}, outcome{}, nil},
+		{"orders/partially_fulfilled", shopifyReq("orders/partially_fulfilled", partial), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "order.shipped", Type: care.OrderShipped, OccurredAt: tm("2024-06-27T13:00:00Z"), Order: sampleOrder,
+			Parcels: []care.ParcelReport{{TrackingNumber: "1Z2345", Carrier: "UPS", Ref: "255858046"}, {TrackingNumber: "1Z2346", Carrier: "UPS", Ref: "255858046"}}}}}, outcome{}, nil},
+		{"orders/fulfilled whose body says partial is refused", shopifyReq("orders/fulfilled", partial), nil, outcome{rejected: true, field: "fulfillment_status"}, nil},
+		{"orders/partially_fulfilled whose body says fulfilled is refused", shopifyReq("orders/partially_fulfilled", fulfilled), nil, outcome{rejected: true, field: "fulfillment_status"}, nil},
+		{"orders/fulfilled with only a cancelled fulfillment", shopifyReq("orders/fulfilled", []byte(strings.Replace(string(fulfilled), `"status":"success","created_at":"2024-06-27T09:00:00-04:00"`, `"status":"cancelled","created_at":"2024-06-27T09:00:00-04:00"`, 1))), nil, outcome{}, ptr(ignored("the order has no fulfillment with a tracking number"))},
 		{"orders/updated: no diff, ignored", shopifyReq("orders/updated", order), nil, outcome{}, ptr(ignored("topic orders/updated is not used"))},
 		{"unknown topic", shopifyReq("products/create", []byte(`{"id":1}`)), nil, outcome{}, ptr(ignored("topic products/create is not used"))},
 		{"no topic", shopifyReq("", order), nil, outcome{}, ptr(ignored("no X-Shopify-Topic header"))},
-		{"fulfillments/create", shopifyReq("fulfillments/create", fulfillment), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
-			ID: evPrefix + "order.shipped", Type: care.OrderShipped, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}}}}}, outcome{}, nil},
-		{"fulfillments/update delivered", shopifyReq("fulfillments/update", shipment(`"delivered"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
-			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipDelivered}}}}, outcome{}, nil},
-		{"fulfillments/update out_for_delivery", shopifyReq("fulfillments/update", shipment(`"out_for_delivery"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
-			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipInTransit}}}}, outcome{}, nil},
-		{"fulfillments/update ready_for_pickup", shopifyReq("fulfillments/update", shipment(`"ready_for_pickup"`)), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
-			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-26T16:33:21Z"), Order: care.Order{ID: "820982911946154508"},
-			Shipment: &care.Shipment{Carrier: "UPS", TrackingNumbers: []string{"1z827wk74630"}, Status: care.ShipAwaitingPickup}}}}, outcome{}, nil},
+		{"fulfillments/create", shopifyReq("fulfillments/create", fulfillment), []source.Incoming{shipped("order.shipped")}, outcome{}, nil},
+		{"fulfillments/update delivered", shopifyReq("fulfillments/update", shipment(`"delivered"`)), []source.Incoming{shipped("order.shipped"), updated(care.ShipDelivered, "delivered")}, outcome{}, nil},
+		{"fulfillments/update out_for_delivery", shopifyReq("fulfillments/update", shipment(`"out_for_delivery"`)), []source.Incoming{shipped("order.shipped"), updated(care.ShipOutForDelivery, "out_for_delivery")}, outcome{}, nil},
+		{"fulfillments/update ready_for_pickup", shopifyReq("fulfillments/update", shipment(`"ready_for_pickup"`)), []source.Incoming{shipped("order.shipped"), updated(care.ShipAvailableForPickup, "ready_for_pickup")}, outcome{}, nil},
+		{"fulfillments/update failure", shopifyReq("fulfillments/update", shipment(`"failure"`)), []source.Incoming{shipped("order.shipped"), updated(care.ShipException, "failure")}, outcome{}, nil},
+		{"fulfillments/update with an unknown shipment_status records the parcel only", shopifyReq("fulfillments/update", shipment(`"teleported"`)), []source.Incoming{shipped("order.shipped")}, outcome{}, nil},
+		{"fulfillments/update without shipment_status (tracking added)", shopifyReq("fulfillments/update", fulfillment), []source.Incoming{shipped("order.shipped")}, outcome{}, nil},
+		{"fulfillments/update cancelled", shopifyReq("fulfillments/update", []byte(strings.Replace(string(fulfillment), `"status":"pending"`, `"status":"cancelled"`, 1))), nil, outcome{}, ptr(ignored("fulfillment status cancelled is not a shipment"))},
 		{"fulfillments/create without a tracking number", shopifyReq("fulfillments/create", []byte(`{"id":1,"order_id":820982911946154508,"created_at":"2024-06-26T12:33:21-04:00","tracking_number":null,"tracking_numbers":[]}`)), nil, outcome{}, ptr(ignored("the fulfillment has no tracking number yet"))},
-		{"fulfillments/update without shipment_status", shopifyReq("fulfillments/update", fulfillment), nil, outcome{}, ptr(ignored("the fulfillment has no shipment_status"))},
+		{"fulfillments/create line item quantity 0", shopifyReq("fulfillments/create", []byte(strings.Replace(string(fulfillment), `"quantity":1,`, `"quantity":0,`, 1))), nil, outcome{invalid: true, field: "line_items[0].quantity"}, nil},
+		{"fulfillment_events/create", shopifyReq("fulfillment_events/create", fevent), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-27T12:10:00Z"), Order: care.Order{ID: "820982911946154508"},
+			Parcel: &care.ParcelReport{Ref: "123456", Status: care.ShipInTransit, SubStatus: "in_transit", Message: "Departed from facility, LOUISVILLE, KY", LastScanAt: tp("2024-06-27T12:10:00Z")}}}}, outcome{}, nil},
+		{"fulfillment_events/create picked_up", shopifyReq("fulfillment_events/create", []byte(strings.Replace(string(fevent), `"status":"in_transit"`, `"status":"picked_up"`, 1))), []source.Incoming{{DeliveryID: delivery, Event: care.Event{
+			ID: evPrefix + "shipment.updated", Type: care.ShipmentUpdated, OccurredAt: tm("2024-06-27T12:10:00Z"), Order: care.Order{ID: "820982911946154508"},
+			Parcel: &care.ParcelReport{Ref: "123456", Status: care.ShipDelivered, SubStatus: "picked_up", Message: "Departed from facility, LOUISVILLE, KY", LastScanAt: tp("2024-06-27T12:10:00Z")}}}}, outcome{}, nil},
+		{"fulfillment_events/create unknown status", shopifyReq("fulfillment_events/create", []byte(strings.Replace(string(fevent), `"status":"in_transit"`, `"status":"teleported"`, 1))), nil, outcome{}, ptr(ignored("fulfillment event status teleported is not used"))},
+		{"fulfillment_events/create without happened_at", shopifyReq("fulfillment_events/create", []byte(strings.Replace(string(fevent), `"happened_at":"2024-06-27T08:10:00-04:00"`, `"happened_at":null`, 1))), nil, outcome{invalid: true, field: "happened_at"}, nil},
+		{"fulfillment_events/create without fulfillment_id", shopifyReq("fulfillment_events/create", []byte(strings.Replace(string(fevent), `"fulfillment_id":123456`, `"fulfillment_id":null`, 1))), nil, outcome{invalid: true, field: "fulfillment_id"}, nil},
 		{"total_price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"total_price":"1575.90"`, `"total_price":1575.90`, 1))), nil, outcome{invalid: true, field: "total_price"}, nil},
 		{"line item price as a number", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"price":"885.95"`, `"price":885.95`, 1))), nil, outcome{invalid: true, field: "line_items.price"}, nil},
 		{"id as a float", shopifyReq("orders/create", []byte(strings.Replace(string(order), `"id":820982911946154508,`, `"id":8.209829119461545e17,`, 1))), nil, outcome{invalid: true, field: "id"}, nil},

@@ -1,6 +1,7 @@
 // Package source verifies and normalises the webhook deliveries of each order
 // platform a shop can connect (Standard Webhooks, Shopify, WooCommerce,
-// Douyin/抖店) into canonical care.Events.
+// Douyin/抖店) and of the carrier-tracking services AfterShip and 17TRACK
+// into canonical care.Events.
 //
 // Every adapter checks the delivery's signature over the raw body, in constant
 // time, before it parses anything. A missing or wrong signature, a stale
@@ -74,6 +75,8 @@ var (
 	_ Adapter = Shopify{}
 	_ Adapter = WooCommerce{}
 	_ Adapter = Douyin{}
+	_ Adapter = AfterShip{}
+	_ Adapter = Track17{}
 )
 
 var adapters = map[string]Adapter{
@@ -81,6 +84,8 @@ var adapters = map[string]Adapter{
 	care.SourceShopify:     Shopify{},
 	care.SourceWooCommerce: WooCommerce{},
 	care.SourceDouyin:      Douyin{},
+	care.SourceAfterShip:   AfterShip{},
+	care.Source17Track:     Track17{},
 }
 
 // Ignored is the answer to a verified delivery that records nothing

@@ -125,7 +125,7 @@ func serveOnce(t *testing.T, dir string) (string, string) {
 	var stderr syncBuf
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--sfn-addr", "", "--clock", "virtual", "--data", dir}, pw, &stderr)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--sfn-addr", "127.0.0.1:0", "--clock", "virtual", "--data", dir}, pw, &stderr)
 		pw.Close()
 	}()
 	var out strings.Builder
@@ -152,10 +152,13 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// TestServeTokenClockAndShutdown: the admin token is printed only when it
-// is generated; the runtime's clock is printed; shutdown logs one JSON line.
+// TestServeTokenClockAndShutdown: the admin token and the Step Functions
+// secret are printed only when they are generated; the runtime's clock is
+// printed; shutdown logs one JSON line.
 func TestServeTokenClockAndShutdown(t *testing.T) {
 	t.Setenv("CARE_ADMIN_TOKEN", "")
+	t.Setenv("CARE_SFN_ACCESS_KEY_ID", "")
+	t.Setenv("CARE_SFN_SECRET_ACCESS_KEY", "")
 	dir := t.TempDir()
 	first, logs := serveOnce(t, dir)
 	tok, err := os.ReadFile(filepath.Join(dir, "admin-token"))
@@ -165,6 +168,15 @@ func TestServeTokenClockAndShutdown(t *testing.T) {
 	token := strings.TrimSpace(string(tok))
 	if !strings.Contains(first, "admin token: "+token+" (new;") {
 		t.Errorf("first start does not print the new token:\n%s", first)
+	}
+	var sfnKey struct {
+		Secret string `json:"secret_access_key"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "sfn-credentials")); err != nil || json.Unmarshal(b, &sfnKey) != nil || sfnKey.Secret == "" {
+		t.Fatalf("sfn-credentials: %v", err)
+	}
+	if !strings.Contains(first, "AWS_SECRET_ACCESS_KEY="+sfnKey.Secret) {
+		t.Errorf("first start does not print the new Step Functions secret:\n%s", first)
 	}
 	if !strings.Contains(first, "clock: virtual, now ") || !strings.Contains(first, "GET /healthz") {
 		t.Errorf("no clock line:\n%s", first)
@@ -186,6 +198,9 @@ func TestServeTokenClockAndShutdown(t *testing.T) {
 	again, _ := serveOnce(t, dir)
 	if strings.Contains(again, token) || !strings.Contains(again, "admin token in "+filepath.Join(dir, "admin-token")) {
 		t.Errorf("a restart prints the token or not where it is:\n%s", again)
+	}
+	if strings.Contains(again, sfnKey.Secret) || !strings.Contains(again, "sign with the key pair in "+filepath.Join(dir, "sfn-credentials")) {
+		t.Errorf("a restart prints the Step Functions secret or not where it is:\n%s", again)
 	}
 	t.Setenv("CARE_ADMIN_TOKEN", "given-admin-token-0123456789")
 	given, _ := serveOnce(t, dir)

@@ -66,12 +66,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		servers = append(servers, &http.Server{Handler: rt.SFN, ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, sln)
 		fmt.Fprintf(stdout, "Step Functions API on http://%s  (aws stepfunctions --endpoint-url http://%s ...)\n", sln.Addr(), sln.Addr())
-		// SigV4 with this key pair only; the secret is printed only when
-		// it was generated (stored in the data dir), not when given.
-		if rt.SFNCredentialsFile != "" {
+		// SigV4 with this key pair only; the secret is printed once, when
+		// it is generated (and stored in the data dir), never when given.
+		switch {
+		case rt.SFNCredentialsGenerated:
 			fmt.Fprintf(stdout, "  sign with AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s  (stored in %s)\n",
 				rt.SFNCredentials.AccessKeyID, rt.SFNCredentials.SecretAccessKey, rt.SFNCredentialsFile)
-		} else {
+		case rt.SFNCredentialsFile != "":
+			fmt.Fprintf(stdout, "  sign with the key pair in %s\n", rt.SFNCredentialsFile)
+		default:
 			fmt.Fprintf(stdout, "  sign with AWS_ACCESS_KEY_ID=%s and the secret in CARE_SFN_SECRET_ACCESS_KEY\n", rt.SFNCredentials.AccessKeyID)
 		}
 	}

@@ -90,6 +90,20 @@ func startServe(t *testing.T, dir string) *child {
 		}
 	}
 	go io.Copy(io.Discard, out)
+	if c.sfn != "" && c.sfnID == "" { // printed on the first start only
+		b, err := os.ReadFile(filepath.Join(dir, "sfn-credentials"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k struct {
+			ID     string `json:"access_key_id"`
+			Secret string `json:"secret_access_key"`
+		}
+		if err := json.Unmarshal(b, &k); err != nil {
+			t.Fatal(err)
+		}
+		c.sfnID, c.sfnSK = k.ID, k.Secret
+	}
 	if c.admin == "" { // printed on the first start only
 		b, err := os.ReadFile(filepath.Join(dir, "admin-token"))
 		if err != nil {

@@ -76,8 +76,11 @@ type Runtime struct {
 	// where it is stored ("" when it was given in Options).
 	SFNCredentials     sfnhttp.Credentials
 	SFNCredentialsFile string
-	Router             *router.Router
-	Loop               *router.Loop // the feed → router loop; Open starts it
+	// SFNCredentialsGenerated says the pair was created by this Open (so
+	// care serve prints its secret once, as it does the admin token).
+	SFNCredentialsGenerated bool
+	Router                  *router.Router
+	Loop                    *router.Loop // the feed → router loop; Open starts it
 
 	// AdminTokenFrom says where AdminToken came from: AdminTokenGiven
 	// (Options.AdminToken), AdminTokenFile (read from DataDir/admin-token)
@@ -134,7 +137,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 		rt.Store.Close()
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	if rt.SFNCredentials, rt.SFNCredentialsFile, err = sfnCredentials(opts.DataDir, opts.SFNCredentials); err != nil {
+	if rt.SFNCredentials, rt.SFNCredentialsFile, rt.SFNCredentialsGenerated, err = sfnCredentials(opts.DataDir, opts.SFNCredentials); err != nil {
 		rt.Close()
 		return nil, err
 	}
@@ -357,26 +360,25 @@ func adminToken(dir, given string) (string, string, error) {
 
 // sfnCredentials returns the given key pair, or the one in
 // dir/sfn-credentials, or a new one written there with mode 0600.
-func sfnCredentials(dir string, given sfnhttp.Credentials) (sfnhttp.Credentials, string, error) {
+func sfnCredentials(dir string, given sfnhttp.Credentials) (c sfnhttp.Credentials, path string, generated bool, err error) {
 	if given != (sfnhttp.Credentials{}) {
 		if !given.Valid() {
-			return given, "", errors.New("Step Functions credentials: the key id and the secret must each be at least 16 characters")
+			return given, "", false, errors.New("Step Functions credentials: the key id and the secret must each be at least 16 characters")
 		}
-		return given, "", nil
+		return given, "", false, nil
 	}
-	path := filepath.Join(dir, "sfn-credentials")
-	var c sfnhttp.Credentials
+	path = filepath.Join(dir, "sfn-credentials")
 	if b, err := os.ReadFile(path); err == nil {
 		if json.Unmarshal(b, &c) != nil || !c.Valid() {
-			return c, "", fmt.Errorf("%s holds no usable key pair; delete it to generate one", path)
+			return c, "", false, fmt.Errorf("%s holds no usable key pair; delete it to generate one", path)
 		}
-		return c, path, nil
+		return c, path, false, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return c, "", err
+		return c, "", false, err
 	}
 	c = sfnhttp.NewCredentials()
 	b, _ := json.MarshalIndent(c, "", "  ")
-	return c, path, writeFileAtomic(path, append(b, '\n'), 0o600)
+	return c, path, true, writeFileAtomic(path, append(b, '\n'), 0o600)
 }
 
 // virtualClock restores the virtual time saved in dir/clock (or starts at

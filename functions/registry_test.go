@@ -306,7 +306,7 @@ func TestStateMachines(t *testing.T) {
 			if p["Type"] != "STANDARD" {
 				t.Errorf("Type = %v, want STANDARD", p["Type"])
 			}
-			if uri := "workflows/" + string(wf) + ".asl.json"; p["DefinitionUri"] != uri {
+			if uri := "workflows/" + string(wf) + "/" + string(wf) + ".asl.json"; p["DefinitionUri"] != uri {
 				t.Errorf("DefinitionUri = %v, want %s", p["DefinitionUri"], uri)
 			}
 			names, err := workflows.Substitutions(wf)
@@ -334,7 +334,7 @@ func TestStateMachines(t *testing.T) {
 			}
 		})
 	}
-	files, err := filepath.Glob("../workflows/*.asl.json")
+	files, err := filepath.Glob("../workflows/*/*.asl.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestErrorNames(t *testing.T) {
 			t.Errorf("steps.ErrorNames lists %s, but internal/steps declares no type %s with an Error method", name, name)
 		}
 	}
-	files, err := filepath.Glob("../workflows/*.asl.json")
+	files, err := filepath.Glob("../workflows/*/*.asl.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no state machines in workflows/ (%v)", err)
 	}

@@ -17,7 +17,7 @@ import (
 // TestDefaultTemplates checks that every workflow has a default template
 // that satisfies the template schema and internal/playbook.Parse.
 func TestDefaultTemplates(t *testing.T) {
-	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(workflows.TemplateSchema()))
+	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(playbook.TemplateSchema()))
 	if err != nil {
 		t.Fatalf("template.schema.json: %v", err)
 	}

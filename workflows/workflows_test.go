@@ -16,7 +16,7 @@ var placeholder = regexp.MustCompile(`"\$\{(\w+)\}"`)
 // implement). make test also runs asl-validator over the same files.
 // DefinitionSubstitutions are replaced by Lambda function ARNs first.
 func TestDefinitionsLoad(t *testing.T) {
-	files, err := filepath.Glob("*.asl.json")
+	files, err := filepath.Glob("*/*.asl.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/router"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 func main() {
@@ -51,7 +52,7 @@ func run(ctx context.Context) error {
 	}
 	log := lambdacontext.NewLogger()
 	r := &router.Router{Store: dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{}),
-		SFN: sfn.NewFromConfig(cfg), Clock: clock.Real{}, StateMachines: machines, Logger: log}
+		SFN: sfn.NewFromConfig(cfg), Clock: clock.Real{}, StateMachines: machines, Workflows: workflows.All(), Logger: log}
 	h := &router.StreamHandler{Router: r, Decode: dynamostore.ChangeFromStreamRecord, Logger: log, Reserve: 10 * time.Second}
 	lambda.StartHandlerFunc(h.Handle)
 	return nil

@@ -156,16 +156,17 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) error {
 	client := sfnhttp.InProcessClient(rt.SFN, Region, rt.SFNCredentials)
 	machines := map[care.Workflow]string{}
-	for _, wf := range care.Workflows {
+	for _, wf := range workflows.All().Names() {
 		arn, err := deployWorkflow(ctx, client, wf)
 		if err != nil {
 			return err
 		}
 		machines[wf] = arn
 	}
-	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachines: machines, Logger: log}
+	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachines: machines, Workflows: workflows.All(), Logger: log}
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
-		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}}}
+		Channels:  map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}},
+		Workflows: workflows.All()}
 	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.
@@ -173,7 +174,7 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) e
 	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
-		Resumer: rt.Router, DevClock: rt.devClock()})
+		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All()})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,6 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // Parse decodes and validates the template body stored for workflow wf.
@@ -230,8 +230,16 @@ func (l *errList) first() error {
 
 const schemaURL = "https://ordercare.dev/schemas/care-template.schema.json"
 
+//go:embed template.schema.json
+var templateSchema []byte
+
+// TemplateSchema returns the JSON Schema (draft 2020-12) of care templates,
+// template.schema.json: the structural half of what Parse checks. The slice
+// is a fresh copy.
+func TemplateSchema() []byte { return append([]byte(nil), templateSchema...) }
+
 var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(workflows.TemplateSchema()))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(TemplateSchema()))
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // The tests below run the Router against the real embedded store on a
@@ -161,7 +162,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("CreateShop: %v", err)
 	}
 	f := &fixture{t: t, ctx: ctx, db: db, clk: clk, sfn: &fakeSFN{}}
-	f.r = &router.Router{Store: db, SFN: f.sfn, Clock: clk, StateMachines: stateMachines,
+	f.r = &router.Router{Store: db, SFN: f.sfn, Clock: clk, StateMachines: stateMachines, Workflows: workflows.All(),
 		Backoff: func(ctx context.Context, n int) error {
 			f.mu.Lock()
 			f.backoff = append(f.backoff, n)

@@ -26,7 +26,6 @@ import (
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // StepFunctions is the part of the Step Functions API the router calls;
@@ -47,7 +46,8 @@ type Router struct {
 	SFN           StepFunctions
 	Clock         clock.Clock
 	StateMachines map[care.Workflow]string
-	Logger        *slog.Logger // nil discards
+	Workflows     steps.Workflows // the registered workflows (workflows.All)
+	Logger        *slog.Logger    // nil discards
 	// Backoff waits before retry n (1, 2, …) of a throttled call; nil
 	// waits 100 ms × 2^(n-1), at most 5 s, in real time.
 	Backoff func(ctx context.Context, n int) error
@@ -114,7 +114,7 @@ func wants(o care.OrderState) []care.Workflow {
 func (r *Router) start(ctx context.Context, o care.OrderState) error {
 	now := r.Clock.Now()
 	for _, wf := range wants(o) {
-		tpl, err := steps.PinTemplate(ctx, r.Store, o.ShopID, wf, now)
+		tpl, err := steps.PinTemplate(ctx, r.Store, r.Workflows, o.ShopID, wf, now)
 		if err != nil {
 			return err
 		}
@@ -345,7 +345,7 @@ func (r *Router) replyTemplate(ctx context.Context, shop string, run care.Run) (
 	version := run.TemplateVersion // 0 without a run: the latest
 	t, err := r.Store.GetTemplate(ctx, shop, care.CODConfirm, version)
 	if errors.Is(err, care.ErrNotFound) && version == 0 {
-		body, derr := workflows.DefaultTemplate(care.CODConfirm)
+		body, derr := r.Workflows.DefaultTemplate(care.CODConfirm)
 		if derr != nil {
 			return nil, derr
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // The tests below drive Handler.Handle against the real embedded store on
@@ -112,14 +113,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	res := &fakeResumer{}
 	return &fixture{t: t, ctx: ctx, db: db, clk: clk, res: res,
-		h: &steps.Handler{Store: db, Clock: clk, Resumer: res, Channels: map[string]steps.Channel{}}}
+		h: &steps.Handler{Store: db, Clock: clk, Resumer: res, Channels: map[string]steps.Channel{}, Workflows: workflows.All()}}
 }
 
 // template pins the default template of wf and, with edit, stores an
 // edited copy as the next version. It returns the version to run.
 func (f *fixture) template(wf care.Workflow, edit func(map[string]any)) int {
 	f.t.Helper()
-	tpl, err := steps.PinTemplate(f.ctx, f.db, shopID, wf, f.clk.Now())
+	tpl, err := steps.PinTemplate(f.ctx, f.db, workflows.All(), shopID, wf, f.clk.Now())
 	if err != nil {
 		f.t.Fatalf("PinTemplate: %v", err)
 	}

@@ -33,7 +33,6 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // Actions, as the state machines name them in their Task payloads.
@@ -162,13 +161,14 @@ type Channel interface {
 // read through the API (GET /v1/messages).
 const ChannelOutbox = "outbox"
 
-// Handler runs the step actions. Store, Clock and Resumer are required.
-// It is safe for concurrent use.
+// Handler runs the step actions. Store, Clock, Resumer and Workflows are
+// required. It is safe for concurrent use.
 type Handler struct {
-	Store    care.CareStore
-	Clock    clock.Clock
-	Resumer  Resumer
-	Channels map[string]Channel // by name; "outbox" needs none
+	Store     care.CareStore
+	Clock     clock.Clock
+	Resumer   Resumer
+	Channels  map[string]Channel // by name; "outbox" needs none
+	Workflows Workflows          // the registered workflows (workflows.All)
 
 	templates playbook.Cache
 }
@@ -283,14 +283,14 @@ func (h *Handler) template(ctx context.Context, ref RunRef) (*playbook.Template,
 
 // PinTemplate returns the latest template version of a shop's workflow,
 // storing the built-in default as version 1 when the shop has none, so
-// every run pins a stored, immutable version.
-func PinTemplate(ctx context.Context, st care.Templates, shop string, wf care.Workflow, now time.Time) (care.Template, error) {
+// every run pins a stored, immutable version. The default comes from ws.
+func PinTemplate(ctx context.Context, st care.Templates, ws Workflows, shop string, wf care.Workflow, now time.Time) (care.Template, error) {
 	for {
 		t, err := st.GetTemplate(ctx, shop, wf, 0)
 		if !errors.Is(err, care.ErrNotFound) {
 			return t, err
 		}
-		body, err := workflows.DefaultTemplate(wf)
+		body, err := ws.DefaultTemplate(wf)
 		if err != nil {
 			return care.Template{}, err
 		}

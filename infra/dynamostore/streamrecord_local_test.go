@@ -192,7 +192,7 @@ func TestRouterFunctionOnDynamoDBLocal(t *testing.T) {
 	api := &streamSFNCalls{}
 	const machine = "arn:aws:states:us-east-1:111111111111:stateMachine:"
 	h := &router.StreamHandler{Decode: ChangeFromStreamRecord, Router: &router.Router{Store: s, SFN: api, Clock: clock.Real{},
-		StateMachines: map[care.Workflow]string{care.UnpaidChase: machine + "chase", care.CODConfirm: machine + "cod"}, Workflows: workflows.All()}}
+		StateMachinePrefix: machine, Workflows: workflows.All()}}
 	seen := map[string]bool{}
 	route := func(evs ...care.Event) {
 		t.Helper()

@@ -162,7 +162,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("CreateShop: %v", err)
 	}
 	f := &fixture{t: t, ctx: ctx, db: db, clk: clk, sfn: &fakeSFN{}}
-	f.r = &router.Router{Store: db, SFN: f.sfn, Clock: clk, StateMachines: stateMachines, Workflows: workflows.All(),
+	f.r = &router.Router{Store: db, SFN: f.sfn, Clock: clk, StateMachinePrefix: "arn:aws:states:ap-east-1:123456789012:stateMachine:ordercare-", Workflows: workflows.All(),
 		Backoff: func(ctx context.Context, n int) error {
 			f.mu.Lock()
 			f.backoff = append(f.backoff, n)

@@ -8,8 +8,11 @@ package codconfirm
 import (
 	_ "embed"
 
+	"context"
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
+	"time"
 )
 
 // Name is the workflow's name.
@@ -34,3 +37,48 @@ func (Workflow) StateMachine() []byte { return stateMachine }
 
 // DefaultTemplate implements steps.Workflow.
 func (Workflow) DefaultTemplate() []byte { return defaultTemplate }
+
+// Wants implements steps.Workflow: every cash-on-delivery order is confirmed.
+func (Workflow) Wants(o care.OrderState) bool { return o.Order.PaymentMethod == care.PayCOD }
+
+// Pointless implements steps.Workflow: only cancellation (the kernel's)
+// ends a confirmation early.
+func (Workflow) Pointless(care.OrderState) string { return "" }
+
+// WaitToAsk is the step a cod_confirm run shows (care.Run.Step) while its
+// execution waits to send the ask (the WaitToAsk state), with NextAt the
+// time it will.
+const WaitToAsk = "wait_to_ask"
+
+// Start implements steps.Starter: ask as soon as the template's quiet
+// hours and minimum gap after the buyer's last message allow (the state
+// machine waits until then), then wait reply_timeout for the answer.
+func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error) {
+	shop, err := s.Store.GetShop(ctx, s.Order.ShopID)
+	if err != nil {
+		return steps.Start{}, err
+	}
+	msgs, err := s.Store.ListOrderMessages(ctx, s.Order.ShopID, s.Order.Order.ID)
+	if err != nil {
+		return steps.Start{}, err
+	}
+	tm := steps.Timing(s.Order, shop, s.Now)
+	tm.LastSent = steps.LastSent(msgs, "") // a chase message just before: the ask keeps the gap
+	at := s.Now
+	if next, _ := s.Template.Plan("", tm); next != nil {
+		at = next.At
+	}
+	in := steps.State{Run: s.Ref, Step: playbook.CODAsk, At: steps.WaitUntil(at),
+		Timeout: int(s.Template.ReplyTimeout.Std() / time.Second)}
+	return steps.Start{Input: in, Step: WaitToAsk, NextAt: in.At}, nil
+}
+
+// AwaitKey implements steps.Awaiter: the run waits for the buyer's reply
+// to the ask.
+func (Workflow) AwaitKey() string { return steps.AwaitKey }
+
+// Interpret implements steps.Awaiter: yes, no, unclear or stop, by the
+// template's reply words in the buyer's and the default locale.
+func (Workflow) Interpret(tpl *playbook.Template, text, locale string) playbook.Answer {
+	return tpl.Classify(text, locale)
+}

@@ -34,3 +34,26 @@ func (Workflow) StateMachine() []byte { return stateMachine }
 
 // DefaultTemplate implements steps.Workflow.
 func (Workflow) DefaultTemplate() []byte { return defaultTemplate }
+
+// Wants implements steps.Workflow: an order created unpaid is chased,
+// unless it is cash on delivery (confirmed instead).
+func (Workflow) Wants(o care.OrderState) bool {
+	return o.Order.PaymentMethod != care.PayCOD && !o.Has(care.StatusPaid)
+}
+
+// Pointless implements steps.Workflow: paid ends the chase, and so does
+// learning that the order is cash on delivery (Douyin says so after
+// creation): it is confirmed, never chased for payment.
+func (Workflow) Pointless(o care.OrderState) string {
+	switch {
+	case o.Has(care.StatusPaid):
+		return steps.ReasonPaid
+	case o.Order.PaymentMethod == care.PayCOD:
+		return steps.ReasonCOD
+	}
+	return ""
+}
+
+// Recovers implements steps.Recoverer: a chase that sent something and
+// ends paid (also after it ran out of steps) counts as recovered.
+func (Workflow) Recovers(reason string) bool { return reason == steps.ReasonPaid }

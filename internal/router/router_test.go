@@ -17,6 +17,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
 func TestStartOnCreated(t *testing.T) {
@@ -369,7 +370,7 @@ func TestReply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.handle(f.created("TB-1", "199.00", care.PayCOD))
-			if _, found, err := f.db.Await(f.ctx, shopID, "TB-1", steps.AwaitKey, "tok-ask"); err != nil || found {
+			if _, found, err := f.db.Await(f.ctx, shopID, "TB-1", codconfirm.AwaitKey, "tok-ask"); err != nil || found {
 				t.Fatalf("Await: found %v, %v", found, err)
 			}
 			c := f.reply("TB-1", tt.text)
@@ -418,7 +419,7 @@ func TestReplyBeforeWait(t *testing.T) {
 	if got := f.sfn.Successes(); len(got) != 0 {
 		t.Fatalf("SendTaskSuccess without a registered token: %v", tokens(got))
 	}
-	answer, found, err := f.db.Await(f.ctx, shopID, "TB-1", steps.AwaitKey, "tok-ask")
+	answer, found, err := f.db.Await(f.ctx, shopID, "TB-1", codconfirm.AwaitKey, "tok-ask")
 	if err != nil || !found {
 		t.Fatalf("Await after the reply: found %v, %v; want the kept answer", found, err)
 	}
@@ -440,7 +441,7 @@ func TestReplyWithoutCODRun(t *testing.T) {
 	if out, _ := f.db.OptedOut(f.ctx, shopID, care.ContactKey(phone)); !out {
 		t.Errorf("TD was not recorded as an opt-out")
 	}
-	if _, found, _ := f.db.Deliver(f.ctx, shopID, "TB-1", steps.AwaitKey, json.RawMessage(`{}`)); found {
+	if _, found, _ := f.db.Deliver(f.ctx, shopID, "TB-1", codconfirm.AwaitKey, json.RawMessage(`{}`)); found {
 		t.Errorf("a token was registered for an order without a COD run")
 	}
 }

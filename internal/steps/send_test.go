@@ -9,6 +9,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 // webhookChannel makes the template's message steps send on "webhook", so a
@@ -40,7 +41,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 		t.Fatalf("ReserveMessage: created %v, %v", created, err)
 	}
 	f.clk.Advance(10 * time.Minute)
-	out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 
 	sent := ch.Sent()
 	if len(sent) != 1 {
@@ -59,7 +60,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 
 	// The Step state is replayed (a retry after an ambiguous timeout): no second send.
 	f.clk.Advance(time.Minute)
-	f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 	if n := len(ch.Sent()); n != 1 {
 		t.Errorf("replaying a sent step called the channel again: %d calls", n)
 	}
@@ -73,7 +74,7 @@ func TestTransientChannelErrorThenRetry(t *testing.T) {
 	ch.send = func(steps.Delivery) error { return errors.New("connection reset by peer") }
 	st := steps.State{Run: ref, Step: "nudge"}
 
-	_, err := f.handle(steps.ActionChase, st, "")
+	_, err := f.handle(unpaidchase.ActionChase, st, "")
 	var te *steps.TransientError
 	if !errors.As(err, &te) {
 		t.Fatalf("Handle error = %v (%T), want *steps.TransientError", err, err)
@@ -87,7 +88,7 @@ func TestTransientChannelErrorThenRetry(t *testing.T) {
 
 	// The state machine retries the Task: the same entry goes out, once.
 	ch.send = nil
-	f.mustHandle(steps.ActionChase, st, "")
+	f.mustHandle(unpaidchase.ActionChase, st, "")
 	sent := ch.Sent()
 	if len(sent) != 2 || sent[0].Message.ID != sent[1].Message.ID || sent[1].Message.ID != key(ref, "nudge") {
 		t.Fatalf("channel calls %d; ids %v; want 2 with the entry's id %s", len(sent), ids(sent), key(ref, "nudge"))
@@ -129,7 +130,7 @@ func TestChannelOutcomes(t *testing.T) {
 			if !tt.register {
 				delete(f.h.Channels, "webhook")
 			}
-			out, err := f.handle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			out, err := f.handle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 			if err != nil {
 				t.Fatalf("Handle: %v (a permanent channel failure is recorded, not returned)", err)
 			}
@@ -144,7 +145,7 @@ func TestChannelOutcomes(t *testing.T) {
 				t.Errorf("the run must go on after a failed send: next step %q", out.Step)
 			}
 			// A failed entry is an end state: replaying the step does not try again.
-			f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 			if n := len(ch.Sent()); n != tt.wantCalls {
 				t.Errorf("replay called the channel: %d calls, want %d", n, tt.wantCalls)
 			}
@@ -175,7 +176,7 @@ func TestSkipAtSendTime(t *testing.T) {
 		{name: "budget spent", step: "ships_today", reason: steps.ReasonBudgetSpent, wantKind: steps.KindMessage, wantCalls: 1,
 			edit: func(b map[string]any) { b["contact_budget"] = 1 },
 			prepare: func(f *fixture, ref steps.RunRef) {
-				f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+				f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 			}},
 		{name: "deadline passed", step: "coupon", reason: steps.ReasonDeadline, wantKind: steps.KindDone,
 			prepare: func(f *fixture, ref steps.RunRef) { f.clk.Advance(72 * time.Hour) }},
@@ -184,7 +185,7 @@ func TestSkipAtSendTime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, ref, ch := chaseFixture(t, tt.edit)
 			tt.prepare(f, ref)
-			out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: tt.step}, "")
+			out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: tt.step}, "")
 			m, ok := f.entry(ref, tt.step)
 			if !ok || m.Status != care.MessageSkipped || m.Reason != tt.reason {
 				t.Errorf("entry of %s: %s/%q (found %v), want skipped/%q", tt.step, m.Status, m.Reason, ok, tt.reason)
@@ -213,12 +214,12 @@ func TestSkipAtSendTime(t *testing.T) {
 func TestPendingEntryEndsSkippedWhenReasonGoes(t *testing.T) {
 	f, ref, ch := chaseFixture(t, nil)
 	ch.send = func(steps.Delivery) error { return errors.New("timeout awaiting response headers") }
-	if _, err := f.handle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, ""); err == nil {
+	if _, err := f.handle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, ""); err == nil {
 		t.Fatal("the first attempt should fail transiently")
 	}
 	f.mark(care.OrderPaid, ref.Order)
 	ch.send = nil
-	out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 	if out.Kind != steps.KindDone {
 		t.Errorf("kind %q, want done", out.Kind)
 	}

@@ -35,15 +35,17 @@ import (
 	"github.com/ordercare/ordercare/internal/queue"
 )
 
-// Actions, as the state machines name them in their Task payloads.
+// The kernel's actions, as the state machines name them in their Task
+// payloads; every other action is a workflow's own (Workflow.Actions).
 const (
-	ActionChase      = "chase"       // unpaid_chase Step
-	ActionEscalate   = "escalate"    // Call (waitForTaskToken): raise an agent task
-	ActionCODAsk     = "cod_ask"     // cod_confirm Ask (waitForTaskToken)
-	ActionCODDecide  = "cod_decide"  // cod_confirm Decide
-	ActionCODOutcome = "cod_outcome" // cod_confirm Record
-	ActionFailed     = "failed"      // RecordFailure: a step failed after its retries
+	ActionEscalate = "escalate" // Call (waitForTaskToken): raise an agent task
+	ActionFailed   = "failed"   // RecordFailure: a step failed after its retries
 )
+
+// Action is a workflow's own step action. in.Token is set for a
+// waitForTaskToken Task (its output is then ignored). Errors are classified
+// as Handle says.
+type Action func(ctx context.Context, h *Handler, in Input) (State, error)
 
 // Kinds of what comes next, in State.Kind; the state machines' Choice states route on them.
 const (
@@ -73,7 +75,7 @@ func ExecutionName(wf care.Workflow, shop, order string) string {
 func (r RunRef) Execution() string { return ExecutionName(r.Workflow, r.Shop, r.Order) }
 
 // key is the ledger and task id of one step of the run.
-func (r RunRef) key(step string) string { return r.Execution() + "." + step }
+func (r RunRef) Key(step string) string { return r.Execution() + "." + step }
 
 // State is the execution state between Task states.
 type State struct {
@@ -184,20 +186,19 @@ func (h *Handler) Handle(ctx context.Context, in Input) (State, error) {
 		err error
 	)
 	switch in.Action {
-	case ActionChase:
-		out, err = h.chase(ctx, in.State)
 	case ActionEscalate:
 		err = h.escalate(ctx, in.State, in.Token)
-	case ActionCODAsk:
-		err = h.codAsk(ctx, in.State, in.Token)
-	case ActionCODDecide:
-		out, err = h.codDecide(ctx, in.State)
-	case ActionCODOutcome:
-		out, err = h.codOutcome(ctx, in.State)
 	case ActionFailed:
 		err = h.failed(ctx, in.State)
 	default:
-		return State{}, &InputError{fmt.Sprintf("unknown action %q", in.Action)}
+		var act Action
+		if w, ok := h.Workflows.Get(in.State.Run.Workflow); ok {
+			act = w.Actions()[in.Action]
+		}
+		if act == nil {
+			return State{}, &InputError{fmt.Sprintf("unknown action %q", in.Action)}
+		}
+		out, err = act(ctx, h, in)
 	}
 	if err != nil {
 		var ie *InputError
@@ -209,18 +210,22 @@ func (h *Handler) Handle(ctx context.Context, in Input) (State, error) {
 	return out, nil
 }
 
-// env is what one action works with.
-type env struct {
-	ref   RunRef
-	shop  care.Shop
-	order care.OrderState
-	tpl   *playbook.Template
-	now   time.Time
-	msgs  []care.Message // the order's ledger, read once and kept current by the action's own writes
+// Env is what one step action works with: the run, its shop and order as
+// stored now, the pinned template, the time, and the order's ledger (read
+// once by Handler.Load and kept current by the action's own writes).
+type Env struct {
+	Ref   RunRef
+	Shop  care.Shop
+	Order care.OrderState
+	Tpl   *playbook.Template
+	Now   time.Time
+
+	msgs []care.Message
+	wf   Workflow
 }
 
 // noteMessage keeps e.msgs current after the action wrote m.
-func (e *env) noteMessage(m care.Message) {
+func (e *Env) noteMessage(m care.Message) {
 	for i := range e.msgs {
 		if e.msgs[i].ID == m.ID {
 			e.msgs[i] = m
@@ -232,11 +237,11 @@ func (e *env) noteMessage(m care.Message) {
 
 // sent counts the messages this workflow sent the buyer (notices to the
 // shop do not spend the contact budget).
-func (e *env) sent() int {
+func (e *Env) Sent() int {
 	n := 0
 	for _, m := range e.msgs {
-		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
-			if st, _, ok := e.tpl.Step(m.Step); ok && st.Action == playbook.ActionMessage {
+		if m.Workflow == e.Ref.Workflow && m.Status == care.MessageSent {
+			if st, _, ok := e.Tpl.Step(m.Step); ok && st.Action == playbook.ActionMessage {
 				n++
 			}
 		}
@@ -244,7 +249,7 @@ func (e *env) sent() int {
 	return n
 }
 
-func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
+func (h *Handler) Load(ctx context.Context, ref RunRef) (*Env, error) {
 	shop, err := h.Store.GetShop(ctx, ref.Shop)
 	if err != nil {
 		return nil, notFoundIsInput(err, "shop")
@@ -252,6 +257,10 @@ func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
 	order, err := h.Store.GetOrder(ctx, ref.Shop, ref.Order)
 	if err != nil {
 		return nil, notFoundIsInput(err, "order")
+	}
+	wf, ok := h.Workflows.Get(ref.Workflow)
+	if !ok {
+		return nil, &InputError{fmt.Sprintf("unknown workflow %q", ref.Workflow)}
 	}
 	tpl, err := h.template(ctx, ref)
 	if err != nil {
@@ -261,7 +270,7 @@ func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &env{ref: ref, shop: shop, order: order, tpl: tpl, now: h.Clock.Now(), msgs: msgs}, nil
+	return &Env{Ref: ref, Shop: shop, Order: order, Tpl: tpl, Now: h.Clock.Now(), msgs: msgs, wf: wf}, nil
 }
 
 func notFoundIsInput(err error, what string) error {
@@ -304,7 +313,7 @@ func PinTemplate(ctx context.Context, st care.Templates, ws Workflows, shop stri
 }
 
 // updateRun applies fn to the stored run, retrying on a concurrent update.
-func (h *Handler) updateRun(ctx context.Context, ref RunRef, fn func(r *care.Run)) error {
+func (h *Handler) UpdateRun(ctx context.Context, ref RunRef, fn func(r *care.Run)) error {
 	return UpdateRun(ctx, h.Store, ref.Shop, ref.Order, ref.Workflow, h.Clock.Now(), fn)
 }
 
@@ -345,20 +354,20 @@ func (h *Handler) failed(ctx context.Context, st State) error {
 			}
 		}
 	}
-	return h.updateRun(ctx, st.Run, func(r *care.Run) {
+	return h.UpdateRun(ctx, st.Run, func(r *care.Run) {
 		r.Status, r.NextAt, r.Outcome = care.RunFailed, nil, "error:"+name
 	})
 }
 
 // queue is the agent task queue over the handler's store.
-func (h *Handler) queue() *queue.Queue { return &queue.Queue{Store: h.Store, Clock: h.Clock} }
+func (h *Handler) Queue() *queue.Queue { return &queue.Queue{Store: h.Store, Clock: h.Clock} }
 
-func (h *Handler) resume(ctx context.Context, token string, a Answer) error {
+func (h *Handler) Resume(ctx context.Context, token string, a Answer) error {
 	b, _ := json.Marshal(a)
 	return h.Resumer.ResumeTask(ctx, token, b)
 }
 
-func decodeAnswer(raw json.RawMessage) Answer {
+func DecodeAnswer(raw json.RawMessage) Answer {
 	var a Answer
 	if len(raw) > 0 {
 		_ = json.Unmarshal(raw, &a)

@@ -34,6 +34,10 @@ type Workflow interface {
 	// (a skip reason such as ReasonPaid), "" while it has. The router stops
 	// the run on it; cancellation is the kernel's and stops every workflow.
 	Pointless(o care.OrderState) string
+	// Actions are the workflow's own step actions by the name its state
+	// machine's Task states give (ActionEscalate and ActionFailed are the
+	// kernel's).
+	Actions() map[string]Action
 }
 
 // Starter is a workflow whose execution input is more than the run's
@@ -114,4 +118,18 @@ func (ws Workflows) DefaultTemplate(name care.Workflow) ([]byte, error) {
 		return nil, care.Invalid("workflow", "no default template for workflow %q", name)
 	}
 	return append([]byte(nil), w.DefaultTemplate()...), nil
+}
+
+// Deadliner is a workflow whose reason to contact the buyer ends at a time
+// (unpaid_chase: the order's pay deadline). Past it, a send is skipped with
+// ReasonDeadline, and a call task ends there.
+type Deadliner interface {
+	// Deadline is the run's deadline; zero when unknown.
+	Deadline(e *Env) time.Time
+}
+
+// CallExplainer is a workflow that tells the agent, beyond the call step's
+// rendered reason, what led to the call (in the shop's language).
+type CallExplainer interface {
+	WhyCall(ctx context.Context, h *Handler, e *Env, st State) (string, error)
 }

@@ -75,7 +75,7 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 
 // AwaitKey implements steps.Awaiter: the run waits for the buyer's reply
 // to the ask.
-func (Workflow) AwaitKey() string { return steps.AwaitKey }
+func (Workflow) AwaitKey() string { return AwaitKey }
 
 // Interpret implements steps.Awaiter: yes, no, unclear or stop, by the
 // template's reply words in the buyer's and the default locale.

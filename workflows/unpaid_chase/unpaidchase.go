@@ -10,6 +10,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
+	"time"
 )
 
 // Name is the workflow's name.
@@ -57,3 +58,25 @@ func (Workflow) Pointless(o care.OrderState) string {
 // Recovers implements steps.Recoverer: a chase that sent something and
 // ends paid (also after it ran out of steps) counts as recovered.
 func (Workflow) Recovers(reason string) bool { return reason == steps.ReasonPaid }
+
+// ActionChase is the action of the state machine's Step state: act on the
+// step due, then plan the next one.
+const ActionChase = "chase"
+
+// Actions implements steps.Workflow.
+func (Workflow) Actions() map[string]steps.Action {
+	return map[string]steps.Action{ActionChase: chase}
+}
+
+// Deadline implements steps.Deadliner: the order's pay deadline, the
+// platform's, else placed + the template's pay window; zero when neither is
+// known. Past it nothing is sent, and a call task ends there.
+func (Workflow) Deadline(e *steps.Env) time.Time {
+	if d := e.Order.Order.PayDeadline; d != nil {
+		return *d
+	}
+	if w := e.Tpl.PayWindow.Std(); w > 0 {
+		return e.PlacedAt().Add(w)
+	}
+	return time.Time{}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // TestComputeExpired: a COD run whose call task expired counts as expired,
@@ -43,7 +44,7 @@ func TestComputeExpired(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := metrics.Compute(ctx, st, "tea", base, base.Add(24*time.Hour), care.CODConfirm)
+	rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", base, base.Add(24*time.Hour), care.CODConfirm)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 var t0 = time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
@@ -171,7 +172,7 @@ func seed(t *testing.T) *sqlitestore.DB {
 func TestCompute(t *testing.T) {
 	st := seed(t)
 	ctx := context.Background()
-	rep, err := metrics.Compute(ctx, st, "tea", t0, at(24*time.Hour), "")
+	rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", t0, at(24*time.Hour), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,13 +213,13 @@ func TestCompute(t *testing.T) {
 	}
 
 	t.Run("one workflow", func(t *testing.T) {
-		rep, err := metrics.Compute(ctx, st, "tea", t0, at(24*time.Hour), care.CODConfirm)
+		rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", t0, at(24*time.Hour), care.CODConfirm)
 		if err != nil || len(rep.Workflows) != 1 || rep.Workflows[0].Workflow != care.CODConfirm {
 			t.Fatalf("%+v %v", rep, err)
 		}
 	})
 	t.Run("empty window lists every workflow with zeros", func(t *testing.T) {
-		rep, err := metrics.Compute(ctx, st, "tea", at(48*time.Hour), at(72*time.Hour), "")
+		rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", at(48*time.Hour), at(72*time.Hour), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +246,7 @@ func TestCompute(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fe *care.FieldError
-			if _, err := metrics.Compute(ctx, st, "tea", tc.from, tc.to, tc.wf); !errors.As(err, &fe) || fe.Field != tc.field {
+			if _, err := metrics.Compute(ctx, st, workflows.All(), "tea", tc.from, tc.to, tc.wf); !errors.As(err, &fe) || fe.Field != tc.field {
 				t.Errorf("got %v, want a field error on %s", err, tc.field)
 			}
 		})
@@ -271,7 +272,7 @@ func TestComputePages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := metrics.Compute(ctx, st, "tea", t0, at(24*time.Hour), care.UnpaidChase)
+	rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", t0, at(24*time.Hour), care.UnpaidChase)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/metrics"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
 )
@@ -46,13 +47,14 @@ const AwaitKey = string(Name)
 // callTimeout bounds how long a COD call task may stay unfinished.
 const callTimeout = 72 * time.Hour
 
-// Outcomes a cod_confirm run ends with (care.Run.Outcome). Expired is a
-// call task nobody finished before the call's timeout: no call was made.
+// Outcomes a cod_confirm run ends with (care.Run.Outcome): the values
+// metrics counts, defined once there. Expired is a call task nobody
+// finished before the call's timeout: no call was made.
 const (
-	OutcomeConfirmed   = "cod_confirmed"
-	OutcomeDeclined    = "cod_declined"
-	OutcomeUnreachable = "cod_unreachable"
-	OutcomeExpired     = "cod_expired"
+	OutcomeConfirmed   = metrics.OutcomeCODConfirmed
+	OutcomeDeclined    = metrics.OutcomeCODDeclined
+	OutcomeUnreachable = metrics.OutcomeCODUnreachable
+	OutcomeExpired     = metrics.OutcomeCODExpired
 )
 
 // Notice steps the shop hears a COD outcome by (care.Message.Step of the
@@ -70,8 +72,8 @@ const (
 var NoticeSteps = []string{NoticeConfirmed, NoticeDeclined, NoticeUnreachable, NoticeExpired}
 
 // ReasonExpired is the OutcomeNote of a call task cancelled because its
-// wait timed out before an agent finished it.
-const ReasonExpired = "expired"
+// wait timed out before an agent finished it (metrics counts it expired).
+const ReasonExpired = metrics.TaskNoteExpired
 
 // ask is cod_confirm's Ask (waitForTaskToken): send the COD total and
 // register the wait for the buyer's reply. A reply that arrived first, or

@@ -51,7 +51,7 @@ func TestSend(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := &Channel{Sources: sources{"s1/" + care.ChannelWebhook: {URL: srv.URL, Secret: secret}}, Clock: clock.NewVirtual(now, nil)}
-	d := steps.Delivery{Event: "message", Shop: care.Shop{ID: "s1"},
+	d := steps.Envelope{Event: "message", Shop: care.Shop{ID: "s1"},
 		Order:   care.OrderState{Order: care.Order{ID: "o1", Buyer: &care.Buyer{Phone: "+8613800138000"}}},
 		Message: care.Message{ID: "unpaid_chase-abc.nudge", ShopID: "s1", OrderID: "o1", Step: "nudge", Text: "hi", At: now}}
 	if err := c.Send(t.Context(), d); err != nil {

@@ -42,15 +42,15 @@ var _ StepFunctions = (*sfn.Client)(nil)
 // Workflows are required. Safe for concurrent use;
 // changes of one order must be handled in feed order.
 type Router struct {
-	Store         care.CareStore
-	SFN           StepFunctions
-	Clock         clock.Clock
+	Store care.CareStore
+	SFN   StepFunctions
+	Clock clock.Clock
 	// StateMachinePrefix names every workflow's state machine by one rule:
 	// the ARN of workflow w's is StateMachinePrefix + w.Name(), e.g.
 	// arn:aws:states:<region>:<account>:stateMachine:<stack>-unpaid_chase.
 	StateMachinePrefix string
 	Workflows          steps.Workflows // the registered workflows (workflows.All)
-	Logger        *slog.Logger    // nil discards
+	Logger             *slog.Logger    // nil discards
 	// Backoff waits before retry n (1, 2, …) of a throttled call; nil
 	// waits 100 ms × 2^(n-1), at most 5 s, in real time.
 	Backoff func(ctx context.Context, n int) error
@@ -356,7 +356,7 @@ func (r *Router) replyTemplate(ctx context.Context, shop string, wf care.Workflo
 // ResumeTask sends a waiting execution its result (SendTaskSuccess),
 // retrying throttled calls. A token that is already closed (the execution
 // moved on, was stopped or timed out) is not an error. It implements
-// steps.Resumer and queue.Resumer.
+// queue.Resumer (the step handler and the task queue resume through it).
 func (r *Router) ResumeTask(ctx context.Context, token string, output []byte) error {
 	err := r.retry(ctx, func() error {
 		_, err := r.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(output))})

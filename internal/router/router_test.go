@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
@@ -489,7 +490,7 @@ func TestResumeTask(t *testing.T) {
 }
 
 // The Router is the Resumer of the step handlers and of the agent queue.
-var _ steps.Resumer = (*router.Router)(nil)
+var _ queue.Resumer = (*router.Router)(nil)
 
 // handlerFunc adapts a function to router.ChangeHandler.
 type handlerFunc func(ctx context.Context, c care.Change) error

@@ -62,13 +62,13 @@ func (f *fakeResumer) Calls() []resumeCall {
 
 // fakeChannel records deliveries; send (nil: succeed) decides the result.
 type fakeChannel struct {
-	send func(d steps.Delivery) error
+	send func(d steps.Envelope) error
 
 	mu   sync.Mutex
-	sent []steps.Delivery
+	sent []steps.Envelope
 }
 
-func (f *fakeChannel) Send(_ context.Context, d steps.Delivery) error {
+func (f *fakeChannel) Send(_ context.Context, d steps.Envelope) error {
 	f.mu.Lock()
 	f.sent = append(f.sent, d)
 	f.mu.Unlock()
@@ -78,10 +78,10 @@ func (f *fakeChannel) Send(_ context.Context, d steps.Delivery) error {
 	return nil
 }
 
-func (f *fakeChannel) Sent() []steps.Delivery {
+func (f *fakeChannel) Sent() []steps.Envelope {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]steps.Delivery(nil), f.sent...)
+	return append([]steps.Envelope(nil), f.sent...)
 }
 
 type fixture struct {

@@ -59,7 +59,7 @@ func (h *Handler) sendNotice(ctx context.Context, e *Env, stepID, channel, local
 	}
 	status, reason := care.MessageSent, ""
 	if channel != ChannelOutbox {
-		err := h.Channels[channel].Send(ctx, Delivery{Event: "notice", Shop: e.Shop, Order: e.Order, Message: m})
+		err := h.Channels[channel].Send(ctx, Envelope{Event: "notice", Shop: e.Shop, Order: e.Order, Message: m})
 		switch {
 		case errors.Is(err, care.ErrNotFound):
 			status, reason = care.MessageFailed, ReasonNoChannel

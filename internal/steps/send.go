@@ -205,7 +205,7 @@ func (h *Handler) deliver(ctx context.Context, e *Env, st playbook.Step, channel
 		if c := h.Channels[channel]; c == nil {
 			status, reason = care.MessageFailed, ReasonNoChannel
 		} else {
-			err := c.Send(ctx, Delivery{Event: event, Shop: e.Shop, Order: e.Order, Message: m})
+			err := c.Send(ctx, Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m})
 			switch {
 			case errors.Is(err, care.ErrNotFound):
 				status, reason = care.MessageFailed, ReasonNoChannel

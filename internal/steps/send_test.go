@@ -71,7 +71,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 
 func TestTransientChannelErrorThenRetry(t *testing.T) {
 	f, ref, ch := chaseFixture(t, nil)
-	ch.send = func(steps.Delivery) error { return errors.New("connection reset by peer") }
+	ch.send = func(steps.Envelope) error { return errors.New("connection reset by peer") }
 	st := steps.State{Run: ref, Step: "nudge"}
 
 	_, err := f.handle(unpaidchase.ActionChase, st, "")
@@ -101,7 +101,7 @@ func TestTransientChannelErrorThenRetry(t *testing.T) {
 	}
 }
 
-func ids(ds []steps.Delivery) []string {
+func ids(ds []steps.Envelope) []string {
 	var out []string
 	for _, d := range ds {
 		out = append(out, d.Message.ID)
@@ -126,7 +126,7 @@ func TestChannelOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, ref, ch := chaseFixture(t, nil)
-			ch.send = func(steps.Delivery) error { return tt.err }
+			ch.send = func(steps.Envelope) error { return tt.err }
 			if !tt.register {
 				delete(f.h.Channels, "webhook")
 			}
@@ -213,7 +213,7 @@ func TestSkipAtSendTime(t *testing.T) {
 // skipped with the reason instead of staying pending forever.
 func TestPendingEntryEndsSkippedWhenReasonGoes(t *testing.T) {
 	f, ref, ch := chaseFixture(t, nil)
-	ch.send = func(steps.Delivery) error { return errors.New("timeout awaiting response headers") }
+	ch.send = func(steps.Envelope) error { return errors.New("timeout awaiting response headers") }
 	if _, err := f.handle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, ""); err == nil {
 		t.Fatal("the first attempt should fail transiently")
 	}

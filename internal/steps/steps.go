@@ -136,14 +136,9 @@ func (e *InputError) Error() string { return "bad step input: " + e.Reason }
 // Retry and Catch match).
 var ErrorNames = []string{"TransientError", "InputError"}
 
-// Resumer sends a waiting execution its result (SendTaskSuccess). It
-// returns nil when the token is already closed.
-type Resumer interface {
-	ResumeTask(ctx context.Context, token string, output []byte) error
-}
-
-// Delivery is one message handed to a channel.
-type Delivery struct {
+// Envelope is one message handed to a channel, with the shop and order it
+// is addressed by (care.Delivery is an event as a source delivered it).
+type Envelope struct {
 	Event   string // "message" to the buyer, or "notice" to the shop
 	Shop    care.Shop
 	Order   care.OrderState
@@ -156,7 +151,7 @@ type Delivery struct {
 // (not configured) is permanent: the message is marked failed. Any other
 // error is retried.
 type Channel interface {
-	Send(ctx context.Context, d Delivery) error
+	Send(ctx context.Context, d Envelope) error
 }
 
 // ChannelOutbox is the built-in channel: the ledger entry is the message,
@@ -168,7 +163,7 @@ const ChannelOutbox = "outbox"
 type Handler struct {
 	Store     care.CareStore
 	Clock     clock.Clock
-	Resumer   Resumer
+	Resumer   queue.Resumer      // sends a waiting execution its result
 	Channels  map[string]Channel // by name; "outbox" needs none
 	Workflows Workflows          // the registered workflows (workflows.All)
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
@@ -28,15 +29,9 @@ func ptr[T any](v T) *T { return &v }
 func seed(t *testing.T) *sqlitestore.DB {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, t.TempDir()+"/care.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := caretest.Store(t, nil)
 	for _, id := range []string{"tea", "rival"} {
-		if err := st.CreateShop(ctx, care.Shop{ID: id, Name: id, Timezone: "UTC", Locale: "en", Currency: "CNY", CreatedAt: t0}, nil); err != nil {
-			t.Fatal(err)
-		}
+		caretest.Shop(t, st, care.Shop{ID: id, CreatedAt: t0})
 	}
 	msgs := []struct {
 		shop   string
@@ -256,14 +251,8 @@ func TestCompute(t *testing.T) {
 // TestComputePages checks that Compute reads the whole ledger, past one page.
 func TestComputePages(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, t.TempDir()+"/care.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.CreateShop(ctx, care.Shop{ID: "tea", Name: "tea", Timezone: "UTC", Locale: "en", Currency: "CNY", CreatedAt: t0}, nil); err != nil {
-		t.Fatal(err)
-	}
+	st := caretest.Store(t, nil)
+	caretest.Shop(t, st, care.Shop{ID: "tea", CreatedAt: t0})
 	const n = 1234
 	for i := range n {
 		m := care.Message{ID: fmt.Sprintf("m%05d", i), ShopID: "tea", OrderID: "1", Workflow: care.UnpaidChase, Step: "remind_1",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
@@ -30,7 +31,7 @@ func TestEscalatePaidOrderResumesAtOnce(t *testing.T) {
 	if ts := f.tasks(ref.Order); len(ts) != 0 {
 		t.Errorf("a task was raised for a paid order: %+v", ts)
 	}
-	want := []resumeCall{{Token: "tok-1", Output: `{"skipped":"paid"}`}}
+	want := []caretest.ResumeCall{{Token: "tok-1", Output: `{"skipped":"paid"}`}}
 	if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 		t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 	}
@@ -88,7 +89,7 @@ func TestCODAskReplyAndWaitInEitherOrder(t *testing.T) {
 			t.Fatalf("Deliver before the wait: found %v, %v", found, err)
 		}
 		f.mustHandle(codconfirm.ActionAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
-		want := []resumeCall{{Token: "tok-ask", Output: answer}}
+		want := []caretest.ResumeCall{{Token: "tok-ask", Output: answer}}
 		if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 			t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 		}
@@ -129,7 +130,7 @@ func TestCODAskReplyAndWaitInEitherOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.mustHandle(codconfirm.ActionAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
-		want := []resumeCall{{Token: "tok-ask", Output: `{"skipped":"opted_out"}`}}
+		want := []caretest.ResumeCall{{Token: "tok-ask", Output: `{"skipped":"opted_out"}`}}
 		if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 			t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 		}
@@ -191,7 +192,7 @@ func TestCODDecide(t *testing.T) {
 func TestCODOutcome(t *testing.T) {
 	t.Run("declined to the outbox", func(t *testing.T) {
 		f, ref := codOrder(t)
-		hook := &fakeChannel{}
+		hook := &caretest.Channel{}
 		f.h.Channels["webhook"] = hook // registered, but the shop set no webhook: the outbox gets the notice
 		out := f.mustHandle(codconfirm.ActionOutcome, steps.State{Run: ref, Step: "call",
 			Outcome: json.RawMessage(`{"outcome":"declined","agent":"agent-7"}`)}, "")
@@ -211,7 +212,7 @@ func TestCODOutcome(t *testing.T) {
 	})
 	t.Run("declined to the shop's webhook", func(t *testing.T) {
 		f, ref := codOrder(t)
-		hook := &fakeChannel{}
+		hook := &caretest.Channel{}
 		f.h.Channels["webhook"] = hook
 		if err := f.db.PutSource(f.ctx, care.Source{ShopID: shopID, Name: care.ChannelWebhook, URL: "https://shop.example/hook",
 			Secret: "whsec_dGVzdA==", UpdatedAt: f.clk.Now()}); err != nil {
@@ -254,7 +255,7 @@ func TestCODOutcome(t *testing.T) {
 	})
 	t.Run("unreachable to the shop's webhook", func(t *testing.T) {
 		f, ref := codOrder(t)
-		hook := &fakeChannel{}
+		hook := &caretest.Channel{}
 		f.h.Channels["webhook"] = hook
 		if err := f.db.PutSource(f.ctx, care.Source{ShopID: shopID, Name: care.ChannelWebhook, URL: "https://shop.example/hook",
 			Secret: "whsec_dGVzdA==", UpdatedAt: f.clk.Now()}); err != nil {
@@ -295,7 +296,7 @@ func TestCODOutcome(t *testing.T) {
 		f.mark(care.OrderCancelled, ref.Order)
 		call := steps.State{Run: ref, Step: "call", Kind: steps.KindCall, Reply: json.RawMessage(`{"answer":"no"}`)}
 		f.mustHandle(steps.ActionEscalate, call, "tok-call")
-		want := []resumeCall{{Token: "tok-call", Output: `{"skipped":"cancelled"}`}}
+		want := []caretest.ResumeCall{{Token: "tok-call", Output: `{"skipped":"cancelled"}`}}
 		if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 			t.Fatalf("ResumeTask calls (-want +got):\n%s", diff)
 		}

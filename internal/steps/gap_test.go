@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
@@ -61,7 +62,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f := newFixture(t)
 		v := f.template(care.UnpaidChase, bunchedSteps)
 		f.createOrder(orderSpec{id: "TB-1", total: "129.00", deadline: 72 * time.Hour})
-		ch := &fakeChannel{}
+		ch := &caretest.Channel{}
 		f.h.Channels["webhook"] = ch
 		ref := f.run("TB-1", care.UnpaidChase, v)
 
@@ -114,7 +115,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f := newFixture(t)
 		v := f.template(care.UnpaidChase, bunchedSteps)
 		f.createOrder(orderSpec{id: "TB-2", total: "129.00", deadline: 6*time.Hour + 40*time.Minute}) // closes 15:40
-		ch := &fakeChannel{}
+		ch := &caretest.Channel{}
 		f.h.Channels["webhook"] = ch
 		ref := f.run("TB-2", care.UnpaidChase, v)
 
@@ -138,7 +139,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f := newFixture(t)
 		v := f.template(care.UnpaidChase, func(b map[string]any) { bunchedSteps(b); b["contact_budget"] = 1 })
 		f.createOrder(orderSpec{id: "TB-3", total: "129.00", deadline: 72 * time.Hour})
-		f.h.Channels["webhook"] = &fakeChannel{}
+		f.h.Channels["webhook"] = &caretest.Channel{}
 		ref := f.run("TB-3", care.UnpaidChase, v)
 		f.clk.Set(at(9, 10))
 		f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")

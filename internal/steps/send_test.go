@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
@@ -18,7 +19,7 @@ func webhookChannel(body map[string]any) { body["channel"] = "webhook" }
 
 // chaseFixture is an unpaid online order (pay deadline in 72 h) with a
 // running unpaid_chase run whose messages go to ch.
-func chaseFixture(t *testing.T, edit func(map[string]any)) (*fixture, steps.RunRef, *fakeChannel) {
+func chaseFixture(t *testing.T, edit func(map[string]any)) (*fixture, steps.RunRef, *caretest.Channel) {
 	f := newFixture(t)
 	v := f.template(care.UnpaidChase, func(b map[string]any) {
 		webhookChannel(b)
@@ -27,7 +28,7 @@ func chaseFixture(t *testing.T, edit func(map[string]any)) (*fixture, steps.RunR
 		}
 	})
 	f.createOrder(orderSpec{id: "TB-1001", total: "129.00", deadline: 72 * time.Hour})
-	ch := &fakeChannel{}
+	ch := &caretest.Channel{}
 	f.h.Channels["webhook"] = ch
 	return f, f.run("TB-1001", care.UnpaidChase, v), ch
 }
@@ -71,7 +72,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 
 func TestTransientChannelErrorThenRetry(t *testing.T) {
 	f, ref, ch := chaseFixture(t, nil)
-	ch.send = func(steps.Envelope) error { return errors.New("connection reset by peer") }
+	ch.SendFunc = func(steps.Envelope) error { return errors.New("connection reset by peer") }
 	st := steps.State{Run: ref, Step: "nudge"}
 
 	_, err := f.handle(unpaidchase.ActionChase, st, "")
@@ -87,7 +88,7 @@ func TestTransientChannelErrorThenRetry(t *testing.T) {
 	}
 
 	// The state machine retries the Task: the same entry goes out, once.
-	ch.send = nil
+	ch.SendFunc = nil
 	f.mustHandle(unpaidchase.ActionChase, st, "")
 	sent := ch.Sent()
 	if len(sent) != 2 || sent[0].Message.ID != sent[1].Message.ID || sent[1].Message.ID != key(ref, "nudge") {
@@ -126,7 +127,7 @@ func TestChannelOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, ref, ch := chaseFixture(t, nil)
-			ch.send = func(steps.Envelope) error { return tt.err }
+			ch.SendFunc = func(steps.Envelope) error { return tt.err }
 			if !tt.register {
 				delete(f.h.Channels, "webhook")
 			}
@@ -213,12 +214,12 @@ func TestSkipAtSendTime(t *testing.T) {
 // skipped with the reason instead of staying pending forever.
 func TestPendingEntryEndsSkippedWhenReasonGoes(t *testing.T) {
 	f, ref, ch := chaseFixture(t, nil)
-	ch.send = func(steps.Envelope) error { return errors.New("timeout awaiting response headers") }
+	ch.SendFunc = func(steps.Envelope) error { return errors.New("timeout awaiting response headers") }
 	if _, err := f.handle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, ""); err == nil {
 		t.Fatal("the first attempt should fail transiently")
 	}
 	f.mark(care.OrderPaid, ref.Order)
-	ch.send = nil
+	ch.SendFunc = nil
 	out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 	if out.Kind != steps.KindDone {
 		t.Errorf("kind %q, want done", out.Kind)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
@@ -58,7 +59,7 @@ func TestCallTaskServiceHours(t *testing.T) {
 				if len(ts) != 0 {
 					t.Errorf("a task was raised: %+v", ts)
 				}
-				want := []resumeCall{{Token: "tok-1", Output: `{"skipped":"` + tt.wantSkip + `"}`}}
+				want := []caretest.ResumeCall{{Token: "tok-1", Output: `{"skipped":"` + tt.wantSkip + `"}`}}
 				if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 					t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 				}

@@ -51,8 +51,8 @@ import (
 // in document order (ties broken deterministically). The only other error is
 // an unusable embedded schema, a build defect.
 func Parse(wf care.Workflow, body []byte) (*Template, error) {
-	if !knownWorkflow(wf) {
-		return nil, care.Invalid("workflow", "unknown workflow %q", wf)
+	if !workflowName.MatchString(string(wf)) {
+		return nil, care.Invalid("workflow", "%q is not a workflow name (1-32 characters of a-z, 0-9 and _)", wf)
 	}
 	pos, err := indexPositions(body)
 	if err != nil {

@@ -226,6 +226,8 @@ var parseCases = []parseCase{
 	{name: "bad default locale", base: care.UnpaidChase, mutate: func(d doc) { d["default_locale"] = "chinese!" },
 		field: "default_locale", structural: true},
 	{name: "unknown workflow value", base: care.UnpaidChase, mutate: func(d doc) { d["workflow"] = "review_ask" },
+		wf: care.UnpaidChase, field: "workflow", reason: "stored for \"unpaid_chase\""},
+	{name: "not a workflow name", base: care.UnpaidChase, mutate: func(d doc) { d["workflow"] = "Review Ask" },
 		wf: care.UnpaidChase, field: "workflow", structural: true},
 	{name: "workflow mismatch", base: care.UnpaidChase, wf: care.CODConfirm,
 		field: "workflow", reason: "stored for \"cod_confirm\""},

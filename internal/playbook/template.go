@@ -20,6 +20,7 @@ import (
 	"github.com/osteele/liquid/render"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"regexp"
 )
 
 // Action is what a step does.
@@ -203,14 +204,9 @@ func parseClock(s string) int {
 	return h*60 + m
 }
 
-func knownWorkflow(wf care.Workflow) bool {
-	for _, w := range care.Workflows {
-		if w == wf {
-			return true
-		}
-	}
-	return false
-}
+// workflowName is the shape of a workflow's name. Which workflows exist is
+// the registry's (workflows.All), checked by Parse's callers.
+var workflowName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 

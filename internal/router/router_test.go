@@ -18,6 +18,7 @@ import (
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
@@ -214,7 +215,7 @@ func TestCancelledStopsEveryWorkflow(t *testing.T) {
 	if diff := cmp.Diff(want, arns(f.sfn.Stops())); diff != "" {
 		t.Errorf("StopExecution calls (-want +got):\n%s", diff)
 	}
-	for _, wf := range care.Workflows {
+	for _, wf := range workflows.All().Names() {
 		if r := f.getRun("TB-1", wf); r.Status != care.RunStopped || r.Outcome != "" {
 			t.Errorf("%s run %s outcome %q, want stopped without outcome", wf, r.Status, r.Outcome)
 		}

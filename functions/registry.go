@@ -7,7 +7,7 @@
 // local runtime registers its handler under.
 //
 // registry_test.go cross-checks all of it: template.yaml, the Makefile,
-// workflows/*.asl.json, the local runtime, the step handlers' error names,
+// workflows/*/*.asl.json, the local runtime, the step handlers' error names,
 // the table's schema and the functions' IAM permissions.
 package functions
 
@@ -21,7 +21,7 @@ import (
 type Function struct {
 	LogicalID    string // its resource in template.yaml
 	Dir          string // functions/<Dir>/main.go
-	Substitution string // its ${Name} in workflows/*.asl.json; "" when no state machine invokes it
+	Substitution string // its ${Name} in workflows/*/*.asl.json; "" when no state machine invokes it
 }
 
 // Registry lists every Lambda function of the deployment.

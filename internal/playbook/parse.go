@@ -28,7 +28,7 @@ import (
 //
 // The checks run in three stages, each only when the one before passed:
 //  1. the body is one JSON object without duplicate keys;
-//  2. it satisfies the JSON Schema workflows/template.schema.json (types,
+//  2. it satisfies the JSON Schema template.schema.json (types,
 //     required and unknown fields, patterns such as non-negative durations,
 //     fields allowed per workflow and per action), and decodes strictly;
 //  3. the semantic rules: workflow equals wf; every script and reason has the

@@ -1,6 +1,6 @@
 // Package playbook holds the care templates ops edit: the Go model of a
-// template (workflows/<workflow>.template.json is the default of each), its
-// validation (Parse: strict JSON, the JSON Schema workflows/template.schema.json,
+// template (workflows/<workflow>/template.json is the default of each), its
+// validation (Parse: strict JSON, the JSON Schema template.schema.json,
 // then semantic checks such as unknown Liquid variables), the rendering of
 // scripts per locale (Render), the timing of the next step under the three
 // clocks of an order — when it was placed, the shop's daily cut-off and the
@@ -97,7 +97,7 @@ type Keywords struct {
 }
 
 // Template is one parsed, validated care template. Field meanings are those
-// of workflows/template.schema.json. Do not modify a Template returned by
+// of template.schema.json. Do not modify a Template returned by
 // Parse (its maps and slices are shared with the compiled scripts).
 type Template struct {
 	Workflow care.Workflow `json:"workflow"`

@@ -1,6 +1,13 @@
-// Package steps holds the step handlers the care workflows' Task states call
-// (workflows/*.asl.json): one Lambda-shaped handler, Handler.Handle, that
-// dispatches on Input.Action. On AWS it is the StepFunction Lambda; locally
+// Package steps is the care workflows' kernel: the Workflow interface every
+// workflow (workflows/<name>/) implements, and what every workflow does the
+// same way: load the pinned template, re-check the order before acting,
+// quiet hours in the buyer's zone, the contact budget, opt-out,
+// reserve-then-send through the ledger, skip with a reason, escalate to an
+// agent, notify the shop, await a buyer event, record the outcome. Its
+// Handler is the one Lambda-shaped handler the state machines' Task states
+// call (workflows/*/*.asl.json); Handler.Handle runs the kernel's actions
+// (escalate, failed) and dispatches every other Input.Action to the run's
+// workflow (Workflow.Actions). On AWS it is the StepFunction Lambda; locally
 // the engine invokes it in-process through lambda.NewHandler, the same JSON
 // path.
 //

@@ -7,7 +7,7 @@
 // local runtime registers its handler under.
 //
 // registry_test.go cross-checks all of it: template.yaml, the Makefile,
-// workflows/*.asl.json, the local runtime, the step handlers' error names,
+// workflows/*/*.asl.json, the local runtime, the step handlers' error names,
 // the table's schema and the functions' IAM permissions.
 package functions
 
@@ -21,7 +21,7 @@ import (
 type Function struct {
 	LogicalID    string // its resource in template.yaml
 	Dir          string // functions/<Dir>/main.go
-	Substitution string // its ${Name} in workflows/*.asl.json; "" when no state machine invokes it
+	Substitution string // its ${Name} in workflows/*/*.asl.json; "" when no state machine invokes it
 }
 
 // Registry lists every Lambda function of the deployment.
@@ -32,15 +32,21 @@ var Registry = []Function{
 	{LogicalID: "StepFunction", Dir: "step", Substitution: "StepFunction"},
 }
 
-// StateMachines maps every care workflow to its state machine's resource in
-// template.yaml, whose DefinitionUri is workflows/<workflow>.asl.json.
-var StateMachines = map[care.Workflow]string{
-	care.UnpaidChase: "UnpaidChaseStateMachine",
-	care.CODConfirm:  "CodConfirmStateMachine",
+// StateMachineID is the resource in template.yaml of workflow wf's state
+// machine, by one rule: the name in CamelCase followed by StateMachine
+// (unpaid_chase: UnpaidChaseStateMachine). Its DefinitionUri is
+// workflows/<wf>/<wf>.asl.json and its Name <stack>-<wf>.
+func StateMachineID(wf care.Workflow) string {
+	var b strings.Builder
+	for _, part := range strings.Split(string(wf), "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String() + "StateMachine"
 }
 
-// StateMachineEnv is the environment variable that gives the router
-// function the ARN of wf's state machine: UNPAID_CHASE_ARN, COD_CONFIRM_ARN.
-func StateMachineEnv(wf care.Workflow) string {
-	return strings.ToUpper(string(wf)) + "_ARN"
-}
+// StateMachinePrefixEnv is the environment variable that gives the router
+// function the prefix of every state machine's ARN
+// (router.Router.StateMachinePrefix).
+const StateMachinePrefixEnv = "STATE_MACHINE_PREFIX"

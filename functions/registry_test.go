@@ -25,7 +25,6 @@ import (
 
 	"github.com/ordercare/ordercare/infra/dynamostore"
 	"github.com/ordercare/ordercare/infra/localruntime"
-	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
 	"github.com/ordercare/ordercare/workflows"
@@ -269,10 +268,8 @@ func checkEnv(t *testing.T, tpl obj, f Function) {
 	for _, m := range regexp.MustCompile(`os\.Getenv\("(\w+)"\)`).FindAllStringSubmatch(string(src), -1) {
 		want[m[1]] = nil
 	}
-	if strings.Contains(string(src), "functions.StateMachineEnv(") {
-		for _, wf := range care.Workflows {
-			want[StateMachineEnv(wf)] = ref(StateMachines[wf])
-		}
+	if _, ok := want[StateMachinePrefixEnv]; ok {
+		want[StateMachinePrefixEnv] = obj{"Fn::Sub": stateMachinePrefix}
 	}
 	got := env(tpl, f.LogicalID)
 	for name, v := range want {
@@ -294,8 +291,8 @@ func checkEnv(t *testing.T, tpl obj, f Function) {
 func TestStateMachines(t *testing.T) {
 	tpl := loadTemplate(t)
 	var ids []string
-	for _, wf := range care.Workflows {
-		id := StateMachines[wf]
+	for _, wf := range workflows.All().Names() {
+		id := StateMachineID(wf)
 		ids = append(ids, id)
 		t.Run(string(wf), func(t *testing.T) {
 			r, _ := resources(tpl)[id].(obj)
@@ -306,8 +303,11 @@ func TestStateMachines(t *testing.T) {
 			if p["Type"] != "STANDARD" {
 				t.Errorf("Type = %v, want STANDARD", p["Type"])
 			}
-			if uri := "workflows/" + string(wf) + ".asl.json"; p["DefinitionUri"] != uri {
+			if uri := "workflows/" + string(wf) + "/" + string(wf) + ".asl.json"; p["DefinitionUri"] != uri {
 				t.Errorf("DefinitionUri = %v, want %s", p["DefinitionUri"], uri)
+			}
+			if diff := cmp.Diff(obj{"Fn::Sub": "${AWS::StackName}-" + string(wf)}, p["Name"]); diff != "" {
+				t.Errorf("Name: the router finds it by STATE_MACHINE_PREFIX + name (-want +got):\n%s", diff)
 			}
 			names, err := workflows.Substitutions(wf)
 			if err != nil {
@@ -334,7 +334,7 @@ func TestStateMachines(t *testing.T) {
 			}
 		})
 	}
-	files, err := filepath.Glob("../workflows/*.asl.json")
+	files, err := filepath.Glob("../workflows/*/*.asl.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,16 +342,16 @@ func TestStateMachines(t *testing.T) {
 	for _, f := range files {
 		defined = append(defined, strings.TrimSuffix(filepath.Base(f), ".asl.json"))
 	}
-	for _, wf := range care.Workflows {
+	for _, wf := range workflows.All().Names() {
 		known = append(known, string(wf))
 	}
 	sort.Strings(known)
 	if diff := cmp.Diff(known, defined); diff != "" {
-		t.Errorf("workflows/*.asl.json vs care.Workflows (-workflows +files):\n%s", diff)
+		t.Errorf("workflows/*/*.asl.json vs workflows.All (-workflows +files):\n%s", diff)
 	}
 	sort.Strings(ids)
 	if diff := cmp.Diff(ids, byType(tpl, "AWS::Serverless::StateMachine")); diff != "" {
-		t.Errorf("state machines: care.Workflows vs template.yaml (-workflows +template):\n%s", diff)
+		t.Errorf("state machines: workflows.All vs template.yaml (-workflows +template):\n%s", diff)
 	}
 }
 
@@ -374,7 +374,7 @@ func TestErrorNames(t *testing.T) {
 			t.Errorf("steps.ErrorNames lists %s, but internal/steps declares no type %s with an Error method", name, name)
 		}
 	}
-	files, err := filepath.Glob("../workflows/*.asl.json")
+	files, err := filepath.Glob("../workflows/*/*.asl.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no state machines in workflows/ (%v)", err)
 	}
@@ -658,12 +658,9 @@ func TestPermissions(t *testing.T) {
 	})
 	t.Run("RouterFunction/resources", func(t *testing.T) {
 		_, res := allowed(tpl, "RouterFunction", "states:")
-		var start, stop []any
-		for _, wf := range care.Workflows {
-			sm := StateMachines[wf]
-			start = append(start, ref(sm))
-			stop = append(stop, obj{"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${" + sm + ".Name}:*"})
-		}
+		// One rule for every workflow: scoped by the stack's name prefix.
+		start := []any{obj{"Fn::Sub": stateMachinePrefix + "*"}}
+		stop := []any{obj{"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-*:*"}}
 		if diff := cmp.Diff(start, res["states:StartExecution"]); diff != "" {
 			t.Errorf("StartExecution on (-want +got):\n%s", diff)
 		}
@@ -788,3 +785,6 @@ func mustGlob(t *testing.T, pattern string) []string {
 	}
 	return names
 }
+
+// stateMachinePrefix is what STATE_MACHINE_PREFIX is set to (a Fn::Sub).
+const stateMachinePrefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-"

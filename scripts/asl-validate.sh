@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Validates every workflows/*.asl.json and the benchmark definition with
+# Validates every workflows/*/*.asl.json and the benchmark definition with
 # asl-validator 4.0.0 (installed into .tools/ on first use). Exits non-zero
 # if any file is invalid. SAM DefinitionSubstitutions (${Name}) are replaced
 # before validation: a Resource or FunctionName by a syntactically valid
@@ -10,7 +10,7 @@ tools=$("$root/scripts/sfn-tools.sh")
 validator=$tools/node_modules/.bin/asl-validator
 
 shopt -s nullglob
-files=("$root"/workflows/*.asl.json "$root/scripts/sfn-bench/bench.asl.json")
+files=("$root"/workflows/*/*.asl.json "$root/scripts/sfn-bench/bench.asl.json")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

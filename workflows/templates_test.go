@@ -17,7 +17,7 @@ import (
 // TestDefaultTemplates checks that every workflow has a default template
 // that satisfies the template schema and internal/playbook.Parse.
 func TestDefaultTemplates(t *testing.T) {
-	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(workflows.TemplateSchema()))
+	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(playbook.TemplateSchema()))
 	if err != nil {
 		t.Fatalf("template.schema.json: %v", err)
 	}
@@ -29,7 +29,7 @@ func TestDefaultTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("template.schema.json does not compile: %v", err)
 	}
-	for _, wf := range care.Workflows {
+	for _, wf := range workflows.All().Names() {
 		t.Run(string(wf), func(t *testing.T) {
 			b, err := workflows.DefaultTemplate(wf)
 			if err != nil {
@@ -62,7 +62,7 @@ func TestDefaultTemplates(t *testing.T) {
 // it offers no coupon the shop never created and names no product or
 // currency of a particular shop.
 func TestDefaultTemplatesAreNeutral(t *testing.T) {
-	for _, wf := range care.Workflows {
+	for _, wf := range workflows.All().Names() {
 		b, _ := workflows.DefaultTemplate(wf)
 		tp, err := playbook.Parse(wf, b)
 		if err != nil {

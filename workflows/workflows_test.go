@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/ordercare/ordercare/infra/sfnlocal/asl"
+	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 var placeholder = regexp.MustCompile(`"\$\{(\w+)\}"`)
@@ -16,7 +18,7 @@ var placeholder = regexp.MustCompile(`"\$\{(\w+)\}"`)
 // implement). make test also runs asl-validator over the same files.
 // DefinitionSubstitutions are replaced by Lambda function ARNs first.
 func TestDefinitionsLoad(t *testing.T) {
-	files, err := filepath.Glob("*.asl.json")
+	files, err := filepath.Glob("*/*.asl.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +34,33 @@ func TestDefinitionsLoad(t *testing.T) {
 			b = placeholder.ReplaceAll(b, []byte(`"arn:aws:lambda:us-east-1:111111111111:function:$1"`))
 			if _, err := asl.Parse(b); err != nil {
 				t.Errorf("%s does not load: %v", f, err)
+			}
+		})
+	}
+}
+
+var actionName = regexp.MustCompile(`"action":\s*"(\w+)"`)
+
+// TestActionsMatchStateMachines: every action a workflow's state machine
+// names is one of its own (Workflow.Actions) or the kernel's, and every
+// action it declares is named by its state machine.
+func TestActionsMatchStateMachines(t *testing.T) {
+	for _, w := range workflows.All() {
+		t.Run(string(w.Name()), func(t *testing.T) {
+			named := map[string]bool{}
+			for _, m := range actionName.FindAllSubmatch(w.StateMachine(), -1) {
+				named[string(m[1])] = true
+			}
+			own := w.Actions()
+			for a := range named {
+				if _, ok := own[a]; !ok && a != steps.ActionEscalate && a != steps.ActionFailed {
+					t.Errorf("the state machine names action %q, which neither the workflow nor the kernel has", a)
+				}
+			}
+			for a := range own {
+				if !named[a] {
+					t.Errorf("action %q is never named by the state machine", a)
+				}
 			}
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/httpapi"
 	"github.com/ordercare/ordercare/internal/router"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 func main() {
@@ -43,7 +44,7 @@ func run(ctx context.Context) error {
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
 	api, err := httpapi.New(httpapi.Config{Store: store, Clock: clock.Real{}, AdminToken: os.Getenv("CARE_ADMIN_TOKEN"),
-		Logger: lambdacontext.NewLogger(), Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)}})
+		Logger: lambdacontext.NewLogger(), Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)}, Workflows: workflows.All()})
 	if err != nil {
 		return err
 	}

@@ -19,11 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/ordercare/ordercare/functions"
 	"github.com/ordercare/ordercare/infra/dynamostore"
-	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/router"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 func main() {
@@ -38,12 +37,9 @@ func run(ctx context.Context) error {
 	if table == "" {
 		return errors.New("TABLE_NAME is not set")
 	}
-	machines := map[care.Workflow]string{}
-	for _, wf := range care.Workflows {
-		name := functions.StateMachineEnv(wf)
-		if machines[wf] = os.Getenv(name); machines[wf] == "" {
-			return fmt.Errorf("%s is not set", name)
-		}
+	prefix := os.Getenv("STATE_MACHINE_PREFIX") // functions.StateMachinePrefixEnv
+	if prefix == "" {
+		return errors.New("STATE_MACHINE_PREFIX is not set")
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -51,7 +47,7 @@ func run(ctx context.Context) error {
 	}
 	log := lambdacontext.NewLogger()
 	r := &router.Router{Store: dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{}),
-		SFN: sfn.NewFromConfig(cfg), Clock: clock.Real{}, StateMachines: machines, Logger: log}
+		SFN: sfn.NewFromConfig(cfg), Clock: clock.Real{}, StateMachinePrefix: prefix, Workflows: workflows.All(), Logger: log}
 	h := &router.StreamHandler{Router: r, Decode: dynamostore.ChangeFromStreamRecord, Logger: log, Reserve: 10 * time.Second}
 	lambda.StartHandlerFunc(h.Handle)
 	return nil

@@ -14,9 +14,8 @@ func TestRunNeedsConfig(t *testing.T) {
 		env     map[string]string
 		wantErr string
 	}{
-		{"no table", map[string]string{"TABLE_NAME": "", "UNPAID_CHASE_ARN": "a", "COD_CONFIRM_ARN": "b"}, "TABLE_NAME"},
-		{"no unpaid chase", map[string]string{"TABLE_NAME": "t", "UNPAID_CHASE_ARN": "", "COD_CONFIRM_ARN": "b"}, "UNPAID_CHASE_ARN"},
-		{"no cod confirm", map[string]string{"TABLE_NAME": "t", "UNPAID_CHASE_ARN": "a", "COD_CONFIRM_ARN": ""}, "COD_CONFIRM_ARN"},
+		{"no table", map[string]string{"TABLE_NAME": "", "STATE_MACHINE_PREFIX": "arn:aws:states:us-east-1:1:stateMachine:oc-"}, "TABLE_NAME"},
+		{"no state machine prefix", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_PREFIX": ""}, "STATE_MACHINE_PREFIX"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 func main() {
@@ -46,7 +47,8 @@ func run(ctx context.Context) error {
 	slog.SetDefault(lambdacontext.NewLogger())
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
 	h := &steps.Handler{Store: store, Clock: clock.Real{}, Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)},
-		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: store, Clock: clock.Real{}}}}
+		Channels:  map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: store, Clock: clock.Real{}}},
+		Workflows: workflows.All()}
 	lambda.StartHandlerFunc(h.Handle)
 	return nil
 }

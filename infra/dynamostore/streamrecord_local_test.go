@@ -23,6 +23,7 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // TestChangeFromStreamRecordOnDynamoDBLocal: the stream records Ingest
@@ -191,7 +192,7 @@ func TestRouterFunctionOnDynamoDBLocal(t *testing.T) {
 	api := &streamSFNCalls{}
 	const machine = "arn:aws:states:us-east-1:111111111111:stateMachine:"
 	h := &router.StreamHandler{Decode: ChangeFromStreamRecord, Router: &router.Router{Store: s, SFN: api, Clock: clock.Real{},
-		StateMachines: map[care.Workflow]string{care.UnpaidChase: machine + "chase", care.CODConfirm: machine + "cod"}}}
+		StateMachinePrefix: machine, Workflows: workflows.All()}}
 	seen := map[string]bool{}
 	route := func(evs ...care.Event) {
 		t.Helper()

@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
+	"github.com/ordercare/ordercare/infra/sfnhttp"
 	"github.com/ordercare/ordercare/internal/source"
 )
 
@@ -114,15 +114,18 @@ func (rt *Runtime) postDemo(d DemoShop, id string, ev map[string]any) error {
 		return err
 	}
 	now := rt.Clock.Now()
-	req := httptest.NewRequest(http.MethodPost, d.Webhooks["standard"], bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, d.Webhooks["standard"], bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("webhook-id", id)
 	req.Header.Set("webhook-timestamp", fmt.Sprint(now.Unix()))
 	req.Header.Set("webhook-signature", source.StandardSign(key, id, now, body))
-	w := httptest.NewRecorder()
+	w := sfnhttp.NewResponseBuffer()
 	rt.API.ServeHTTP(w, req)
 	if w.Code != http.StatusAccepted {
-		return fmt.Errorf("webhook answered %d: %s", w.Code, w.Body)
+		return fmt.Errorf("webhook answered %d: %s", w.Code, w.Body.String())
 	}
 	return nil
 }
@@ -136,13 +139,16 @@ var demoUnpaidChase []byte
 // seedDemoTemplates stores the demo shop's own templates through the API,
 // as its ops would.
 func (rt *Runtime) seedDemoTemplates(d DemoShop) error {
-	req := httptest.NewRequest(http.MethodPut, "/v1/templates/unpaid_chase", bytes.NewReader(demoUnpaidChase))
+	req, err := http.NewRequest(http.MethodPut, "/v1/templates/unpaid_chase", bytes.NewReader(demoUnpaidChase))
+	if err != nil {
+		return err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+d.Keys["ops"])
-	w := httptest.NewRecorder()
+	w := sfnhttp.NewResponseBuffer()
 	rt.API.ServeHTTP(w, req)
 	if w.Code != http.StatusCreated {
-		return fmt.Errorf("demo template: %d %s", w.Code, w.Body)
+		return fmt.Errorf("demo template: %d %s", w.Code, w.Body.String())
 	}
 	return nil
 }

@@ -158,17 +158,15 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 // handler, the router and the API, then starts the router loop.
 func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) error {
 	client := sfnhttp.InProcessClient(rt.SFN, Region, rt.SFNCredentials)
-	machines := map[care.Workflow]string{}
-	for _, wf := range care.Workflows {
-		arn, err := deployWorkflow(ctx, client, wf)
-		if err != nil {
+	for _, wf := range workflows.All().Names() {
+		if _, err := deployWorkflow(ctx, client, wf); err != nil {
 			return err
 		}
-		machines[wf] = arn
 	}
-	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachines: machines, Logger: log}
+	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log}
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
-		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}}}
+		Channels:  map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}},
+		Workflows: workflows.All()}
 	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.
@@ -176,7 +174,7 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) e
 	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
-		Resumer: rt.Router, DevClock: rt.devClock()})
+		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All()})
 	if err != nil {
 		return err
 	}
@@ -210,6 +208,10 @@ func deadLetters(path string, clk clock.Clock) func(context.Context, care.Change
 // Region is the region of the local engine's ARNs.
 const Region = "us-east-1"
 
+// stateMachinePrefix names the local state machines: each is named for its
+// workflow (router.Router.StateMachinePrefix).
+const stateMachinePrefix = "arn:aws:states:" + Region + ":111111111111:stateMachine:"
+
 // StepFunction is the name the state machines' ${StepFunction} substitution
 // resolves to locally: the engine invokes the step handler under it.
 const StepFunction = "StepFunction"
@@ -227,7 +229,7 @@ func deployWorkflow(ctx context.Context, client *sfn.Client, wf care.Workflow) (
 		Definition: aws.String(string(def)), RoleArn: aws.String("arn:aws:iam::111111111111:role/ordercare-local")})
 	var exists *sfntypes.StateMachineAlreadyExists
 	if errors.As(err, &exists) {
-		arn := "arn:aws:states:" + Region + ":111111111111:stateMachine:" + string(wf)
+		arn := stateMachinePrefix + string(wf)
 		cur, err := client.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
 		if err != nil || aws.ToString(cur.Definition) == string(def) {
 			return arn, err

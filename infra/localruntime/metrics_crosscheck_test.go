@@ -18,9 +18,9 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
 	"github.com/ordercare/ordercare/internal/playbook"
-	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
 	"github.com/ordercare/ordercare/workflows"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
 // crossChase is the unpaid_chase template of the cross-check: the shape of
@@ -208,8 +208,8 @@ func TestMetricsCrossCheck(t *testing.T) {
 	totals["C5"] = "129.90"
 	create("C5", "129.90", true, 0) // asked at 08:00
 	h.advance("0s")
-	if r := h.run("C5", care.CODConfirm); r.Step != router.WaitToAsk || r.NextAt == nil || !r.NextAt.Equal(day(2, 8, 0)) {
-		t.Errorf("COD run waiting out quiet hours: step %q next_at %v, want %s at %s", r.Step, r.NextAt, router.WaitToAsk, day(2, 8, 0))
+	if r := h.run("C5", care.CODConfirm); r.Step != codconfirm.WaitToAsk || r.NextAt == nil || !r.NextAt.Equal(day(2, 8, 0)) {
+		t.Errorf("COD run waiting out quiet hours: step %q next_at %v, want %s at %s", r.Step, r.NextAt, codconfirm.WaitToAsk, day(2, 8, 0))
 	}
 	to(day(2, 8, 10))
 	reply("C5", "是的")

@@ -59,7 +59,7 @@ type Payload struct {
 // channel; care.ErrRejected when the receiver answers 4xx (other than 408
 // and 429): a permanent refusal; anything else (network, 5xx, 408, 429) is
 // transient and the caller retries with the same message id.
-func (c *Channel) Send(ctx context.Context, d steps.Delivery) error {
+func (c *Channel) Send(ctx context.Context, d steps.Envelope) error {
 	src, err := c.Sources.GetSource(ctx, d.Shop.ID, care.ChannelWebhook)
 	if err != nil {
 		return err

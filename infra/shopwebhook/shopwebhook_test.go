@@ -20,6 +20,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/steps"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -50,7 +51,7 @@ func TestSend(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := &Channel{Sources: sources{"s1/" + care.ChannelWebhook: {URL: srv.URL, Secret: secret}}, Clock: clock.NewVirtual(now, nil)}
-	d := steps.Delivery{Event: "message", Shop: care.Shop{ID: "s1"},
+	d := steps.Envelope{Event: "message", Shop: care.Shop{ID: "s1"},
 		Order:   care.OrderState{Order: care.Order{ID: "o1", Buyer: &care.Buyer{Phone: "+8613800138000"}}},
 		Message: care.Message{ID: "unpaid_chase-abc.nudge", ShopID: "s1", OrderID: "o1", Step: "nudge", Text: "hi", At: now}}
 	if err := c.Send(t.Context(), d); err != nil {
@@ -95,8 +96,8 @@ func TestSamplePayloads(t *testing.T) {
 			t.Fatalf("%s: %+v %v", f, p, err)
 		}
 		if p.Type == "notice" {
-			if !slices.Contains(steps.NoticeSteps, p.Step) || !strings.HasSuffix(p.ID, "."+p.Step) {
-				t.Errorf("%s: notice step %q (id %s), want one of %q, the id's suffix", f, p.Step, p.ID, steps.NoticeSteps)
+			if !slices.Contains(codconfirm.NoticeSteps, p.Step) || !strings.HasSuffix(p.ID, "."+p.Step) {
+				t.Errorf("%s: notice step %q (id %s), want one of %q, the id's suffix", f, p.Step, p.ID, codconfirm.NoticeSteps)
 			}
 			noticed[p.Step] = true
 		}
@@ -109,7 +110,7 @@ func TestSamplePayloads(t *testing.T) {
 		}
 	}
 	// A shop codes against these samples: every notice it can receive has one.
-	for _, step := range steps.NoticeSteps {
+	for _, step := range codconfirm.NoticeSteps {
 		if !noticed[step] {
 			t.Errorf("no sample in events/channel for the %q notice", step)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // logLines returns the JSON log lines whose msg is msg.
@@ -40,7 +41,7 @@ func TestAuthSchemeAndRoles(t *testing.T) {
 	e := newEnv(t)
 	shop := e.createShop("tea")
 	ops := shop.Keys[care.RoleOps]
-	srv, err := httpapi.New(httpapi.Config{Store: e.store, Clock: e.clock, AdminToken: adminToken, DevClock: &fakeDevClock{}})
+	srv, err := httpapi.New(httpapi.Config{Store: e.store, Clock: e.clock, AdminToken: adminToken, DevClock: &fakeDevClock{}, Workflows: workflows.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func (s *Server) listRecentRuns(w http.ResponseWriter, r *http.Request, shopID s
 	f := care.RunFilter{Workflow: care.Workflow(q.Get("workflow")), Status: care.RunStatus(q.Get("status"))}
 	var err error
 	switch {
-	case f.Workflow != "" && !slices.Contains(care.Workflows, f.Workflow):
+	case f.Workflow != "" && !s.known(f.Workflow):
 		err = care.Invalid("workflow", "unknown workflow %q", f.Workflow)
 	case f.Status != "" && !slices.Contains(runStatuses, f.Status):
 		err = care.Invalid("status", "must be one of running, succeeded, stopped, failed")
@@ -149,4 +149,10 @@ func (s *Server) listRecentMessages(w http.ResponseWriter, r *http.Request, shop
 		page.Messages = []care.Message{}
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// known reports whether wf is a registered workflow.
+func (s *Server) known(wf care.Workflow) bool {
+	_, ok := s.workflows.Get(wf)
+	return ok
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 const adminToken = "test-admin-token-0123456789"
@@ -66,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})) // the shape care serve and Lambda log in
 	res := &fakeResumer{}
-	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log, Resumer: res})
+	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log, Resumer: res, Workflows: workflows.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

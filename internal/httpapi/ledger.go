@@ -159,7 +159,7 @@ func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	var rep metrics.Report
 	if err == nil {
-		rep, err = metrics.Compute(r.Context(), s.store, shopID, from, to, care.Workflow(q.Get("workflow")))
+		rep, err = metrics.Compute(r.Context(), s.store, s.workflows, shopID, from, to, care.Workflow(q.Get("workflow")))
 	}
 	if err != nil {
 		s.writeError(w, r, err)

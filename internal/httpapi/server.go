@@ -16,6 +16,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/queue"
+	"github.com/ordercare/ordercare/internal/steps"
 )
 
 // MaxBody is the largest request body accepted (1 MiB); larger gets 413.
@@ -35,6 +36,9 @@ type Config struct {
 	// execution. Nil is allowed: completions are then stored unresumed
 	// (queue.Queue.ResumePending delivers them later).
 	Resumer queue.Resumer
+	// Workflows are the registered care workflows (workflows.All): the
+	// template routes serve these and no other.
+	Workflows steps.Workflows
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -45,6 +49,8 @@ type Server struct {
 	admin string
 	log   *slog.Logger
 	mux   *http.ServeMux
+
+	workflows steps.Workflows
 }
 
 // New returns a Server for cfg.
@@ -55,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.AdminToken) < 16 {
 		return nil, errors.New("httpapi: admin token must be at least 16 characters")
 	}
-	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(),
+	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(), workflows: cfg.Workflows,
 		queue: &queue.Queue{Store: cfg.Store, Clock: cfg.Clock, Resumer: cfg.Resumer}}
 	if s.log == nil {
 		s.log = slogDiscard

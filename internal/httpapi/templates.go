@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // A template is read and written as the same document: GET
@@ -62,9 +60,9 @@ type TemplateVersions struct {
 const putAttempts = 5
 
 // workflowOf returns the path's workflow, or a 404 for an unknown one.
-func workflowOf(r *http.Request) (care.Workflow, error) {
+func (s *Server) workflowOf(r *http.Request) (care.Workflow, error) {
 	wf := care.Workflow(r.PathValue("workflow"))
-	if !slices.Contains(care.Workflows, wf) {
+	if _, ok := s.workflows.Get(wf); !ok {
 		return "", &apiError{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("unknown workflow %q", wf)}
 	}
 	return wf, nil
@@ -76,7 +74,7 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {
 	shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
 	var wf care.Workflow
 	if err == nil {
-		wf, err = workflowOf(r)
+		wf, err = s.workflowOf(r)
 	}
 	var t care.Template
 	if err == nil {
@@ -96,7 +94,7 @@ func (s *Server) latestTemplate(r *http.Request, shopID string, wf care.Workflow
 	if !errors.Is(err, care.ErrNotFound) {
 		return t, err
 	}
-	body, err := workflows.DefaultTemplate(wf)
+	body, err := s.workflows.DefaultTemplate(wf)
 	if err != nil {
 		return care.Template{}, fmt.Errorf("default template %s: %w", wf, err)
 	}
@@ -132,7 +130,7 @@ func (s *Server) getTemplateVersion(w http.ResponseWriter, r *http.Request) {
 	shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
 	var wf care.Workflow
 	if err == nil {
-		wf, err = workflowOf(r)
+		wf, err = s.workflowOf(r)
 	}
 	var t care.Template
 	if err == nil {
@@ -161,7 +159,7 @@ func (s *Server) listTemplateVersions(w http.ResponseWriter, r *http.Request) {
 	shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
 	var wf care.Workflow
 	if err == nil {
-		wf, err = workflowOf(r)
+		wf, err = s.workflowOf(r)
 	}
 	q := r.URL.Query()
 	limit, before := 20, 0
@@ -232,7 +230,7 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 	shopID, err := s.shopScope(r, "", care.RoleOps)
 	var wf care.Workflow
 	if err == nil {
-		wf, err = workflowOf(r)
+		wf, err = s.workflowOf(r)
 	}
 	if err == nil {
 		err = requireJSON(r)

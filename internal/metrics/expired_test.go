@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordercare/ordercare/infra/sqlitestore"
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // TestComputeExpired: a COD run whose call task expired counts as expired,
@@ -15,14 +16,8 @@ import (
 func TestComputeExpired(t *testing.T) {
 	ctx := context.Background()
 	base := time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)
-	st, err := sqlitestore.Open(ctx, t.TempDir()+"/care.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.CreateShop(ctx, care.Shop{ID: "tea", Name: "tea", Timezone: "UTC", Locale: "en", Currency: "CNY", CreatedAt: base}, nil); err != nil {
-		t.Fatal(err)
-	}
+	st := caretest.Store(t, nil)
+	caretest.Shop(t, st, care.Shop{ID: "tea", CreatedAt: base})
 	for i, outcome := range []string{metrics.OutcomeCODExpired, metrics.OutcomeCODUnreachable, metrics.OutcomeCODExpired} {
 		run := care.Run{ShopID: "tea", OrderID: "o" + string(rune('a'+i)), Workflow: care.CODConfirm, Execution: "x" + string(rune('a'+i)),
 			TemplateVersion: 1, Status: care.RunSucceeded, Sent: 1, Outcome: outcome, StartedAt: base.Add(time.Hour), UpdatedAt: base.Add(time.Hour)}
@@ -43,7 +38,7 @@ func TestComputeExpired(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := metrics.Compute(ctx, st, "tea", base, base.Add(24*time.Hour), care.CODConfirm)
+	rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", base, base.Add(24*time.Hour), care.CODConfirm)
 	if err != nil {
 		t.Fatal(err)
 	}

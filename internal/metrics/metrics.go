@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/steps"
 )
 
 // Source is what Compute reads (a care.CareStore is one).
@@ -29,9 +31,10 @@ type Source interface {
 	ListTasks(ctx context.Context, shopID string, f care.TaskFilter) ([]care.Task, error)
 }
 
-// Run outcomes counted by Compute.
+// Run outcomes counted by Compute: the one definition of each (the
+// workflows record these values).
 const (
-	OutcomePaid           = "paid"
+	OutcomePaid           = steps.OutcomePaid
 	OutcomeCODConfirmed   = "cod_confirmed"
 	OutcomeCODDeclined    = "cod_declined"
 	OutcomeCODUnreachable = "cod_unreachable"
@@ -105,12 +108,14 @@ type Workflow struct {
 const pageSize = 1000
 
 // Compute returns the shop's figures over [from, to) for wf, or for every
-// workflow of care.Workflows (zeros included) when wf is "". An unknown wf
+// registered workflow of ws (zeros included) when wf is "". An unknown wf
 // is a *care.FieldError on "workflow"; to not after from one on "to".
-func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf care.Workflow) (Report, error) {
-	wfs := care.Workflows
+// OrdersChased, ChasedPaid and GMVRecovered count the workflows that
+// recover payments (steps.Recoverer).
+func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, from, to time.Time, wf care.Workflow) (Report, error) {
+	wfs := ws.Names()
 	if wf != "" {
-		if !slices.Contains(care.Workflows, wf) {
+		if _, ok := ws.Get(wf); !ok {
 			return Report{}, care.Invalid("workflow", "unknown workflow %q", wf)
 		}
 		wfs = []care.Workflow{wf}
@@ -119,9 +124,11 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 		return Report{}, care.Invalid("to", "must be after from")
 	}
 	by := make(map[care.Workflow]*acc, len(wfs))
-	for _, w := range wfs {
-		by[w] = &acc{steps: map[string]*Counts{}, chased: map[string]bool{},
-			Workflow: Workflow{Counts: newCounts(), Outcomes: map[string]int{}}}
+	for _, name := range wfs {
+		w, _ := ws.Get(name)
+		_, recovers := w.(steps.Recoverer)
+		by[name] = &acc{steps: map[string]*Counts{}, chased: map[string]bool{}, recovers: recovers,
+			notices: noticeSteps(w), Workflow: Workflow{Counts: newCounts(), Outcomes: map[string]int{}}}
 	}
 
 	cursor := ""
@@ -141,9 +148,9 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 				sc = &c
 				a.steps[m.Step] = sc
 			}
-			a.Counts.add(m)
-			sc.add(m)
-			if m.Workflow == care.UnpaidChase && m.Status == care.MessageSent && !isNotice(m) {
+			a.Counts.add(m, a.notices)
+			sc.add(m, a.notices)
+			if a.recovers && m.Status == care.MessageSent && !isNotice(m, a.notices) {
 				a.chased[m.OrderID] = true
 			}
 		}
@@ -174,7 +181,7 @@ func Compute(ctx context.Context, st Source, shop string, from, to time.Time, wf
 		a.Outcomes[r.Outcome]++
 		switch r.Outcome {
 		case OutcomePaid:
-			if r.Workflow == care.UnpaidChase && r.Sent >= 1 {
+			if a.recovers && r.Sent >= 1 {
 				a.ChasedPaid++
 				a.gmv = append(a.gmv, r.Value)
 			}
@@ -224,14 +231,16 @@ type acc struct {
 	Workflow
 	steps                map[string]*Counts
 	chased               map[string]bool // orders sent a chase message
+	recovers             bool            // the workflow is a steps.Recoverer
+	notices              map[string]bool // its default template's notify_shop steps
 	gmv                  []care.Decimal
 	handling, resolution []float64
 }
 
 func newCounts() Counts { return Counts{Skipped: map[string]int{}} }
 
-func (c *Counts) add(m care.Message) {
-	notice := isNotice(m)
+func (c *Counts) add(m care.Message, notices map[string]bool) {
+	notice := isNotice(m, notices)
 	switch {
 	case m.Status == care.MessageSent && notice:
 		c.Notices++
@@ -246,14 +255,36 @@ func (c *Counts) add(m care.Message) {
 	}
 }
 
+var noticeCache sync.Map // care.Workflow → map[string]bool
+
 // isNotice reports whether a ledger entry is a notice to the shop. Entries
-// written before entries had a kind are recognised by their step: the
-// cod_confirm notify_shop steps.
-func isNotice(m care.Message) bool {
+// written before entries had a kind are recognised by their step: one of
+// the workflow's notify_shop steps (notices).
+func isNotice(m care.Message, notices map[string]bool) bool {
 	if m.Kind != "" {
 		return m.Kind == care.KindNotice
 	}
-	return m.Workflow == care.CODConfirm && (m.Step == playbook.CODDeclined || m.Step == playbook.CODConfirmed)
+	return notices[m.Step]
+}
+
+// noticeSteps are the notify_shop steps of w's default template, parsed
+// once per workflow name.
+func noticeSteps(w steps.Workflow) map[string]bool {
+	if v, ok := noticeCache.Load(w.Name()); ok {
+		return v.(map[string]bool)
+	}
+	out := map[string]bool{}
+	defer noticeCache.Store(w.Name(), out)
+	t, err := playbook.Parse(w.Name(), w.DefaultTemplate())
+	if err != nil {
+		return out
+	}
+	for _, s := range t.Steps {
+		if s.Action == playbook.ActionNotifyShop {
+			out[s.ID] = true
+		}
+	}
+	return out
 }
 
 // outcomeAt is when a run reached its outcome: OutcomeAt, else (a run

@@ -11,9 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 var t0 = time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
@@ -27,15 +29,9 @@ func ptr[T any](v T) *T { return &v }
 func seed(t *testing.T) *sqlitestore.DB {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, t.TempDir()+"/care.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := caretest.Store(t, nil)
 	for _, id := range []string{"tea", "rival"} {
-		if err := st.CreateShop(ctx, care.Shop{ID: id, Name: id, Timezone: "UTC", Locale: "en", Currency: "CNY", CreatedAt: t0}, nil); err != nil {
-			t.Fatal(err)
-		}
+		caretest.Shop(t, st, care.Shop{ID: id, CreatedAt: t0})
 	}
 	msgs := []struct {
 		shop   string
@@ -171,7 +167,7 @@ func seed(t *testing.T) *sqlitestore.DB {
 func TestCompute(t *testing.T) {
 	st := seed(t)
 	ctx := context.Background()
-	rep, err := metrics.Compute(ctx, st, "tea", t0, at(24*time.Hour), "")
+	rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", t0, at(24*time.Hour), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,13 +208,13 @@ func TestCompute(t *testing.T) {
 	}
 
 	t.Run("one workflow", func(t *testing.T) {
-		rep, err := metrics.Compute(ctx, st, "tea", t0, at(24*time.Hour), care.CODConfirm)
+		rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", t0, at(24*time.Hour), care.CODConfirm)
 		if err != nil || len(rep.Workflows) != 1 || rep.Workflows[0].Workflow != care.CODConfirm {
 			t.Fatalf("%+v %v", rep, err)
 		}
 	})
 	t.Run("empty window lists every workflow with zeros", func(t *testing.T) {
-		rep, err := metrics.Compute(ctx, st, "tea", at(48*time.Hour), at(72*time.Hour), "")
+		rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", at(48*time.Hour), at(72*time.Hour), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +225,7 @@ func TestCompute(t *testing.T) {
 				t.Errorf("not zero: %+v", w)
 			}
 		}
-		if diff := cmp.Diff(care.Workflows, got); diff != "" {
+		if diff := cmp.Diff(workflows.All().Names(), got); diff != "" {
 			t.Errorf("workflows (-want +got):\n%s", diff)
 		}
 	})
@@ -245,7 +241,7 @@ func TestCompute(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fe *care.FieldError
-			if _, err := metrics.Compute(ctx, st, "tea", tc.from, tc.to, tc.wf); !errors.As(err, &fe) || fe.Field != tc.field {
+			if _, err := metrics.Compute(ctx, st, workflows.All(), "tea", tc.from, tc.to, tc.wf); !errors.As(err, &fe) || fe.Field != tc.field {
 				t.Errorf("got %v, want a field error on %s", err, tc.field)
 			}
 		})
@@ -255,14 +251,8 @@ func TestCompute(t *testing.T) {
 // TestComputePages checks that Compute reads the whole ledger, past one page.
 func TestComputePages(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, t.TempDir()+"/care.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.CreateShop(ctx, care.Shop{ID: "tea", Name: "tea", Timezone: "UTC", Locale: "en", Currency: "CNY", CreatedAt: t0}, nil); err != nil {
-		t.Fatal(err)
-	}
+	st := caretest.Store(t, nil)
+	caretest.Shop(t, st, care.Shop{ID: "tea", CreatedAt: t0})
 	const n = 1234
 	for i := range n {
 		m := care.Message{ID: fmt.Sprintf("m%05d", i), ShopID: "tea", OrderID: "1", Workflow: care.UnpaidChase, Step: "remind_1",
@@ -271,7 +261,7 @@ func TestComputePages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := metrics.Compute(ctx, st, "tea", t0, at(24*time.Hour), care.UnpaidChase)
+	rep, err := metrics.Compute(ctx, st, workflows.All(), "tea", t0, at(24*time.Hour), care.UnpaidChase)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,10 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 func BenchmarkParseUnpaidChase(b *testing.B) {
-	body, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	body, _ := defaultTemplate(care.UnpaidChase)
 	for b.Loop() {
 		if _, err := Parse(care.UnpaidChase, body); err != nil {
 			b.Fatal(err)
@@ -18,7 +17,7 @@ func BenchmarkParseUnpaidChase(b *testing.B) {
 }
 
 func BenchmarkRenderAsk(b *testing.B) {
-	body, _ := workflows.DefaultTemplate(care.CODConfirm)
+	body, _ := defaultTemplate(care.CODConfirm)
 	tp, err := Parse(care.CODConfirm, body)
 	if err != nil {
 		b.Fatal(err)
@@ -33,7 +32,7 @@ func BenchmarkRenderAsk(b *testing.B) {
 }
 
 func BenchmarkPlan(b *testing.B) {
-	body, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	body, _ := defaultTemplate(care.UnpaidChase)
 	tp, _ := Parse(care.UnpaidChase, body)
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	placed := time.Date(2026, 11, 23, 21, 0, 0, 0, sh)
@@ -44,7 +43,7 @@ func BenchmarkPlan(b *testing.B) {
 }
 
 func BenchmarkClassify(b *testing.B) {
-	body, _ := workflows.DefaultTemplate(care.CODConfirm)
+	body, _ := defaultTemplate(care.CODConfirm)
 	tp, _ := Parse(care.CODConfirm, body)
 	for b.Loop() {
 		tp.Classify("好的，不过不要发顺丰", "zh-CN")

@@ -4,12 +4,11 @@ import (
 	"testing"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 func codTemplate(t *testing.T) *Template {
 	t.Helper()
-	b, err := workflows.DefaultTemplate(care.CODConfirm)
+	b, err := defaultTemplate(care.CODConfirm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +132,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyWithoutReplies(t *testing.T) {
-	b, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	b, _ := defaultTemplate(care.UnpaidChase)
 	tp := mustParse(t, care.UnpaidChase, b)
 	if got := tp.Classify("退订", "zh-CN"); got != AnswerStop {
 		t.Errorf("退订 = %s", got)

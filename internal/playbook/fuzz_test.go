@@ -6,13 +6,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // FuzzParse: Parse never panics, and every error it returns is a field error.
 func FuzzParse(f *testing.F) {
 	for _, wf := range care.Workflows {
-		b, _ := workflows.DefaultTemplate(wf)
+		b, _ := defaultTemplate(wf)
 		f.Add(string(wf), b)
 	}
 	f.Add("unpaid_chase", []byte(minimalHead+`"steps":[{"id":"a","action":"message","script":{"en":"{{ order.total }}"}}]}`))
@@ -38,7 +37,7 @@ func FuzzClassify(f *testing.F) {
 	for _, s := range []string{"是的", "不确认", "yes please", "I didn't order this", "退订", "👍", "Ｙｅｓ"} {
 		f.Add(s, "zh-CN")
 	}
-	b, _ := workflows.DefaultTemplate(care.CODConfirm)
+	b, _ := defaultTemplate(care.CODConfirm)
 	tp, err := Parse(care.CODConfirm, b)
 	if err != nil {
 		f.Fatal(err)

@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,14 +22,13 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // Parse decodes and validates the template body stored for workflow wf.
 //
 // The checks run in three stages, each only when the one before passed:
 //  1. the body is one JSON object without duplicate keys;
-//  2. it satisfies the JSON Schema workflows/template.schema.json (types,
+//  2. it satisfies the JSON Schema template.schema.json (types,
 //     required and unknown fields, patterns such as non-negative durations,
 //     fields allowed per workflow and per action), and decodes strictly;
 //  3. the semantic rules: workflow equals wf; every script and reason has the
@@ -51,8 +51,8 @@ import (
 // in document order (ties broken deterministically). The only other error is
 // an unusable embedded schema, a build defect.
 func Parse(wf care.Workflow, body []byte) (*Template, error) {
-	if !knownWorkflow(wf) {
-		return nil, care.Invalid("workflow", "unknown workflow %q", wf)
+	if !workflowName.MatchString(string(wf)) {
+		return nil, care.Invalid("workflow", "%q is not a workflow name (1-32 characters of a-z, 0-9 and _)", wf)
 	}
 	pos, err := indexPositions(body)
 	if err != nil {
@@ -230,8 +230,16 @@ func (l *errList) first() error {
 
 const schemaURL = "https://ordercare.dev/schemas/care-template.schema.json"
 
+//go:embed template.schema.json
+var templateSchema []byte
+
+// TemplateSchema returns the JSON Schema (draft 2020-12) of care templates,
+// template.schema.json: the structural half of what Parse checks. The slice
+// is a fresh copy.
+func TemplateSchema() []byte { return append([]byte(nil), templateSchema...) }
+
 var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(workflows.TemplateSchema()))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(TemplateSchema()))
 	if err != nil {
 		return nil, err
 	}

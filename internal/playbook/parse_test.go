@@ -12,7 +12,6 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // doc is a template as generic JSON, for mutation in tests.
@@ -20,7 +19,7 @@ type doc = map[string]any
 
 func defaultDoc(t *testing.T, wf care.Workflow) doc {
 	t.Helper()
-	b, err := workflows.DefaultTemplate(wf)
+	b, err := defaultTemplate(wf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +44,7 @@ func mustParse(t *testing.T, wf care.Workflow, body []byte) *Template {
 func TestDefaultTemplatesParse(t *testing.T) {
 	for _, wf := range care.Workflows {
 		t.Run(string(wf), func(t *testing.T) {
-			b, err := workflows.DefaultTemplate(wf)
+			b, err := defaultTemplate(wf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +65,7 @@ func TestDefaultTemplatesParse(t *testing.T) {
 
 func schemaValidator(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(workflows.TemplateSchema()))
+	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(TemplateSchema()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +226,8 @@ var parseCases = []parseCase{
 	{name: "bad default locale", base: care.UnpaidChase, mutate: func(d doc) { d["default_locale"] = "chinese!" },
 		field: "default_locale", structural: true},
 	{name: "unknown workflow value", base: care.UnpaidChase, mutate: func(d doc) { d["workflow"] = "review_ask" },
+		wf: care.UnpaidChase, field: "workflow", reason: "stored for \"unpaid_chase\""},
+	{name: "not a workflow name", base: care.UnpaidChase, mutate: func(d doc) { d["workflow"] = "Review Ask" },
 		wf: care.UnpaidChase, field: "workflow", structural: true},
 	{name: "workflow mismatch", base: care.UnpaidChase, wf: care.CODConfirm,
 		field: "workflow", reason: "stored for \"cod_confirm\""},
@@ -306,7 +307,7 @@ func TestParseErrors(t *testing.T) {
 func TestSchemaAcceptsDefaults(t *testing.T) {
 	sch := schemaValidator(t)
 	for _, wf := range care.Workflows {
-		b, _ := workflows.DefaultTemplate(wf)
+		b, _ := defaultTemplate(wf)
 		if err := schemaAccepts(t, sch, b); err != nil {
 			t.Errorf("%s: %v", wf, err)
 		}
@@ -325,7 +326,7 @@ func TestSchemaTagsAreTaskTags(t *testing.T) {
 			} `json:"step"`
 		} `json:"$defs"`
 	}
-	if err := json.Unmarshal(workflows.TemplateSchema(), &s); err != nil {
+	if err := json.Unmarshal(TemplateSchema(), &s); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(s.Defs.Step.Properties.Tag.Enum, ",") != strings.Join(care.TaskTags, ",") {
@@ -411,7 +412,7 @@ func strconvQuote(s string) string {
 
 func TestTemplateRoundTrip(t *testing.T) {
 	for _, wf := range care.Workflows {
-		b, _ := workflows.DefaultTemplate(wf)
+		b, _ := defaultTemplate(wf)
 		tp := mustParse(t, wf, b)
 		out, err := json.Marshal(tp)
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 func mustLoad(t *testing.T, name string) *time.Location {
@@ -30,9 +29,9 @@ func tinyChase(t *testing.T, extra, stepExtra string) *Template {
 func TestPlan(t *testing.T) {
 	sh := mustLoad(t, "Asia/Shanghai")
 	ny := mustLoad(t, "America/New_York")
-	b, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	b, _ := defaultTemplate(care.UnpaidChase)
 	chase := mustParse(t, care.UnpaidChase, b)
-	b, _ = workflows.DefaultTemplate(care.CODConfirm)
+	b, _ = defaultTemplate(care.CODConfirm)
 	cod := mustParse(t, care.CODConfirm, b)
 
 	at := func(loc *time.Location, y int, mo time.Month, d, h, mi int) time.Time {
@@ -189,7 +188,7 @@ func TestPlan(t *testing.T) {
 
 func TestInQuietHours(t *testing.T) {
 	sh := mustLoad(t, "Asia/Shanghai")
-	b, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	b, _ := defaultTemplate(care.UnpaidChase)
 	chase := mustParse(t, care.UnpaidChase, b)
 	for h, want := range map[int]bool{0: true, 7: true, 8: false, 12: false, 21: false, 22: true, 23: true} {
 		if got := chase.InQuietHours(time.Date(2026, 11, 23, h, 30, 0, 0, sh), sh); got != want {

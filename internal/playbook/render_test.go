@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 func TestAtLeast(t *testing.T) {
@@ -123,7 +122,7 @@ func TestRenderDefaults(t *testing.T) {
 		t.Error("a foreign step rendered")
 	}
 
-	b, _ := workflows.DefaultTemplate(care.UnpaidChase)
+	b, _ := defaultTemplate(care.UnpaidChase)
 	up := mustParse(t, care.UnpaidChase, b)
 	coupon, _, _ := up.Step("coupon")
 	text, _, err := up.Render(coupon, "script", "zh-CN", v)
@@ -154,7 +153,7 @@ func TestRenderConcurrent(t *testing.T) {
 					return
 				}
 				cod.Classify("yes", "en")
-				b, _ := workflows.DefaultTemplate(care.UnpaidChase)
+				b, _ := defaultTemplate(care.UnpaidChase)
 				if _, err := Parse(care.UnpaidChase, b); err != nil {
 					t.Error(err)
 					return

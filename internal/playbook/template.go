@@ -1,6 +1,6 @@
 // Package playbook holds the care templates ops edit: the Go model of a
-// template (workflows/<workflow>.template.json is the default of each), its
-// validation (Parse: strict JSON, the JSON Schema workflows/template.schema.json,
+// template (workflows/<workflow>/template.json is the default of each), its
+// validation (Parse: strict JSON, the JSON Schema template.schema.json,
 // then semantic checks such as unknown Liquid variables), the rendering of
 // scripts per locale (Render), the timing of the next step under the three
 // clocks of an order — when it was placed, the shop's daily cut-off and the
@@ -20,6 +20,7 @@ import (
 	"github.com/osteele/liquid/render"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"regexp"
 )
 
 // Action is what a step does.
@@ -96,7 +97,7 @@ type Keywords struct {
 }
 
 // Template is one parsed, validated care template. Field meanings are those
-// of workflows/template.schema.json. Do not modify a Template returned by
+// of template.schema.json. Do not modify a Template returned by
 // Parse (its maps and slices are shared with the compiled scripts).
 type Template struct {
 	Workflow care.Workflow `json:"workflow"`
@@ -203,14 +204,9 @@ func parseClock(s string) int {
 	return h*60 + m
 }
 
-func knownWorkflow(wf care.Workflow) bool {
-	for _, w := range care.Workflows {
-		if w == wf {
-			return true
-		}
-	}
-	return false
-}
+// workflowName is the shape of a workflow's name. Which workflows exist is
+// the registry's (workflows.All), checked by Parse's callers.
+var workflowName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
@@ -58,16 +59,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, t.TempDir()+"/care.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := caretest.Store(t, nil)
 	for _, id := range []string{"tea", "rival"} {
-		if err := st.CreateShop(ctx, care.Shop{ID: id, Name: id, Timezone: "UTC", Locale: "en", Currency: "CNY", CreatedAt: t0}, nil); err != nil {
-			t.Fatal(err)
-		}
+		caretest.Shop(t, st, care.Shop{ID: id, CreatedAt: t0})
 	}
 	vc := clock.NewVirtual(t0, nil)
 	res := &resumer{}

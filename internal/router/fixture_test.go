@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,11 +13,13 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // The tests below run the Router against the real embedded store on a
@@ -147,21 +148,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewVirtual(start, nil)
-	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "care.db"), sqlitestore.WithClock(clk))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	shop := care.Shop{ID: shopID, Name: "西湖茶庄", Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY", CreatedAt: start}
-	if err := db.CreateShop(ctx, shop, nil); err != nil {
-		t.Fatalf("CreateShop: %v", err)
-	}
+	db := caretest.Store(t, clk)
+	caretest.Shop(t, db, caretest.TeaShop(shopID, start))
 	f := &fixture{t: t, ctx: ctx, db: db, clk: clk, sfn: &fakeSFN{}}
-	f.r = &router.Router{Store: db, SFN: f.sfn, Clock: clk, StateMachines: stateMachines,
+	f.r = &router.Router{Store: db, SFN: f.sfn, Clock: clk, StateMachinePrefix: "arn:aws:states:ap-east-1:123456789012:stateMachine:ordercare-", Workflows: workflows.All(),
 		Backoff: func(ctx context.Context, n int) error {
 			f.mu.Lock()
 			f.backoff = append(f.backoff, n)

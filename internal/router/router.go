@@ -26,7 +26,6 @@ import (
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 // StepFunctions is the part of the Step Functions API the router calls;
@@ -39,15 +38,19 @@ type StepFunctions interface {
 
 var _ StepFunctions = (*sfn.Client)(nil)
 
-// Router handles feed changes. Store, SFN, Clock and StateMachines (the
-// ARN of every care.Workflows entry) are required. Safe for concurrent use;
+// Router handles feed changes. Store, SFN, Clock, StateMachinePrefix and
+// Workflows are required. Safe for concurrent use;
 // changes of one order must be handled in feed order.
 type Router struct {
-	Store         care.CareStore
-	SFN           StepFunctions
-	Clock         clock.Clock
-	StateMachines map[care.Workflow]string
-	Logger        *slog.Logger // nil discards
+	Store care.CareStore
+	SFN   StepFunctions
+	Clock clock.Clock
+	// StateMachinePrefix names every workflow's state machine by one rule:
+	// the ARN of workflow w's is StateMachinePrefix + w.Name(), e.g.
+	// arn:aws:states:<region>:<account>:stateMachine:<stack>-unpaid_chase.
+	StateMachinePrefix string
+	Workflows          steps.Workflows // the registered workflows (workflows.All)
+	Logger             *slog.Logger    // nil discards
 	// Backoff waits before retry n (1, 2, …) of a throttled call; nil
 	// waits 100 ms × 2^(n-1), at most 5 s, in real time.
 	Backoff func(ctx context.Context, n int) error
@@ -80,41 +83,41 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 			return err
 		}
 	}
-	switch {
-	case o.Has(care.StatusCancelled):
-		for _, wf := range care.Workflows {
-			if err := r.stop(ctx, o, wf, steps.ReasonCancelled); err != nil {
-				return err
-			}
+	for _, w := range r.Workflows {
+		reason := steps.ReasonCancelled // cancelled stops every workflow
+		if !o.Has(care.StatusCancelled) {
+			reason = w.Pointless(o)
 		}
-	case o.Has(care.StatusPaid):
-		return r.stop(ctx, o, care.UnpaidChase, steps.ReasonPaid)
-	case o.Order.PaymentMethod == care.PayCOD:
-		// Known as COD only now (Douyin says so after creation): confirm it,
-		// never chase it for payment.
-		return r.stop(ctx, o, care.UnpaidChase, steps.ReasonCOD)
+		if reason == "" {
+			continue
+		}
+		if err := r.stop(ctx, o, w, reason); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // wants lists the workflows a newly created order qualifies for: none for
-// a platform's test order, a cancelled one, or one already paid when created.
-func wants(o care.OrderState) []care.Workflow {
-	switch {
-	case o.Order.Test, o.Has(care.StatusCancelled):
+// a platform's test order or a cancelled one, else those whose Wants says so.
+func (r *Router) wants(o care.OrderState) []steps.Workflow {
+	if o.Order.Test || o.Has(care.StatusCancelled) {
 		return nil
-	case o.Order.PaymentMethod == care.PayCOD:
-		return []care.Workflow{care.CODConfirm}
-	case !o.Has(care.StatusPaid):
-		return []care.Workflow{care.UnpaidChase}
 	}
-	return nil
+	var out []steps.Workflow
+	for _, w := range r.Workflows {
+		if w.Wants(o) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func (r *Router) start(ctx context.Context, o care.OrderState) error {
 	now := r.Clock.Now()
-	for _, wf := range wants(o) {
-		tpl, err := steps.PinTemplate(ctx, r.Store, o.ShopID, wf, now)
+	for _, w := range r.wants(o) {
+		wf := w.Name()
+		tpl, err := steps.PinTemplate(ctx, r.Store, r.Workflows, o.ShopID, wf, now)
 		if err != nil {
 			return err
 		}
@@ -131,19 +134,15 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 			}
 		}
 		ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version}
-		in := steps.State{Run: ref}
-		if wf == care.CODConfirm {
-			if in, err = r.codInput(ctx, o, ref, now); err != nil {
-				return err
-			}
+		st, err := r.startOf(ctx, w, o, ref, now)
+		if err != nil {
+			return err
 		}
+		in := st.Input
 		fresh := care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
 			Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
-			StartedAt: now.UTC(), UpdatedAt: now.UTC()}
-		if wf == care.CODConfirm {
-			// The execution first waits (WaitToAsk) until in.At: say so on the run.
-			fresh.Step, fresh.NextAt = WaitToAsk, in.At
-		}
+			StartedAt: now.UTC(), UpdatedAt: now.UTC(),
+			Step: st.Step, NextAt: st.NextAt} // what the execution first waits for, if anything
 		run, _, err := r.Store.CreateRun(ctx, fresh)
 		if err != nil {
 			return err
@@ -153,16 +152,14 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 		}
 		if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
 			ref.Version = run.TemplateVersion
-			in.Run = ref
-			if wf == care.CODConfirm {
-				if in, err = r.codInput(ctx, o, ref, now); err != nil {
-					return err
-				}
+			if st, err = r.startOf(ctx, w, o, ref, now); err != nil {
+				return err
 			}
+			in = st.Input
 		}
 		input, _ := json.Marshal(in)
 		err = r.retry(ctx, func() error {
-			_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachines[wf]),
+			_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachineArn(wf)),
 				Name: aws.String(ref.Execution()), Input: aws.String(string(input))})
 			return err
 		})
@@ -185,34 +182,18 @@ func (r *Router) logSkip(ctx context.Context, o care.OrderState, wf care.Workflo
 		"shop", o.ShopID, "order", o.Order.ID, "workflow", string(wf), "template_version", version, "reason", SkipWorkflowOff)
 }
 
-// WaitToAsk is the step a cod_confirm run shows (care.Run.Step) while its
-// execution waits to send the ask (the WaitToAsk state), with NextAt the
-// time it will.
-const WaitToAsk = "wait_to_ask"
-
-// codInput is a cod_confirm run's input: ask as soon as the template's
-// quiet hours and minimum gap after the buyer's last message allow (the
-// state machine waits until at), then wait reply_timeout for the answer.
-func (r *Router) codInput(ctx context.Context, o care.OrderState, ref steps.RunRef, now time.Time) (steps.State, error) {
+// startOf is the start of a run of w: State{Run: ref}, or what w says
+// when it is a steps.Starter.
+func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderState, ref steps.RunRef, now time.Time) (steps.Start, error) {
+	s, ok := w.(steps.Starter)
+	if !ok {
+		return steps.Start{Input: steps.State{Run: ref}}, nil
+	}
 	t, err := r.template(ctx, ref)
 	if err != nil {
-		return steps.State{}, err
+		return steps.Start{}, err
 	}
-	shop, err := r.Store.GetShop(ctx, o.ShopID)
-	if err != nil {
-		return steps.State{}, err
-	}
-	msgs, err := r.Store.ListOrderMessages(ctx, o.ShopID, o.Order.ID)
-	if err != nil {
-		return steps.State{}, err
-	}
-	tm := steps.Timing(o, shop, now)
-	tm.LastSent = steps.LastSent(msgs, "") // a chase message just before: the ask keeps the gap
-	at := now
-	if next, _ := t.Plan("", tm); next != nil {
-		at = next.At
-	}
-	return steps.State{Run: ref, Step: playbook.CODAsk, At: steps.WaitUntil(at), Timeout: int(t.ReplyTimeout.Std() / time.Second)}, nil
+	return s.Start(ctx, steps.StartEnv{Store: r.Store, Order: o, Ref: ref, Template: t, Now: now})
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {
@@ -223,14 +204,16 @@ func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Temp
 // tasks. A chase that sent something and ends paid (also after it ran out
 // of steps) counts as recovered. A run already ended and accounted for is
 // left alone: later events of the order cost a read, not a write.
-func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, reason string) error {
+func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, reason string) error {
+	wf := w.Name()
 	run, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
 	if errors.Is(err, care.ErrNotFound) {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	recovers := wf == care.UnpaidChase && reason == steps.ReasonPaid && run.Outcome == ""
+	rec, ok := w.(steps.Recoverer)
+	recovers := ok && rec.Recovers(reason) && run.Outcome == ""
 	if run.Status != care.RunRunning && !recovers {
 		return nil
 	}
@@ -278,7 +261,7 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, wf care.Workflow, 
 			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 		}
 		if sent > 0 && run.Outcome == "" {
-			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, "paid", value, paidAt(o)
+			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, steps.OutcomePaid, value, paidAt(o)
 		}
 	})
 }
@@ -293,8 +276,10 @@ func paidAt(o care.OrderState) *time.Time {
 	return nil
 }
 
-// reply classifies a buyer's reply: an opt-out word records the opt-out;
-// a running cod_confirm run gets the answer (now, or when it starts waiting).
+// reply hands a buyer's reply to every workflow that awaits replies
+// (steps.Awaiter): the workflow interprets it; an opt-out records the
+// opt-out; a running run of the workflow gets the answer (now, or when it
+// starts waiting).
 func (r *Router) reply(ctx context.Context, c care.Change) error {
 	ev, err := care.FindEvent(ctx, r.Store, c.ShopID, c.OrderID, c.EventID)
 	if err != nil || ev.Reply == nil {
@@ -304,12 +289,23 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range r.Workflows {
+		if a, ok := w.(steps.Awaiter); ok {
+			if err := r.replyTo(ctx, c, o, ev, w.Name(), a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, ev care.Event, wf care.Workflow, a steps.Awaiter) error {
 	now := r.Clock.Now()
-	run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, care.CODConfirm)
+	run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, wf)
 	if err != nil && !errors.Is(err, care.ErrNotFound) {
 		return err
 	}
-	tpl, err := r.replyTemplate(ctx, c.ShopID, run)
+	tpl, err := r.replyTemplate(ctx, c.ShopID, wf, run)
 	if err != nil {
 		return err
 	}
@@ -317,7 +313,7 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 	if o.Order.Buyer != nil {
 		locale = o.Order.Buyer.Locale
 	}
-	answer := tpl.Classify(ev.Reply.Text, locale)
+	answer := a.Interpret(tpl, ev.Reply.Text, locale)
 	if answer == playbook.AnswerStop && o.Order.Buyer != nil {
 		for _, contact := range []string{o.Order.Buyer.Phone, o.Order.Buyer.Email} {
 			if contact != "" {
@@ -331,25 +327,25 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 		return nil
 	}
 	out, _ := json.Marshal(steps.Answer{Answer: string(answer), EventID: ev.ID})
-	token, found, err := r.Store.Deliver(ctx, c.ShopID, c.OrderID, steps.AwaitKey, out)
+	token, found, err := r.Store.Deliver(ctx, c.ShopID, c.OrderID, a.AwaitKey(), out)
 	if err != nil || !found {
 		return err
 	}
 	return r.ResumeTask(ctx, token, out)
 }
 
-// replyTemplate is the template whose keywords classify a reply: the COD
-// run's pinned version, else the shop's latest cod_confirm version, else the
+// replyTemplate is the template a workflow reads a reply with: its run's
+// pinned version, else the shop's latest version of the workflow, else the
 // built-in default (not stored: a reply alone pins nothing).
-func (r *Router) replyTemplate(ctx context.Context, shop string, run care.Run) (*playbook.Template, error) {
+func (r *Router) replyTemplate(ctx context.Context, shop string, wf care.Workflow, run care.Run) (*playbook.Template, error) {
 	version := run.TemplateVersion // 0 without a run: the latest
-	t, err := r.Store.GetTemplate(ctx, shop, care.CODConfirm, version)
+	t, err := r.Store.GetTemplate(ctx, shop, wf, version)
 	if errors.Is(err, care.ErrNotFound) && version == 0 {
-		body, derr := workflows.DefaultTemplate(care.CODConfirm)
+		body, derr := r.Workflows.DefaultTemplate(wf)
 		if derr != nil {
 			return nil, derr
 		}
-		return playbook.Parse(care.CODConfirm, body)
+		return playbook.Parse(wf, body)
 	}
 	if err != nil {
 		return nil, err
@@ -360,7 +356,7 @@ func (r *Router) replyTemplate(ctx context.Context, shop string, run care.Run) (
 // ResumeTask sends a waiting execution its result (SendTaskSuccess),
 // retrying throttled calls. A token that is already closed (the execution
 // moved on, was stopped or timed out) is not an error. It implements
-// steps.Resumer and queue.Resumer.
+// queue.Resumer (the step handler and the task queue resume through it).
 func (r *Router) ResumeTask(ctx context.Context, token string, output []byte) error {
 	err := r.retry(ctx, func() error {
 		_, err := r.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(output))})
@@ -372,8 +368,11 @@ func (r *Router) ResumeTask(ctx context.Context, token string, output []byte) er
 	return err
 }
 
+// StateMachineArn is the ARN of workflow wf's state machine.
+func (r *Router) StateMachineArn(wf care.Workflow) string { return r.StateMachinePrefix + string(wf) }
+
 func (r *Router) executionArn(wf care.Workflow, name string) string {
-	return strings.Replace(r.StateMachines[wf], ":stateMachine:", ":execution:", 1) + ":" + name
+	return strings.Replace(r.StateMachineArn(wf), ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 // retry calls fn until it succeeds, fails with a non-throttling error, or

@@ -15,8 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
 func TestStartOnCreated(t *testing.T) {
@@ -212,7 +215,7 @@ func TestCancelledStopsEveryWorkflow(t *testing.T) {
 	if diff := cmp.Diff(want, arns(f.sfn.Stops())); diff != "" {
 		t.Errorf("StopExecution calls (-want +got):\n%s", diff)
 	}
-	for _, wf := range care.Workflows {
+	for _, wf := range workflows.All().Names() {
 		if r := f.getRun("TB-1", wf); r.Status != care.RunStopped || r.Outcome != "" {
 			t.Errorf("%s run %s outcome %q, want stopped without outcome", wf, r.Status, r.Outcome)
 		}
@@ -369,7 +372,7 @@ func TestReply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.handle(f.created("TB-1", "199.00", care.PayCOD))
-			if _, found, err := f.db.Await(f.ctx, shopID, "TB-1", steps.AwaitKey, "tok-ask"); err != nil || found {
+			if _, found, err := f.db.Await(f.ctx, shopID, "TB-1", codconfirm.AwaitKey, "tok-ask"); err != nil || found {
 				t.Fatalf("Await: found %v, %v", found, err)
 			}
 			c := f.reply("TB-1", tt.text)
@@ -418,7 +421,7 @@ func TestReplyBeforeWait(t *testing.T) {
 	if got := f.sfn.Successes(); len(got) != 0 {
 		t.Fatalf("SendTaskSuccess without a registered token: %v", tokens(got))
 	}
-	answer, found, err := f.db.Await(f.ctx, shopID, "TB-1", steps.AwaitKey, "tok-ask")
+	answer, found, err := f.db.Await(f.ctx, shopID, "TB-1", codconfirm.AwaitKey, "tok-ask")
 	if err != nil || !found {
 		t.Fatalf("Await after the reply: found %v, %v; want the kept answer", found, err)
 	}
@@ -440,7 +443,7 @@ func TestReplyWithoutCODRun(t *testing.T) {
 	if out, _ := f.db.OptedOut(f.ctx, shopID, care.ContactKey(phone)); !out {
 		t.Errorf("TD was not recorded as an opt-out")
 	}
-	if _, found, _ := f.db.Deliver(f.ctx, shopID, "TB-1", steps.AwaitKey, json.RawMessage(`{}`)); found {
+	if _, found, _ := f.db.Deliver(f.ctx, shopID, "TB-1", codconfirm.AwaitKey, json.RawMessage(`{}`)); found {
 		t.Errorf("a token was registered for an order without a COD run")
 	}
 }
@@ -488,7 +491,7 @@ func TestResumeTask(t *testing.T) {
 }
 
 // The Router is the Resumer of the step handlers and of the agent queue.
-var _ steps.Resumer = (*router.Router)(nil)
+var _ queue.Resumer = (*router.Router)(nil)
 
 // handlerFunc adapts a function to router.ChangeHandler.
 type handlerFunc func(ctx context.Context, c care.Change) error

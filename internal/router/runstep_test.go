@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/internal/router"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
 // TestCODRunShowsItsWait: a COD order placed at night waits for the quiet
@@ -28,8 +28,8 @@ func TestCODRunShowsItsWait(t *testing.T) {
 			c := f.created("TB-9", "199.00", care.PayCOD)
 			f.handle(c)
 			r := f.getRun("TB-9", care.CODConfirm)
-			if r.Step != router.WaitToAsk || r.NextAt == nil || !r.NextAt.Equal(tc.want) {
-				t.Errorf("run step %q next_at %v, want %s at %s", r.Step, r.NextAt, router.WaitToAsk, tc.want)
+			if r.Step != codconfirm.WaitToAsk || r.NextAt == nil || !r.NextAt.Equal(tc.want) {
+				t.Errorf("run step %q next_at %v, want %s at %s", r.Step, r.NextAt, codconfirm.WaitToAsk, tc.want)
 			}
 			f.clk.Advance(time.Minute)
 			f.handle(c) // a redelivery changes nothing
@@ -54,8 +54,8 @@ func TestLateCODAskKeepsTheGap(t *testing.T) {
 
 	want := nudged.Add(30 * time.Minute) // the default min_gap
 	r := f.getRun("TB-8", care.CODConfirm)
-	if r.Step != router.WaitToAsk || r.NextAt == nil || !r.NextAt.Equal(want) {
-		t.Errorf("run step %q next_at %v, want %s at %s", r.Step, r.NextAt, router.WaitToAsk, want)
+	if r.Step != codconfirm.WaitToAsk || r.NextAt == nil || !r.NextAt.Equal(want) {
+		t.Errorf("run step %q next_at %v, want %s at %s", r.Step, r.NextAt, codconfirm.WaitToAsk, want)
 	}
 	starts := f.sfn.Starts()
 	if got := input(t, starts[len(starts)-1])["at"]; got != want.UTC().Format(time.RFC3339) {

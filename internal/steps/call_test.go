@@ -8,8 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
 // bigOrder is an unpaid order large enough for unpaid_chase's call step
@@ -29,7 +31,7 @@ func TestEscalatePaidOrderResumesAtOnce(t *testing.T) {
 	if ts := f.tasks(ref.Order); len(ts) != 0 {
 		t.Errorf("a task was raised for a paid order: %+v", ts)
 	}
-	want := []resumeCall{{Token: "tok-1", Output: `{"skipped":"paid"}`}}
+	want := []caretest.ResumeCall{{Token: "tok-1", Output: `{"skipped":"paid"}`}}
 	if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 		t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 	}
@@ -83,11 +85,11 @@ func TestCODAskReplyAndWaitInEitherOrder(t *testing.T) {
 	const answer = `{"answer":"yes","event_id":"evt-reply-1"}`
 	t.Run("reply delivered first", func(t *testing.T) {
 		f, ref := codOrder(t)
-		if _, found, err := f.db.Deliver(f.ctx, shopID, ref.Order, steps.AwaitKey, json.RawMessage(answer)); err != nil || found {
+		if _, found, err := f.db.Deliver(f.ctx, shopID, ref.Order, codconfirm.AwaitKey, json.RawMessage(answer)); err != nil || found {
 			t.Fatalf("Deliver before the wait: found %v, %v", found, err)
 		}
-		f.mustHandle(steps.ActionCODAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
-		want := []resumeCall{{Token: "tok-ask", Output: answer}}
+		f.mustHandle(codconfirm.ActionAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
+		want := []caretest.ResumeCall{{Token: "tok-ask", Output: answer}}
 		if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 			t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 		}
@@ -97,28 +99,28 @@ func TestCODAskReplyAndWaitInEitherOrder(t *testing.T) {
 	})
 	t.Run("wait registered first", func(t *testing.T) {
 		f, ref := codOrder(t)
-		f.mustHandle(steps.ActionCODAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
+		f.mustHandle(codconfirm.ActionAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
 		if calls := f.res.Calls(); len(calls) != 0 {
 			t.Fatalf("resumed without a reply: %+v", calls)
 		}
 		if r := f.getRun(ref); r.Step != "ask" {
 			t.Errorf("run step %q, want ask", r.Step)
 		}
-		token, found, err := f.db.Deliver(f.ctx, shopID, ref.Order, steps.AwaitKey, json.RawMessage(answer))
+		token, found, err := f.db.Deliver(f.ctx, shopID, ref.Order, codconfirm.AwaitKey, json.RawMessage(answer))
 		if err != nil || !found || token != "tok-ask" {
 			t.Errorf("Deliver after the wait = %q, %v, %v; want tok-ask, true", token, found, err)
 		}
 	})
 	t.Run("retried ask sends once and waits on the new token", func(t *testing.T) {
 		f, ref := codOrder(t)
-		f.mustHandle(steps.ActionCODAsk, steps.State{Run: ref, Step: "ask"}, "tok-1")
+		f.mustHandle(codconfirm.ActionAsk, steps.State{Run: ref, Step: "ask"}, "tok-1")
 		first, _ := f.entry(ref, "ask")
 		f.clk.Advance(time.Minute)
-		f.mustHandle(steps.ActionCODAsk, steps.State{Run: ref, Step: "ask"}, "tok-2")
+		f.mustHandle(codconfirm.ActionAsk, steps.State{Run: ref, Step: "ask"}, "tok-2")
 		if again, _ := f.entry(ref, "ask"); !again.SentAt.Equal(*first.SentAt) {
 			t.Errorf("the retry sent the ask again: sent_at %v, first %v", again.SentAt, first.SentAt)
 		}
-		if token, found, _ := f.db.Deliver(f.ctx, shopID, ref.Order, steps.AwaitKey, json.RawMessage(answer)); !found || token != "tok-2" {
+		if token, found, _ := f.db.Deliver(f.ctx, shopID, ref.Order, codconfirm.AwaitKey, json.RawMessage(answer)); !found || token != "tok-2" {
 			t.Errorf("Deliver hands %q (found %v), want the live token tok-2", token, found)
 		}
 	})
@@ -127,12 +129,12 @@ func TestCODAskReplyAndWaitInEitherOrder(t *testing.T) {
 		if err := f.db.OptOut(f.ctx, shopID, care.ContactKey(phone), f.clk.Now()); err != nil {
 			t.Fatal(err)
 		}
-		f.mustHandle(steps.ActionCODAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
-		want := []resumeCall{{Token: "tok-ask", Output: `{"skipped":"opted_out"}`}}
+		f.mustHandle(codconfirm.ActionAsk, steps.State{Run: ref, Step: "ask"}, "tok-ask")
+		want := []caretest.ResumeCall{{Token: "tok-ask", Output: `{"skipped":"opted_out"}`}}
 		if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 			t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 		}
-		if _, found, _ := f.db.Deliver(f.ctx, shopID, ref.Order, steps.AwaitKey, json.RawMessage(answer)); found {
+		if _, found, _ := f.db.Deliver(f.ctx, shopID, ref.Order, codconfirm.AwaitKey, json.RawMessage(answer)); found {
 			t.Errorf("a token was registered although the run was resumed at once")
 		}
 	})
@@ -162,7 +164,7 @@ func TestCODDecide(t *testing.T) {
 			if tt.cancelled {
 				f.mark(care.OrderCancelled, ref.Order)
 			}
-			out := f.mustHandle(steps.ActionCODDecide, steps.State{Run: ref, Step: "ask", Reply: json.RawMessage(tt.reply)}, "")
+			out := f.mustHandle(codconfirm.ActionDecide, steps.State{Run: ref, Step: "ask", Reply: json.RawMessage(tt.reply)}, "")
 			if out.Kind != tt.wantKind {
 				t.Fatalf("kind %q, want %q", out.Kind, tt.wantKind)
 			}
@@ -190,9 +192,9 @@ func TestCODDecide(t *testing.T) {
 func TestCODOutcome(t *testing.T) {
 	t.Run("declined to the outbox", func(t *testing.T) {
 		f, ref := codOrder(t)
-		hook := &fakeChannel{}
+		hook := &caretest.Channel{}
 		f.h.Channels["webhook"] = hook // registered, but the shop set no webhook: the outbox gets the notice
-		out := f.mustHandle(steps.ActionCODOutcome, steps.State{Run: ref, Step: "call",
+		out := f.mustHandle(codconfirm.ActionOutcome, steps.State{Run: ref, Step: "call",
 			Outcome: json.RawMessage(`{"outcome":"declined","agent":"agent-7"}`)}, "")
 		if out.Kind != steps.KindDone {
 			t.Errorf("kind %q, want done", out.Kind)
@@ -210,13 +212,13 @@ func TestCODOutcome(t *testing.T) {
 	})
 	t.Run("declined to the shop's webhook", func(t *testing.T) {
 		f, ref := codOrder(t)
-		hook := &fakeChannel{}
+		hook := &caretest.Channel{}
 		f.h.Channels["webhook"] = hook
 		if err := f.db.PutSource(f.ctx, care.Source{ShopID: shopID, Name: care.ChannelWebhook, URL: "https://shop.example/hook",
 			Secret: "whsec_dGVzdA==", UpdatedAt: f.clk.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		f.mustHandle(steps.ActionCODOutcome, steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"declined"}`)}, "")
+		f.mustHandle(codconfirm.ActionOutcome, steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"declined"}`)}, "")
 		sent := hook.Sent()
 		if len(sent) != 1 || sent[0].Event != "notice" || sent[0].Message.ID != key(ref, "declined") {
 			t.Fatalf("webhook deliveries %+v, want one notice %s", sent, key(ref, "declined"))
@@ -229,7 +231,7 @@ func TestCODOutcome(t *testing.T) {
 		f, ref := codOrder(t)
 		f.mustHandle(steps.ActionEscalate, steps.State{Run: ref, Step: "call", Reply: json.RawMessage(`{"Error":"States.Timeout"}`)}, "tok-call")
 		f.clk.Advance(72 * time.Hour)
-		out := f.mustHandle(steps.ActionCODOutcome, steps.State{Run: ref, Step: "call",
+		out := f.mustHandle(codconfirm.ActionOutcome, steps.State{Run: ref, Step: "call",
 			Outcome: json.RawMessage(`{"Error":"States.Timeout","Cause":"task timed out"}`)}, "")
 		if out.Kind != steps.KindDone {
 			t.Errorf("kind %q, want done", out.Kind)
@@ -241,34 +243,34 @@ func TestCODOutcome(t *testing.T) {
 		if task.Status != care.TaskCancelled || task.OutcomeNote != "expired" || task.DoneAt == nil {
 			t.Errorf("task %s note %q done_at %v, want cancelled expired", task.Status, task.OutcomeNote, task.DoneAt)
 		}
-		if r := f.getRun(ref); r.Outcome != steps.OutcomeCODExpired {
-			t.Errorf("run outcome %q, want %s: nobody called, so the buyer was not found unreachable", r.Outcome, steps.OutcomeCODExpired)
+		if r := f.getRun(ref); r.Outcome != codconfirm.OutcomeExpired {
+			t.Errorf("run outcome %q, want %s: nobody called, so the buyer was not found unreachable", r.Outcome, codconfirm.OutcomeExpired)
 		}
 		if _, ok := f.entry(ref, "declined"); ok {
 			t.Errorf("a declined notice was sent for an expired call")
 		}
-		if m, ok := f.entry(ref, steps.NoticeExpired); !ok || m.Status != care.MessageSent || !strings.Contains(m.Text, "TB-3003") {
+		if m, ok := f.entry(ref, codconfirm.NoticeExpired); !ok || m.Status != care.MessageSent || !strings.Contains(m.Text, "TB-3003") {
 			t.Errorf("expired notice %+v (found %v), want sent naming the order", m, ok)
 		}
 	})
 	t.Run("unreachable to the shop's webhook", func(t *testing.T) {
 		f, ref := codOrder(t)
-		hook := &fakeChannel{}
+		hook := &caretest.Channel{}
 		f.h.Channels["webhook"] = hook
 		if err := f.db.PutSource(f.ctx, care.Source{ShopID: shopID, Name: care.ChannelWebhook, URL: "https://shop.example/hook",
 			Secret: "whsec_dGVzdA==", UpdatedAt: f.clk.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		st := steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"unreachable","agent":"a"}`)}
-		f.mustHandle(steps.ActionCODOutcome, st, "")
-		f.mustHandle(steps.ActionCODOutcome, st, "") // a retried Record sends nothing twice
+		f.mustHandle(codconfirm.ActionOutcome, st, "")
+		f.mustHandle(codconfirm.ActionOutcome, st, "") // a retried Record sends nothing twice
 		sent := hook.Sent()
-		if len(sent) != 1 || sent[0].Event != "notice" || sent[0].Message.ID != key(ref, steps.NoticeUnreachable) ||
-			sent[0].Message.Step != steps.NoticeUnreachable || !strings.Contains(sent[0].Message.Text, "207.00") {
+		if len(sent) != 1 || sent[0].Event != "notice" || sent[0].Message.ID != key(ref, codconfirm.NoticeUnreachable) ||
+			sent[0].Message.Step != codconfirm.NoticeUnreachable || !strings.Contains(sent[0].Message.Text, "207.00") {
 			t.Fatalf("webhook deliveries %+v, want one unreachable notice with the COD total", sent)
 		}
-		if r := f.getRun(ref); r.Outcome != steps.OutcomeCODUnreachable {
-			t.Errorf("run outcome %q, want %s", r.Outcome, steps.OutcomeCODUnreachable)
+		if r := f.getRun(ref); r.Outcome != codconfirm.OutcomeUnreachable {
+			t.Errorf("run outcome %q, want %s", r.Outcome, codconfirm.OutcomeUnreachable)
 		}
 	})
 	t.Run("confirmed without a confirmed step in the template", func(t *testing.T) {
@@ -284,8 +286,8 @@ func TestCODOutcome(t *testing.T) {
 		})
 		f.createOrder(orderSpec{id: "TB-3004", total: "88.00", cod: true})
 		ref := f.run("TB-3004", care.CODConfirm, v)
-		f.mustHandle(steps.ActionCODOutcome, steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"confirmed","agent":"a"}`)}, "")
-		if m, ok := f.entry(ref, steps.NoticeConfirmed); !ok || m.Status != care.MessageSent || !strings.Contains(m.Text, "TB-3004") {
+		f.mustHandle(codconfirm.ActionOutcome, steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"confirmed","agent":"a"}`)}, "")
+		if m, ok := f.entry(ref, codconfirm.NoticeConfirmed); !ok || m.Status != care.MessageSent || !strings.Contains(m.Text, "TB-3004") {
 			t.Errorf("confirmed notice %+v (found %v), want the built-in one sent", m, ok)
 		}
 	})
@@ -294,12 +296,12 @@ func TestCODOutcome(t *testing.T) {
 		f.mark(care.OrderCancelled, ref.Order)
 		call := steps.State{Run: ref, Step: "call", Kind: steps.KindCall, Reply: json.RawMessage(`{"answer":"no"}`)}
 		f.mustHandle(steps.ActionEscalate, call, "tok-call")
-		want := []resumeCall{{Token: "tok-call", Output: `{"skipped":"cancelled"}`}}
+		want := []caretest.ResumeCall{{Token: "tok-call", Output: `{"skipped":"cancelled"}`}}
 		if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 			t.Fatalf("ResumeTask calls (-want +got):\n%s", diff)
 		}
 		call.Outcome = json.RawMessage(want[0].Output)
-		out := f.mustHandle(steps.ActionCODOutcome, call, "")
+		out := f.mustHandle(codconfirm.ActionOutcome, call, "")
 		if r := f.getRun(ref); out.Kind != steps.KindDone || r.Status != care.RunSucceeded || r.Outcome != "" {
 			t.Errorf("kind %q, run %s outcome %q; want done, succeeded without outcome", out.Kind, r.Status, r.Outcome)
 		}
@@ -309,7 +311,7 @@ func TestCODOutcome(t *testing.T) {
 	})
 	t.Run("agent outcome confirmed", func(t *testing.T) {
 		f, ref := codOrder(t)
-		f.mustHandle(steps.ActionCODOutcome, steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"confirmed","agent":"a"}`)}, "")
+		f.mustHandle(codconfirm.ActionOutcome, steps.State{Run: ref, Step: "call", Outcome: json.RawMessage(`{"outcome":"confirmed","agent":"a"}`)}, "")
 		if r := f.getRun(ref); r.Outcome != "cod_confirmed" {
 			t.Errorf("run outcome %q, want cod_confirmed", r.Outcome)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -31,18 +30,18 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	if token == "" {
 		return &InputError{"escalate needs the task token"}
 	}
-	e, err := h.load(ctx, st.Run)
+	e, err := h.Load(ctx, st.Run)
 	if err != nil {
 		return err
 	}
-	step, _, ok := e.tpl.Step(st.Step)
+	step, _, ok := e.Tpl.Step(st.Step)
 	if !ok || step.Action != playbook.ActionCall {
 		return &InputError{"step " + st.Step + " is not a call step of the pinned template"}
 	}
 	deadline := callDeadline(e, st)
-	reason := e.unwanted()
+	reason := e.Unwanted()
 	if reason == "" && !deadline.IsZero() &&
-		e.shop.HoursOf().Between(e.now, deadline, zone(e.shop.Timezone)) < MinCallWindow {
+		e.Shop.HoursOf().Between(e.Now, deadline, zone(e.Shop.Timezone)) < MinCallWindow {
 		// Nobody works before the task would be cancelled. A retried
 		// escalate keeps a task an earlier attempt raised.
 		raised, err := h.taskRaised(ctx, e, step.ID)
@@ -54,20 +53,22 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 		}
 	}
 	if reason != "" {
-		if err := h.skip(ctx, e, step.ID, reason); err != nil {
+		if err := h.Skip(ctx, e, step.ID, reason); err != nil {
 			return err
 		}
-		return h.resume(ctx, token, Answer{Skipped: reason})
+		return h.Resume(ctx, token, Answer{Skipped: reason})
 	}
-	why, err := h.whyOf(ctx, e, st)
-	if err != nil {
-		return err
+	var why string
+	if x, ok := e.wf.(CallExplainer); ok {
+		if why, err = x.WhyCall(ctx, h, e, st); err != nil {
+			return err
+		}
 	}
 	t, err := h.newTask(e, step, why, token)
 	if err != nil {
 		return err
 	}
-	if due, ok := e.shop.HoursOf().Add(e.now, time.Duration(step.SLA), zone(e.shop.Timezone)); ok {
+	if due, ok := e.Shop.HoursOf().Add(e.Now, time.Duration(step.SLA), zone(e.Shop.Timezone)); ok {
 		t.DueAt = due.UTC()
 	}
 	if !deadline.IsZero() && t.DueAt.After(deadline) {
@@ -84,7 +85,7 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 			return err
 		}
 	}
-	return h.updateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
+	return h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
 }
 
 // callAt is when to raise a call step planned at `at` whose task ends at
@@ -92,112 +93,54 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 // MinCallWindow) of service time between at and deadline; else early
 // enough that they do (a call due overnight is raised before closing), but
 // never before now. Without a deadline it is at.
-func (e *env) callAt(step playbook.Step, at, deadline time.Time) time.Time {
+func (e *Env) CallAt(step playbook.Step, at, deadline time.Time) time.Time {
 	if deadline.IsZero() {
 		return at
 	}
-	hours, loc := e.shop.HoursOf(), zone(e.shop.Timezone)
+	hours, loc := e.Shop.HoursOf(), zone(e.Shop.Timezone)
 	need := max(time.Duration(step.SLA), MinCallWindow)
 	have := hours.Between(at, deadline, loc)
 	if have >= need {
 		return at
 	}
 	early, ok := hours.Before(at, need-have, loc)
-	if !ok || early.Before(e.now) {
-		return e.now
+	if !ok || early.Before(e.Now) {
+		return e.Now
 	}
 	return early
 }
 
 // callDeadline is when the call step's task will be cancelled if nobody
-// finished it: the end of the token wait (st.Timeout from now) or, for
-// unpaid_chase, the order's pay deadline, whichever is first; zero when
-// neither is known.
-func callDeadline(e *env, st State) time.Time {
+// finished it: the end of the token wait (st.Timeout from now) or the
+// run's Deadline, whichever is first; zero when neither is known.
+func callDeadline(e *Env, st State) time.Time {
 	var d time.Time
 	if st.Timeout > 0 {
-		d = e.now.Add(time.Duration(st.Timeout) * time.Second)
+		d = e.Now.Add(time.Duration(st.Timeout) * time.Second)
 	}
-	if e.ref.Workflow == care.UnpaidChase {
-		if pay := e.deadline(); !pay.IsZero() && (d.IsZero() || pay.Before(d)) {
-			d = pay
-		}
+	if end := e.Deadline(); !end.IsZero() && (d.IsZero() || end.Before(d)) {
+		d = end
 	}
 	return d
 }
 
 // taskRaised reports whether an earlier attempt raised the step's task.
-func (h *Handler) taskRaised(ctx context.Context, e *env, stepID string) (bool, error) {
-	_, err := h.Store.GetTask(ctx, e.ref.Shop, e.ref.key(stepID))
+func (h *Handler) taskRaised(ctx context.Context, e *Env, stepID string) (bool, error) {
+	_, err := h.Store.GetTask(ctx, e.Ref.Shop, e.Ref.Key(stepID))
 	if errors.Is(err, care.ErrNotFound) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// whyOf says, for the agent and in the shop's language, what led to a COD
-// call beyond the template's reason, quoting the buyer's reply when there
-// was one.
-func (h *Handler) whyOf(ctx context.Context, e *env, st State) (string, error) {
-	if st.Run.Workflow != care.CODConfirm {
-		return "", nil
-	}
-	a := decodeAnswer(st.Reply)
-	key := ""
-	switch {
-	case a.Error != "":
-		key = "no_reply"
-	case a.Answer != "":
-		key = "reply_" + a.Answer
-	case a.Skipped != "":
-		key = "not_asked"
-	default:
-		return "", nil
-	}
-	zh := strings.HasPrefix(e.shop.Locale, "zh")
-	why := whyText[key][0]
-	if !zh {
-		why = whyText[key][1]
-	}
-	if a.EventID != "" {
-		text, err := h.replyText(ctx, e, a.EventID)
-		if err != nil {
-			return "", err
-		}
-		if text != "" {
-			why += fmt.Sprintf(map[bool]string{true: "：“%s”", false: ": “%s”"}[zh], text)
-		}
-	}
-	return why, nil
-}
-
-// whyText is what an agent reads about a COD call: [zh, en].
-var whyText = map[string][2]string{
-	"no_reply":      {"买家未回复确认消息", "the buyer did not answer the confirmation message"},
-	"reply_no":      {"买家回复拒绝", "the buyer declined"},
-	"reply_unclear": {"买家的回复不明确", "the buyer's reply was unclear"},
-	"reply_stop":    {"买家回复退订，不能再发消息", "the buyer opted out of messages"},
-	"reply_yes":     {"买家已确认", "the buyer confirmed"},
-	"not_asked":     {"确认消息未能发出", "the confirmation message could not be sent"},
-}
-
-// replyText is the text of the buyer's reply event, "" when not found.
-func (h *Handler) replyText(ctx context.Context, e *env, eventID string) (string, error) {
-	ev, err := care.FindEvent(ctx, h.Store, e.ref.Shop, e.ref.Order, eventID)
-	if errors.Is(err, care.ErrNotFound) || ev.Reply == nil {
-		return "", nil
-	}
-	return ev.Reply.Text, err
-}
-
-func (h *Handler) newTask(e *env, step playbook.Step, why, token string) (care.Task, error) {
-	vars := playbook.VarsFor(e.order, e.shop.Name, zone(e.shop.Timezone))
+func (h *Handler) newTask(e *Env, step playbook.Step, why, token string) (care.Task, error) {
+	vars := playbook.VarsFor(e.Order, e.Shop.Name, zone(e.Shop.Timezone))
 	locale := buyerLocale(e)
-	script, _, err := e.tpl.Render(step, "script", locale, vars)
+	script, _, err := e.Tpl.Render(step, "script", locale, vars)
 	if err != nil {
 		return care.Task{}, &InputError{"render script of " + step.ID + ": " + err.Error()}
 	}
-	reason, _, err := e.tpl.Render(step, "reason", e.shop.Locale, vars)
+	reason, _, err := e.Tpl.Render(step, "reason", e.Shop.Locale, vars)
 	if err != nil {
 		return care.Task{}, &InputError{"render reason of " + step.ID + ": " + err.Error()}
 	}
@@ -205,10 +148,10 @@ func (h *Handler) newTask(e *env, step playbook.Step, why, token string) (care.T
 		reason += " (" + why + ")"
 	}
 	return care.Task{
-		ID: e.ref.key(step.ID), ShopID: e.ref.Shop, OrderID: e.ref.Order, Workflow: e.ref.Workflow, Step: step.ID,
+		ID: e.Ref.Key(step.ID), ShopID: e.Ref.Shop, OrderID: e.Ref.Order, Workflow: e.Ref.Workflow, Step: step.ID,
 		Reason: reason, Script: script, Tag: step.Tag, Priority: step.Priority, Outcomes: step.Outcomes,
-		Order: summary(e.order, e.msgs, zone(e.shop.Timezone)), Status: care.TaskOpen, CreatedAt: e.now.UTC(),
-		DueAt: e.now.Add(time.Duration(step.SLA)).UTC(), Token: token,
+		Order: summary(e.Order, e.msgs, zone(e.Shop.Timezone)), Status: care.TaskOpen, CreatedAt: e.Now.UTC(),
+		DueAt: e.Now.Add(time.Duration(step.SLA)).UTC(), Token: token,
 	}, nil
 }
 

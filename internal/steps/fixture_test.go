@@ -3,15 +3,15 @@ package steps_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/steps"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 // The tests below drive Handler.Handle against the real embedded store on
@@ -30,65 +30,12 @@ const (
 	buyerName = "陈晓燕"
 )
 
-// fakeResumer records ResumeTask calls; resume (nil: succeed) decides the result.
-type fakeResumer struct {
-	resume func(token string, output []byte) error
-
-	mu    sync.Mutex
-	calls []resumeCall
-}
-
-type resumeCall struct {
-	Token  string
-	Output string
-}
-
-func (f *fakeResumer) ResumeTask(_ context.Context, token string, output []byte) error {
-	f.mu.Lock()
-	f.calls = append(f.calls, resumeCall{token, string(output)})
-	f.mu.Unlock()
-	if f.resume != nil {
-		return f.resume(token, output)
-	}
-	return nil
-}
-
-func (f *fakeResumer) Calls() []resumeCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]resumeCall(nil), f.calls...)
-}
-
-// fakeChannel records deliveries; send (nil: succeed) decides the result.
-type fakeChannel struct {
-	send func(d steps.Delivery) error
-
-	mu   sync.Mutex
-	sent []steps.Delivery
-}
-
-func (f *fakeChannel) Send(_ context.Context, d steps.Delivery) error {
-	f.mu.Lock()
-	f.sent = append(f.sent, d)
-	f.mu.Unlock()
-	if f.send != nil {
-		return f.send(d)
-	}
-	return nil
-}
-
-func (f *fakeChannel) Sent() []steps.Delivery {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]steps.Delivery(nil), f.sent...)
-}
-
 type fixture struct {
 	t   *testing.T
 	ctx context.Context
 	db  *sqlitestore.DB
 	clk *clock.Virtual
-	res *fakeResumer
+	res *caretest.Resumer
 	h   *steps.Handler
 	n   int // events ingested, for ids
 }
@@ -97,29 +44,18 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewVirtual(start, nil)
-	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "care.db"), sqlitestore.WithClock(clk))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	shop := care.Shop{ID: shopID, Name: "西湖茶庄", Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY", CreatedAt: start}
-	if err := db.CreateShop(ctx, shop, nil); err != nil {
-		t.Fatalf("CreateShop: %v", err)
-	}
-	res := &fakeResumer{}
+	db := caretest.Store(t, clk)
+	caretest.Shop(t, db, caretest.TeaShop(shopID, start))
+	res := &caretest.Resumer{}
 	return &fixture{t: t, ctx: ctx, db: db, clk: clk, res: res,
-		h: &steps.Handler{Store: db, Clock: clk, Resumer: res, Channels: map[string]steps.Channel{}}}
+		h: &steps.Handler{Store: db, Clock: clk, Resumer: res, Channels: map[string]steps.Channel{}, Workflows: workflows.All()}}
 }
 
 // template pins the default template of wf and, with edit, stores an
 // edited copy as the next version. It returns the version to run.
 func (f *fixture) template(wf care.Workflow, edit func(map[string]any)) int {
 	f.t.Helper()
-	tpl, err := steps.PinTemplate(f.ctx, f.db, shopID, wf, f.clk.Now())
+	tpl, err := steps.PinTemplate(f.ctx, f.db, workflows.All(), shopID, wf, f.clk.Now())
 	if err != nil {
 		f.t.Fatalf("PinTemplate: %v", err)
 	}

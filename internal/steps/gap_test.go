@@ -4,9 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 // bunchedSteps makes the template's steps a nudge, a cut-off reminder an
@@ -60,17 +62,17 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f := newFixture(t)
 		v := f.template(care.UnpaidChase, bunchedSteps)
 		f.createOrder(orderSpec{id: "TB-1", total: "129.00", deadline: 72 * time.Hour})
-		ch := &fakeChannel{}
+		ch := &caretest.Channel{}
 		f.h.Channels["webhook"] = ch
 		ref := f.run("TB-1", care.UnpaidChase, v)
 
-		out := f.mustHandle(steps.ActionChase, steps.State{Run: ref}, "")
+		out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref}, "")
 		wantState(t, f, ref, out, "nudge", at(9, 10))
 		f.clk.Set(at(9, 10))
-		out = f.mustHandle(steps.ActionChase, out, "")
+		out = f.mustHandle(unpaidchase.ActionChase, out, "")
 		wantState(t, f, ref, out, "ships_today", at(15, 0))
 		f.clk.Set(at(15, 0))
-		out = f.mustHandle(steps.ActionChase, out, "")
+		out = f.mustHandle(unpaidchase.ActionChase, out, "")
 		wantState(t, f, ref, out, "coupon", at(15, 0).Add(playbook.DefaultMinGap)) // not 15:00 with it
 
 		// Meanwhile another workflow messaged the buyer at 15:20 and told the
@@ -81,7 +83,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f.sentElsewhere("TB-1", "other.confirmed", care.KindNotice)
 
 		f.clk.Set(at(15, 30))
-		out = f.mustHandle(steps.ActionChase, out, "")
+		out = f.mustHandle(unpaidchase.ActionChase, out, "")
 		wantState(t, f, ref, out, "coupon", at(15, 50)) // deferred at send time
 		if m, ok := f.entry(ref, "coupon"); ok {
 			t.Errorf("a deferred step left a ledger entry: %+v", m)
@@ -91,7 +93,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		}
 
 		f.clk.Set(at(15, 50))
-		out = f.mustHandle(steps.ActionChase, out, "")
+		out = f.mustHandle(unpaidchase.ActionChase, out, "")
 		if out.Kind != steps.KindDone {
 			t.Errorf("after the coupon: kind %q, want done", out.Kind)
 		}
@@ -113,14 +115,14 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f := newFixture(t)
 		v := f.template(care.UnpaidChase, bunchedSteps)
 		f.createOrder(orderSpec{id: "TB-2", total: "129.00", deadline: 6*time.Hour + 40*time.Minute}) // closes 15:40
-		ch := &fakeChannel{}
+		ch := &caretest.Channel{}
 		f.h.Channels["webhook"] = ch
 		ref := f.run("TB-2", care.UnpaidChase, v)
 
 		f.clk.Set(at(15, 20))
 		f.sentElsewhere("TB-2", "other.ask", care.KindMessage)
 		f.clk.Set(at(15, 30))
-		out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "coupon", Kind: steps.KindMessage}, "")
+		out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "coupon", Kind: steps.KindMessage}, "")
 		if out.Kind != steps.KindDone {
 			t.Errorf("next kind %q, want done", out.Kind)
 		}
@@ -137,11 +139,11 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f := newFixture(t)
 		v := f.template(care.UnpaidChase, func(b map[string]any) { bunchedSteps(b); b["contact_budget"] = 1 })
 		f.createOrder(orderSpec{id: "TB-3", total: "129.00", deadline: 72 * time.Hour})
-		f.h.Channels["webhook"] = &fakeChannel{}
+		f.h.Channels["webhook"] = &caretest.Channel{}
 		ref := f.run("TB-3", care.UnpaidChase, v)
 		f.clk.Set(at(9, 10))
-		f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
-		f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "ships_today"}, "")
+		f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+		f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "ships_today"}, "")
 		if m, _ := f.entry(ref, "ships_today"); m.Status != care.MessageSkipped || m.Reason != steps.ReasonBudgetSpent {
 			t.Errorf("ships_today entry %s/%q, want skipped/budget_spent", m.Status, m.Reason)
 		}

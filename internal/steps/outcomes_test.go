@@ -4,17 +4,17 @@ import (
 	"testing"
 
 	"github.com/ordercare/ordercare/internal/metrics"
-	"github.com/ordercare/ordercare/internal/steps"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
 // TestOutcomesMatchMetrics: metrics count the outcomes the handler records.
 func TestOutcomesMatchMetrics(t *testing.T) {
 	pairs := [][2]string{
-		{steps.OutcomeCODConfirmed, metrics.OutcomeCODConfirmed},
-		{steps.OutcomeCODDeclined, metrics.OutcomeCODDeclined},
-		{steps.OutcomeCODUnreachable, metrics.OutcomeCODUnreachable},
-		{steps.OutcomeCODExpired, metrics.OutcomeCODExpired},
-		{steps.ReasonExpired, metrics.TaskNoteExpired},
+		{codconfirm.OutcomeConfirmed, metrics.OutcomeCODConfirmed},
+		{codconfirm.OutcomeDeclined, metrics.OutcomeCODDeclined},
+		{codconfirm.OutcomeUnreachable, metrics.OutcomeCODUnreachable},
+		{codconfirm.OutcomeExpired, metrics.OutcomeCODExpired},
+		{codconfirm.ReasonExpired, metrics.TaskNoteExpired},
 	}
 	for _, p := range pairs {
 		if p[0] != p[1] {

@@ -23,21 +23,18 @@ const (
 	ReasonRunFailed   = "run_failed"       // the run failed with this entry reserved and unsent
 )
 
-// deadline is the order's pay deadline: the platform's, else placed + the
-// template's pay window; zero when neither is known.
-func (e *env) deadline() time.Time {
-	if d := e.order.Order.PayDeadline; d != nil {
-		return *d
-	}
-	if w := e.tpl.PayWindow.Std(); w > 0 {
-		return e.placedAt().Add(w)
+// Deadline is when the run's reason to contact the buyer ends (its
+// workflow's Deadliner; zero when it has none or does not know).
+func (e *Env) Deadline() time.Time {
+	if d, ok := e.wf.(Deadliner); ok {
+		return d.Deadline(e)
 	}
 	return time.Time{}
 }
 
-// placedAt is when the order was placed: the order's own time, else when
+// PlacedAt is when the order was placed: the order's own time, else when
 // its creation happened.
-func (e *env) placedAt() time.Time { return placedAt(e.order) }
+func (e *Env) PlacedAt() time.Time { return placedAt(e.Order) }
 
 func placedAt(o care.OrderState) time.Time {
 	if p := o.Order.PlacedAt; p != nil {
@@ -51,32 +48,32 @@ func placedAt(o care.OrderState) time.Time {
 	return o.UpdatedAt
 }
 
-// unwanted says why the order no longer wants this workflow's contact ("" if it does).
-func (e *env) unwanted() string {
-	switch {
-	case e.order.Has(care.StatusCancelled):
+// Unwanted says why the order no longer wants this workflow's contact ("" if
+// it does): cancelled, what the workflow's Pointless says, or its Deadline passed.
+func (e *Env) Unwanted() string {
+	if e.Order.Has(care.StatusCancelled) {
 		return ReasonCancelled
-	case e.ref.Workflow == care.UnpaidChase && e.order.Has(care.StatusPaid):
-		return ReasonPaid
-	case e.ref.Workflow == care.UnpaidChase && e.order.Order.PaymentMethod == care.PayCOD:
-		return ReasonCOD
-	case e.ref.Workflow == care.UnpaidChase && !e.deadline().IsZero() && !e.now.Before(e.deadline()):
+	}
+	if r := e.wf.Pointless(e.Order); r != "" {
+		return r
+	}
+	if d := e.Deadline(); !d.IsZero() && !e.Now.Before(d) {
 		return ReasonDeadline
 	}
 	return ""
 }
 
 // checkContact says why the buyer may not be messaged now ("" if they may).
-func (h *Handler) checkContact(ctx context.Context, e *env) (string, error) {
-	if r := e.unwanted(); r != "" {
+func (h *Handler) CheckContact(ctx context.Context, e *Env) (string, error) {
+	if r := e.Unwanted(); r != "" {
 		return r, nil
 	}
-	if b := e.order.Order.Buyer; b != nil {
+	if b := e.Order.Order.Buyer; b != nil {
 		for _, c := range []string{b.Phone, b.Email} {
 			if c == "" {
 				continue
 			}
-			out, err := h.Store.OptedOut(ctx, e.ref.Shop, care.ContactKey(c))
+			out, err := h.Store.OptedOut(ctx, e.Ref.Shop, care.ContactKey(c))
 			if err != nil {
 				return "", err
 			}
@@ -85,21 +82,21 @@ func (h *Handler) checkContact(ctx context.Context, e *env) (string, error) {
 			}
 		}
 	}
-	if b := e.tpl.ContactBudget; b > 0 && e.sent() >= b {
+	if b := e.Tpl.ContactBudget; b > 0 && e.Sent() >= b {
 		return ReasonBudgetSpent, nil
 	}
 	return "", nil
 }
 
 // entry is the ledger entry of one step of this run, before rendering.
-func (e *env) entry(step, channel string) care.Message {
-	return care.Message{ID: e.ref.key(step), ShopID: e.ref.Shop, OrderID: e.ref.Order, Workflow: e.ref.Workflow,
-		Step: step, TemplateVersion: e.ref.Version, Channel: channel, Kind: e.kindOf(step), At: e.now.UTC()}
+func (e *Env) entry(step, channel string) care.Message {
+	return care.Message{ID: e.Ref.Key(step), ShopID: e.Ref.Shop, OrderID: e.Ref.Order, Workflow: e.Ref.Workflow,
+		Step: step, TemplateVersion: e.Ref.Version, Channel: channel, Kind: e.kindOf(step), At: e.Now.UTC()}
 }
 
 // kindOf says whom a step's ledger entry is for, from the step's action.
-func (e *env) kindOf(step string) care.MessageKind {
-	st, _, _ := e.tpl.Step(step)
+func (e *Env) kindOf(step string) care.MessageKind {
+	st, _, _ := e.Tpl.Step(step)
 	switch st.Action {
 	case playbook.ActionNotifyShop:
 		return care.KindNotice
@@ -112,7 +109,7 @@ func (e *env) kindOf(step string) care.MessageKind {
 // lastSent is when the buyer was last sent a message about the order, by
 // any workflow (notices to the shop do not count), leaving out the entry
 // of step of this run; zero when never.
-func (e *env) lastSent(step string) time.Time { return LastSent(e.msgs, e.ref.key(step)) }
+func (e *Env) lastSent(step string) time.Time { return LastSent(e.msgs, e.Ref.Key(step)) }
 
 // LastSent is when the buyer was last sent a message among an order's
 // ledger entries msgs (notices to the shop do not count), leaving out the
@@ -136,15 +133,15 @@ func LastSent(msgs []care.Message, except string) time.Time {
 
 // tooSoon reports whether messaging the buyer for step now would come
 // within the template's min_gap of the last message to them.
-func (e *env) tooSoon(step string) bool {
+func (e *Env) TooSoon(step string) bool {
 	last := e.lastSent(step)
-	return !last.IsZero() && e.now.Before(last.Add(e.tpl.Gap()))
+	return !last.IsZero() && e.Now.Before(last.Add(e.Tpl.Gap()))
 }
 
 // skip records a skip of step with reason. An entry that already ended is
 // kept; a pending one (an earlier attempt reserved it, then failed) ends
 // skipped: the reason to send has gone, so it is not tried again.
-func (h *Handler) skip(ctx context.Context, e *env, step, reason string) error {
+func (h *Handler) Skip(ctx context.Context, e *Env, step, reason string) error {
 	m := e.entry(step, "")
 	m.Status, m.Reason = care.MessageSkipped, reason
 	stored, _, err := h.Store.ReserveMessage(ctx, m)
@@ -159,25 +156,25 @@ func (h *Handler) skip(ctx context.Context, e *env, step, reason string) error {
 
 // sendStep checks, renders and sends a message step to the buyer. It
 // returns the ledger entry as it ended (sent, skipped or failed).
-func (h *Handler) sendStep(ctx context.Context, e *env, st playbook.Step) (care.Message, error) {
-	if done, ok := e.ended(st.ID); ok {
+func (h *Handler) SendStep(ctx context.Context, e *Env, st playbook.Step) (care.Message, error) {
+	if done, ok := e.Ended(st.ID); ok {
 		return done, nil
 	}
-	reason, err := h.checkContact(ctx, e)
+	reason, err := h.CheckContact(ctx, e)
 	if err != nil {
 		return care.Message{}, err
 	}
 	if reason != "" {
-		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.skip(ctx, e, st.ID, reason)
+		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.Skip(ctx, e, st.ID, reason)
 	}
-	return h.deliver(ctx, e, st, e.tpl.StepChannel(st), "message")
+	return h.deliver(ctx, e, st, e.Tpl.StepChannel(st), "message")
 }
 
 // ended returns the step's ledger entry when it already reached an end
 // state (a retried step must not check or send again).
-func (e *env) ended(step string) (care.Message, bool) {
+func (e *Env) Ended(step string) (care.Message, bool) {
 	for _, m := range e.msgs {
-		if m.ID == e.ref.key(step) && m.Status != care.MessagePending {
+		if m.ID == e.Ref.Key(step) && m.Status != care.MessagePending {
 			return m, true
 		}
 	}
@@ -185,9 +182,9 @@ func (e *env) ended(step string) (care.Message, bool) {
 }
 
 // deliver renders the step's script and sends it (see send).
-func (h *Handler) deliver(ctx context.Context, e *env, st playbook.Step, channel, event string) (care.Message, error) {
-	loc := zone(e.shop.Timezone)
-	text, locale, err := e.tpl.Render(st, "script", buyerLocale(e), playbook.VarsFor(e.order, e.shop.Name, loc))
+func (h *Handler) deliver(ctx context.Context, e *Env, st playbook.Step, channel, event string) (care.Message, error) {
+	loc := zone(e.Shop.Timezone)
+	text, locale, err := e.Tpl.Render(st, "script", buyerLocale(e), playbook.VarsFor(e.Order, e.Shop.Name, loc))
 	if err != nil {
 		return care.Message{}, &InputError{"render " + st.ID + ": " + err.Error()}
 	}
@@ -199,7 +196,7 @@ func (h *Handler) deliver(ctx context.Context, e *env, st playbook.Step, channel
 // on retry is returned as it is, and a pending one is sent again with the
 // same id, which channels dedupe. event "notice" marks the entry a notice to
 // the shop, whatever the step.
-func (h *Handler) send(ctx context.Context, e *env, step, channel, event, locale, text string) (care.Message, error) {
+func (h *Handler) send(ctx context.Context, e *Env, step, channel, event, locale, text string) (care.Message, error) {
 	m := e.entry(step, channel)
 	m.Locale, m.Text, m.Status = locale, text, care.MessagePending
 	if event == "notice" {
@@ -214,7 +211,7 @@ func (h *Handler) send(ctx context.Context, e *env, step, channel, event, locale
 		if c := h.Channels[channel]; c == nil {
 			status, reason = care.MessageFailed, ReasonNoChannel
 		} else {
-			err := c.Send(ctx, Delivery{Event: event, Shop: e.shop, Order: e.order, Message: m})
+			err := c.Send(ctx, Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m})
 			switch {
 			case errors.Is(err, care.ErrNotFound):
 				status, reason = care.MessageFailed, ReasonNoChannel
@@ -234,11 +231,11 @@ func (h *Handler) send(ctx context.Context, e *env, step, channel, event, locale
 	return m, h.Store.UpdateMessage(ctx, m)
 }
 
-func buyerLocale(e *env) string {
-	if b := e.order.Order.Buyer; b != nil && b.Locale != "" {
+func buyerLocale(e *Env) string {
+	if b := e.Order.Order.Buyer; b != nil && b.Locale != "" {
 		return b.Locale
 	}
-	return e.shop.Locale
+	return e.Shop.Locale
 }
 
 // zone loads an IANA zone (validated on input), UTC when unknown.
@@ -248,3 +245,6 @@ func zone(name string) *time.Location {
 	}
 	return time.UTC
 }
+
+// ShopZone is the shop's time zone (UTC when unknown).
+func (e *Env) ShopZone() *time.Location { return zone(e.Shop.Timezone) }

@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 // webhookChannel makes the template's message steps send on "webhook", so a
@@ -17,7 +19,7 @@ func webhookChannel(body map[string]any) { body["channel"] = "webhook" }
 
 // chaseFixture is an unpaid online order (pay deadline in 72 h) with a
 // running unpaid_chase run whose messages go to ch.
-func chaseFixture(t *testing.T, edit func(map[string]any)) (*fixture, steps.RunRef, *fakeChannel) {
+func chaseFixture(t *testing.T, edit func(map[string]any)) (*fixture, steps.RunRef, *caretest.Channel) {
 	f := newFixture(t)
 	v := f.template(care.UnpaidChase, func(b map[string]any) {
 		webhookChannel(b)
@@ -26,7 +28,7 @@ func chaseFixture(t *testing.T, edit func(map[string]any)) (*fixture, steps.RunR
 		}
 	})
 	f.createOrder(orderSpec{id: "TB-1001", total: "129.00", deadline: 72 * time.Hour})
-	ch := &fakeChannel{}
+	ch := &caretest.Channel{}
 	f.h.Channels["webhook"] = ch
 	return f, f.run("TB-1001", care.UnpaidChase, v), ch
 }
@@ -40,7 +42,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 		t.Fatalf("ReserveMessage: created %v, %v", created, err)
 	}
 	f.clk.Advance(10 * time.Minute)
-	out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 
 	sent := ch.Sent()
 	if len(sent) != 1 {
@@ -59,7 +61,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 
 	// The Step state is replayed (a retry after an ambiguous timeout): no second send.
 	f.clk.Advance(time.Minute)
-	f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 	if n := len(ch.Sent()); n != 1 {
 		t.Errorf("replaying a sent step called the channel again: %d calls", n)
 	}
@@ -70,10 +72,10 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 
 func TestTransientChannelErrorThenRetry(t *testing.T) {
 	f, ref, ch := chaseFixture(t, nil)
-	ch.send = func(steps.Delivery) error { return errors.New("connection reset by peer") }
+	ch.SendFunc = func(steps.Envelope) error { return errors.New("connection reset by peer") }
 	st := steps.State{Run: ref, Step: "nudge"}
 
-	_, err := f.handle(steps.ActionChase, st, "")
+	_, err := f.handle(unpaidchase.ActionChase, st, "")
 	var te *steps.TransientError
 	if !errors.As(err, &te) {
 		t.Fatalf("Handle error = %v (%T), want *steps.TransientError", err, err)
@@ -86,8 +88,8 @@ func TestTransientChannelErrorThenRetry(t *testing.T) {
 	}
 
 	// The state machine retries the Task: the same entry goes out, once.
-	ch.send = nil
-	f.mustHandle(steps.ActionChase, st, "")
+	ch.SendFunc = nil
+	f.mustHandle(unpaidchase.ActionChase, st, "")
 	sent := ch.Sent()
 	if len(sent) != 2 || sent[0].Message.ID != sent[1].Message.ID || sent[1].Message.ID != key(ref, "nudge") {
 		t.Fatalf("channel calls %d; ids %v; want 2 with the entry's id %s", len(sent), ids(sent), key(ref, "nudge"))
@@ -100,7 +102,7 @@ func TestTransientChannelErrorThenRetry(t *testing.T) {
 	}
 }
 
-func ids(ds []steps.Delivery) []string {
+func ids(ds []steps.Envelope) []string {
 	var out []string
 	for _, d := range ds {
 		out = append(out, d.Message.ID)
@@ -125,11 +127,11 @@ func TestChannelOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, ref, ch := chaseFixture(t, nil)
-			ch.send = func(steps.Delivery) error { return tt.err }
+			ch.SendFunc = func(steps.Envelope) error { return tt.err }
 			if !tt.register {
 				delete(f.h.Channels, "webhook")
 			}
-			out, err := f.handle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			out, err := f.handle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 			if err != nil {
 				t.Fatalf("Handle: %v (a permanent channel failure is recorded, not returned)", err)
 			}
@@ -144,7 +146,7 @@ func TestChannelOutcomes(t *testing.T) {
 				t.Errorf("the run must go on after a failed send: next step %q", out.Step)
 			}
 			// A failed entry is an end state: replaying the step does not try again.
-			f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 			if n := len(ch.Sent()); n != tt.wantCalls {
 				t.Errorf("replay called the channel: %d calls, want %d", n, tt.wantCalls)
 			}
@@ -175,7 +177,7 @@ func TestSkipAtSendTime(t *testing.T) {
 		{name: "budget spent", step: "ships_today", reason: steps.ReasonBudgetSpent, wantKind: steps.KindMessage, wantCalls: 1,
 			edit: func(b map[string]any) { b["contact_budget"] = 1 },
 			prepare: func(f *fixture, ref steps.RunRef) {
-				f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+				f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 			}},
 		{name: "deadline passed", step: "coupon", reason: steps.ReasonDeadline, wantKind: steps.KindDone,
 			prepare: func(f *fixture, ref steps.RunRef) { f.clk.Advance(72 * time.Hour) }},
@@ -184,7 +186,7 @@ func TestSkipAtSendTime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, ref, ch := chaseFixture(t, tt.edit)
 			tt.prepare(f, ref)
-			out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: tt.step}, "")
+			out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: tt.step}, "")
 			m, ok := f.entry(ref, tt.step)
 			if !ok || m.Status != care.MessageSkipped || m.Reason != tt.reason {
 				t.Errorf("entry of %s: %s/%q (found %v), want skipped/%q", tt.step, m.Status, m.Reason, ok, tt.reason)
@@ -212,13 +214,13 @@ func TestSkipAtSendTime(t *testing.T) {
 // skipped with the reason instead of staying pending forever.
 func TestPendingEntryEndsSkippedWhenReasonGoes(t *testing.T) {
 	f, ref, ch := chaseFixture(t, nil)
-	ch.send = func(steps.Delivery) error { return errors.New("timeout awaiting response headers") }
-	if _, err := f.handle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, ""); err == nil {
+	ch.SendFunc = func(steps.Envelope) error { return errors.New("timeout awaiting response headers") }
+	if _, err := f.handle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, ""); err == nil {
 		t.Fatal("the first attempt should fail transiently")
 	}
 	f.mark(care.OrderPaid, ref.Order)
-	ch.send = nil
-	out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	ch.SendFunc = nil
+	out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
 	if out.Kind != steps.KindDone {
 		t.Errorf("kind %q, want done", out.Kind)
 	}

@@ -7,8 +7,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 // cstTime is a Shanghai wall time on 2026-11-11 plus days, in UTC.
@@ -56,7 +59,7 @@ func TestCallTaskServiceHours(t *testing.T) {
 				if len(ts) != 0 {
 					t.Errorf("a task was raised: %+v", ts)
 				}
-				want := []resumeCall{{Token: "tok-1", Output: `{"skipped":"` + tt.wantSkip + `"}`}}
+				want := []caretest.ResumeCall{{Token: "tok-1", Output: `{"skipped":"` + tt.wantSkip + `"}`}}
 				if diff := cmp.Diff(want, f.res.Calls()); diff != "" {
 					t.Errorf("ResumeTask calls (-want +got):\n%s", diff)
 				}
@@ -89,11 +92,11 @@ func TestCODCallOutsideServiceHours(t *testing.T) {
 		t.Fatalf("ResumeTask calls %+v, want one skipped outside_service_hours", calls)
 	}
 	call.Outcome = json.RawMessage(calls[0].Output)
-	f.mustHandle(steps.ActionCODOutcome, call, "")
-	if r := f.getRun(ref); r.Outcome != steps.OutcomeCODExpired {
-		t.Errorf("run outcome %q, want %s", r.Outcome, steps.OutcomeCODExpired)
+	f.mustHandle(codconfirm.ActionOutcome, call, "")
+	if r := f.getRun(ref); r.Outcome != codconfirm.OutcomeExpired {
+		t.Errorf("run outcome %q, want %s", r.Outcome, codconfirm.OutcomeExpired)
 	}
-	if m, ok := f.entry(ref, steps.NoticeExpired); !ok || m.Status != care.MessageSent {
+	if m, ok := f.entry(ref, codconfirm.NoticeExpired); !ok || m.Status != care.MessageSent {
 		t.Errorf("expired notice %+v (found %v), want sent", m, ok)
 	}
 }
@@ -120,7 +123,7 @@ func TestCallPlannedEarlyEnough(t *testing.T) {
 			if _, err := f.clk.Advance(cstTime(0, 15, 0).Sub(f.clk.Now())); err != nil {
 				t.Fatal(err)
 			}
-			out := f.mustHandle(steps.ActionChase, steps.State{Run: ref, Step: "coupon"}, "")
+			out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "coupon"}, "")
 			deadline := start.Add(tt.deadline)
 			if out.Step != "call" || out.At == nil || !out.At.Equal(tt.wantAt) || out.Timeout != int(deadline.Sub(tt.wantAt)/time.Second) {
 				t.Errorf("next %s at %v timeout %d s, want call at %v until %v", out.Step, out.At, out.Timeout, tt.wantAt, deadline)

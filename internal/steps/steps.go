@@ -1,6 +1,13 @@
-// Package steps holds the step handlers the care workflows' Task states call
-// (workflows/*.asl.json): one Lambda-shaped handler, Handler.Handle, that
-// dispatches on Input.Action. On AWS it is the StepFunction Lambda; locally
+// Package steps is the care workflows' kernel: the Workflow interface every
+// workflow (workflows/<name>/) implements, and what every workflow does the
+// same way: load the pinned template, re-check the order before acting,
+// quiet hours in the buyer's zone, the contact budget, opt-out,
+// reserve-then-send through the ledger, skip with a reason, escalate to an
+// agent, notify the shop, await a buyer event, record the outcome. Its
+// Handler is the one Lambda-shaped handler the state machines' Task states
+// call (workflows/*/*.asl.json); Handler.Handle runs the kernel's actions
+// (escalate, failed) and dispatches every other Input.Action to the run's
+// workflow (Workflow.Actions). On AWS it is the StepFunction Lambda; locally
 // the engine invokes it in-process through lambda.NewHandler, the same JSON
 // path.
 //
@@ -33,18 +40,19 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
-	"github.com/ordercare/ordercare/workflows"
 )
 
-// Actions, as the state machines name them in their Task payloads.
+// The kernel's actions, as the state machines name them in their Task
+// payloads; every other action is a workflow's own (Workflow.Actions).
 const (
-	ActionChase      = "chase"       // unpaid_chase Step
-	ActionEscalate   = "escalate"    // Call (waitForTaskToken): raise an agent task
-	ActionCODAsk     = "cod_ask"     // cod_confirm Ask (waitForTaskToken)
-	ActionCODDecide  = "cod_decide"  // cod_confirm Decide
-	ActionCODOutcome = "cod_outcome" // cod_confirm Record
-	ActionFailed     = "failed"      // RecordFailure: a step failed after its retries
+	ActionEscalate = "escalate" // Call (waitForTaskToken): raise an agent task
+	ActionFailed   = "failed"   // RecordFailure: a step failed after its retries
 )
+
+// Action is a workflow's own step action. in.Token is set for a
+// waitForTaskToken Task (its output is then ignored). Errors are classified
+// as Handle says.
+type Action func(ctx context.Context, h *Handler, in Input) (State, error)
 
 // Kinds of what comes next, in State.Kind; the state machines' Choice states route on them.
 const (
@@ -74,7 +82,7 @@ func ExecutionName(wf care.Workflow, shop, order string) string {
 func (r RunRef) Execution() string { return ExecutionName(r.Workflow, r.Shop, r.Order) }
 
 // key is the ledger and task id of one step of the run.
-func (r RunRef) key(step string) string { return r.Execution() + "." + step }
+func (r RunRef) Key(step string) string { return r.Execution() + "." + step }
 
 // State is the execution state between Task states.
 type State struct {
@@ -135,14 +143,9 @@ func (e *InputError) Error() string { return "bad step input: " + e.Reason }
 // Retry and Catch match).
 var ErrorNames = []string{"TransientError", "InputError"}
 
-// Resumer sends a waiting execution its result (SendTaskSuccess). It
-// returns nil when the token is already closed.
-type Resumer interface {
-	ResumeTask(ctx context.Context, token string, output []byte) error
-}
-
-// Delivery is one message handed to a channel.
-type Delivery struct {
+// Envelope is one message handed to a channel, with the shop and order it
+// is addressed by (care.Delivery is an event as a source delivered it).
+type Envelope struct {
 	Event   string // "message" to the buyer, or "notice" to the shop
 	Shop    care.Shop
 	Order   care.OrderState
@@ -155,20 +158,21 @@ type Delivery struct {
 // (not configured) is permanent: the message is marked failed. Any other
 // error is retried.
 type Channel interface {
-	Send(ctx context.Context, d Delivery) error
+	Send(ctx context.Context, d Envelope) error
 }
 
 // ChannelOutbox is the built-in channel: the ledger entry is the message,
 // read through the API (GET /v1/messages).
 const ChannelOutbox = "outbox"
 
-// Handler runs the step actions. Store, Clock and Resumer are required.
-// It is safe for concurrent use.
+// Handler runs the step actions. Store, Clock, Resumer and Workflows are
+// required. It is safe for concurrent use.
 type Handler struct {
-	Store    care.CareStore
-	Clock    clock.Clock
-	Resumer  Resumer
-	Channels map[string]Channel // by name; "outbox" needs none
+	Store     care.CareStore
+	Clock     clock.Clock
+	Resumer   queue.Resumer      // sends a waiting execution its result
+	Channels  map[string]Channel // by name; "outbox" needs none
+	Workflows Workflows          // the registered workflows (workflows.All)
 
 	templates playbook.Cache
 }
@@ -184,20 +188,19 @@ func (h *Handler) Handle(ctx context.Context, in Input) (State, error) {
 		err error
 	)
 	switch in.Action {
-	case ActionChase:
-		out, err = h.chase(ctx, in.State)
 	case ActionEscalate:
 		err = h.escalate(ctx, in.State, in.Token)
-	case ActionCODAsk:
-		err = h.codAsk(ctx, in.State, in.Token)
-	case ActionCODDecide:
-		out, err = h.codDecide(ctx, in.State)
-	case ActionCODOutcome:
-		out, err = h.codOutcome(ctx, in.State)
 	case ActionFailed:
 		err = h.failed(ctx, in.State)
 	default:
-		return State{}, &InputError{fmt.Sprintf("unknown action %q", in.Action)}
+		var act Action
+		if w, ok := h.Workflows.Get(in.State.Run.Workflow); ok {
+			act = w.Actions()[in.Action]
+		}
+		if act == nil {
+			return State{}, &InputError{fmt.Sprintf("unknown action %q", in.Action)}
+		}
+		out, err = act(ctx, h, in)
 	}
 	if err != nil {
 		var ie *InputError
@@ -209,18 +212,22 @@ func (h *Handler) Handle(ctx context.Context, in Input) (State, error) {
 	return out, nil
 }
 
-// env is what one action works with.
-type env struct {
-	ref   RunRef
-	shop  care.Shop
-	order care.OrderState
-	tpl   *playbook.Template
-	now   time.Time
-	msgs  []care.Message // the order's ledger, read once and kept current by the action's own writes
+// Env is what one step action works with: the run, its shop and order as
+// stored now, the pinned template, the time, and the order's ledger (read
+// once by Handler.Load and kept current by the action's own writes).
+type Env struct {
+	Ref   RunRef
+	Shop  care.Shop
+	Order care.OrderState
+	Tpl   *playbook.Template
+	Now   time.Time
+
+	msgs []care.Message
+	wf   Workflow
 }
 
 // noteMessage keeps e.msgs current after the action wrote m.
-func (e *env) noteMessage(m care.Message) {
+func (e *Env) noteMessage(m care.Message) {
 	for i := range e.msgs {
 		if e.msgs[i].ID == m.ID {
 			e.msgs[i] = m
@@ -232,11 +239,11 @@ func (e *env) noteMessage(m care.Message) {
 
 // sent counts the messages this workflow sent the buyer (notices to the
 // shop do not spend the contact budget).
-func (e *env) sent() int {
+func (e *Env) Sent() int {
 	n := 0
 	for _, m := range e.msgs {
-		if m.Workflow == e.ref.Workflow && m.Status == care.MessageSent {
-			if st, _, ok := e.tpl.Step(m.Step); ok && st.Action == playbook.ActionMessage {
+		if m.Workflow == e.Ref.Workflow && m.Status == care.MessageSent {
+			if st, _, ok := e.Tpl.Step(m.Step); ok && st.Action == playbook.ActionMessage {
 				n++
 			}
 		}
@@ -244,7 +251,7 @@ func (e *env) sent() int {
 	return n
 }
 
-func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
+func (h *Handler) Load(ctx context.Context, ref RunRef) (*Env, error) {
 	shop, err := h.Store.GetShop(ctx, ref.Shop)
 	if err != nil {
 		return nil, notFoundIsInput(err, "shop")
@@ -252,6 +259,10 @@ func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
 	order, err := h.Store.GetOrder(ctx, ref.Shop, ref.Order)
 	if err != nil {
 		return nil, notFoundIsInput(err, "order")
+	}
+	wf, ok := h.Workflows.Get(ref.Workflow)
+	if !ok {
+		return nil, &InputError{fmt.Sprintf("unknown workflow %q", ref.Workflow)}
 	}
 	tpl, err := h.template(ctx, ref)
 	if err != nil {
@@ -261,7 +272,7 @@ func (h *Handler) load(ctx context.Context, ref RunRef) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &env{ref: ref, shop: shop, order: order, tpl: tpl, now: h.Clock.Now(), msgs: msgs}, nil
+	return &Env{Ref: ref, Shop: shop, Order: order, Tpl: tpl, Now: h.Clock.Now(), msgs: msgs, wf: wf}, nil
 }
 
 func notFoundIsInput(err error, what string) error {
@@ -283,14 +294,14 @@ func (h *Handler) template(ctx context.Context, ref RunRef) (*playbook.Template,
 
 // PinTemplate returns the latest template version of a shop's workflow,
 // storing the built-in default as version 1 when the shop has none, so
-// every run pins a stored, immutable version.
-func PinTemplate(ctx context.Context, st care.Templates, shop string, wf care.Workflow, now time.Time) (care.Template, error) {
+// every run pins a stored, immutable version. The default comes from ws.
+func PinTemplate(ctx context.Context, st care.Templates, ws Workflows, shop string, wf care.Workflow, now time.Time) (care.Template, error) {
 	for {
 		t, err := st.GetTemplate(ctx, shop, wf, 0)
 		if !errors.Is(err, care.ErrNotFound) {
 			return t, err
 		}
-		body, err := workflows.DefaultTemplate(wf)
+		body, err := ws.DefaultTemplate(wf)
 		if err != nil {
 			return care.Template{}, err
 		}
@@ -304,7 +315,7 @@ func PinTemplate(ctx context.Context, st care.Templates, shop string, wf care.Wo
 }
 
 // updateRun applies fn to the stored run, retrying on a concurrent update.
-func (h *Handler) updateRun(ctx context.Context, ref RunRef, fn func(r *care.Run)) error {
+func (h *Handler) UpdateRun(ctx context.Context, ref RunRef, fn func(r *care.Run)) error {
 	return UpdateRun(ctx, h.Store, ref.Shop, ref.Order, ref.Workflow, h.Clock.Now(), fn)
 }
 
@@ -345,20 +356,20 @@ func (h *Handler) failed(ctx context.Context, st State) error {
 			}
 		}
 	}
-	return h.updateRun(ctx, st.Run, func(r *care.Run) {
+	return h.UpdateRun(ctx, st.Run, func(r *care.Run) {
 		r.Status, r.NextAt, r.Outcome = care.RunFailed, nil, "error:"+name
 	})
 }
 
 // queue is the agent task queue over the handler's store.
-func (h *Handler) queue() *queue.Queue { return &queue.Queue{Store: h.Store, Clock: h.Clock} }
+func (h *Handler) Queue() *queue.Queue { return &queue.Queue{Store: h.Store, Clock: h.Clock} }
 
-func (h *Handler) resume(ctx context.Context, token string, a Answer) error {
+func (h *Handler) Resume(ctx context.Context, token string, a Answer) error {
 	b, _ := json.Marshal(a)
 	return h.Resumer.ResumeTask(ctx, token, b)
 }
 
-func decodeAnswer(raw json.RawMessage) Answer {
+func DecodeAnswer(raw json.RawMessage) Answer {
 	var a Answer
 	if len(raw) > 0 {
 		_ = json.Unmarshal(raw, &a)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 func TestInputErrors(t *testing.T) {
@@ -25,16 +27,16 @@ func TestInputErrors(t *testing.T) {
 	}{
 		{"unknown action", steps.Input{Action: "dance", State: steps.State{Run: ref}}},
 		{"no action", steps.Input{State: steps.State{Run: ref}}},
-		{"no shop", steps.Input{Action: steps.ActionChase, State: steps.State{Run: steps.RunRef{Order: ref.Order, Workflow: ref.Workflow, Version: 1}}}},
-		{"no order", steps.Input{Action: steps.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Workflow: ref.Workflow, Version: 1}}}},
-		{"no version", steps.Input{Action: steps.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Order: ref.Order, Workflow: ref.Workflow}}}},
-		{"unknown shop", steps.Input{Action: steps.ActionChase, State: steps.State{Run: steps.RunRef{Shop: "other", Order: ref.Order, Workflow: ref.Workflow, Version: 1}}}},
-		{"unknown order", steps.Input{Action: steps.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Order: "nope", Workflow: ref.Workflow, Version: 1}}}},
-		{"unknown template version", steps.Input{Action: steps.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Order: ref.Order, Workflow: ref.Workflow, Version: 9}}}},
-		{"step not in template", steps.Input{Action: steps.ActionChase, State: steps.State{Run: ref, Step: "dance"}}},
+		{"no shop", steps.Input{Action: unpaidchase.ActionChase, State: steps.State{Run: steps.RunRef{Order: ref.Order, Workflow: ref.Workflow, Version: 1}}}},
+		{"no order", steps.Input{Action: unpaidchase.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Workflow: ref.Workflow, Version: 1}}}},
+		{"no version", steps.Input{Action: unpaidchase.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Order: ref.Order, Workflow: ref.Workflow}}}},
+		{"unknown shop", steps.Input{Action: unpaidchase.ActionChase, State: steps.State{Run: steps.RunRef{Shop: "other", Order: ref.Order, Workflow: ref.Workflow, Version: 1}}}},
+		{"unknown order", steps.Input{Action: unpaidchase.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Order: "nope", Workflow: ref.Workflow, Version: 1}}}},
+		{"unknown template version", steps.Input{Action: unpaidchase.ActionChase, State: steps.State{Run: steps.RunRef{Shop: shopID, Order: ref.Order, Workflow: ref.Workflow, Version: 9}}}},
+		{"step not in template", steps.Input{Action: unpaidchase.ActionChase, State: steps.State{Run: ref, Step: "dance"}}},
 		{"escalate without token", steps.Input{Action: steps.ActionEscalate, State: steps.State{Run: ref, Step: "call"}}},
 		{"escalate a message step", steps.Input{Action: steps.ActionEscalate, State: steps.State{Run: ref, Step: "nudge"}, Token: "tok"}},
-		{"cod_ask without token", steps.Input{Action: steps.ActionCODAsk, State: steps.State{Run: cod, Step: "ask"}}},
+		{"cod_ask without token", steps.Input{Action: codconfirm.ActionAsk, State: steps.State{Run: cod, Step: "ask"}}},
 	}
 	f.template(care.CODConfirm, nil)
 	for _, tt := range tests {
@@ -64,7 +66,7 @@ func TestStoreFailureIsTransient(t *testing.T) {
 	v := f.template(care.UnpaidChase, nil)
 	f.createOrder(orderSpec{id: "TB-4004", total: "99.00", deadline: 72 * time.Hour})
 	ref := steps.RunRef{Shop: shopID, Order: "TB-4004", Workflow: care.UnpaidChase, Version: v} // no CreateRun
-	_, err := f.handle(steps.ActionChase, steps.State{Run: ref}, "")
+	_, err := f.handle(unpaidchase.ActionChase, steps.State{Run: ref}, "")
 	var te *steps.TransientError
 	if !errors.As(err, &te) || !errors.Is(err, care.ErrNotFound) {
 		t.Errorf("Handle = %v (%T), want a *steps.TransientError wrapping ErrNotFound", err, err)
@@ -86,7 +88,7 @@ func TestStateCarriesNoPersonalData(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		action := steps.ActionChase
+		action := unpaidchase.ActionChase
 		if st.Kind == steps.KindCall {
 			f.mustHandle(steps.ActionEscalate, st, "tok-call")
 			st.Outcome = json.RawMessage(`{"outcome":"will_pay","agent":"agent-7"}`)
@@ -103,12 +105,12 @@ func TestStateCarriesNoPersonalData(t *testing.T) {
 	}
 
 	g, cod := codOrder(t)
-	g.mustHandle(steps.ActionCODAsk, steps.State{Run: cod, Step: "ask"}, "tok-ask")
-	call := g.mustHandle(steps.ActionCODDecide, steps.State{Run: cod, Step: "ask", Reply: json.RawMessage(`{"answer":"unclear","event_id":"e"}`)}, "")
+	g.mustHandle(codconfirm.ActionAsk, steps.State{Run: cod, Step: "ask"}, "tok-ask")
+	call := g.mustHandle(codconfirm.ActionDecide, steps.State{Run: cod, Step: "ask", Reply: json.RawMessage(`{"answer":"unclear","event_id":"e"}`)}, "")
 	keep(call)
 	g.mustHandle(steps.ActionEscalate, call, "tok-call")
 	call.Outcome = json.RawMessage(`{"outcome":"declined","agent":"agent-7"}`)
-	keep(g.mustHandle(steps.ActionCODOutcome, call, ""))
+	keep(g.mustHandle(codconfirm.ActionOutcome, call, ""))
 	texts = append(texts, sentTexts(t, g, cod)...)
 
 	for _, s := range states {

@@ -1,24 +1,37 @@
 package workflows
 
 import (
-	"embed"
 	"fmt"
 	"regexp"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/steps"
+	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
-//go:embed *.asl.json
-var definitions embed.FS
+// All lists every care workflow, in a fixed order. Adding a workflow is its
+// folder, one line here and one state machine resource in template.yaml.
+func All() steps.Workflows {
+	return steps.Workflows{
+		unpaidchase.Workflow{},
+		codconfirm.Workflow{},
+	}
+}
+
+// DefaultTemplate returns a fresh copy of the default care template of a
+// workflow (workflows/<name>/template.json, which internal/playbook.Parse
+// accepts). An unknown workflow is a *care.FieldError (care.ErrInvalid).
+func DefaultTemplate(wf care.Workflow) ([]byte, error) { return All().DefaultTemplate(wf) }
 
 // Definition returns the state machine of wf as written, with its
-// DefinitionSubstitutions (${Name}) in place.
+// DefinitionSubstitutions (${Name}) in place. The slice is a fresh copy.
 func Definition(wf care.Workflow) ([]byte, error) {
-	b, err := definitions.ReadFile(string(wf) + ".asl.json")
-	if err != nil {
+	w, ok := All().Get(wf)
+	if !ok {
 		return nil, fmt.Errorf("no state machine for workflow %q", wf)
 	}
-	return b, nil
+	return append([]byte(nil), w.StateMachine()...), nil
 }
 
 var placeholder = regexp.MustCompile(`\$\{(\w+)\}`)

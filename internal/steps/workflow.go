@@ -1,0 +1,135 @@
+package steps
+
+import (
+	"context"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
+)
+
+// Workflow is one care workflow as the kernel sees it, and as everything
+// that loops over workflows does (the router, the step handler, metrics,
+// template validation, the HTTP API). Each workflow is a folder
+// workflows/<name>/ holding its state machine, its default template, its
+// Go code and its tests; workflows.All lists them. Nothing outside a
+// workflow's folder switches over workflow names: it asks the Workflow.
+//
+// A Workflow may also implement the optional interfaces of this package
+// (Starter, Awaiter, Recoverer) for what only some workflows do.
+type Workflow interface {
+	// Name is the workflow's name: care.Run.Workflow, the template's
+	// "workflow", its folder and (with the stack prefix) its state machine.
+	Name() care.Workflow
+	// StateMachine is the ASL definition, with SAM DefinitionSubstitutions
+	// (${StepFunction}) in place. The slice is shared: do not modify it.
+	StateMachine() []byte
+	// DefaultTemplate is the template a shop runs until ops store a version
+	// of their own. The slice is shared: do not modify it.
+	DefaultTemplate() []byte
+	// Wants reports whether a newly created order gets a run. The kernel
+	// has already left out test orders and cancelled ones.
+	Wants(o care.OrderState) bool
+	// Pointless says why a running run of the order has no reason to go on
+	// (a skip reason such as ReasonPaid), "" while it has. The router stops
+	// the run on it; cancellation is the kernel's and stops every workflow.
+	Pointless(o care.OrderState) string
+	// Actions are the workflow's own step actions by the name its state
+	// machine's Task states give (ActionEscalate and ActionFailed are the
+	// kernel's).
+	Actions() map[string]Action
+}
+
+// Starter is a workflow whose execution input is more than the run's
+// reference (the default: State{Run: ref}).
+type Starter interface {
+	// Start is the execution input of a new run, and what the run shows
+	// while its execution waits to act (Step, NextAt; zero: nothing).
+	Start(ctx context.Context, s StartEnv) (Start, error)
+}
+
+// StartEnv is what a Starter starts a run from.
+type StartEnv struct {
+	Store    care.CareStore
+	Order    care.OrderState
+	Ref      RunRef
+	Template *playbook.Template // the pinned version, parsed
+	Now      time.Time
+}
+
+// Start is a Starter's answer.
+type Start struct {
+	Input  State      // the execution input
+	Step   string     // care.Run.Step while the execution waits ("" for none)
+	NextAt *time.Time // care.Run.NextAt while it waits
+}
+
+// Awaiter is a workflow whose runs wait for a buyer's reply. The router
+// hands a reply to the running run of each Awaiter (care.Waits pairs a
+// reply and a wait in either order) after the Awaiter interpreted it.
+type Awaiter interface {
+	// AwaitKey is the care.Waits key the run waits on.
+	AwaitKey() string
+	// Interpret reads the buyer's reply text with the run's template (the
+	// pinned version, else the shop's latest, else the default). AnswerStop
+	// records the buyer's opt-out, whether or not a run waits.
+	Interpret(tpl *playbook.Template, text, locale string) playbook.Answer
+}
+
+// Recoverer is a workflow whose runs recover money: a run that sent the
+// buyer something and is stopped for reason ends with outcome
+// OutcomePaid and the order's total as its value.
+type Recoverer interface {
+	Recovers(reason string) bool
+}
+
+// OutcomePaid is the outcome of a run that recovered a payment (Recoverer).
+const OutcomePaid = "paid"
+
+// Workflows is the registry of care workflows, in the order they were
+// listed (workflows.All). The zero value has none.
+type Workflows []Workflow
+
+// Get returns the workflow named name.
+func (ws Workflows) Get(name care.Workflow) (Workflow, bool) {
+	for _, w := range ws {
+		if w.Name() == name {
+			return w, true
+		}
+	}
+	return nil, false
+}
+
+// Names lists the registered workflows' names, in order.
+func (ws Workflows) Names() []care.Workflow {
+	out := make([]care.Workflow, len(ws))
+	for i, w := range ws {
+		out[i] = w.Name()
+	}
+	return out
+}
+
+// DefaultTemplate returns a fresh copy of the named workflow's default
+// template. An unknown workflow is a *care.FieldError (care.ErrInvalid) on
+// field "workflow".
+func (ws Workflows) DefaultTemplate(name care.Workflow) ([]byte, error) {
+	w, ok := ws.Get(name)
+	if !ok {
+		return nil, care.Invalid("workflow", "no default template for workflow %q", name)
+	}
+	return append([]byte(nil), w.DefaultTemplate()...), nil
+}
+
+// Deadliner is a workflow whose reason to contact the buyer ends at a time
+// (unpaid_chase: the order's pay deadline). Past it, a send is skipped with
+// ReasonDeadline, and a call task ends there.
+type Deadliner interface {
+	// Deadline is the run's deadline; zero when unknown.
+	Deadline(e *Env) time.Time
+}
+
+// CallExplainer is a workflow that tells the agent, beyond the call step's
+// rendered reason, what led to the call (in the shop's language).
+type CallExplainer interface {
+	WhyCall(ctx context.Context, h *Handler, e *Env, st State) (string, error)
+}

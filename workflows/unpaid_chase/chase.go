@@ -1,0 +1,86 @@
+package unpaidchase
+
+import (
+	"context"
+	"time"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/steps"
+)
+
+// chase is unpaid_chase's Step: act on st.Step, then plan the next step.
+func chase(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
+	st := in.State
+	e, err := h.Load(ctx, st.Run)
+	if err != nil {
+		return steps.State{}, err
+	}
+	planFrom := st.Step // plan the step after this one
+	if st.Step != "" {
+		step, i, ok := e.Tpl.Step(st.Step)
+		if !ok {
+			return steps.State{}, &steps.InputError{Reason: "step " + st.Step + " is not in the pinned template"}
+		}
+		switch step.Action {
+		case playbook.ActionMessage:
+			_, ended := e.Ended(step.ID)
+			if later := e.QuietUntil(); later.After(e.Now) && e.Unwanted() == "" && !ended {
+				// Woken inside quiet hours (the runtime was down, or late):
+				// the message waits for the morning instead.
+				out := steps.State{Run: st.Run, Step: step.ID, Kind: steps.KindMessage, At: steps.WaitUntil(later)}
+				return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, out.At })
+			}
+			if !ended && e.TooSoon(step.ID) {
+				// Another message reached the buyer within the template's
+				// min_gap (another workflow of the order, or a late wake).
+				// Unless the message is to be skipped anyway, plan this step
+				// again: that moves it past the gap, or skips it with reason
+				// min_gap when the move passes its cut-off or deadline.
+				reason, err := h.CheckContact(ctx, e)
+				if err != nil {
+					return steps.State{}, err
+				}
+				if reason == "" {
+					planFrom = ""
+					if i > 0 {
+						planFrom = e.Tpl.Steps[i-1].ID
+					}
+					break
+				}
+			}
+			if _, err := h.SendStep(ctx, e, step); err != nil {
+				return steps.State{}, err
+			}
+		case playbook.ActionCall:
+			if err := h.CloseCall(ctx, e, step, steps.DecodeAnswer(st.Outcome)); err != nil {
+				return steps.State{}, err
+			}
+		}
+	}
+	if e.Unwanted() != "" {
+		return h.Done(ctx, e, "")
+	}
+	next, skipped := e.Tpl.Plan(planFrom, e.Timing())
+	for _, s := range skipped {
+		if err := h.Skip(ctx, e, s.Step, s.Reason); err != nil {
+			return steps.State{}, err
+		}
+	}
+	if next == nil {
+		return h.Done(ctx, e, "")
+	}
+	step, _, _ := e.Tpl.Step(next.Step)
+	if step.Action == playbook.ActionCall {
+		next.At = e.CallAt(step, next.At, e.Deadline()) // inside the shop's service hours
+	}
+	out := steps.State{Run: st.Run, Step: next.Step, Kind: steps.KindMessage, At: steps.WaitUntil(next.At)}
+	if step.Action == playbook.ActionCall {
+		out.Kind = steps.KindCall
+		// The call is moot once the order auto-cancels: the wait ends there.
+		out.Timeout = steps.SecondsUntil(next.At, e.Deadline(), 24*time.Hour)
+	}
+	sent := e.Sent()
+	err = h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = next.Step, out.At, sent })
+	return out, err
+}

@@ -125,7 +125,7 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 			// Switched off by the shop: no new run. A run created before
 			// (this is a replay) is still started; a version that no longer
 			// parses starts too, and fails in its step, as before.
-			_, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
+			_, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf, "")
 			if errors.Is(err, care.ErrNotFound) {
 				r.logSkip(ctx, o, wf, tpl.Version)
 				continue
@@ -206,7 +206,7 @@ func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Temp
 // left alone: later events of the order cost a read, not a write.
 func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, reason string) error {
 	wf := w.Name()
-	run, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
+	run, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf, "")
 	if errors.Is(err, care.ErrNotFound) {
 		return nil
 	} else if err != nil {
@@ -256,7 +256,7 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 		}
 		value, _ = o.Order.TotalIn(shop.Currency)
 	}
-	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, r.Clock.Now(), func(run *care.Run) {
+	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, "", r.Clock.Now(), func(run *care.Run) {
 		if run.Status == care.RunRunning {
 			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 		}
@@ -301,7 +301,7 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 
 func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, ev care.Event, wf care.Workflow, a steps.Awaiter) error {
 	now := r.Clock.Now()
-	run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, wf)
+	run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, wf, "")
 	if err != nil && !errors.Is(err, care.ErrNotFound) {
 		return err
 	}

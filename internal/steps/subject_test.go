@@ -59,3 +59,49 @@ func TestExecutionNames(t *testing.T) {
 		t.Errorf("order-level input %s names a subject", in)
 	}
 }
+
+// TestEnvOfSubjectRun: a per-parcel run's Env holds its parcel, and its
+// contact budget counts its own sends only.
+func TestEnvOfSubjectRun(t *testing.T) {
+	f := newFixture(t)
+	f.createOrder(orderSpec{id: "TB-9", total: "259.00"})
+	f.ingest(care.Event{Type: care.OrderShipped, Order: care.Order{ID: "TB-9"}, Parcels: []care.ParcelReport{
+		{TrackingNumber: "SF100", Carrier: "SF"}, {TrackingNumber: "SF200", Carrier: "SF"}}})
+	v := f.template(care.UnpaidChase, nil)
+	refs := map[string]steps.RunRef{}
+	for _, sub := range []string{"", "SF100", "SF200", "digest-1"} {
+		refs[sub] = steps.RunRef{Shop: shopID, Order: "TB-9", Workflow: care.UnpaidChase, Version: v, Subject: sub}
+	}
+	now := f.clk.Now()
+	for _, sub := range []string{"SF200", "SF200x"} { // SF200's send, and one of another run
+		ref := refs["SF200"]
+		id := ref.Key("nudge")
+		if sub != "SF200" {
+			id = refs["digest-1"].Key("nudge")
+		}
+		m := care.Message{ID: id, ShopID: shopID, OrderID: "TB-9", Workflow: care.UnpaidChase, Step: "nudge", TemplateVersion: v,
+			Channel: "outbox", Status: care.MessageSent, Text: "text", At: now, SentAt: &now}
+		if _, _, err := f.db.ReserveMessage(f.ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		subject, parcel string
+		sent            int
+	}{{"", "", 2}, {"SF100", "SF100", 0}, {"SF200", "SF200", 1}, {"digest-1", "", 1}} {
+		e, err := f.h.Load(f.ctx, refs[tc.subject])
+		if err != nil {
+			t.Fatalf("Load(%q): %v", tc.subject, err)
+		}
+		got := ""
+		if e.Parcel != nil {
+			got = e.Parcel.TrackingNumber
+		}
+		if got != tc.parcel || e.Ref.Subject != tc.subject {
+			t.Errorf("Load(%q): subject %q parcel %q, want parcel %q", tc.subject, e.Ref.Subject, got, tc.parcel)
+		}
+		if n := e.Sent(); n != tc.sent {
+			t.Errorf("Load(%q).Sent() = %d, want %d", tc.subject, n, tc.sent)
+		}
+	}
+}

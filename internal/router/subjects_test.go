@@ -19,16 +19,22 @@ import (
 )
 
 // parcelWatch is a test-only per-parcel workflow (steps.Subjects): one run
-// per parcel of an order, pointless once the parcel is delivered. It also
+// per parcel of an order, pointless once the parcel is delivered (all of
+// them once the order is completed). It also
 // awaits buyer replies, on each run's own key.
 type parcelWatch struct{}
 
 const parcelWatchName care.Workflow = "parcel_watch"
 
-func (parcelWatch) Name() care.Workflow              { return parcelWatchName }
-func (parcelWatch) StateMachine() []byte             { return []byte(`{}`) }
-func (parcelWatch) Wants(care.OrderState) bool       { return true } // not asked: per subject
-func (parcelWatch) Pointless(care.OrderState) string { return "" }
+func (parcelWatch) Name() care.Workflow        { return parcelWatchName }
+func (parcelWatch) StateMachine() []byte       { return []byte(`{}`) }
+func (parcelWatch) Wants(care.OrderState) bool { return true } // not asked: per subject
+func (parcelWatch) Pointless(o care.OrderState) string {
+	if o.Has(care.StatusCompleted) {
+		return "completed"
+	}
+	return ""
+}
 func (parcelWatch) Actions() map[string]steps.Action { return nil }
 func (parcelWatch) DefaultTemplate() []byte {
 	return bytes.Replace(unpaidchase.Workflow{}.DefaultTemplate(), []byte(`"unpaid_chase"`), []byte(`"parcel_watch"`), 1)
@@ -215,6 +221,14 @@ func TestPerParcelRunsAnyOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"SF100", "SF200"}, f.parcelStarts()); diff != "" {
 		t.Errorf("executions started (-want +got):\n%s", diff)
+	}
+	// The workflow's Pointless(order) stops every one of its runs.
+	f.handle(f.mark(care.OrderCompleted, "TB-2"))
+	if diff := cmp.Diff([]string{"SF100 stopped", "SF200 stopped"}, f.subjectRuns("TB-2")); diff != "" {
+		t.Errorf("runs after completed (-want +got):\n%s", diff)
+	}
+	if n := len(f.parcelStops()); n != 2 {
+		t.Errorf("%d executions stopped, want 2", n)
 	}
 }
 

@@ -14,18 +14,34 @@ import (
 )
 
 // A run item lives in its order's partition, so an order's runs are one
-// consistent Query: PK SHOP#<shop>#ORDER#<order>, SK RUN#<workflow>, data
+// consistent Query: PK SHOP#<shop>#ORDER#<order>, SK RUN#<workflow> (an
+// order-level run) or RUN#<workflow>#<subject> (a per-subject run), data
 // (care.Run without Rev), rev N; GSI1 (the shop's runs by start) GSI1PK
-// SHOP#<shop>#RUNS, GSI1SK <started>#<workflow>#<order>. Its stream records
+// SHOP#<shop>#RUNS, GSI1SK <started>#<workflow>#<order>, then #<subject>
+// for a per-subject run. Its stream records
 // are not EVENT# items, so the feed and the router's filter skip them.
 
 func runsGSI1PK(shopID string) string { return "SHOP#" + shopID + "#RUNS" }
 
+// runSK is the sort key of a run: RUN#<workflow>, as before runs had
+// subjects, for an order-level run; RUN#<workflow>#<subject> else (a
+// workflow name has no '#').
+func runSK(wf care.Workflow, subject string) string {
+	if subject == "" {
+		return skRun + string(wf)
+	}
+	return skRun + string(wf) + "#" + subject
+}
+
 func runItem(r care.Run) (map[string]types.AttributeValue, error) {
-	return item(orderPK(r.ShopID, r.OrderID), skRun+string(r.Workflow), r, map[string]types.AttributeValue{
+	gsk := timeKey(r.StartedAt) + "#" + string(r.Workflow) + "#" + r.OrderID
+	if r.Subject != "" { // runs of one order and workflow started together page apart
+		gsk += "#" + r.Subject
+	}
+	return item(orderPK(r.ShopID, r.OrderID), runSK(r.Workflow, r.Subject), r, map[string]types.AttributeValue{
 		attrRev:    num(r.Rev),
 		attrGSI1PK: str(runsGSI1PK(r.ShopID)),
-		attrGSI1SK: str(timeKey(r.StartedAt) + "#" + string(r.Workflow) + "#" + r.OrderID),
+		attrGSI1SK: str(gsk),
 	})
 }
 
@@ -39,7 +55,7 @@ func decodeRun(it map[string]types.AttributeValue) (care.Run, error) {
 }
 
 // CreateRun stores r with Rev 1 unless a run exists for (shop, order,
-// workflow) (one PutItem conditioned on attribute_not_exists); it returns
+// workflow, subject) (one PutItem conditioned on attribute_not_exists); it returns
 // the stored run and whether it was created now. ErrInvalid for an empty
 // workflow or a shop id with '#'.
 func (s *Store) CreateRun(ctx context.Context, r care.Run) (care.Run, bool, error) {
@@ -69,11 +85,11 @@ func (s *Store) CreateRun(ctx context.Context, r care.Run) (care.Run, bool, erro
 }
 
 // GetRun returns a run (one consistent GetItem) or ErrNotFound.
-func (s *Store) GetRun(ctx context.Context, shopID, orderID string, wf care.Workflow) (care.Run, error) {
+func (s *Store) GetRun(ctx context.Context, shopID, orderID string, wf care.Workflow, subject string) (care.Run, error) {
 	if !validShopID(shopID) || wf == "" {
 		return care.Run{}, fmt.Errorf("get run %s of order %s of shop %q: %w", wf, orderID, shopID, care.ErrNotFound)
 	}
-	it, err := s.getItem(ctx, orderPK(shopID, orderID), skRun+string(wf))
+	it, err := s.getItem(ctx, orderPK(shopID, orderID), runSK(wf, subject))
 	if err != nil {
 		return care.Run{}, fmt.Errorf("get run %s of order %s of shop %s: %w", wf, orderID, shopID, err)
 	}
@@ -104,7 +120,7 @@ func (s *Store) UpdateRun(ctx context.Context, r care.Run) (care.Run, error) {
 }
 
 // ListOrderRuns returns an order's runs oldest first (StartedAt, then
-// workflow): a consistent Query on the order's partition, SK begins_with RUN#.
+// workflow, then subject): a consistent Query on the order's partition, SK begins_with RUN#.
 func (s *Store) ListOrderRuns(ctx context.Context, shopID, orderID string) ([]care.Run, error) {
 	if !validShopID(shopID) {
 		return nil, nil
@@ -151,7 +167,10 @@ func decodeRuns(items []map[string]types.AttributeValue, shopID string) ([]care.
 		if rs[i].Workflow != rs[j].Workflow {
 			return rs[i].Workflow < rs[j].Workflow
 		}
-		return rs[i].OrderID < rs[j].OrderID
+		if rs[i].OrderID != rs[j].OrderID {
+			return rs[i].OrderID < rs[j].OrderID
+		}
+		return rs[i].Subject < rs[j].Subject
 	})
 	return rs, nil
 }

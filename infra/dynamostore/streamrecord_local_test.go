@@ -216,11 +216,11 @@ func TestRouterFunctionOnDynamoDBLocal(t *testing.T) {
 	exec := steps.ExecutionName(care.UnpaidChase, shop, "o-1")
 	route(createdEv("o-1"))
 	route(paidEv("o-1", time.Minute))
-	want := []string{"start " + machine + "unpaid_chase " + exec, "stop arn:aws:states:us-east-1:111111111111:execution:unpaid_chase:" + exec}
+	want := []string{"start " + machine + string(care.UnpaidChase) + " " + exec, "stop arn:aws:states:us-east-1:111111111111:execution:" + string(care.UnpaidChase) + ":" + exec}
 	if diff := cmp.Diff(want, api.calls); diff != "" {
 		t.Fatalf("Step Functions calls (-want +got):\n%s", diff)
 	}
-	run, err := s.GetRun(ctx, shop, "o-1", care.UnpaidChase)
+	run, err := s.GetRun(ctx, shop, "o-1", care.UnpaidChase, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,26 +151,26 @@ func (db *DB) ListRecentRuns(ctx context.Context, shopID string, f care.RunFilte
 	if err := checkLimit(limit); err != nil {
 		return nil, "", err
 	}
-	c, err := parseKeyCursor(cursor, 3)
+	c, err := parseKeyCursor(cursor, 4)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := db.query(ctx, `SELECT started_at, workflow, order_id, rev, run FROM runs
+	rows, err := db.query(ctx, `SELECT started_at, workflow, order_id, subject, rev, run FROM runs
 		WHERE shop_id = ? AND (? = '' OR workflow = ?) AND (? = '' OR json_extract(run, '$.status') = ?)
-		AND (started_at, workflow, order_id) < (?, ?, ?)
-		ORDER BY started_at DESC, workflow DESC, order_id DESC LIMIT ?`,
-		shopID, string(f.Workflow), string(f.Workflow), string(f.Status), string(f.Status), c[0], c[1], c[2], limit+1)
+		AND (started_at, workflow, order_id, subject) < (?, ?, ?, ?)
+		ORDER BY started_at DESC, workflow DESC, order_id DESC, subject DESC LIMIT ?`,
+		shopID, string(f.Workflow), string(f.Workflow), string(f.Status), string(f.Status), c[0], c[1], c[2], c[3], limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list runs: %w", err)
 	}
 	defer rows.Close()
 	var out []care.Run
-	var last [3]string
+	var last [4]string
 	for rows.Next() {
-		var k [3]string
+		var k [4]string
 		var rev int64
 		var body string
-		if err := rows.Scan(&k[0], &k[1], &k[2], &rev, &body); err != nil {
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &rev, &body); err != nil {
 			return nil, "", fmt.Errorf("list runs: %w", err)
 		}
 		if len(out) == limit {

@@ -433,7 +433,7 @@ func scanTask(row rowScanner) (care.Task, error) {
 // ---- runs ----
 
 // CreateRun stores r with Rev 1 unless a run exists for (shop, order,
-// workflow); it returns the stored run and whether it was created now.
+// workflow, subject); it returns the stored run and whether it was created now.
 func (db *DB) CreateRun(ctx context.Context, r care.Run) (care.Run, bool, error) {
 	r.Rev = 1
 	body, err := json.Marshal(r)
@@ -443,9 +443,9 @@ func (db *DB) CreateRun(ctx context.Context, r care.Run) (care.Run, bool, error)
 	var stored care.Run
 	var exists bool
 	err = db.write(ctx, func(w *writer) error {
-		res, err := w.exec(`INSERT INTO runs (shop_id, order_id, workflow, started_at, rev, run) VALUES (?, ?, ?, ?, 1, ?)
-			ON CONFLICT (shop_id, order_id, workflow) DO NOTHING`,
-			r.ShopID, r.OrderID, string(r.Workflow), sortTime(r.StartedAt), string(body))
+		res, err := w.exec(`INSERT INTO runs (shop_id, order_id, workflow, subject, started_at, rev, run) VALUES (?, ?, ?, ?, ?, 1, ?)
+			ON CONFLICT (shop_id, order_id, workflow, subject) DO NOTHING`,
+			r.ShopID, r.OrderID, string(r.Workflow), r.Subject, sortTime(r.StartedAt), string(body))
 		if err != nil {
 			return fmt.Errorf("create run %s/%s: %w", r.OrderID, r.Workflow, err)
 		}
@@ -453,8 +453,8 @@ func (db *DB) CreateRun(ctx context.Context, r care.Run) (care.Run, bool, error)
 			return err
 		}
 		exists = true
-		stored, err = scanRun(w.queryRow(`SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ? AND workflow = ?`,
-			r.ShopID, r.OrderID, string(r.Workflow)))
+		stored, err = scanRun(w.queryRow(`SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ? AND workflow = ? AND subject = ?`,
+			r.ShopID, r.OrderID, string(r.Workflow), r.Subject))
 		if err != nil {
 			return fmt.Errorf("create run %s/%s: %w", r.OrderID, r.Workflow, err)
 		}
@@ -470,9 +470,9 @@ func (db *DB) CreateRun(ctx context.Context, r care.Run) (care.Run, bool, error)
 }
 
 // GetRun returns a run or ErrNotFound.
-func (db *DB) GetRun(ctx context.Context, shopID, orderID string, wf care.Workflow) (care.Run, error) {
-	r, err := scanRun(db.queryRow(ctx, `SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ? AND workflow = ?`,
-		shopID, orderID, string(wf)))
+func (db *DB) GetRun(ctx context.Context, shopID, orderID string, wf care.Workflow, subject string) (care.Run, error) {
+	r, err := scanRun(db.queryRow(ctx, `SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ? AND workflow = ? AND subject = ?`,
+		shopID, orderID, string(wf), subject))
 	if err != nil {
 		return care.Run{}, notFound(err, "get run %s/%s", orderID, wf)
 	}
@@ -490,13 +490,13 @@ func (db *DB) UpdateRun(ctx context.Context, r care.Run) (care.Run, error) {
 	}
 	err = db.write(ctx, func(w *writer) error {
 		res, err := w.exec(`UPDATE runs SET started_at = ?, rev = rev + 1, run = ?
-			WHERE shop_id = ? AND order_id = ? AND workflow = ? AND rev = ?`,
-			sortTime(r.StartedAt), string(body), r.ShopID, r.OrderID, string(r.Workflow), prev)
+			WHERE shop_id = ? AND order_id = ? AND workflow = ? AND subject = ? AND rev = ?`,
+			sortTime(r.StartedAt), string(body), r.ShopID, r.OrderID, string(r.Workflow), r.Subject, prev)
 		if err != nil {
 			return fmt.Errorf("update run %s/%s: %w", r.OrderID, r.Workflow, err)
 		}
 		return revOutcome(w, res, fmt.Sprintf("update run %s/%s", r.OrderID, r.Workflow),
-			`SELECT rev FROM runs WHERE shop_id = ? AND order_id = ? AND workflow = ?`, r.ShopID, r.OrderID, string(r.Workflow))
+			`SELECT rev FROM runs WHERE shop_id = ? AND order_id = ? AND workflow = ? AND subject = ?`, r.ShopID, r.OrderID, string(r.Workflow), r.Subject)
 	})
 	if err != nil {
 		return care.Run{}, err
@@ -506,7 +506,7 @@ func (db *DB) UpdateRun(ctx context.Context, r care.Run) (care.Run, error) {
 
 // ListOrderRuns returns an order's runs by StartedAt, then workflow.
 func (db *DB) ListOrderRuns(ctx context.Context, shopID, orderID string) ([]care.Run, error) {
-	rows, err := db.query(ctx, `SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ? ORDER BY started_at, workflow`,
+	rows, err := db.query(ctx, `SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ? ORDER BY started_at, workflow, subject`,
 		shopID, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", orderID, err)
@@ -522,7 +522,7 @@ func (db *DB) ListOrderRuns(ctx context.Context, shopID, orderID string) ([]care
 // order id and workflow.
 func (db *DB) ListRuns(ctx context.Context, shopID string, from, to time.Time) ([]care.Run, error) {
 	rows, err := db.query(ctx, `SELECT rev, run FROM runs WHERE shop_id = ? AND started_at >= ? AND started_at < ?
-		ORDER BY started_at, order_id, workflow`, shopID, sortTime(from), sortTime(to))
+		ORDER BY started_at, order_id, workflow, subject`, shopID, sortTime(from), sortTime(to))
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}

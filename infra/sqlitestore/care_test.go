@@ -2,10 +2,13 @@ package sqlitestore_test
 
 import (
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
@@ -151,5 +154,51 @@ func TestCareTablesMigrateOldFile(t *testing.T) {
 	defer db2.Close()
 	if _, err := db2.GetTemplate(c, "shop-old", care.UnpaidChase, 0); err != nil {
 		t.Errorf("GetTemplate after reopen: %v", err)
+	}
+}
+
+// TestRunsMigrateToSubjects opens a file whose runs were stored before runs
+// had subjects: each stays readable as its order's order-level run (subject
+// ""), and the workflow may then get per-subject runs beside it.
+func TestRunsMigrateToSubjects(t *testing.T) {
+	c := t.Context()
+	path := filepath.Join(t.TempDir(), "care.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := care.Run{ShopID: "shop-old", OrderID: "TB-1", Workflow: care.UnpaidChase, Execution: "unpaid_chase-0123456789abcdef01234567",
+		TemplateVersion: 1, Status: care.RunRunning, StartedAt: t0, UpdatedAt: t0}
+	body, _ := json.Marshal(old)
+	qs := append([]string(nil), sqlitestore.SchemaBeforeSubjectsForTest...)
+	qs = append(qs, `INSERT INTO runs (shop_id, order_id, workflow, started_at, rev, run) VALUES ('shop-old', 'TB-1', 'unpaid_chase', '2026-11-10T16:00:00.000000000Z', 4, '`+string(body)+`')`,
+		`PRAGMA user_version = 3`)
+	for _, q := range qs {
+		if _, err := raw.ExecContext(c, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	db, err := sqlitestore.Open(c, path)
+	if err != nil {
+		t.Fatalf("Open of a version 3 file: %v", err)
+	}
+	defer db.Close()
+	got, err := db.GetRun(c, "shop-old", "TB-1", care.UnpaidChase, "")
+	old.Rev = 4
+	if err != nil || !cmp.Equal(old, got) {
+		t.Fatalf("GetRun(order-level) after migration = %+v, %v; want %+v", got, err, old)
+	}
+	got.Status = care.RunStopped
+	if _, err := db.UpdateRun(c, got); err != nil {
+		t.Errorf("UpdateRun after migration: %v", err)
+	}
+	sub := old
+	sub.Subject, sub.Execution = "SF100", old.Execution+"-0011223344556677"
+	if _, created, err := db.CreateRun(c, sub); err != nil || !created {
+		t.Errorf("CreateRun(subject) after migration = created %v, %v", created, err)
+	}
+	if runs, err := db.ListOrderRuns(c, "shop-old", "TB-1"); err != nil || len(runs) != 2 {
+		t.Errorf("ListOrderRuns after migration = %d runs, %v; want 2", len(runs), err)
 	}
 }

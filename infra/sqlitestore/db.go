@@ -33,7 +33,9 @@
 //     live in their columns.
 //   - runs(shop_id, order_id, workflow, started_at, rev, run JSON of care.Run;
 //     PK (shop_id, order_id, workflow); index (shop_id, started_at)). Rev
-//     lives in its column.
+//     lives in its column. Migration 4 adds the column subject (care.Run.Subject,
+//     ” for an order-level run) to the primary key: PK (shop_id, order_id,
+//     workflow, subject).
 //   - waits(shop_id, order_id, key, token, answer; PK (shop_id, order_id,
 //     key)): exactly one of token (an Await came first) and answer (a Deliver
 //     came first, JSON) is set; the row is deleted when they meet.
@@ -143,7 +145,27 @@ var migrations = []string{
 	) STRICT;`,
 	careSchema,
 	browseSchema,
+	runSubjectSchema,
 }
+
+// runSubjectSchema (migration 4) keys runs by subject too: several runs of
+// one workflow per order, one per subject (care.Run.Subject). Stored runs
+// become order-level runs (subject ”).
+const runSubjectSchema = `CREATE TABLE runs_by_subject (
+		shop_id    TEXT NOT NULL,
+		order_id   TEXT NOT NULL,
+		workflow   TEXT NOT NULL,
+		subject    TEXT NOT NULL,
+		started_at TEXT NOT NULL,
+		rev        INTEGER NOT NULL,
+		run        TEXT NOT NULL,
+		PRIMARY KEY (shop_id, order_id, workflow, subject)
+	) STRICT;
+	INSERT INTO runs_by_subject (shop_id, order_id, workflow, subject, started_at, rev, run)
+		SELECT shop_id, order_id, workflow, '', started_at, rev, run FROM runs;
+	DROP TABLE runs;
+	ALTER TABLE runs_by_subject RENAME TO runs;
+	CREATE INDEX runs_started ON runs (shop_id, started_at);`
 
 // Option configures Open.
 type Option func(*config)

@@ -62,6 +62,7 @@ func RunCare(t *testing.T, newStore func(t *testing.T) care.CareStore) {
 		{"CreateTaskRace", testCreateTaskRace},
 		{"CreateRaces", testCreateRaces},
 		{"Runs", testRuns},
+		{"SubjectRuns", testSubjectRuns},
 		{"ListRuns", testListRuns},
 		{"UpdateRunRace", testUpdateRunRace},
 		{"Waits", testWaits},
@@ -180,7 +181,7 @@ func testCareNotFound(t *testing.T, s care.CareStore) {
 		task.Rev = 1
 		_, err = s.UpdateTask(c, task)
 		wantErr(t, "UpdateTask(absent)", err, care.ErrNotFound)
-		_, err = s.GetRun(c, id, "1001", care.UnpaidChase)
+		_, err = s.GetRun(c, id, "1001", care.UnpaidChase, "")
 		wantErr(t, "GetRun(absent)", err, care.ErrNotFound)
 		run := sampleRun(id, "1001", care.UnpaidChase, at(0))
 		run.Rev = 1

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/internal/care"
 )
@@ -304,7 +307,7 @@ func testRuns(t *testing.T, s care.CareStore) {
 	}
 	check := func(want care.Run) {
 		t.Helper()
-		got, err := s.GetRun(c, want.ShopID, want.OrderID, want.Workflow)
+		got, err := s.GetRun(c, want.ShopID, want.OrderID, want.Workflow, want.Subject)
 		if err != nil {
 			t.Fatalf("GetRun(%s): %v", want.Workflow, err)
 		}
@@ -376,7 +379,7 @@ func testRuns(t *testing.T, s care.CareStore) {
 	}
 
 	// Another shop sees nothing and can touch nothing.
-	_, err = s.GetRun(c, other.ID, orderID, care.UnpaidChase)
+	_, err = s.GetRun(c, other.ID, orderID, care.UnpaidChase, "")
 	wantErr(t, "GetRun(another shop's run)", err, care.ErrNotFound)
 	forged := done
 	forged.ShopID, forged.Outcome = other.ID, "forged"
@@ -470,7 +473,7 @@ func testUpdateRunRace(t *testing.T, s care.CareStore) {
 	if winner < 0 {
 		t.Fatalf("no racer won")
 	}
-	got, err := s.GetRun(c, shop.ID, run.OrderID, run.Workflow)
+	got, err := s.GetRun(c, shop.ID, run.OrderID, run.Workflow, run.Subject)
 	if err != nil || got.Sent != winner+1 || got.Rev != 2 {
 		t.Errorf("stored run: sent %d rev %d, %v; want sent %d rev 2", got.Sent, got.Rev, err, winner+1)
 	}
@@ -686,7 +689,7 @@ func testCreateRaces(t *testing.T, s care.CareStore) {
 		}
 		wg.Wait()
 		winner := raceWinner(t, created, errs)
-		stored, err := s.GetRun(c, shop.ID, orderID, care.UnpaidChase)
+		stored, err := s.GetRun(c, shop.ID, orderID, care.UnpaidChase, "")
 		if err != nil || stored.Execution != fmt.Sprintf("exec-%d", winner) || stored.Rev != 1 {
 			t.Fatalf("GetRun = execution %q rev %d, %v; want exec-%d rev 1", stored.Execution, stored.Rev, err, winner)
 		}
@@ -717,4 +720,119 @@ func raceWinner(t *testing.T, created []bool, errs []error) int {
 		t.Fatalf("no racer created it")
 	}
 	return winner
+}
+
+// testSubjectRuns covers several runs of one workflow per order, one per
+// subject (care.Run.Subject), beside the order-level run ("" subject).
+func testSubjectRuns(t *testing.T, s care.CareStore) {
+	c := ctx(t)
+	shop := newShop(t, s)
+	const orderID, wf = "TB-7", care.Workflow("parcel_watch")
+	start := at(time.Minute)
+	mk := func(w care.Workflow, subject string) care.Run {
+		r := sampleRun(shop.ID, orderID, w, start)
+		r.Subject = subject
+		r.Execution += "-" + subject
+		return r
+	}
+	order := mk(care.UnpaidChase, "")
+	subjects := []string{"SF200", "SF100", "SF1#2", "SF1"}
+	for _, r := range append([]care.Run{order}, mk(wf, subjects[0]), mk(wf, subjects[1]), mk(wf, subjects[2]), mk(wf, subjects[3])) {
+		if _, created, err := s.CreateRun(c, r); err != nil || !created {
+			t.Fatalf("CreateRun(%s %q) = created %v, %v; want true, nil", r.Workflow, r.Subject, created, err)
+		}
+	}
+	// One run per (shop, order, workflow, subject): a second create returns the stored run.
+	again := mk(wf, "SF100")
+	again.Execution = "another-execution"
+	got, created, err := s.CreateRun(c, again)
+	if err != nil || created || got.Execution != mk(wf, "SF100").Execution {
+		t.Fatalf("CreateRun(existing subject) = %q created %v, %v; want the stored run, false, nil", got.Execution, created, err)
+	}
+	// Each subject's run is its own; the workflow has no order-level run.
+	for _, sub := range subjects {
+		got, err := s.GetRun(c, shop.ID, orderID, wf, sub)
+		want := mk(wf, sub)
+		want.Rev = 1
+		if err != nil {
+			t.Fatalf("GetRun(%q): %v", sub, err)
+		}
+		if diff := careDiff(want, got); diff != "" {
+			t.Errorf("GetRun(%q) (-want +got):\n%s", sub, diff)
+		}
+	}
+	_, err = s.GetRun(c, shop.ID, orderID, wf, "")
+	wantErr(t, "GetRun(no order-level run)", err, care.ErrNotFound)
+	_, err = s.GetRun(c, shop.ID, orderID, care.UnpaidChase, "SF100")
+	wantErr(t, "GetRun(order-level workflow, a subject)", err, care.ErrNotFound)
+	if got, err := s.GetRun(c, shop.ID, orderID, care.UnpaidChase, ""); err != nil || got.Execution != order.Execution {
+		t.Errorf("GetRun(order-level) = %q, %v; want %q", got.Execution, err, order.Execution)
+	}
+
+	// Updating one subject's run leaves the others alone.
+	upd := mk(wf, "SF100")
+	upd.Rev = 1
+	upd.Status, upd.Step, upd.NextAt = care.RunStopped, "", nil
+	if _, err := s.UpdateRun(c, upd); err != nil {
+		t.Fatalf("UpdateRun(SF100): %v", err)
+	}
+	upd.Rev = 2
+	wrong := mk(wf, "SF9")
+	wrong.Rev = 1
+	_, err = s.UpdateRun(c, wrong)
+	wantErr(t, "UpdateRun(unknown subject)", err, care.ErrNotFound)
+
+	// Lists hold every run, by start, workflow, then subject.
+	want := []care.Run{order}
+	for _, sub := range []string{"SF1", "SF1#2", "SF100", "SF200"} {
+		r := mk(wf, sub)
+		r.Rev = 1
+		if sub == "SF100" {
+			r = upd
+		}
+		want = append(want, r)
+	}
+	want[0].Rev = 1
+	wantSorted := append([]care.Run(nil), want...)
+	sort.SliceStable(wantSorted, func(i, j int) bool {
+		if wantSorted[i].Workflow != wantSorted[j].Workflow {
+			return wantSorted[i].Workflow < wantSorted[j].Workflow
+		}
+		return wantSorted[i].Subject < wantSorted[j].Subject
+	})
+	runs, err := s.ListOrderRuns(c, shop.ID, orderID)
+	if err != nil {
+		t.Fatalf("ListOrderRuns: %v", err)
+	}
+	if diff := careDiff(wantSorted, runs); diff != "" {
+		t.Errorf("ListOrderRuns (-want +got):\n%s", diff)
+	}
+	runs, err = s.ListRuns(c, shop.ID, at(0), at(time.Hour))
+	if err != nil {
+		t.Fatalf("ListRuns: %v", err)
+	}
+	if diff := careDiff(wantSorted, runs); diff != "" {
+		t.Errorf("ListRuns (-want +got):\n%s", diff)
+	}
+	// Paging newest first one run at a time skips and repeats none of the
+	// runs that share a start time.
+	var seen []string
+	cursor := ""
+	for range 10 {
+		page, next, err := s.ListRecentRuns(c, shop.ID, care.RunFilter{Workflow: wf}, cursor, 1)
+		if err != nil {
+			t.Fatalf("ListRecentRuns: %v", err)
+		}
+		for _, r := range page {
+			seen = append(seen, r.Subject)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	sort.Strings(seen)
+	if diff := cmp.Diff([]string{"SF1", "SF1#2", "SF100", "SF200"}, seen); diff != "" {
+		t.Errorf("ListRecentRuns pages (-want +got):\n%s", diff)
+	}
 }

@@ -222,12 +222,17 @@ const (
 )
 
 // Run is one workflow execution for one order, as the router started it and
-// step handlers report it. There is at most one run per (shop, order, workflow).
+// step handlers report it. There is at most one run per (shop, order,
+// workflow, subject). Subject is "" for an order-level run (one per order
+// and workflow); a per-subject workflow has one run per subject of the
+// order: a parcel's tracking number, or an id the workflow gives a group of
+// parcels (e.g. a digest group).
 type Run struct {
 	ShopID          string     `json:"shop_id"`
 	OrderID         string     `json:"order_id"`
 	Workflow        Workflow   `json:"workflow"`
-	Execution       string     `json:"execution"` // the deterministic execution name
+	Subject         string     `json:"subject,omitempty"` // "" for an order-level run
+	Execution       string     `json:"execution"`         // the deterministic execution name
 	TemplateVersion int        `json:"template_version"`
 	Status          RunStatus  `json:"status"`
 	Step            string     `json:"step,omitempty"` // the step it is at or waits for
@@ -244,14 +249,16 @@ type Run struct {
 // Runs stores workflow runs.
 type Runs interface {
 	// CreateRun stores r with Rev 1 unless a run exists for (shop, order,
-	// workflow); it returns the stored run and whether it was created now.
+	// workflow, subject); it returns the stored run and whether it was
+	// created now.
 	CreateRun(ctx context.Context, r Run) (Run, bool, error)
-	// GetRun returns a run or ErrNotFound.
-	GetRun(ctx context.Context, shopID, orderID string, wf Workflow) (Run, error)
+	// GetRun returns the run of (shop, order, workflow, subject) or
+	// ErrNotFound; subject "" is the order-level run.
+	GetRun(ctx context.Context, shopID, orderID string, wf Workflow, subject string) (Run, error)
 	// UpdateRun replaces a run if its stored Rev equals r.Rev, storing it
 	// with Rev+1 (returned); ErrConflict if the Rev moved, ErrNotFound if absent.
 	UpdateRun(ctx context.Context, r Run) (Run, error)
-	// ListOrderRuns returns an order's runs, oldest first.
+	// ListOrderRuns returns an order's runs (every subject's), oldest first.
 	ListOrderRuns(ctx context.Context, shopID, orderID string) ([]Run, error)
 	// ListRuns returns a shop's runs started in [from, to), oldest first.
 	ListRuns(ctx context.Context, shopID string, from, to time.Time) ([]Run, error)

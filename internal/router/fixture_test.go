@@ -233,7 +233,7 @@ func (f *fixture) runs(orderID string) []care.Run {
 
 func (f *fixture) getRun(orderID string, wf care.Workflow) care.Run {
 	f.t.Helper()
-	r, err := f.db.GetRun(f.ctx, shopID, orderID, wf)
+	r, err := f.db.GetRun(f.ctx, shopID, orderID, wf, "")
 	if err != nil {
 		f.t.Fatalf("GetRun %s/%s: %v", orderID, wf, err)
 	}

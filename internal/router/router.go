@@ -2,9 +2,11 @@
 // executions (deterministic names: a redelivered event never starts a
 // second run), stops them when their reason goes away (paid stops the unpaid
 // chase; cancelled stops everything and cancels open agent tasks), and
-// resumes an execution waiting for the buyer's reply. It speaks the Step
-// Functions API through the AWS SDK client, the same on AWS and on the
-// local engine, and retries throttled calls with backoff, never dropping a
+// resumes an execution waiting for the buyer's reply. A workflow that runs
+// per subject (steps.Subjects: per parcel, per group of parcels) gets one
+// run per subject of the order, started on whichever change reveals the
+// subject and stopped one by one. It speaks the Step Functions API through
+// the AWS SDK client, the same on AWS and on the local engine, and retries throttled calls with backoff, never dropping a
 // change: Handle returns an error and the caller keeps the change to retry.
 package router
 
@@ -83,15 +85,115 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 			return err
 		}
 	}
+	var runs []care.Run // the order's runs, read once when a workflow runs per subject
+	if r.perSubject() {
+		if runs, err = r.Store.ListOrderRuns(ctx, o.ShopID, o.Order.ID); err != nil {
+			return err
+		}
+		if err := r.startSubjects(ctx, o, c, runs); err != nil {
+			return err
+		}
+	}
 	for _, w := range r.Workflows {
 		reason := steps.ReasonCancelled // cancelled stops every workflow
 		if !o.Has(care.StatusCancelled) {
 			reason = w.Pointless(o)
 		}
+		if sw, ok := w.(steps.Subjects); ok {
+			if err := r.stopSubjects(ctx, o, w, sw, runs, reason); err != nil {
+				return err
+			}
+			continue
+		}
 		if reason == "" {
 			continue
 		}
-		if err := r.stop(ctx, o, w, reason); err != nil {
+		if err := r.stop(ctx, o, w, "", reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// perSubject reports whether a registered workflow runs per subject.
+func (r *Router) perSubject() bool {
+	for _, w := range r.Workflows {
+		if _, ok := w.(steps.Subjects); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// startSubjects starts a run for each subject a per-subject workflow lists
+// that has no run among runs (the order's) and is not pointless already.
+func (r *Router) startSubjects(ctx context.Context, o care.OrderState, c care.Change, runs []care.Run) error {
+	if o.Order.Test || o.Has(care.StatusCancelled) {
+		return nil
+	}
+	has := map[[2]string]bool{}
+	for _, run := range runs {
+		has[[2]string{string(run.Workflow), run.Subject}] = true
+	}
+	var ev *care.Event // the change's event, read when a workflow first asks
+	now := r.Clock.Now()
+	for _, w := range r.Workflows {
+		sw, ok := w.(steps.Subjects)
+		if !ok || w.Pointless(o) != "" {
+			continue
+		}
+		if ev == nil {
+			e, err := care.FindEvent(ctx, r.Store, c.ShopID, c.OrderID, c.EventID)
+			if err != nil && !errors.Is(err, care.ErrNotFound) {
+				return err
+			}
+			ev = &e
+		}
+		for _, subject := range sw.Subjects(o, *ev) {
+			if subject == "" || len(subject) > steps.MaxSubject {
+				r.logBadSubject(ctx, o, w.Name(), len(subject))
+				continue
+			}
+			if has[[2]string{string(w.Name()), subject}] || sw.SubjectPointless(o, subject) != "" {
+				continue
+			}
+			has[[2]string{string(w.Name()), subject}] = true
+			if err := r.startRun(ctx, o, w, subject, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Router) logBadSubject(ctx context.Context, o care.OrderState, wf care.Workflow, n int) {
+	if r.Logger == nil {
+		return
+	}
+	r.Logger.WarnContext(ctx, "router: no run started: the workflow listed a subject that is empty or too long",
+		"shop", o.ShopID, "order", o.Order.ID, "workflow", string(wf), "subject_bytes", n, "max", steps.MaxSubject)
+}
+
+// stopSubjects stops the running runs of a per-subject workflow among runs
+// (the order's): every one for reason (the order's: cancelled, or the
+// workflow's Pointless), else each one its SubjectPointless says.
+func (r *Router) stopSubjects(ctx context.Context, o care.OrderState, w steps.Workflow, sw steps.Subjects, runs []care.Run, reason string) error {
+	rec, isRec := w.(steps.Recoverer)
+	for _, run := range runs {
+		if run.Workflow != w.Name() || run.Subject == "" {
+			continue
+		}
+		why := reason
+		if why == "" {
+			why = sw.SubjectPointless(o, run.Subject)
+		}
+		if why == "" {
+			continue
+		}
+		if run.Status != care.RunRunning && !(isRec && rec.Recovers(why) && run.Outcome == "") {
+			continue // ended and accounted for: no read, no write
+		}
+		if err := r.stop(ctx, o, w, run.Subject, why); err != nil {
 			return err
 		}
 	}
@@ -99,13 +201,17 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 }
 
 // wants lists the workflows a newly created order qualifies for: none for
-// a platform's test order or a cancelled one, else those whose Wants says so.
+// a platform's test order or a cancelled one, else those whose Wants says so
+// (a per-subject workflow, steps.Subjects, gets no order-level run).
 func (r *Router) wants(o care.OrderState) []steps.Workflow {
 	if o.Order.Test || o.Has(care.StatusCancelled) {
 		return nil
 	}
 	var out []steps.Workflow
 	for _, w := range r.Workflows {
+		if _, ok := w.(steps.Subjects); ok {
+			continue // runs per subject (startSubjects)
+		}
 		if w.Wants(o) {
 			out = append(out, w)
 		}
@@ -116,56 +222,68 @@ func (r *Router) wants(o care.OrderState) []steps.Workflow {
 func (r *Router) start(ctx context.Context, o care.OrderState) error {
 	now := r.Clock.Now()
 	for _, w := range r.wants(o) {
-		wf := w.Name()
-		tpl, err := steps.PinTemplate(ctx, r.Store, r.Workflows, o.ShopID, wf, now)
-		if err != nil {
+		if err := r.startRun(ctx, o, w, "", now); err != nil {
 			return err
 		}
-		if p, perr := r.templates.Parse(tpl); perr == nil && !p.On() {
-			// Switched off by the shop: no new run. A run created before
-			// (this is a replay) is still started; a version that no longer
-			// parses starts too, and fails in its step, as before.
-			_, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
-			if errors.Is(err, care.ErrNotFound) {
-				r.logSkip(ctx, o, wf, tpl.Version)
-				continue
-			} else if err != nil {
-				return err
-			}
-		}
-		ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version}
-		st, err := r.startOf(ctx, w, o, ref, now)
-		if err != nil {
+	}
+	return nil
+}
+
+// startRun creates the run of w about subject ("" for the order-level run)
+// and starts its execution, unless the shop switched w off; a run that
+// exists already is started again only while it runs (a replay after a
+// crash between the two), which Step Functions answers with
+// ExecutionAlreadyExists.
+func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workflow, subject string, now time.Time) error {
+	wf := w.Name()
+	tpl, err := steps.PinTemplate(ctx, r.Store, r.Workflows, o.ShopID, wf, now)
+	if err != nil {
+		return err
+	}
+	if p, perr := r.templates.Parse(tpl); perr == nil && !p.On() {
+		// Switched off by the shop: no new run. A run created before
+		// (this is a replay) is still started; a version that no longer
+		// parses starts too, and fails in its step, as before.
+		_, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf, subject)
+		if errors.Is(err, care.ErrNotFound) {
+			r.logSkip(ctx, o, wf, tpl.Version)
+			return nil
+		} else if err != nil {
 			return err
 		}
-		in := st.Input
-		fresh := care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf,
-			Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
-			StartedAt: now.UTC(), UpdatedAt: now.UTC(),
-			Step: st.Step, NextAt: st.NextAt} // what the execution first waits for, if anything
-		run, _, err := r.Store.CreateRun(ctx, fresh)
-		if err != nil {
+	}
+	ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version, Subject: subject}
+	st, err := r.startOf(ctx, w, o, ref, now)
+	if err != nil {
+		return err
+	}
+	in := st.Input
+	fresh := care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf, Subject: subject,
+		Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
+		StartedAt: now.UTC(), UpdatedAt: now.UTC(),
+		Step: st.Step, NextAt: st.NextAt} // what the execution first waits for, if anything
+	run, _, err := r.Store.CreateRun(ctx, fresh)
+	if err != nil {
+		return err
+	}
+	if run.Status != care.RunRunning {
+		return nil
+	}
+	if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
+		ref.Version = run.TemplateVersion
+		if st, err = r.startOf(ctx, w, o, ref, now); err != nil {
 			return err
 		}
-		if run.Status != care.RunRunning {
-			continue
-		}
-		if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
-			ref.Version = run.TemplateVersion
-			if st, err = r.startOf(ctx, w, o, ref, now); err != nil {
-				return err
-			}
-			in = st.Input
-		}
-		input, _ := json.Marshal(in)
-		err = r.retry(ctx, func() error {
-			_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachineArn(wf)),
-				Name: aws.String(ref.Execution()), Input: aws.String(string(input))})
-			return err
-		})
-		if err != nil && !isCode(err, "ExecutionAlreadyExists") {
-			return fmt.Errorf("start %s: %w", ref.Execution(), err)
-		}
+		in = st.Input
+	}
+	input, _ := json.Marshal(in)
+	err = r.retry(ctx, func() error {
+		_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachineArn(wf)),
+			Name: aws.String(ref.Execution()), Input: aws.String(string(input))})
+		return err
+	})
+	if err != nil && !isCode(err, "ExecutionAlreadyExists") {
+		return fmt.Errorf("start %s: %w", ref.Execution(), err)
 	}
 	return nil
 }
@@ -200,13 +318,14 @@ func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Temp
 	return r.templates.Load(ctx, r.Store, ref.Shop, ref.Workflow, ref.Version)
 }
 
-// stop ends a running run of wf for the order and cancels its open agent
-// tasks. A chase that sent something and ends paid (also after it ran out
-// of steps) counts as recovered. A run already ended and accounted for is
-// left alone: later events of the order cost a read, not a write.
-func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, reason string) error {
+// stop ends the running run of w about subject ("" for the order-level
+// run) and cancels its open agent tasks. A chase that sent something and
+// ends paid (also after it ran out of steps) counts as recovered. A run
+// already ended and accounted for is left alone: later events of the order
+// cost a read, not a write.
+func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, subject, reason string) error {
 	wf := w.Name()
-	run, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf)
+	run, err := r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf, subject)
 	if errors.Is(err, care.ErrNotFound) {
 		return nil
 	} else if err != nil {
@@ -217,6 +336,12 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 	if run.Status != care.RunRunning && !recovers {
 		return nil
 	}
+	// What belongs to the run: a per-subject run's ledger entries and tasks
+	// are those with its execution's ids (RunRef.Key); an order-level run's
+	// are all of its workflow's for the order, as before runs had subjects.
+	ours := func(wfOf care.Workflow, id string) bool {
+		return wfOf == wf && (subject == "" || strings.HasPrefix(id, run.Execution+"."))
+	}
 	if run.Status == care.RunRunning {
 		err := r.retry(ctx, func() error {
 			_, err := r.SFN.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(r.executionArn(wf, run.Execution)),
@@ -226,8 +351,7 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 		if err != nil && !isCode(err, "ExecutionDoesNotExist") {
 			return fmt.Errorf("stop %s: %w", run.Execution, err)
 		}
-		q := &queue.Queue{Store: r.Store, Clock: r.Clock}
-		if _, err := q.Cancel(ctx, o.ShopID, o.Order.ID, wf, reason); err != nil {
+		if err := r.cancelTasks(ctx, o, wf, subject, reason, ours); err != nil {
 			return err
 		}
 	}
@@ -238,7 +362,7 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 			return err
 		}
 		for _, m := range msgs {
-			if m.Workflow == wf && m.Status == care.MessageSent {
+			if ours(m.Workflow, m.ID) && m.Status == care.MessageSent {
 				sent++
 			}
 		}
@@ -256,7 +380,7 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 		}
 		value, _ = o.Order.TotalIn(shop.Currency)
 	}
-	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, r.Clock.Now(), func(run *care.Run) {
+	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, subject, r.Clock.Now(), func(run *care.Run) {
 		if run.Status == care.RunRunning {
 			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 		}
@@ -264,6 +388,30 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, steps.OutcomePaid, value, paidAt(o)
 		}
 	})
+}
+
+// cancelTasks cancels the open agent tasks of a stopped run: all of the
+// workflow's for the order (an order-level run), or those ours says are
+// the per-subject run's.
+func (r *Router) cancelTasks(ctx context.Context, o care.OrderState, wf care.Workflow, subject, reason string, ours func(care.Workflow, string) bool) error {
+	q := &queue.Queue{Store: r.Store, Clock: r.Clock}
+	if subject == "" {
+		_, err := q.Cancel(ctx, o.ShopID, o.Order.ID, wf, reason)
+		return err
+	}
+	ts, err := r.Store.ListTasks(ctx, o.ShopID, care.TaskFilter{OrderID: o.Order.ID,
+		Statuses: []care.TaskStatus{care.TaskOpen, care.TaskClaimed}})
+	if err != nil {
+		return fmt.Errorf("list tasks of order %s: %w", o.Order.ID, err)
+	}
+	for _, t := range ts {
+		if ours(t.Workflow, t.ID) {
+			if _, err := q.CancelTask(ctx, o.ShopID, t.ID, reason); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func paidAt(o care.OrderState) *time.Time {
@@ -279,7 +427,9 @@ func paidAt(o care.OrderState) *time.Time {
 // reply hands a buyer's reply to every workflow that awaits replies
 // (steps.Awaiter): the workflow interprets it; an opt-out records the
 // opt-out; a running run of the workflow gets the answer (now, or when it
-// starts waiting).
+// starts waiting). A per-subject workflow (steps.Subjects) has each of its
+// running runs of the order interpret it with the run's template, and
+// hands each its answer on the run's own key (RunRef.AwaitKey).
 func (r *Router) reply(ctx context.Context, c care.Change) error {
 	ev, err := care.FindEvent(ctx, r.Store, c.ShopID, c.OrderID, c.EventID)
 	if err != nil || ev.Reply == nil {
@@ -289,9 +439,38 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 	if err != nil {
 		return err
 	}
+	var runs []care.Run
 	for _, w := range r.Workflows {
-		if a, ok := w.(steps.Awaiter); ok {
-			if err := r.replyTo(ctx, c, o, ev, w.Name(), a); err != nil {
+		a, ok := w.(steps.Awaiter)
+		if !ok {
+			continue
+		}
+		if _, per := w.(steps.Subjects); !per {
+			run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, w.Name(), "")
+			if err != nil && !errors.Is(err, care.ErrNotFound) {
+				return err
+			}
+			if err := r.replyTo(ctx, c, o, ev, w.Name(), a, run); err != nil {
+				return err
+			}
+			continue
+		}
+		if runs == nil {
+			if runs, err = r.Store.ListOrderRuns(ctx, c.ShopID, c.OrderID); err != nil {
+				return err
+			}
+		}
+		answered := false
+		for _, run := range runs {
+			if run.Workflow == w.Name() && run.Subject != "" && run.Status == care.RunRunning {
+				answered = true
+				if err := r.replyTo(ctx, c, o, ev, w.Name(), a, run); err != nil {
+					return err
+				}
+			}
+		}
+		if !answered { // no run waits: the reply may still be an opt-out
+			if err := r.replyTo(ctx, c, o, ev, w.Name(), a, care.Run{}); err != nil {
 				return err
 			}
 		}
@@ -299,12 +478,11 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 	return nil
 }
 
-func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, ev care.Event, wf care.Workflow, a steps.Awaiter) error {
+// replyTo has a interpret the reply with run's template (the shop's latest
+// without a run), records an opt-out, and hands the answer to run when it
+// is running.
+func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, ev care.Event, wf care.Workflow, a steps.Awaiter, run care.Run) error {
 	now := r.Clock.Now()
-	run, err := r.Store.GetRun(ctx, c.ShopID, c.OrderID, wf)
-	if err != nil && !errors.Is(err, care.ErrNotFound) {
-		return err
-	}
 	tpl, err := r.replyTemplate(ctx, c.ShopID, wf, run)
 	if err != nil {
 		return err
@@ -327,7 +505,8 @@ func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, 
 		return nil
 	}
 	out, _ := json.Marshal(steps.Answer{Answer: string(answer), EventID: ev.ID})
-	token, found, err := r.Store.Deliver(ctx, c.ShopID, c.OrderID, a.AwaitKey(), out)
+	ref := steps.RunRef{Shop: c.ShopID, Order: c.OrderID, Workflow: wf, Subject: run.Subject}
+	token, found, err := r.Store.Deliver(ctx, c.ShopID, c.OrderID, ref.AwaitKey(a.AwaitKey()), out)
 	if err != nil || !found {
 		return err
 	}

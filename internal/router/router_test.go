@@ -325,7 +325,7 @@ func TestLoopKeepsFailingChange(t *testing.T) {
 	if !hasOrder(rest, "TB-2") {
 		t.Fatalf("after a failed Drain the feed from the stored cursor %q lacks TB-2's change: %+v", cur, rest)
 	}
-	if _, err := f.db.GetRun(f.ctx, shopID, "TB-2", care.UnpaidChase); err != nil {
+	if _, err := f.db.GetRun(f.ctx, shopID, "TB-2", care.UnpaidChase, ""); err != nil {
 		t.Fatalf("the run of TB-2 was not recorded before its start failed: %v", err)
 	}
 

@@ -138,7 +138,7 @@ func (f *fixture) run(orderID string, wf care.Workflow, version int) steps.RunRe
 
 func (f *fixture) getRun(ref steps.RunRef) care.Run {
 	f.t.Helper()
-	r, err := f.db.GetRun(f.ctx, ref.Shop, ref.Order, ref.Workflow)
+	r, err := f.db.GetRun(f.ctx, ref.Shop, ref.Order, ref.Workflow, ref.Subject)
 	if err != nil {
 		f.t.Fatalf("GetRun: %v", err)
 	}

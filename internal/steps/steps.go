@@ -68,6 +68,10 @@ type RunRef struct {
 	Order    string        `json:"order"`
 	Workflow care.Workflow `json:"workflow"`
 	Version  int           `json:"version"` // the template version pinned at start
+	// Subject is what a per-subject run is about (care.Run.Subject: a
+	// parcel's tracking number, a digest group id); "" for an order-level
+	// run, whose input is then as before runs had subjects.
+	Subject string `json:"subject,omitempty"`
 }
 
 // ExecutionName is the deterministic execution name of a run: the workflow
@@ -78,8 +82,25 @@ func ExecutionName(wf care.Workflow, shop, order string) string {
 	return string(wf) + "-" + hex.EncodeToString(sum[:12])
 }
 
+// SubjectExecutionName is the deterministic execution name of a run about
+// subject: ExecutionName for subject "" (an order-level run keeps its name),
+// else ExecutionName, "-" and a hash of (shop, order, subject), so no
+// subject (free text) reaches an execution name either. With a workflow
+// name of at most 32 characters it is at most 74 characters of
+// [a-z0-9_-], within Step Functions' 80 and its allowed characters.
+func SubjectExecutionName(wf care.Workflow, shop, order, subject string) string {
+	name := ExecutionName(wf, shop, order)
+	if subject == "" {
+		return name
+	}
+	sum := sha256.Sum256([]byte(shop + "\x00" + order + "\x00" + subject))
+	return name + "-" + hex.EncodeToString(sum[:8])
+}
+
 // Execution is the run's execution name.
-func (r RunRef) Execution() string { return ExecutionName(r.Workflow, r.Shop, r.Order) }
+func (r RunRef) Execution() string {
+	return SubjectExecutionName(r.Workflow, r.Shop, r.Order, r.Subject)
+}
 
 // key is the ledger and task id of one step of the run.
 func (r RunRef) Key(step string) string { return r.Execution() + "." + step }
@@ -221,6 +242,10 @@ type Env struct {
 	Order care.OrderState
 	Tpl   *playbook.Template
 	Now   time.Time
+	// Parcel is the order's parcel the run is about when its subject
+	// (Ref.Subject) is a tracking number of the order; nil for an
+	// order-level run and for another kind of subject.
+	Parcel *care.Parcel
 
 	msgs []care.Message
 	wf   Workflow
@@ -237,11 +262,16 @@ func (e *Env) noteMessage(m care.Message) {
 	e.msgs = append(e.msgs, m)
 }
 
-// sent counts the messages this workflow sent the buyer (notices to the
-// shop do not spend the contact budget).
+// Sent counts the messages this workflow sent the buyer for the order
+// (notices to the shop do not spend the contact budget); for a per-subject
+// run, those of this run only (its ledger ids).
 func (e *Env) Sent() int {
 	n := 0
+	prefix := e.Ref.Execution() + "."
 	for _, m := range e.msgs {
+		if e.Ref.Subject != "" && !strings.HasPrefix(m.ID, prefix) {
+			continue
+		}
 		if m.Workflow == e.Ref.Workflow && m.Status == care.MessageSent {
 			if st, _, ok := e.Tpl.Step(m.Step); ok && st.Action == playbook.ActionMessage {
 				n++
@@ -272,7 +302,14 @@ func (h *Handler) Load(ctx context.Context, ref RunRef) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Ref: ref, Shop: shop, Order: order, Tpl: tpl, Now: h.Clock.Now(), msgs: msgs, wf: wf}, nil
+	env := &Env{Ref: ref, Shop: shop, Order: order, Tpl: tpl, Now: h.Clock.Now(), msgs: msgs, wf: wf}
+	if ref.Subject != "" {
+		if p := order.Parcel(ref.Subject); p != nil {
+			c := *p
+			env.Parcel = &c
+		}
+	}
+	return env, nil
 }
 
 func notFoundIsInput(err error, what string) error {
@@ -316,14 +353,15 @@ func PinTemplate(ctx context.Context, st care.Templates, ws Workflows, shop stri
 
 // updateRun applies fn to the stored run, retrying on a concurrent update.
 func (h *Handler) UpdateRun(ctx context.Context, ref RunRef, fn func(r *care.Run)) error {
-	return UpdateRun(ctx, h.Store, ref.Shop, ref.Order, ref.Workflow, h.Clock.Now(), fn)
+	return UpdateRun(ctx, h.Store, ref.Shop, ref.Order, ref.Workflow, ref.Subject, h.Clock.Now(), fn)
 }
 
-// UpdateRun applies fn to a stored run and saves it, retrying when another
-// writer moved its Rev. ErrNotFound if the run does not exist.
-func UpdateRun(ctx context.Context, st care.Runs, shop, order string, wf care.Workflow, now time.Time, fn func(r *care.Run)) error {
+// UpdateRun applies fn to the stored run of (shop, order, wf, subject) and
+// saves it, retrying when another writer moved its Rev. ErrNotFound if the
+// run does not exist.
+func UpdateRun(ctx context.Context, st care.Runs, shop, order string, wf care.Workflow, subject string, now time.Time, fn func(r *care.Run)) error {
 	for {
-		r, err := st.GetRun(ctx, shop, order, wf)
+		r, err := st.GetRun(ctx, shop, order, wf, subject)
 		if err != nil {
 			return err
 		}

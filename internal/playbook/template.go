@@ -42,19 +42,6 @@ const (
 	ChannelWebhook = "webhook"
 )
 
-// The step ids of a cod_confirm template: ask, call and declined, and optionally confirmed.
-const (
-	CODAsk      = "ask"      // message: states the COD total, asks to confirm
-	CODCall     = "call"     // call: outcomes exactly CODOutcomes
-	CODDeclined = "declined" // notify_shop: the note to the shop
-	// CODConfirmed is optional: when present (notify_shop), the shop is told
-	// a COD order was confirmed and may ship.
-	CODConfirmed = "confirmed"
-)
-
-// CODOutcomes are the outcomes of the cod_confirm call step, in this order.
-var CODOutcomes = []string{"confirmed", "declined", "unreachable"}
-
 // Duration is a Go duration written in JSON as its string form ("10m", "36h").
 // It is never negative in a parsed template.
 type Duration time.Duration
@@ -111,23 +98,35 @@ type Template struct {
 	// MinGap is the least time between two messages to one buyer about one
 	// order, across workflows; nil means DefaultMinGap (see Gap).
 	MinGap *Duration `json:"min_gap,omitempty"`
-	// PayWindow (unpaid_chase) is the platform's auto-cancel window, used
-	// when an order has no pay_deadline.
-	PayWindow Duration `json:"pay_window,omitempty"`
 	// ContactBudget is the most messages the workflow sends one order (1..20).
-	ContactBudget int `json:"contact_budget"`
-	// ReplyTimeout (cod_confirm) is how long to wait for the buyer's reply.
-	ReplyTimeout Duration `json:"reply_timeout,omitempty"`
-	// Replies (cod_confirm) are the keywords per locale; the default locale has some.
-	Replies map[string]Keywords `json:"replies,omitempty"`
-	Steps   []Step              `json:"steps"`
+	ContactBudget int    `json:"contact_budget"`
+	Steps         []Step `json:"steps"`
+	// Params is the workflow's own part of the template, as written (the
+	// object "params"; absent is null). Its workflow validates it
+	// (ParamsParser) and ParsedParams holds what it made of it.
+	Params json.RawMessage `json:"params,omitempty"`
 
 	compiled  map[scriptKey]render.Node
 	cutoffMin int // minutes after local midnight; -1 without a cut-off
 	quietFrom int // minutes; quietFrom == quietTo when there are no quiet hours
 	quietTo   int
-	replies   map[string]*keywordSet
+	params    any
 }
+
+// ParamsParser validates the params of one workflow's templates: a
+// workflow implements it (steps.ParamsParser) and Parse calls it with the
+// template's params object (null when absent) once the common core is
+// valid. It returns what the workflow's code reads back with ParsedParams,
+// or a *care.FieldError whose Field is a path such as
+// "params.reply_timeout" (or "steps[1].after" for a rule across core and
+// params). It must not keep or modify t.
+type ParamsParser interface {
+	ParseParams(raw json.RawMessage, t *Template) (any, error)
+}
+
+// ParsedParams is what the workflow's ParamsParser returned for the
+// template's params; nil when parsed without one.
+func (t *Template) ParsedParams() any { return t.params }
 
 // Step is one step of a template. Script and Reason map a BCP 47 locale to
 // Liquid source; both contain the template's default locale.

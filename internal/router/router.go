@@ -121,7 +121,7 @@ func (r *Router) start(ctx context.Context, o care.OrderState) error {
 		if err != nil {
 			return err
 		}
-		if p, perr := r.templates.Parse(tpl); perr == nil && !p.On() {
+		if p, perr := r.templates.Parse(tpl, r.Workflows.Params(wf)); perr == nil && !p.On() {
 			// Switched off by the shop: no new run. A run created before
 			// (this is a replay) is still started; a version that no longer
 			// parses starts too, and fails in its step, as before.
@@ -197,7 +197,7 @@ func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderStat
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {
-	return r.templates.Load(ctx, r.Store, ref.Shop, ref.Workflow, ref.Version)
+	return r.templates.Load(ctx, r.Store, ref.Shop, ref.Workflow, ref.Version, r.Workflows.Params(ref.Workflow))
 }
 
 // stop ends a running run of wf for the order and cancels its open agent
@@ -345,12 +345,12 @@ func (r *Router) replyTemplate(ctx context.Context, shop string, wf care.Workflo
 		if derr != nil {
 			return nil, derr
 		}
-		return playbook.Parse(wf, body)
+		return r.Workflows.ParseTemplate(wf, body)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return r.templates.Parse(t)
+	return r.templates.Parse(t, r.Workflows.Params(wf))
 }
 
 // ResumeTask sends a waiting execution its result (SendTaskSuccess),

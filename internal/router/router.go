@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,12 +74,10 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 	} else if err != nil {
 		return err
 	}
-	switch c.Type {
-	case care.OrderCreated:
-		if err := r.start(ctx, o); err != nil {
-			return err
-		}
-	case care.BuyerReplied:
+	if err := r.start(ctx, o, c.Type); err != nil {
+		return err
+	}
+	if c.Type == care.BuyerReplied {
 		if err := r.reply(ctx, c); err != nil {
 			return err
 		}
@@ -98,24 +97,26 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 	return nil
 }
 
-// wants lists the workflows a newly created order qualifies for: none for
-// a platform's test order or a cancelled one, else those whose Wants says so.
-func (r *Router) wants(o care.OrderState) []steps.Workflow {
+// wants lists the workflows an order changed by an event of type t
+// qualifies for: none for a platform's test order or a cancelled one, else
+// those that start on t (steps.StartsOn: order.created unless a Trigger
+// says otherwise) and whose Wants says so.
+func (r *Router) wants(o care.OrderState, t care.EventType) []steps.Workflow {
 	if o.Order.Test || o.Has(care.StatusCancelled) {
 		return nil
 	}
 	var out []steps.Workflow
 	for _, w := range r.Workflows {
-		if w.Wants(o) {
+		if slices.Contains(steps.StartsOn(w), t) && w.Wants(o) {
 			out = append(out, w)
 		}
 	}
 	return out
 }
 
-func (r *Router) start(ctx context.Context, o care.OrderState) error {
+func (r *Router) start(ctx context.Context, o care.OrderState, t care.EventType) error {
 	now := r.Clock.Now()
-	for _, w := range r.wants(o) {
+	for _, w := range r.wants(o, t) {
 		wf := w.Name()
 		tpl, err := steps.PinTemplate(ctx, r.Store, r.Workflows, o.ShopID, wf, now)
 		if err != nil {

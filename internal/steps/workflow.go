@@ -42,6 +42,23 @@ type Workflow interface {
 	Actions() map[string]Action
 }
 
+// Trigger is a workflow whose runs start on other order events than
+// order.created (the default): the router offers it each order changed by
+// one of these event types, and Wants decides (a run per order and
+// workflow, so a later event of the list starts nothing new).
+type Trigger interface {
+	StartsOn() []care.EventType
+}
+
+// StartsOn lists the event types on which w's runs may start: its
+// Trigger's, else order.created.
+func StartsOn(w Workflow) []care.EventType {
+	if t, ok := w.(Trigger); ok {
+		return t.StartsOn()
+	}
+	return []care.EventType{care.OrderCreated}
+}
+
 // Starter is a workflow whose execution input is more than the run's
 // reference (the default: State{Run: ref}).
 type Starter interface {

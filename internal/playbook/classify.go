@@ -9,7 +9,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 )
 
-// Answer is what a buyer's reply to a cash-on-delivery confirmation means.
+// Answer is what a buyer's reply to a yes-or-no question (a COD confirmation, an address check) means.
 type Answer string
 
 // Answers.
@@ -92,7 +92,7 @@ func CompileReplies(replies map[string]Keywords, defaultLocale, path string) (*R
 // of the other kind does not count ("不要" hides "要"). A yes keyword after a
 // negation (不/没/别, or not/don't/didn't…) counts as no. Yes alone gives
 // AnswerYes, no alone AnswerNo; both or neither give AnswerUnclear.
-// Classify is safe for concurrent use.
+// Classify is safe for concurrent use; a nil *ReplyWords knows only the opt-out words.
 func (t *ReplyWords) Classify(text, locale string) Answer {
 	reply := normalize(text)
 	if reply == "" {

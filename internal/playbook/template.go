@@ -1,11 +1,13 @@
-// Package playbook holds the care templates ops edit: the Go model of a
-// template (workflows/<workflow>/template.json is the default of each), its
-// validation (Parse: strict JSON, the JSON Schema template.schema.json,
-// then semantic checks such as unknown Liquid variables), the rendering of
-// scripts per locale (Render), the timing of the next step under the three
-// clocks of an order — when it was placed, the shop's daily cut-off and the
-// platform's pay deadline — with quiet hours (Plan), and the recognition of a
-// buyer's reply to a cash-on-delivery confirmation (Classify).
+// Package playbook holds the care templates ops edit: the Go model of the
+// common core of a template (workflows/<workflow>/template.json is the
+// default of each; the "params" object is its workflow's, checked through
+// ParamsParser), its validation (ParseWith: strict JSON, the JSON Schema
+// template.schema.json, semantic checks such as unknown Liquid variables,
+// then the workflow's params), the rendering of scripts per locale
+// (Render), the timing of the next step under the clocks of an order —
+// when it was placed, the shop's daily cut-off and the run's deadline —
+// with quiet hours (Plan), and the recognition of a buyer's yes or no by a
+// workflow's reply words (ReplyWords.Classify).
 //
 // Everything here is pure: no I/O, no clock (times come in as arguments). A
 // *Template is immutable after Parse and safe for concurrent use.
@@ -14,7 +16,6 @@ package playbook
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/osteele/liquid/render"
@@ -206,13 +207,3 @@ func parseClock(s string) int {
 // workflowName is the shape of a workflow's name. Which workflows exist is
 // the registry's (workflows.All), checked by Parse's callers.
 var workflowName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }
-
-func joinQuoted(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = quote(s)
-	}
-	return strings.Join(q, ", ")
-}

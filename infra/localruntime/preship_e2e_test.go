@@ -162,3 +162,23 @@ func TestPreshipSilenceCallsBeforeShipBy(t *testing.T) {
 		t.Errorf("open tasks after shipping %+v", open)
 	}
 }
+
+// TestPreshipAskWaitsForMorning: an order paid at 23:00 in the buyer's
+// zone: the shop hears at once that it is held, the buyer is asked at
+// 08:00 when quiet hours end.
+func TestPreshipAskWaitsForMorning(t *testing.T) {
+	h := newHarness(t)
+	h.advance("14h") // 23:00 Shanghai
+	h.webhook(h.shop, "", paidOrderAt("P5", lhasa, true, h.now()))
+	h.webhook(h.shop, "", event("order.paid", "P5", h.now(), nil))
+	h.advance("0s")
+	h.wantEntries("P5", "hold:sent")
+	if r := h.run("P5", preship); r.Step != "hold" || r.NextAt == nil || !r.NextAt.Equal(start.Add(23*time.Hour)) {
+		t.Errorf("run %q next_at %v, want hold until 08:00 Shanghai", r.Step, r.NextAt)
+	}
+	h.advance("9h")
+	ms := h.wantEntries("P5", "hold:sent", "ask:sent")
+	if ask := entry(ms, "ask"); ask.SentAt == nil || !ask.SentAt.Equal(start.Add(23*time.Hour)) {
+		t.Errorf("ask sent at %v, want 08:00 Shanghai", ask.SentAt)
+	}
+}

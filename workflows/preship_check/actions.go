@@ -56,7 +56,8 @@ func (Workflow) Actions() map[string]steps.Action {
 
 // check is the Check state: an order no rule flags ends at once with
 // outcome clear; a flagged one tells the shop to hold it and goes on to
-// ask the buyer, waiting until the call is due: params.call_before ahead
+// ask the buyer (at $.at: once quiet hours and min_gap allow), waiting
+// for the reply until the call is due: params.call_before ahead
 // of the ship-by deadline, earlier when the shop's service hours leave the
 // call less than its SLA before the deadline (at once when that has passed).
 func check(ctx context.Context, h *steps.Handler, st steps.State) (steps.State, error) {
@@ -85,8 +86,24 @@ func check(ctx context.Context, h *steps.Handler, st steps.State) (steps.State, 
 			callAt = e.CallAt(call, callAt, d)
 		}
 	}
-	out := steps.State{Run: st.Run, Step: StepAsk, Kind: KindAsk, Timeout: steps.SecondsUntil(e.Now, callAt, time.Second)}
-	return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step = StepHold })
+	// The ask waits out the buyer's quiet hours and the template's min_gap
+	// after the last message to the buyer (a chase reminder just before
+	// payment); the wait for the reply runs from then until the call.
+	tm := e.Timing()
+	askAt := e.Now
+	if !tm.LastSent.IsZero() {
+		if g := tm.LastSent.Add(e.Tpl.Gap()); g.After(askAt) {
+			askAt = g
+		}
+	}
+	loc := tm.BuyerLoc
+	if loc == nil {
+		loc = tm.ShopLoc
+	}
+	askAt = e.Tpl.OutOfQuiet(askAt, loc)
+	at := steps.WaitUntil(askAt)
+	out := steps.State{Run: st.Run, Step: StepAsk, Kind: KindAsk, At: at, Timeout: steps.SecondsUntil(*at, callAt, time.Second)}
+	return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = StepHold, at })
 }
 
 // ask is the Ask state (waitForTaskToken): ask the buyer to confirm the

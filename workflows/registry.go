@@ -7,6 +7,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
+	preshipcheck "github.com/ordercare/ordercare/workflows/preship_check"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
@@ -16,6 +17,7 @@ func All() steps.Workflows {
 	return steps.Workflows{
 		unpaidchase.Workflow{},
 		codconfirm.Workflow{},
+		preshipcheck.Workflow{},
 	}
 }
 

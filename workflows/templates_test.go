@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,11 +13,13 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/steps"
 	"github.com/ordercare/ordercare/workflows"
 )
 
 // TestDefaultTemplates checks that every workflow has a default template
-// that satisfies the template schema and internal/playbook.Parse.
+// that satisfies the core template schema, its params the workflow's
+// params.schema.json, and parses with the registry (core and params).
 func TestDefaultTemplates(t *testing.T) {
 	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(playbook.TemplateSchema()))
 	if err != nil {
@@ -48,8 +52,51 @@ func TestDefaultTemplates(t *testing.T) {
 			if err := sch.Validate(inst); err != nil {
 				t.Errorf("schema: %v", err)
 			}
-			if _, err := playbook.Parse(wf, b); err != nil {
-				t.Errorf("playbook.Parse: %v", err)
+			// The params against the workflow's own schema, when it takes any.
+			var doc struct {
+				Params json.RawMessage `json:"params"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			psch, err := os.ReadFile(filepath.Join(string(wf), "params.schema.json"))
+			_, takes := workflows.All().Params(wf).(steps.ParamsParser)
+			w, _ := workflows.All().Get(wf)
+			_, own := w.(steps.ParamsParser)
+			switch {
+			case err == nil && own:
+				pd, err := jsonschema.UnmarshalJSON(bytes.NewReader(psch))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pc := jsonschema.NewCompiler()
+				if err := pc.AddResource("params.schema.json", pd); err != nil {
+					t.Fatal(err)
+				}
+				ps, err := pc.Compile("params.schema.json")
+				if err != nil {
+					t.Fatalf("params.schema.json does not compile: %v", err)
+				}
+				pi, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc.Params))
+				if err != nil {
+					t.Fatalf("params: %v", err)
+				}
+				if err := ps.Validate(pi); err != nil {
+					t.Errorf("params schema: %v", err)
+				}
+			case own:
+				t.Errorf("%s parses params but has no %s/params.schema.json: %v", wf, wf, err)
+			case len(doc.Params) > 0:
+				t.Errorf("%s takes no params, its default template has some", wf)
+			}
+			if !takes {
+				t.Errorf("no params parser for %s", wf)
+			}
+			tp, err := workflows.All().ParseTemplate(wf, b)
+			if err != nil {
+				t.Errorf("ParseTemplate: %v", err)
+			} else if own && tp.ParsedParams() == nil {
+				t.Errorf("%s: no parsed params", wf)
 			}
 		})
 	}

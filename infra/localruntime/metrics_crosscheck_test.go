@@ -515,9 +515,9 @@ func crossCheck(t *testing.T, h *harness, w world, from, to time.Time) metrics.R
 					byStep[p.Step]++
 				}
 			}
-			if byStep[playbook.CODConfirmed] != want.CODConfirmed || byStep[playbook.CODDeclined] != want.CODDeclined {
+			if byStep[codconfirm.NoticeConfirmed] != want.CODConfirmed || byStep[codconfirm.NoticeDeclined] != want.CODDeclined {
 				t.Errorf("%s: the shop was told of %d confirmed and %d declined orders; runs say %d and %d",
-					name, byStep[playbook.CODConfirmed], byStep[playbook.CODDeclined], want.CODConfirmed, want.CODDeclined)
+					name, byStep[codconfirm.NoticeConfirmed], byStep[codconfirm.NoticeDeclined], want.CODConfirmed, want.CODDeclined)
 			}
 		}
 		for _, tk := range w.tasks {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/internal/playbook"
 )
 
 // A template is read and written as the same document: GET
@@ -223,7 +222,7 @@ func enabled(body []byte) bool {
 }
 
 // putTemplate is PUT /v1/templates/{workflow}: the body is the template
-// document. It is validated by playbook.Parse (400 naming the exact JSON
+// document. It is validated by the workflow registry (steps.Workflows.ParseTemplate: the common core and the workflow's params; 400 naming the exact JSON
 // path) and stored as the next version. Runs already started keep the
 // version they pinned; only runs started later use the new one.
 func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +242,7 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 		err = notAnEnvelope(body)
 	}
 	if err == nil {
-		_, err = playbook.Parse(wf, body)
+		_, err = s.workflows.ParseTemplate(wf, body)
 	}
 	ifMatch := -1
 	if err == nil {

@@ -195,3 +195,42 @@ func TestTemplatePutRefusesUnboundedAndBrokenScripts(t *testing.T) {
 		t.Errorf("a refused template was stored: %s", r.Body)
 	}
 }
+
+// TestTemplatePutValidatesParams: PUT checks the template's params with
+// its workflow (steps.ParamsParser), naming the field under params, and
+// accepts a document of the old shape (the workflow's fields at the top
+// level), as stored versions of that shape are read.
+func TestTemplatePutValidatesParams(t *testing.T) {
+	e := newEnv(t)
+	shop := e.createShop("tea")
+	ops := shop.Keys[care.RoleOps]
+	def := e.do("GET", "/v1/templates/unpaid_chase", ops, nil, nil).Body
+	with := func(mutate func(d map[string]any)) []byte {
+		var d map[string]any
+		if err := json.Unmarshal(def, &d); err != nil {
+			t.Fatal(err)
+		}
+		mutate(d)
+		b, _ := json.Marshal(d)
+		return b
+	}
+	tests := []struct {
+		name          string
+		body          []byte
+		status        int
+		field, reason string
+	}{
+		{"zero pay window", with(func(d map[string]any) { d["params"] = map[string]any{"pay_window": "0"} }), 400, "params.pay_window", "positive"},
+		{"another workflow's field", with(func(d map[string]any) { d["params"].(map[string]any)["reply_timeout"] = "2h" }), 400, "params.reply_timeout", "unknown field"},
+		{"no params", with(func(d map[string]any) { delete(d, "params") }), 400, "params", "required"},
+		{"old shape", with(func(d map[string]any) { delete(d, "params"); d["pay_window"] = "48h" }), 201, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("PUT", "/v1/templates/unpaid_chase", ops, tt.body, nil)
+			if r.Status != tt.status || (tt.field != "" && (errField(t, r) != tt.field || !strings.Contains(string(r.Body), tt.reason))) {
+				t.Errorf("PUT: %d %s, want %d %s …%s…", r.Status, r.Body, tt.status, tt.field, tt.reason)
+			}
+		})
+	}
+}

@@ -194,7 +194,9 @@ func TestCompute(t *testing.T) {
 		GMVRecovered: "0", CODConfirmed: 2, CODDeclined: 2, CODUnreachable: 1, CODExpired: 1,
 		TasksOpened: 4, TasksCompleted: 3, MedianHandlingSeconds: ptr(1200.0), MedianResolutionSeconds: ptr(3600.0),
 	}
-	want := metrics.Report{ShopID: "tea", From: t0, To: at(24 * time.Hour), Workflows: []metrics.Workflow{chase, cod}}
+	idle := metrics.Workflow{Workflow: "preship_check", Counts: metrics.Counts{Skipped: map[string]int{}},
+		Steps: []metrics.Step{}, Outcomes: map[string]int{}, GMVRecovered: "0"} // a workflow with no runs is reported, empty
+	want := metrics.Report{ShopID: "tea", From: t0, To: at(24 * time.Hour), Workflows: []metrics.Workflow{chase, cod, idle}}
 	if diff := cmp.Diff(want, rep); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}

@@ -22,7 +22,7 @@ func BenchmarkRenderAsk(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ask, _, _ := tp.Step(CODAsk)
+	ask, _, _ := tp.Step("ask")
 	v := sampleVars()
 	for b.Loop() {
 		if _, _, err := tp.Render(ask, "script", "zh-CN", v); err != nil {
@@ -43,8 +43,7 @@ func BenchmarkPlan(b *testing.B) {
 }
 
 func BenchmarkClassify(b *testing.B) {
-	body, _ := defaultTemplate(care.CODConfirm)
-	tp, _ := Parse(care.CODConfirm, body)
+	tp := codWords(b)
 	for b.Loop() {
 		tp.Classify("好的，不过不要发顺丰", "zh-CN")
 	}

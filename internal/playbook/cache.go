@@ -25,7 +25,7 @@ func cacheKey(shop string, wf care.Workflow, version int) string {
 // (the latest) is always read from st; a numbered version only once. The
 // store's errors are returned as they are (ErrNotFound), a stored body that
 // no longer parses as Parse's error.
-func (c *Cache) Load(ctx context.Context, st care.Templates, shop string, wf care.Workflow, version int) (*Template, error) {
+func (c *Cache) Load(ctx context.Context, st care.Templates, shop string, wf care.Workflow, version int, pp ParamsParser) (*Template, error) {
 	if version > 0 {
 		c.mu.Lock()
 		p := c.m[cacheKey(shop, wf, version)]
@@ -38,12 +38,13 @@ func (c *Cache) Load(ctx context.Context, st care.Templates, shop string, wf car
 	if err != nil {
 		return nil, err
 	}
-	return c.Parse(t)
+	return c.Parse(t, pp)
 }
 
-// Parse returns t parsed, from the cache when this (shop, workflow,
-// version) was parsed before.
-func (c *Cache) Parse(t care.Template) (*Template, error) {
+// Parse returns t parsed with ParseWith(pp, the params parser of t's
+// workflow), from the cache when this (shop, workflow, version) was parsed
+// before. Load takes pp the same way.
+func (c *Cache) Parse(t care.Template, pp ParamsParser) (*Template, error) {
 	key := cacheKey(t.ShopID, t.Workflow, t.Version)
 	c.mu.Lock()
 	p := c.m[key]
@@ -51,7 +52,7 @@ func (c *Cache) Parse(t care.Template) (*Template, error) {
 	if p != nil {
 		return p, nil
 	}
-	p, err := Parse(t.Workflow, t.Body)
+	p, err := ParseWith(t.Workflow, t.Body, pp)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,15 @@
 package playbook
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ordercare/ordercare/internal/care"
 )
 
-// Answer is what a buyer's reply to a cash-on-delivery confirmation means.
+// Answer is what a buyer's reply to a yes-or-no question (a COD confirmation, an address check) means.
 type Answer string
 
 // Answers.
@@ -33,6 +36,50 @@ const particles = "啊吧呀哦噢呢了啦嘛哈的"
 
 type keywordSet struct{ yes, no []string }
 
+// ReplyWords recognise a buyer's yes or no in the locales of a template
+// (a workflow's params hold the keywords: CompileReplies).
+type ReplyWords struct {
+	defaultLocale string
+	sets          map[string]*keywordSet
+}
+
+// CompileReplies checks the keywords per locale of a template whose default
+// locale is defaultLocale and readies them for Classify. path is where they
+// are in the template ("params.replies"): an error is a *care.FieldError
+// under it (the default locale missing, a keyword without letters or
+// digits, a keyword both yes and no), the first in document order.
+func CompileReplies(replies map[string]Keywords, defaultLocale, path string) (*ReplyWords, error) {
+	rw := &ReplyWords{defaultLocale: defaultLocale, sets: map[string]*keywordSet{}}
+	if _, ok := replies[defaultLocale]; !ok {
+		return nil, care.Invalid(path, "missing the default locale %s", defaultLocale)
+	}
+	for _, loc := range sortedKeys(replies) {
+		kw := replies[loc]
+		ks := &keywordSet{}
+		yes := map[string]bool{}
+		for i, w := range kw.Yes {
+			n := normalize(w)
+			if n == "" {
+				return nil, care.Invalid(fmt.Sprintf("%s.%s.yes[%d]", path, loc, i), "has no letters or digits")
+			}
+			yes[n] = true
+			ks.yes = append(ks.yes, n)
+		}
+		for i, w := range kw.No {
+			n := normalize(w)
+			if n == "" {
+				return nil, care.Invalid(fmt.Sprintf("%s.%s.no[%d]", path, loc, i), "has no letters or digits")
+			}
+			if yes[n] {
+				return nil, care.Invalid(fmt.Sprintf("%s.%s.no[%d]", path, loc, i), "%q is also a yes keyword", w)
+			}
+			ks.no = append(ks.no, n)
+		}
+		rw.sets[loc] = ks
+	}
+	return rw, nil
+}
+
 // Classify says what a buyer's reply means. The text is normalised (trimmed,
 // lower-cased, full-width folded to half-width, apostrophes dropped,
 // punctuation, symbols and emoji removed). An opt-out word (退订, TD, T,
@@ -45,8 +92,8 @@ type keywordSet struct{ yes, no []string }
 // of the other kind does not count ("不要" hides "要"). A yes keyword after a
 // negation (不/没/别, or not/don't/didn't…) counts as no. Yes alone gives
 // AnswerYes, no alone AnswerNo; both or neither give AnswerUnclear.
-// Classify is safe for concurrent use.
-func (t *Template) Classify(text, locale string) Answer {
+// Classify is safe for concurrent use; a nil *ReplyWords knows only the opt-out words.
+func (t *ReplyWords) Classify(text, locale string) Answer {
 	reply := normalize(text)
 	if reply == "" {
 		return AnswerUnclear
@@ -62,7 +109,7 @@ func (t *Template) Classify(text, locale string) Answer {
 	}
 	var yes, no []span
 	for _, loc := range t.replyLocales(locale) {
-		ks := t.replies[loc]
+		ks := t.sets[loc]
 		for _, w := range ks.yes {
 			yes = append(yes, matches(reply, bare, w)...)
 		}
@@ -88,15 +135,15 @@ func (t *Template) Classify(text, locale string) Answer {
 	return AnswerUnclear
 }
 
-func (t *Template) replyLocales(locale string) []string {
-	if len(t.replies) == 0 {
+func (t *ReplyWords) replyLocales(locale string) []string {
+	if t == nil || len(t.sets) == 0 {
 		return nil
 	}
-	loc := resolveLocale(locale, sortedKeys(t.replies), t.DefaultLocale)
-	if loc == t.DefaultLocale {
+	loc := resolveLocale(locale, sortedKeys(t.sets), t.defaultLocale)
+	if loc == t.defaultLocale {
 		return []string{loc}
 	}
-	return []string{loc, t.DefaultLocale}
+	return []string{loc, t.defaultLocale}
 }
 
 // span is a byte range of the normalised reply.

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -15,8 +16,33 @@ func codTemplate(t *testing.T) *Template {
 	return mustParse(t, care.CODConfirm, b)
 }
 
+// codWords are the reply keywords of cod_confirm's default template (its
+// params.replies), compiled.
+func codWords(tb testing.TB) *ReplyWords {
+	tb.Helper()
+	b, err := defaultTemplate(care.CODConfirm)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tp, err := Parse(care.CODConfirm, b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var p struct {
+		Replies map[string]Keywords `json:"replies"`
+	}
+	if err := json.Unmarshal(tp.Params, &p); err != nil {
+		tb.Fatal(err)
+	}
+	w, err := CompileReplies(p.Replies, tp.DefaultLocale, "params.replies")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return w
+}
+
 func TestClassify(t *testing.T) {
-	tp := codTemplate(t)
+	tp := codWords(t)
 	cases := []struct {
 		locale, text string
 		want         Answer
@@ -132,8 +158,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyWithoutReplies(t *testing.T) {
-	b, _ := defaultTemplate(care.UnpaidChase)
-	tp := mustParse(t, care.UnpaidChase, b)
+	var tp *ReplyWords // a workflow without reply keywords
 	if got := tp.Classify("退订", "zh-CN"); got != AnswerStop {
 		t.Errorf("退订 = %s", got)
 	}

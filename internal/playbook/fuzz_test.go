@@ -37,11 +37,7 @@ func FuzzClassify(f *testing.F) {
 	for _, s := range []string{"是的", "不确认", "yes please", "I didn't order this", "退订", "👍", "Ｙｅｓ"} {
 		f.Add(s, "zh-CN")
 	}
-	b, _ := defaultTemplate(care.CODConfirm)
-	tp, err := Parse(care.CODConfirm, b)
-	if err != nil {
-		f.Fatal(err)
-	}
+	tp := codWords(f)
 	f.Fuzz(func(t *testing.T, text, locale string) {
 		if !utf8.ValidString(text) {
 			return

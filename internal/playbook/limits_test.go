@@ -121,7 +121,7 @@ func TestParseSyntaxPositions(t *testing.T) {
 func TestCacheRefusesBrokenStoredScript(t *testing.T) {
 	var c Cache
 	body := withScript(t, "亲，{{ order.total }")
-	_, err := c.Parse(care.Template{ShopID: "s", Workflow: care.UnpaidChase, Version: 3, Body: body})
+	_, err := c.Parse(care.Template{ShopID: "s", Workflow: care.UnpaidChase, Version: 3, Body: body}, nil)
 	if !errors.Is(err, care.ErrInvalid) || !strings.Contains(err.Error(), "column 3") {
 		t.Errorf("Cache.Parse = %v, want a syntax error with its position", err)
 	}

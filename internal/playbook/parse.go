@@ -24,36 +24,51 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 )
 
-// Parse decodes and validates the template body stored for workflow wf.
+// Parse is ParseWith without a ParamsParser: the common core only, the
+// params kept as written and unchecked. It is for tools and tests of the
+// core; whatever runs or stores a template parses it with its workflow's
+// ParamsParser (steps.Workflows.ParseTemplate).
+func Parse(wf care.Workflow, body []byte) (*Template, error) { return ParseWith(wf, body, nil) }
+
+// ParseWith decodes and validates the template body stored for workflow
+// wf: the common core here, the params object by pp (nil: unchecked).
 //
-// The checks run in three stages, each only when the one before passed:
+// A body of the old shape (stored before templates had params: the
+// workflow's fields, such as pay_window or reply_timeout, at the top level)
+// is migrated on read: when it has no "params", every top-level field the
+// core does not know is moved into params, so the workflow judges it (an
+// error names it params.pay_window).
+//
+// The checks run in four stages, each only when the one before passed:
 //  1. the body is one JSON object without duplicate keys;
 //  2. it satisfies the JSON Schema template.schema.json (types,
 //     required and unknown fields, patterns such as non-negative durations,
-//     fields allowed per workflow and per action), and decodes strictly;
-//  3. the semantic rules: workflow equals wf; every script and reason has the
-//     default locale, parses as Liquid and uses only the variables Render
-//     binds — checked by rendering against two sample orders with strict
-//     variables and statically over every tag and output, so untaken
-//     branches count too; the include tag is refused; step ids are unique;
-//     an unpaid_chase step happens before its deadline (after < pay_window −
-//     before_deadline); before_cutoff is positive and needs the template's
-//     cutoff; a call's sla is positive; quiet hours are not empty; reply
-//     keywords exist for the default locale, are usable and not both yes and
-//     no; a cod_confirm template has exactly the steps ask (message), call
-//     (call, outcomes confirmed, declined, unreachable) and declined
-//     (notify_shop).
+//     fields allowed per action), and decodes strictly;
+//  3. the semantic rules of the core: workflow equals wf; every script and
+//     reason has the default locale, parses as Liquid and uses only the
+//     variables Render binds — checked by rendering against two sample
+//     orders with strict variables and statically over every tag and
+//     output, so untaken branches count too; the include tag is refused;
+//     step ids are unique; before_cutoff is positive and needs the
+//     template's cutoff; a call's sla is positive; quiet hours are not
+//     empty; min_gap is in range;
+//  4. pp.ParseParams (its schema, its rules, such as a step's timing
+//     against the workflow's deadline or the steps the workflow needs).
 //
 // Every error is a *care.FieldError (errors.Is care.ErrInvalid) whose Field is
-// the JSON path of the offending value, such as "steps[2].script.en" (a
-// missing field is named by its would-be path, a missing cod_confirm step by
-// "steps"). Of several errors of the failing stage Parse returns the first
+// the JSON path of the offending value, such as "steps[2].script.en" or
+// "params.reply_timeout" (a missing field is named by its would-be path).
+// Of several errors of the failing stage Parse returns the first
 // in document order (ties broken deterministically). The only other error is
 // an unusable embedded schema, a build defect.
-func Parse(wf care.Workflow, body []byte) (*Template, error) {
+func ParseWith(wf care.Workflow, body []byte, pp ParamsParser) (*Template, error) {
 	if !workflowName.MatchString(string(wf)) {
 		return nil, care.Invalid("workflow", "%q is not a workflow name (1-32 characters of a-z, 0-9 and _)", wf)
 	}
+	if _, err := indexPositions(body); err != nil {
+		return nil, err
+	}
+	body = liftLegacy(body)
 	pos, err := indexPositions(body)
 	if err != nil {
 		return nil, err
@@ -80,12 +95,168 @@ func Parse(wf care.Workflow, body []byte) (*Template, error) {
 		// The schema admits only what decodes; this is a schema/model drift.
 		return nil, care.Invalid("", "does not decode: %v", err)
 	}
+	if len(t.Params) > 0 {
+		var c bytes.Buffer
+		if json.Compact(&c, t.Params) == nil {
+			t.Params = c.Bytes()
+		}
+	}
 	errs := &errList{pos: pos}
 	t.check(wf, errs)
 	if err := errs.first(); err != nil {
 		return nil, err
 	}
+	if pp != nil {
+		raw := t.Params
+		if len(raw) == 0 {
+			raw = json.RawMessage("null")
+		}
+		v, err := pp.ParseParams(raw, t)
+		if err != nil {
+			if !errors.Is(err, care.ErrInvalid) {
+				return nil, care.Invalid("params", "%v", err)
+			}
+			return nil, err
+		}
+		t.params = v
+	}
 	return t, nil
+}
+
+// coreFields are the top-level fields of the common core (template.schema.json).
+var coreFields = map[string]bool{"workflow": true, "enabled": true, "default_locale": true, "channel": true,
+	"cutoff": true, "quiet_hours": true, "min_gap": true, "contact_budget": true, "steps": true, "params": true}
+
+// liftLegacy migrates a template of the old shape: without "params", the
+// top-level fields the core does not know move into params, which takes
+// the place of the first of them (document order is kept for errors). Any
+// other body is returned as it is. body is valid JSON without duplicate keys.
+func liftLegacy(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return body
+	}
+	var core, legacy []field
+	at := -1 // index in core before which params goes
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return body
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return body
+		}
+		k := kt.(string)
+		switch {
+		case k == "params":
+			return body
+		case coreFields[k]:
+			core = append(core, field{k, v})
+		default:
+			if at < 0 {
+				at = len(core)
+			}
+			legacy = append(legacy, field{k, v})
+		}
+	}
+	if len(legacy) == 0 {
+		return body
+	}
+	params := field{"params", object(legacy)}
+	out := make([]field, 0, len(core)+1)
+	out = append(out, core[:at]...)
+	out = append(out, params)
+	out = append(out, core[at:]...)
+	return object(out)
+}
+
+// field is one member of a JSON object.
+type field struct {
+	key string
+	val json.RawMessage
+}
+
+// object writes fs as a JSON object, in order.
+func object(fs []field) []byte {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(f.key)
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(f.val)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// ParamsSchema is the JSON Schema of one workflow's params
+// (workflows/<name>/params.schema.json).
+type ParamsSchema struct{ sch *jsonschema.Schema }
+
+// MustParamsSchema compiles a params schema (draft 2020-12); it panics on
+// an unusable one, a build defect (a test of the workflow parses its
+// default template).
+func MustParamsSchema(url string, doc []byte) *ParamsSchema {
+	d, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		panic(fmt.Sprintf("params schema %s: %v", url, err))
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(url, d); err != nil {
+		panic(fmt.Sprintf("params schema %s: %v", url, err))
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		panic(fmt.Sprintf("params schema %s: %v", url, err))
+	}
+	return &ParamsSchema{sch}
+}
+
+// Decode validates raw (a template's params, null when absent) against the
+// schema and decodes it strictly into v. An error is a *care.FieldError on
+// a path under "params", the first in document order.
+func (s *ParamsSchema) Decode(raw json.RawMessage, v any) error {
+	pos, err := indexPositions(raw)
+	if err != nil {
+		return prefixParams(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return care.Invalid("params", "not valid JSON: %v", err)
+	}
+	if err := s.sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			return care.Invalid("params", "%v", err)
+		}
+		return prefixParams(firstSchemaError(ve, pos))
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return care.Invalid("params", "does not decode: %v", err)
+	}
+	return nil
+}
+
+func prefixParams(err error) error {
+	var fe *care.FieldError
+	if errors.As(err, &fe) {
+		f := "params"
+		if fe.Field != "" {
+			f += "." + fe.Field
+		}
+		if fe.Field == "" && strings.Contains(fe.Reason, "null") {
+			return &care.FieldError{Field: "params", Reason: "required"}
+		}
+		return &care.FieldError{Field: f, Reason: fe.Reason}
+	}
+	return err
 }
 
 // ---- document order --------------------------------------------------------
@@ -336,10 +507,6 @@ func schemaLeaf(l *errList, e *jsonschema.ValidationError) {
 
 func requiredHint(kw string) string {
 	switch {
-	case strings.HasPrefix(kw, "/allOf/0"):
-		return " in an unpaid_chase template"
-	case strings.HasPrefix(kw, "/allOf/1"):
-		return " in a cod_confirm template"
 	case strings.HasPrefix(kw, "/$defs/step/allOf/1"):
 		return " in a call step"
 	}
@@ -348,10 +515,6 @@ func requiredHint(kw string) string {
 
 func falseHint(kw string) string {
 	switch {
-	case strings.HasPrefix(kw, "/allOf/0"):
-		return "in an unpaid_chase template"
-	case strings.HasPrefix(kw, "/allOf/1"):
-		return "in a cod_confirm template"
 	case strings.HasPrefix(kw, "/$defs/step/allOf/0"):
 		return "in a message step"
 	case strings.HasPrefix(kw, "/$defs/step/allOf/1"):
@@ -401,17 +564,6 @@ func (t *Template) check(wf care.Workflow, l *errList) {
 	if g := t.MinGap; g != nil && (g.Std() < MinGapFloor || g.Std() > MinGapCeiling) {
 		l.add("min_gap", "%s is outside %s..%s: the least time between two messages to one buyer", g.Std(), MinGapFloor, MinGapCeiling)
 	}
-	switch wf {
-	case care.UnpaidChase:
-		if t.PayWindow <= 0 {
-			l.add("pay_window", "must be positive")
-		}
-	case care.CODConfirm:
-		if t.ReplyTimeout <= 0 {
-			l.add("reply_timeout", "must be positive")
-		}
-		t.checkReplies(l)
-	}
 	ids := map[string]int{}
 	t.compiled = map[scriptKey]render.Node{}
 	for i, s := range t.Steps {
@@ -436,81 +588,6 @@ func (t *Template) check(wf care.Workflow, l *errList) {
 				l.add(p+".before_cutoff", "needs the template's cutoff")
 			}
 		}
-		if wf == care.UnpaidChase && s.Action != ActionNotifyShop && t.PayWindow > 0 {
-			room := t.PayWindow - s.BeforeDeadline
-			switch {
-			case room <= 0:
-				l.add(p+".before_deadline", "%s leaves no time inside the pay window %s", s.BeforeDeadline.Std(), t.PayWindow.Std())
-			case s.After >= room:
-				l.add(p+".after", "%s is at or after the deadline: the pay window %s minus before_deadline %s leaves %s",
-					s.After.Std(), t.PayWindow.Std(), s.BeforeDeadline.Std(), room.Std())
-			}
-		}
-	}
-	if wf == care.CODConfirm {
-		t.checkCODShape(l)
-	}
-}
-
-func (t *Template) checkCODShape(l *errList) {
-	want := map[string]Action{CODAsk: ActionMessage, CODCall: ActionCall, CODDeclined: ActionNotifyShop, CODConfirmed: ActionNotifyShop}
-	seen := map[string]bool{}
-	for i, s := range t.Steps {
-		p := fmt.Sprintf("steps[%d]", i)
-		a, ok := want[s.ID]
-		if !ok {
-			l.add(p+".id", "cod_confirm steps are ask (message), call (call), declined (notify_shop) and optionally confirmed (notify_shop); %q is none of them", s.ID)
-			continue
-		}
-		seen[s.ID] = true
-		if s.Action != a {
-			l.add(p+".action", "step %q of cod_confirm must be a %s", s.ID, a)
-		}
-		if s.ID == CODCall && s.Action == ActionCall {
-			got := slices.Clone(s.Outcomes)
-			slices.Sort(got)
-			if !slices.Equal(got, CODOutcomes) { // CODOutcomes is sorted
-				l.add(p+".outcomes", "must be exactly %s", joinQuoted(CODOutcomes))
-			}
-		}
-	}
-	for _, id := range []string{CODAsk, CODCall, CODDeclined} {
-		if !seen[id] {
-			l.addAtEnd("steps", "cod_confirm needs a step %q (%s)", id, want[id])
-		}
-	}
-}
-
-func (t *Template) checkReplies(l *errList) {
-	if _, ok := t.Replies[t.DefaultLocale]; !ok {
-		l.add("replies", "missing the default locale %s", t.DefaultLocale)
-	}
-	t.replies = map[string]*keywordSet{}
-	for _, loc := range sortedKeys(t.Replies) {
-		kw := t.Replies[loc]
-		ks := &keywordSet{}
-		yes := map[string]bool{}
-		for i, w := range kw.Yes {
-			n := normalize(w)
-			if n == "" {
-				l.add(fmt.Sprintf("replies.%s.yes[%d]", loc, i), "has no letters or digits")
-				continue
-			}
-			yes[n] = true
-			ks.yes = append(ks.yes, n)
-		}
-		for i, w := range kw.No {
-			n := normalize(w)
-			if n == "" {
-				l.add(fmt.Sprintf("replies.%s.no[%d]", loc, i), "has no letters or digits")
-				continue
-			}
-			if yes[n] {
-				l.add(fmt.Sprintf("replies.%s.no[%d]", loc, i), "%q is also a yes keyword", w)
-			}
-			ks.no = append(ks.no, n)
-		}
-		t.replies[loc] = ks
 	}
 }
 

@@ -156,12 +156,6 @@ var parseCases = []parseCase{
 		field: "steps[0].after", reason: "not a duration", structural: true},
 	{name: "duration as a number", base: care.UnpaidChase, mutate: func(d doc) { step(d, 0)["after"] = 600 },
 		field: "steps[0].after", reason: "must be string", structural: true},
-	{name: "step after the deadline", base: care.UnpaidChase, mutate: func(d doc) { step(d, 3)["after"] = "71h" },
-		field: "steps[3].after", reason: "at or after the deadline"},
-	{name: "step exactly at the deadline", base: care.UnpaidChase, mutate: func(d doc) { step(d, 2)["after"] = "72h" },
-		field: "steps[2].after", reason: "at or after the deadline"},
-	{name: "before_deadline beyond the window", base: care.UnpaidChase, mutate: func(d doc) { step(d, 3)["before_deadline"] = "80h" },
-		field: "steps[3].before_deadline", reason: "no time"},
 	{name: "before_cutoff without cutoff", base: care.UnpaidChase, mutate: func(d doc) { delete(d, "cutoff") },
 		field: "steps[1].before_cutoff", reason: "cutoff"},
 	{name: "before_cutoff zero", base: care.UnpaidChase, mutate: func(d doc) { step(d, 1)["before_cutoff"] = "0s" },
@@ -174,10 +168,6 @@ var parseCases = []parseCase{
 		field: "quiet_hours.to", reason: "empty"},
 	{name: "quiet hours without to", base: care.UnpaidChase, mutate: func(d doc) { delete(d["quiet_hours"].(doc), "to") },
 		field: "quiet_hours.to", reason: "required", structural: true},
-	{name: "pay window missing", base: care.UnpaidChase, mutate: func(d doc) { delete(d, "pay_window") },
-		field: "pay_window", reason: "required in an unpaid_chase template", structural: true},
-	{name: "pay window zero", base: care.UnpaidChase, mutate: func(d doc) { d["pay_window"] = "0" },
-		field: "pay_window", reason: "positive"},
 	// steps
 	{name: "duplicate id", base: care.UnpaidChase, mutate: func(d doc) { step(d, 2)["id"] = "nudge" },
 		field: "steps[2].id", reason: "duplicate id"},
@@ -231,39 +221,8 @@ var parseCases = []parseCase{
 		wf: care.UnpaidChase, field: "workflow", structural: true},
 	{name: "workflow mismatch", base: care.UnpaidChase, wf: care.CODConfirm,
 		field: "workflow", reason: "stored for \"cod_confirm\""},
-	{name: "reply_timeout in unpaid_chase", base: care.UnpaidChase, mutate: func(d doc) { d["reply_timeout"] = "2h" },
-		field: "reply_timeout", reason: "not allowed in an unpaid_chase template", structural: true},
-	// cod_confirm shape
-	{name: "cod without reply_timeout", base: care.CODConfirm, mutate: func(d doc) { delete(d, "reply_timeout") },
-		field: "reply_timeout", reason: "required in a cod_confirm template", structural: true},
-	{name: "cod with pay_window", base: care.CODConfirm, mutate: func(d doc) { d["pay_window"] = "72h" },
-		field: "pay_window", reason: "not allowed in a cod_confirm template", structural: true},
-	{name: "cod step with after", base: care.CODConfirm, mutate: func(d doc) { step(d, 0)["after"] = "10m" },
-		field: "steps[0].after", reason: "not allowed in a cod_confirm template", structural: true},
-	{name: "cod unknown step", base: care.CODConfirm, mutate: func(d doc) { step(d, 0)["id"] = "ask_again" },
-		field: "steps[0].id", reason: "ask (message), call (call), declined"},
-	{name: "cod missing declined", base: care.CODConfirm, mutate: func(d doc) { d["steps"] = d["steps"].([]any)[:2] },
-		field: "steps", reason: "needs a step \"declined\""},
-	{name: "cod declined as message", base: care.CODConfirm, mutate: func(d doc) { step(d, 2)["action"] = "message" },
-		field: "steps[2].action", reason: "must be a notify_shop"},
-	{name: "cod call outcomes", base: care.CODConfirm, mutate: func(d doc) { step(d, 1)["outcomes"] = []any{"confirmed", "declined", "busy"} },
-		field: "steps[1].outcomes", reason: "exactly"},
 	{name: "cod notify_shop with a tag", base: care.CODConfirm, mutate: func(d doc) { step(d, 2)["tag"] = "vip" },
 		field: "steps[2].tag", reason: "not allowed in a notify_shop step", structural: true},
-	{name: "cod replies missing", base: care.CODConfirm, mutate: func(d doc) { delete(d, "replies") },
-		field: "replies", reason: "required", structural: true},
-	{name: "cod replies without default locale", base: care.CODConfirm, mutate: func(d doc) { delete(d["replies"].(doc), "zh-CN") },
-		field: "replies", reason: "missing the default locale"},
-	{name: "cod keyword both yes and no", base: care.CODConfirm, mutate: func(d doc) {
-		r := d["replies"].(doc)["en"].(doc)
-		r["no"] = append(r["no"].([]any), "OK!")
-	}, field: "replies.en.no[14]", reason: "also a yes keyword"},
-	{name: "cod keyword of punctuation", base: care.CODConfirm, mutate: func(d doc) {
-		r := d["replies"].(doc)["en"].(doc)
-		r["yes"] = []any{"yes", "👍"}
-	}, field: "replies.en.yes[1]", reason: "no letters or digits"},
-	{name: "cod replies without no", base: care.CODConfirm, mutate: func(d doc) { delete(d["replies"].(doc)["en"].(doc), "no") },
-		field: "replies.en.no", reason: "required", structural: true},
 }
 
 // TestParseErrors checks the field and reason of each invalid template, and
@@ -422,5 +381,26 @@ func TestTemplateRoundTrip(t *testing.T) {
 		if d := cmp.Diff(tp, again, cmpopts.IgnoreUnexported(Template{})); d != "" {
 			t.Errorf("%s round trip (-first +second):\n%s", wf, d)
 		}
+	}
+}
+
+// TestOldShapeLifted: a template of the old shape (a workflow's fields at
+// the top level, no params) is read with those fields as its params, in
+// place, so errors keep document order; with params present nothing moves.
+func TestOldShapeLifted(t *testing.T) {
+	body := minimalHead + `"steps":[{"id":"a","action":"message","script":{"en":"hi"}}]}`
+	tp := mustParse(t, care.UnpaidChase, []byte(body))
+	if got, want := string(tp.Params), `{"pay_window":"24h"}`; got != want {
+		t.Errorf("params = %s, want %s", got, want)
+	}
+	got := string(liftLegacy([]byte(`{"workflow":"x","a":1,"channel":"outbox","b":[2]}`)))
+	if want := `{"workflow":"x","params":{"a":1,"b":[2]},"channel":"outbox"}`; got != want {
+		t.Errorf("lifted = %s, want %s", got, want)
+	}
+	both := `{"workflow":"unpaid_chase","default_locale":"en","channel":"outbox","contact_budget":2,"params":{"pay_window":"24h"},"pay_window":"24h","steps":[{"id":"a","action":"message","script":{"en":"hi"}}]}`
+	_, err := Parse(care.UnpaidChase, []byte(both))
+	var fe *care.FieldError
+	if !errors.As(err, &fe) || fe.Field != "pay_window" || !strings.Contains(fe.Reason, "unknown field") {
+		t.Errorf("params and an old-shape field: %v, want pay_window unknown field", err)
 	}
 }

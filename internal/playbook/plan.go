@@ -10,8 +10,9 @@ import (
 type Timing struct {
 	PlacedAt time.Time
 	Now      time.Time
-	// PayDeadline is the platform's auto-cancel time; nil means PlacedAt + the template's pay_window.
-	PayDeadline *time.Time
+	// Deadline is when the run's reason to contact the buyer ends (its
+	// workflow's steps.Deadliner: unpaid_chase's pay deadline); nil for none.
+	Deadline *time.Time
 	// Total is the order's total in the shop's currency ("" when unknown).
 	Total care.Decimal
 	// OtherCurrency says the order has a total, but only in another currency
@@ -68,9 +69,8 @@ type Next struct {
 //   - message and call steps are moved out of quiet hours (the buyer's zone,
 //     else the shop's) to the end of the quiet period; notify_shop steps are not;
 //   - a before_cutoff step whose at is not before its C: skip cutoff_passed;
-//   - unpaid_chase: deadline = PayDeadline, else PlacedAt + pay_window; if at
-//     ≥ deadline or at > deadline − before_deadline: skip deadline_passed
-//     (cod_confirm has no pay deadline);
+//   - with a Deadline: if at ≥ Deadline or at > Deadline − before_deadline:
+//     skip deadline_passed;
 //   - either skip is min_gap instead when only the move for the gap caused it;
 //   - otherwise that step is next.
 //
@@ -143,11 +143,8 @@ func (t *Template) placeable(s Step, at, cutoff time.Time, withCutoff bool, buye
 	if withCutoff && !at.Before(cutoff) {
 		return SkipCutoffPassed
 	}
-	if t.Workflow == care.UnpaidChase {
-		deadline := in.PlacedAt.Add(t.PayWindow.Std())
-		if in.PayDeadline != nil {
-			deadline = *in.PayDeadline
-		}
+	if in.Deadline != nil {
+		deadline := *in.Deadline
 		if !at.Before(deadline) || at.After(deadline.Add(-s.BeforeDeadline.Std())) {
 			return SkipDeadlinePassed
 		}

@@ -87,7 +87,7 @@ func TestRenderDefaults(t *testing.T) {
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	v := VarsFor(o, "西湖茶庄", sh)
 	cod := codTemplate(t)
-	ask, _, _ := cod.Step(CODAsk)
+	ask, _, _ := cod.Step("ask")
 	cases := []struct {
 		field, locale, wantLocale string
 		contains                  []string
@@ -108,7 +108,7 @@ func TestRenderDefaults(t *testing.T) {
 			}
 		}
 	}
-	call, _, _ := cod.Step(CODCall)
+	call, _, _ := cod.Step("call")
 	if text, _, err := cod.Render(call, "reason", "en", v); err != nil || !strings.Contains(text, "137.90 CNY due on delivery") {
 		t.Errorf("call reason = %q, %v", text, err)
 	}
@@ -141,7 +141,8 @@ func TestRenderDefaults(t *testing.T) {
 
 func TestRenderConcurrent(t *testing.T) {
 	cod := codTemplate(t)
-	ask, _, _ := cod.Step(CODAsk)
+	words := codWords(t)
+	ask, _, _ := cod.Step("ask")
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
 		wg.Add(1)
@@ -152,7 +153,7 @@ func TestRenderConcurrent(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				cod.Classify("yes", "en")
+				words.Classify("yes", "en")
 				b, _ := defaultTemplate(care.UnpaidChase)
 				if _, err := Parse(care.UnpaidChase, b); err != nil {
 					t.Error(err)
@@ -166,17 +167,17 @@ func TestRenderConcurrent(t *testing.T) {
 
 func TestStep(t *testing.T) {
 	cod := codTemplate(t)
-	s, i, ok := cod.Step(CODDeclined)
+	s, i, ok := cod.Step("declined")
 	if !ok || i != 3 || s.Action != ActionNotifyShop {
 		t.Errorf("Step(declined) = %v, %d, %v", s.ID, i, ok)
 	}
 	if _, i, ok := cod.Step("nope"); ok || i != -1 {
 		t.Errorf("Step(nope) = %d, %v", i, ok)
 	}
-	if cod.StepChannel(s) != ChannelOutbox || cod.ReplyTimeout.Std() != 2*time.Hour {
-		t.Errorf("channel %q, reply timeout %v", cod.StepChannel(s), cod.ReplyTimeout.Std())
+	if cod.StepChannel(s) != ChannelOutbox {
+		t.Errorf("channel %q", cod.StepChannel(s))
 	}
-	c, _, _ := cod.Step(CODCall)
+	c, _, _ := cod.Step("call")
 	if c.SLA.Std() != 4*time.Hour || c.Priority != 2 || c.Tag != care.TagLogistics {
 		t.Errorf("call = %+v", c)
 	}

@@ -1,11 +1,13 @@
-// Package playbook holds the care templates ops edit: the Go model of a
-// template (workflows/<workflow>/template.json is the default of each), its
-// validation (Parse: strict JSON, the JSON Schema template.schema.json,
-// then semantic checks such as unknown Liquid variables), the rendering of
-// scripts per locale (Render), the timing of the next step under the three
-// clocks of an order — when it was placed, the shop's daily cut-off and the
-// platform's pay deadline — with quiet hours (Plan), and the recognition of a
-// buyer's reply to a cash-on-delivery confirmation (Classify).
+// Package playbook holds the care templates ops edit: the Go model of the
+// common core of a template (workflows/<workflow>/template.json is the
+// default of each; the "params" object is its workflow's, checked through
+// ParamsParser), its validation (ParseWith: strict JSON, the JSON Schema
+// template.schema.json, semantic checks such as unknown Liquid variables,
+// then the workflow's params), the rendering of scripts per locale
+// (Render), the timing of the next step under the clocks of an order —
+// when it was placed, the shop's daily cut-off and the run's deadline —
+// with quiet hours (Plan), and the recognition of a buyer's yes or no by a
+// workflow's reply words (ReplyWords.Classify).
 //
 // Everything here is pure: no I/O, no clock (times come in as arguments). A
 // *Template is immutable after Parse and safe for concurrent use.
@@ -14,7 +16,6 @@ package playbook
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/osteele/liquid/render"
@@ -41,19 +42,6 @@ const (
 	ChannelOutbox  = "outbox"
 	ChannelWebhook = "webhook"
 )
-
-// The step ids of a cod_confirm template: ask, call and declined, and optionally confirmed.
-const (
-	CODAsk      = "ask"      // message: states the COD total, asks to confirm
-	CODCall     = "call"     // call: outcomes exactly CODOutcomes
-	CODDeclined = "declined" // notify_shop: the note to the shop
-	// CODConfirmed is optional: when present (notify_shop), the shop is told
-	// a COD order was confirmed and may ship.
-	CODConfirmed = "confirmed"
-)
-
-// CODOutcomes are the outcomes of the cod_confirm call step, in this order.
-var CODOutcomes = []string{"confirmed", "declined", "unreachable"}
 
 // Duration is a Go duration written in JSON as its string form ("10m", "36h").
 // It is never negative in a parsed template.
@@ -111,23 +99,35 @@ type Template struct {
 	// MinGap is the least time between two messages to one buyer about one
 	// order, across workflows; nil means DefaultMinGap (see Gap).
 	MinGap *Duration `json:"min_gap,omitempty"`
-	// PayWindow (unpaid_chase) is the platform's auto-cancel window, used
-	// when an order has no pay_deadline.
-	PayWindow Duration `json:"pay_window,omitempty"`
 	// ContactBudget is the most messages the workflow sends one order (1..20).
-	ContactBudget int `json:"contact_budget"`
-	// ReplyTimeout (cod_confirm) is how long to wait for the buyer's reply.
-	ReplyTimeout Duration `json:"reply_timeout,omitempty"`
-	// Replies (cod_confirm) are the keywords per locale; the default locale has some.
-	Replies map[string]Keywords `json:"replies,omitempty"`
-	Steps   []Step              `json:"steps"`
+	ContactBudget int    `json:"contact_budget"`
+	Steps         []Step `json:"steps"`
+	// Params is the workflow's own part of the template, as written (the
+	// object "params"; absent is null). Its workflow validates it
+	// (ParamsParser) and ParsedParams holds what it made of it.
+	Params json.RawMessage `json:"params,omitempty"`
 
 	compiled  map[scriptKey]render.Node
 	cutoffMin int // minutes after local midnight; -1 without a cut-off
 	quietFrom int // minutes; quietFrom == quietTo when there are no quiet hours
 	quietTo   int
-	replies   map[string]*keywordSet
+	params    any
 }
+
+// ParamsParser validates the params of one workflow's templates: a
+// workflow implements it (steps.ParamsParser) and Parse calls it with the
+// template's params object (null when absent) once the common core is
+// valid. It returns what the workflow's code reads back with ParsedParams,
+// or a *care.FieldError whose Field is a path such as
+// "params.reply_timeout" (or "steps[1].after" for a rule across core and
+// params). It must not keep or modify t.
+type ParamsParser interface {
+	ParseParams(raw json.RawMessage, t *Template) (any, error)
+}
+
+// ParsedParams is what the workflow's ParamsParser returned for the
+// template's params; nil when parsed without one.
+func (t *Template) ParsedParams() any { return t.params }
 
 // Step is one step of a template. Script and Reason map a BCP 47 locale to
 // Liquid source; both contain the template's default locale.
@@ -207,13 +207,3 @@ func parseClock(s string) int {
 // workflowName is the shape of a workflow's name. Which workflows exist is
 // the registry's (workflows.All), checked by Parse's callers.
 var workflowName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }
-
-func joinQuoted(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = quote(s)
-	}
-	return strings.Join(q, ", ")
-}

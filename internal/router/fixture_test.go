@@ -39,6 +39,7 @@ const (
 var stateMachines = map[care.Workflow]string{
 	care.UnpaidChase: "arn:aws:states:ap-east-1:123456789012:stateMachine:ordercare-unpaid_chase",
 	care.CODConfirm:  "arn:aws:states:ap-east-1:123456789012:stateMachine:ordercare-cod_confirm",
+	"preship_check":  "arn:aws:states:ap-east-1:123456789012:stateMachine:ordercare-preship_check",
 }
 
 // executionArn is the ARN of the execution name of a workflow's state machine.

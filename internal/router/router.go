@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,12 +76,10 @@ func (r *Router) Handle(ctx context.Context, c care.Change) error {
 	} else if err != nil {
 		return err
 	}
-	switch c.Type {
-	case care.OrderCreated:
-		if err := r.start(ctx, o); err != nil {
-			return err
-		}
-	case care.BuyerReplied:
+	if err := r.start(ctx, o, c.Type); err != nil {
+		return err
+	}
+	if c.Type == care.BuyerReplied {
 		if err := r.reply(ctx, c); err != nil {
 			return err
 		}
@@ -200,10 +199,12 @@ func (r *Router) stopSubjects(ctx context.Context, o care.OrderState, w steps.Wo
 	return nil
 }
 
-// wants lists the workflows a newly created order qualifies for: none for
-// a platform's test order or a cancelled one, else those whose Wants says so
-// (a per-subject workflow, steps.Subjects, gets no order-level run).
-func (r *Router) wants(o care.OrderState) []steps.Workflow {
+// wants lists the workflows an order changed by an event of type t
+// qualifies for: none for a platform's test order or a cancelled one, else
+// those that start on t (steps.StartsOn: order.created unless a Trigger
+// says otherwise) and whose Wants says so (a per-subject workflow,
+// steps.Subjects, gets no order-level run).
+func (r *Router) wants(o care.OrderState, t care.EventType) []steps.Workflow {
 	if o.Order.Test || o.Has(care.StatusCancelled) {
 		return nil
 	}
@@ -212,16 +213,16 @@ func (r *Router) wants(o care.OrderState) []steps.Workflow {
 		if _, ok := w.(steps.Subjects); ok {
 			continue // runs per subject (startSubjects)
 		}
-		if w.Wants(o) {
+		if slices.Contains(steps.StartsOn(w), t) && w.Wants(o) {
 			out = append(out, w)
 		}
 	}
 	return out
 }
 
-func (r *Router) start(ctx context.Context, o care.OrderState) error {
+func (r *Router) start(ctx context.Context, o care.OrderState, t care.EventType) error {
 	now := r.Clock.Now()
-	for _, w := range r.wants(o) {
+	for _, w := range r.wants(o, t) {
 		if err := r.startRun(ctx, o, w, "", now); err != nil {
 			return err
 		}
@@ -240,7 +241,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 	if err != nil {
 		return err
 	}
-	if p, perr := r.templates.Parse(tpl); perr == nil && !p.On() {
+	if p, perr := r.templates.Parse(tpl, r.Workflows.Params(wf)); perr == nil && !p.On() {
 		// Switched off by the shop: no new run. A run created before
 		// (this is a replay) is still started; a version that no longer
 		// parses starts too, and fails in its step, as before.
@@ -315,7 +316,7 @@ func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderStat
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {
-	return r.templates.Load(ctx, r.Store, ref.Shop, ref.Workflow, ref.Version)
+	return r.templates.Load(ctx, r.Store, ref.Shop, ref.Workflow, ref.Version, r.Workflows.Params(ref.Workflow))
 }
 
 // stop ends the running run of w about subject ("" for the order-level
@@ -524,12 +525,12 @@ func (r *Router) replyTemplate(ctx context.Context, shop string, wf care.Workflo
 		if derr != nil {
 			return nil, derr
 		}
-		return playbook.Parse(wf, body)
+		return r.Workflows.ParseTemplate(wf, body)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return r.templates.Parse(t)
+	return r.templates.Parse(t, r.Workflows.Params(wf))
 }
 
 // ResumeTask sends a waiting execution its result (SendTaskSuccess),

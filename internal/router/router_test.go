@@ -18,7 +18,6 @@ import (
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
-	"github.com/ordercare/ordercare/workflows"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 )
 
@@ -38,10 +37,15 @@ func TestStartOnCreated(t *testing.T) {
 			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "cod_confirm", "version": 1.0},
 			"step": "ask", "timeout": 7200.0, // the default reply_timeout, 2h
 			"at": "2026-11-11T01:00:00Z"}}, // at once: 09:00 in the buyer's zone is outside quiet hours
-		{name: "paid before handled", pay: care.PayOnline, before: care.OrderPaid},
+		// A paid order is checked before it ships (preship_check), not chased.
+		{name: "paid before handled", pay: care.PayOnline, before: care.OrderPaid, wantWF: "preship_check", wantInput: map[string]any{
+			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "preship_check", "version": 1.0},
+			"step": ""}},
 		{name: "cancelled before handled", pay: care.PayCOD, before: care.OrderCancelled},
 		// A Shopify orders/create with financial_status paid: one order.created carrying paid_at.
-		{name: "created already paid", pay: care.PayOnline, with: func(o *care.Order) { t := start; o.PaidAt = &t }},
+		{name: "created already paid", pay: care.PayOnline, with: func(o *care.Order) { t := start; o.PaidAt = &t }, wantWF: "preship_check", wantInput: map[string]any{
+			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "preship_check", "version": 1.0},
+			"step": ""}},
 		{name: "test order, unpaid", pay: care.PayOnline, with: func(o *care.Order) { o.Test = true }},
 		{name: "test order, cash on delivery", pay: care.PayCOD, with: func(o *care.Order) { o.Test = true }},
 	}
@@ -111,11 +115,18 @@ func TestStartIsIdempotent(t *testing.T) {
 		t.Errorf("runs after a replay: %+v; want the first one only", rs)
 	}
 
-	// Once the run ended, a replay of order.created starts nothing.
+	// Once the run ended, a replay of order.created starts nothing (the
+	// payment starts the order's preship_check, once).
 	f.handle(f.mark(care.OrderPaid, "TB-1"))
 	f.handle(c)
-	if n := len(f.sfn.Starts()); n != 2 {
-		t.Errorf("replay after the run stopped called StartExecution: %d calls, want 2", n)
+	chase := 0
+	for _, s := range f.sfn.Starts() {
+		if aws.ToString(s.Name) == aws.ToString(starts[0].Name) {
+			chase++
+		}
+	}
+	if chase != 2 {
+		t.Errorf("replay after the run stopped called StartExecution for the chase: %d calls, want 2", chase)
 	}
 }
 
@@ -215,7 +226,7 @@ func TestCancelledStopsEveryWorkflow(t *testing.T) {
 	if diff := cmp.Diff(want, arns(f.sfn.Stops())); diff != "" {
 		t.Errorf("StopExecution calls (-want +got):\n%s", diff)
 	}
-	for _, wf := range workflows.All().Names() {
+	for _, wf := range []care.Workflow{care.UnpaidChase, care.CODConfirm} {
 		if r := f.getRun("TB-1", wf); r.Status != care.RunStopped || r.Outcome != "" {
 			t.Errorf("%s run %s outcome %q, want stopped without outcome", wf, r.Status, r.Outcome)
 		}

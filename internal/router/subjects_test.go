@@ -1,7 +1,6 @@
 package router_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"sort"
@@ -37,7 +36,15 @@ func (parcelWatch) Pointless(o care.OrderState) string {
 }
 func (parcelWatch) Actions() map[string]steps.Action { return nil }
 func (parcelWatch) DefaultTemplate() []byte {
-	return bytes.Replace(unpaidchase.Workflow{}.DefaultTemplate(), []byte(`"unpaid_chase"`), []byte(`"parcel_watch"`), 1)
+	// unpaid_chase's core, without its params (this workflow takes none).
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(unpaidchase.Workflow{}.DefaultTemplate(), &doc); err != nil {
+		panic(err)
+	}
+	delete(doc, "params")
+	doc["workflow"] = json.RawMessage(`"parcel_watch"`)
+	b, _ := json.Marshal(doc)
+	return b
 }
 
 func (parcelWatch) Subjects(o care.OrderState, _ care.Event) []string {

@@ -12,6 +12,9 @@ import (
 func (e *Env) Timing() playbook.Timing {
 	t := Timing(e.Order, e.Shop, e.Now)
 	t.LastSent = e.lastSent("")
+	if d := e.Deadline(); !d.IsZero() {
+		t.Deadline = &d
+	}
 	return t
 }
 
@@ -26,12 +29,12 @@ func (e *Env) QuietUntil() time.Time {
 }
 
 // Timing is the order's side of planning at now: when it was placed, its
-// pay deadline and total, the shop's and the buyer's zones. The total is in
+// total, the shop's and the buyer's zones. The total is in
 // the shop's currency (the template's thresholds are): an order with no
 // amount in it has an unknown total, so a min_total step skips it.
 func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
 	total, ok := o.Order.TotalIn(shop.Currency)
-	t := playbook.Timing{PlacedAt: placedAt(o), Now: now, PayDeadline: o.Order.PayDeadline,
+	t := playbook.Timing{PlacedAt: placedAt(o), Now: now,
 		Total: total, OtherCurrency: !ok && o.Order.Total != "", ShopLoc: zone(shop.Timezone)}
 	if b := o.Order.Buyer; b != nil && b.Timezone != "" {
 		t.BuyerLoc = zone(b.Timezone)

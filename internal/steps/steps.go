@@ -321,7 +321,7 @@ func notFoundIsInput(err error, what string) error {
 
 // template returns the pinned template version, parsed once per process.
 func (h *Handler) template(ctx context.Context, ref RunRef) (*playbook.Template, error) {
-	t, err := h.templates.Load(ctx, h.Store, ref.Shop, ref.Workflow, ref.Version)
+	t, err := h.templates.Load(ctx, h.Store, ref.Shop, ref.Workflow, ref.Version, h.Workflows.Params(ref.Workflow))
 	var fe *care.FieldError
 	if errors.As(err, &fe) {
 		return nil, &InputError{"stored template: " + err.Error()}

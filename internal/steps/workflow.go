@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -16,7 +17,8 @@ import (
 // workflow's folder switches over workflow names: it asks the Workflow.
 //
 // A Workflow may also implement the optional interfaces of this package
-// (Starter, Awaiter, Recoverer) for what only some workflows do.
+// (Starter, Awaiter, Recoverer, Deadliner, CallExplainer, ParamsParser) for
+// what only some workflows do.
 type Workflow interface {
 	// Name is the workflow's name: care.Run.Workflow, the template's
 	// "workflow", its folder and (with the stack prefix) its state machine.
@@ -38,6 +40,23 @@ type Workflow interface {
 	// machine's Task states give (ActionEscalate and ActionFailed are the
 	// kernel's).
 	Actions() map[string]Action
+}
+
+// Trigger is a workflow whose runs start on other order events than
+// order.created (the default): the router offers it each order changed by
+// one of these event types, and Wants decides (a run per order and
+// workflow, so a later event of the list starts nothing new).
+type Trigger interface {
+	StartsOn() []care.EventType
+}
+
+// StartsOn lists the event types on which w's runs may start: its
+// Trigger's, else order.created.
+func StartsOn(w Workflow) []care.EventType {
+	if t, ok := w.(Trigger); ok {
+		return t.StartsOn()
+	}
+	return []care.EventType{care.OrderCreated}
 }
 
 // Starter is a workflow whose execution input is more than the run's
@@ -85,6 +104,48 @@ type Recoverer interface {
 
 // OutcomePaid is the outcome of a run that recovered a payment (Recoverer).
 const OutcomePaid = "paid"
+
+// ParamsParser is a workflow whose templates carry params (the template's
+// "params" object): ParseParams validates them, with the workflow's
+// params.schema.json and its own rules, and returns what the workflow's
+// code reads back with Template.ParsedParams. A workflow without it takes
+// no params. Templates are parsed with it by Workflows.ParseTemplate and
+// Workflows.Params.
+type ParamsParser = playbook.ParamsParser
+
+// noParams is the ParamsParser of a workflow that takes none.
+type noParams struct{}
+
+func (noParams) ParseParams(raw json.RawMessage, _ *playbook.Template) (any, error) {
+	if s := string(raw); s != "null" && s != "{}" {
+		return nil, care.Invalid("params", "this workflow takes no params")
+	}
+	return nil, nil
+}
+
+// Params returns the ParamsParser templates of the named workflow are
+// parsed with: the workflow's own, one refusing any params for a workflow
+// without, nil for an unknown workflow (whose templates are refused anyway).
+func (ws Workflows) Params(name care.Workflow) playbook.ParamsParser {
+	w, ok := ws.Get(name)
+	if !ok {
+		return nil
+	}
+	if pp, ok := w.(ParamsParser); ok {
+		return pp
+	}
+	return noParams{}
+}
+
+// ParseTemplate parses a template body of the named workflow, its params
+// included (playbook.ParseWith). An unknown workflow is a *care.FieldError
+// on field "workflow".
+func (ws Workflows) ParseTemplate(name care.Workflow, body []byte) (*playbook.Template, error) {
+	if _, ok := ws.Get(name); !ok {
+		return nil, care.Invalid("workflow", "unknown workflow %q", name)
+	}
+	return playbook.ParseWith(name, body, ws.Params(name))
+}
 
 // Workflows is the registry of care workflows, in the order they were
 // listed (workflows.All). The zero value has none.

@@ -35,10 +35,10 @@ func (Workflow) Actions() map[string]steps.Action {
 	}
 }
 
-// Step ids of the cod_confirm template (playbook.Parse checks the shape).
+// Step ids of the cod_confirm template (ParseParams checks the shape).
 const (
-	codAsk  = playbook.CODAsk
-	codCall = playbook.CODCall
+	codAsk  = StepAsk
+	codCall = StepCall
 )
 
 // AwaitKey is the Waits key a cod_confirm run waits on for the buyer's reply.
@@ -62,8 +62,8 @@ const (
 // are template steps; unreachable and expired (and confirmed, when a
 // template has no such step) use the built-in texts of noticeText.
 const (
-	NoticeConfirmed   = playbook.CODConfirmed
-	NoticeDeclined    = playbook.CODDeclined
+	NoticeConfirmed   = StepConfirmed
+	NoticeDeclined    = StepDeclined
 	NoticeUnreachable = "unreachable"
 	NoticeExpired     = "expired"
 )

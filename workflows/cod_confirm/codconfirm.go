@@ -68,8 +68,8 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	if next, _ := s.Template.Plan("", tm); next != nil {
 		at = next.At
 	}
-	in := steps.State{Run: s.Ref, Step: playbook.CODAsk, At: steps.WaitUntil(at),
-		Timeout: int(s.Template.ReplyTimeout.Std() / time.Second)}
+	in := steps.State{Run: s.Ref, Step: StepAsk, At: steps.WaitUntil(at),
+		Timeout: int(params(s.Template).ReplyTimeout.Std() / time.Second)}
 	return steps.Start{Input: in, Step: WaitToAsk, NextAt: in.At}, nil
 }
 
@@ -80,5 +80,5 @@ func (Workflow) AwaitKey() string { return AwaitKey }
 // Interpret implements steps.Awaiter: yes, no, unclear or stop, by the
 // template's reply words in the buyer's and the default locale.
 func (Workflow) Interpret(tpl *playbook.Template, text, locale string) playbook.Answer {
-	return tpl.Classify(text, locale)
+	return params(tpl).words.Classify(text, locale)
 }

@@ -21,7 +21,7 @@ func TestStartsAndInterprets(t *testing.T) {
 	if r := w.Pointless(cod); r != "" {
 		t.Errorf("Pointless = %q, want none", r)
 	}
-	tpl, err := playbook.Parse(codconfirm.Name, w.DefaultTemplate())
+	tpl, err := playbook.ParseWith(codconfirm.Name, w.DefaultTemplate(), w)
 	if err != nil {
 		t.Fatal(err)
 	}

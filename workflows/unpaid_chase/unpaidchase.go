@@ -75,7 +75,7 @@ func (Workflow) Deadline(e *steps.Env) time.Time {
 	if d := e.Order.Order.PayDeadline; d != nil {
 		return *d
 	}
-	if w := e.Tpl.PayWindow.Std(); w > 0 {
+	if w := params(e.Tpl).PayWindow.Std(); w > 0 {
 		return e.PlacedAt().Add(w)
 	}
 	return time.Time{}

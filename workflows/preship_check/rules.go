@@ -1,0 +1,96 @@
+package preshipcheck
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// Flag reasons (Flags). A region flag is FlagRegion + ":" + the rule's id.
+const (
+	FlagRegion         = "region"
+	FlagAddressChanged = "address_changed"
+	FlagLocker         = "locker"
+)
+
+// Flags lists why the order must be held before it ships, in the order of
+// the rules (regions, address changed after payment, lockers); none for an
+// order to ship as it is. An order without an address is flagged only by
+// an address change.
+func Flags(o care.OrderState, p Params) []string {
+	var out []string
+	a := o.Order.ShippingAddress
+	if a != nil {
+		for _, r := range p.Regions {
+			if (anyMatch(r.Provinces, a.Province) || anyMatch(r.Cities, a.City) || anyMatch(r.Postcodes, a.PostalCode)) &&
+				hasGoods(o.Order.Items, r.Goods) {
+				out = append(out, FlagRegion+":"+r.ID)
+			}
+		}
+	}
+	if p.AddressChanged && changedAfterPayment(o) {
+		out = append(out, FlagAddressChanged)
+	}
+	if l := p.Lockers; a != nil && l != nil && hasGoods(o.Order.Items, l.Goods) {
+		lines := strings.ToLower(a.Line1 + " " + a.Line2 + " " + a.District)
+		for _, k := range l.Keywords {
+			if strings.Contains(lines, strings.ToLower(k)) {
+				out = append(out, FlagLocker)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// changedAfterPayment: the address the order has now came from an event
+// dated after the order was paid.
+func changedAfterPayment(o care.OrderState) bool {
+	st, ok := o.FieldStamps["shipping_address"]
+	if !ok {
+		return false
+	}
+	for _, m := range o.History {
+		if m.Status == care.StatusPaid {
+			return st.At.After(m.At)
+		}
+	}
+	return false
+}
+
+// hasGoods: g is nil (every order), or an item matches it.
+func hasGoods(items []care.Item, g *Goods) bool {
+	if g == nil {
+		return true
+	}
+	for _, it := range items {
+		if (g.Perishable && it.Perishable) || anyMatch(g.SKUs, it.SKU) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyMatch: s (trimmed, case-insensitive) matches one of the patterns, in
+// which * stands for any run of characters; "" matches none.
+func anyMatch(patterns []string, s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return false
+	}
+	for _, p := range patterns {
+		if globRE(p).MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func globRE(p string) *regexp.Regexp {
+	parts := strings.Split(strings.ToLower(strings.TrimSpace(p)), "*")
+	for i, s := range parts {
+		parts[i] = regexp.QuoteMeta(s)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+}

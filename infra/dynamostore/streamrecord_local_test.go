@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,7 +218,13 @@ func TestRouterFunctionOnDynamoDBLocal(t *testing.T) {
 	route(createdEv("o-1"))
 	route(paidEv("o-1", time.Minute))
 	want := []string{"start " + machine + string(care.UnpaidChase) + " " + exec, "stop arn:aws:states:us-east-1:111111111111:execution:" + string(care.UnpaidChase) + ":" + exec}
-	if diff := cmp.Diff(want, api.calls); diff != "" {
+	var chase []string // the calls about the chase (the payment also starts other workflows)
+	for _, c := range api.calls {
+		if strings.Contains(c, exec) {
+			chase = append(chase, c)
+		}
+	}
+	if diff := cmp.Diff(want, chase); diff != "" {
 		t.Fatalf("Step Functions calls (-want +got):\n%s", diff)
 	}
 	run, err := s.GetRun(ctx, shop, "o-1", care.UnpaidChase, "")

@@ -150,6 +150,42 @@ func TestStalledParcelExceptionAtOnce(t *testing.T) {
 	}
 }
 
+// TestStalledParcelAgentOutcome: a returning parcel's task completed by
+// the agent ends the run with the agent's outcome, counted in /v1/metrics.
+func TestStalledParcelAgentOutcome(t *testing.T) {
+	h := newHarness(t)
+	h.shippedOrder("S5", "YT500", start)
+	h.advance("1h")
+	h.scan("S5", "YT500", "returning")
+	h.advance("0s")
+	open := stallTasks(h.tasks(h.agent(), "open"))
+	if len(open) != 1 || open[0].Step != "returning_call" {
+		t.Fatalf("open tasks %+v", open)
+	}
+	h.wantEntries("S5", "returning:sent")
+	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "reshipped"}, 200, nil)
+	h.advance("0s")
+	if r := h.subjectRun("S5", "YT500#returning"); r.Status != care.RunSucceeded || r.Outcome != "reshipped" {
+		t.Errorf("run %+v", r)
+	}
+	var rep struct {
+		Workflows []struct {
+			Workflow care.Workflow  `json:"workflow"`
+			Outcomes map[string]int `json:"outcomes"`
+		} `json:"workflows"`
+	}
+	h.must("GET", "/v1/metrics?from=2026-11-11T00:00:00Z&to=2026-11-12T00:00:00Z", h.ops(), nil, 200, &rep)
+	found := false
+	for _, w := range rep.Workflows {
+		if w.Workflow == stalled {
+			found = w.Outcomes["reshipped"] == 1
+		}
+	}
+	if !found {
+		t.Errorf("metrics %+v: want stalled_parcel outcome reshipped counted once", rep)
+	}
+}
+
 // TestStalledParcelQuietHoursDefer: a stall due at 23:00 in the buyer's
 // zone is told at 08:00, when quiet hours end, with the task raised then
 // (no agent works at night).

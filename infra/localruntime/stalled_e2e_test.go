@@ -207,3 +207,17 @@ func TestStalledParcelQuietHoursDefer(t *testing.T) {
 		t.Errorf("open tasks %+v", open)
 	}
 }
+
+// TestStalledParcelOptedOut: a buyer who opted out is not told (the skip
+// is recorded with its reason); the carrier is chased all the same.
+func TestStalledParcelOptedOut(t *testing.T) {
+	h := newHarness(t)
+	h.shippedOrder("S6", "YT600", start)
+	h.advance("1h")
+	h.webhook(h.shop, "", event("buyer.replied", "S6", h.now(), map[string]any{"reply": map[string]string{"text": "退订"}}))
+	h.advance("71h")
+	h.wantEntries("S6", "stall:skipped:opted_out")
+	if open := stallTasks(h.tasks(h.agent(), "open")); len(open) != 1 || open[0].Step != "chase" {
+		t.Errorf("open tasks %+v", open)
+	}
+}

@@ -1,0 +1,132 @@
+// Package stalledparcel is the stalled_parcel workflow (domain.md 5): one
+// run per parcel (the subject is its tracking number) watches for a stall:
+// no carrier scan for longer than the template's threshold (per carrier,
+// domestic or cross-border, in business days: the shop's service-hours
+// weekdays minus params.holidays). A stalled parcel opens an agent task to
+// chase the carrier (tag logistics) and tells the buyer once that the shop
+// is following up; a new scan ends the stall (the task is cancelled at the
+// next re-check and the run ends). A parcel in exception, attempt_failed or
+// returning gets a run of its own (subject "<tracking number>#<status>"),
+// started by the router on the update that reports it: an immediate agent
+// task and its own buyer script; leaving that status stops the run.
+//
+// Transitions come from deadlines passing, not from scans arriving: the
+// watching run sleeps until last scan + threshold, then re-reads the
+// parcel; a scan that came meanwhile only moves the next wake-up.
+package stalledparcel
+
+import (
+	_ "embed"
+	"strings"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/steps"
+)
+
+// Name is the workflow's name.
+const Name care.Workflow = "stalled_parcel"
+
+//go:embed stalled_parcel.asl.json
+var stateMachine []byte
+
+//go:embed template.json
+var defaultTemplate []byte
+
+// Workflow is stalled_parcel as the kernel sees it (steps.Workflow).
+type Workflow struct{}
+
+var _ interface {
+	steps.Workflow
+	steps.Trigger
+	steps.Subjects
+	steps.ParamsParser
+} = Workflow{}
+
+// Name implements steps.Workflow.
+func (Workflow) Name() care.Workflow { return Name }
+
+// StateMachine implements steps.Workflow.
+func (Workflow) StateMachine() []byte { return stateMachine }
+
+// DefaultTemplate implements steps.Workflow.
+func (Workflow) DefaultTemplate() []byte { return defaultTemplate }
+
+// StartsOn implements steps.Trigger: the events that reveal or update parcels.
+func (Workflow) StartsOn() []care.EventType {
+	return []care.EventType{care.OrderShipped, care.ShipmentUpdated}
+}
+
+// Wants implements steps.Workflow: never (runs are per parcel: Subjects).
+func (Workflow) Wants(care.OrderState) bool { return false }
+
+// Pointless implements steps.Workflow: nothing order-wide (cancellation is
+// the kernel's).
+func (Workflow) Pointless(care.OrderState) string { return "" }
+
+// Alert statuses: a parcel in one of them gets an immediate task and its
+// own buyer script, in a run about "<tracking number>#<status>".
+var alerts = []care.ShipmentStatus{care.ShipException, care.ShipAttemptFailed, care.ShipReturning}
+
+func isAlert(s care.ShipmentStatus) bool {
+	for _, a := range alerts {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Skip reasons a run stops with.
+const (
+	ReasonFinished = "parcel_finished" // delivered, returned or replaced
+	ReasonCleared  = "status_changed"  // an alert run's parcel left that status
+)
+
+// AlertSubject is the subject of the alert run of parcel tn in status s.
+func AlertSubject(tn string, s care.ShipmentStatus) string { return tn + "#" + string(s) }
+
+// splitSubject returns the tracking number and the alert status ("" for
+// the watching run) of a subject.
+func splitSubject(subject string) (string, care.ShipmentStatus) {
+	if i := strings.LastIndexByte(subject, '#'); i >= 0 {
+		if s := care.ShipmentStatus(subject[i+1:]); isAlert(s) {
+			return subject[:i], s
+		}
+	}
+	return subject, ""
+}
+
+func tracked(p *care.Parcel) bool {
+	return p != nil && p.ReplacedBy == "" && !p.Status.Terminal()
+}
+
+// Subjects implements steps.Subjects: every parcel still moving gets a
+// watching run; a parcel now in an alert status gets that status's run.
+func (Workflow) Subjects(o care.OrderState, _ care.Event) []string {
+	var out []string
+	for i := range o.Parcels {
+		p := &o.Parcels[i]
+		if !tracked(p) || p.TrackingNumber == "" {
+			continue
+		}
+		out = append(out, p.TrackingNumber)
+		if isAlert(p.Status) {
+			out = append(out, AlertSubject(p.TrackingNumber, p.Status))
+		}
+	}
+	return out
+}
+
+// SubjectPointless implements steps.Subjects: a delivered, returned or
+// replaced parcel; for an alert run, a parcel no longer in its status.
+func (Workflow) SubjectPointless(o care.OrderState, subject string) string {
+	tn, alert := splitSubject(subject)
+	p := o.Parcel(tn)
+	if !tracked(p) {
+		return ReasonFinished
+	}
+	if alert != "" && p.Status != alert {
+		return ReasonCleared
+	}
+	return ""
+}

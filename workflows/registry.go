@@ -7,6 +7,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
+	pickupnudge "github.com/ordercare/ordercare/workflows/pickup_nudge"
 	preshipcheck "github.com/ordercare/ordercare/workflows/preship_check"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
@@ -18,6 +19,7 @@ func All() steps.Workflows {
 		unpaidchase.Workflow{},
 		codconfirm.Workflow{},
 		preshipcheck.Workflow{},
+		pickupnudge.Workflow{},
 	}
 }
 

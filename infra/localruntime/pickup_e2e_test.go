@@ -50,6 +50,23 @@ func (h *harness) pickupEntries(orderID string) []care.Message {
 	return out
 }
 
+// pickupOutcomes is pickup_nudge's outcomes in /v1/metrics over Nov 11-20.
+func (h *harness) pickupOutcomes() map[string]any {
+	h.t.Helper()
+	var rep struct {
+		Workflows []map[string]any `json:"workflows"`
+	}
+	h.must("GET", "/v1/metrics?from=2026-11-11T00:00:00Z&to=2026-11-20T00:00:00Z", h.ops(), nil, 200, &rep)
+	for _, w := range rep.Workflows {
+		if w["workflow"] == string(pickup) {
+			out, _ := w["outcomes"].(map[string]any)
+			return out
+		}
+	}
+	h.t.Fatal("no pickup_nudge in /v1/metrics")
+	return nil
+}
+
 func wantSteps(t *testing.T, ms []care.Message, want ...string) {
 	t.Helper()
 	if got := ledger(ms); strings.Join(got, " ") != strings.Join(want, " ") {
@@ -113,6 +130,9 @@ func TestPickupPerishableCallThenReissue(t *testing.T) {
 	if r.Status != care.RunSucceeded || r.Outcome != "perishable_lost" || r.Sent != 2 {
 		t.Errorf("run %+v", r)
 	}
+	if got := h.pickupOutcomes(); got["perishable_lost"] != 1.0 {
+		t.Errorf("metrics outcomes %v, want perishable_lost 1", got)
+	}
 	t.Logf("pickup_nudge, perishable, 2 reminders + call + reissue: %d state transitions", h.transitions(r))
 }
 
@@ -130,8 +150,11 @@ func TestPickupCollectedStops(t *testing.T) {
 	h.advance("72h")
 	wantSteps(t, h.pickupEntries("K2"), "fresh_first:sent")
 	r := h.pickupRun("K2")
-	if r.Status != care.RunStopped {
-		t.Errorf("run %+v, want stopped", r)
+	if r.Status != care.RunStopped || r.Outcome != "picked_up" {
+		t.Errorf("run %+v, want stopped, picked up", r)
+	}
+	if got := h.pickupOutcomes(); got["picked_up"] != 1.0 {
+		t.Errorf("metrics outcomes %v, want picked_up 1", got)
 	}
 	if open := h.tasks(h.agent(), "open"); len(open) != 0 {
 		t.Errorf("open tasks %+v", open)

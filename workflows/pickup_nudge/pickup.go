@@ -38,6 +38,7 @@ var _ interface {
 	steps.Subjects
 	steps.ParamsParser
 	steps.CallExplainer
+	steps.StopOutcomer
 } = Workflow{}
 
 // Name implements steps.Workflow.
@@ -90,6 +91,16 @@ func (Workflow) SubjectPointless(o care.OrderState, subject string) string {
 		return ReasonReturned
 	case p.ReplacedBy != "":
 		return ReasonReplaced
+	}
+	return ""
+}
+
+// StopOutcome implements steps.StopOutcomer: a running run stopped because
+// its parcel was delivered was picked up before the deadline (past it, the
+// run has its outcome already: pickup_expired or perishable_lost).
+func (Workflow) StopOutcome(reason string) string {
+	if reason == ReasonDelivered {
+		return OutcomePickedUp
 	}
 	return ""
 }

@@ -185,11 +185,13 @@ func TestPickupOrdinarySparse(t *testing.T) {
 	if len(open) != 1 || open[0].Tag != care.TagReissue {
 		t.Fatalf("open tasks %+v", open)
 	}
+	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "refunded"}, 200, nil)
+	h.advance("0s")
 	r := h.pickupRun("K3")
-	if r.Outcome != "pickup_expired" {
+	if r.Status != care.RunSucceeded || r.Outcome != "pickup_expired" || r.Sent != 1 {
 		t.Errorf("run %+v", r)
 	}
-	t.Logf("pickup_nudge, ordinary, one reminder, until the reissue task: %d state transitions", h.transitions(r))
+	t.Logf("pickup_nudge, ordinary, one reminder, expired, reissue task done: %d state transitions", h.transitions(r))
 }
 
 // TestPickupQuietHoursDefer: an ordinary parcel available at 23:00 would be

@@ -144,11 +144,11 @@ func plan(ctx context.Context, h *steps.Handler, e *steps.Env, st steps.State, c
 		}
 	}
 	var out steps.State
+	if next == nil && !e.Now.Before(c.Deadline) {
+		return expire(ctx, h, e, st, c, pp) // due now: no Wait in between
+	}
 	if next == nil {
 		out = steps.State{Run: st.Run, Step: StepExpired, Kind: steps.KindMessage, At: steps.WaitUntil(ceilSecond(c.Deadline))}
-		if c.Deadline.Before(e.Now) {
-			out.At = steps.WaitUntil(e.Now)
-		}
 	} else {
 		step, _, _ := e.Tpl.Step(next.Step)
 		out = steps.State{Run: st.Run, Step: next.Step, Kind: steps.KindMessage, At: steps.WaitUntil(next.At)}

@@ -214,3 +214,21 @@ func TestPickupQuietHoursDefer(t *testing.T) {
 		t.Errorf("reminder sent at %v, want %v", m.SentAt, morning)
 	}
 }
+
+// TestPickupSpoiledOnArrival: goods whose shelf life (12h from shipping)
+// ended before the parcel reached the point get no reminder: the shop is
+// told and the reissue task opens at once.
+func TestPickupSpoiledOnArrival(t *testing.T) {
+	h := newHarness(t)
+	shipped := start.Add(5 * time.Minute)
+	avail := start.Add(24 * time.Hour)
+	h.shippedToPickup("K5", "SF204", 12, shipped, avail, avail.Add(72*time.Hour))
+	wantSteps(t, h.pickupEntries("K5"), "expired:sent")
+	open := h.tasks(h.agent(), "open")
+	if len(open) != 1 || open[0].Tag != care.TagReissue {
+		t.Fatalf("open tasks %+v", open)
+	}
+	if r := h.pickupRun("K5"); r.Outcome != "perishable_lost" || r.Sent != 0 {
+		t.Errorf("run %+v", r)
+	}
+}

@@ -156,6 +156,9 @@ func TestSubjects(t *testing.T) {
 			t.Errorf("SubjectPointless(%s) = %q, want %q", subject, got, want)
 		}
 	}
+	if w.StopOutcome(pickupnudge.ReasonDelivered) != pickupnudge.OutcomePickedUp || w.StopOutcome(pickupnudge.ReasonReturned) != "" {
+		t.Error("only a delivered parcel's stop is a pickup")
+	}
 	if w.Wants(o) || w.Pointless(o) != "" {
 		t.Error("no order-level run, nothing order-level ends the runs")
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
+	pickupnudge "github.com/ordercare/ordercare/workflows/pickup_nudge"
 	preshipcheck "github.com/ordercare/ordercare/workflows/preship_check"
 	stalledparcel "github.com/ordercare/ordercare/workflows/stalled_parcel"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
@@ -20,6 +21,7 @@ func All() steps.Workflows {
 		codconfirm.Workflow{},
 		preshipcheck.Workflow{},
 		stalledparcel.Workflow{},
+		pickupnudge.Workflow{},
 	}
 }
 

@@ -388,6 +388,12 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 		if sent > 0 && run.Outcome == "" {
 			run.Sent, run.Outcome, run.Value, run.OutcomeAt = sent, steps.OutcomePaid, value, paidAt(o)
 		}
+		if so, ok := w.(steps.StopOutcomer); ok && run.Outcome == "" && run.Status == care.RunStopped {
+			if out := so.StopOutcome(reason); out != "" {
+				now := r.Clock.Now().UTC()
+				run.Outcome, run.OutcomeAt = out, &now
+			}
+		}
 	})
 }
 

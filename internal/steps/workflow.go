@@ -95,6 +95,14 @@ type Awaiter interface {
 	Interpret(tpl *playbook.Template, text, locale string) playbook.Answer
 }
 
+// StopOutcomer is a workflow whose runs, stopped by the router while
+// running, end with an outcome (pickup_nudge: a parcel delivered before its
+// deadline was picked up). StopOutcome returns it for the stop reason ("" for
+// none); a run that already has an outcome keeps it.
+type StopOutcomer interface {
+	StopOutcome(reason string) string
+}
+
 // Recoverer is a workflow whose runs recover money: a run that sent the
 // buyer something and is stopped for reason ends with outcome
 // OutcomePaid and the order's total as its value.

@@ -88,8 +88,10 @@ func check(ctx context.Context, h *steps.Handler, st steps.State) (steps.State, 
 	recheck := params(e.Tpl).Recheck.Std()
 	if alert == "" {
 		due := StallDue(e, p)
-		if isAlert(p.Status) {
-			// Its alert run has the task; look again later.
+		if isAlert(p.Status) || p.Status == care.ShipAvailableForPickup {
+			// An alert run has the task; a parcel at a pickup point waits
+			// for the buyer, not the carrier (pickup_nudge's part), so no
+			// scan is due: look again later.
 			return sleep(ctx, h, e, st, maxTime(due, e.Now.Add(recheck)), "")
 		}
 		if e.Now.Before(due) {

@@ -8,6 +8,7 @@ import (
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 	preshipcheck "github.com/ordercare/ordercare/workflows/preship_check"
+	shippingnotice "github.com/ordercare/ordercare/workflows/shipping_notice"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
@@ -18,6 +19,7 @@ func All() steps.Workflows {
 		unpaidchase.Workflow{},
 		codconfirm.Workflow{},
 		preshipcheck.Workflow{},
+		shippingnotice.Workflow{},
 	}
 }
 

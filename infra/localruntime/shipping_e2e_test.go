@@ -208,3 +208,53 @@ func TestShippingQuietHoursDefer(t *testing.T) {
 		}
 	}
 }
+
+// TestShippingWaitsForFirstScan: with params.first_scan.wait the notice
+// waits past the digest window for the carrier's first scan (looking every
+// 3 h), so its link is not dead; a parcel never scanned is told at the
+// limit (8 h after it shipped).
+func TestShippingWaitsForFirstScan(t *testing.T) {
+	h := newHarness(t)
+	var tpl map[string]any
+	h.must("GET", "/v1/templates/shipping_notice", h.ops(), nil, 200, &tpl)
+	tpl["params"] = map[string]any{"digest_window": "2h", "first_scan": map[string]any{"wait": true, "limit": "8h", "every": "3h"}}
+	delete(tpl, "version")
+	h.must("PUT", "/v1/templates/shipping_notice", h.ops(), tpl, 201, nil)
+	h.paidSplit("F1")
+	h.paidSplit("F2")
+	h.webhook(h.shop, "", shipEvent("ship-F1", "F1", h.now(), "SFF301", "TEA", "SFF302", "CUP"))
+	h.webhook(h.shop, "", shipEvent("ship-F2", "F2", h.now(), "SFF401", "TEA", "SFF402", "CUP"))
+	h.advance("3h") // the window ended an hour ago, no scan yet
+	if ms := h.notices("F1"); len(ms) != 0 {
+		t.Fatalf("sent before the first scan: %v", ledger(ms))
+	}
+	for _, tn := range []string{"SFF301", "SFF302"} {
+		h.webhook(h.shop, "", event("shipment.updated", "F1", h.now(), map[string]any{"id": "scan-" + tn, "parcel": map[string]any{
+			"tracking_number": tn, "status": "in_transit", "last_scan_at": h.now()}}))
+	}
+	h.advance("1h")
+	if ms := h.notices("F1"); len(sentTexts(ms)) != 0 {
+		t.Fatalf("sent before the next look: %v", ledger(ms))
+	}
+	h.advance("1h") // the look 3 h after the window's end finds the scans
+	if ms := h.notices("F1"); len(sentTexts(ms)) != 1 {
+		t.Fatalf("after the scan: %v, want one notice", ledger(ms))
+	}
+	h.advance("2h") // 7 h: F2 still has no scan
+	if ms := h.notices("F2"); len(ms) != 0 {
+		t.Fatalf("the unscanned parcels were told before the limit: %v", ledger(ms))
+	}
+	h.advance("2h")
+	texts := sentTexts(h.notices("F2"))
+	if len(texts) != 1 {
+		t.Fatalf("at the limit: %v, want the notice", ledger(h.notices("F2")))
+	}
+	wantIn(t, texts[0], "SFF401", "SFF402", "已全部发货")
+	for _, o := range []string{"F1", "F2"} {
+		for _, r := range h.runs(o) {
+			if r.Workflow == shippingWF {
+				t.Logf("shipping_notice, order %s, parcel %s with first_scan.wait: %d state transitions", o, r.Subject, h.transitions(r))
+			}
+		}
+	}
+}

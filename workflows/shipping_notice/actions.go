@@ -38,8 +38,8 @@ func (Workflow) Actions() map[string]steps.Action {
 // longer wants a notice, or the parcel's entry already ended (its group's
 // notice told it). Otherwise it waits until the group is due: the end of
 // the digest window from the head's first report, later while the
-// template waits for the first scan (rechecking every first_scan.every up
-// to first_scan.limit), then out of quiet hours and min_gap. The head then
+// template waits for the first scan (from the window's end, looking every
+// first_scan.every up to first_scan.limit after the head's first report), then out of quiet hours and min_gap. The head then
 // claims the entries of its group's other parcels (skipped, digested) and
 // sends one notice for itself and those it claimed; another parcel waits
 // for the head, and sends alone only when the head's notice ended without
@@ -67,15 +67,14 @@ func notice(ctx context.Context, h *steps.Handler, st steps.State) (steps.State,
 	g := GroupOf(e.Order.Parcels, window, p.TrackingNumber)
 	head := g[0]
 	due := firstSeen(head).Add(window)
-	if f := prm.FirstScan; f != nil && f.Wait {
+	if f := prm.FirstScan; f != nil && f.Wait && !e.Now.Before(due) {
+		// Past the window, no scan yet: look again every f.Every until
+		// f.Limit after the head's first report.
 		limit := firstSeen(head).Add(f.Limit.Std())
 		if !scanned(g) && e.Now.Before(limit) {
-			next := e.Now.Add(f.Every.Std())
-			if next.After(limit) {
-				next = limit
-			}
-			if next.After(due) {
-				due = next
+			due = e.Now.Add(f.Every.Std())
+			if due.After(limit) {
+				due = limit
 			}
 		}
 	}

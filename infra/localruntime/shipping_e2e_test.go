@@ -258,3 +258,20 @@ func TestShippingWaitsForFirstScan(t *testing.T) {
 		}
 	}
 }
+
+// TestShippingOptOutSkips: a buyer who opts out within the digest window
+// gets no notice; every parcel's entry is skipped with reason opted_out
+// (the live re-check before the send).
+func TestShippingOptOutSkips(t *testing.T) {
+	h := newHarness(t)
+	h.paidSplit("O1")
+	h.webhook(h.shop, "", shipEvent("ship-O1", "O1", h.now(), "SFO501", "TEA"))
+	h.advance("30m")
+	h.webhook(h.shop, "", shipEvent("ship-O1-b", "O1", h.now(), "SFO502", "CUP"))
+	h.webhook(h.shop, "", event("buyer.replied", "O1", h.now(), map[string]any{"reply": map[string]string{"text": "退订"}}))
+	h.advance("3h")
+	ms := h.notices("O1")
+	if got := strings.Join(ledger(ms), " "); got != "notice:skipped:opted_out notice:skipped:opted_out" {
+		t.Fatalf("ledger %s, want both parcels skipped opted_out", got)
+	}
+}

@@ -194,9 +194,11 @@ func TestCompute(t *testing.T) {
 		GMVRecovered: "0", CODConfirmed: 2, CODDeclined: 2, CODUnreachable: 1, CODExpired: 1,
 		TasksOpened: 4, TasksCompleted: 3, MedianHandlingSeconds: ptr(1200.0), MedianResolutionSeconds: ptr(3600.0),
 	}
-	idle := metrics.Workflow{Workflow: "preship_check", Counts: metrics.Counts{Skipped: map[string]int{}},
-		Steps: []metrics.Step{}, Outcomes: map[string]int{}, GMVRecovered: "0"} // a workflow with no runs is reported, empty
-	want := metrics.Report{ShopID: "tea", From: t0, To: at(24 * time.Hour), Workflows: []metrics.Workflow{chase, cod, idle}}
+	want := metrics.Report{ShopID: "tea", From: t0, To: at(24 * time.Hour), Workflows: []metrics.Workflow{chase, cod}}
+	for _, name := range workflows.All().Names()[2:] { // the workflows with no runs here are reported, empty
+		want.Workflows = append(want.Workflows, metrics.Workflow{Workflow: name, Counts: metrics.Counts{Skipped: map[string]int{}},
+			Steps: []metrics.Step{}, Outcomes: map[string]int{}, GMVRecovered: "0"})
+	}
 	if diff := cmp.Diff(want, rep); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}

@@ -108,6 +108,7 @@ func TestShipmentVarsAndDefaultTemplate(t *testing.T) {
 		{"last en", "en", render(both, "en", both.Parcels[1]), []string{"Parcel 2 of 2", "tracking number B", "complete", "different warehouses"}, []string{"Still to come"}},
 		{"digest en", "en", render(both, "en", both.Parcels...), []string{"has shipped in full", "Parcel 1 of 2", "Parcel 2 of 2"}, []string{"Still to come"}},
 	} {
+		t.Logf("%s:\n%s", tc.name, tc.text)
 		for _, s := range tc.want {
 			if !strings.Contains(tc.text, s) {
 				t.Errorf("%s: %q lacks %q", tc.name, tc.text, s)
@@ -148,5 +149,17 @@ func TestParseParams(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: error %v, want one on %s", tc.edit, err, tc.field)
 		}
+	}
+}
+
+// TestShipmentWithoutItems: parcels that list no items say nothing of what
+// remains and never call the order complete (ordercare cannot know).
+func TestShipmentWithoutItems(t *testing.T) {
+	bare := care.ParcelReport{TrackingNumber: "A", Carrier: "ZTO"}
+	o := apply(t, shipped("a", 0, bare))
+	got := shippingnotice.Shipment(o, o.Parcels)
+	want := playbook.ShipmentVars{Total: 1, Parcels: []playbook.ParcelVars{{Number: 1, Carrier: "ZTO", TrackingNumber: "A", Items: []playbook.ItemVars{}}}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("shipment (-want +got):\n%s", d)
 	}
 }

@@ -178,16 +178,25 @@ func scanned(g []care.Parcel) bool {
 }
 
 // claim reserves the notice entry of the parcel tn's run as skipped
-// (digested): true when this run reserved it, false when that run (or
-// another head) already had it.
+// (digested), its text naming the notice that tells it: true when this run
+// holds it (reserved now, or by this run's earlier attempt that failed
+// before sending), false when that run or another head already had it.
 func claim(ctx context.Context, h *steps.Handler, e *steps.Env, tn string) (bool, error) {
 	ref := e.Ref
 	ref.Subject = tn
-	_, created, err := h.Store.ReserveMessage(ctx, care.Message{ID: ref.Key(StepNotice), ShopID: ref.Shop, OrderID: ref.Order,
+	mark := DigestedInto(e.Ref.Subject)
+	m, created, err := h.Store.ReserveMessage(ctx, care.Message{ID: ref.Key(StepNotice), ShopID: ref.Shop, OrderID: ref.Order,
 		Workflow: Name, Step: StepNotice, TemplateVersion: ref.Version, Kind: care.KindMessage,
-		Status: care.MessageSkipped, Reason: ReasonDigested, At: e.Now.UTC()})
-	return created, err
+		Status: care.MessageSkipped, Reason: ReasonDigested, Text: mark, At: e.Now.UTC()})
+	if err != nil {
+		return false, err
+	}
+	return created || (m.Status == care.MessageSkipped && m.Reason == ReasonDigested && m.Text == mark), nil
 }
+
+// DigestedInto is the text of the ledger entry of a parcel told in the
+// notice of the parcel head (its group's first parcel).
+func DigestedInto(head string) string { return "in the notice of parcel " + head }
 
 func skip(ctx context.Context, h *steps.Handler, e *steps.Env, reason string) (steps.State, error) {
 	if err := h.Skip(ctx, e, StepNotice, reason); err != nil {

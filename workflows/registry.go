@@ -9,6 +9,7 @@ import (
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
 	pickupnudge "github.com/ordercare/ordercare/workflows/pickup_nudge"
 	preshipcheck "github.com/ordercare/ordercare/workflows/preship_check"
+	shippingnotice "github.com/ordercare/ordercare/workflows/shipping_notice"
 	stalledparcel "github.com/ordercare/ordercare/workflows/stalled_parcel"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
@@ -20,6 +21,7 @@ func All() steps.Workflows {
 		unpaidchase.Workflow{},
 		codconfirm.Workflow{},
 		preshipcheck.Workflow{},
+		shippingnotice.Workflow{},
 		stalledparcel.Workflow{},
 		pickupnudge.Workflow{},
 	}

@@ -25,7 +25,20 @@ func paidOrderAt(id string, a map[string]any, perishable bool, placed time.Time)
 // instant (the hold notice and the ask) have no order among them.
 func (h *harness) wantEntries(orderID string, want ...string) []care.Message {
 	h.t.Helper()
-	ms := h.messages(orderID)
+	return h.wantEntriesOf(orderID, "", want...)
+}
+
+// wantEntriesOf is wantEntries over the entries of workflow wf only (every
+// workflow's when wf is ""): other workflows of the order (a shipping
+// notice beside a stall) do not disturb a workflow's test.
+func (h *harness) wantEntriesOf(orderID string, wf care.Workflow, want ...string) []care.Message {
+	h.t.Helper()
+	var ms []care.Message
+	for _, m := range h.messages(orderID) {
+		if wf == "" || m.Workflow == wf {
+			ms = append(ms, m)
+		}
+	}
 	got := ledger(ms)
 	slices.Sort(got)
 	slices.Sort(want)

@@ -70,12 +70,12 @@ func TestStalledParcelChaseAndScanEnds(t *testing.T) {
 	if len(open) != 1 || open[0].Tag != care.TagLogistics || open[0].Step != "chase" || !strings.Contains(open[0].Reason, "催件") {
 		t.Fatalf("open tasks %+v", open)
 	}
-	ms := h.wantEntries("S1", "stall:sent")
+	ms := h.wantEntriesOf("S1", stalled, "stall:sent")
 	if !strings.Contains(entry(ms, "stall").Text, "跟进") {
 		t.Errorf("stall message %q", entry(ms, "stall").Text)
 	}
 	h.advance("6h") // a re-check while still stalled: nothing new
-	h.wantEntries("S1", "stall:sent")
+	h.wantEntriesOf("S1", stalled, "stall:sent")
 	if open := stallTasks(h.tasks(h.agent(), "open")); len(open) != 1 {
 		t.Fatalf("open tasks after a re-check %+v", open)
 	}
@@ -89,7 +89,7 @@ func TestStalledParcelChaseAndScanEnds(t *testing.T) {
 	if r.Status != care.RunSucceeded || r.Outcome != "scan_resumed" || r.Sent != 1 {
 		t.Errorf("run %+v, want succeeded scan_resumed", r)
 	}
-	h.wantEntries("S1", "stall:sent")
+	h.wantEntriesOf("S1", stalled, "stall:sent")
 	t.Logf("stalled_parcel, one stall then a scan: %d state transitions", h.transitions(r))
 }
 
@@ -109,7 +109,7 @@ func TestStalledParcelScansCostNothing(t *testing.T) {
 	if r.Status != care.RunStopped {
 		t.Errorf("run %+v, want stopped on delivery", r)
 	}
-	h.wantEntries("S2")
+	h.wantEntriesOf("S2", stalled)
 	if open := stallTasks(h.tasks(h.agent(), "open")); len(open) != 0 {
 		t.Errorf("open tasks %+v", open)
 	}
@@ -133,7 +133,7 @@ func TestStalledParcelExceptionAtOnce(t *testing.T) {
 	if len(open) != 1 || open[0].Step != "exception_call" || open[0].Tag != care.TagLogistics || open[0].Priority != 1 {
 		t.Fatalf("open tasks %+v", open)
 	}
-	ms := h.wantEntries("S3", "exception:sent")
+	ms := h.wantEntriesOf("S3", stalled, "exception:sent")
 	if !strings.Contains(entry(ms, "exception").Text, "遇到了问题") {
 		t.Errorf("exception message %q", entry(ms, "exception").Text)
 	}
@@ -162,7 +162,7 @@ func TestStalledParcelAgentOutcome(t *testing.T) {
 	if len(open) != 1 || open[0].Step != "returning_call" {
 		t.Fatalf("open tasks %+v", open)
 	}
-	h.wantEntries("S5", "returning:sent")
+	h.wantEntriesOf("S5", stalled, "returning:sent")
 	h.must("POST", "/v1/tasks/"+open[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "reshipped"}, 200, nil)
 	h.advance("0s")
 	if r := h.subjectRun("S5", "YT500#returning"); r.Status != care.RunSucceeded || r.Outcome != "reshipped" {
@@ -194,12 +194,12 @@ func TestStalledParcelQuietHoursDefer(t *testing.T) {
 	lastScan := start.Add(14 * time.Hour) // 23:00 Shanghai
 	h.shippedOrder("S4", "YT400", lastScan)
 	h.advance(fmt.Sprint(72*time.Hour + 14*time.Hour + 30*time.Minute))
-	h.wantEntries("S4")
+	h.wantEntriesOf("S4", stalled)
 	if open := stallTasks(h.tasks(h.agent(), "open")); len(open) != 0 {
 		t.Fatalf("a task at night %+v", open)
 	}
 	h.advance("9h") // 08:30
-	ms := h.wantEntries("S4", "stall:sent")
+	ms := h.wantEntriesOf("S4", stalled, "stall:sent")
 	if want := lastScan.Add(72*time.Hour + 9*time.Hour); entry(ms, "stall").SentAt == nil || !entry(ms, "stall").SentAt.Equal(want) {
 		t.Errorf("stall sent at %v, want %v (08:00 Shanghai)", entry(ms, "stall").SentAt, want)
 	}
@@ -216,7 +216,7 @@ func TestStalledParcelOptedOut(t *testing.T) {
 	h.advance("1h")
 	h.webhook(h.shop, "", event("buyer.replied", "S6", h.now(), map[string]any{"reply": map[string]string{"text": "退订"}}))
 	h.advance("71h")
-	h.wantEntries("S6", "stall:skipped:opted_out")
+	h.wantEntriesOf("S6", stalled, "stall:skipped:opted_out")
 	if open := stallTasks(h.tasks(h.agent(), "open")); len(open) != 1 || open[0].Step != "chase" {
 		t.Errorf("open tasks %+v", open)
 	}

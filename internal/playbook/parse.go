@@ -609,13 +609,15 @@ var knownVars = map[string][]string{
 	"buyer": {"name"},
 	"shop":  {"name"},
 	"step":  {"coupon"},
+	// shipment: what a shipping notice is about (Vars.Shipment); empty elsewhere.
+	"shipment": {"parcels", "count", "total", "split_reason", "complete", "remaining"},
 }
 
 var (
 	liquidErrRE = regexp.MustCompile(`^Liquid error(?: \(line (\d+)\))?: `)
 	markupRE    = regexp.MustCompile(`(?s)\{%-?(.*?)-?%\}|\{\{-?(.*?)-?\}\}`)
 	quotedRE    = regexp.MustCompile(`"[^"]*"|'[^']*'`)
-	nsVarRE     = regexp.MustCompile(`\b(order|buyer|shop|step)\.([A-Za-z_][A-Za-z0-9_]*)`)
+	nsVarRE     = regexp.MustCompile(`\b(order|buyer|shop|step|shipment)\.([A-Za-z_][A-Za-z0-9_]*)`)
 	leadRE      = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_-]*)`)
 	defRE       = regexp.MustCompile(`^\s*(?:for\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b|assign\s+([A-Za-z_][A-Za-z0-9_-]*)|capture\s+([A-Za-z_][A-Za-z0-9_-]*)|tablerow\s+([A-Za-z_][A-Za-z0-9_-]*)\s+in\b)`)
 )
@@ -693,7 +695,7 @@ func unknownStatic(src string, s Step, t *Template) string {
 			}
 		}
 	}
-	top := map[string]bool{"order": true, "buyer": true, "shop": true, "step": true, "cutoff": t.Cutoff != ""}
+	top := map[string]bool{"order": true, "buyer": true, "shop": true, "step": true, "shipment": true, "cutoff": t.Cutoff != ""}
 	for _, m := range marks {
 		tag, isTag := m[1], strings.HasPrefix(m[0], "{%")
 		body := quotedRE.ReplaceAllString(tag+m[2], `""`)
@@ -732,6 +734,17 @@ func sparseVars() Vars {
 func sampleVars() Vars {
 	placed := time.Date(2026, 11, 11, 0, 5, 0, 0, time.UTC)
 	deadline := placed.Add(72 * time.Hour)
+	v := sampleOrderVars(placed, deadline)
+	v.Shipment = ShipmentVars{Total: 2, SplitReason: "warehouse",
+		Parcels: []ParcelVars{{Number: 1, Carrier: "SF Express", TrackingNumber: "SF1234567890123",
+			TrackingURL: "https://www.sf-express.com/track?no=SF1234567890123", Items: []ItemVars{{Title: "Longjing 250 g", Quantity: 2}}},
+			{Number: 2, Carrier: "ZTO", TrackingNumber: "ZT9876543210", TrackingURL: "https://www.zto.com/track?no=ZT9876543210",
+				Items: []ItemVars{{Title: "Tea cup", Quantity: 1}}}},
+		Remaining: []ItemVars{{Title: "Tea tray", Quantity: 1}}}
+	return v
+}
+
+func sampleOrderVars(placed, deadline time.Time) Vars {
 	return VarsFor(care.OrderState{Order: care.Order{
 		ID: "SAMPLE-1", PlacedAt: &placed, PayDeadline: &deadline, Total: "129.90", Currency: "CNY",
 		PaymentMethod: care.PayCOD, CODFee: "8.00",

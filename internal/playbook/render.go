@@ -29,6 +29,28 @@ type Vars struct {
 	ItemCount   int // the sum of the items' quantities
 	BuyerName   string
 	ShopName    string
+	// Shipment is what a shipping notice is about (the shipment namespace);
+	// zero for other workflows' steps, whose scripts then see it empty.
+	Shipment ShipmentVars
+}
+
+// ShipmentVars is the shipment namespace of a script: the parcels one
+// notice is about and where they stand in the order.
+type ShipmentVars struct {
+	Parcels     []ParcelVars // the parcels of this notice, in shipping order
+	Total       int          // the parcels of the order known when sending (n of "k of n")
+	SplitReason string       // size, weight, warehouse, preorder or ""
+	Complete    bool         // every item of the order has shipped with this notice or before
+	Remaining   []ItemVars   // the order's items not shipped yet
+}
+
+// ParcelVars is one parcel as scripts see it.
+type ParcelVars struct {
+	Number         int // k of "k of n": its place among the order's parcels, from 1
+	Carrier        string
+	TrackingNumber string
+	TrackingURL    string
+	Items          []ItemVars
 }
 
 // ItemVars is one order line as scripts see it.
@@ -98,7 +120,33 @@ func (v Vars) sanitized() Vars {
 		items[i] = ItemVars{Title: StripControls(it.Title), Quantity: it.Quantity}
 	}
 	v.Items = items
+	sh := v.Shipment
+	sh.SplitReason = StripControls(sh.SplitReason)
+	sh.Remaining = sanitizedItems(sh.Remaining)
+	ps := make([]ParcelVars, len(sh.Parcels))
+	for i, p := range sh.Parcels {
+		ps[i] = ParcelVars{Number: p.Number, Carrier: StripControls(p.Carrier), TrackingNumber: StripControls(p.TrackingNumber),
+			TrackingURL: StripControls(p.TrackingURL), Items: sanitizedItems(p.Items)}
+	}
+	sh.Parcels = ps
+	v.Shipment = sh
 	return v
+}
+
+func sanitizedItems(in []ItemVars) []ItemVars {
+	out := make([]ItemVars, len(in))
+	for i, it := range in {
+		out[i] = ItemVars{Title: StripControls(it.Title), Quantity: it.Quantity}
+	}
+	return out
+}
+
+func itemMaps(in []ItemVars) []map[string]any {
+	out := make([]map[string]any, len(in))
+	for i, it := range in {
+		out[i] = map[string]any{"title": it.Title, "quantity": it.Quantity}
+	}
+	return out
 }
 
 // bindings is the Liquid environment of one step, every string sanitized.
@@ -118,6 +166,13 @@ func (v Vars) bindings(t *Template, s Step) map[string]any {
 		"buyer": map[string]any{"name": v.BuyerName},
 		"shop":  map[string]any{"name": v.ShopName},
 	}
+	parcels := make([]map[string]any, len(v.Shipment.Parcels))
+	for i, p := range v.Shipment.Parcels {
+		parcels[i] = map[string]any{"number": p.Number, "carrier": p.Carrier, "tracking_number": p.TrackingNumber,
+			"tracking_url": p.TrackingURL, "items": itemMaps(p.Items)}
+	}
+	b["shipment"] = map[string]any{"parcels": parcels, "count": len(parcels), "total": v.Shipment.Total,
+		"split_reason": v.Shipment.SplitReason, "complete": v.Shipment.Complete, "remaining": itemMaps(v.Shipment.Remaining)}
 	stepVars := map[string]any{}
 	if s.Coupon != "" {
 		stepVars["coupon"] = StripControls(s.Coupon)

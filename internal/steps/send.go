@@ -157,6 +157,13 @@ func (h *Handler) Skip(ctx context.Context, e *Env, step, reason string) error {
 // sendStep checks, renders and sends a message step to the buyer. It
 // returns the ledger entry as it ended (sent, skipped or failed).
 func (h *Handler) SendStep(ctx context.Context, e *Env, st playbook.Step) (care.Message, error) {
+	return h.SendStepWith(ctx, e, st, nil)
+}
+
+// SendStepWith is SendStep with the workflow's own script variables: vars
+// (when not nil) completes the order's Vars before rendering (e.g. the
+// shipment namespace of a shipping notice).
+func (h *Handler) SendStepWith(ctx context.Context, e *Env, st playbook.Step, vars func(v *playbook.Vars)) (care.Message, error) {
 	if done, ok := e.Ended(st.ID); ok {
 		return done, nil
 	}
@@ -167,7 +174,7 @@ func (h *Handler) SendStep(ctx context.Context, e *Env, st playbook.Step) (care.
 	if reason != "" {
 		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.Skip(ctx, e, st.ID, reason)
 	}
-	return h.deliver(ctx, e, st, e.Tpl.StepChannel(st), "message")
+	return h.deliverWith(ctx, e, st, e.Tpl.StepChannel(st), "message", vars)
 }
 
 // ended returns the step's ledger entry when it already reached an end
@@ -183,8 +190,16 @@ func (e *Env) Ended(step string) (care.Message, bool) {
 
 // deliver renders the step's script and sends it (see send).
 func (h *Handler) deliver(ctx context.Context, e *Env, st playbook.Step, channel, event string) (care.Message, error) {
+	return h.deliverWith(ctx, e, st, channel, event, nil)
+}
+
+func (h *Handler) deliverWith(ctx context.Context, e *Env, st playbook.Step, channel, event string, vars func(v *playbook.Vars)) (care.Message, error) {
 	loc := zone(e.Shop.Timezone)
-	text, locale, err := e.Tpl.Render(st, "script", buyerLocale(e), playbook.VarsFor(e.Order, e.Shop.Name, loc))
+	v := playbook.VarsFor(e.Order, e.Shop.Name, loc)
+	if vars != nil {
+		vars(&v)
+	}
+	text, locale, err := e.Tpl.Render(st, "script", buyerLocale(e), v)
 	if err != nil {
 		return care.Message{}, &InputError{"render " + st.ID + ": " + err.Error()}
 	}

@@ -76,39 +76,9 @@ var NoticeSteps = []string{NoticeConfirmed, NoticeDeclined, NoticeUnreachable, N
 const ReasonExpired = metrics.TaskNoteExpired
 
 // ask is cod_confirm's Ask (waitForTaskToken): send the COD total and
-// register the wait for the buyer's reply. A reply that arrived first, or
-// a message that could not be sent, resumes the run at once.
+// wait for the buyer's reply (steps.Handler.AskAndAwait).
 func ask(ctx context.Context, h *steps.Handler, st steps.State, token string) error {
-	if token == "" {
-		return &steps.InputError{Reason: "cod_ask needs the task token"}
-	}
-	e, err := h.Load(ctx, st.Run)
-	if err != nil {
-		return err
-	}
-	step, _, ok := e.Tpl.Step(codAsk)
-	if !ok {
-		return &steps.InputError{Reason: "the pinned template has no ask step"}
-	}
-	m, err := h.SendStep(ctx, e, step)
-	if err != nil {
-		return err
-	}
-	if m.Status != care.MessageSent {
-		return h.Resume(ctx, token, steps.Answer{Skipped: m.Reason})
-	}
-	var replyBy *time.Time // when silence hands the order to an agent
-	if st.Timeout > 0 {
-		replyBy = steps.WaitUntil(e.Now.Add(time.Duration(st.Timeout) * time.Second))
-	}
-	if err := h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = codAsk, replyBy, 1 }); err != nil {
-		return err
-	}
-	answer, found, err := h.Store.Await(ctx, e.Ref.Shop, e.Ref.Order, AwaitKey, token)
-	if err != nil || !found {
-		return err
-	}
-	return h.Resumer.ResumeTask(ctx, token, answer)
+	return h.AskAndAwait(ctx, st, token, codAsk, AwaitKey)
 }
 
 // decide is cod_confirm's Decide: a cancelled order ends the run

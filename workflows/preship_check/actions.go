@@ -107,39 +107,9 @@ func check(ctx context.Context, h *steps.Handler, st steps.State) (steps.State, 
 }
 
 // ask is the Ask state (waitForTaskToken): ask the buyer to confirm the
-// address and register the wait for the reply. A reply that arrived first,
-// or a message that could not be sent, resumes the run at once.
+// address and wait for the reply (steps.Handler.AskAndAwait).
 func ask(ctx context.Context, h *steps.Handler, st steps.State, token string) error {
-	if token == "" {
-		return &steps.InputError{Reason: "preship_ask needs the task token"}
-	}
-	e, err := h.Load(ctx, st.Run)
-	if err != nil {
-		return err
-	}
-	step, _, ok := e.Tpl.Step(StepAsk)
-	if !ok {
-		return &steps.InputError{Reason: "the pinned template has no ask step"}
-	}
-	m, err := h.SendStep(ctx, e, step)
-	if err != nil {
-		return err
-	}
-	if m.Status != care.MessageSent {
-		return h.Resume(ctx, token, steps.Answer{Skipped: m.Reason})
-	}
-	var callAt *time.Time
-	if st.Timeout > 0 {
-		callAt = steps.WaitUntil(e.Now.Add(time.Duration(st.Timeout) * time.Second))
-	}
-	if err := h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = StepAsk, callAt, 1 }); err != nil {
-		return err
-	}
-	answer, found, err := h.Store.Await(ctx, e.Ref.Shop, e.Ref.Order, AwaitKey, token)
-	if err != nil || !found {
-		return err
-	}
-	return h.Resumer.ResumeTask(ctx, token, answer)
+	return h.AskAndAwait(ctx, st, token, StepAsk, AwaitKey)
 }
 
 // decide is the Decide state: a shipped or cancelled order ends the run

@@ -19,7 +19,7 @@ ifneq ($(ASL_CONFORMANCE_DIR),)
 export ASL_CONFORMANCE_DIR
 endif
 
-.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked fuzz chaos clean
+.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked cost fuzz chaos clean
 
 ## run: build and start the local runtime with the demo shop
 run:
@@ -80,6 +80,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20000x ./infra/localruntime/ ./infra/sqlitestore/
 	$(GO) test -run '^$$' -bench ShortExecutions -benchtime 100000x ./infra/sfnlocal/
 	N=50000 scripts/sfn-bench.sh
+
+## cost: state transitions per workflow and the AWS cost per 1,000 orders of a stated mix (README, State transitions per order)
+cost:
+	@mkdir -p .tools; $(GO) test -run '^$$' -bench CostPer1000Orders -benchtime 1x ./infra/localruntime/ > .tools/cost.log 2>&1; \
+	rc=$$?; sed '/^goos:/,$$d' .tools/cost.log; exit $$rc
 
 ## bench-parked: one million executions parked on timers, 10,000 due at once; a Map over 10,000 items
 bench-parked:

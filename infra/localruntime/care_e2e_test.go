@@ -30,7 +30,7 @@ import (
 var start = time.Date(2026, 11, 11, 1, 0, 0, 0, time.UTC)
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	rt     *localruntime.Runtime
 	api    *httptest.Server
 	sfn    *sfn.Client
@@ -38,7 +38,7 @@ type harness struct {
 	nextID int
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	rt, err := localruntime.Open(t.Context(), localruntime.Options{DataDir: t.TempDir(), Clock: localruntime.ClockVirtual, Start: start})
 	if err != nil {

@@ -1,0 +1,350 @@
+package localruntime_test
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/ordercare/ordercare/internal/care"
+)
+
+// The order mix BenchmarkCostPer1000Orders prices, per order. Every order
+// that ships (online paid at once, chased and then paid, COD confirmed) gets
+// one preship_check and, per parcel, one shipping_notice and one
+// stalled_parcel; a parcel left at a pickup point also gets a pickup_nudge.
+//
+//	share of orders                           | runs
+//	60% online, paid at once                  | preship_check
+//	10% unpaid, paid after one reminder       | unpaid_chase, preship_check
+//	10% unpaid, 3 reminders + call, never pay | unpaid_chase (nothing ships)
+//	10% COD, confirmed by the buyer's reply   | cod_confirm, preship_check
+//	 5% COD, confirmed by an agent            | cod_confirm, preship_check
+//	 5% of all orders flagged by preship (confirmed by reply), the rest clear
+//	1.3 parcels per order that ships (85% ship: 1.105 parcels per order)
+//	 5% of parcels stall once, 95% scan on (20 scans) to delivery
+//	 8% of parcels go to a pickup point, a quarter of them perishable;
+//	    90% are picked up after the first reminder, 10% are not (ordinary:
+//	    reminder, expiry, reissue task; perishable: 2 reminders, call, reissue)
+const (
+	shareOnline      = 0.60
+	shareChasePaid   = 0.10
+	shareChaseUnpaid = 0.10
+	shareCODReply    = 0.10
+	shareCODAgent    = 0.05
+	shareFlagged     = 0.05
+	parcelsPerOrder  = 1.3
+	shareStall       = 0.05
+	sharePickup      = 0.08
+	sharePerishable  = 0.25
+	sharePickedUp    = 0.90
+)
+
+// Prices (USD, us-east-1), stated in the benchmark's output and README.
+const (
+	priceTransition = 0.025 / 1000       // Step Functions Standard, per state transition
+	priceLambdaGBs  = 0.0000133334       // Lambda arm64, per GB-second
+	priceLambdaReq  = 0.20 / 1e6         // Lambda, per request
+	lambdaMemoryGB  = 128.0 / 1024       // the step function's memory
+	lambdaSeconds   = 0.100              // assumed average duration of one step invocation
+	priceWRU        = 1.25 / 1e6         // DynamoDB on-demand, per write request unit
+	priceRRU        = 0.25 / 1e6         // DynamoDB on-demand, per read request unit
+	readsPerStep    = 5                  // GetShop, GetOrder, ListOrderMessages, OptedOut, GetRun (strongly consistent, <= 4 KB; templates cached)
+	writesPerStep   = 3                  // ReserveMessage + UpdateMessage (or CreateTask + UpdateTask) + UpdateRun (<= 1 KB)
+	routerWritesRun = 2                  // the router's run record: put at start, update at the end
+	routerReadsRun  = 2                  // the router reads the order and the shop before it starts or stops a run
+	targetPer1000   = 0.25               // issue 10's target per 1,000 orders
+	costWFUnknown   = care.Workflow("?") // placeholder for a run without a workflow
+)
+
+// runCount is what one execution cost: states entered (billed transitions)
+// and Task states entered (Lambda invocations of the step function).
+type runCount struct {
+	transitions, tasks int
+}
+
+// counts reads the execution history of r through the Step Functions API.
+func (h *harness) counts(r care.Run) runCount {
+	h.t.Helper()
+	arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, r.Execution)
+	var c runCount
+	p := sfn.NewGetExecutionHistoryPaginator(h.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(h.t.Context())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, ev := range page.Events {
+			typ := string(ev.Type)
+			if strings.HasSuffix(typ, "StateEntered") {
+				c.transitions++
+			}
+			if typ == "TaskStateEntered" {
+				c.tasks++
+			}
+		}
+	}
+	return c
+}
+
+// costCase is one journey of one order, driven through the HTTP API on the
+// virtual clock; it returns the order's id.
+type costCase struct {
+	name string
+	run  func(h *harness) string
+}
+
+var costCases = []costCase{
+	{"online paid, unflagged, 1 parcel, 20 scans, delivered", func(h *harness) string {
+		h.webhook(h.shop, "", paidOrderAt("C1", hangzhou, false, h.now()))
+		h.advance("1m")
+		h.webhook(h.shop, "", event("order.paid", "C1", h.now(), nil))
+		h.advance("2h")
+		h.webhook(h.shop, "", event("order.shipped", "C1", h.now(), map[string]any{"parcels": []map[string]any{
+			{"tracking_number": "YT300", "carrier": "YTO", "status": "in_transit", "last_scan_at": h.now()}}}))
+		h.advance("0s")
+		for i := 0; i < 20; i++ {
+			h.advance("6h")
+			h.scan("C1", "YT300", "in_transit")
+		}
+		h.advance("6h")
+		h.scan("C1", "YT300", "delivered")
+		h.advance("0s")
+		return "C1"
+	}},
+	{"unpaid, one reminder, then paid", func(h *harness) string {
+		h.webhook(h.shop, "", order("C2", "129.90", false, 72*time.Hour, start))
+		h.advance("10m")
+		h.webhook(h.shop, "", event("order.paid", "C2", h.now(), nil))
+		h.advance("72h")
+		return "C2"
+	}},
+	{"unpaid, 3 reminders and a call, agent's outcome", func(h *harness) string {
+		h.webhook(h.shop, "", order("C3", "899.00", false, 24*time.Hour, start))
+		h.advance("13h")
+		for _, task := range h.tasks(h.agent(), "open") {
+			h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "will_pay"}, 200, nil)
+		}
+		h.advance("24h")
+		return "C3"
+	}},
+	{"COD, confirmed by reply", func(h *harness) string {
+		h.webhook(h.shop, "", order("C4", "129.90", true, 0, start))
+		h.advance("5m")
+		h.webhook(h.shop, "", event("buyer.replied", "C4", h.now(), map[string]any{"reply": map[string]string{"text": "是的，确认"}}))
+		h.advance("0s")
+		return "C4"
+	}},
+	{"COD, confirmed by an agent after silence", func(h *harness) string {
+		h.webhook(h.shop, "", order("C5", "129.90", true, 0, start))
+		h.advance("3h")
+		for _, task := range h.tasks(h.agent(), "open") {
+			h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "confirmed"}, 200, nil)
+		}
+		h.advance("0s")
+		return "C5"
+	}},
+	{"preship flagged, confirmed by reply", func(h *harness) string {
+		h.webhook(h.shop, "", paidOrderAt("C6", lhasa, true, start))
+		h.advance("1m")
+		h.webhook(h.shop, "", event("order.paid", "C6", h.now(), nil))
+		h.advance("10m")
+		h.webhook(h.shop, "", event("buyer.replied", "C6", h.now(), map[string]any{"reply": map[string]string{"text": "是的，没问题"}}))
+		h.advance("0s")
+		return "C6"
+	}},
+	{"parcel stalls once (task, message, re-check), then a scan", func(h *harness) string {
+		h.shippedOrder("C7", "YT301", start)
+		h.advance("78h")
+		h.advance("1h")
+		h.scan("C7", "YT301", "in_transit")
+		h.advance("6h")
+		return "C7"
+	}},
+	{"pickup, ordinary, picked up after the reminder", func(h *harness) string {
+		avail := start.Add(25 * time.Hour)
+		h.shippedToPickup("C8", "SF300", 0, start.Add(5*time.Minute), avail, avail.Add(48*time.Hour))
+		h.advance("25h")
+		h.scan("C8", "SF300", "delivered")
+		h.advance("72h")
+		return "C8"
+	}},
+	{"pickup, ordinary, not picked up, reissue task done", func(h *harness) string {
+		avail := start.Add(25 * time.Hour)
+		h.shippedToPickup("C9", "SF301", 0, start.Add(5*time.Minute), avail, avail.Add(48*time.Hour))
+		h.advance("49h")
+		for _, task := range h.tasks(h.agent(), "open") {
+			h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "refunded"}, 200, nil)
+		}
+		h.advance("0s")
+		return "C9"
+	}},
+	{"pickup, perishable, picked up after one reminder", func(h *harness) string {
+		avail := start.Add(24*time.Hour + 5*time.Minute)
+		h.shippedToPickup("C10", "SF302", 48, start.Add(5*time.Minute), avail, avail.Add(72*time.Hour))
+		h.advance("1h")
+		h.scan("C10", "SF302", "delivered")
+		h.advance("72h")
+		return "C10"
+	}},
+	{"pickup, perishable, 2 reminders, call, reissue task done", func(h *harness) string {
+		shipped := start.Add(5 * time.Minute)
+		avail := start.Add(24*time.Hour + 5*time.Minute)
+		h.shippedToPickup("C11", "SF303", 48, shipped, avail, avail.Add(72*time.Hour))
+		h.advance(shipped.Add(48 * time.Hour).Sub(h.now()).String())
+		h.advance("0s")
+		for _, task := range h.tasks(h.agent(), "open") {
+			if task.Tag == care.TagReissue {
+				h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "reshipped"}, 200, nil)
+			}
+		}
+		h.advance("0s")
+		return "C11"
+	}},
+}
+
+// measured is the cost of each (case, workflow), summed over the case
+// order's runs of that workflow (each case ships at most one parcel).
+type measured map[string]map[care.Workflow]runCount
+
+func (m measured) get(tb testing.TB, name string, wf care.Workflow) runCount {
+	c, ok := m[name][wf]
+	if !ok {
+		tb.Fatalf("case %q ran no %s", name, wf)
+	}
+	return c
+}
+
+// BenchmarkCostPer1000Orders drives each journey of the mix above through
+// the local runtime (HTTP API, virtual clock), counts from the execution
+// histories the state transitions and Task states (Lambda invocations) of
+// every run of the order, prints them per workflow per case, then prices
+// 1,000 orders of the mix: Step Functions transitions, Lambda requests and
+// GB-seconds, and DynamoDB request units (derived: readsPerStep and
+// writesPerStep per step invocation, from the step handler's store calls,
+// plus the router's run record; these are upper bounds, a step that sends
+// nothing writes less). SMS, and ingest (API Gateway, the ingest function,
+// event writes), are excluded. Run it once:
+//
+//	go test -run '^$' -bench CostPer1000Orders -benchtime 1x ./infra/localruntime/
+func BenchmarkCostPer1000Orders(b *testing.B) {
+	var out io.Writer = os.Stdout
+	m := measured{}
+	fmt.Fprintf(out, "\nState transitions (Lambda invocations) per run, from the execution histories:\n\n")
+	fmt.Fprintf(out, "| case | workflow | transitions | lambda |\n|---|---|---:|---:|\n")
+	for _, c := range costCases {
+		h := newHarness(b)
+		id := c.run(h)
+		m[c.name] = map[care.Workflow]runCount{}
+		runs := h.runs(id)
+		sort.Slice(runs, func(i, j int) bool { return runs[i].Workflow < runs[j].Workflow })
+		for _, r := range runs {
+			n := h.counts(r)
+			wf := r.Workflow
+			if wf == "" {
+				wf = costWFUnknown
+			}
+			sum := m[c.name][wf]
+			sum.transitions += n.transitions
+			sum.tasks += n.tasks
+			m[c.name][wf] = sum
+			fmt.Fprintf(out, "| %s | `%s` %s | %d | %d |\n", c.name, wf, r.Outcome, n.transitions, n.tasks)
+		}
+	}
+
+	ships := shareOnline + shareChasePaid + shareCODReply + shareCODAgent
+	parcels := ships * parcelsPerOrder
+	pickups := parcels * sharePickup
+	type line struct {
+		what   string
+		perOrd float64 // runs per order
+		cs     string
+		wf     care.Workflow
+	}
+	const (
+		online   = "online paid, unflagged, 1 parcel, 20 scans, delivered"
+		shipping = care.Workflow("shipping_notice")
+	)
+	const (
+		pickOrdUp   = "pickup, ordinary, picked up after the reminder"
+		pickOrdLost = "pickup, ordinary, not picked up, reissue task done"
+		pickPerUp   = "pickup, perishable, picked up after one reminder"
+		pickPerLost = "pickup, perishable, 2 reminders, call, reissue task done"
+	)
+	var (
+		ordUp   = pickups * (1 - sharePerishable) * sharePickedUp
+		ordLost = pickups * (1 - sharePerishable) * (1 - sharePickedUp)
+		perUp   = pickups * sharePerishable * sharePickedUp
+		perLost = pickups * sharePerishable * (1 - sharePickedUp)
+	)
+	mix := []line{
+		{"unpaid_chase, paid before its first reminder", shareOnline, online, care.UnpaidChase},
+		{"unpaid_chase, paid after a reminder", shareChasePaid, "unpaid, one reminder, then paid", care.UnpaidChase},
+		{"unpaid_chase, 3 reminders + call", shareChaseUnpaid, "unpaid, 3 reminders and a call, agent's outcome", care.UnpaidChase},
+		{"cod_confirm by reply", shareCODReply, "COD, confirmed by reply", care.CODConfirm},
+		{"cod_confirm by agent", shareCODAgent, "COD, confirmed by an agent after silence", care.CODConfirm},
+		{"preship_check clear", ships - shareFlagged, online, preship},
+		{"preship_check flagged", shareFlagged, "preship flagged, confirmed by reply", preship},
+		{"shipping_notice per parcel", parcels, online, shipping},
+		{"stalled_parcel, no stall (20 scans)", parcels * (1 - shareStall - sharePickup), online, stalled},
+		{"stalled_parcel, one stall", parcels * shareStall, "parcel stalls once (task, message, re-check), then a scan", stalled},
+		{"pickup_nudge ordinary, picked up", ordUp, pickOrdUp, pickup},
+		{"stalled_parcel of it", ordUp, pickOrdUp, stalled},
+		{"pickup_nudge ordinary, reissue", ordLost, pickOrdLost, pickup},
+		{"stalled_parcel of it", ordLost, pickOrdLost, stalled},
+		{"pickup_nudge perishable, picked up", perUp, pickPerUp, pickup},
+		{"stalled_parcel of it", perUp, pickPerUp, stalled},
+		{"pickup_nudge perishable, call + reissue", perLost, pickPerLost, pickup},
+		{"stalled_parcel of it", perLost, pickPerLost, stalled},
+	}
+	var trans, tasks, runs float64
+	byWF := map[care.Workflow]float64{}
+	fmt.Fprintf(out, "\nMix per order (runs per order x measured run):\n\n")
+	fmt.Fprintf(out, "| run | runs/order | transitions | lambda | transitions/order |\n|---|---:|---:|---:|---:|\n")
+	for _, l := range mix {
+		c := m.get(b, l.cs, l.wf)
+		trans += l.perOrd * float64(c.transitions)
+		tasks += l.perOrd * float64(c.tasks)
+		runs += l.perOrd
+		byWF[l.wf] += l.perOrd * float64(c.transitions)
+		fmt.Fprintf(out, "| %s | %.4f | %d | %d | %.3f |\n", l.what, l.perOrd, c.transitions, c.tasks, l.perOrd*float64(c.transitions))
+	}
+	wfs := make([]string, 0, len(byWF))
+	for wf := range byWF {
+		wfs = append(wfs, string(wf))
+	}
+	sort.Strings(wfs)
+	fmt.Fprintf(out, "\nTransitions per order by workflow:")
+	for _, wf := range wfs {
+		fmt.Fprintf(out, " %s %.2f;", wf, byWF[care.Workflow(wf)])
+	}
+	fmt.Fprintln(out)
+
+	const k = 1000.0
+	sfnCost := k * trans * priceTransition
+	lambdaCost := k * tasks * (priceLambdaReq + lambdaMemoryGB*lambdaSeconds*priceLambdaGBs)
+	wru := k * (tasks*writesPerStep + runs*routerWritesRun)
+	rru := k * (tasks*readsPerStep + runs*routerReadsRun)
+	ddbCost := wru*priceWRU + rru*priceRRU
+	total := sfnCost + lambdaCost + ddbCost
+	fmt.Fprintf(out, "\nPrices: Step Functions Standard $0.025/1,000 transitions; Lambda arm64 $0.0000133334/GB-s at %.0f MB, %.0f ms average, $0.20/1M requests;\n", lambdaMemoryGB*1024, lambdaSeconds*1000)
+	fmt.Fprintf(out, "DynamoDB on-demand $1.25/1M WRU, $0.25/1M RRU (%d reads + %d writes per step invocation, %d + %d per run for the router). SMS and ingest excluded.\n\n", readsPerStep, writesPerStep, routerReadsRun, routerWritesRun)
+	fmt.Fprintf(out, "| per 1,000 orders | amount | USD |\n|---|---:|---:|\n")
+	fmt.Fprintf(out, "| Step Functions transitions | %.0f | %.4f |\n", k*trans, sfnCost)
+	fmt.Fprintf(out, "| Lambda invocations | %.0f | %.4f |\n", k*tasks, lambdaCost)
+	fmt.Fprintf(out, "| DynamoDB WRU / RRU | %.0f / %.0f | %.4f |\n", wru, rru, ddbCost)
+	fmt.Fprintf(out, "| total | %.2f runs/order | %.4f |\n", runs, total)
+	if total > targetPer1000 {
+		fmt.Fprintf(out, "\nTarget $%.2f per 1,000 orders MISSED by $%.4f (%.0f%%): transitions are %.0f%% of the cost.\n", targetPer1000, total-targetPer1000, 100*(total-targetPer1000)/targetPer1000, 100*sfnCost/total)
+	} else {
+		fmt.Fprintf(out, "\nTarget $%.2f per 1,000 orders met (%.0f%% of it).\n", targetPer1000, 100*total/targetPer1000)
+	}
+	b.ReportMetric(trans, "transitions/order")
+	b.ReportMetric(total, "USD/1000orders")
+}

@@ -17,7 +17,9 @@ import (
 )
 
 // demoEvent is one event of the demo day: an offset from the day's start,
-// the event type, the order, and what the event carries.
+// the event type, the order, and what the event carries (the order for
+// order.created; else top-level fields: parcels, parcel, reply). The
+// replay plays the events in the order of their offsets.
 type demoEvent struct {
 	at    time.Duration
 	typ   string

@@ -4,10 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
 )
 
@@ -52,13 +57,67 @@ func TestDemoDay(t *testing.T) {
 	}
 	var tasks struct{ Tasks []taskView }
 	get("/v1/tasks?status=open", d.Keys["agent"], &tasks)
-	open := map[string]bool{}
+	open := map[string]string{}
 	for _, task := range tasks.Tasks {
-		open[task.OrderID] = true
+		open[task.OrderID] = string(task.Workflow) + ":" + task.Step
 	}
-	// D1002 (899.00, unpaid): the call; D1004 (COD, silent) and D1006 (COD, declined by reply): a call each.
-	if len(tasks.Tasks) != 3 || !open["D1002"] || !open["D1004"] || !open["D1006"] {
-		t.Errorf("open tasks for %v, want D1002, D1004, D1006", open)
+	// D1002 (899.00, unpaid): the call; D1004 (COD, silent) and D1006 (COD,
+	// declined by reply): a call each; D1009 (stalled parcel): chase the
+	// carrier; D1010 (fresh snacks at a pickup point): call before they spoil.
+	wantOpen := map[string]string{"D1002": "unpaid_chase:call", "D1004": "cod_confirm:call", "D1006": "cod_confirm:call",
+		"D1009": "stalled_parcel:chase", "D1010": "pickup_nudge:call"}
+	if diff := cmp.Diff(wantOpen, open); diff != "" || len(tasks.Tasks) != len(wantOpen) {
+		t.Errorf("open tasks (-want +got):\n%s", diff)
+	}
+	// The fulfilment stories, by their workflows' ledger entries.
+	entries := func(order string, wf care.Workflow) []care.Message {
+		t.Helper()
+		var page struct{ Messages []care.Message }
+		get("/v1/orders/"+order+"/messages", d.Keys["ops"], &page)
+		var out []care.Message
+		for _, m := range page.Messages {
+			if m.Workflow == wf {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	steps := func(ms []care.Message) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Step+":"+string(m.Status))
+		}
+		slices.Sort(out)
+		return out
+	}
+	stories := []struct {
+		order string
+		wf    care.Workflow
+		want  []string
+	}{
+		{"D1008", "shipping_notice", []string{"notice:sent", "notice:sent"}},
+		{"D1009", "stalled_parcel", []string{"stall:sent"}},
+		{"D1010", "pickup_nudge", []string{"fresh_first:sent", "fresh_last:sent"}},
+		{"D1011", "preship_check", []string{"ask:sent", "hold:sent", "release:sent"}},
+	}
+	for _, s := range stories {
+		if diff := cmp.Diff(s.want, steps(entries(s.order, s.wf))); diff != "" {
+			t.Errorf("%s %s ledger (-want +got):\n%s", s.order, s.wf, diff)
+		}
+	}
+	// The split order: parcel 1 says what is still to come, parcel 2 that
+	// the order is complete.
+	if ns := entries("D1008", "shipping_notice"); len(ns) == 2 {
+		first, last := ns[0].Text, ns[1].Text
+		if ns[0].At.After(ns[1].At) {
+			first, last = last, first
+		}
+		if !strings.Contains(first, "SF1458822760312") || !strings.Contains(first, "尚未发出") {
+			t.Errorf("first notice %q", first)
+		}
+		if !strings.Contains(last, "YT7512345678901") || !strings.Contains(last, "2/2") || !strings.Contains(last, "全部发货") {
+			t.Errorf("last notice %q", last)
+		}
 	}
 	var rep metrics.Report
 	get("/v1/metrics?from=2026-11-11T00:00:00Z&to=2026-11-13T00:00:00Z", d.Keys["ops"], &rep)
@@ -72,6 +131,14 @@ func TestDemoDay(t *testing.T) {
 	}
 	if cod.CODConfirmed != 1 || cod.TasksOpened != 2 {
 		t.Errorf("cod_confirm figures %+v", cod)
+	}
+	// Four parcels got their notice (D1008's two, D1009, D1010); D1011's
+	// address was confirmed by the buyer.
+	if n := figures["shipping_notice"].Outcomes["notice_sent"]; n != 4 {
+		t.Errorf("shipping_notice outcomes %v, want notice_sent 4", figures["shipping_notice"].Outcomes)
+	}
+	if n := figures["preship_check"].Outcomes["address_confirmed"]; n != 1 {
+		t.Errorf("preship_check outcomes %v, want address_confirmed 1", figures["preship_check"].Outcomes)
 	}
 	if chase.TasksOpened != 1 {
 		t.Errorf("unpaid_chase opened %d tasks, want the call about D1002", chase.TasksOpened)

@@ -63,6 +63,9 @@ func notice(ctx context.Context, h *steps.Handler, st steps.State) (steps.State,
 		return skip(ctx, h, e, r)
 	}
 	prm := params(e.Tpl)
+	if ma := prm.MaxAge; ma != nil && p.LastScanAt != nil && e.Now.Sub(*p.LastScanAt) > ma.Std() {
+		return skip(ctx, h, e, ReasonStale)
+	}
 	window := prm.DigestWindow.Std()
 	g := GroupOf(e.Order.Parcels, window, p.TrackingNumber)
 	head := g[0]

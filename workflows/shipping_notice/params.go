@@ -21,6 +21,11 @@ var paramsSchema = playbook.MustParamsSchema("https://ordercare.dev/schemas/ship
 type Params struct {
 	DigestWindow playbook.Duration `json:"digest_window"`
 	FirstScan    *FirstScan        `json:"first_scan,omitempty"`
+	// MaxAge, when set, skips the notice of a parcel whose last carrier
+	// scan is older than this when the notice would go (reason stale): a
+	// parcel reported to ordercare long after it shipped gets no late
+	// "your order has shipped".
+	MaxAge *playbook.Duration `json:"max_age,omitempty"`
 }
 
 // FirstScan is the wait for the carrier's first scan (params.first_scan).
@@ -40,6 +45,9 @@ func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, err
 	}
 	if p.DigestWindow < 0 {
 		return nil, care.Invalid("params.digest_window", "must not be negative")
+	}
+	if p.MaxAge != nil && *p.MaxAge <= 0 {
+		return nil, care.Invalid("params.max_age", "must be positive")
 	}
 	if f := p.FirstScan; f != nil {
 		switch {

@@ -78,6 +78,7 @@ const (
 	ReasonReplaced  = "replaced"  // the seller replaced the tracking number
 	ReasonDelivered = "delivered" // delivered before a notice was due
 	ReasonNoParcel  = "no_parcel" // the subject is no parcel of the order
+	ReasonStale     = "stale"     // last scanned longer ago than params.max_age
 )
 
 // Subjects implements steps.Subjects: every tracking number of the order

@@ -133,6 +133,7 @@ func TestParseParams(t *testing.T) {
 	for _, tc := range []struct{ edit, field string }{
 		{`{"digest_window": "-1h"}`, "params.digest_window"},
 		{`{"digest_window": "1h", "first_scan": {"wait": true, "limit": "1h", "every": "2h"}}`, "params.first_scan.every"},
+		{`{"digest_window": "1h", "max_age": "0s"}`, "params.max_age"},
 		{`{"digest_window": "1h", "first_scan": {"wait": true, "limit": "0s", "every": "0s"}}`, "params.first_scan.limit"},
 	} {
 		var doc map[string]any

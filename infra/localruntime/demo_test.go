@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/infra/sfnhttp"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
 )
@@ -148,5 +152,65 @@ func TestDemoDay(t *testing.T) {
 	}
 	if chase.TasksOpened != 1 {
 		t.Errorf("unpaid_chase opened %d tasks, want the call about D1002", chase.TasksOpened)
+	}
+
+	checkHistoriesHoldNoPersonalData(t, rt, get, d.Keys["ops"])
+}
+
+// checkHistoriesHoldNoPersonalData reads the execution history of every
+// run of the demo shop, whatever its workflow, and fails if a buyer's
+// name, phone number, address line or any message text appears in it:
+// histories carry ids and times only.
+func checkHistoriesHoldNoPersonalData(t *testing.T, rt *localruntime.Runtime, get func(path, key string, out any), ops string) {
+	t.Helper()
+	var runs struct{ Runs []care.Run }
+	get("/v1/runs?limit=1000", ops, &runs)
+	var secrets []string
+	seenOrder := map[string]bool{}
+	workflowsSeen := map[care.Workflow]bool{}
+	for _, r := range runs.Runs {
+		workflowsSeen[r.Workflow] = true
+		if seenOrder[r.OrderID] {
+			continue
+		}
+		seenOrder[r.OrderID] = true
+		var o care.OrderState
+		get("/v1/orders/"+r.OrderID, ops, &o)
+		if b := o.Order.Buyer; b != nil {
+			secrets = append(secrets, b.Name, b.Phone, b.Email)
+		}
+		if a := o.Order.ShippingAddress; a != nil {
+			secrets = append(secrets, a.Name, a.Phone, a.Line1)
+		}
+		var ms struct{ Messages []care.Message }
+		get("/v1/orders/"+r.OrderID+"/messages", ops, &ms)
+		for _, m := range ms.Messages {
+			if len([]rune(m.Text)) >= 12 {
+				secrets = append(secrets, m.Text)
+			}
+		}
+	}
+	if len(workflowsSeen) < 6 {
+		t.Errorf("the demo day ran %d workflows, want all six: %v", len(workflowsSeen), workflowsSeen)
+	}
+	client := sfnhttp.InProcessClient(rt.SFN, localruntime.Region, rt.SFNCredentials)
+	for _, r := range runs.Runs {
+		arn := "arn:aws:states:us-east-1:111111111111:execution:" + string(r.Workflow) + ":" + r.Execution
+		var all []sfntypes.HistoryEvent
+		p := sfn.NewGetExecutionHistoryPaginator(client, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(true)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(t.Context())
+			if err != nil {
+				t.Fatalf("history of %s: %v", r.Execution, err)
+			}
+			all = append(all, page.Events...)
+		}
+		b, _ := json.Marshal(all)
+		hist := string(b)
+		for _, secret := range secrets {
+			if secret != "" && strings.Contains(hist, secret) {
+				t.Errorf("the history of %s (%s) contains %q", r.Execution, r.Workflow, secret)
+			}
+		}
 	}
 }

@@ -79,6 +79,7 @@ build-StepFunction:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20000x ./infra/localruntime/ ./infra/sqlitestore/
 	$(GO) test -run '^$$' -bench ShortExecutions -benchtime 100000x ./infra/sfnlocal/
+	$(GO) test -run '^$$' -bench ShippingSurge -benchtime 2000x ./infra/localruntime/
 	N=50000 scripts/sfn-bench.sh
 
 ## cost: state transitions per workflow and the AWS cost per 1,000 orders of a stated mix (README, State transitions per order)

@@ -77,7 +77,9 @@ build-StepFunction:
 
 ## bench: print throughput and latency figures (README, Performance)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20000x ./infra/localruntime/ ./infra/sqlitestore/
+	$(GO) test -run '^$$' -bench 'WebhookIngest|^BenchmarkIngest$$' -benchtime 20000x ./infra/localruntime/ ./infra/sqlitestore/
+	$(GO) test -run '^$$' -bench ListOrders -benchtime 20x ./infra/sqlitestore/
+	$(GO) test -run '^$$' -bench CareSurge -benchtime 2000x ./infra/localruntime/
 	$(GO) test -run '^$$' -bench ShortExecutions -benchtime 100000x ./infra/sfnlocal/
 	$(GO) test -run '^$$' -bench ShippingSurge -benchtime 2000x ./infra/localruntime/
 	N=50000 scripts/sfn-bench.sh

@@ -130,9 +130,9 @@ func (r *Router) startSubjects(ctx context.Context, o care.OrderState, c care.Ch
 	if o.Order.Test || o.Has(care.StatusCancelled) {
 		return nil
 	}
-	has := map[[2]string]bool{}
-	for _, run := range runs {
-		has[[2]string{string(run.Workflow), run.Subject}] = true
+	has := map[[2]string]*care.Run{}
+	for i, run := range runs {
+		has[[2]string{string(run.Workflow), run.Subject}] = &runs[i]
 	}
 	var ev *care.Event // the change's event, read when a workflow first asks
 	now := r.Clock.Now()
@@ -153,16 +153,28 @@ func (r *Router) startSubjects(ctx context.Context, o care.OrderState, c care.Ch
 				r.logBadSubject(ctx, o, w.Name(), len(subject))
 				continue
 			}
-			if has[[2]string{string(w.Name()), subject}] || sw.SubjectPointless(o, subject) != "" {
+			key := [2]string{string(w.Name()), subject}
+			if run := has[key]; (run != nil && !unstarted(*run)) || sw.SubjectPointless(o, subject) != "" {
 				continue
 			}
-			has[[2]string{string(w.Name()), subject}] = true
+			// A new subject, or a run its execution never touched: the
+			// router may have died between creating the run and starting
+			// its execution, so start it again (startRun is idempotent:
+			// Step Functions answers ExecutionAlreadyExists to a second
+			// start of a running execution).
+			has[key] = &care.Run{Status: care.RunSucceeded} // once per change
 			if err := r.startRun(ctx, o, w, subject, now); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// unstarted reports whether run shows no sign of its execution yet: still
+// running, no step, no next time, never updated since it was created.
+func unstarted(run care.Run) bool {
+	return run.Status == care.RunRunning && run.Step == "" && run.NextAt == nil && !run.UpdatedAt.After(run.StartedAt)
 }
 
 func (r *Router) logBadSubject(ctx context.Context, o care.OrderState, wf care.Workflow, n int) {

@@ -3,6 +3,9 @@ package router_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -131,7 +134,7 @@ func (f *fixture) parcelStarts() []string {
 		out = append(out, st.Run.Subject)
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out) // a second start of a running execution is refused, and harmless
 }
 
 func (f *fixture) parcelStops() []string {
@@ -277,4 +280,36 @@ func (f *fixture) subjectTask(orderID, subject, step string) string {
 		f.t.Fatalf("CreateTask: %v", err)
 	}
 	return id
+}
+
+// TestPerParcelRunStartedAfterACrash: the router died after creating a
+// parcel's run and before starting its execution; handling the change
+// again (the feed's replay) starts the execution.
+func TestPerParcelRunStartedAfterACrash(t *testing.T) {
+	f := newSubjectFixture(t)
+	f.handle(f.created("TB-7", "259.00", care.PayOnline))
+	f.handle(f.mark(care.OrderPaid, "TB-7"))
+	shipped := f.shipped("TB-7", "SF700")
+	crashed := true
+	f.sfn.start = func(in *sfn.StartExecutionInput) error {
+		if crashed && aws.ToString(in.StateMachineArn) == f.r.StateMachineArn(parcelWatchName) {
+			return errors.New("the router died here")
+		}
+		return nil
+	}
+	if err := f.r.Handle(f.ctx, shipped); err == nil {
+		t.Fatal("Handle with the start failing: want an error")
+	}
+	if diff := cmp.Diff([]string{"SF700 running"}, f.subjectRuns("TB-7")); diff != "" {
+		t.Fatalf("runs after the crash (-want +got):\n%s", diff)
+	}
+	crashed = false
+	f.handle(shipped) // the replay
+	var started bool
+	f.sfn.mu.Lock()
+	started = f.sfn.started[(steps.RunRef{Shop: shopID, Order: "TB-7", Workflow: parcelWatchName, Subject: "SF700"}).Execution()]
+	f.sfn.mu.Unlock()
+	if !started {
+		t.Fatalf("the replay did not start SF700's execution; starts %v", f.parcelStarts())
+	}
 }

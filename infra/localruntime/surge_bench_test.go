@@ -57,22 +57,7 @@ func BenchmarkCareSurge(b *testing.B) {
 	}
 	b.ResetTimer()
 	t0 := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				post(i)
-			}
-		}()
-	}
-	for i := range b.N {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	fanout(b.N, post)
 	ingested := time.Since(t0)
 	if err := rt.Settle(ctx); err != nil {
 		b.Fatal(err)
@@ -109,4 +94,25 @@ func BenchmarkCareSurge(b *testing.B) {
 	b.ReportMetric(float64(b.N)/started.Seconds(), "orders-running/s")
 	b.ReportMetric(float64(b.N/2)/reminded.Seconds(), "reminders/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// fanout calls send(i) for every i in [0, n) from 16 senders at once, as a
+// surge of webhook deliveries arrives, and returns when all are done.
+func fanout(n int, send func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				send(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }

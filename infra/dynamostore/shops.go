@@ -33,8 +33,7 @@ func (s *Store) CreateShop(ctx context.Context, shop care.Shop, keys []care.APIK
 		seen[k.Hash] = true
 	}
 	notExists := aws.String("attribute_not_exists(" + attrPK + ")")
-	it, err := item(shopPK(shop.ID), skShop, shop, map[string]types.AttributeValue{ // ListShops (browse.go)
-		attrGSI1PK: str(shopsGSI1PK), attrGSI1SK: str(shop.ID)})
+	it, err := shopItem(shop)
 	if err != nil {
 		return err
 	}
@@ -140,7 +139,7 @@ func (s *Store) SetServiceHours(ctx context.Context, shopID string, h *care.Serv
 			return care.Shop{}, fmt.Errorf("set service hours of shop %s: %w", shopID, err)
 		}
 		shop.ServiceHours = h
-		it, err := item(shopPK(shopID), skShop, shop, nil)
+		it, err := shopItem(shop)
 		if err != nil {
 			return care.Shop{}, err
 		}
@@ -164,4 +163,12 @@ func (s *Store) SetServiceHours(ctx context.Context, shopID string, h *care.Serv
 		return shop, nil
 	}
 	return care.Shop{}, fmt.Errorf("set service hours of shop %s: too many concurrent writers: %w", shopID, care.ErrConflict)
+}
+
+// shopItem is a shop's item, with the index keys ListShops reads
+// (browse.go): every write of a shop item goes through it, so a rewrite
+// never drops the shop from the list.
+func shopItem(shop care.Shop) (map[string]types.AttributeValue, error) {
+	return item(shopPK(shop.ID), skShop, shop, map[string]types.AttributeValue{
+		attrGSI1PK: str(shopsGSI1PK), attrGSI1SK: str(shop.ID)})
 }

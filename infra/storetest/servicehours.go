@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -58,5 +59,28 @@ func testServiceHours(t *testing.T, s care.Store) {
 	stored, err := s.GetShop(c, shop.ID)
 	if err != nil || stored.ServiceHours == nil || len(stored.ServiceHours.Sun) != 1 || stored.Name != shop.Name || stored.Timezone != shop.Timezone {
 		t.Errorf("after concurrent setters: %+v, %v", stored, err)
+	}
+	// A shop whose hours were set is still listed (the rewrite keeps its
+	// place in the shop list).
+	if lister, ok := s.(interface {
+		ListShops(ctx context.Context, cursor string, limit int) ([]care.Shop, string, error)
+	}); ok {
+		listed, cursor := false, ""
+		for range 1000 {
+			page, next, err := lister.ListShops(c, cursor, 100)
+			if err != nil {
+				t.Fatalf("ListShops: %v", err)
+			}
+			for _, sh := range page {
+				listed = listed || sh.ID == shop.ID
+			}
+			if next == "" || listed {
+				break
+			}
+			cursor = next
+		}
+		if !listed {
+			t.Errorf("shop %s is no longer listed after SetServiceHours", shop.ID)
+		}
 	}
 }

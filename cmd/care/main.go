@@ -59,10 +59,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given: want serve, shops, keys or sfn")
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	if isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "shops":

@@ -146,8 +146,12 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	if rt.Virtual != nil {
 		guard.Clocks = append(guard.Clocks, rt.Virtual)
 	}
-	rt.SFN = guard.Wrap(sfnhttp.NewHandler(rt.Engine, log))
-	if err := rt.wire(ctx, opts.DataDir, log); err != nil {
+	// The listener gets the guarded handler; the runtime's own router and
+	// API call the engine's handler in process, unverified (it is the same
+	// process), still through the Step Functions wire protocol.
+	inner := sfnhttp.NewHandler(rt.Engine, log)
+	rt.SFN = guard.Wrap(inner)
+	if err := rt.wire(ctx, opts.DataDir, inner, log); err != nil {
 		rt.Close()
 		return nil, err
 	}
@@ -156,8 +160,8 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 
 // wire creates the care workflows' state machines and connects the step
 // handler, the router and the API, then starts the router loop.
-func (rt *Runtime) wire(ctx context.Context, dataDir string, log *slog.Logger) error {
-	client := sfnhttp.InProcessClient(rt.SFN, Region, rt.SFNCredentials)
+func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler, log *slog.Logger) error {
+	client := sfnhttp.InProcessClient(sfnAPI, Region, rt.SFNCredentials)
 	for _, wf := range workflows.All().Names() {
 		if _, err := deployWorkflow(ctx, client, wf); err != nil {
 			return err

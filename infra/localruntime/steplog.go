@@ -39,6 +39,9 @@ func (l loggedLedger) UpdateMessage(ctx context.Context, m care.Message) error {
 }
 
 func (l loggedLedger) logEntry(ctx context.Context, m care.Message) {
+	if m.Status != care.MessageSent && m.Status != care.MessageSkipped && m.Status != care.MessageFailed {
+		return // a reservation: its outcome is logged when it is recorded
+	}
 	attrs := []any{"id", m.ID, "shop", m.ShopID, "order", m.OrderID, "workflow", string(m.Workflow),
 		"step", m.Step, "channel", m.Channel, "template_version", m.TemplateVersion}
 	switch m.Status {

@@ -30,15 +30,9 @@ type Credentials struct {
 // NewCredentials returns a fresh random key pair, shaped like AWS's (a
 // 20-character key id starting "AKIA", a 40-character secret).
 func NewCredentials() Credentials {
-	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	id := make([]byte, 16)
-	_, _ = rand.Read(id)
-	for i := range id {
-		id[i] = alnum[int(id[i])%len(alnum)]
-	}
 	sec := make([]byte, 20)
 	_, _ = rand.Read(sec)
-	return Credentials{AccessKeyID: "AKIA" + string(id), SecretAccessKey: hex.EncodeToString(sec)}
+	return Credentials{AccessKeyID: "AKIA" + rand.Text()[:16], SecretAccessKey: hex.EncodeToString(sec)}
 }
 
 // Valid reports whether both parts are set (a key id of at least 16

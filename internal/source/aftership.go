@@ -40,17 +40,7 @@ func AfterShipSign(secret string, body []byte) string { return ShopifySign(secre
 
 // VerifyAfterShip checks aftership-hmac-sha256; nil or a wrapped care.ErrUnauthorized.
 func VerifyAfterShip(secret string, h http.Header, body []byte) error {
-	if secret == "" {
-		return unauthorized("no secret is configured for this source")
-	}
-	sig := h.Get(HeaderAfterShipHMAC)
-	if sig == "" {
-		return unauthorized("missing aftership-hmac-sha256 header")
-	}
-	if !equalBase64MAC(sig, hmacSHA256([]byte(secret), body)) {
-		return unauthorized("aftership-hmac-sha256 does not match the body")
-	}
-	return nil
+	return verifyBase64HMAC(secret, h.Get(HeaderAfterShipHMAC), "aftership-hmac-sha256", body)
 }
 
 // AfterShipStatus maps an AfterShip tag (and, for Exception, the subtags

@@ -121,6 +121,23 @@ func hmacSHA256(key, msg []byte) []byte {
 	return m.Sum(nil)
 }
 
+// verifyBase64HMAC checks a header (its value sig, named header in errors)
+// that carries the base64 HMAC-SHA256 of the raw body with secret, as
+// Shopify, WooCommerce and AfterShip sign; nil or a wrapped
+// care.ErrUnauthorized.
+func verifyBase64HMAC(secret, sig, header string, body []byte) error {
+	if secret == "" {
+		return unauthorized("no secret is configured for this source")
+	}
+	if sig == "" {
+		return unauthorized("missing " + header + " header")
+	}
+	if !equalBase64MAC(sig, hmacSHA256([]byte(secret), body)) {
+		return unauthorized(header + " does not match the body")
+	}
+	return nil
+}
+
 // equalBase64MAC reports, in constant time, whether the header value got is
 // exactly the standard base64 encoding of mac.
 func equalBase64MAC(got string, mac []byte) bool {

@@ -55,17 +55,7 @@ func WooCommerceSign(secret string, body []byte) string {
 
 // VerifyWooCommerce checks X-WC-Webhook-Signature; nil or a wrapped care.ErrUnauthorized.
 func VerifyWooCommerce(secret string, h http.Header, body []byte) error {
-	if secret == "" {
-		return unauthorized("no secret is configured for this source")
-	}
-	sig := h.Get(HeaderWCSignature)
-	if sig == "" {
-		return unauthorized("missing X-WC-Webhook-Signature header")
-	}
-	if !equalBase64MAC(sig, hmacSHA256([]byte(secret), body)) {
-		return unauthorized("X-WC-Webhook-Signature does not match the body")
-	}
-	return nil
+	return verifyBase64HMAC(secret, h.Get(HeaderWCSignature), "X-WC-Webhook-Signature", body)
 }
 
 // IsWooCommercePing reports whether req is WooCommerce's unsigned creation ping.

@@ -419,7 +419,7 @@ func (s *Shipment) validate(needStatus bool) error {
 		return Invalid("shipment.status", "required for shipment.updated")
 	}
 	if s.Status != "" && !shipmentStatusSet[s.Status] {
-		return Invalid("shipment.status", "must be one of "+statusList)
+		return Invalid("shipment.status", "must be one of %s", statusList)
 	}
 	return nil
 }

@@ -242,7 +242,14 @@ var shipmentStatusSet = func() map[ShipmentStatus]bool {
 	return m
 }()
 
-const statusList = "info_received, in_transit, out_for_delivery, attempt_failed, available_for_pickup, delivered, exception, expired, returning, returned"
+// statusList names the statuses in errors, in ShipmentStatuses' order.
+var statusList = func() string {
+	names := make([]string, len(ShipmentStatuses))
+	for i, s := range ShipmentStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}()
 
 // shortText checks a free-text field: at most max characters, no control characters.
 func shortText(field, s string, max int) error {
@@ -286,7 +293,7 @@ func (p *ParcelReport) validate(f string) error {
 		return Invalid(f+".split_reason", "must be one of size, weight, warehouse, preorder")
 	}
 	if p.Status != "" && !shipmentStatusSet[p.Status] {
-		return Invalid(f+".status", "must be one of "+statusList)
+		return Invalid(f+".status", "must be one of %s", statusList)
 	}
 	if err := shortText(f+".sub_status", p.SubStatus, 64); err != nil {
 		return err

@@ -177,11 +177,15 @@ func (h *Handler) SendStepWith(ctx context.Context, e *Env, st playbook.Step, va
 	return h.deliverWith(ctx, e, st, e.Tpl.StepChannel(st), "message", vars)
 }
 
-// ended returns the step's ledger entry when it already reached an end
+// Ended returns the step's ledger entry when it already reached an end
 // state (a retried step must not check or send again).
-func (e *Env) Ended(step string) (care.Message, bool) {
+func (e *Env) Ended(step string) (care.Message, bool) { return e.EndedEntry(e.Ref.Key(step)) }
+
+// EndedEntry returns the order's ledger entry id (of any run, as Load read
+// them) when it reached an end state.
+func (e *Env) EndedEntry(id string) (care.Message, bool) {
 	for _, m := range e.msgs {
-		if m.ID == e.Ref.Key(step) && m.Status != care.MessagePending {
+		if m.ID == id && m.Status != care.MessagePending {
 			return m, true
 		}
 	}

@@ -86,18 +86,9 @@ func notice(ctx context.Context, h *steps.Handler, st steps.State) (steps.State,
 		if at := due.Add(headGrace); e.Now.Before(at) {
 			return wait(ctx, h, e, at)
 		}
-		ms, err := h.Store.ListOrderMessages(ctx, e.Ref.Shop, e.Ref.Order)
-		if err != nil {
-			return steps.State{}, err
-		}
 		headRef := e.Ref
 		headRef.Subject = head.TrackingNumber
-		headEnded := false
-		for _, m := range ms {
-			if m.ID == headRef.Key(StepNotice) && m.Status != care.MessagePending {
-				headEnded = true
-			}
-		}
+		_, headEnded := e.EndedEntry(headRef.Key(StepNotice))
 		if !headEnded {
 			r, err := h.Store.GetRun(ctx, e.Ref.Shop, e.Ref.Order, Name, head.TrackingNumber)
 			if err != nil && !errors.Is(err, care.ErrNotFound) {

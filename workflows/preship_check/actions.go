@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ordercare/ordercare/internal/metrics"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ const (
 
 // ReasonExpired is the OutcomeNote of a call task cancelled because its
 // wait timed out before an agent finished it.
-const ReasonExpired = "expired"
+const ReasonExpired = metrics.TaskNoteExpired
 
 // Actions implements steps.Workflow.
 func (Workflow) Actions() map[string]steps.Action {

@@ -21,7 +21,7 @@
 //	SHOP#<shop>                                   OPTOUT#<contact>    opt-out (contact = care.ContactKey)
 //	SHOP#<shop>#MSG#<id>                          MSG                 care.Message, GSI1 + GSI2 keys
 //	SHOP#<shop>#TASK#<id>                         TASK                care.Task, rev, token, resumed, GSI1 + GSI2 keys
-//	SHOP#<shop>#ORDER#<order>                     RUN#<workflow>      care.Run, rev, GSI1 keys
+//	SHOP#<shop>#ORDER#<order>                     RUN#<workflow>      care.Run, rev, GSI1 keys (+ GSI2 while scheduled)
 //	SHOP#<shop>#ORDER#<order>                     RUN#<workflow>#<subject> a per-subject care.Run, same
 //	SHOP#<shop>#ORDER#<order>                     WAIT#<key>          token or answer
 //	SHOP#<shop>                                   KEYREF#<role>#<hash> a key's reference (ReplaceKeys finds a role's keys)

@@ -3,7 +3,9 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,7 +20,12 @@ import (
 // order-level run) or RUN#<workflow>#<subject> (a per-subject run), data
 // (care.Run without Rev), rev N; GSI1 (the shop's runs by start) GSI1PK
 // SHOP#<shop>#RUNS, GSI1SK <started>#<workflow>#<order>, then #<subject>
-// for a per-subject run. Its stream records
+// for a per-subject run; and while the run is scheduled (care.RunScheduled),
+// GSI2 (runs waiting to start, by start time) GSI2PK DUE#<n>, n one of
+// dueShards by a hash of the run's key, GSI2SK <next_at>#<shop>#<order>#
+// <workflow>#<subject>: a sparse index that holds only scheduled runs, read
+// by DueRuns, spread over shards so a surge of starts has no hot partition.
+// Its stream records
 // are not EVENT# items, so the feed and the router's filter skip them.
 
 func runsGSI1PK(shopID string) string { return "SHOP#" + shopID + "#RUNS" }
@@ -33,16 +40,65 @@ func runSK(wf care.Workflow, subject string) string {
 	return skRun + string(wf) + "#" + subject
 }
 
+// dueShards is how many GSI2 partitions scheduled runs spread over.
+const dueShards = 8
+
+func dueGSI2PK(n int) string { return "DUE#" + strconv.Itoa(n) }
+
 func runItem(r care.Run) (map[string]types.AttributeValue, error) {
 	gsk := timeKey(r.StartedAt) + "#" + string(r.Workflow) + "#" + r.OrderID
 	if r.Subject != "" { // runs of one order and workflow started together page apart
 		gsk += "#" + r.Subject
 	}
-	return item(orderPK(r.ShopID, r.OrderID), runSK(r.Workflow, r.Subject), r, map[string]types.AttributeValue{
+	extra := map[string]types.AttributeValue{
 		attrRev:    num(r.Rev),
 		attrGSI1PK: str(runsGSI1PK(r.ShopID)),
 		attrGSI1SK: str(gsk),
-	})
+	}
+	if at, ok := r.Due(); ok {
+		key := r.ShopID + "#" + r.OrderID + "#" + string(r.Workflow) + "#" + r.Subject
+		h := fnv.New32a()
+		h.Write([]byte(key))
+		extra[attrGSI2PK] = str(dueGSI2PK(int(h.Sum32() % dueShards)))
+		extra[attrGSI2SK] = str(timeKey(at) + "#" + key)
+	}
+	return item(orderPK(r.ShopID, r.OrderID), runSK(r.Workflow, r.Subject), r, extra)
+}
+
+// DueRuns returns scheduled runs due at or before before, earliest first:
+// one Query per GSI2 shard (GSI2SK <= timeKey(before)+"$", eventually
+// consistent on AWS), merged.
+func (s *Store) DueRuns(ctx context.Context, before time.Time, limit int) ([]care.Run, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var rs []care.Run
+	for n := range dueShards {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                &s.table,
+			IndexName:                aws.String(GSI2),
+			KeyConditionExpression:   aws.String("#pk = :pk AND #sk <= :to"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrGSI2PK, "#sk": attrGSI2SK},
+			// "<before>#…" sorts before "<before>$": runs due at before are in.
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(dueGSI2PK(n)), ":to": str(timeKey(before) + "$")},
+			Limit:                     aws.Int32(int32(min(limit, 1000))),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list due runs: %w", err)
+		}
+		for _, it := range res.Items {
+			r, err := decodeRun(it)
+			if err != nil {
+				return nil, fmt.Errorf("list due runs: %w", err)
+			}
+			rs = append(rs, r)
+		}
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].NextAt.Before(*rs[j].NextAt) })
+	if len(rs) > limit {
+		rs = rs[:limit]
+	}
+	return rs, nil
 }
 
 func decodeRun(it map[string]types.AttributeValue) (care.Run, error) {

@@ -33,6 +33,7 @@ var _ Admin = (*dynamodb.Client)(nil)
 //	GSI2  SHOP#<shop>#ORDER#<order>   MSG#<at>#<id>              an order's messages (ListOrderMessages)
 //	                                  TASK#<id>                  an order's tasks (ListTasks by order)
 //	      SHOP#<shop>#ORDERS#<status> <updated ms>#<order>       a shop's orders of one status (ListOrders)
+//	      DUE#<0..7>                  <next>#<shop>#<order>#<wf>#<subject>  scheduled runs by start (DueRuns)
 const (
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"

@@ -443,9 +443,9 @@ func (db *DB) CreateRun(ctx context.Context, r care.Run) (care.Run, bool, error)
 	var stored care.Run
 	var exists bool
 	err = db.write(ctx, func(w *writer) error {
-		res, err := w.exec(`INSERT INTO runs (shop_id, order_id, workflow, subject, started_at, rev, run) VALUES (?, ?, ?, ?, ?, 1, ?)
+		res, err := w.exec(`INSERT INTO runs (shop_id, order_id, workflow, subject, started_at, rev, run, due_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)
 			ON CONFLICT (shop_id, order_id, workflow, subject) DO NOTHING`,
-			r.ShopID, r.OrderID, string(r.Workflow), r.Subject, sortTime(r.StartedAt), string(body))
+			r.ShopID, r.OrderID, string(r.Workflow), r.Subject, sortTime(r.StartedAt), string(body), dueAt(r))
 		if err != nil {
 			return fmt.Errorf("create run %s/%s: %w", r.OrderID, r.Workflow, err)
 		}
@@ -489,9 +489,9 @@ func (db *DB) UpdateRun(ctx context.Context, r care.Run) (care.Run, error) {
 		return care.Run{}, fmt.Errorf("update run %s/%s: %w", r.OrderID, r.Workflow, err)
 	}
 	err = db.write(ctx, func(w *writer) error {
-		res, err := w.exec(`UPDATE runs SET started_at = ?, rev = rev + 1, run = ?
+		res, err := w.exec(`UPDATE runs SET started_at = ?, rev = rev + 1, run = ?, due_at = ?
 			WHERE shop_id = ? AND order_id = ? AND workflow = ? AND subject = ? AND rev = ?`,
-			sortTime(r.StartedAt), string(body), r.ShopID, r.OrderID, string(r.Workflow), r.Subject, prev)
+			sortTime(r.StartedAt), string(body), dueAt(r), r.ShopID, r.OrderID, string(r.Workflow), r.Subject, prev)
 		if err != nil {
 			return fmt.Errorf("update run %s/%s: %w", r.OrderID, r.Workflow, err)
 		}
@@ -531,6 +531,33 @@ func (db *DB) ListRuns(ctx context.Context, shopID string, from, to time.Time) (
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	return out, nil
+}
+
+// DueRuns returns scheduled runs due at or before before, earliest first
+// (the partial index runs_due).
+func (db *DB) DueRuns(ctx context.Context, before time.Time, limit int) ([]care.Run, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.query(ctx, `SELECT rev, run FROM runs WHERE due_at IS NOT NULL AND due_at <= ?
+		ORDER BY due_at LIMIT ?`, sortTime(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list due runs: %w", err)
+	}
+	out, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list due runs: %w", err)
+	}
+	return out, nil
+}
+
+// dueAt is the runs.due_at column of r: its start time while it is
+// scheduled, else NULL.
+func dueAt(r care.Run) any {
+	if at, ok := r.Due(); ok {
+		return sortTime(at)
+	}
+	return nil
 }
 
 func scanRuns(rows *sql.Rows) ([]care.Run, error) {

@@ -146,7 +146,14 @@ var migrations = []string{
 	careSchema,
 	browseSchema,
 	runSubjectSchema,
+	runDueSchema,
 }
+
+// runDueSchema (migration 5) indexes scheduled runs by their start time
+// (care.RunScheduled, NextAt): due_at is set only while a run is scheduled,
+// so the partial index holds only runs that wait to start.
+const runDueSchema = `ALTER TABLE runs ADD COLUMN due_at TEXT;
+	CREATE INDEX runs_due ON runs (due_at) WHERE due_at IS NOT NULL;`
 
 // runSubjectSchema (migration 4) keys runs by subject too: several runs of
 // one workflow per order, one per subject (care.Run.Subject). Stored runs

@@ -63,6 +63,7 @@ func RunCare(t *testing.T, newStore func(t *testing.T) care.CareStore) {
 		{"CreateRaces", testCreateRaces},
 		{"Runs", testRuns},
 		{"SubjectRuns", testSubjectRuns},
+		{"DueRuns", testDueRuns},
 		{"ListRuns", testListRuns},
 		{"UpdateRunRace", testUpdateRunRace},
 		{"Waits", testWaits},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ordercare/ordercare/internal/care"
 )
@@ -835,4 +836,76 @@ func testSubjectRuns(t *testing.T, s care.CareStore) {
 	if diff := cmp.Diff([]string{"SF1", "SF1#2", "SF100", "SF200"}, seen); diff != "" {
 		t.Errorf("ListRecentRuns pages (-want +got):\n%s", diff)
 	}
+}
+
+// testDueRuns covers scheduled runs (care.RunScheduled): listed by DueRuns
+// once due, earliest first, across orders and subjects; a run leaves the
+// list when it is updated out of scheduled or its start moves later.
+// DueRuns spans every shop, so the test keeps only its own shop's runs.
+func testDueRuns(t *testing.T, s care.CareStore) {
+	c := ctx(t)
+	shop := newShop(t, s)
+	created := at(time.Minute)
+	mk := func(order, subject string, due time.Duration) care.Run {
+		r := sampleRun(shop.ID, order, "parcel_watch", created)
+		r.Subject, r.Execution = subject, r.Execution+"-"+subject
+		r.Status, r.Step, r.NextAt = care.RunScheduled, "", tp(created.Add(due))
+		return r
+	}
+	runs := []care.Run{mk("D-1", "", 3*time.Hour), mk("D-2", "SF1", time.Hour), mk("D-2", "SF2", 2*time.Hour), mk("D-3", "", 5*time.Hour)}
+	running := sampleRun(shop.ID, "D-4", "parcel_watch", created) // NextAt set, but running: never due
+	for _, r := range append(runs, running) {
+		if _, ok, err := s.CreateRun(c, r); err != nil || !ok {
+			t.Fatalf("CreateRun(%s %q) = %v, %v", r.OrderID, r.Subject, ok, err)
+		}
+	}
+	due := func(before time.Time, limit int) []string {
+		t.Helper()
+		// Other tests' shops may hold scheduled runs too: ask for more, keep ours.
+		got, err := s.DueRuns(c, before, limit+1000)
+		if err != nil {
+			t.Fatalf("DueRuns: %v", err)
+		}
+		var ids []string
+		for _, r := range got {
+			if r.ShopID == shop.ID && len(ids) < limit {
+				if r.Rev == 0 {
+					t.Errorf("DueRuns: run %s %q without its Rev", r.OrderID, r.Subject)
+				}
+				ids = append(ids, r.OrderID+"/"+r.Subject)
+			}
+		}
+		return ids
+	}
+	check := func(name string, got, want []string) {
+		t.Helper()
+		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	check("DueRuns(before the first)", due(created.Add(59*time.Minute), 10), nil)
+	check("DueRuns(at the third, inclusive)", due(created.Add(3*time.Hour), 10), []string{"D-2/SF1", "D-2/SF2", "D-1/"})
+	check("DueRuns(limit 2)", due(created.Add(9*time.Hour), 2), []string{"D-2/SF1", "D-2/SF2"})
+	if got, err := s.DueRuns(c, created.Add(9*time.Hour), 0); err != nil || len(got) != 0 {
+		t.Errorf("DueRuns(limit 0) = %d runs, %v; want none", len(got), err)
+	}
+
+	// Started: no longer listed. Moved later: listed at its new time.
+	started, err := s.GetRun(c, shop.ID, "D-2", "parcel_watch", "SF1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started.Status, started.NextAt = care.RunRunning, nil
+	if _, err := s.UpdateRun(c, started); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := s.GetRun(c, shop.ID, "D-1", "parcel_watch", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved.NextAt = tp(created.Add(6 * time.Hour))
+	if _, err := s.UpdateRun(c, moved); err != nil {
+		t.Fatal(err)
+	}
+	check("DueRuns(after a start and a move)", due(created.Add(9*time.Hour), 10), []string{"D-2/SF2", "D-3/", "D-1/"})
 }

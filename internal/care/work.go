@@ -213,8 +213,11 @@ type Tasks interface {
 // RunStatus is where a workflow run stands.
 type RunStatus string
 
-// Run statuses.
+// Run statuses. A scheduled run has no execution yet: the router starts
+// it at NextAt (steps.Start.At), re-checking the order first, and until
+// then it costs a stored row and nothing else.
 const (
+	RunScheduled RunStatus = "scheduled"
 	RunRunning   RunStatus = "running"
 	RunSucceeded RunStatus = "succeeded"
 	RunStopped   RunStatus = "stopped"
@@ -262,6 +265,20 @@ type Runs interface {
 	ListOrderRuns(ctx context.Context, shopID, orderID string) ([]Run, error)
 	// ListRuns returns a shop's runs started in [from, to), oldest first.
 	ListRuns(ctx context.Context, shopID string, from, to time.Time) ([]Run, error)
+	// DueRuns returns up to limit scheduled runs (RunScheduled) of every
+	// shop whose NextAt is at or before before, earliest NextAt first. A
+	// store may answer from an index that lags a write by a moment (DynamoDB's
+	// GSI): a run that just left RunScheduled can still be listed, so the
+	// caller re-reads before acting.
+	DueRuns(ctx context.Context, before time.Time, limit int) ([]Run, error)
+}
+
+// Due reports whether r waits to be started: scheduled, with a start time.
+func (r Run) Due() (time.Time, bool) {
+	if r.Status != RunScheduled || r.NextAt == nil {
+		return time.Time{}, false
+	}
+	return *r.NextAt, true
 }
 
 // Waits pairs an execution waiting for a buyer event with the event, in

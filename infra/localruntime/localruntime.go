@@ -87,9 +87,10 @@ type Runtime struct {
 	// or AdminTokenGenerated (created now and written there).
 	AdminTokenFrom string
 
-	stop    context.CancelFunc
-	done    chan struct{}
-	advance sync.Mutex
+	stop      context.CancelFunc
+	done      chan struct{}
+	advance   sync.Mutex
+	scheduled chan struct{} // the router scheduled a run: look at the next start again
 }
 
 // Open opens (or creates) the runtime's state under opts.DataDir.
@@ -167,7 +168,14 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 			return err
 		}
 	}
-	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log}
+	rt.scheduled = make(chan struct{}, 1)
+	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log,
+		OnScheduled: func(time.Time) {
+			select {
+			case rt.scheduled <- struct{}{}:
+			default:
+			}
+		}}
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
 		Channels:  map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}},
 		Workflows: workflows.All()}
@@ -185,11 +193,74 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 	rt.API = api
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	rt.stop, rt.done = stop, make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(rt.done)
+		defer wg.Done()
 		rt.Loop.Run(loopCtx)
 	}()
+	go func() {
+		defer wg.Done()
+		rt.startScheduled(loopCtx, log)
+	}()
+	go func() {
+		wg.Wait()
+		close(rt.done)
+	}()
 	return nil
+}
+
+// dueBatch is how many scheduled runs one StartDue call starts.
+const dueBatch = 500
+
+// startScheduled is the local runtime's counterpart of the AWS rule that
+// calls Router.StartDue every minute, only exact: it waits on the engine's
+// clock for the earliest scheduled run (woken early when the router
+// schedules an earlier one) and starts every run due, until ctx ends.
+func (rt *Runtime) startScheduled(ctx context.Context, log *slog.Logger) {
+	for ctx.Err() == nil {
+		next, ok, err := rt.nextScheduled(ctx)
+		if err != nil {
+			log.ErrorContext(ctx, "scheduled runs: next start", "error", err.Error())
+			next, ok = rt.Clock.Now().Add(time.Second), true // retry in a second
+		}
+		waitCtx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-rt.scheduled:
+				cancel()
+			case <-waitCtx.Done():
+			}
+		}()
+		if !ok {
+			<-waitCtx.Done()
+		} else if release, err := rt.Engine.WaitUntil(waitCtx, next); err == nil {
+			if err := rt.startDue(ctx); err != nil && ctx.Err() == nil {
+				log.ErrorContext(ctx, "scheduled runs: start", "error", err.Error())
+			}
+			release()
+		}
+		cancel()
+	}
+}
+
+// nextScheduled is the start time of the earliest scheduled run.
+func (rt *Runtime) nextScheduled(ctx context.Context) (time.Time, bool, error) {
+	runs, err := rt.Store.DueRuns(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+	if err != nil || len(runs) == 0 {
+		return time.Time{}, false, err
+	}
+	return *runs[0].NextAt, true, nil
+}
+
+// startDue starts every scheduled run due now (Router.StartDue, in batches).
+func (rt *Runtime) startDue(ctx context.Context) error {
+	for {
+		n, err := rt.Router.StartDue(ctx, dueBatch)
+		if err != nil || n < dueBatch {
+			return err
+		}
+	}
 }
 
 // deadLetters appends each change the router gave up on to path, one JSON
@@ -248,11 +319,14 @@ func deployWorkflow(ctx context.Context, client *sfn.Client, wf care.Workflow) (
 }
 
 // Settle returns once the runtime has nothing left to do at the current
-// time: every change in the feed routed, and the engine idle (no due
-// timer, no step running).
+// time: every change in the feed routed, every scheduled run due started,
+// and the engine idle (no due timer, no step running).
 func (rt *Runtime) Settle(ctx context.Context) error {
 	for {
 		if _, err := rt.Loop.Drain(ctx); err != nil {
+			return err
+		}
+		if err := rt.startDue(ctx); err != nil {
 			return err
 		}
 		if err := rt.Engine.WaitIdle(ctx); err != nil {
@@ -267,7 +341,7 @@ func (rt *Runtime) Settle(ctx context.Context) error {
 }
 
 // AdvanceTo moves the virtual clock to t the way time passes: through every
-// engine timer due on the way, settling the runtime at each, so a reminder
+// engine timer and scheduled run's start due on the way, settling the runtime at each, so a reminder
 // due at 10:10 runs with the clock at 10:10 even when time jumps to 18:00.
 // It refuses to move backwards (clock.ErrBackwards).
 func (rt *Runtime) AdvanceTo(ctx context.Context, t time.Time) error {
@@ -284,6 +358,13 @@ func (rt *Runtime) AdvanceTo(ctx context.Context, t time.Time) error {
 			return err
 		}
 		next, ok := rt.Engine.NextTimer()
+		start, scheduled, err := rt.nextScheduled(ctx)
+		if err != nil {
+			return err
+		}
+		if scheduled && (!ok || start.Before(next)) {
+			next, ok = start, true
+		}
 		if !ok || next.After(t) {
 			break
 		}

@@ -40,3 +40,26 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// WaitUntil blocks until the engine's clock reaches t, or ctx ends (its
+// error), for work outside the engine that keeps its own schedule on the
+// engine's clock (the local runtime's scheduled runs). With SkipIdle the
+// wait counts as a timer: an idle engine moves the virtual clock to t
+// rather than past it. On a nil error the engine counts as busy (WaitIdle
+// waits, the clock does not skip on) until the caller calls release, once.
+func (e *Engine) WaitUntil(ctx context.Context, t time.Time) (release func(), err error) {
+	due := t.UnixMilli()
+	ch, stop := e.clk.At(t)
+	defer stop()
+	e.sched.addSleeper(due)
+	e.sched.poke()
+	select {
+	case <-ch:
+		e.busy.Add(1)
+		e.sched.removeSleeper(due)
+		return func() { e.busyDone(1) }, nil
+	case <-ctx.Done():
+		e.sched.removeSleeper(due)
+		return nil, ctx.Err()
+	}
+}

@@ -311,6 +311,14 @@ func (s *scheduler) load(ctx context.Context) error {
 	return rows.Err()
 }
 
+// poke makes the scheduler look at its timers and sleepers again.
+func (s *scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (s *scheduler) add(t timerRow) {
 	s.mu.Lock()
 	first := len(s.h) == 0 || t.due < s.h[0].due

@@ -224,6 +224,9 @@ const (
 	RunFailed    RunStatus = "failed"
 )
 
+// Active reports whether a run in status s may still act: scheduled or running.
+func (s RunStatus) Active() bool { return s == RunScheduled || s == RunRunning }
+
 // Run is one workflow execution for one order, as the router started it and
 // step handlers report it. There is at most one run per (shop, order,
 // workflow, subject). Subject is "" for an order-level run (one per order

@@ -31,7 +31,7 @@ type NewKeyResponse struct {
 var orderStatuses = []care.Status{care.StatusCreated, care.StatusPaid, care.StatusShipped,
 	care.StatusDelivered, care.StatusCompleted, care.StatusCancelled}
 
-var runStatuses = []care.RunStatus{care.RunRunning, care.RunSucceeded, care.RunStopped, care.RunFailed}
+var runStatuses = []care.RunStatus{care.RunScheduled, care.RunRunning, care.RunSucceeded, care.RunStopped, care.RunFailed}
 
 // listShops is GET /v1/shops?cursor=&limit= (admin): every shop by id.
 func (s *Server) listShops(w http.ResponseWriter, r *http.Request) {

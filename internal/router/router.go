@@ -5,7 +5,9 @@
 // resumes an execution waiting for the buyer's reply. A workflow that runs
 // per subject (steps.Subjects: per parcel, per group of parcels) gets one
 // run per subject of the order, started on whichever change reveals the
-// subject and stopped one by one. It speaks the Step Functions API through
+// subject and stopped one by one. A run whose first action is due later is
+// scheduled (steps.Start.At): it costs no execution until StartDue starts
+// it, and none at all if its reason goes away first. It speaks the Step Functions API through
 // the AWS SDK client, the same on AWS and on the local engine, and retries throttled calls with backoff, never dropping a
 // change: Handle returns an error and the caller keeps the change to retry.
 package router
@@ -57,6 +59,10 @@ type Router struct {
 	// Backoff waits before retry n (1, 2, …) of a throttled call; nil
 	// waits 100 ms × 2^(n-1), at most 5 s, in real time.
 	Backoff func(ctx context.Context, n int) error
+	// OnScheduled, when set, is told the start time of each run the router
+	// schedules or moves (care.RunScheduled): the local runtime's timer
+	// wakes for it. AWS needs none: a rule calls StartDue every minute.
+	OnScheduled func(at time.Time)
 
 	templates playbook.Cache
 }
@@ -201,7 +207,7 @@ func (r *Router) stopSubjects(ctx context.Context, o care.OrderState, w steps.Wo
 		if why == "" {
 			continue
 		}
-		if run.Status != care.RunRunning && !(isRec && rec.Recovers(why) && run.Outcome == "") {
+		if !run.Status.Active() && !(isRec && rec.Recovers(why) && run.Outcome == "") {
 			continue // ended and accounted for: no read, no write
 		}
 		if err := r.stop(ctx, o, w, run.Subject, why); err != nil {
@@ -270,28 +276,41 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 	if err != nil {
 		return err
 	}
-	in := st.Input
 	fresh := care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf, Subject: subject,
 		Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
 		StartedAt: now.UTC(), UpdatedAt: now.UTC(),
 		Step: st.Step, NextAt: st.NextAt} // what the execution first waits for, if anything
-	run, _, err := r.Store.CreateRun(ctx, fresh)
-	if err != nil {
-		return err
+	switch {
+	case st.Outcome != "": // nothing to do: the run ends here, with no execution
+		at := now.UTC()
+		fresh.Status, fresh.Step, fresh.NextAt, fresh.Outcome, fresh.OutcomeAt = care.RunSucceeded, "", nil, st.Outcome, &at
+	case st.At.After(now): // started when due (StartDue)
+		at := st.At.UTC()
+		fresh.Status, fresh.NextAt = care.RunScheduled, &at
 	}
-	if run.Status != care.RunRunning {
-		return nil
+	run, created, err := r.Store.CreateRun(ctx, fresh)
+	if created && run.Status == care.RunScheduled && r.OnScheduled != nil {
+		r.OnScheduled(*run.NextAt)
+	}
+	if err != nil || run.Status != care.RunRunning {
+		return err
 	}
 	if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
 		ref.Version = run.TemplateVersion
 		if st, err = r.startOf(ctx, w, o, ref, now); err != nil {
 			return err
 		}
-		in = st.Input
 	}
+	return r.execute(ctx, ref, st.Input)
+}
+
+// execute starts the execution of the run ref with input; a second start
+// (a replay) is answered ExecutionAlreadyExists by Step Functions, which is
+// success here.
+func (r *Router) execute(ctx context.Context, ref steps.RunRef, in steps.State) error {
 	input, _ := json.Marshal(in)
-	err = r.retry(ctx, func() error {
-		_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachineArn(wf)),
+	err := r.retry(ctx, func() error {
+		_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachineArn(ref.Workflow)),
 			Name: aws.String(ref.Execution()), Input: aws.String(string(input))})
 		return err
 	})
@@ -299,6 +318,100 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 		return fmt.Errorf("start %s: %w", ref.Execution(), err)
 	}
 	return nil
+}
+
+// StartDue starts the scheduled runs (care.RunScheduled) due now, at most
+// limit of them, earliest first, and returns how many it looked at (a
+// caller drains by calling again while that equals limit). For each: a run
+// whose reason went away (the order cancelled, the workflow's Pointless or
+// SubjectPointless) is stopped without ever having cost an execution; else
+// its Starter is asked again with the order as it is now, and the run is
+// started, ended with the Starter's outcome, or moved to a later At. It is
+// idempotent and safe after a crash at any point: the execution is started
+// (a deterministic name) before the run is marked running, so a run found
+// still scheduled is started again and Step Functions answers
+// ExecutionAlreadyExists. On AWS a scheduled rule calls it every minute;
+// the local runtime calls it at each run's due time.
+func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
+	now := r.Clock.Now()
+	due, err := r.Store.DueRuns(ctx, now, limit)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error // one run that fails (and is retried next time) holds up no other
+	for _, run := range due {
+		if err := r.startDue(ctx, run, now); err != nil {
+			errs = append(errs, fmt.Errorf("start due run %s: %w", run.Execution, err))
+		}
+	}
+	return len(due), errors.Join(errs...)
+}
+
+func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) error {
+	// The list may lag (an index): act on the stored run.
+	run, err := r.Store.GetRun(ctx, listed.ShopID, listed.OrderID, listed.Workflow, listed.Subject)
+	if errors.Is(err, care.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	at, ok := run.Due()
+	if !ok || at.After(now) {
+		return nil
+	}
+	w, known := r.Workflows.Get(run.Workflow)
+	o, err := r.Store.GetOrder(ctx, run.ShopID, run.OrderID)
+	if err != nil && !errors.Is(err, care.ErrNotFound) {
+		return err
+	}
+	if !known || err != nil { // a workflow no longer registered, an order gone: nothing to start
+		return steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
+			if run.Status == care.RunScheduled {
+				run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
+			}
+		})
+	}
+	reason := steps.ReasonCancelled
+	if !o.Has(care.StatusCancelled) {
+		reason = w.Pointless(o)
+		if sw, ok := w.(steps.Subjects); ok && reason == "" && run.Subject != "" {
+			reason = sw.SubjectPointless(o, run.Subject)
+		}
+	}
+	if reason != "" {
+		return r.stop(ctx, o, w, run.Subject, reason)
+	}
+	ref := steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject}
+	st, err := r.startOf(ctx, w, o, ref, now)
+	if err != nil {
+		return err
+	}
+	if st.Outcome == "" && !st.At.After(now) {
+		if err := r.execute(ctx, ref, st.Input); err != nil {
+			return err
+		}
+	}
+	return steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
+		if run.Status != care.RunScheduled {
+			return // its execution, or the router, moved it on meanwhile
+		}
+		switch {
+		case st.Outcome != "":
+			at := now.UTC()
+			run.Status, run.Step, run.NextAt, run.Outcome, run.OutcomeAt = care.RunSucceeded, "", nil, st.Outcome, &at
+		case st.At.After(now):
+			at := st.At.UTC()
+			run.NextAt = &at
+			if r.OnScheduled != nil {
+				r.OnScheduled(at)
+			}
+		default:
+			run.Status = care.RunRunning
+			if run.NextAt != nil && !run.NextAt.After(now) { // not moved on by its first step already
+				run.Step, run.NextAt = st.Step, st.NextAt
+			}
+		}
+	})
 }
 
 // SkipWorkflowOff is the reason the router gives when it starts no run
@@ -346,16 +459,20 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 	}
 	rec, ok := w.(steps.Recoverer)
 	recovers := ok && rec.Recovers(reason) && run.Outcome == ""
-	if run.Status != care.RunRunning && !recovers {
+	if !run.Status.Active() && !recovers {
 		return nil
 	}
+	// A scheduled run has no execution until it is due; once due, StartDue
+	// may have started it a moment ago without marking it yet.
+	at, scheduled := run.Due()
+	executing := run.Status == care.RunRunning || (scheduled && !at.After(r.Clock.Now()))
 	// What belongs to the run: a per-subject run's ledger entries and tasks
 	// are those with its execution's ids (RunRef.Key); an order-level run's
 	// are all of its workflow's for the order, as before runs had subjects.
 	ours := func(wfOf care.Workflow, id string) bool {
 		return wfOf == wf && (subject == "" || strings.HasPrefix(id, run.Execution+"."))
 	}
-	if run.Status == care.RunRunning {
+	if executing {
 		err := r.retry(ctx, func() error {
 			_, err := r.SFN.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(r.executionArn(wf, run.Execution)),
 				Error: aws.String("ReasonGone"), Cause: aws.String("order " + reason)})
@@ -379,7 +496,7 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 				sent++
 			}
 		}
-		if sent == 0 && run.Status != care.RunRunning {
+		if sent == 0 && !run.Status.Active() {
 			return nil // ended without a message: nothing was recovered
 		}
 	}
@@ -394,7 +511,7 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 		value, _ = o.Order.TotalIn(shop.Currency)
 	}
 	return steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, subject, r.Clock.Now(), func(run *care.Run) {
-		if run.Status == care.RunRunning {
+		if run.Status.Active() {
 			run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 		}
 		if sent > 0 && run.Outcome == "" {

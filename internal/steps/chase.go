@@ -46,7 +46,7 @@ func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
 func (h *Handler) Done(ctx context.Context, e *Env, outcome string) (State, error) {
 	sent := e.Sent()
 	err := h.UpdateRun(ctx, e.Ref, func(r *care.Run) {
-		if r.Status == care.RunRunning { // a run the router stopped meanwhile stays stopped
+		if r.Status.Active() { // a run the router stopped meanwhile stays stopped
 			r.Status = care.RunSucceeded
 		}
 		r.Step, r.NextAt, r.Sent = "", nil, sent

@@ -60,10 +60,14 @@ func StartsOn(w Workflow) []care.EventType {
 }
 
 // Starter is a workflow whose execution input is more than the run's
-// reference (the default: State{Run: ref}).
+// reference (the default: State{Run: ref}), or whose runs start later than
+// the event that calls for them, or not at all.
 type Starter interface {
 	// Start is the execution input of a new run, and what the run shows
-	// while its execution waits to act (Step, NextAt; zero: nothing).
+	// while its execution waits to act (Step, NextAt; zero: nothing). The
+	// router asks again, with the order as it is then, when a scheduled run
+	// comes due (Start.At): a run's start may move, never its reason to
+	// exist (Pointless and SubjectPointless are checked first).
 	Start(ctx context.Context, s StartEnv) (Start, error)
 }
 
@@ -77,10 +81,20 @@ type StartEnv struct {
 }
 
 // Start is a Starter's answer.
+//
+// Executions cost state transitions; a stored run costs a row. So a run
+// whose first action is due later is scheduled: At after now keeps the run
+// care.RunScheduled, with no execution, until At, when the router asks the
+// Starter again and starts it then (or moves At, or stops the run if its
+// reason went away meanwhile, at no cost). Outcome non-empty ends the run
+// at once with that outcome and no execution at all: the Starter found
+// nothing to do.
 type Start struct {
-	Input  State      // the execution input
-	Step   string     // care.Run.Step while the execution waits ("" for none)
-	NextAt *time.Time // care.Run.NextAt while it waits
+	Input   State      // the execution input
+	Step    string     // care.Run.Step while the run waits ("" for none)
+	NextAt  *time.Time // care.Run.NextAt while the execution waits
+	At      time.Time  // when the execution starts; zero (or not after now): now
+	Outcome string     // ends the run without an execution
 }
 
 // Awaiter is a workflow whose runs wait for a buyer's reply. The router

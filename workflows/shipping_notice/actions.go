@@ -94,7 +94,7 @@ func notice(ctx context.Context, h *steps.Handler, st steps.State) (steps.State,
 			if err != nil && !errors.Is(err, care.ErrNotFound) {
 				return steps.State{}, err
 			}
-			if err == nil && r.Status == care.RunRunning {
+			if err == nil && r.Status.Active() {
 				at := e.Now.Add(headGrace)
 				if r.NextAt != nil && r.NextAt.Add(headGrace).After(at) {
 					at = r.NextAt.Add(headGrace)

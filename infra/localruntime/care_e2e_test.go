@@ -257,8 +257,9 @@ func TestChaseStopsWhenPaid(t *testing.T) {
 		t.Fatalf("order.created: %d", st)
 	}
 	h.advance("0s")
+	// Scheduled for the first reminder: no execution until it is due.
 	r := h.run("A1", care.UnpaidChase)
-	if r.Status != care.RunRunning || r.Step != "nudge" || r.TemplateVersion != 1 {
+	if r.Status != care.RunScheduled || r.Step != "nudge" || r.TemplateVersion != 1 || r.NextAt == nil || !r.NextAt.Equal(start.Add(10*time.Minute)) {
 		t.Fatalf("run after order.created: %+v", r)
 	}
 	h.advance("10m")

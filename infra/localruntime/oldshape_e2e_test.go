@@ -26,7 +26,7 @@ func TestOldShapeTemplateRuns(t *testing.T) {
 		t.Fatalf("order.created: %d", st)
 	}
 	h.advance("0s")
-	if r := h.run("O1", care.UnpaidChase); r.Status != care.RunRunning || r.TemplateVersion != 1 {
+	if r := h.run("O1", care.UnpaidChase); r.Status != care.RunScheduled || r.TemplateVersion != 1 {
 		t.Fatalf("run on the old-shape version: %+v", r)
 	}
 	h.advance("3h")

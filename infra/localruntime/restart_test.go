@@ -35,7 +35,8 @@ func TestRestartResumesInterruptedStep(t *testing.T) {
 			return steps.State{}, ctx.Err()
 		})
 		id := []string{"R1", "R2", "R3"}[round]
-		if st := h.webhook(h.shop, "", order(id, "129.90", false, 72*time.Hour, h.now())); st != 202 {
+		// Placed 10 min ago: the first reminder is due, so the run starts at once.
+		if st := h.webhook(h.shop, "", order(id, "129.90", false, 72*time.Hour, h.now().Add(-10*time.Minute))); st != 202 {
 			t.Fatalf("order.created: %d", st)
 		}
 		select {

@@ -238,7 +238,7 @@ type Run struct {
 	OrderID         string     `json:"order_id"`
 	Workflow        Workflow   `json:"workflow"`
 	Subject         string     `json:"subject,omitempty"` // "" for an order-level run
-	Execution       string     `json:"execution"`         // the deterministic execution name
+	Execution       string     `json:"execution"`         // the deterministic execution name; "" until one is started
 	TemplateVersion int        `json:"template_version"`
 	Status          RunStatus  `json:"status"`
 	Step            string     `json:"step,omitempty"` // the step it is at or waits for

@@ -189,10 +189,16 @@ func (f *fixture) ingest(ev care.Event) care.Change {
 	return care.Change{ShopID: shopID, OrderID: ev.Order.ID, EventID: ev.ID, Type: ev.Type, Version: res.Order.Version, At: f.clk.Now()}
 }
 
-// created ingests the order.created of an order placed now.
+// placedAgo is how long before now fixture orders were placed.
+const placedAgo = 10 * time.Minute
+
+// created ingests the order.created of an order placed placedAgo before
+// now: an unpaid order's first reminder (10 min after placing, by the
+// default template) is due, so its chase starts at once rather than being
+// scheduled (TestScheduledChase covers that).
 func (f *fixture) created(id string, total care.Decimal, pay care.PaymentMethod, with ...func(*care.Order)) care.Change {
 	f.t.Helper()
-	placed := f.clk.Now()
+	placed := f.clk.Now().Add(-placedAgo)
 	deadline := placed.Add(72 * time.Hour)
 	o := care.Order{ID: id, PlacedAt: &placed, Total: total, Currency: "CNY", PaymentMethod: pay, PayDeadline: &deadline,
 		Buyer: &care.Buyer{Name: "陈晓燕", Phone: phone, Email: email, Locale: "zh-CN", Timezone: "Asia/Shanghai"},

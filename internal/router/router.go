@@ -280,13 +280,14 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 		Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
 		StartedAt: now.UTC(), UpdatedAt: now.UTC(),
 		Step: st.Step, NextAt: st.NextAt} // what the execution first waits for, if anything
-	switch {
-	case st.Outcome != "": // nothing to do: the run ends here, with no execution
+	switch { // neither has an execution (yet): Execution stays empty
+	case st.Outcome != "": // nothing to do: the run ends here
 		at := now.UTC()
 		fresh.Status, fresh.Step, fresh.NextAt, fresh.Outcome, fresh.OutcomeAt = care.RunSucceeded, "", nil, st.Outcome, &at
+		fresh.Execution = ""
 	case st.At.After(now): // started when due (StartDue)
 		at := st.At.UTC()
-		fresh.Status, fresh.NextAt = care.RunScheduled, &at
+		fresh.Status, fresh.NextAt, fresh.Execution = care.RunScheduled, &at, ""
 	}
 	run, created, err := r.Store.CreateRun(ctx, fresh)
 	if created && run.Status == care.RunScheduled && r.OnScheduled != nil {
@@ -341,7 +342,7 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	var errs []error // one run that fails (and is retried next time) holds up no other
 	for _, run := range due {
 		if err := r.startDue(ctx, run, now); err != nil {
-			errs = append(errs, fmt.Errorf("start due run %s: %w", run.Execution, err))
+			errs = append(errs, fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err))
 		}
 	}
 	return len(due), errors.Join(errs...)
@@ -406,7 +407,7 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 				r.OnScheduled(at)
 			}
 		default:
-			run.Status = care.RunRunning
+			run.Status, run.Execution = care.RunRunning, ref.Execution()
 			if run.NextAt != nil && !run.NextAt.After(now) { // not moved on by its first step already
 				run.Step, run.NextAt = st.Step, st.NextAt
 			}
@@ -437,7 +438,7 @@ func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderStat
 	if err != nil {
 		return steps.Start{}, err
 	}
-	return s.Start(ctx, steps.StartEnv{Store: r.Store, Order: o, Ref: ref, Template: t, Now: now})
+	return s.Start(ctx, steps.StartEnv{Store: r.Store, Order: o, Ref: ref, Template: t, Now: now, Workflow: w})
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {
@@ -466,6 +467,9 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 	// may have started it a moment ago without marking it yet.
 	at, scheduled := run.Due()
 	executing := run.Status == care.RunRunning || (scheduled && !at.After(r.Clock.Now()))
+	if run.Execution == "" { // scheduled, not marked started yet: its name is the run's
+		run.Execution = steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Subject: subject}.Execution()
+	}
 	// What belongs to the run: a per-subject run's ledger entries and tasks
 	// are those with its execution's ids (RunRef.Key); an order-level run's
 	// are all of its workflow's for the order, as before runs had subjects.

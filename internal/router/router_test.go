@@ -30,9 +30,10 @@ func TestStartOnCreated(t *testing.T) {
 		wantWF    care.Workflow // "" = nothing starts
 		wantInput map[string]any
 	}{
+		// The first reminder is due (placed 10 min ago): the execution starts with it.
 		{name: "online unpaid", pay: care.PayOnline, wantWF: care.UnpaidChase, wantInput: map[string]any{
 			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "unpaid_chase", "version": 1.0},
-			"step": ""}},
+			"step": "nudge", "kind": "message"}},
 		{name: "cash on delivery", pay: care.PayCOD, wantWF: care.CODConfirm, wantInput: map[string]any{
 			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "cod_confirm", "version": 1.0},
 			"step": "ask", "timeout": 7200.0, // the default reply_timeout, 2h

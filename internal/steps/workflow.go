@@ -78,6 +78,29 @@ type StartEnv struct {
 	Ref      RunRef
 	Template *playbook.Template // the pinned version, parsed
 	Now      time.Time
+	Workflow Workflow // the Starter's workflow
+}
+
+// Env is the run's Env as a step would load it (the shop and the order's
+// ledger read now), so a Starter plans with the same rules its steps act
+// by: Timing, Deadline, quiet hours, the shop's hours.
+func (s StartEnv) Env(ctx context.Context) (*Env, error) {
+	shop, err := s.Store.GetShop(ctx, s.Ref.Shop)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := s.Store.ListOrderMessages(ctx, s.Ref.Shop, s.Ref.Order)
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Ref: s.Ref, Shop: shop, Order: s.Order, Tpl: s.Template, Now: s.Now, msgs: msgs, wf: s.Workflow}
+	if s.Ref.Subject != "" {
+		if p := s.Order.Parcel(s.Ref.Subject); p != nil {
+			c := *p
+			e.Parcel = &c
+		}
+	}
+	return e, nil
 }
 
 // Start is a Starter's answer.

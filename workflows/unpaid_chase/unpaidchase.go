@@ -6,11 +6,13 @@
 package unpaidchase
 
 import (
+	"context"
 	_ "embed"
+	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
-	"time"
 )
 
 // Name is the workflow's name.
@@ -25,7 +27,10 @@ var defaultTemplate []byte
 // Workflow is unpaid_chase as the kernel sees it (steps.Workflow).
 type Workflow struct{}
 
-var _ steps.Workflow = Workflow{}
+var _ interface {
+	steps.Workflow
+	steps.Starter
+} = Workflow{}
 
 // Name implements steps.Workflow.
 func (Workflow) Name() care.Workflow { return Name }
@@ -79,4 +84,26 @@ func (Workflow) Deadline(e *steps.Env) time.Time {
 		return e.PlacedAt().Add(w)
 	}
 	return time.Time{}
+}
+
+// Start implements steps.Starter: a chase whose first reminder is due later
+// is scheduled until then (most orders are paid within minutes and never
+// cost an execution), and its execution begins by sending that reminder.
+// A plan that skips steps first, or begins with a call, starts at once so
+// its first Step records the skips and places the call.
+func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error) {
+	now := steps.Start{Input: steps.State{Run: s.Ref}}
+	e, err := s.Env(ctx)
+	if err != nil {
+		return steps.Start{}, err
+	}
+	next, skipped := e.Tpl.Plan("", e.Timing())
+	if next == nil || len(skipped) > 0 {
+		return now, nil
+	}
+	if step, _, _ := e.Tpl.Step(next.Step); step.Action != playbook.ActionMessage {
+		return now, nil
+	}
+	return steps.Start{Input: steps.State{Run: s.Ref, Step: next.Step, Kind: steps.KindMessage},
+		Step: next.Step, At: next.At}, nil
 }

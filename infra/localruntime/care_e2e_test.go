@@ -234,6 +234,9 @@ func (h *harness) execution(r care.Run) *sfn.DescribeExecutionOutput {
 // transitions counts the states an execution entered: what AWS bills.
 func (h *harness) transitions(r care.Run) int {
 	h.t.Helper()
+	if r.Execution == "" {
+		return 0 // no execution: scheduled, or ended by its Starter
+	}
 	arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, r.Execution)
 	n := 0
 	p := sfn.NewGetExecutionHistoryPaginator(h.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})

@@ -29,6 +29,7 @@ func TestStartOnCreated(t *testing.T) {
 		with      func(*care.Order)
 		wantWF    care.Workflow // "" = nothing starts
 		wantInput map[string]any
+		wantClear bool // no execution: a preship_check run ended clear at once
 	}{
 		// The first reminder is due (placed 10 min ago): the execution starts with it.
 		{name: "online unpaid", pay: care.PayOnline, wantWF: care.UnpaidChase, wantInput: map[string]any{
@@ -39,14 +40,11 @@ func TestStartOnCreated(t *testing.T) {
 			"step": "ask", "timeout": 7200.0, // the default reply_timeout, 2h
 			"at": "2026-11-11T01:00:00Z"}}, // at once: 09:00 in the buyer's zone is outside quiet hours
 		// A paid order is checked before it ships (preship_check), not chased.
-		{name: "paid before handled", pay: care.PayOnline, before: care.OrderPaid, wantWF: "preship_check", wantInput: map[string]any{
-			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "preship_check", "version": 1.0},
-			"step": ""}},
+		// No rule flags it: the router ends the check at once, no execution.
+		{name: "paid before handled", pay: care.PayOnline, before: care.OrderPaid, wantClear: true},
 		{name: "cancelled before handled", pay: care.PayCOD, before: care.OrderCancelled},
 		// A Shopify orders/create with financial_status paid: one order.created carrying paid_at.
-		{name: "created already paid", pay: care.PayOnline, with: func(o *care.Order) { t := start; o.PaidAt = &t }, wantWF: "preship_check", wantInput: map[string]any{
-			"run":  map[string]any{"shop": shopID, "order": "TB-1", "workflow": "preship_check", "version": 1.0},
-			"step": ""}},
+		{name: "created already paid", pay: care.PayOnline, with: func(o *care.Order) { t := start; o.PaidAt = &t }, wantClear: true},
 		{name: "test order, unpaid", pay: care.PayOnline, with: func(o *care.Order) { o.Test = true }},
 		{name: "test order, cash on delivery", pay: care.PayCOD, with: func(o *care.Order) { o.Test = true }},
 	}
@@ -63,6 +61,13 @@ func TestStartOnCreated(t *testing.T) {
 			}
 			f.handle(c)
 			starts := f.sfn.Starts()
+			if tt.wantClear {
+				r := f.getRun("TB-1", "preship_check")
+				if len(starts) != 0 || r.Status != care.RunSucceeded || r.Outcome != "clear" || r.Execution != "" {
+					t.Errorf("%d starts, run %+v; want none, and the check ended clear", len(starts), r)
+				}
+				return
+			}
 			if tt.wantWF == "" {
 				if len(starts) != 0 || len(f.runs("TB-1")) != 0 {
 					t.Errorf("started %d executions, stored runs %+v; want none", len(starts), f.runs("TB-1"))

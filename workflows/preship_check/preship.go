@@ -15,6 +15,7 @@
 package preshipcheck
 
 import (
+	"context"
 	_ "embed"
 	"time"
 
@@ -38,6 +39,7 @@ type Workflow struct{}
 var _ interface {
 	steps.Workflow
 	steps.Trigger
+	steps.Starter
 	steps.Awaiter
 	steps.Deadliner
 	steps.ParamsParser
@@ -98,4 +100,14 @@ func (Workflow) Interpret(tpl *playbook.Template, text, locale string) playbook.
 func (Workflow) Deadline(e *steps.Env) time.Time {
 	d, _ := e.Order.ShipDeadline(params(e.Tpl).ShipWithin.Std())
 	return d
+}
+
+// Start implements steps.Starter: the router applies the rules itself, so
+// an order no rule flags ends at once with outcome clear and costs no
+// execution; a flagged one starts (its Check applies them again, live).
+func (Workflow) Start(_ context.Context, s steps.StartEnv) (steps.Start, error) {
+	if len(Flags(s.Order, params(s.Template))) == 0 {
+		return steps.Start{Outcome: OutcomeClear}, nil
+	}
+	return steps.Start{Input: steps.State{Run: s.Ref}}, nil
 }

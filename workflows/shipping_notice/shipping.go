@@ -22,6 +22,7 @@
 package shippingnotice
 
 import (
+	"context"
 	_ "embed"
 	"sort"
 	"time"
@@ -46,6 +47,7 @@ var _ interface {
 	steps.Workflow
 	steps.Trigger
 	steps.Subjects
+	steps.Starter
 	steps.ParamsParser
 } = Workflow{}
 
@@ -161,4 +163,39 @@ func GroupOf(ps []care.Parcel, window time.Duration, tn string) []care.Parcel {
 		}
 	}
 	return nil
+}
+
+// Start implements steps.Starter: a parcel's run is scheduled until its
+// notice is due (the digest window's end from its group's head, a minute
+// later for the group's other parcels so the head goes first, then out of
+// the buyer's quiet hours and past min_gap), so the execution starts by
+// sending. A parcel no group holds (it is gone) starts at once and ends.
+func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error) {
+	now := steps.Start{Input: steps.State{Run: s.Ref}}
+	window := params(s.Template).DigestWindow.Std()
+	g := GroupOf(s.Order.Parcels, window, s.Ref.Subject)
+	if len(g) == 0 {
+		return now, nil
+	}
+	at := firstSeen(g[0]).Add(window)
+	if g[0].TrackingNumber != s.Ref.Subject {
+		at = at.Add(headGrace)
+	}
+	if !at.After(s.Now) {
+		return now, nil
+	}
+	e, err := s.Env(ctx)
+	if err != nil {
+		return steps.Start{}, err
+	}
+	tm := e.Timing()
+	if gap := tm.LastSent.Add(e.Tpl.Gap()); !tm.LastSent.IsZero() && gap.After(at) {
+		at = gap
+	}
+	loc := tm.BuyerLoc
+	if loc == nil {
+		loc = tm.ShopLoc
+	}
+	now.At = e.Tpl.OutOfQuiet(at, loc)
+	return now, nil
 }

@@ -16,6 +16,7 @@
 package stalledparcel
 
 import (
+	"context"
 	_ "embed"
 	"strings"
 
@@ -40,6 +41,7 @@ var _ interface {
 	steps.Trigger
 	steps.Subjects
 	steps.ParamsParser
+	steps.Starter
 } = Workflow{}
 
 // Name implements steps.Workflow.
@@ -129,4 +131,29 @@ func (Workflow) SubjectPointless(o care.OrderState, subject string) string {
 		return ReasonCleared
 	}
 	return ""
+}
+
+// Start implements steps.Starter: a parcel's watching run is scheduled
+// until its stall is due (StallDue: the last scan plus the threshold in
+// business days). When that time comes the router asks again: a scan since
+// then moves the start later (one write per deadline passed, none per
+// scan), and only a parcel really stalled costs an execution. A parcel at
+// a pickup point or in an alert status (that status's run has the task)
+// is looked at again params.recheck later. An alert run starts at once.
+func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error) {
+	start := steps.Start{Input: steps.State{Run: s.Ref}}
+	tn, alert := splitSubject(s.Ref.Subject)
+	p := s.Order.Parcel(tn)
+	if alert != "" || p == nil {
+		return start, nil
+	}
+	e, err := s.Env(ctx)
+	if err != nil {
+		return steps.Start{}, err
+	}
+	start.At = StallDue(e, p)
+	if isAlert(p.Status) || p.Status == care.ShipAvailableForPickup {
+		start.At = maxTime(start.At, s.Now.Add(params(e.Tpl).Recheck.Std()))
+	}
+	return start, nil
 }

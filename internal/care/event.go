@@ -99,6 +99,12 @@ type Order struct {
 	// from it), when the platform sends one; else workflows use their
 	// template's ship_within after payment (OrderState.ShipDeadline).
 	ShipBy *time.Time `json:"ship_by,omitempty"`
+	// ShipToCount is how many distinct shipping addresses the platform's
+	// order data carries (a multi-address checkout, items or parcels going
+	// to different places, or a second address beside the shipping one);
+	// 0 when the source does not say, 1 for one. Only the count is kept:
+	// the other addresses are not stored.
+	ShipToCount int `json:"ship_to_count,omitempty"`
 }
 
 // Buyer is who placed the order. Phone and email are personal data: never log them.
@@ -315,6 +321,9 @@ func (o *Order) validate(full bool) error {
 	if o.PlacedAt != nil && o.PayDeadline != nil && !o.PayDeadline.After(*o.PlacedAt) {
 		return Invalid("order.pay_deadline", "must be after order.placed_at (%s), not %s",
 			o.PlacedAt.UTC().Format(time.RFC3339), o.PayDeadline.UTC().Format(time.RFC3339))
+	}
+	if o.ShipToCount < 0 {
+		return Invalid("order.ship_to_count", "must not be negative")
 	}
 	if o.PlacedAt != nil && o.ShipBy != nil && !o.ShipBy.After(*o.PlacedAt) {
 		return Invalid("order.ship_by", "must be after order.placed_at")

@@ -245,6 +245,9 @@ func (s *OrderState) mergeOrder(in Order, ev Event) {
 		t := in.ShipBy.UTC()
 		o.ShipBy = &t
 	}
+	if take("ship_to_count", in.ShipToCount > 0) {
+		o.ShipToCount = in.ShipToCount
+	}
 	if take("presentment", in.PresentmentTotal != "") {
 		o.PresentmentTotal, o.PresentmentCurrency = in.PresentmentTotal, in.PresentmentCurrency
 	}

@@ -228,6 +228,11 @@ func ceilSecond(t time.Time) time.Time {
 	return t
 }
 
+// MaxPoint is the most characters of the carrier's pickup point a
+// reminder shows (a longer one is cut, with "…"), so the reminder stays
+// within its channel's length whatever the carrier sent.
+const MaxPoint = 200
+
 // PickupVars is the pickup namespace of a reminder about the run's parcel:
 // the pickup point as the carrier reports it, and the point's hold deadline
 // (the carrier's; none when it gave none) in the buyer's zone, else the
@@ -238,6 +243,9 @@ func PickupVars(e *steps.Env) playbook.PickupVars {
 		return playbook.PickupVars{}
 	}
 	v := playbook.PickupVars{Point: strings.TrimSpace(e.Parcel.PickupPoint)}
+	if r := []rune(v.Point); len(r) > MaxPoint {
+		v.Point = string(r[:MaxPoint]) + "…"
+	}
 	if d := e.Parcel.PickupDeadline; d != nil {
 		loc := e.Timing().BuyerLoc
 		if loc == nil {

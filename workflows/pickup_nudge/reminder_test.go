@@ -35,6 +35,8 @@ func TestReminderNamesPointAndDeadline(t *testing.T) {
 			[]string{"at Locker 12, 5 Main St", "until Sat, Nov 14, 7:00 AM"}, []string{"the pickup point", "Hello ,"}},
 		{"en-GB, Singapore, perishable", "en-GB", "Asia/Singapore", "Locker 12, 5 Main St", &hold, "fresh_first",
 			[]string{"at Locker 12, 5 Main St", "until Sat 14 Nov, 20:00", "fresh"}, nil},
+		{"a carrier's overlong point is cut", "zh-CN", "Asia/Shanghai", strings.Repeat("驿", 5000), &hold, "reminder",
+			[]string{strings.Repeat("驿", pickupnudge.MaxPoint) + "…，可保留至"}, []string{strings.Repeat("驿", pickupnudge.MaxPoint+1)}},
 		{"no point, no deadline", "zh-CN", "Asia/Shanghai", "", nil, "fresh_last",
 			[]string{"还在自提点等您。"}, []string{"保留至"}},
 		{"no point, no deadline, en", "en", "", "", nil, "reminder",

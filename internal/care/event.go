@@ -99,6 +99,36 @@ type Order struct {
 	// from it), when the platform sends one; else workflows use their
 	// template's ship_within after payment (OrderState.ShipDeadline).
 	ShipBy *time.Time `json:"ship_by,omitempty"`
+	// ShipToCount is how many distinct shipping addresses the platform's
+	// order data carries (a multi-address checkout, items or parcels going
+	// to different places, or a second address beside the shipping one);
+	// 0 when the source does not say, 1 for one. Only the count is kept:
+	// the other addresses are not stored.
+	ShipToCount int `json:"ship_to_count,omitempty"`
+	// Marketplace is the marketplace the order was placed on when the shop
+	// sells through one and its source says so ("amazon", "amazon.de",
+	// "ebay", "tiktok_shop"); "" for the shop's own store or when unknown.
+	// Compared case-insensitively (FromAmazon).
+	Marketplace string `json:"marketplace,omitempty"`
+}
+
+var marketplaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// MarketplaceAmazon is Amazon's Order.Marketplace (any "amazon.<site>"
+// counts too).
+const MarketplaceAmazon = "amazon"
+
+// FromAmazon reports whether the order was placed on Amazon: its
+// Marketplace is "amazon" or "amazon.<site>", "amazon_<x>", "amazon-<x>"
+// (any case). Amazon sends buyers its own shipping notices and forbids
+// sellers' ones.
+func (o Order) FromAmazon() bool {
+	m := strings.ToLower(strings.TrimSpace(o.Marketplace))
+	if !strings.HasPrefix(m, MarketplaceAmazon) {
+		return false
+	}
+	rest := m[len(MarketplaceAmazon):]
+	return rest == "" || strings.ContainsRune("._-", rune(rest[0]))
 }
 
 // Buyer is who placed the order. Phone and email are personal data: never log them.
@@ -315,6 +345,12 @@ func (o *Order) validate(full bool) error {
 	if o.PlacedAt != nil && o.PayDeadline != nil && !o.PayDeadline.After(*o.PlacedAt) {
 		return Invalid("order.pay_deadline", "must be after order.placed_at (%s), not %s",
 			o.PlacedAt.UTC().Format(time.RFC3339), o.PayDeadline.UTC().Format(time.RFC3339))
+	}
+	if o.ShipToCount < 0 {
+		return Invalid("order.ship_to_count", "must not be negative")
+	}
+	if o.Marketplace != "" && !marketplaceRE.MatchString(o.Marketplace) {
+		return Invalid("order.marketplace", "must be a marketplace name of letters, digits, '.', '_' or '-' (at most 64), such as amazon or amazon.de")
 	}
 	if o.PlacedAt != nil && o.ShipBy != nil && !o.ShipBy.After(*o.PlacedAt) {
 		return Invalid("order.ship_by", "must be after order.placed_at")

@@ -245,6 +245,12 @@ func (s *OrderState) mergeOrder(in Order, ev Event) {
 		t := in.ShipBy.UTC()
 		o.ShipBy = &t
 	}
+	if take("ship_to_count", in.ShipToCount > 0) {
+		o.ShipToCount = in.ShipToCount
+	}
+	if take("marketplace", in.Marketplace != "") {
+		o.Marketplace = in.Marketplace
+	}
 	if take("presentment", in.PresentmentTotal != "") {
 		o.PresentmentTotal, o.PresentmentCurrency = in.PresentmentTotal, in.PresentmentCurrency
 	}

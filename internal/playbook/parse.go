@@ -611,6 +611,8 @@ var knownVars = map[string][]string{
 	"step":  {"coupon"},
 	// shipment: what a shipping notice is about (Vars.Shipment); empty elsewhere.
 	"shipment": {"parcels", "count", "total", "split_reason", "complete", "remaining"},
+	// pickup: the pickup point a pickup reminder is about (Vars.Pickup); empty elsewhere.
+	"pickup": {"point", "deadline"},
 }
 
 var (
@@ -631,9 +633,9 @@ func (t *Template) compileField(l *errList, p string, s Step, field string, m ma
 	if _, ok := m[t.DefaultLocale]; !ok {
 		l.add(fp, "missing the default locale %s (the fallback for every buyer)", t.DefaultLocale)
 	}
-	samples := []map[string]any{sampleVars().bindings(t, s), sparseVars().bindings(t, s)}
 	maxLen, limit := t.maxLen(s, field)
 	for _, loc := range sortedKeys(m) {
+		samples := []map[string]any{sampleVars().bindings(t, s, loc), sparseVars().bindings(t, s, loc)}
 		src := m[loc]
 		lp := fp + "." + loc
 		tpl, err := compileScript(src)
@@ -695,7 +697,7 @@ func unknownStatic(src string, s Step, t *Template) string {
 			}
 		}
 	}
-	top := map[string]bool{"order": true, "buyer": true, "shop": true, "step": true, "shipment": true, "cutoff": t.Cutoff != ""}
+	top := map[string]bool{"order": true, "buyer": true, "shop": true, "step": true, "shipment": true, "pickup": true, "cutoff": t.Cutoff != ""}
 	for _, m := range marks {
 		tag, isTag := m[1], strings.HasPrefix(m[0], "{%")
 		body := quotedRE.ReplaceAllString(tag+m[2], `""`)
@@ -741,6 +743,7 @@ func sampleVars() Vars {
 			{Number: 2, Carrier: "ZTO", TrackingNumber: "ZT9876543210", TrackingURL: "https://www.zto.com/track?no=ZT9876543210",
 				Items: []ItemVars{{Title: "Tea cup", Quantity: 1}}}},
 		Remaining: []ItemVars{{Title: "Tea tray", Quantity: 1}}}
+	v.Pickup = PickupVars{Point: "Cainiao Station, Building 3, 88 Wensan Road", Deadline: deadline}
 	return v
 }
 

@@ -15,7 +15,8 @@ import (
 // order.cod_fee, order.cod_total, order.pay_deadline, order.placed_at,
 // order.items (each with title and quantity), order.item_count, buyer.name
 // and shop.name; Render adds step.coupon (steps with a coupon) and cutoff
-// (templates with a cut-off).
+// (templates with a cut-off). The shipment namespace is a shipping notice's
+// (ShipmentVars), the pickup namespace a pickup reminder's (PickupVars).
 type Vars struct {
 	OrderID     string
 	OrderName   string // the platform's display name ("#1043"), else OrderID
@@ -32,6 +33,20 @@ type Vars struct {
 	// Shipment is what a shipping notice is about (the shipment namespace);
 	// zero for other workflows' steps, whose scripts then see it empty.
 	Shipment ShipmentVars
+	// Pickup is the pickup point a parcel waits at (the pickup namespace);
+	// zero for other workflows' steps, whose scripts then see it empty.
+	Pickup PickupVars
+}
+
+// PickupVars is the pickup namespace of a script: pickup.point and
+// pickup.deadline. Point is the carrier's text (a public pickup point, not
+// the buyer's address): never log it.
+type PickupVars struct {
+	Point string // the pickup point's name or address as the carrier gives it; "" when unknown
+	// Deadline is the point's hold deadline, in the zone it is shown in
+	// (the buyer's); zero when unknown. Render shows it in the script's
+	// locale (LocalTime).
+	Deadline time.Time
 }
 
 // ShipmentVars is the shipment namespace of a script: the parcels one
@@ -130,6 +145,7 @@ func (v Vars) sanitized() Vars {
 	}
 	sh.Parcels = ps
 	v.Shipment = sh
+	v.Pickup.Point = StripControls(v.Pickup.Point)
 	return v
 }
 
@@ -149,8 +165,9 @@ func itemMaps(in []ItemVars) []map[string]any {
 	return out
 }
 
-// bindings is the Liquid environment of one step, every string sanitized.
-func (v Vars) bindings(t *Template, s Step) map[string]any {
+// bindings is the Liquid environment of one step rendered in locale,
+// every string sanitized.
+func (v Vars) bindings(t *Template, s Step, locale string) map[string]any {
 	v = v.sanitized()
 	items := make([]map[string]any, len(v.Items))
 	for i, it := range v.Items {
@@ -173,6 +190,11 @@ func (v Vars) bindings(t *Template, s Step) map[string]any {
 	}
 	b["shipment"] = map[string]any{"parcels": parcels, "count": len(parcels), "total": v.Shipment.Total,
 		"split_reason": v.Shipment.SplitReason, "complete": v.Shipment.Complete, "remaining": itemMaps(v.Shipment.Remaining)}
+	deadline := ""
+	if !v.Pickup.Deadline.IsZero() {
+		deadline = LocalTime(v.Pickup.Deadline, locale)
+	}
+	b["pickup"] = map[string]any{"point": v.Pickup.Point, "deadline": deadline}
 	stepVars := map[string]any{}
 	if s.Coupon != "" {
 		stepVars["coupon"] = StripControls(s.Coupon)
@@ -213,7 +235,11 @@ func (t *Template) Render(step Step, field string, locale string, v Vars) (text,
 		return "", "", care.Invalid("steps."+step.ID, "step %q is not a step of this template", step.ID)
 	}
 	maxLen, limit := t.maxLen(step, field)
-	out, rerr := renderScript(tpl, v.bindings(t, step), maxLen, limit)
+	show := used
+	if lang(locale) == lang(used) {
+		show = locale // the buyer's own tag: its region decides the clock (en-GB: 24 h)
+	}
+	out, rerr := renderScript(tpl, v.bindings(t, step, show), maxLen, limit)
 	if rerr == nil {
 		out = StripControls(out)
 	}
@@ -222,6 +248,28 @@ func (t *Template) Render(step Step, field string, locale string, v Vars) (text,
 		return "", "", care.Invalid(fmt.Sprintf("steps[%d].%s.%s", i, field, used), "%s", liquidMessage(rerr))
 	}
 	return out, used, nil
+}
+
+// LocalTime shows t (in its own zone) as people of locale write a date and
+// time: zh "11月13日 18:00"; en and en-US "Fri, Nov 13, 6:00 PM"; other
+// en-* "Fri 13 Nov, 18:00"; any other locale TimeLayout.
+func LocalTime(t time.Time, locale string) string {
+	tag := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(locale), "_", "-"))
+	switch {
+	case lang(tag) == "zh":
+		return t.Format("1月2日 15:04")
+	case tag == "en" || tag == "en-us":
+		return t.Format("Mon, Jan 2, 3:04 PM")
+	case lang(tag) == "en":
+		return t.Format("Mon 2 Jan, 15:04")
+	}
+	return t.Format(TimeLayout)
+}
+
+// lang is the language subtag of a locale tag, lower case.
+func lang(tag string) string {
+	l, _, _ := strings.Cut(strings.ToLower(strings.ReplaceAll(strings.TrimSpace(tag), "_", "-")), "-")
+	return l
 }
 
 // resolveLocale picks among have (sorted) for the wanted tag.

@@ -113,6 +113,8 @@ func TestStandardHandle(t *testing.T) {
 		{"NUL in the buyer's name", signed([]byte(strings.Replace(string(body), `"name":"王芳"`, `"name":"王\u0000芳"`, 1))), outcome{invalid: true, field: "order.buyer.name"}},
 		{"total as a number", signed([]byte(strings.Replace(string(body), `"total":"258.00"`, `"total":12.5`, 1))), outcome{invalid: true, field: "order.total"}},
 		{"invalid phone", signed([]byte(strings.Replace(string(body), `"phone":"+8613800138000","locale"`, `"phone":"13800138000","locale"`, 1))), outcome{invalid: true, field: "order.buyer.phone"}},
+		{"marketplace with a space", signed([]byte(strings.Replace(string(body), `"total":"258.00"`, `"total":"258.00","marketplace":"amazon de"`, 1))), outcome{invalid: true, field: "order.marketplace"}},
+		{"negative ship_to_count", signed([]byte(strings.Replace(string(body), `"total":"258.00"`, `"total":"258.00","ship_to_count":-1`, 1))), outcome{invalid: true, field: "order.ship_to_count"}},
 		{"order.created missing items", signed([]byte(`{"id":"e1","type":"order.created","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"}}`)), outcome{invalid: true, field: "order.placed_at"}},
 	}
 	for _, tc := range tests {
@@ -136,4 +138,22 @@ func TestStandardHandle(t *testing.T) {
 		_, err := source.Standard{}.Handle(care.Source{Secret: "whsec_!!"}, signed(body), now)
 		checkErr(t, err, outcome{unauthorized: true})
 	})
+}
+
+// TestStandardMarketplace: the order's marketplace and ship_to_count pass
+// from a standard event to the canonical order as sent.
+func TestStandardMarketplace(t *testing.T) {
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	key, _ := source.StandardKey(secret)
+	now := time.Unix(1_800_000_000, 0).UTC()
+	body := []byte(strings.Replace(string(readTestdata(t, "standard_event.json")), `"total":"258.00"`, `"total":"258.00","marketplace":"Amazon.de","ship_to_count":2`, 1))
+	res, err := source.Standard{}.Handle(care.Source{Secret: secret}, source.Request{Header: header("webhook-id", "msg_1",
+		"webhook-timestamp", strconv.FormatInt(now.Unix(), 10), "webhook-signature", source.StandardSign(key, "msg_1", now, body)), Body: body}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := res.Events[0].Event.Order
+	if o.Marketplace != "Amazon.de" || !o.FromAmazon() || o.ShipToCount != 2 {
+		t.Errorf("marketplace %q (amazon %v), ship_to_count %d; want Amazon.de (true), 2", o.Marketplace, o.FromAmazon(), o.ShipToCount)
+	}
 }

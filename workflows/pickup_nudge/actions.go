@@ -112,7 +112,7 @@ func nudge(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 					break
 				}
 			}
-			if _, err := h.SendStep(ctx, e, step); err != nil {
+			if _, err := h.SendStepWith(ctx, e, step, func(v *playbook.Vars) { v.Pickup = PickupVars(e) }); err != nil {
 				return steps.State{}, err
 			}
 		case playbook.ActionCall:
@@ -226,6 +226,34 @@ func ceilSecond(t time.Time) time.Time {
 		return u.Add(time.Second)
 	}
 	return t
+}
+
+// MaxPoint is the most characters of the carrier's pickup point a
+// reminder shows (a longer one is cut, with "…"), so the reminder stays
+// within its channel's length whatever the carrier sent.
+const MaxPoint = 200
+
+// PickupVars is the pickup namespace of a reminder about the run's parcel:
+// the pickup point as the carrier reports it, and the point's hold deadline
+// (the carrier's; none when it gave none) in the buyer's zone, else the
+// shop's. The point is the carrier's text: it goes into the message and is
+// never logged.
+func PickupVars(e *steps.Env) playbook.PickupVars {
+	if e.Parcel == nil {
+		return playbook.PickupVars{}
+	}
+	v := playbook.PickupVars{Point: strings.TrimSpace(e.Parcel.PickupPoint)}
+	if r := []rune(v.Point); len(r) > MaxPoint {
+		v.Point = string(r[:MaxPoint]) + "…"
+	}
+	if d := e.Parcel.PickupDeadline; d != nil {
+		loc := e.Timing().BuyerLoc
+		if loc == nil {
+			loc = e.ShopZone()
+		}
+		v.Deadline = d.In(loc)
+	}
+	return v
 }
 
 // expiredText is the built-in notice to the shop when the template has no

@@ -212,6 +212,7 @@ func (Workflow) WhyCall(ctx context.Context, h *steps.Handler, e *steps.Env, st 
 var whyText = map[string][2]string{
 	FlagRegion:         {"收货地区命中规则 %s", "the address is in a region of rule %s"},
 	FlagAddressChanged: {"付款后修改了收货地址", "the address changed after payment"},
+	FlagTwoAddresses:   {"订单中有不止一个收货地址", "the order carries more than one shipping address"},
 	FlagLocker:         {"收货地址是快递柜、驿站或信箱，商品不宜送达", "the address is a locker, pickup station or PO box the goods cannot go to"},
 	"no_reply":         {"买家未回复地址确认", "the buyer did not answer the address check"},
 	"reply_no":         {"买家回复拒绝", "the buyer refused"},

@@ -27,6 +27,7 @@ type Params struct {
 	ShipWithin     playbook.Duration            `json:"ship_within"`
 	CallBefore     playbook.Duration            `json:"call_before"`
 	AddressChanged bool                         `json:"address_changed_after_payment,omitempty"`
+	TwoAddresses   bool                         `json:"two_addresses,omitempty"`
 	Regions        []Region                     `json:"regions,omitempty"`
 	Lockers        *Lockers                     `json:"lockers,omitempty"`
 	Replies        map[string]playbook.Keywords `json:"replies"`

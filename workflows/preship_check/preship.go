@@ -1,7 +1,7 @@
 // Package preshipcheck is the preship_check workflow (domain.md 3): when
 // an unshipped order is paid, apply the shop's rules to it (blocked and
-// remote regions, an address changed after payment, pickup lockers or PO
-// boxes for goods that cannot go there). An order no rule flags ends at
+// remote regions, an address changed after payment, two addresses in one
+// order, pickup lockers or PO boxes for goods that cannot go there). An order no rule flags ends at
 // once. A flagged order: the shop is told to hold it and the buyer is
 // asked to confirm the address; a confirmation releases it (the shop is
 // told it may ship); a refusal, a new address or an unclear reply opens an

@@ -47,7 +47,8 @@ var (
 )
 
 // TestFlags: the default rules flag perishables to remote provinces and to
-// lockers, and any address changed after payment; nothing else.
+// lockers, any address changed after payment, and an order going to more
+// than one address; nothing else.
 func TestFlags(t *testing.T) {
 	_, p := defaultParams(t)
 	hangzhou := &care.Address{Province: "浙江省", City: "杭州市", Line1: "西湖区文三路 1 号"}
@@ -56,6 +57,7 @@ func TestFlags(t *testing.T) {
 	poBox := &care.Address{Province: "CA", City: "Oakland", Line1: "P.O. Box 42"}
 	changed := paidOrder(hangzhou, tea)
 	changed.FieldStamps["shipping_address"] = care.Stamp{At: paidAt.Add(time.Hour), EventID: "addr"}
+	two := func(o care.OrderState) care.OrderState { o.Order.ShipToCount = 2; return o }
 	tests := []struct {
 		name string
 		o    care.OrderState
@@ -69,6 +71,13 @@ func TestFlags(t *testing.T) {
 		{"PO box, perishable", paidOrder(poBox, fresh), []string{"locker"}},
 		{"address changed after payment", changed, []string{"address_changed"}},
 		{"no address", paidOrder(nil, fresh), nil},
+		{"two addresses", two(paidOrder(hangzhou, tea)), []string{"two_addresses"}},
+		{"two addresses, no address known", two(paidOrder(nil, tea)), []string{"two_addresses"}},
+		{"two addresses, changed, locker", two(func() care.OrderState {
+			o := paidOrder(locker, fresh)
+			o.FieldStamps["shipping_address"] = care.Stamp{At: paidAt.Add(time.Hour), EventID: "addr"}
+			return o
+		}()), []string{"address_changed", "two_addresses", "locker"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

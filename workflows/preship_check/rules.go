@@ -11,13 +11,14 @@ import (
 const (
 	FlagRegion         = "region"
 	FlagAddressChanged = "address_changed"
+	FlagTwoAddresses   = "two_addresses"
 	FlagLocker         = "locker"
 )
 
 // Flags lists why the order must be held before it ships, in the order of
-// the rules (regions, address changed after payment, lockers); none for an
-// order to ship as it is. An order without an address is flagged only by
-// an address change.
+// the rules (regions, address changed after payment, two addresses,
+// lockers); none for an order to ship as it is. An order without an address
+// is flagged only by an address change or two addresses.
 func Flags(o care.OrderState, p Params) []string {
 	var out []string
 	a := o.Order.ShippingAddress
@@ -31,6 +32,9 @@ func Flags(o care.OrderState, p Params) []string {
 	}
 	if p.AddressChanged && changedAfterPayment(o) {
 		out = append(out, FlagAddressChanged)
+	}
+	if p.TwoAddresses && o.Order.ShipToCount > 1 {
+		out = append(out, FlagTwoAddresses)
 	}
 	if l := p.Lockers; a != nil && l != nil && hasGoods(o.Order.Items, l.Goods) {
 		lines := strings.ToLower(a.Line1 + " " + a.Line2 + " " + a.District)

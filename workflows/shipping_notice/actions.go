@@ -36,7 +36,8 @@ func (Workflow) Actions() map[string]steps.Action {
 
 // notice is the Notice state. It ends the run when the order or parcel no
 // longer wants a notice, or the parcel's entry already ended (its group's
-// notice told it). Otherwise it waits until the group is due: the end of
+// notice told it); an Amazon order's run ends at once, its entry skipped
+// (amazon_order). Otherwise it waits until the group is due: the end of
 // the digest window from the head's first report, later while the
 // template waits for the first scan (from the window's end, looking every
 // first_scan.every up to first_scan.limit after the head's first report), then out of quiet hours and min_gap. The head then
@@ -54,6 +55,10 @@ func notice(ctx context.Context, h *steps.Handler, st steps.State) (steps.State,
 	}
 	if _, ok := e.Ended(StepNotice); ok {
 		return h.Done(ctx, e, "")
+	}
+	if e.Order.Order.FromAmazon() {
+		// Amazon tells the buyer itself and forbids sellers' shipped notices.
+		return skip(ctx, h, e, ReasonAmazon)
 	}
 	p := e.Parcel
 	if p == nil {

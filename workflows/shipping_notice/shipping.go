@@ -81,6 +81,9 @@ const (
 	ReasonDelivered = "delivered" // delivered before a notice was due
 	ReasonNoParcel  = "no_parcel" // the subject is no parcel of the order
 	ReasonStale     = "stale"     // last scanned longer ago than params.max_age
+	// ReasonAmazon: the order was placed on Amazon (care.Order.FromAmazon),
+	// which sends its own shipped notice and forbids sellers' ones.
+	ReasonAmazon = "amazon_order"
 )
 
 // Subjects implements steps.Subjects: every tracking number of the order

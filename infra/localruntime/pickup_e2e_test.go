@@ -85,8 +85,9 @@ func TestPickupPerishableCallThenReissue(t *testing.T) {
 	avail := start.Add(24*time.Hour + 5*time.Minute) // 09:05, Nov 12
 	spoils := shipped.Add(48 * time.Hour)            // 09:05, Nov 13
 	h.shippedToPickup("K1", "SF200", 48, shipped, avail, avail.Add(72*time.Hour))
+	// Scheduled for the first reminder: no execution until it is due.
 	r := h.pickupRun("K1")
-	if r.Subject != "SF200" || r.Status != care.RunRunning {
+	if r.Subject != "SF200" || r.Status != care.RunScheduled || r.Step != "fresh_first" || r.NextAt == nil || !r.NextAt.Equal(avail.Add(10*time.Minute)) {
 		t.Fatalf("run %+v", r)
 	}
 	h.advance("10m")

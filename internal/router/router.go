@@ -272,7 +272,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 		}
 	}
 	ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version, Subject: subject}
-	st, err := r.startOf(ctx, w, o, ref, now)
+	st, err := r.startOf(ctx, w, o, ref, now, now)
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 	}
 	if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
 		ref.Version = run.TemplateVersion
-		if st, err = r.startOf(ctx, w, o, ref, now); err != nil {
+		if st, err = r.startOf(ctx, w, o, ref, now, run.StartedAt); err != nil {
 			return err
 		}
 	}
@@ -383,7 +383,7 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		return r.stop(ctx, o, w, run.Subject, reason)
 	}
 	ref := steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject}
-	st, err := r.startOf(ctx, w, o, ref, now)
+	st, err := r.startOf(ctx, w, o, ref, now, run.StartedAt)
 	if err != nil {
 		return err
 	}
@@ -429,7 +429,7 @@ func (r *Router) logSkip(ctx context.Context, o care.OrderState, wf care.Workflo
 
 // startOf is the start of a run of w: State{Run: ref}, or what w says
 // when it is a steps.Starter.
-func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderState, ref steps.RunRef, now time.Time) (steps.Start, error) {
+func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderState, ref steps.RunRef, now, created time.Time) (steps.Start, error) {
 	s, ok := w.(steps.Starter)
 	if !ok {
 		return steps.Start{Input: steps.State{Run: ref}}, nil
@@ -438,7 +438,7 @@ func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderStat
 	if err != nil {
 		return steps.Start{}, err
 	}
-	return s.Start(ctx, steps.StartEnv{Store: r.Store, Order: o, Ref: ref, Template: t, Now: now, Workflow: w})
+	return s.Start(ctx, steps.StartEnv{Store: r.Store, Order: o, Ref: ref, Template: t, Now: now, Created: created, Workflow: w})
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {

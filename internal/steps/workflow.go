@@ -78,7 +78,8 @@ type StartEnv struct {
 	Ref      RunRef
 	Template *playbook.Template // the pinned version, parsed
 	Now      time.Time
-	Workflow Workflow // the Starter's workflow
+	Created  time.Time // when the run was created: Now for a new run, earlier when a scheduled run comes due
+	Workflow Workflow  // the Starter's workflow
 }
 
 // Env is the run's Env as a step would load it (the shop and the order's

@@ -15,7 +15,9 @@
 package pickupnudge
 
 import (
+	"context"
 	_ "embed"
+	"github.com/ordercare/ordercare/internal/playbook"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
@@ -39,6 +41,7 @@ var _ interface {
 	steps.ParamsParser
 	steps.CallExplainer
 	steps.StopOutcomer
+	steps.Starter
 } = Workflow{}
 
 // Name implements steps.Workflow.
@@ -103,4 +106,38 @@ func (Workflow) StopOutcome(reason string) string {
 		return OutcomePickedUp
 	}
 	return ""
+}
+
+// Start implements steps.Starter: a parcel's run is scheduled until its
+// first reminder is due (planned as the Step state plans it, from when the
+// run was created), and its execution begins by sending it. A plan that
+// skips steps first, begins with a call, or is past the deadline starts at
+// once so its first Step records and places them.
+func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error) {
+	now := steps.Start{Input: steps.State{Run: s.Ref}}
+	e, err := s.Env(ctx)
+	if err != nil {
+		return steps.Start{}, err
+	}
+	if e.Parcel == nil {
+		return now, nil
+	}
+	pp := params(e.Tpl)
+	c := ClockOf(e.Order, e.Parcel, s.Created, pp)
+	if !e.Now.Before(c.Deadline) {
+		return now, nil
+	}
+	sub := *e.Tpl
+	sub.Steps = classSteps(e.Tpl, c, pp)
+	tm := e.Timing()
+	tm.PlacedAt, tm.Deadline = c.Available, &c.Deadline
+	next, skipped := sub.Plan("", tm)
+	if next == nil || len(skipped) > 0 {
+		return now, nil
+	}
+	if step, _, _ := e.Tpl.Step(next.Step); step.Action != playbook.ActionMessage {
+		return now, nil
+	}
+	return steps.Start{Input: steps.State{Run: s.Ref, Step: next.Step, Kind: steps.KindMessage},
+		Step: next.Step, At: next.At}, nil
 }

@@ -1,9 +1,11 @@
 // Command router is the change-feed Lambda function: its event source is
 // the table's DynamoDB stream (ReportBatchItemFailures), and it starts,
-// stops and resumes the care workflows' executions for each feed entry.
+// stops and resumes the care workflows' executions for each feed entry. An
+// EventBridge rule also invokes it every minute to start the scheduled runs
+// that came due (router.DueHandler).
 //
-// Environment: TABLE_NAME (the DynamoDB table) and, for every care
-// workflow, <WORKFLOW>_ARN: its state machine (UNPAID_CHASE_ARN, COD_CONFIRM_ARN).
+// Environment: TABLE_NAME (the DynamoDB table) and STATE_MACHINE_PREFIX
+// (every workflow's state machine is the prefix + its name).
 package main
 
 import (
@@ -48,7 +50,8 @@ func run(ctx context.Context) error {
 	log := lambdacontext.NewLogger()
 	r := &router.Router{Store: dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{}),
 		SFN: sfn.NewFromConfig(cfg), Clock: clock.Real{}, StateMachinePrefix: prefix, Workflows: workflows.All(), Logger: log}
-	h := &router.StreamHandler{Router: r, Decode: dynamostore.ChangeFromStreamRecord, Logger: log, Reserve: 10 * time.Second}
-	lambda.StartHandlerFunc(h.Handle)
+	stream := &router.StreamHandler{Router: r, Decode: dynamostore.ChangeFromStreamRecord, Logger: log, Reserve: 10 * time.Second}
+	due := &router.DueHandler{Router: r, Logger: log, Reserve: 10 * time.Second}
+	lambda.StartHandlerFunc(router.LambdaHandler(stream, due))
 	return nil
 }

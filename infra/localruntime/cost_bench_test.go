@@ -57,8 +57,8 @@ const (
 	priceRRU        = 0.25 / 1e6         // DynamoDB on-demand, per read request unit
 	readsPerStep    = 5                  // GetShop, GetOrder, ListOrderMessages, OptedOut, GetRun (strongly consistent, <= 4 KB; templates cached)
 	writesPerStep   = 3                  // ReserveMessage + UpdateMessage (or CreateTask + UpdateTask) + UpdateRun (<= 1 KB)
-	routerWritesRun = 2                  // the router's run record: put at start, update at the end
-	routerReadsRun  = 2                  // the router reads the order and the shop before it starts or stops a run
+	routerWritesRun = 3                  // the router's run record: put (scheduled), update when started or stopped, one move of its start (a stall watch whose deadline passed after a scan)
+	routerReadsRun  = 9                  // order, shop, ledger when it plans the start (Starter); when due: the due list, the run, order, shop, ledger; the order again to stop it
 	targetPer1000   = 0.25               // issue 10's target per 1,000 orders
 	costWFUnknown   = care.Workflow("?") // placeholder for a run without a workflow
 )
@@ -231,8 +231,11 @@ func (m measured) get(tb testing.TB, name string, wf care.Workflow) runCount {
 // 1,000 orders of the mix: Step Functions transitions, Lambda requests and
 // GB-seconds, and DynamoDB request units (derived: readsPerStep and
 // writesPerStep per step invocation, from the step handler's store calls,
-// plus the router's run record; these are upper bounds, a step that sends
-// nothing writes less). SMS, and ingest (API Gateway, the ingest function,
+// plus the router's reads and writes of each run, scheduled or not; these
+// are upper bounds, a step that sends nothing writes less). A run the
+// router scheduled and that ended before it was due (paid before the first
+// reminder, a parcel delivered without stalling) shows 0 transitions: it
+// never had an execution. SMS, and ingest (API Gateway, the ingest function,
 // event writes), are excluded. Run it once:
 //
 //	go test -run '^$' -bench CostPer1000Orders -benchtime 1x ./infra/localruntime/

@@ -42,7 +42,9 @@ func TestLambdaHandler(t *testing.T) {
 	var changes, dues int
 	stream := &router.StreamHandler{
 		Router: changeFunc(func(context.Context, care.Change) error { changes++; return nil }),
-		Decode: func(events.DynamoDBEventRecord) (care.Change, bool, error) { return care.Change{OrderID: "A"}, true, nil },
+		Decode: func(events.DynamoDBEventRecord) (care.Change, bool, error) {
+			return care.Change{OrderID: "A"}, true, nil
+		},
 	}
 	due := &router.DueHandler{Router: dueFunc(func(context.Context, int) (int, error) { dues++; return 0, nil })}
 	h := router.LambdaHandler(stream, due)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -504,10 +505,12 @@ func (db *DB) UpdateRun(ctx context.Context, r care.Run) (care.Run, error) {
 	return r, nil
 }
 
-// ListOrderRuns returns an order's runs by StartedAt, then workflow.
+// ListOrderRuns returns an order's runs by StartedAt, then workflow, then
+// subject. The primary key finds them; they are sorted here, as an ORDER
+// BY started_at lets SQLite pick the shop-wide runs_started index and scan
+// every run of the shop.
 func (db *DB) ListOrderRuns(ctx context.Context, shopID, orderID string) ([]care.Run, error) {
-	rows, err := db.query(ctx, `SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ? ORDER BY started_at, workflow, subject`,
-		shopID, orderID)
+	rows, err := db.query(ctx, `SELECT rev, run FROM runs WHERE shop_id = ? AND order_id = ?`, shopID, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", orderID, err)
 	}
@@ -515,6 +518,16 @@ func (db *DB) ListOrderRuns(ctx context.Context, shopID, orderID string) ([]care
 	if err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", orderID, err)
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.StartedAt.Equal(b.StartedAt) {
+			return a.StartedAt.Before(b.StartedAt)
+		}
+		if a.Workflow != b.Workflow {
+			return a.Workflow < b.Workflow
+		}
+		return a.Subject < b.Subject
+	})
 	return out, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -339,14 +340,33 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var errs []error // one run that fails (and is retried next time) holds up no other
-	for _, run := range due {
-		if err := r.startDue(ctx, run, now); err != nil {
-			errs = append(errs, fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err))
-		}
+	// Runs are independent: start them dueWorkers at a time (a surge of
+	// 10,000 stalls due at one instant is a store-bound fan-out).
+	errs := make([]error, len(due)) // one run that fails (and is retried next time) holds up no other
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(dueWorkers, len(due)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				run := due[i]
+				if err := r.startDue(ctx, run, now); err != nil {
+					errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
+				}
+			}
+		}()
 	}
+	for i := range due {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	return len(due), errors.Join(errs...)
 }
+
+// dueWorkers is how many due runs StartDue starts at once.
+const dueWorkers = 8
 
 func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) error {
 	// The list may lag (an index): act on the stored run.
@@ -392,7 +412,7 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 			return err
 		}
 	}
-	return steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
+	err = steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
 		if run.Status != care.RunScheduled {
 			return // its execution, or the router, moved it on meanwhile
 		}
@@ -413,6 +433,11 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 			}
 		}
 	})
+	if err == nil && r.Logger != nil && st.Outcome == "" && !st.At.After(now) {
+		r.Logger.DebugContext(ctx, "router: scheduled run started", "shop", run.ShopID, "order", run.OrderID,
+			"workflow", string(run.Workflow), "execution", ref.Execution())
+	}
+	return err
 }
 
 // SkipWorkflowOff is the reason the router gives when it starts no run

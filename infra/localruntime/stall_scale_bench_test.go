@@ -1,0 +1,229 @@
+package localruntime_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/internal/source"
+	"github.com/ordercare/ordercare/workflows"
+	stalledparcel "github.com/ordercare/ordercare/workflows/stalled_parcel"
+)
+
+// wallLog records the wall time of the runtime's log records: when each
+// scheduled run was started and when each stall's buyer message was sent.
+type wallLog struct {
+	mu      sync.Mutex
+	started map[string]time.Time // by order: "router: scheduled run started"
+	told    map[string]time.Time // by order: the stall message sent
+}
+
+func (w *wallLog) Enabled(context.Context, slog.Level) bool { return true }
+func (w *wallLog) WithAttrs([]slog.Attr) slog.Handler        { return w }
+func (w *wallLog) WithGroup(string) slog.Handler             { return w }
+func (w *wallLog) Handle(_ context.Context, r slog.Record) error {
+	at := time.Now()
+	var order, wf, step string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "order":
+			order = a.Value.String()
+		case "workflow":
+			wf = a.Value.String()
+		case "step":
+			step = a.Value.String()
+		}
+		return true
+	})
+	if wf != string(stalledparcel.Name) {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case r.Message == "router: scheduled run started":
+		w.started[order] = at
+	case r.Message == "message sent" && step == stalledparcel.StepStall:
+		w.told[order] = at
+	}
+	return nil
+}
+
+// BenchmarkStallTimers is issue 10's scale figure: b.N parcels in flight on
+// the local runtime, each watched for a stall (only stalled_parcel is on:
+// the shop switches the other workflows off). A tenth of them had their
+// last scan at the same instant, so their stalls come due together; the
+// rest were scanned a day later. A watch is a scheduled run: a stored row
+// and no execution until its stall is due. It prints the memory (Go heap
+// and resident set) and disk (care.db and sfn.db) with every parcel in
+// flight, then moves the clock to the shared due time and prints, per
+// stalled parcel, the wall-time lag from that moment until the router
+// started its run (detection) and until the buyer's message went out and
+// the agent's task opened (the run's first step done): p50, p99, max.
+//
+//	go test -run '^$' -bench StallTimers -benchtime 100000x -timeout 60m ./infra/localruntime/
+func BenchmarkStallTimers(b *testing.B) {
+	ctx := context.Background()
+	logs := &wallLog{started: map[string]time.Time{}, told: map[string]time.Time{}}
+	dir := b.TempDir()
+	rt, err := localruntime.Open(ctx, localruntime.Options{DataDir: dir, Clock: localruntime.ClockVirtual, Start: start,
+		AdminToken: "bench-admin-token-0123456789", Logger: slog.New(logs)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	shop, err := httpapi.CreateShop(ctx, rt.Store, start, httpapi.ShopRequest{ID: "stall", Name: "Stall", Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, wf := range workflows.All().Names() {
+		if wf == stalledparcel.Name {
+			continue
+		}
+		body, _ := workflows.All().DefaultTemplate(wf)
+		var tpl map[string]any
+		if err := json.Unmarshal(body, &tpl); err != nil {
+			b.Fatal(err)
+		}
+		tpl["enabled"] = false
+		off, _ := json.Marshal(tpl)
+		if err := rt.Store.PutTemplate(ctx, care.Template{ShopID: shop.ID, Workflow: wf, Version: 1, Body: off, CreatedAt: start}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	key, _ := source.StandardKey(shop.WebhookSecret)
+	post := func(id string, body []byte) {
+		req := httptest.NewRequest("POST", "/webhooks/stall/standard", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("webhook-id", id)
+		req.Header.Set("webhook-timestamp", fmt.Sprint(start.Unix()))
+		req.Header.Set("webhook-signature", source.StandardSign(key, id, start, body))
+		w := httptest.NewRecorder()
+		rt.API.ServeHTTP(w, req)
+		if w.Code != http.StatusAccepted {
+			b.Errorf("%s: %d %s", id, w.Code, w.Body)
+		}
+	}
+	together := max(b.N/10, 1)
+	scan := func(i int) time.Time {
+		if i < together {
+			return start
+		}
+		return start.Add(24 * time.Hour)
+	}
+
+	began := time.Now()
+	fanout(b.N, func(i int) {
+		post(fmt.Sprint("c", i), fmt.Appendf(nil, `{"id":"c%d","type":"order.created","occurred_at":"2026-11-11T01:00:00Z","order":{"id":"S%d","placed_at":"2026-11-11T01:00:00Z","paid_at":"2026-11-11T01:00:00Z","total":"40.00","currency":"CNY","payment_method":"online","buyer":{"name":"王芳","phone":"+8613800138000","locale":"zh-CN","timezone":"Asia/Shanghai"},"items":[{"sku":"LJ","title":"龙井","quantity":1,"price":"40.00"}]}}`, i, i))
+		post(fmt.Sprint("s", i), fmt.Appendf(nil, `{"id":"s%d","type":"order.shipped","occurred_at":"2026-11-11T01:00:00Z","order":{"id":"S%d"},"parcels":[{"tracking_number":"YT%08d","carrier":"YTO","status":"in_transit","last_scan_at":%q}]}`,
+			i, i, i, scan(i).Format(time.RFC3339)))
+	})
+	if err := rt.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ingest := time.Since(began)
+	if b.Failed() {
+		b.FailNow()
+	}
+	first, err := rt.Store.GetRun(ctx, shop.ID, "S0", stalledparcel.Name, "YT00000000")
+	if err != nil {
+		b.Fatal(err)
+	}
+	due, ok := first.Due()
+	if !ok {
+		b.Fatalf("parcel 0's watch is %s, want scheduled", first.Status)
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("\n%d parcels in flight, each watched by a scheduled run (ingested and routed in %.0f s, %.0f parcels/s):\n",
+		b.N, ingest.Seconds(), float64(b.N)/ingest.Seconds())
+	fmt.Printf("  memory: Go heap in use %.0f MiB, resident set %s\n", float64(ms.HeapInuse)/(1<<20), rss())
+	fmt.Printf("  disk: care.db %s, sfn.db %s (executions: none until a stall is due)\n", size(dir, "care.db"), size(dir, "sfn.db"))
+
+	b.ResetTimer()
+	if p := os.Getenv("STALL_PROFILE"); p != "" { // a CPU profile of the due phase alone
+		f, err := os.Create(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	t0 := time.Now()
+	if err := rt.AdvanceTo(ctx, due); err != nil {
+		b.Fatal(err)
+	}
+	total := time.Since(t0)
+	b.StopTimer()
+	var detect, acted []time.Duration
+	for i := range together {
+		id := fmt.Sprintf("S%d", i)
+		if at, ok := logs.started[id]; ok {
+			detect = append(detect, at.Sub(t0))
+		}
+		if at, ok := logs.told[id]; ok {
+			acted = append(acted, at.Sub(t0))
+		}
+	}
+	if len(detect) != together || len(acted) != together || len(logs.started) != together {
+		b.Fatalf("%d stalls due: %d runs started (%d of any parcel), %d buyers told; want every one, and no other", together, len(detect), len(logs.started), len(acted))
+	}
+	fmt.Printf("%d stalls due at %s at once, the clock moved there (every step of every run done in %.2f s, %.0f stalls/s):\n",
+		together, due.Format(time.RFC3339), total.Seconds(), float64(together)/total.Seconds())
+	fmt.Printf("  detected (run started):          p50 %s  p99 %s  max %s\n", pct(detect, 50), pct(detect, 99), pct(detect, 100))
+	fmt.Printf("  acted on (buyer told, task open): p50 %s  p99 %s  max %s\n", pct(acted, 50), pct(acted, 99), pct(acted, 100))
+	b.ReportMetric(float64(pct(detect, 99))/1e6, "detect-p99-ms")
+	b.ReportMetric(float64(pct(acted, 99))/1e6, "acted-p99-ms")
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	return s[min(max(i-1, 0), len(s)-1)].Round(time.Millisecond)
+}
+
+// rss is the process's resident set (Linux), "?" elsewhere.
+func rss() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:"))
+		}
+	}
+	return "?"
+}
+
+// size is the size of a SQLite database and of its WAL.
+func size(dir, name string) string {
+	var n [2]int64
+	for i, f := range []string{name, name + "-wal"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			n[i] = fi.Size()
+		}
+	}
+	return fmt.Sprintf("%.1f MB (+ %.1f MB WAL)", float64(n[0])/1e6, float64(n[1])/1e6)
+}

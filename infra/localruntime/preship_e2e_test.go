@@ -196,3 +196,35 @@ func TestPreshipAskWaitsForMorning(t *testing.T) {
 		t.Errorf("ask sent at %v, want 08:00 Shanghai", ask.SentAt)
 	}
 }
+
+// TestPreshipAddressChangedAfterClearCheck: the check ended clear at
+// payment with no execution; the buyer then changes the address (Douyin's
+// usual order of events), and the check runs after all: the shop is told
+// to hold the order and the buyer is asked.
+func TestPreshipAddressChangedAfterClearCheck(t *testing.T) {
+	h := newHarness(t)
+	h.webhook(h.shop, "", paidOrderAt("P9", hangzhou, false, start))
+	h.advance("1m")
+	h.webhook(h.shop, "", event("order.paid", "P9", h.now(), nil))
+	h.advance("2h")
+	if r := h.run("P9", preship); r.Outcome != "clear" || r.Execution != "" {
+		t.Fatalf("run %+v, want ended clear without an execution", r)
+	}
+	moved := map[string]any{"name": "林美", "line1": "莫干山路 9 号", "city": "杭州市", "province": "浙江省", "postal_code": "310005", "country": "CN"}
+	if st := h.webhook(h.shop, "", event("order.address_changed", "P9", h.now(), map[string]any{
+		"order": map[string]any{"id": "P9", "shipping_address": moved}})); st != 202 {
+		t.Fatalf("order.address_changed: %d", st)
+	}
+	h.advance("0s")
+	h.wantEntries("P9", "hold:sent", "ask:sent")
+	r := h.run("P9", preship)
+	if r.Status != care.RunRunning || r.Execution == "" || r.Outcome != "" {
+		t.Errorf("run %+v, want running with an execution, no outcome yet", r)
+	}
+	// The buyer confirms: released, as any flagged order.
+	h.webhook(h.shop, "", event("buyer.replied", "P9", h.now(), map[string]any{"reply": map[string]string{"text": "是的，地址没问题"}}))
+	h.advance("0s")
+	if r := h.run("P9", preship); r.Outcome != "address_confirmed" {
+		t.Errorf("run %+v, want address_confirmed", r)
+	}
+}

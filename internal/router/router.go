@@ -294,6 +294,22 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 	if created && run.Status == care.RunScheduled && r.OnScheduled != nil {
 		r.OnScheduled(*run.NextAt)
 	}
+	if err == nil && !created && run.Status == care.RunSucceeded && run.Execution == "" && st.Outcome == "" {
+		// The run ended at its start with nothing to do (preship_check:
+		// no rule flagged the order), and now, on another of the workflow's
+		// trigger events (an address changed after payment), its Starter
+		// finds something: the run comes due now and StartDue asks again
+		// with the run's pinned template.
+		if err := steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, subject, now, func(run *care.Run) {
+			if run.Status == care.RunSucceeded && run.Execution == "" {
+				at := now.UTC()
+				run.Status, run.NextAt, run.Outcome, run.OutcomeAt = care.RunScheduled, &at, "", nil
+			}
+		}); err != nil {
+			return err
+		}
+		return r.startDue(ctx, run, now)
+	}
 	if err != nil || run.Status != care.RunRunning {
 		return err
 	}

@@ -55,9 +55,11 @@ func (Workflow) StateMachine() []byte { return stateMachine }
 // DefaultTemplate implements steps.Workflow.
 func (Workflow) DefaultTemplate() []byte { return defaultTemplate }
 
-// StartsOn implements steps.Trigger: an order created paid, or paid later.
+// StartsOn implements steps.Trigger: an order created paid, or paid
+// later; and an address change, which checks again an order whose check
+// ended clear (the run is asked again: steps.Start).
 func (Workflow) StartsOn() []care.EventType {
-	return []care.EventType{care.OrderCreated, care.OrderPaid}
+	return []care.EventType{care.OrderCreated, care.OrderPaid, care.OrderAddressChanged}
 }
 
 // Wants implements steps.Workflow: a paid order not shipped yet. Cash on

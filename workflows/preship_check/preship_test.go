@@ -102,7 +102,7 @@ func TestFlags(t *testing.T) {
 // order.created when created paid, else on order.paid); a shipped one stops.
 func TestStartsStops(t *testing.T) {
 	w := preshipcheck.Workflow{}
-	if diff := cmp.Diff([]care.EventType{care.OrderCreated, care.OrderPaid}, steps.StartsOn(w)); diff != "" {
+	if diff := cmp.Diff([]care.EventType{care.OrderCreated, care.OrderPaid, care.OrderAddressChanged}, steps.StartsOn(w)); diff != "" {
 		t.Errorf("StartsOn (-want +got):\n%s", diff)
 	}
 	paid := paidOrder(nil)

@@ -19,7 +19,7 @@ ifneq ($(ASL_CONFORMANCE_DIR),)
 export ASL_CONFORMANCE_DIR
 endif
 
-.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked cost fuzz chaos clean
+.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked bench-stalls cost fuzz chaos clean
 
 ## run: build and start the local runtime with the demo shop
 run:
@@ -92,6 +92,10 @@ cost:
 ## bench-parked: one million executions parked on timers, 10,000 due at once; a Map over 10,000 items
 bench-parked:
 	scripts/sfn-bench-parked.sh
+
+## bench-stalls: 100,000 parcels watched for stalls on the local runtime, 10,000 due at once
+bench-stalls:
+	$(GO) test -run '^$$' -bench StallTimers -benchtime 100000x -timeout 60m ./infra/localruntime/
 
 ## chaos: the long crash-injection run (kill -9 / SIGTERM of a real `care serve`
 ## during ingestion, routing and clock advances; see chaos/doc.go). `make test`

@@ -35,8 +35,8 @@ type wallLog struct {
 }
 
 func (w *wallLog) Enabled(context.Context, slog.Level) bool { return true }
-func (w *wallLog) WithAttrs([]slog.Attr) slog.Handler        { return w }
-func (w *wallLog) WithGroup(string) slog.Handler             { return w }
+func (w *wallLog) WithAttrs([]slog.Attr) slog.Handler       { return w }
+func (w *wallLog) WithGroup(string) slog.Handler            { return w }
 func (w *wallLog) Handle(_ context.Context, r slog.Record) error {
 	at := time.Now()
 	var order, wf, step string

@@ -54,7 +54,7 @@ func stallTasks(ts []taskView) []taskView {
 
 // TestStalledParcelChaseAndScanEnds: no scan for 3 business days opens one
 // chase task (tag logistics) and tells the buyer once; a new scan cancels
-// the task at the next re-check and ends the run.
+// the task at once (note scanned) and ends the run scan_resumed.
 func TestStalledParcelChaseAndScanEnds(t *testing.T) {
 	h := newHarness(t)
 	h.shippedOrder("S1", "YT100", start)
@@ -81,13 +81,16 @@ func TestStalledParcelChaseAndScanEnds(t *testing.T) {
 	}
 	h.advance("1h")
 	h.scan("S1", "YT100", "in_transit")
-	h.advance("6h")
+	h.advance("0s") // not the next re-check: at the scan
 	if open := stallTasks(h.tasks(h.agent(), "open")); len(open) != 0 {
 		t.Errorf("open tasks after the new scan %+v", open)
 	}
+	if ts := stallTasks(h.tasks(h.agent(), "cancelled")); len(ts) != 1 || ts[0].OutcomeNote != "scanned" {
+		t.Errorf("cancelled tasks %+v, want the chase task, note scanned", ts)
+	}
 	r := h.subjectRun("S1", "YT100")
-	if r.Status != care.RunSucceeded || r.Outcome != "scan_resumed" || r.Sent != 1 {
-		t.Errorf("run %+v, want succeeded scan_resumed", r)
+	if r.Status != care.RunStopped || r.Outcome != "scan_resumed" {
+		t.Errorf("run %+v, want stopped scan_resumed", r)
 	}
 	h.wantEntriesOf("S1", stalled, "stall:sent")
 	t.Logf("stalled_parcel, one stall then a scan: %d state transitions", h.transitions(r))

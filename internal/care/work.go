@@ -248,8 +248,11 @@ type Run struct {
 	OutcomeAt       *time.Time `json:"outcome_at,omitempty"`
 	Value           Decimal    `json:"value,omitempty"` // GMV the outcome recovered
 	StartedAt       time.Time  `json:"started_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	Rev             int64      `json:"-"`
+	// ExecutedAt is when its execution was started: StartedAt for a run
+	// started at once, its start time for a scheduled one; nil without one.
+	ExecutedAt *time.Time `json:"executed_at,omitempty"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Rev        int64      `json:"-"`
 }
 
 // Runs stores workflow runs.

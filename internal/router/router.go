@@ -205,6 +205,9 @@ func (r *Router) stopSubjects(ctx context.Context, o care.OrderState, w steps.Wo
 		if why == "" {
 			why = sw.SubjectPointless(o, run.Subject)
 		}
+		if re, ok := w.(steps.RunEnder); ok && why == "" && run.Status == care.RunRunning {
+			why = re.RunPointless(o, run)
+		}
 		if why == "" {
 			continue
 		}
@@ -277,18 +280,19 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 	if err != nil {
 		return err
 	}
+	started := now.UTC()
 	fresh := care.Run{ShopID: o.ShopID, OrderID: o.Order.ID, Workflow: wf, Subject: subject,
 		Execution: ref.Execution(), TemplateVersion: tpl.Version, Status: care.RunRunning,
-		StartedAt: now.UTC(), UpdatedAt: now.UTC(),
+		StartedAt: started, ExecutedAt: &started, UpdatedAt: started,
 		Step: st.Step, NextAt: st.NextAt} // what the execution first waits for, if anything
 	switch { // neither has an execution (yet): Execution stays empty
 	case st.Outcome != "": // nothing to do: the run ends here
 		at := now.UTC()
 		fresh.Status, fresh.Step, fresh.NextAt, fresh.Outcome, fresh.OutcomeAt = care.RunSucceeded, "", nil, st.Outcome, &at
-		fresh.Execution = ""
+		fresh.Execution, fresh.ExecutedAt = "", nil
 	case st.At.After(now): // started when due (StartDue)
 		at := st.At.UTC()
-		fresh.Status, fresh.NextAt, fresh.Execution = care.RunScheduled, &at, ""
+		fresh.Status, fresh.NextAt, fresh.Execution, fresh.ExecutedAt = care.RunScheduled, &at, "", nil
 	}
 	run, created, err := r.Store.CreateRun(ctx, fresh)
 	if created && run.Status == care.RunScheduled && r.OnScheduled != nil {
@@ -443,7 +447,8 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 				r.OnScheduled(at)
 			}
 		default:
-			run.Status, run.Execution = care.RunRunning, ref.Execution()
+			at := now.UTC()
+			run.Status, run.Execution, run.ExecutedAt = care.RunRunning, ref.Execution(), &at
 			if run.NextAt != nil && !run.NextAt.After(now) { // not moved on by its first step already
 				run.Step, run.NextAt = st.Step, st.NextAt
 			}

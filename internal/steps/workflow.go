@@ -141,6 +141,16 @@ type StopOutcomer interface {
 	StopOutcome(reason string) string
 }
 
+// RunEnder is a workflow whose running runs may lose their reason in a
+// way the order alone does not tell, only with the run's own state
+// (stalled_parcel: a scan newer than the moment the stall was detected).
+// The router asks it about each running run of the workflow on every change
+// of the order, and stops the run for a non-empty reason (its open tasks
+// are cancelled with that reason as their note).
+type RunEnder interface {
+	RunPointless(o care.OrderState, run care.Run) string
+}
+
 // Recoverer is a workflow whose runs recover money: a run that sent the
 // buyer something and is stopped for reason ends with outcome
 // OutcomePaid and the order's total as its value.

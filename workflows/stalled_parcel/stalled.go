@@ -42,6 +42,8 @@ var _ interface {
 	steps.Subjects
 	steps.ParamsParser
 	steps.Starter
+	steps.RunEnder
+	steps.StopOutcomer
 } = Workflow{}
 
 // Name implements steps.Workflow.
@@ -156,4 +158,29 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 		start.At = maxTime(start.At, s.Now.Add(params(e.Tpl).Recheck.Std()))
 	}
 	return start, nil
+}
+
+// RunPointless implements steps.RunEnder: a watching run runs (has an
+// execution) only once its parcel stalled, so a carrier scan newer than
+// that moment ends the stall: the router stops the run at once and cancels
+// its chase task (note scanned), rather than at the next re-check.
+func (Workflow) RunPointless(o care.OrderState, run care.Run) string {
+	tn, alert := splitSubject(run.Subject)
+	p := o.Parcel(tn)
+	if alert != "" || p == nil || p.LastScanAt == nil || run.ExecutedAt == nil {
+		return ""
+	}
+	if p.LastScanAt.After(*run.ExecutedAt) {
+		return ReasonScanned
+	}
+	return ""
+}
+
+// StopOutcome implements steps.StopOutcomer: a stall ended by a new scan
+// is scan_resumed.
+func (Workflow) StopOutcome(reason string) string {
+	if reason == ReasonScanned {
+		return OutcomeResumed
+	}
+	return ""
 }

@@ -287,8 +287,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 		Step: st.Step, NextAt: st.NextAt} // what the execution first waits for, if anything
 	switch { // neither has an execution (yet): Execution stays empty
 	case st.Outcome != "": // nothing to do: the run ends here
-		at := now.UTC()
-		fresh.Status, fresh.Step, fresh.NextAt, fresh.Outcome, fresh.OutcomeAt = care.RunSucceeded, "", nil, st.Outcome, &at
+		fresh.Status, fresh.Step, fresh.NextAt, fresh.Outcome, fresh.OutcomeAt = care.RunSucceeded, "", nil, st.Outcome, &started
 		fresh.Execution, fresh.ExecutedAt = "", nil
 	case st.At.After(now): // started when due (StartDue)
 		at := st.At.UTC()
@@ -306,8 +305,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 		// with the run's pinned template.
 		if err := steps.UpdateRun(ctx, r.Store, o.ShopID, o.Order.ID, wf, subject, now, func(run *care.Run) {
 			if run.Status == care.RunSucceeded && run.Execution == "" {
-				at := now.UTC()
-				run.Status, run.NextAt, run.Outcome, run.OutcomeAt = care.RunScheduled, &at, "", nil
+				run.Status, run.NextAt, run.Outcome, run.OutcomeAt = care.RunScheduled, &started, "", nil
 			}
 		}); err != nil {
 			return err

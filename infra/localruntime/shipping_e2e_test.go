@@ -108,6 +108,10 @@ func TestShippingSplitHoursApart(t *testing.T) {
 		if r.Status != care.RunSucceeded || r.Outcome != "notice_sent" {
 			t.Errorf("run %s: %s %q, want succeeded notice_sent", r.Subject, r.Status, r.Outcome)
 		}
+		// Scheduled, then started when due: the run names the execution that sent.
+		if r.Execution == "" || r.ExecutedAt == nil || r.ExecutedAt.Before(r.StartedAt) {
+			t.Errorf("run %s: execution %q at %v; want the execution named, started when due", r.Subject, r.Execution, r.ExecutedAt)
+		}
 		t.Logf("shipping_notice, parcel %s alone: %d state transitions", r.Subject, h.transitions(r))
 	}
 	var rep struct {

@@ -425,12 +425,17 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 	if err != nil {
 		return err
 	}
-	if st.Outcome == "" && !st.At.After(now) {
+	execute := st.Outcome == "" && !st.At.After(now)
+	if execute {
 		if err := r.execute(ctx, ref, st.Input); err != nil {
 			return err
 		}
 	}
 	err = steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
+		if execute && run.Execution == "" { // even when its first step already ended it
+			at := now.UTC()
+			run.Execution, run.ExecutedAt = ref.Execution(), &at
+		}
 		if run.Status != care.RunScheduled {
 			return // its execution, or the router, moved it on meanwhile
 		}
@@ -445,14 +450,13 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 				r.OnScheduled(at)
 			}
 		default:
-			at := now.UTC()
-			run.Status, run.Execution, run.ExecutedAt = care.RunRunning, ref.Execution(), &at
+			run.Status = care.RunRunning
 			if run.NextAt != nil && !run.NextAt.After(now) { // not moved on by its first step already
 				run.Step, run.NextAt = st.Step, st.NextAt
 			}
 		}
 	})
-	if err == nil && r.Logger != nil && st.Outcome == "" && !st.At.After(now) {
+	if err == nil && r.Logger != nil && execute {
 		r.Logger.DebugContext(ctx, "router: scheduled run started", "shop", run.ShopID, "order", run.OrderID,
 			"workflow", string(run.Workflow), "execution", ref.Execution())
 	}

@@ -18,10 +18,11 @@ import (
 
 // BenchmarkCareSurge is a Double 11 midnight on one box: b.N orders arrive
 // at once (half online and unpaid, half cash on delivery), then time moves
-// 10 minutes. It reports how fast the runtime turns them into running
-// workflows (router → StartExecution → first step: COD asks sent, chases
-// planned) and then sends the chases' first reminders, and checks that
-// every order got exactly its one message: nothing lost, nothing twice.
+// 10 minutes. It reports how fast the runtime turns them into workflow
+// runs (router → StartExecution → first step: COD asks sent; chases
+// scheduled for their first reminder, no execution yet) and then starts
+// the chases and sends their first reminders, and checks that every order
+// got exactly its one message: nothing lost, nothing twice.
 //
 //	go test -run '^$' -bench CareSurge -benchtime 2000x ./infra/localruntime/
 func BenchmarkCareSurge(b *testing.B) {

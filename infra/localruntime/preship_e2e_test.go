@@ -228,3 +228,40 @@ func TestPreshipAddressChangedAfterClearCheck(t *testing.T) {
 		t.Errorf("run %+v, want address_confirmed", r)
 	}
 }
+
+// TestPreshipAfterCODConfirmed: a cash-on-delivery order is checked before
+// it ships once it is confirmed: the buyer's yes to cod_confirm records
+// order.confirmed (source ordercare) on the order, and the check starts on
+// it; perishables to a remote province are flagged, so the shop is told to
+// hold it and the buyer is asked about the address.
+func TestPreshipAfterCODConfirmed(t *testing.T) {
+	h := newHarness(t)
+	o := paidOrderAt("P8", lhasa, true, start)
+	body := o["order"].(map[string]any)
+	body["payment_method"], body["cod_fee"] = "cod", "8.00"
+	h.webhook(h.shop, "", o)
+	h.advance("5m")
+	if runs := h.runs("P8"); len(runs) != 1 || runs[0].Workflow != care.CODConfirm {
+		t.Fatalf("runs before the confirmation %+v, want cod_confirm only", runs)
+	}
+	h.webhook(h.shop, "", event("buyer.replied", "P8", h.now(), map[string]any{"reply": map[string]string{"text": "是的，确认"}}))
+	h.advance("0s")
+	var state care.OrderState
+	h.must("GET", "/v1/orders/P8", h.ops(), nil, 200, &state)
+	if state.ConfirmedAt == nil || !state.ConfirmedAt.Equal(h.now()) {
+		t.Fatalf("confirmed_at %v, want %v", state.ConfirmedAt, h.now())
+	}
+	r := h.run("P8", preship)
+	if r.Status != care.RunRunning || r.Execution == "" {
+		t.Fatalf("preship_check run %+v, want running on the confirmed order", r)
+	}
+	h.advance("1h") // the ask waits min_gap after the COD confirmation ask
+	ms := h.wantEntriesOf("P8", preship, "hold:sent", "ask:sent")
+	if !strings.Contains(entry(ms, "ask").Text, "收货地址") {
+		t.Errorf("ask %q", entry(ms, "ask").Text)
+	}
+	// A redelivered reply records nothing twice.
+	h.webhook(h.shop, "", event("buyer.replied", "P8", start.Add(5*time.Minute), map[string]any{"reply": map[string]string{"text": "是的，确认"}}))
+	h.advance("0s")
+	h.wantEntriesOf("P8", preship, "hold:sent", "ask:sent")
+}

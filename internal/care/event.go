@@ -17,6 +17,9 @@ const (
 	OrderPaid           EventType = "order.paid"
 	OrderCancelled      EventType = "order.cancelled"
 	OrderAddressChanged EventType = "order.address_changed"
+	// OrderConfirmed: a cash-on-delivery order was confirmed (by the buyer
+	// or an agent, through cod_confirm, or by the shop's own process).
+	OrderConfirmed EventType = "order.confirmed"
 	OrderShipped        EventType = "order.shipped"
 	ShipmentUpdated     EventType = "shipment.updated"
 	OrderDelivered      EventType = "order.delivered"
@@ -26,7 +29,7 @@ const (
 )
 
 // EventTypes lists every canonical event type.
-var EventTypes = []EventType{OrderCreated, OrderPaid, OrderCancelled, OrderAddressChanged,
+var EventTypes = []EventType{OrderCreated, OrderPaid, OrderCancelled, OrderAddressChanged, OrderConfirmed,
 	OrderShipped, ShipmentUpdated, OrderDelivered, OrderCompleted, ReviewPosted, BuyerReplied}
 
 // Event is the canonical order event: the body of a standard webhook and what

@@ -57,6 +57,9 @@ type OrderState struct {
 	Review         *Review    `json:"review,omitempty"`
 	ReviewAt       *time.Time `json:"review_at,omitempty"`
 	LastReply      *time.Time `json:"last_reply_at,omitempty"`
+	// ConfirmedAt is when a cash-on-delivery order was first confirmed
+	// (order.confirmed): the buyer's commitment, as payment is a prepaid one's.
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
 	Version        int64      `json:"version"`
 	// FieldStamps says which event each order field's value came from.
 	FieldStamps map[string]Stamp `json:"field_stamps,omitempty"`
@@ -125,6 +128,11 @@ func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
 		if s.ReviewAt == nil || !ev.OccurredAt.Before(*s.ReviewAt) {
 			r, t := *ev.Review, ev.OccurredAt
 			s.Review, s.ReviewAt = &r, &t
+		}
+	case OrderConfirmed:
+		if s.ConfirmedAt == nil || ev.OccurredAt.Before(*s.ConfirmedAt) {
+			t := ev.OccurredAt.UTC()
+			s.ConfirmedAt = &t
 		}
 	case BuyerReplied:
 		if s.LastReply == nil || ev.OccurredAt.After(*s.LastReply) {

@@ -542,15 +542,28 @@ func (s *OrderState) Parcel(trackingNumber string) *Parcel {
 }
 
 // ShipDeadline returns when the order must ship: the platform's ship_by
-// when the order carries one, else within after the order was paid (a
-// template's ship_within); false when neither is known (no ship_by, not
-// paid, or within not positive).
+// when the order carries one, else within after the buyer committed (paid,
+// or confirmed cash on delivery: CommittedAt; a template's ship_within);
+// false when neither is known (no ship_by, not committed, or within not
+// positive).
 func (s *OrderState) ShipDeadline(within time.Duration) (time.Time, bool) {
 	if s.Order.ShipBy != nil {
 		return s.Order.ShipBy.UTC(), true
 	}
-	if m := s.milestone(StatusPaid); m != nil && within > 0 {
-		return m.At.Add(within).UTC(), true
+	if at, ok := s.CommittedAt(); ok && within > 0 {
+		return at.Add(within).UTC(), true
+	}
+	return time.Time{}, false
+}
+
+// CommittedAt is when the buyer committed to the order: when it was paid,
+// else, for cash on delivery, when it was confirmed (ConfirmedAt).
+func (s *OrderState) CommittedAt() (time.Time, bool) {
+	if m := s.milestone(StatusPaid); m != nil {
+		return m.At, true
+	}
+	if s.Order.PaymentMethod == PayCOD && s.ConfirmedAt != nil {
+		return *s.ConfirmedAt, true
 	}
 	return time.Time{}, false
 }

@@ -267,3 +267,24 @@ func zone(name string) *time.Location {
 
 // ShopZone is the shop's time zone (UTC when unknown).
 func (e *Env) ShopZone() *time.Location { return zone(e.Shop.Timezone) }
+
+// SourceOrdercare is the Delivery.Source of the events ordercare records
+// itself (RecordEvent).
+const SourceOrdercare = "ordercare"
+
+// RecordEvent records a fact the run established about its order as a
+// canonical event of type typ and source SourceOrdercare (cod_confirm's
+// order.confirmed), so the router and the other workflows see it as they
+// see any event: it goes through the order's apply and the change feed.
+// Its id is the run's key for typ, so retries record it once. An order
+// that cannot take it (care.ErrRejected: cancelled meanwhile) records
+// nothing, and that is not an error.
+func (h *Handler) RecordEvent(ctx context.Context, e *Env, typ care.EventType) error {
+	id := SourceOrdercare + ":" + e.Ref.Key(string(typ))
+	ev := care.Event{ID: id, Type: typ, OccurredAt: e.Now.UTC(), Order: care.Order{ID: e.Ref.Order}}
+	_, err := h.Store.Ingest(ctx, care.Delivery{ShopID: e.Ref.Shop, Source: SourceOrdercare, DeliveryID: id, ReceivedAt: e.Now.UTC()}, ev, care.Apply)
+	if errors.Is(err, care.ErrRejected) {
+		return nil
+	}
+	return err
+}

@@ -138,8 +138,12 @@ func outcome(ctx context.Context, h *steps.Handler, st steps.State) (steps.State
 	return endWithNotice(ctx, h, e, NoticeExpired, OutcomeExpired)
 }
 
-// confirmed ends a COD run as confirmed and tells the shop it may ship.
+// confirmed ends a COD run as confirmed and tells the shop it may ship,
+// and records order.confirmed on the order (the pre-ship check starts on it).
 func confirmed(ctx context.Context, h *steps.Handler, e *steps.Env) (steps.State, error) {
+	if err := h.RecordEvent(ctx, e, care.OrderConfirmed); err != nil {
+		return steps.State{}, err
+	}
 	return endWithNotice(ctx, h, e, NoticeConfirmed, OutcomeConfirmed)
 }
 

@@ -56,16 +56,19 @@ func (Workflow) StateMachine() []byte { return stateMachine }
 func (Workflow) DefaultTemplate() []byte { return defaultTemplate }
 
 // StartsOn implements steps.Trigger: an order created paid, or paid
-// later; and an address change, which checks again an order whose check
-// ended clear (the run is asked again: steps.Start).
+// later, or (cash on delivery) confirmed; and an address change, which
+// checks again an order whose check ended clear (the run is asked again:
+// steps.Start).
 func (Workflow) StartsOn() []care.EventType {
-	return []care.EventType{care.OrderCreated, care.OrderPaid, care.OrderAddressChanged}
+	return []care.EventType{care.OrderCreated, care.OrderPaid, care.OrderConfirmed, care.OrderAddressChanged}
 }
 
-// Wants implements steps.Workflow: a paid order not shipped yet. Cash on
-// delivery orders are not checked here (they are confirmed by cod_confirm).
+// Wants implements steps.Workflow: an order the buyer committed to (paid,
+// or cash on delivery confirmed: care.OrderState.CommittedAt) and not
+// shipped yet.
 func (Workflow) Wants(o care.OrderState) bool {
-	return o.Has(care.StatusPaid) && !o.Has(care.StatusShipped) && o.Order.PaymentMethod != care.PayCOD
+	_, committed := o.CommittedAt()
+	return committed && !o.Has(care.StatusShipped)
 }
 
 // ReasonShipped is the reason a run stops when its order ships: the check

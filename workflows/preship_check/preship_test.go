@@ -99,20 +99,29 @@ func TestFlags(t *testing.T) {
 }
 
 // TestStartsStops: a paid, unshipped, prepaid order is checked (on
-// order.created when created paid, else on order.paid); a shipped one stops.
+// order.created when created paid, else on order.paid), and so is a cash
+// on delivery order once confirmed (order.confirmed); a shipped one stops.
 func TestStartsStops(t *testing.T) {
 	w := preshipcheck.Workflow{}
-	if diff := cmp.Diff([]care.EventType{care.OrderCreated, care.OrderPaid, care.OrderAddressChanged}, steps.StartsOn(w)); diff != "" {
+	if diff := cmp.Diff([]care.EventType{care.OrderCreated, care.OrderPaid, care.OrderConfirmed, care.OrderAddressChanged}, steps.StartsOn(w)); diff != "" {
 		t.Errorf("StartsOn (-want +got):\n%s", diff)
 	}
 	paid := paidOrder(nil)
 	unpaid := care.OrderState{Order: care.Order{ID: "2"}, History: []care.Milestone{{Status: care.StatusCreated, At: placed}}}
-	cod := paidOrder(nil)
-	cod.Order.PaymentMethod = care.PayCOD
+	cod := care.OrderState{Order: care.Order{ID: "3", PaymentMethod: care.PayCOD}, History: []care.Milestone{{Status: care.StatusCreated, At: placed}}}
+	confirmedAt := placed.Add(time.Hour)
+	confirmed := cod
+	confirmed.ConfirmedAt = &confirmedAt
 	shipped := paidOrder(nil)
 	shipped.History = append(shipped.History, care.Milestone{Status: care.StatusShipped, At: paidAt.Add(time.Hour)})
-	if !w.Wants(paid) || w.Wants(unpaid) || w.Wants(cod) || w.Wants(shipped) {
-		t.Errorf("Wants paid %v unpaid %v cod %v shipped %v; want true, false, false, false", w.Wants(paid), w.Wants(unpaid), w.Wants(cod), w.Wants(shipped))
+	for _, c := range []struct {
+		name string
+		o    care.OrderState
+		want bool
+	}{{"paid", paid, true}, {"unpaid", unpaid, false}, {"cod, not confirmed", cod, false}, {"cod, confirmed", confirmed, true}, {"shipped", shipped, false}} {
+		if got := w.Wants(c.o); got != c.want {
+			t.Errorf("Wants(%s) = %v, want %v", c.name, got, c.want)
+		}
 	}
 	if w.Pointless(paid) != "" || w.Pointless(shipped) != preshipcheck.ReasonShipped {
 		t.Errorf("Pointless paid %q shipped %q", w.Pointless(paid), w.Pointless(shipped))

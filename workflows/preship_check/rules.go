@@ -49,18 +49,11 @@ func Flags(o care.OrderState, p Params) []string {
 }
 
 // changedAfterPayment: the address the order has now came from an event
-// dated after the order was paid.
+// dated after the buyer committed (paid, or confirmed cash on delivery).
 func changedAfterPayment(o care.OrderState) bool {
 	st, ok := o.FieldStamps["shipping_address"]
-	if !ok {
-		return false
-	}
-	for _, m := range o.History {
-		if m.Status == care.StatusPaid {
-			return st.At.After(m.At)
-		}
-	}
-	return false
+	at, committed := o.CommittedAt()
+	return ok && committed && st.At.After(at)
 }
 
 // hasGoods: g is nil (every order), or an item matches it.

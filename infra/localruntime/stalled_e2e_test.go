@@ -224,3 +224,51 @@ func TestStalledParcelOptedOut(t *testing.T) {
 		t.Errorf("open tasks %+v", open)
 	}
 }
+
+// TestStalledParcelStallsTwice: a parcel that moves again after a stall is
+// watched again, and its second stall is chased too: a second task and a
+// second message, on the parcel's second watch (subject "<tn>#2").
+func TestStalledParcelStallsTwice(t *testing.T) {
+	h := newHarness(t)
+	h.shippedOrder("S7", "YT700", start)
+	h.advance("72h")
+	if open := stallTasks(h.tasks(h.agent(), "open")); len(open) != 1 {
+		t.Fatalf("first stall: open tasks %+v", open)
+	}
+	h.advance("1h")
+	h.scan("S7", "YT700", "in_transit")
+	h.advance("0s")
+	second := h.subjectRun("S7", "YT700#2")
+	if second.Status != care.RunScheduled || second.NextAt == nil || !second.NextAt.After(h.now()) {
+		t.Fatalf("second watch %+v, want scheduled for the next stall", second)
+	}
+	// No scan again for 3 business days (over a weekend: Nov 14 is a Saturday).
+	h.advance(second.NextAt.Sub(h.now()).String())
+	open := stallTasks(h.tasks(h.agent(), "open"))
+	if len(open) != 1 || open[0].Step != "chase" {
+		t.Fatalf("second stall: open tasks %+v, want a new chase task", open)
+	}
+	var stalls int
+	for _, m := range h.messages("S7") {
+		if m.Workflow == stalled && m.Step == "stall" && m.Status == care.MessageSent {
+			stalls++
+		}
+	}
+	if stalls != 2 {
+		t.Errorf("%d stall messages sent, want one per stall", stalls)
+	}
+	if first := h.subjectRun("S7", "YT700"); first.Outcome != "scan_resumed" {
+		t.Errorf("first watch %+v, want scan_resumed", first)
+	}
+	// Delivered: the second watch stops, no third is armed.
+	h.scan("S7", "YT700", "delivered")
+	h.advance("0s")
+	if r := h.subjectRun("S7", "YT700#2"); r.Status != care.RunStopped {
+		t.Errorf("second watch %s after delivery, want stopped", r.Status)
+	}
+	for _, r := range h.runs("S7") {
+		if r.Subject == "YT700#3" {
+			t.Errorf("a third watch after delivery: %+v", r)
+		}
+	}
+}

@@ -207,6 +207,13 @@ func (r *Router) stopSubjects(ctx context.Context, o care.OrderState, w steps.Wo
 		}
 		if re, ok := w.(steps.RunEnder); ok && why == "" && run.Status == care.RunRunning {
 			why = re.RunPointless(o, run)
+			if rm, ok := w.(steps.Rearmer); ok && why != "" {
+				if next := rm.Rearm(o, run); next != "" && len(next) <= steps.MaxSubject {
+					if err := r.startRun(ctx, o, w, next, r.Clock.Now()); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		if why == "" {
 			continue

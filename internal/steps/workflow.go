@@ -151,6 +151,15 @@ type RunEnder interface {
 	RunPointless(o care.OrderState, run care.Run) string
 }
 
+// Rearmer is a per-subject RunEnder whose subject still wants a run after
+// the RunEnder ended one (stalled_parcel: a parcel moving again may stall
+// again). Rearm names the subject of the next run ("" for none); the
+// router creates it (a Starter schedules it) before it stops the ended
+// one, so a crash in between loses neither.
+type Rearmer interface {
+	Rearm(o care.OrderState, run care.Run) string
+}
+
 // Recoverer is a workflow whose runs recover money: a run that sent the
 // buyer something and is stopped for reason ends with outcome
 // OutcomePaid and the order's total as its value.

@@ -18,6 +18,7 @@ package stalledparcel
 import (
 	"context"
 	_ "embed"
+	"strconv"
 	"strings"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -43,6 +44,7 @@ var _ interface {
 	steps.ParamsParser
 	steps.Starter
 	steps.RunEnder
+	steps.Rearmer
 	steps.StopOutcomer
 } = Workflow{}
 
@@ -89,15 +91,40 @@ const (
 // AlertSubject is the subject of the alert run of parcel tn in status s.
 func AlertSubject(tn string, s care.ShipmentStatus) string { return tn + "#" + string(s) }
 
+// WatchSubject is the subject of the n-th watch of parcel tn (n counts
+// stalls: the first watch is the tracking number itself; after a stall
+// ended by a scan, the next watch is "<tn>#2", and so on).
+func WatchSubject(tn string, n int) string {
+	if n <= 1 {
+		return tn
+	}
+	return tn + "#" + strconv.Itoa(n)
+}
+
+// maxWatches bounds the watches of one parcel (a parcel that stalls and
+// moves again this often is an agent's case already).
+const maxWatches = 5
+
 // splitSubject returns the tracking number and the alert status ("" for
-// the watching run) of a subject.
+// a watching run) of a subject.
 func splitSubject(subject string) (string, care.ShipmentStatus) {
+	tn, alert, _ := parseSubject(subject)
+	return tn, alert
+}
+
+// parseSubject returns the tracking number of a subject, its alert status
+// ("" for a watching run) and, for a watching run, which watch it is (1…).
+func parseSubject(subject string) (string, care.ShipmentStatus, int) {
 	if i := strings.LastIndexByte(subject, '#'); i >= 0 {
-		if s := care.ShipmentStatus(subject[i+1:]); isAlert(s) {
-			return subject[:i], s
+		suffix := subject[i+1:]
+		if s := care.ShipmentStatus(suffix); isAlert(s) {
+			return subject[:i], s, 0
+		}
+		if n, err := strconv.Atoi(suffix); err == nil && n >= 2 && strconv.Itoa(n) == suffix {
+			return subject[:i], "", n
 		}
 	}
-	return subject, ""
+	return subject, "", 1
 }
 
 func tracked(p *care.Parcel) bool {
@@ -183,4 +210,15 @@ func (Workflow) StopOutcome(reason string) string {
 		return OutcomeResumed
 	}
 	return ""
+}
+
+// Rearm implements steps.Rearmer: a parcel whose stall a scan ended is
+// watched again (the next watch, WatchSubject), so a second stall is
+// chased too, up to maxWatches per parcel.
+func (Workflow) Rearm(o care.OrderState, run care.Run) string {
+	tn, alert, n := parseSubject(run.Subject)
+	if alert != "" || n >= maxWatches || !tracked(o.Parcel(tn)) {
+		return ""
+	}
+	return WatchSubject(tn, n+1)
 }

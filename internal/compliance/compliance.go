@@ -128,21 +128,35 @@ func Lint(t *playbook.Template) []*care.FieldError {
 // lintText applies the text rules to one script or string, sentence by
 // sentence, and returns the first refusal.
 func lintText(field, src string) *care.FieldError {
+	gate := ""
 	for _, s := range sentences(normalize(stripLiquid(src))) {
-		if r, what := judge(s); r != "" {
+		if r, what := judge(s.text); r != "" {
 			return refusal(field, r, what)
+		}
+		// "Happy with your order? Leave us a review": a question about the
+		// buyer's satisfaction gates the ask in the sentence after it.
+		if gate != "" && reviewTerm.MatchString(neutralZH.Replace(s.text)) {
+			return refusal(field, RuleGatedAsk, fmt.Sprintf("ties the review to the buyer's satisfaction (%q)", gate))
+		}
+		gate = ""
+		if s.question {
+			gate = gateQuestion.FindString(s.text)
 		}
 	}
 	return nil
 }
 
+// gateQuestion: a question about the buyer's satisfaction ("Love it?",
+// "Happy with your order?", "Not satisfied?", 满意吗？).
+var gateQuestion = regexp.MustCompile(`\b(?:happy|unhappy|satisfied|unsatisfied|dissatisfied|pleased|delighted|love|loving|loved|like|liked|enjoy|enjoying|enjoyed)\b|满意|喜欢`)
+
 var (
 	liquidTag    = regexp.MustCompile(`(?s)\{%.*?%\}`)
 	liquidOutput = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
-	// sentenceEnd splits text into sentences: Chinese full stops and
-	// semicolons, line breaks, and Latin ones followed by a space or the end
-	// (so "5.0" and "example.com" stay whole).
-	sentenceEnd = regexp.MustCompile(`[。！？；;\n]+|[.!?]+(\s+|$)`)
+	// sentenceEnd splits text into sentences: full stops, question and
+	// exclamation marks, semicolons, line breaks, and Latin full stops
+	// followed by a space or the end (so "5.0" and "example.com" stay whole).
+	sentenceEnd = regexp.MustCompile(`[。！？；;\n!?]+|\.+(\s+|$)`)
 )
 
 // stripLiquid blanks Liquid tags and outputs (their variables are not text
@@ -160,13 +174,25 @@ func normalize(s string) string {
 	return strings.ToLower(s)
 }
 
-func sentences(s string) []string {
-	var out []string
-	for _, p := range sentenceEnd.Split(s, -1) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+// sentence is one sentence of a text; question: it ended with "?".
+type sentence struct {
+	text     string
+	question bool
+}
+
+func sentences(s string) []sentence {
+	var out []sentence
+	at := 0
+	add := func(text, end string) {
+		if text = strings.TrimSpace(text); text != "" {
+			out = append(out, sentence{text, strings.Contains(end, "?")})
 		}
 	}
+	for _, m := range sentenceEnd.FindAllStringIndex(s, -1) {
+		add(s[at:m[0]], s[m[0]:m[1]])
+		at = m[1]
+	}
+	add(s[at:], "")
 	return out
 }
 
@@ -180,13 +206,13 @@ var neutralZH = strings.NewReplacer(
 
 var (
 	// reviewTerm: the sentence is about a review or a rating.
-	reviewTerm = regexp.MustCompile(`\b(?:reviews?|reviewing|reviewed|feedback|ratings?|rate us|rate (?:the|your|this|our|it)|testimonials?|stars?)\b|★|好评|差评|中评|评价|评论|点评|追评|晒图|晒单|五星|5星|满分|打分|评分|带图`)
+	reviewTerm = regexp.MustCompile(`\b(?:reviews?|reviewing|reviewed|feedback|ratings?|rate us|rate (?:the|your|this|our|it)|testimonials?|stars?)\b|★|好评|差评|中评|评价|评论|点评|追评|晒图|晒单|五星|5星|满分|打分|评分|带图|打\d分|打[一二三四五]分|给个?[5五]分`)
 	// incentive: something of value.
-	incentive = regexp.MustCompile(`\b(?:cash ?back|rebates?|red (?:packet|envelope)s?|hongbao|coupons?|vouchers?|discount(?:s|ed)?|promo codes?|gift cards?|free (?:gift|sample|product|item|shipping|delivery|order)s?|(?:a|small|little) (?:thank[- ]you )?gift (?:for|in return|as)|for free|rewards?|loyalty points|bonus points|points|store credit|money back|bonus(?:es)?|prizes?|giveaways?|sweepstakes?|lucky draw|raffle|compensat\w*|pay you|get paid|refund (?:after|once|when|for)|\d+ ?% off)\b|[$€£¥] ?\d|\d+ ?(?:usd|dollars?|rmb)\b|返现|返款|返利|返\d|现金|红包|优惠券|优惠码|代金|券|礼品|礼包|赠品|赠送|有礼|有奖|奖励|积分|包邮|免单|抽奖|立减|减\d|折扣|打折|\d+ ?元|\d+ ?块|好处|福利|送(?:您|你|一|个|张|份|\d|红包|券|礼|小)|(?:就|即|立|再|可|还|好评|评价|晒图|追评|五星)送`)
+	incentive = regexp.MustCompile(`\b(?:cash ?back|rebates?|red (?:packet|envelope)s?|hongbao|coupons?|vouchers?|discount(?:s|ed)?|promo codes?|gift cards?|free (?:gift|sample|product|item|shipping|delivery|order)s?|(?:a|small|little) (?:thank[- ]you )?gift (?:for|in return|as)|for free|\bfree\b|rewards?|loyalty points|bonus points|points|store credit|money back|bonus(?:es)?|prizes?|giveaways?|sweepstakes?|lucky draw|raffle|compensat\w*|pay you|get paid|refund (?:after|once|when|for)|\d+ ?% off)\b|[$€£¥] ?\d|\d+ ?(?:usd|dollars?|rmb)\b|返现|返款|返利|返\d|现金|红包|优惠券|优惠码|代金|券|礼品|礼包|赠品|赠送|有礼|有奖|奖励|积分|包邮|免单|抽奖|立减|减\d|折扣|打折|\d+ ?元|\d+ ?块|好处|福利|送(?:您|你|一|个|张|份|\d|红包|券|礼|小)|(?:就|即|立|再|可|还|好评|评价|晒图|追评|五星)送`)
 	// disclaimer: the sentence says the value does not depend on a review.
 	disclaimer = regexp.MustCompile(`whether or not you (?:leave|write|post|review)|regardless of (?:whether|your|what|the)|not (?:tied|conditional|conditioned|dependent|linked) (?:to|on)|(?:doesn't|does not|don't|do not) depend on|no matter (?:what|how) you (?:write|say|rate|review)|with or without a review|无论是否|无论您?(?:评价|评论)与否|不论是否|与(?:评价|评论|评分)无关|不以(?:评价|好评|评论)为条件|无需评价|不需要评价`)
 	// positiveRating: a positive review or a given rating.
-	positiveRating = regexp.MustCompile(`\b(?:5|five)[- ]?stars?\b|★★★★★|\b(?:positive|good|great|glowing|excellent|favou?rable|stellar|perfect|top|nice|awesome|amazing|happy|5-star|five-star) (?:review|rating|feedback|comment)s?\b|\brate us (?:5|five|10|ten|highly|well|high)\b|\bfull marks\b|\b(?:give|leave) us (?:5|five|a 5|a five)\b|\b5/5\b|\b10/10\b|好评|五星|5星|五颗星|5颗星|满分|全五|高分`)
+	positiveRating = regexp.MustCompile(`\b(?:5|five)[- ]?stars?\b|\b(?:5|five) ?★|★★★★★|\b(?:positive|good|great|glowing|excellent|favou?rable|stellar|perfect|top|nice|awesome|amazing|happy|5-star|five-star) (?:review|rating|feedback|comment)s?\b|\brate us (?:5|five|10|ten|highly|well|high)\b|\bfull marks\b|\b(?:give|leave) us (?:5|five|a 5|a five)\b|\b5/5\b|\b10/10\b|好评|五星|5星|五颗星|5颗星|满分|全五|高分|打[5五]分|给个?[5五]分|[5五]分好评`)
 	// askEN / askZH: the sentence asks something of the buyer.
 	askEN = regexp.MustCompile(`\b(?:please|pls|plz|kindly|would you|could you|can you|will you|would (?:love|appreciate)|we'?d (?:love|appreciate)|leave|give|write|post|drop|share|rate us|consider|help us|don'?t forget|remember to|take a (?:moment|minute|second)|click|tap)\b`)
 	askZH = regexp.MustCompile(`请|求|给|期待|麻烦|希望|帮忙|帮我|留|点个|点亮|打个|赏|动动|记得|别忘|辛苦|支持一下`)
@@ -197,10 +223,14 @@ var (
 	thanks = regexp.MustCompile(`\bthank(?:s| you)\b|感谢|谢谢|多谢`)
 )
 
+// neutralEN are phrases whose "free" offers nothing ("feel free",
+// "hassle-free").
+var neutralEN = regexp.MustCompile(`\bfeel free\b|\bfree to\b|\b[a-z]+-free\b`)
+
 // judge applies the text rules to one normalized sentence: the rule
 // broken and what in the sentence broke it, or "".
 func judge(s string) (Rule, string) {
-	z := neutralZH.Replace(s)
+	z := neutralEN.ReplaceAllString(neutralZH.Replace(s), " ")
 	if !reviewTerm.MatchString(z) {
 		return "", ""
 	}

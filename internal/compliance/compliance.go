@@ -206,7 +206,7 @@ var neutralZH = strings.NewReplacer(
 
 var (
 	// reviewTerm: the sentence is about a review or a rating.
-	reviewTerm = regexp.MustCompile(`\b(?:reviews?|reviewing|reviewed|feedback|ratings?|rate us|rate (?:the|your|this|our|it)|testimonials?|stars?)\b|★|好评|差评|中评|评价|评论|点评|追评|晒图|晒单|五星|5星|满分|打分|评分|带图|打\d分|打[一二三四五]分|给个?[5五]分`)
+	reviewTerm = regexp.MustCompile(`\b(?:reviews?|reviewing|reviewed|feedback|ratings?|rate us|rate (?:the|your|this|our|it)|testimonials?|(?:\d|one|two|three|four|five)[- ]?stars?|star ratings?)\b|★{2,}|\d ?★|好评|差评|中评|评价|评论|点评|追评|晒图|晒单|五星|5星|满分|打分|评分|带图|打\d分|打[一二三四五]分|给个?[5五]分`)
 	// incentive: something of value.
 	incentive = regexp.MustCompile(`\b(?:cash ?back|rebates?|red (?:packet|envelope)s?|hongbao|coupons?|vouchers?|discount(?:s|ed)?|promo codes?|gift cards?|free (?:gift|sample|product|item|shipping|delivery|order)s?|(?:a|small|little) (?:thank[- ]you )?gift (?:for|in return|as)|for free|\bfree\b|rewards?|loyalty points|bonus points|points|store credit|money back|bonus(?:es)?|prizes?|giveaways?|sweepstakes?|lucky draw|raffle|compensat\w*|pay you|get paid|refund (?:after|once|when|for)|\d+ ?% off)\b|[$€£¥] ?\d|\d+ ?(?:usd|dollars?|rmb)\b|返现|返款|返利|返\d|现金|红包|优惠券|优惠码|代金|券|礼品|礼包|赠品|赠送|有礼|有奖|奖励|积分|包邮|免单|抽奖|立减|减\d|折扣|打折|\d+ ?元|\d+ ?块|好处|福利|送(?:您|你|一|个|张|份|\d|红包|券|礼|小)|(?:就|即|立|再|可|还|好评|评价|晒图|追评|五星)送`)
 	// disclaimer: the sentence says the value does not depend on a review.

@@ -97,6 +97,10 @@ func TestLintText(t *testing.T) {
 		{"giveaway", "en", "Share your review to enter our monthly giveaway.", RuleIncentive},
 		{"photo review for % off", "en", "Post a photo review to get 15% off your next order.", RuleIncentive},
 		// en: passed.
+		{"star-shaped product, free shipping", "en", "Star-shaped cookie cutters, free shipping on this order.", ""},
+		{"star glyph banner", "en", "★ New arrival ★ 20% off", ""},
+		{"positive or negative alike", "en", "We welcome all feedback, positive or negative, and read every review.", ""},
+		{"您的好评是动力", "zh-CN", "您的好评是我们最大的动力", RulePositiveAsk},
 		{"question not about satisfaction", "en", "Did your parcel arrive? We'd love your honest review.", ""},
 		{"hassle-free", "en", "Enjoy hassle-free returns, and we'd love your honest review.", ""},
 		{"5 minutes not 5 points", "zh-CN", "冲泡5分钟即可饮用，欢迎评价", ""},
@@ -210,5 +214,29 @@ func TestLintOrder(t *testing.T) {
 	want := []string{"steps[0].script.en", "steps[0].script.zh-CN", "steps[1].coupon", "params.z"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkLint lints a template of 10 message steps, each with a 600-rune
+// script in zh-CN and en, and a params object of 20 strings: a large
+// template, as PUT sees it.
+func BenchmarkLint(b *testing.B) {
+	zh := strings.Repeat("亲，您的包裹已送达，使用中有任何问题请回复本消息，期待您的真实评价。", 20)
+	en := strings.Repeat("Hi {{ buyer.name }}, your parcel arrived. We'd love your honest review. ", 8)
+	tpl := &playbook.Template{}
+	for i := 0; i < 10; i++ {
+		tpl.Steps = append(tpl.Steps, playbook.Step{ID: "s", Action: playbook.ActionMessage, Script: map[string]string{"zh-CN": zh, "en": en}})
+	}
+	notes := make([]string, 20)
+	for i := range notes {
+		notes[i] = "Wash cold before first use; any feedback is welcome."
+	}
+	p, _ := json.Marshal(map[string]any{"notes": notes})
+	tpl.Params = p
+	b.ReportAllocs()
+	for b.Loop() {
+		if errs := Lint(tpl); errs != nil {
+			b.Fatal(errs)
+		}
 	}
 }

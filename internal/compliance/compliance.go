@@ -128,17 +128,17 @@ func Lint(t *playbook.Template) []*care.FieldError {
 // lintText applies the text rules to one script or string, sentence by
 // sentence, and returns the first refusal.
 func lintText(field, src string) *care.FieldError {
-	gate := ""
+	gate, prev := "", ""
 	for _, s := range sentences(normalize(stripLiquid(src))) {
 		if r, what := judge(s.text); r != "" {
-			return refusal(field, r, what)
+			return refusal(field, r, what+" in "+excerpt(s.text))
 		}
 		// "Happy with your order? Leave us a review": a question about the
 		// buyer's satisfaction gates the ask in the sentence after it.
 		if gate != "" && reviewTerm.MatchString(neutralZH.Replace(s.text)) {
-			return refusal(field, RuleGatedAsk, fmt.Sprintf("ties the review to the buyer's satisfaction (%q)", gate))
+			return refusal(field, RuleGatedAsk, fmt.Sprintf("ties the review to the buyer's satisfaction (%q) in %s", gate, excerpt(prev+"? "+s.text)))
 		}
-		gate = ""
+		gate, prev = "", s.text
 		if s.question {
 			gate = gateQuestion.FindString(s.text)
 		}
@@ -158,6 +158,15 @@ var (
 	// followed by a space or the end (so "5.0" and "example.com" stay whole).
 	sentenceEnd = regexp.MustCompile(`[。！？；;\n!?]+|\.+(\s+|$)`)
 )
+
+// excerpt quotes a sentence for a reason (as the lint read it: lower
+// case, Liquid blanked), at most 60 runes.
+func excerpt(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:60]) + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
 
 // stripLiquid blanks Liquid tags and outputs (their variables are not text
 // the buyer reads as written; the Liquid rule reads the tags).
@@ -302,8 +311,14 @@ var (
 	askKey = regexp.MustCompile(`(?i)(?:^|_)(?:ask|asks|request|requests|remind|reminder|reminders|invite|invites|invitation|invitations|solicit\w*|review_ask|review_request)(?:$|_)`)
 	// reviseKey: revise asks (bad_review) are their workflow's own rules (steps.Linter).
 	reviseKey = regexp.MustCompile(`(?i)revis|amend|update`)
-	// filterKey: a params key that filters by the buyer's opinion.
-	filterKey = regexp.MustCompile(`(?i)(?:^|_)(?:rating|ratings|stars?|score|sentiment|mood|happy|unhappy|positive|negative|satisf\w*|unsatisf\w*|nps|csat|replied|replies|complain\w*|complaints?|tasks?|tickets?)(?:$|_)`)
+	// opinionKey: a params key about the buyer's opinion or contact with the
+	// shop; filterWord: one that filters by it ("min_rating",
+	// "skip_if_replied", "ask_only_positive"); a key that is the opinion
+	// alone ("sentiment": "positive") filters too. "complaint_keywords"
+	// does not.
+	opinionKey   = regexp.MustCompile(`(?i)(?:^|_)(?:rating|ratings|stars?|score|sentiment|mood|happy|unhappy|positive|negative|satisf\w*|unsatisf\w*|dissatisf\w*|nps|csat|replied|replies|complain\w*|complaints?|tasks?|tickets?)(?:$|_)`)
+	filterWord   = regexp.MustCompile(`(?i)(?:^|_)(?:min|max|minimum|maximum|only|skip|exclude|excluding|except|require|required|requires|if|unless|threshold|least|above|below|over|under|filter|gate|gated|when|without|no|not|positive|negative|happy|unhappy|satisfied)(?:$|_)`)
+	opinionAlone = regexp.MustCompile(`(?i)^(?:rating|ratings|stars?|score|sentiment|mood|nps|csat|satisfaction)$`)
 	// filterExpr: a string value that compares such a thing.
 	filterExpr = regexp.MustCompile(`(?i)\b(?:rating|stars?|score|sentiment|nps|csat)\b\s*(?:[<>]=?|==|!=|=|\bis\b|\bat least\b|\babove\b|\bbelow\b)`)
 )
@@ -353,7 +368,7 @@ func lintParams(raw json.RawMessage, askCtx bool) []*care.FieldError {
 					if reviseKey.MatchString(k) {
 						ctx = false
 					}
-					if ctx && filterKey.MatchString(k) {
+					if ctx && opinionKey.MatchString(k) && (filterWord.MatchString(k) || opinionAlone.MatchString(k)) {
 						out = append(out, refusal(p, RuleConditionalAsk, fmt.Sprintf("the key %q filters the review ask or its reminders by the buyer's rating, sentiment, replies or complaints", k)))
 						if err := skip(dec); err != nil {
 							return err

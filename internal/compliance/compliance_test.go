@@ -170,6 +170,8 @@ func TestLintParams(t *testing.T) {
 		{"ask key with sentiment", care, `{"ask_only_positive":true}`, []string{"params.ask_only_positive"}},
 		{"review ask template: any rating filter", ask, `{"delay":"7d","min_rating":4,"exclude_complained":true}`, []string{"params.min_rating", "params.exclude_complained"}},
 		{"condition string", ask, `{"reminder":{"when":"rating >= 4"}}`, []string{"params.reminder.when"}},
+		{"opinion alone", care, `{"reminder":{"sentiment":"positive"}}`, []string{"params.reminder.sentiment"}},
+		{"complaint keywords are not a filter", ask, `{"complaint_keywords":["broken","破损"],"reply_tag":"quality"}`, nil},
 		{"bad review threshold is not an ask", care, `{"rating_threshold":2,"keywords":["破损","broken","差评"]}`, nil},
 		{"revise ask rules are the workflow's", care, `{"revise_ask":{"max_rating":3}}`, nil},
 		{"honest incentive disclosed", ask, `{"incentive":{"text":"Every order gets a 5% thank-you code, whether or not you leave a review.","disclosed":true}}`, nil},

@@ -242,3 +242,30 @@ func BenchmarkLint(b *testing.B) {
 		}
 	}
 }
+
+// FuzzLint: any script and params string is linted without a panic, the
+// same way twice, and a refusal names a path of the template.
+func FuzzLint(f *testing.F) {
+	for _, s := range []string{"好评返现", "Love it? Leave us a review!", "{% if review.rating > 3 %}review{% endif %}", "期待您的真实评价。", "", "?", "{%", "5★"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tpl := message("zh-CN", s)
+		p, _ := json.Marshal(map[string]any{"reminders": map[string]any{"text": s, "min_rating": 4}})
+		tpl.Params = p
+		a, b := Lint(tpl), Lint(tpl)
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Fatalf("not deterministic:\n%s", diff)
+		}
+		filter := false
+		for _, fe := range a {
+			if fe.Field != "steps[0].script.zh-CN" && !strings.HasPrefix(fe.Field, "params.reminders.") {
+				t.Errorf("field %q", fe.Field)
+			}
+			filter = filter || fe.Field == "params.reminders.min_rating"
+		}
+		if !filter {
+			t.Errorf("min_rating under reminders not refused: %v", a)
+		}
+	})
+}

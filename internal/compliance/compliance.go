@@ -21,6 +21,11 @@
 //     variable in a message step that asks for a review, or a params key
 //     that filters a review ask or reminder by them.
 //
+// Text not sent to the buyer as written (a call step's script, which the
+// agent reads; a notify_shop note) is held only to RuleIncentive and
+// RulePositiveAsk for a positive review or rating: it may well speak of a
+// bad review, a refund and an unhappy buyer. Reason texts are not linted.
+//
 // The text rules judge one sentence at a time, with Liquid tags and
 // outputs blanked out, after folding full-width characters and case. They
 // are tuned against false positives on honest text: a neutral ask for an
@@ -103,7 +108,7 @@ func Lint(t *playbook.Template) []*care.FieldError {
 		for _, l := range locales {
 			field := fmt.Sprintf("steps[%d].script.%s", i, l)
 			src := s.Script[l]
-			if fe := lintText(field, src); fe != nil {
+			if fe := lintText(field, src, s.Action == playbook.ActionMessage); fe != nil {
 				out = append(out, fe)
 				continue
 			}
@@ -114,7 +119,7 @@ func Lint(t *playbook.Template) []*care.FieldError {
 			}
 		}
 		if s.Coupon != "" {
-			if fe := lintText(fmt.Sprintf("steps[%d].coupon", i), s.Coupon); fe != nil {
+			if fe := lintText(fmt.Sprintf("steps[%d].coupon", i), s.Coupon, true); fe != nil {
 				out = append(out, fe)
 			}
 		}
@@ -126,16 +131,20 @@ func Lint(t *playbook.Template) []*care.FieldError {
 }
 
 // lintText applies the text rules to one script or string, sentence by
-// sentence, and returns the first refusal.
-func lintText(field, src string) *care.FieldError {
+// sentence, and returns the first refusal. Text that is not sent to the
+// buyer as written (a call step's script for the agent, a note to the
+// shop: buyer false) is held only to the incentive and positive-ask rules
+// for a positive review or rating: an agent's script may well speak of a
+// bad review, the buyer's dissatisfaction and a refund.
+func lintText(field, src string, buyer bool) *care.FieldError {
 	gate, prev := "", ""
 	for _, s := range sentences(normalize(stripLiquid(src))) {
-		if r, what := judge(s.text); r != "" {
+		if r, what := judge(s.text, buyer); r != "" {
 			return refusal(field, r, what+" in "+excerpt(s.text))
 		}
 		// "Happy with your order? Leave us a review": a question about the
 		// buyer's satisfaction gates the ask in the sentence after it.
-		if gate != "" && reviewTerm.MatchString(neutralZH.Replace(s.text)) {
+		if buyer && gate != "" && reviewTerm.MatchString(neutralZH.Replace(s.text)) {
 			return refusal(field, RuleGatedAsk, fmt.Sprintf("ties the review to the buyer's satisfaction (%q) in %s", gate, excerpt(prev+"? "+s.text)))
 		}
 		gate, prev = "", s.text
@@ -237,20 +246,25 @@ var (
 var neutralEN = regexp.MustCompile(`\bfeel free\b|\bfree to\b|\b[a-z]+-free\b`)
 
 // judge applies the text rules to one normalized sentence: the rule
-// broken and what in the sentence broke it, or "".
-func judge(s string) (Rule, string) {
+// broken and what in the sentence broke it, or "". buyer: see lintText.
+func judge(s string, buyer bool) (Rule, string) {
 	z := neutralEN.ReplaceAllString(neutralZH.Replace(s), " ")
 	if !reviewTerm.MatchString(z) {
 		return "", ""
 	}
 	rev := reviewTerm.FindString(z)
+	if !buyer {
+		if rev = positiveRating.FindString(z); rev == "" || description.MatchString(z) {
+			return "", ""
+		}
+	}
 	if inc := incentive.FindString(z); inc != "" && !disclaimer.MatchString(z) {
 		return RuleIncentive, fmt.Sprintf("offers %q for a review (%q)", inc, rev)
 	}
-	if g := gatedEN.FindString(z); g != "" {
+	if g := gatedEN.FindString(z); buyer && g != "" {
 		return RuleGatedAsk, fmt.Sprintf("ties the review to the buyer's satisfaction (%q)", g)
 	}
-	if g := gatedZH.FindString(z); g != "" {
+	if g := gatedZH.FindString(z); buyer && g != "" {
 		return RuleGatedAsk, fmt.Sprintf("ties the review to the buyer's satisfaction (%q)", g)
 	}
 	if p := positiveRating.FindString(z); p != "" && !description.MatchString(z) {
@@ -389,7 +403,7 @@ func lintParams(raw json.RawMessage, askCtx bool) []*care.FieldError {
 			_, err := dec.Token() // the closing delimiter
 			return err
 		case string:
-			if fe := lintText(path, v); fe != nil {
+			if fe := lintText(path, v, true); fe != nil {
 				out = append(out, fe)
 			} else if askCtx && filterExpr.MatchString(v) {
 				out = append(out, refusal(path, RuleConditionalAsk, fmt.Sprintf("the review ask or its reminders depend on %q", filterExpr.FindString(v))))

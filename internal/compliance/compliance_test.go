@@ -154,6 +154,33 @@ func TestLintLiquidBranch(t *testing.T) {
 	}
 }
 
+// TestLintAgentText: a call step's script (for the agent) and a note to
+// the shop may speak of a bad review, dissatisfaction and a refund; they
+// may not offer anything for, or ask for, a positive review.
+func TestLintAgentText(t *testing.T) {
+	tests := []struct {
+		name   string
+		action playbook.Action
+		text   string
+		want   Rule
+	}{
+		{"bad review, refund", playbook.ActionCall, "买家给了差评，对商品不满意：请联系买家，可退款5元。", ""},
+		{"bad review en", playbook.ActionCall, "1-star review: the buyer is not happy with the parcel; offer a $5 refund or a reissue.", ""},
+		{"shop note", playbook.ActionNotifyShop, "差评前买家曾投诉物流慢。", ""},
+		{"agent offers cash for 好评", playbook.ActionCall, "请告诉买家：改成五星好评返现10元", RuleIncentive},
+		{"agent asks 5 stars", playbook.ActionCall, "Ask the buyer to give us 5 stars.", RulePositiveAsk},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl := message("zh-CN", tt.text)
+			tpl.Steps[0].Action = tt.action
+			if got, _ := rule(tpl); got != tt.want {
+				t.Errorf("rule %q, want %q (%v)", got, tt.want, Lint(tpl))
+			}
+		})
+	}
+}
+
 func TestLintParams(t *testing.T) {
 	ask := message("en", "We'd love your honest review.")
 	care := message("en", "Reply if you need help.")

@@ -43,7 +43,9 @@ func Invalid(field, format string, args ...any) error {
 
 // RejectError says why an order cannot take an otherwise valid event, or
 // why a delivery's signed body does not support the event its (unsigned)
-// topic header claims; Field, when set, names the body field that decided.
+// topic header claims, or why a well-formed care template breaks a
+// compliance rule (the review lint); Field, when set, names the body field
+// that decided.
 // It matches ErrRejected.
 type RejectError struct {
 	Reason string

@@ -223,7 +223,8 @@ func enabled(body []byte) bool {
 
 // putTemplate is PUT /v1/templates/{workflow}: the body is the template
 // document. It is validated by the workflow registry (steps.Workflows.ParseTemplate: the common core and the workflow's params; 400 naming the exact JSON
-// path) and stored as the next version. Runs already started keep the
+// path; then the review-compliance lint, 422 naming the path and the rule
+// broken) and stored as the next version. Runs already started keep the
 // version they pinned; only runs started later use the new one.
 func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 	shopID, err := s.shopScope(r, "", care.RoleOps)

@@ -234,3 +234,45 @@ func TestTemplatePutValidatesParams(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplatePutRefusesReviewIncentives: a template that pays for a good
+// review, asks for five stars or gates the ask on satisfaction is refused
+// 422 with the script's path and the rule (with its source) it breaks, and
+// nothing is stored; the honest version of the same edit is stored.
+func TestTemplatePutRefusesReviewIncentives(t *testing.T) {
+	e := newEnv(t)
+	shop := e.createShop("tea")
+	ops := shop.Keys[care.RoleOps]
+	def := e.do("GET", "/v1/templates/unpaid_chase", ops, nil, nil).Body
+	withScript := func(locale, src string) []byte {
+		var d map[string]any
+		_ = json.Unmarshal(def, &d)
+		d["steps"].([]any)[0].(map[string]any)["script"].(map[string]any)[locale] = src
+		b, _ := json.Marshal(d)
+		return b
+	}
+	tests := []struct{ name, locale, src, field, reason string }{
+		{"好评返现", "zh-CN", "亲，付款后五星好评返现5元哦～", "steps[0].script.zh-CN", "SAMR 网络反不正当竞争暂行规定 (2024) art. 9(5)"},
+		{"5-star for a coupon", "en", "Leave a 5-star review and get 10% off!", "steps[0].script.en", "FTC 16 CFR 465.4"},
+		{"rate us 5", "en", "Please rate us 5 stars.", "steps[0].script.en", "positive-review ask"},
+		{"gated", "zh-CN", "不满意请先联系客服，再评价哦", "steps[0].script.zh-CN", "Trustpilot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("PUT", "/v1/templates/unpaid_chase", ops, withScript(tt.locale, tt.src), nil)
+			if r.Status != 422 || errField(t, r) != tt.field || !strings.Contains(string(r.Body), tt.reason) || !strings.Contains(string(r.Body), `"code":"rejected"`) {
+				t.Errorf("PUT: %d %s, want 422 rejected %s …%s…", r.Status, r.Body, tt.field, tt.reason)
+			}
+		})
+	}
+	if r := e.do("GET", "/v1/templates/unpaid_chase/versions", ops, nil, nil); !strings.Contains(string(r.Body), `"latest":0`) {
+		t.Errorf("a refused template was stored: %s", r.Body)
+	}
+	if r := e.do("GET", "/v1/templates/unpaid_chase", ops, nil, nil); !bytes.Equal(r.Body, def) {
+		t.Errorf("GET after refusals changed:\n%s\nwant\n%s", r.Body, def)
+	}
+	honest := withScript("en", "Thanks for your order! We'd love your honest review once it arrives.")
+	if r := e.do("PUT", "/v1/templates/unpaid_chase", ops, honest, nil); r.Status != 201 {
+		t.Errorf("honest PUT: %d %s, want 201", r.Status, r.Body)
+	}
+}

@@ -3,9 +3,12 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/compliance"
 	"github.com/ordercare/ordercare/internal/playbook"
 )
 
@@ -17,7 +20,8 @@ import (
 // workflow's folder switches over workflow names: it asks the Workflow.
 //
 // A Workflow may also implement the optional interfaces of this package
-// (Starter, Awaiter, Recoverer, Deadliner, CallExplainer, ParamsParser) for
+// (Starter, Awaiter, Recoverer, Deadliner, CallExplainer, ParamsParser,
+// Linter) for
 // what only some workflows do.
 type Workflow interface {
 	// Name is the workflow's name: care.Run.Workflow, the template's
@@ -203,13 +207,58 @@ func (ws Workflows) Params(name care.Workflow) playbook.ParamsParser {
 }
 
 // ParseTemplate parses a template body of the named workflow, its params
-// included (playbook.ParseWith). An unknown workflow is a *care.FieldError
-// on field "workflow".
+// included (playbook.ParseWith), then lints it: the review-compliance rules
+// every template obeys (compliance.Lint) and the workflow's own (Linter).
+// An unknown workflow, and a body that does not parse, is a
+// *care.FieldError (care.ErrInvalid) naming the JSON path. A template that
+// parses but breaks a compliance rule is a *care.RejectError
+// (care.ErrRejected; the API's 422) whose Field is the path of the first
+// refusal in document order (the compliance rules' first, then the
+// workflow's) and whose Reason names the rule broken and its sources,
+// followed by the paths of any further refusals.
 func (ws Workflows) ParseTemplate(name care.Workflow, body []byte) (*playbook.Template, error) {
-	if _, ok := ws.Get(name); !ok {
+	w, ok := ws.Get(name)
+	if !ok {
 		return nil, care.Invalid("workflow", "unknown workflow %q", name)
 	}
-	return playbook.ParseWith(name, body, ws.Params(name))
+	t, err := playbook.ParseWith(name, body, ws.Params(name))
+	if err != nil {
+		return nil, err
+	}
+	refused := compliance.Lint(t)
+	if l, ok := w.(Linter); ok {
+		refused = append(refused, l.Lint(t)...)
+	}
+	if len(refused) > 0 {
+		return nil, rejectLint(refused)
+	}
+	return t, nil
+}
+
+// rejectLint is the error of a template the lint refused: the first
+// refusal, with the paths of the others.
+func rejectLint(refused []*care.FieldError) error {
+	reason := refused[0].Reason
+	if n := len(refused) - 1; n > 0 {
+		more := make([]string, 0, n)
+		for _, fe := range refused[1:] {
+			more = append(more, fe.Field)
+		}
+		reason = fmt.Sprintf("%s (and %d more: %s)", reason, n, strings.Join(more, ", "))
+	}
+	return &care.RejectError{Field: refused[0].Field, Reason: reason}
+}
+
+// Linter is a workflow with compliance rules of its own (bad_review: where
+// a revise ask may be sent, and that it offers nothing). Workflows.
+// ParseTemplate calls Lint on every template of the workflow once it parsed
+// and passed the common compliance rules' parse. Lint returns every
+// refusal, each a *care.FieldError whose Field is the JSON path
+// ("steps[2].script.en", "params.revise_ask") and whose Reason names the
+// rule broken and its source (a law or a platform's policy); none: nil.
+// It must not modify tpl.
+type Linter interface {
+	Lint(tpl *playbook.Template) []*care.FieldError
 }
 
 // Workflows is the registry of care workflows, in the order they were

@@ -1,11 +1,8 @@
 package localruntime_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +10,6 @@ import (
 	"github.com/ordercare/ordercare/infra/localruntime"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/httpapi"
-	"github.com/ordercare/ordercare/internal/source"
 	shippingnotice "github.com/ordercare/ordercare/workflows/shipping_notice"
 )
 
@@ -42,19 +38,7 @@ func BenchmarkShippingSurge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key, _ := source.StandardKey(shop.WebhookSecret)
-	post := func(id string, at time.Time, body []byte) {
-		req := httptest.NewRequest("POST", "/webhooks/ship/standard", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("webhook-id", id)
-		req.Header.Set("webhook-timestamp", fmt.Sprint(at.Unix()))
-		req.Header.Set("webhook-signature", source.StandardSign(key, id, at, body))
-		w := httptest.NewRecorder()
-		rt.API.ServeHTTP(w, req)
-		if w.Code != http.StatusAccepted {
-			b.Errorf("%s: %d %s", id, w.Code, w.Body)
-		}
-	}
+	post := func(id string, at time.Time, body []byte) { signedPoster(b, rt, shop, at)(id, body) }
 	parcels := func(i int) int { return i%3 + 1 }
 
 	// Untimed: the orders, created and paid.

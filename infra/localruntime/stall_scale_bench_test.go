@@ -1,13 +1,10 @@
 package localruntime_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -21,7 +18,6 @@ import (
 	"github.com/ordercare/ordercare/infra/localruntime"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/httpapi"
-	"github.com/ordercare/ordercare/internal/source"
 	"github.com/ordercare/ordercare/workflows"
 	stalledparcel "github.com/ordercare/ordercare/workflows/stalled_parcel"
 )
@@ -107,19 +103,7 @@ func BenchmarkStallTimers(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	key, _ := source.StandardKey(shop.WebhookSecret)
-	post := func(id string, body []byte) {
-		req := httptest.NewRequest("POST", "/webhooks/stall/standard", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("webhook-id", id)
-		req.Header.Set("webhook-timestamp", fmt.Sprint(start.Unix()))
-		req.Header.Set("webhook-signature", source.StandardSign(key, id, start, body))
-		w := httptest.NewRecorder()
-		rt.API.ServeHTTP(w, req)
-		if w.Code != http.StatusAccepted {
-			b.Errorf("%s: %d %s", id, w.Code, w.Body)
-		}
-	}
+	post := signedPoster(b, rt, shop, start)
 	together := max(b.N/10, 1)
 	scan := func(i int) time.Time {
 		if i < together {

@@ -37,24 +37,13 @@ func BenchmarkCareSurge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key, _ := source.StandardKey(shop.WebhookSecret)
+	send := signedPoster(b, rt, shop, start)
 	post := func(i int) {
 		pay := `"payment_method":"online","pay_deadline":"2026-11-14T01:00:00Z"`
 		if i%2 == 1 {
 			pay = `"payment_method":"cod","cod_fee":"8.00"`
 		}
-		body := fmt.Appendf(nil, `{"id":"e%d","type":"order.created","occurred_at":"2026-11-11T01:00:00Z","order":{"id":"S%d","placed_at":"2026-11-11T01:00:00Z","total":"129.90","currency":"CNY",%s,"buyer":{"name":"王芳","phone":"+8613800138000","locale":"zh-CN","timezone":"Asia/Shanghai"},"items":[{"sku":"TEA-1","title":"龙井","quantity":1,"price":"129.90"}]}}`, i, i, pay)
-		id := fmt.Sprint("d", i)
-		req := httptest.NewRequest("POST", "/webhooks/surge/standard", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("webhook-id", id)
-		req.Header.Set("webhook-timestamp", fmt.Sprint(start.Unix()))
-		req.Header.Set("webhook-signature", source.StandardSign(key, id, start, body))
-		w := httptest.NewRecorder()
-		rt.API.ServeHTTP(w, req)
-		if w.Code != http.StatusAccepted {
-			b.Errorf("order %d: %d %s", i, w.Code, w.Body)
-		}
+		send(fmt.Sprint("d", i), fmt.Appendf(nil, `{"id":"e%d","type":"order.created","occurred_at":"2026-11-11T01:00:00Z","order":{"id":"S%d","placed_at":"2026-11-11T01:00:00Z","total":"129.90","currency":"CNY",%s,"buyer":{"name":"王芳","phone":"+8613800138000","locale":"zh-CN","timezone":"Asia/Shanghai"},"items":[{"sku":"TEA-1","title":"龙井","quantity":1,"price":"129.90"}]}}`, i, i, pay))
 	}
 	b.ResetTimer()
 	t0 := time.Now()
@@ -99,6 +88,25 @@ func BenchmarkCareSurge(b *testing.B) {
 
 // fanout calls send(i) for every i in [0, n) from 16 senders at once, as a
 // surge of webhook deliveries arrives, and returns when all are done.
+// signedPoster returns a function that POSTs a body to shop's standard
+// webhook in process, signed as the shop's secret signs it at time at,
+// with delivery id id, and fails b unless it is accepted (202).
+func signedPoster(b *testing.B, rt *localruntime.Runtime, shop httpapi.NewShopResponse, at time.Time) func(id string, body []byte) {
+	key, _ := source.StandardKey(shop.WebhookSecret)
+	return func(id string, body []byte) {
+		req := httptest.NewRequest("POST", "/webhooks/"+shop.ID+"/standard", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("webhook-id", id)
+		req.Header.Set("webhook-timestamp", fmt.Sprint(at.Unix()))
+		req.Header.Set("webhook-signature", source.StandardSign(key, id, at, body))
+		w := httptest.NewRecorder()
+		rt.API.ServeHTTP(w, req)
+		if w.Code != http.StatusAccepted {
+			b.Errorf("%s: %d %s", id, w.Code, w.Body)
+		}
+	}
+}
+
 func fanout(n int, send func(i int)) {
 	var wg sync.WaitGroup
 	next := make(chan int)

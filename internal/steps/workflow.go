@@ -125,6 +125,22 @@ type Start struct {
 	Outcome string     // ends the run without an execution
 }
 
+// PlannedStart is the Start of a run that plans its steps as
+// playbook.Template.Plan does (unpaid_chase, pickup_nudge), given the plan's
+// first step: when it is a message, the run is scheduled until it is due
+// and its execution begins by sending it; when the plan skips steps first
+// (the first Step records the skips), places a call, or has nothing left,
+// the run starts at once with State{Run: ref}.
+func PlannedStart(ref RunRef, tpl *playbook.Template, next *playbook.Next, skipped []playbook.Skip) Start {
+	if next == nil || len(skipped) > 0 {
+		return Start{Input: State{Run: ref}}
+	}
+	if step, _, _ := tpl.Step(next.Step); step.Action != playbook.ActionMessage {
+		return Start{Input: State{Run: ref}}
+	}
+	return Start{Input: State{Run: ref, Step: next.Step, Kind: KindMessage}, Step: next.Step, At: next.At}
+}
+
 // Awaiter is a workflow whose runs wait for a buyer's reply. The router
 // hands a reply to the running run of each Awaiter (care.Waits pairs a
 // reply and a wait in either order) after the Awaiter interpreted it.

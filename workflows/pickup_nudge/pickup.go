@@ -17,7 +17,6 @@ package pickupnudge
 import (
 	"context"
 	_ "embed"
-	"github.com/ordercare/ordercare/internal/playbook"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
@@ -132,12 +131,5 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	tm := e.Timing()
 	tm.PlacedAt, tm.Deadline = c.Available, &c.Deadline
 	next, skipped := sub.Plan("", tm)
-	if next == nil || len(skipped) > 0 {
-		return now, nil
-	}
-	if step, _, _ := e.Tpl.Step(next.Step); step.Action != playbook.ActionMessage {
-		return now, nil
-	}
-	return steps.Start{Input: steps.State{Run: s.Ref, Step: next.Step, Kind: steps.KindMessage},
-		Step: next.Step, At: next.At}, nil
+	return steps.PlannedStart(s.Ref, e.Tpl, next, skipped), nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
@@ -92,18 +91,10 @@ func (Workflow) Deadline(e *steps.Env) time.Time {
 // A plan that skips steps first, or begins with a call, starts at once so
 // its first Step records the skips and places the call.
 func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error) {
-	now := steps.Start{Input: steps.State{Run: s.Ref}}
 	e, err := s.Env(ctx)
 	if err != nil {
 		return steps.Start{}, err
 	}
 	next, skipped := e.Tpl.Plan("", e.Timing())
-	if next == nil || len(skipped) > 0 {
-		return now, nil
-	}
-	if step, _, _ := e.Tpl.Step(next.Step); step.Action != playbook.ActionMessage {
-		return now, nil
-	}
-	return steps.Start{Input: steps.State{Run: s.Ref, Step: next.Step, Kind: steps.KindMessage},
-		Step: next.Step, At: next.At}, nil
+	return steps.PlannedStart(s.Ref, e.Tpl, next, skipped), nil
 }

@@ -77,6 +77,7 @@ type Story struct {
 // platform's appeal needs (Task.Appeal). The evidence pack is built from it
 // and the order on read.
 type Appeal struct {
+	ReviewID string    `json:"review_id"` // "" for a review without a platform id
 	Platform string    `json:"platform"`
 	Reason   string    `json:"reason"` // one of AppealReasons(Platform)
 	Kind     string    `json:"kind"`   // AppealKinds: extortion, competitor, no_purchase

@@ -125,6 +125,16 @@ func (h *harness) tasksOf(key, status string, wf care.Workflow) []taskView {
 	return out
 }
 
+// metricsOf is wf's figures in /v1/metrics over November to January.
+func (h *harness) metricsOf(wf care.Workflow) map[string]any {
+	h.t.Helper()
+	var rep struct {
+		Workflows []map[string]any `json:"workflows"`
+	}
+	h.must("GET", "/v1/metrics?from=2026-11-01T00:00:00Z&to=2027-01-31T00:00:00Z&workflow="+string(wf), h.ops(), nil, 200, &rep)
+	return rep.Workflows[0]
+}
+
 // outcomes is wf's run outcomes in /v1/metrics over November and December.
 func (h *harness) outcomesOf(wf care.Workflow) map[string]any {
 	h.t.Helper()
@@ -150,7 +160,7 @@ func inQuiet(t time.Time) bool {
 func TestCareThenOneReviewAsk(t *testing.T) {
 	h := newHarness(t)
 	h.advance("12h") // 21:00 Shanghai: deliveries land in the evening
-	h.deliveredOrders("", "R1", "r1@example.com", "R2", "r2@example.com", "R3", "r3@example.com")
+	h.deliveredOrders("", "R1", "r1@example.com", "R2", "r2@example.com", "R3", "r3@example.com", "R4", "r4@example.com")
 	if r := h.runOf("R1", deliveryCare); r.Status != care.RunScheduled || r.NextAt == nil {
 		t.Fatalf("care run %+v, want scheduled", r)
 	}
@@ -166,6 +176,7 @@ func TestCareThenOneReviewAsk(t *testing.T) {
 			t.Errorf("care message says %q: %s", bad, ms[0].Text)
 		}
 	}
+	h.review("R4", "rv-4", "shopify", 3, "还行") // before any ask: unsolicited
 	h.reply("R1", "罐子压坏了，茶叶漏出来了")
 	h.reply("R2", "退订")
 	tasks := h.tasksOf(h.agent(), "open", deliveryCare)
@@ -198,8 +209,18 @@ func TestCareThenOneReviewAsk(t *testing.T) {
 	}
 	t.Logf("review_request, ask + reminder + window: %d state transitions", h.transitions(r))
 	t.Logf("delivery_care, care + reply task (open): %d state transitions", h.transitions(h.runOf("R3", deliveryCare)))
-	if got := h.outcomesOf(reviewRequest); got["reviewed"] != 1.0 || got["no_review"] != 1.0 {
+	m := h.metricsOf(reviewRequest)
+	if got := m["outcomes"].(map[string]any); got["reviewed"] != 2.0 || got["no_review"] != 1.0 {
 		t.Errorf("review_request outcomes %v", got)
+	}
+	if m["solicited_reviews"] != 1.0 || m["solicited_avg_rating"] != 5.0 || m["unsolicited_reviews"] != 1.0 || m["unsolicited_avg_rating"] != 3.0 {
+		t.Errorf("review_request ratings %v", m)
+	}
+	if v := m["versions"].([]any); len(v) != 1 || v[0].(map[string]any)["template_version"] != 1.0 {
+		t.Errorf("versions %v", v)
+	}
+	if c := h.metricsOf(deliveryCare); c["sent"] != 4.0 || c["tasks_opened"] != 1.0 {
+		t.Errorf("delivery_care sent %v (one per order), tasks %v", c["sent"], c["tasks_opened"])
 	}
 }
 
@@ -260,8 +281,12 @@ func TestBadJudgemeReviewRevised(t *testing.T) {
 	}
 	h.advance("800h")
 	h.wantEntriesOf("J1", badReview, "revise:sent")
-	if got := h.outcomesOf(badReview); got["revised"] != 1.0 {
+	m := h.metricsOf(badReview)
+	if got := m["outcomes"].(map[string]any); got["revised"] != 1.0 {
 		t.Errorf("bad_review outcomes %v", got)
+	}
+	if got := m["task_outcomes"].(map[string]any); got["reissued"] != 1.0 || m["tasks_within_sla"] != 1.0 || m["median_first_action_seconds"] == nil {
+		t.Errorf("bad_review task figures %v", m)
 	}
 	t.Logf("bad_review, task + revise ask + revised: %d state transitions", h.transitions(r))
 }
@@ -350,6 +375,9 @@ func TestMaliciousEvidencePack(t *testing.T) {
 	h.advance("0s")
 	if r := h.runOf("M1", badReview); r.Outcome != "appeal_won" {
 		t.Errorf("run %+v", r)
+	}
+	if m := h.metricsOf(badReview); m["tasks_appealed"] != 1.0 || m["outcomes"].(map[string]any)["appeal_won"] != 1.0 {
+		t.Errorf("bad_review appeal figures %v", m)
 	}
 	if st, _ := h.call("POST", "/v1/tasks/"+id+"/malicious", h.agent(), ok); st != 409 {
 		t.Errorf("mark a done task: %d, want 409", st)

@@ -240,3 +240,10 @@ type Deadliner interface {
 type CallExplainer interface {
 	WhyCall(ctx context.Context, h *Handler, e *Env, st State) (string, error)
 }
+
+// Solicitor is a workflow whose runs ask buyers for reviews: metrics
+// report the ratings of the reviews that ended its runs (the runs whose
+// outcome is ReviewedOutcome), solicited when the run had sent an ask.
+type Solicitor interface {
+	ReviewedOutcome() string
+}

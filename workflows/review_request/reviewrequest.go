@@ -235,3 +235,6 @@ func afterStep(steps []playbook.Step, from, id string) bool {
 	}
 	return false
 }
+
+// ReviewedOutcome implements steps.Solicitor.
+func (Workflow) ReviewedOutcome() string { return OutcomeReviewed }

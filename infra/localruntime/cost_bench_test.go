@@ -32,6 +32,21 @@ import (
 //	 8% of parcels go to a pickup point, a quarter of them perishable;
 //	    90% are picked up after the first reminder, 10% are not (ordinary:
 //	    reminder, expiry, reissue task; perishable: 2 reminders, call, reissue)
+//	83% of orders are delivered (those that ship, less a few returned or
+//	    lost): each gets a delivery_care and a review_request run;
+//	10% of delivered buyers reply to the care message (a task, done)
+//	20% of delivered orders are reviewed after the ask (the run ends
+//	    reviewed); the rest get the ask, one reminder, and the window closes
+//	 2% of delivered orders get a bad review (task, resolution, revise ask,
+//	    revised); the other reviews (18%) end their bad_review run at once
+const (
+	shareDelivered  = 0.83
+	shareCareReply  = 0.10
+	shareReviewed   = 0.20
+	shareBadReview  = 0.02
+	shareGoodReview = 0.18
+)
+
 const (
 	shareOnline      = 0.60
 	shareChasePaid   = 0.10
@@ -59,7 +74,7 @@ const (
 	writesPerStep   = 3                  // ReserveMessage + UpdateMessage (or CreateTask + UpdateTask) + UpdateRun (<= 1 KB)
 	routerWritesRun = 3                  // the router's run record: put (scheduled), update when started or stopped, one move of its start (a stall watch whose deadline passed after a scan)
 	routerReadsRun  = 9                  // order, shop, ledger when it plans the start (Starter); when due: the due list, the run, order, shop, ledger; the order again to stop it
-	targetPer1000   = 0.25               // issue 10's target per 1,000 orders
+	targetPer1000   = 0.25               // issues 10 and 11's target per 1,000 orders
 	costWFUnknown   = care.Workflow("?") // placeholder for a run without a workflow
 )
 
@@ -210,6 +225,37 @@ var costCases = []costCase{
 		h.advance("0s")
 		return "C11"
 	}},
+	{"delivered: care unanswered, ask + reminder, no review", func(h *harness) string {
+		h.deliveredOrder("C12", "c12@example.com", "")
+		h.advance("1000h")
+		return "C12"
+	}},
+	{"delivered: care reply (task done), reviewed 4 stars after the ask", func(h *harness) string {
+		h.deliveredOrder("C13", "c13@example.com", "")
+		h.advance("36h")
+		h.reply("C13", "盒子压坏了")
+		for _, task := range h.tasks(h.agent(), "open") {
+			h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "explained"}, 200, nil)
+		}
+		h.advance("180h")
+		h.review("C13", "rv-13", "shopify", 4, "不错")
+		h.advance("800h")
+		return "C13"
+	}},
+	{"bad review: task, reissued, revise ask, revised", func(h *harness) string {
+		h.deliveredOrder("C14", "c14@example.com", "")
+		h.advance("30h")
+		h.review("C14", "rv-14", "shopify", 1, "盒子压坏了")
+		for _, task := range h.tasks(h.agent(), "open") {
+			if task.Workflow == "bad_review" {
+				h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "reissued"}, 200, nil)
+			}
+		}
+		h.advance("72h")
+		h.review("C14", "rv-14", "shopify", 4, "补发很快")
+		h.advance("800h")
+		return "C14"
+	}},
 }
 
 // measured is the cost of each (case, workflow), summed over the case
@@ -282,6 +328,9 @@ func BenchmarkCostPer1000Orders(b *testing.B) {
 		pickOrdLost = "pickup, ordinary, not picked up, reissue task done"
 		pickPerUp   = "pickup, perishable, picked up after one reminder"
 		pickPerLost = "pickup, perishable, 2 reminders, call, reissue task done"
+		careQuiet   = "delivered: care unanswered, ask + reminder, no review"
+		careReply   = "delivered: care reply (task done), reviewed 4 stars after the ask"
+		badCase     = "bad review: task, reissued, revise ask, revised"
 	)
 	var (
 		ordUp   = pickups * (1 - sharePerishable) * sharePickedUp
@@ -308,6 +357,12 @@ func BenchmarkCostPer1000Orders(b *testing.B) {
 		{"stalled_parcel of it", perUp, pickPerUp, stalled},
 		{"pickup_nudge perishable, call + reissue", perLost, pickPerLost, pickup},
 		{"stalled_parcel of it", perLost, pickPerLost, stalled},
+		{"delivery_care, unanswered", shareDelivered * (1 - shareCareReply), careQuiet, deliveryCare},
+		{"delivery_care, reply task", shareDelivered * shareCareReply, careReply, deliveryCare},
+		{"review_request, ask + reminder, no review", shareDelivered * (1 - shareReviewed), careQuiet, reviewRequest},
+		{"review_request, reviewed after the ask", shareDelivered * shareReviewed, careReply, reviewRequest},
+		{"bad_review, good review (no execution)", shareDelivered * shareGoodReview, careReply, badReview},
+		{"bad_review, task + revise ask + revised", shareDelivered * shareBadReview, badCase, badReview},
 	}
 	var trans, tasks, runs float64
 	byWF := map[care.Workflow]float64{}

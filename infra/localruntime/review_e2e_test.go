@@ -204,16 +204,18 @@ func TestCareThenOneReviewAsk(t *testing.T) {
 	h.advance("600h") // past the window
 	h.wantEntriesOf("R1", reviewRequest, "ask:sent", "reminder:sent")
 	r := h.runOf("R1", reviewRequest)
-	if r.Status != care.RunSucceeded || r.Outcome != "no_review" {
-		t.Errorf("R1 review_request run %+v, want no_review", r)
+	if r.Status != care.RunSucceeded || r.Outcome != "asked" {
+		t.Errorf("R1 review_request run %+v, want asked", r)
 	}
-	t.Logf("review_request, ask + reminder + window: %d state transitions", h.transitions(r))
+	t.Logf("review_request, ask + reminder: %d state transitions", h.transitions(r))
 	t.Logf("delivery_care, care + reply task (open): %d state transitions", h.transitions(h.runOf("R3", deliveryCare)))
+	h.review("R1", "rv-1", "shopify", 3, "还可以") // after both asks: solicited, counted from the order
 	m := h.metricsOf(reviewRequest)
-	if got := m["outcomes"].(map[string]any); got["reviewed"] != 2.0 || got["no_review"] != 1.0 {
+	if got := m["outcomes"].(map[string]any); got["reviewed"] != 2.0 || got["asked"] != 1.0 {
 		t.Errorf("review_request outcomes %v", got)
 	}
-	if m["solicited_reviews"] != 1.0 || m["solicited_avg_rating"] != 5.0 || m["unsolicited_reviews"] != 1.0 || m["unsolicited_avg_rating"] != 3.0 {
+	if m["solicited_reviews"] != 2.0 || m["solicited_avg_rating"] != 4.0 || m["reviews_after_asks"] != 1.0 ||
+		m["unsolicited_reviews"] != 1.0 || m["unsolicited_avg_rating"] != 3.0 {
 		t.Errorf("review_request ratings %v", m)
 	}
 	if v := m["versions"].([]any); len(v) != 1 || v[0].(map[string]any)["template_version"] != 1.0 {

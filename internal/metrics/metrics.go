@@ -118,10 +118,13 @@ type Workflow struct {
 	// action (claim, note, or completion); null when none.
 	MedianFirstActionSeconds *float64 `json:"median_first_action_seconds"`
 
-	// Reviews that ended runs of a workflow that asks for reviews
-	// (steps.Solicitor), in the window: solicited when the run had sent an
-	// ask before, unsolicited otherwise; with their average first rating
-	// (null for none).
+	// Reviews of the runs of a workflow that asks for reviews
+	// (steps.Solicitor) whose outcome falls in the window: the review that
+	// ended a run (solicited when the run had sent an ask before,
+	// unsolicited otherwise), and one posted after a run that sent all its
+	// asks (solicited; also counted in ReviewsAfterAsks); with their
+	// average first rating (null for none).
+	ReviewsAfterAsks     int      `json:"reviews_after_asks,omitempty"`
 	SolicitedReviews     int      `json:"solicited_reviews,omitempty"`
 	SolicitedAvgRating   *float64 `json:"solicited_avg_rating,omitempty"`
 	UnsolicitedReviews   int      `json:"unsolicited_reviews,omitempty"`
@@ -234,7 +237,7 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 		a.Outcomes[r.Outcome]++
 		v := a.version(r.TemplateVersion)
 		v.Outcomes[r.Outcome]++
-		if a.solicitor != nil && r.Outcome == a.solicitor.ReviewedOutcome() {
+		if a.solicitor != nil && (r.Outcome == a.solicitor.ReviewedOutcome() || r.Outcome == a.solicitor.AskedOutcome()) {
 			if err := a.rate(ctx, st, r); err != nil {
 				return Report{}, err
 			}
@@ -422,7 +425,14 @@ func (a *acc) rate(ctx context.Context, st Source, r care.Run) error {
 	if len(o.Reviews) == 0 {
 		return nil
 	}
-	rating := float64(o.Reviews[0].FirstRating)
+	first := o.Reviews[0]
+	if r.Outcome == a.solicitor.AskedOutcome() {
+		if first.FirstAt.Before(r.StartedAt) {
+			return nil // reviewed before the asks: not this run's
+		}
+		a.ReviewsAfterAsks++
+	}
+	rating := float64(first.FirstRating)
 	if r.Sent > 0 {
 		a.solicited = append(a.solicited, rating)
 	} else {

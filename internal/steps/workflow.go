@@ -243,7 +243,10 @@ type CallExplainer interface {
 
 // Solicitor is a workflow whose runs ask buyers for reviews: metrics
 // report the ratings of the reviews that ended its runs (the runs whose
-// outcome is ReviewedOutcome), solicited when the run had sent an ask.
+// outcome is ReviewedOutcome), solicited when the run had sent an ask, and
+// of the reviews posted after a run that ended AskedOutcome (its asks all
+// sent) started: solicited too.
 type Solicitor interface {
 	ReviewedOutcome() string
+	AskedOutcome() string
 }

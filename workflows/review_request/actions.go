@@ -18,8 +18,10 @@ func (Workflow) Actions() map[string]steps.Action {
 // step re-checks the order (reviewed, returned, cancelled end the run),
 // sends st.Step (the ask or a reminder: skipped window_closed past the
 // window; moved out of quiet hours when woken inside them), then plans the
-// next step, or the wait for the window's end, where the run ends
-// no_review (or not_asked when nothing was sent).
+// next step. After the last one the run ends asked (not_asked when nothing
+// was sent): waiting for the window's end would cost three transitions per
+// order; metrics read a later review from the order instead
+// (steps.Solicitor).
 func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
 	st := in.State
 	e, err := h.Load(ctx, st.Run)
@@ -36,8 +38,6 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 	}
 	switch st.Step {
 	case "":
-	case StepWindowEnd:
-		return end(ctx, h, e)
 	default:
 		s, _, ok := e.Tpl.Step(st.Step)
 		if !ok {
@@ -67,20 +67,18 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 			return steps.State{}, err
 		}
 	}
-	out := steps.State{Run: st.Run, Step: StepWindowEnd, Kind: steps.KindMessage, At: steps.WaitUntil(w.Closes)}
-	if next != nil {
-		out.Step, out.At = next.Step, steps.WaitUntil(next.At)
-	} else if !e.Now.Before(w.Closes) {
+	if next == nil {
 		return end(ctx, h, e)
 	}
+	out := steps.State{Run: st.Run, Step: next.Step, Kind: steps.KindMessage, At: steps.WaitUntil(next.At)}
 	sent := e.Sent()
 	return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = out.Step, out.At, sent })
 }
 
-// end is the window's end without a review.
+// end ends the run after its last step: asked, or not_asked.
 func end(ctx context.Context, h *steps.Handler, e *steps.Env) (steps.State, error) {
 	if e.Sent() == 0 {
 		return h.Done(ctx, e, OutcomeSkipped)
 	}
-	return h.Done(ctx, e, OutcomeNoReview)
+	return h.Done(ctx, e, OutcomeAsked)
 }

@@ -11,8 +11,9 @@
 // window opens is moved to its opening.
 //
 // The run is per order and scheduled (steps.Starter): no execution until
-// the ask is due. After its last step it waits for the window's end, so a
-// review within the window ends it reviewed (counted per template version).
+// the ask is due. It ends after its last step (asked): a review while it
+// runs ends it reviewed; metrics count a later one from the order
+// (steps.Solicitor), per template version.
 //
 // The folder holds its state machine (review_request.asl.json), its default
 // template (template.json), its params schema (params.schema.json), its Go
@@ -78,8 +79,8 @@ const (
 	// step was due (the ledger's skip reason).
 	ReasonWindowClosed = "window_closed"
 
-	OutcomeReviewed = "reviewed"  // a review arrived while the run ran (within the window)
-	OutcomeNoReview = "no_review" // the window closed without a review
+	OutcomeReviewed = "reviewed"  // a review arrived while the run ran (before its last reminder)
+	OutcomeAsked    = "asked"     // every step was sent with no review yet
 	OutcomeSkipped  = "not_asked" // no ask was sent (the ledger says why)
 )
 
@@ -109,10 +110,6 @@ func (Workflow) StopOutcome(reason string) string {
 
 // WaitToSend is the step a run shows (care.Run.Step) while it is scheduled.
 const WaitToSend = "wait_to_send"
-
-// StepWindowEnd is the pseudo-step the run waits on after its last ask:
-// the window's end.
-const StepWindowEnd = "window_end"
 
 // Window is an order's review window.
 type Window struct {
@@ -238,3 +235,6 @@ func afterStep(steps []playbook.Step, from, id string) bool {
 
 // ReviewedOutcome implements steps.Solicitor.
 func (Workflow) ReviewedOutcome() string { return OutcomeReviewed }
+
+// AskedOutcome implements steps.Solicitor.
+func (Workflow) AskedOutcome() string { return OutcomeAsked }

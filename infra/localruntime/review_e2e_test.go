@@ -347,6 +347,24 @@ func TestMaliciousEvidencePack(t *testing.T) {
 	if st, b := h.call("POST", "/v1/tasks/"+id+"/malicious", h.agent(), big); st != 400 || !strings.Contains(string(b), "files[0].data") {
 		t.Fatalf("oversized file: %d %s", st, b)
 	}
+	if st, b := h.call("GET", "/v1/tasks/"+id+"/evidence", h.agent(), nil); st != 404 {
+		t.Fatalf("evidence before any mark: %d %s", st, b)
+	}
+	for field, body := range map[string]map[string]any{
+		"kind":            {"agent": "xiaoli", "kind": "annoying", "reason": "extortion_for_gain"},
+		"deadline":        {"agent": "xiaoli", "kind": "extortion", "reason": "extortion_for_gain", "deadline": h.now().Add(-time.Hour)},
+		"quote_events[0]": {"agent": "xiaoli", "kind": "extortion", "reason": "extortion_for_gain", "quote_events": []string{"evt-nope"}},
+		"review_id":       {"agent": "xiaoli", "kind": "extortion", "reason": "extortion_for_gain", "review_id": "other"},
+		"files[0].content_type": {"agent": "xiaoli", "kind": "extortion", "reason": "extortion_for_gain",
+			"files": []map[string]any{{"name": "x.exe", "content_type": "application/x-msdownload", "data": []byte("MZ")}}},
+	} {
+		if st, b := h.call("POST", "/v1/tasks/"+id+"/malicious", h.agent(), body); st != 400 || !strings.Contains(string(b), `"field":"`+field+`"`) {
+			t.Errorf("bad %s: %d %s", field, st, b)
+		}
+	}
+	if open := h.tasksOf(h.agent(), "open", badReview); len(open) != 1 || open[0].Appeal != nil {
+		t.Fatalf("a refused mark changed the task: %+v", open)
+	}
 	deadline := h.now().Add(7 * 24 * time.Hour).Truncate(time.Second)
 	ok := map[string]any{"agent": "xiaoli", "kind": "extortion", "reason": "extortion_for_gain", "deadline": deadline,
 		"quote_events": []string{quote}, "statement": "买家以差评要挟退款 50 元。",

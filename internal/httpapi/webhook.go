@@ -140,7 +140,7 @@ func (s *Server) receive(r *http.Request) (received, error) {
 			if id == "" {
 				// A review of a buyer ordercare never saw: answered 2xx
 				// so the platform does not retry, recorded nowhere.
-				out.Result = ignoredResult("the review matches no delivered or completed order of this shop")
+				out.Result = ignoredResult("the review matches no shipped, delivered or completed order of this shop")
 				out.Events = nil
 				return out, nil
 			}
@@ -176,12 +176,13 @@ func isWooPing(source string, r *http.Request) bool {
 const matchBuyerScan = 2000
 
 // matchBuyer returns the id of the shop's most recently updated delivered
-// (else completed) order whose buyer email is email (case-insensitive), ""
-// when none of the matchBuyerScan most recent of each status is. Reviews
-// are rare next to orders, so a bounded scan of recent orders is cheaper
-// than an index on every order's email.
+// (else completed, else shipped: a "never arrived" review) order whose
+// buyer email is email (case-insensitive), "" when none of the
+// matchBuyerScan most recent of each status is. Reviews are rare next to
+// orders, so a bounded scan of recent orders is cheaper than an index on
+// every order's email.
 func (s *Server) matchBuyer(ctx context.Context, shopID, email string) (string, error) {
-	for _, st := range []care.Status{care.StatusDelivered, care.StatusCompleted} {
+	for _, st := range []care.Status{care.StatusDelivered, care.StatusCompleted, care.StatusShipped} {
 		cursor, seen := "", 0
 		for seen < matchBuyerScan {
 			page, next, err := s.store.ListOrders(ctx, shopID, care.OrderFilter{Status: st}, cursor, 500)

@@ -27,8 +27,8 @@ const HeaderJudgemeHMAC = "JUDGEME-HMAC-SHA256"
 // the reviewer's email and the product (product_external_id). So the
 // adapter's event carries the reviewer's email in Incoming.MatchEmail and a
 // placeholder order id (UnmatchedOrder); the receiver (internal/httpapi)
-// replaces it by the id of that buyer's most recently updated delivered or
-// completed order, and answers a review that matches no order 200
+// replaces it by the id of that buyer's most recently updated delivered,
+// else completed, else shipped order, and answers a review that matches no order 200
 // {"ignored":true} without recording it (Judge.me retries non-2xx answers;
 // a review of a buyer ordercare never saw stays in Judge.me).
 //

@@ -51,7 +51,8 @@ type Incoming struct {
 	// (Judge.me): the receiver records the event on that buyer's most
 	// recently updated delivered or completed order (its Order.ID is a
 	// placeholder until then), or ignores it when there is none. Personal
-	// data: never log it.
+	// data: never log it. (Shipped orders are matched last: a review
+	// saying the parcel never arrived.)
 	MatchEmail string
 }
 

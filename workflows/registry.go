@@ -6,9 +6,12 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
+	badreview "github.com/ordercare/ordercare/workflows/bad_review"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
+	deliverycare "github.com/ordercare/ordercare/workflows/delivery_care"
 	pickupnudge "github.com/ordercare/ordercare/workflows/pickup_nudge"
 	preshipcheck "github.com/ordercare/ordercare/workflows/preship_check"
+	reviewrequest "github.com/ordercare/ordercare/workflows/review_request"
 	shippingnotice "github.com/ordercare/ordercare/workflows/shipping_notice"
 	stalledparcel "github.com/ordercare/ordercare/workflows/stalled_parcel"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
@@ -24,6 +27,9 @@ func All() steps.Workflows {
 		shippingnotice.Workflow{},
 		stalledparcel.Workflow{},
 		pickupnudge.Workflow{},
+		deliverycare.Workflow{},
+		reviewrequest.Workflow{},
+		badreview.Workflow{},
 	}
 }
 

@@ -36,6 +36,9 @@ type harness struct {
 	sfn    *sfn.Client
 	shop   httpapi.NewShopResponse
 	nextID int
+	// runsSeen are the orders deliveredOrders created, in order (each
+	// buyer gets a phone number of their own).
+	runsSeen []string
 }
 
 func newHarness(t testing.TB) *harness {

@@ -32,6 +32,21 @@ import (
 //	 8% of parcels go to a pickup point, a quarter of them perishable;
 //	    90% are picked up after the first reminder, 10% are not (ordinary:
 //	    reminder, expiry, reissue task; perishable: 2 reminders, call, reissue)
+//	83% of orders are delivered (those that ship, less a few returned or
+//	    lost): each gets a delivery_care and a review_request run;
+//	10% of delivered buyers reply to the care message (a task, done)
+//	20% of delivered orders are reviewed after the ask (the run ends
+//	    reviewed); the rest get the ask, one reminder, and the window closes
+//	 2% of delivered orders get a bad review (task, resolution, revise ask,
+//	    revised); the other reviews (18%) end their bad_review run at once
+const (
+	shareDelivered  = 0.83
+	shareCareReply  = 0.10
+	shareReviewed   = 0.20
+	shareBadReview  = 0.02
+	shareGoodReview = 0.18
+)
+
 const (
 	shareOnline      = 0.60
 	shareChasePaid   = 0.10
@@ -60,7 +75,7 @@ const (
 	routerWritesRun = 6                  // WRU of the router's run record, 3 each (GSI1, GSI2 while scheduled): put (scheduled), update when started or stopped
 	moveWRU         = 3                  // WRU of one move of a scheduled start: a stall watch whose deadline passed after newer scans (once per parcel in the mix: 20 scans over 5 days, a 3-day threshold)
 	routerReadsRun  = 9                  // order, shop, ledger when it plans the start (Starter); when due: the due list, the run, order, shop, ledger; the order again to stop it
-	targetPer1000   = 0.25               // issue 10's target per 1,000 orders
+	targetPer1000   = 0.25               // issues 10 and 11's target per 1,000 orders
 	costWFUnknown   = care.Workflow("?") // placeholder for a run without a workflow
 )
 
@@ -211,6 +226,37 @@ var costCases = []costCase{
 		h.advance("0s")
 		return "C11"
 	}},
+	{"delivered: care unanswered, ask + reminder, no review", func(h *harness) string {
+		h.deliveredOrder("C12", "c12@example.com", "")
+		h.advance("1000h")
+		return "C12"
+	}},
+	{"delivered: care reply (task done), reviewed 4 stars after the ask", func(h *harness) string {
+		h.deliveredOrder("C13", "c13@example.com", "")
+		h.advance("36h")
+		h.reply("C13", "盒子压坏了")
+		for _, task := range h.tasks(h.agent(), "open") {
+			h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "explained"}, 200, nil)
+		}
+		h.advance("180h")
+		h.review("C13", "rv-13", "shopify", 4, "不错")
+		h.advance("800h")
+		return "C13"
+	}},
+	{"bad review: task, reissued, revise ask, revised", func(h *harness) string {
+		h.deliveredOrder("C14", "c14@example.com", "")
+		h.advance("30h")
+		h.review("C14", "rv-14", "shopify", 1, "盒子压坏了")
+		for _, task := range h.tasks(h.agent(), "open") {
+			if task.Workflow == "bad_review" {
+				h.must("POST", "/v1/tasks/"+task.ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "reissued"}, 200, nil)
+			}
+		}
+		h.advance("72h")
+		h.review("C14", "rv-14", "shopify", 4, "补发很快")
+		h.advance("800h")
+		return "C14"
+	}},
 }
 
 // measured is the cost of each (case, workflow), summed over the case
@@ -283,6 +329,9 @@ func BenchmarkCostPer1000Orders(b *testing.B) {
 		pickOrdLost = "pickup, ordinary, not picked up, reissue task done"
 		pickPerUp   = "pickup, perishable, picked up after one reminder"
 		pickPerLost = "pickup, perishable, 2 reminders, call, reissue task done"
+		careQuiet   = "delivered: care unanswered, ask + reminder, no review"
+		careReply   = "delivered: care reply (task done), reviewed 4 stars after the ask"
+		badCase     = "bad review: task, reissued, revise ask, revised"
 	)
 	var (
 		ordUp   = pickups * (1 - sharePerishable) * sharePickedUp
@@ -309,6 +358,12 @@ func BenchmarkCostPer1000Orders(b *testing.B) {
 		{"stalled_parcel of it", perUp, pickPerUp, stalled},
 		{"pickup_nudge perishable, call + reissue", perLost, pickPerLost, pickup},
 		{"stalled_parcel of it", perLost, pickPerLost, stalled},
+		{"delivery_care, unanswered", shareDelivered * (1 - shareCareReply), careQuiet, deliveryCare},
+		{"delivery_care, reply task", shareDelivered * shareCareReply, careReply, deliveryCare},
+		{"review_request, ask + reminder, no review", shareDelivered * (1 - shareReviewed), careQuiet, reviewRequest},
+		{"review_request, reviewed after the ask", shareDelivered * shareReviewed, careReply, reviewRequest},
+		{"bad_review, good review (no execution)", shareDelivered * shareGoodReview, careReply, badReview},
+		{"bad_review, task + revise ask + revised", shareDelivered * shareBadReview, badCase, badReview},
 	}
 	var trans, tasks, runs, stallWatches float64
 	byWF := map[care.Workflow]float64{}

@@ -34,7 +34,11 @@ type demoEvent struct {
 // fulfilment side: an order shipped in two parcels hours apart, a parcel
 // from last week with no scan for days (stalled), fresh tea snacks waiting
 // at a pickup point before they spoil, and an order of fresh goods to
-// Lhasa held by the pre-ship check until the buyer confirms the address.
+// Lhasa held by the pre-ship check until the buyer confirms the address;
+// then the after-delivery side: an order delivered last week gets the
+// review ask (the same neutral ask as everyone), one delivered yesterday
+// its care message in the evening, and a 1-star review about a crushed box
+// opens a priority bad-review task (tag logistics) with the order's story.
 // day is the day's 09:00 in the shop's zone (for times before the day).
 func demoDay(day time.Time) []demoEvent {
 	buyer := func(name, locale string) map[string]any {
@@ -147,6 +151,32 @@ func demoDay(day time.Time) []demoEvent {
 			item{"SNACK-FRESH", "现做桂花糕 礼盒", "68.00", 24})},
 		{6*time.Hour + 2*time.Minute, "order.paid", "D1011", nil},
 		{6*time.Hour + 40*time.Minute, "buyer.replied", "D1011", reply("是的")},
+
+		// D1012: delivered last week: the review ask goes out this morning.
+		{38 * time.Minute, "order.created", "D1012", paid("128.00", buyer("吴敏", "zh-CN"), lastWeek.Add(-48*time.Hour), nil,
+			item{"LJ-TEA-250", "明前龙井 250g", "128.00", 0})},
+		{39 * time.Minute, "order.paid", "D1012", nil},
+		{40 * time.Minute, "order.shipped", "D1012", shipped(inTransit(parcel("SF1458822761111", "SF Express", sfURL+"SF1458822761111", "LJ-TEA-250", ""),
+			"快件已发出", lastWeek.Add(-24*time.Hour)))},
+		{41 * time.Minute, "shipment.updated", "D1012", scan("SF1458822761111", "delivered", "已签收，签收人：本人", lastWeek.Add(-time.Hour), nil)},
+
+		// D1013: delivered yesterday evening: the care message at 18:00.
+		{42 * time.Minute, "order.created", "D1013", paid("96.00", buyer("郑洁", "zh-CN"), day.AddDate(0, 0, -3), nil,
+			item{"PUER-357", "普洱熟茶 357g", "96.00", 0})},
+		{43 * time.Minute, "order.paid", "D1013", nil},
+		{44 * time.Minute, "order.shipped", "D1013", shipped(inTransit(parcel("YT7512345670000", "圆通速递", "", "PUER-357", ""),
+			"快件已揽收", day.AddDate(0, 0, -2)))},
+		{45 * time.Minute, "shipment.updated", "D1013", scan("YT7512345670000", "delivered", "已签收，放门卫", day.Add(-15*time.Hour), nil)},
+
+		// D1014: delivered three days ago; a 1-star review about the box.
+		{46 * time.Minute, "order.created", "D1014", paid("168.00", buyer("何静", "zh-CN"), day.AddDate(0, 0, -6), nil,
+			item{"ZSXZ-250", "正山小种 250g", "168.00", 0})},
+		{47 * time.Minute, "order.paid", "D1014", nil},
+		{48 * time.Minute, "order.shipped", "D1014", shipped(inTransit(parcel("78312345670000", "中通快递", "", "ZSXZ-250", ""),
+			"快件已揽收", day.AddDate(0, 0, -5)))},
+		{49 * time.Minute, "shipment.updated", "D1014", scan("78312345670000", "delivered", "已签收", day.AddDate(0, 0, -3), nil)},
+		{8 * time.Hour, "review.posted", "D1014", map[string]any{"review": map[string]any{"id": "rv-20261111-1", "platform": "shopify",
+			"rating": 1, "title": "盒子压坏了", "text": "快递太慢，盒子压坏了，茶叶撒了一半"}}},
 	}
 }
 

@@ -67,9 +67,10 @@ func TestDemoDay(t *testing.T) {
 	}
 	// D1002 (899.00, unpaid): the call; D1004 (COD, silent) and D1006 (COD,
 	// declined by reply): a call each; D1009 (stalled parcel): chase the
-	// carrier; D1010 (fresh snacks at a pickup point): call before they spoil.
+	// carrier; D1010 (fresh snacks at a pickup point): call before they
+	// spoil; D1014 (a 1-star review about a crushed box): the bad review.
 	wantOpen := map[string]string{"D1002": "unpaid_chase:call", "D1004": "cod_confirm:call", "D1006": "cod_confirm:call",
-		"D1009": "stalled_parcel:chase", "D1010": "pickup_nudge:call"}
+		"D1009": "stalled_parcel:chase", "D1010": "pickup_nudge:call", "D1014": "bad_review:task_logistics"}
 	if diff := cmp.Diff(wantOpen, open); diff != "" || len(tasks.Tasks) != len(wantOpen) {
 		t.Errorf("open tasks (-want +got):\n%s", diff)
 	}
@@ -109,6 +110,9 @@ func TestDemoDay(t *testing.T) {
 		{"D1009", "shipping_notice", []string{"notice:skipped:stale"}},
 		{"D1010", "pickup_nudge", []string{"fresh_first:sent", "fresh_last:sent"}},
 		{"D1011", "preship_check", []string{"ask:sent", "hold:sent", "release:sent"}},
+		// After delivery: the review ask a week on, the care message a day on.
+		{"D1012", "review_request", []string{"ask:sent"}},
+		{"D1013", "delivery_care", []string{"care:sent"}},
 	}
 	for _, s := range stories {
 		if diff := cmp.Diff(s.want, steps(entries(s.order, s.wf))); diff != "" {
@@ -190,8 +194,8 @@ func checkHistoriesHoldNoPersonalData(t *testing.T, rt *localruntime.Runtime, ge
 			}
 		}
 	}
-	if len(workflowsSeen) < 6 {
-		t.Errorf("the demo day ran %d workflows, want all six: %v", len(workflowsSeen), workflowsSeen)
+	if len(workflowsSeen) < 9 {
+		t.Errorf("the demo day ran %d workflows, want all nine: %v", len(workflowsSeen), workflowsSeen)
 	}
 	client := sfnhttp.InProcessClient(rt.SFN, localruntime.Region, rt.SFNCredentials)
 	for _, r := range runs.Runs {

@@ -19,13 +19,13 @@ const (
 	OrderAddressChanged EventType = "order.address_changed"
 	// OrderConfirmed: a cash-on-delivery order was confirmed (by the buyer
 	// or an agent, through cod_confirm, or by the shop's own process).
-	OrderConfirmed EventType = "order.confirmed"
-	OrderShipped        EventType = "order.shipped"
-	ShipmentUpdated     EventType = "shipment.updated"
-	OrderDelivered      EventType = "order.delivered"
-	OrderCompleted      EventType = "order.completed"
-	ReviewPosted        EventType = "review.posted"
-	BuyerReplied        EventType = "buyer.replied"
+	OrderConfirmed  EventType = "order.confirmed"
+	OrderShipped    EventType = "order.shipped"
+	ShipmentUpdated EventType = "shipment.updated"
+	OrderDelivered  EventType = "order.delivered"
+	OrderCompleted  EventType = "order.completed"
+	ReviewPosted    EventType = "review.posted"
+	BuyerReplied    EventType = "buyer.replied"
 )
 
 // EventTypes lists every canonical event type.
@@ -186,10 +186,57 @@ type Shipment struct {
 	PickupDeadline  *time.Time     `json:"pickup_deadline,omitempty"` // when awaiting_pickup, if the platform says
 }
 
-// Review is a buyer's rating of the order.
+// Review is a buyer's review of the order (or of one of its products). A
+// review.posted for an ID the order has seen is an update of that review
+// (the buyer edited it): OrderState.Reviews keeps one entry per ID.
 type Review struct {
 	Rating int    `json:"rating"` // 1..5
 	Text   string `json:"text,omitempty"`
+	// ID is the platform's review id; "" for a source that has none (the
+	// order then has one review, updated by each review.posted).
+	ID string `json:"id,omitempty"`
+	// SKU is the reviewed product, "" for a review of the order or shop.
+	SKU   string `json:"sku,omitempty"`
+	Title string `json:"title,omitempty"`
+	// Platform is where the review was posted (ReviewPlatforms lists the
+	// known ones; any other short lowercase name is accepted): the revise
+	// and appeal rules depend on it.
+	Platform string `json:"platform,omitempty"`
+}
+
+// Review platforms whose rules ordercare knows.
+const (
+	PlatformJudgeme    = "judgeme"
+	PlatformShopify    = "shopify"
+	PlatformTaobao     = "taobao"
+	PlatformDouyin     = "douyin"
+	PlatformAmazon     = "amazon"
+	PlatformTrustpilot = "trustpilot"
+	PlatformEbay       = "ebay"
+)
+
+// ReviewPlatforms lists the review platforms whose rules ordercare knows.
+var ReviewPlatforms = []string{PlatformJudgeme, PlatformShopify, PlatformTaobao, PlatformDouyin,
+	PlatformAmazon, PlatformTrustpilot, PlatformEbay}
+
+var platformRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
+
+func (r *Review) validate() error {
+	switch {
+	case r.Rating < 1 || r.Rating > 5:
+		return Invalid("review.rating", "must be an integer from 1 to 5")
+	case r.ID != "" && !idRE.MatchString(r.ID):
+		return Invalid("review.id", "must be 1-128 printable ASCII characters")
+	case r.Platform != "" && !platformRE.MatchString(r.Platform):
+		return Invalid("review.platform", "must be a lowercase platform name such as judgeme or amazon")
+	case utf8.RuneCountInString(r.Title) > 500:
+		return Invalid("review.title", "at most 500 characters")
+	case utf8.RuneCountInString(r.Text) > 10000:
+		return Invalid("review.text", "at most 10000 characters")
+	case len(r.SKU) > 128:
+		return Invalid("review.sku", "at most 128 characters")
+	}
+	return nil
 }
 
 // Reply is a buyer's message back to the shop.
@@ -300,8 +347,10 @@ func (e *Event) Validate() error {
 	if err := e.validateParcels(); err != nil {
 		return err
 	}
-	if e.Review != nil && (e.Review.Rating < 1 || e.Review.Rating > 5) {
-		return Invalid("review.rating", "must be an integer from 1 to 5")
+	if e.Review != nil {
+		if err := e.Review.validate(); err != nil {
+			return err
+		}
 	}
 	switch e.Type {
 	case ReviewPosted:

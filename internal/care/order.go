@@ -56,11 +56,15 @@ type OrderState struct {
 	PendingParcels []Parcel   `json:"pending_parcels,omitempty"`
 	Review         *Review    `json:"review,omitempty"`
 	ReviewAt       *time.Time `json:"review_at,omitempty"`
-	LastReply      *time.Time `json:"last_reply_at,omitempty"`
+	// Reviews are the order's reviews, one per review id, in the order of
+	// their first post (see ReviewState). Review and ReviewAt stay the
+	// latest review posted, whatever its id.
+	Reviews   []ReviewState `json:"reviews,omitempty"`
+	LastReply *time.Time    `json:"last_reply_at,omitempty"`
 	// ConfirmedAt is when a cash-on-delivery order was first confirmed
 	// (order.confirmed): the buyer's commitment, as payment is a prepaid one's.
 	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
-	Version        int64      `json:"version"`
+	Version     int64      `json:"version"`
 	// FieldStamps says which event each order field's value came from.
 	FieldStamps map[string]Stamp `json:"field_stamps,omitempty"`
 	UpdatedAt   time.Time        `json:"updated_at"` // ingest time of the last applied event
@@ -129,6 +133,7 @@ func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
 			r, t := *ev.Review, ev.OccurredAt
 			s.Review, s.ReviewAt = &r, &t
 		}
+		s.mergeReview(*ev.Review, ev)
 	case OrderConfirmed:
 		if s.ConfirmedAt == nil || ev.OccurredAt.Before(*s.ConfirmedAt) {
 			t := ev.OccurredAt.UTC()
@@ -294,5 +299,61 @@ func (s OrderState) clone() OrderState {
 		t := *s.Order.PaidAt
 		c.Order.PaidAt = &t
 	}
+	c.Reviews = append([]ReviewState(nil), s.Reviews...)
 	return c
+}
+
+// ReviewState is one review of the order as its review.posted events left
+// it: the latest post (by occurred_at, then event id) gives Review, the
+// earliest gives FirstRating, so the same events give the same state in
+// any arrival order.
+type ReviewState struct {
+	Review
+	At          time.Time `json:"at"`       // occurred_at of the post Review is from
+	EventID     string    `json:"event_id"` // its event
+	FirstAt     time.Time `json:"first_at"` // occurred_at of the earliest post
+	FirstRating int       `json:"first_rating"`
+}
+
+// Revised reports whether the buyer raised the review's rating since they
+// first posted it.
+func (r ReviewState) Revised() bool { return r.Rating > r.FirstRating }
+
+// ReviewByID returns the order's review with the platform's id ("" for a
+// review without one), nil if none.
+func (s *OrderState) ReviewByID(id string) *ReviewState {
+	for i := range s.Reviews {
+		if s.Reviews[i].ID == id {
+			return &s.Reviews[i]
+		}
+	}
+	return nil
+}
+
+func (s *OrderState) mergeReview(r Review, ev Event) {
+	st := Stamp{At: ev.OccurredAt, EventID: ev.ID}
+	cur := s.ReviewByID(r.ID)
+	if cur == nil {
+		s.Reviews = append(s.Reviews, ReviewState{Review: r, At: ev.OccurredAt, EventID: ev.ID,
+			FirstAt: ev.OccurredAt, FirstRating: r.Rating})
+		s.sortReviews()
+		return
+	}
+	if (Stamp{At: cur.At, EventID: cur.EventID}).before(st) {
+		cur.Review, cur.At, cur.EventID = r, ev.OccurredAt, ev.ID
+	}
+	if ev.OccurredAt.Before(cur.FirstAt) || (ev.OccurredAt.Equal(cur.FirstAt) && r.Rating < cur.FirstRating) {
+		cur.FirstAt, cur.FirstRating = ev.OccurredAt, r.Rating
+		s.sortReviews()
+	}
+}
+
+func (s *OrderState) sortReviews() {
+	sort.SliceStable(s.Reviews, func(i, j int) bool {
+		a, b := s.Reviews[i], s.Reviews[j]
+		if !a.FirstAt.Equal(b.FirstAt) {
+			return a.FirstAt.Before(b.FirstAt)
+		}
+		return a.ID < b.ID
+	})
 }

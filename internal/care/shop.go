@@ -69,6 +69,9 @@ const (
 	// (security) key.
 	SourceAfterShip = "aftership"
 	Source17Track   = "17track"
+	// SourceJudgeme is Judge.me's review webhooks (review.posted); Secret is
+	// the secret its webhooks are signed with.
+	SourceJudgeme = "judgeme"
 )
 
 // ChannelWebhook is the Source name under which a shop's outbound webhook
@@ -77,7 +80,7 @@ const (
 const ChannelWebhook = "channel.webhook"
 
 // Sources lists every known source name.
-var Sources = []string{SourceStandard, SourceShopify, SourceWooCommerce, SourceDouyin, SourceAfterShip, Source17Track}
+var Sources = []string{SourceStandard, SourceShopify, SourceWooCommerce, SourceDouyin, SourceAfterShip, Source17Track, SourceJudgeme}
 
 // Source holds the credentials a platform signs a shop's webhooks with.
 // Secret is used by standard (the whsec_ secret), shopify, woocommerce,

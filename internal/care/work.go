@@ -124,10 +124,11 @@ const (
 	TagRefund    = "refund"
 	TagQuality   = "quality"
 	TagLogistics = "logistics"
+	TagService   = "service" // how the shop treated the buyer (a reply, a bad review about service)
 )
 
 // TaskTags lists the tags a template may use.
-var TaskTags = []string{TagReissue, TagVIP, TagRefund, TagQuality, TagLogistics}
+var TaskTags = []string{TagReissue, TagVIP, TagRefund, TagQuality, TagLogistics, TagService}
 
 // Note is an agent's note on a task.
 type Note struct {
@@ -151,6 +152,9 @@ type OrderSummary struct {
 	Locale        string        `json:"locale,omitempty"`
 	Items         []string      `json:"items,omitempty"` // "2 × Longjing 250 g"
 	Said          []string      `json:"said,omitempty"`  // messages already sent, oldest first
+	// Story is the order's whole story, for workflows whose tasks need it
+	// (steps.Storyteller); nil for the others.
+	Story *Story `json:"story,omitempty"`
 }
 
 // Task is an agent task: a person must act (phone the buyer, handle a
@@ -178,9 +182,12 @@ type Task struct {
 	DueAt       time.Time    `json:"due_at"` // the SLA deadline
 	ClaimedAt   *time.Time   `json:"claimed_at,omitempty"`
 	DoneAt      *time.Time   `json:"done_at,omitempty"`
-	Token       string       `json:"-"`
-	Resumed     bool         `json:"-"` // the outcome reached the execution
-	Rev         int64        `json:"-"` // optimistic version, 1 on create
+	// Appeal is set when an agent marked the task's review malicious
+	// (POST /v1/tasks/{id}/malicious); its Deadline is then DueAt.
+	Appeal  *Appeal `json:"appeal,omitempty"`
+	Token   string  `json:"-"`
+	Resumed bool    `json:"-"` // the outcome reached the execution
+	Rev     int64   `json:"-"` // optimistic version, 1 on create
 
 	// ResumingUntil is set while a done task's outcome is on its way to the
 	// execution: until then a repeated completion is refused (ErrConflict)

@@ -133,7 +133,7 @@ type sourceRequest struct {
 
 func (req sourceRequest) validate(source string) error {
 	switch source {
-	case care.SourceShopify, care.SourceWooCommerce, care.SourceStandard, care.SourceAfterShip, care.Source17Track:
+	case care.SourceShopify, care.SourceWooCommerce, care.SourceStandard, care.SourceAfterShip, care.Source17Track, care.SourceJudgeme:
 		if req.AppKey != "" || req.AppSecret != "" {
 			return care.Invalid("app_key", "only for douyin; %s takes secret", source)
 		}

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -129,7 +131,22 @@ func (s *Server) receive(r *http.Request) (received, error) {
 		return received{}, err
 	}
 	out := received{Result: res}
-	for _, in := range res.Events {
+	for i, in := range res.Events {
+		if in.MatchEmail != "" {
+			id, err := s.matchBuyer(ctx, shopID, in.MatchEmail)
+			if err != nil {
+				return received{}, err
+			}
+			if id == "" {
+				// A review of a buyer ordercare never saw: answered 2xx
+				// so the platform does not retry, recorded nowhere.
+				out.Result = ignoredResult("the review matches no shipped, delivered or completed order of this shop")
+				out.Events = nil
+				return out, nil
+			}
+			res.Events[i].Event.Order.ID = id
+			in = res.Events[i]
+		}
 		d := care.Delivery{ShopID: shopID, Source: name, DeliveryID: in.DeliveryID, ReceivedAt: s.now().UTC()}
 		ir, err := s.store.Ingest(ctx, d, in.Event, care.Apply)
 		if err != nil {
@@ -152,4 +169,42 @@ func (s *Server) receive(r *http.Request) (received, error) {
 // the woocommerce adapter answers with 200.
 func isWooPing(source string, r *http.Request) bool {
 	return source == care.SourceWooCommerce && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+}
+
+// matchBuyerScan bounds how many of a shop's most recent delivered and
+// completed orders matchBuyer reads, per status.
+const matchBuyerScan = 2000
+
+// matchBuyer returns the id of the shop's most recently updated delivered
+// (else completed, else shipped: a "never arrived" review) order whose
+// buyer email is email (case-insensitive), "" when none of the
+// matchBuyerScan most recent of each status is. Reviews are rare next to
+// orders, so a bounded scan of recent orders is cheaper than an index on
+// every order's email.
+func (s *Server) matchBuyer(ctx context.Context, shopID, email string) (string, error) {
+	for _, st := range []care.Status{care.StatusDelivered, care.StatusCompleted, care.StatusShipped} {
+		cursor, seen := "", 0
+		for seen < matchBuyerScan {
+			page, next, err := s.store.ListOrders(ctx, shopID, care.OrderFilter{Status: st}, cursor, 500)
+			if err != nil {
+				return "", err
+			}
+			for _, o := range page {
+				if b := o.Order.Buyer; b != nil && strings.EqualFold(strings.TrimSpace(b.Email), email) {
+					return o.Order.ID, nil
+				}
+			}
+			seen += len(page)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	return "", nil
+}
+
+func ignoredResult(reason string) source.Result {
+	b, _ := json.Marshal(source.Ignored{Ignored: true, Reason: reason})
+	return source.Result{Status: http.StatusOK, ContentType: "application/json", Body: b}
 }

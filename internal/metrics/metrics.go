@@ -13,6 +13,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -102,6 +103,52 @@ type Workflow struct {
 	// Medians over the completed tasks, in seconds; null when there are none.
 	MedianHandlingSeconds   *float64 `json:"median_handling_seconds"`   // claimed → done
 	MedianResolutionSeconds *float64 `json:"median_resolution_seconds"` // created → done
+
+	// TaskOutcomes counts the tasks done in the window by the agent's
+	// outcome (refunded, reissued, appeal_won, …).
+	TaskOutcomes map[string]int `json:"task_outcomes"`
+	// TasksWithinSLA are the tasks done in the window at or before their
+	// due time (an appeal's deadline, for a task marked malicious).
+	TasksWithinSLA int `json:"tasks_within_sla"`
+	// TasksAppealed are the tasks opened in the window an agent marked
+	// malicious (care.Task.Appeal); their results are in TaskOutcomes.
+	TasksAppealed int `json:"tasks_appealed"`
+	// MedianFirstActionSeconds is the median, over the tasks opened in the
+	// window that an agent acted on, of the time from opening to the first
+	// action (claim, note, or completion); null when none.
+	MedianFirstActionSeconds *float64 `json:"median_first_action_seconds"`
+
+	// Reviews of the runs of a workflow that asks for reviews
+	// (steps.Solicitor) whose outcome falls in the window: the review that
+	// ended a run (solicited when the run had sent an ask before,
+	// unsolicited otherwise), and one posted after a run that sent all its
+	// asks (solicited; also counted in ReviewsAfterAsks); with their
+	// average first rating (null for none).
+	ReviewsAfterAsks     int      `json:"reviews_after_asks,omitempty"`
+	SolicitedReviews     int      `json:"solicited_reviews,omitempty"`
+	SolicitedAvgRating   *float64 `json:"solicited_avg_rating,omitempty"`
+	UnsolicitedReviews   int      `json:"unsolicited_reviews,omitempty"`
+	UnsolicitedAvgRating *float64 `json:"unsolicited_avg_rating,omitempty"`
+
+	// Versions are the same run, ledger and task figures per template
+	// version the runs pinned, by version.
+	Versions []Version `json:"versions"`
+}
+
+// Version is one template version's figures within a workflow's.
+type Version struct {
+	TemplateVersion int            `json:"template_version"`
+	RunsStarted     int            `json:"runs_started"`
+	Sent            int            `json:"sent"`
+	Outcomes        map[string]int `json:"outcomes"`
+	TasksOpened     int            `json:"tasks_opened"`
+	TaskOutcomes    map[string]int `json:"task_outcomes"`
+}
+
+// orderGetter is what Compute reads the reviews of a Solicitor's runs
+// with (a care.CareStore is one); without it those figures stay zero.
+type orderGetter interface {
+	GetOrder(ctx context.Context, shopID, orderID string) (care.OrderState, error)
 }
 
 // pageSize is how many ledger entries Compute reads per call.
@@ -127,8 +174,10 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 	for _, name := range wfs {
 		w, _ := ws.Get(name)
 		_, recovers := w.(steps.Recoverer)
-		by[name] = &acc{steps: map[string]*Counts{}, chased: map[string]bool{}, recovers: recovers,
-			notices: noticeSteps(w), Workflow: Workflow{Counts: newCounts(), Outcomes: map[string]int{}}}
+		sol, _ := w.(steps.Solicitor)
+		by[name] = &acc{steps: map[string]*Counts{}, chased: map[string]bool{}, recovers: recovers, solicitor: sol,
+			notices: noticeSteps(w), versions: map[int]*Version{}, execVersion: map[string]int{},
+			Workflow: Workflow{Counts: newCounts(), Outcomes: map[string]int{}, TaskOutcomes: map[string]int{}}}
 	}
 
 	cursor := ""
@@ -150,6 +199,9 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 			}
 			a.Counts.add(m, a.notices)
 			sc.add(m, a.notices)
+			if m.Status == care.MessageSent && !isNotice(m, a.notices) {
+				a.version(m.TemplateVersion).Sent++
+			}
 			if a.recovers && m.Status == care.MessageSent && !isNotice(m, a.notices) {
 				a.chased[m.OrderID] = true
 			}
@@ -172,13 +224,24 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 		if a == nil {
 			continue
 		}
+		if r.Execution != "" {
+			a.execVersion[r.Execution] = r.TemplateVersion
+		}
 		if in(r.StartedAt) {
 			a.RunsStarted++
+			a.version(r.TemplateVersion).RunsStarted++
 		}
 		if r.Outcome == "" || !in(outcomeAt(r)) {
 			continue
 		}
 		a.Outcomes[r.Outcome]++
+		v := a.version(r.TemplateVersion)
+		v.Outcomes[r.Outcome]++
+		if a.solicitor != nil && (r.Outcome == a.solicitor.ReviewedOutcome() || r.Outcome == a.solicitor.AskedOutcome()) {
+			if err := a.rate(ctx, st, r); err != nil {
+				return Report{}, err
+			}
+		}
 		switch r.Outcome {
 		case OutcomePaid:
 			if a.recovers && r.Sent >= 1 {
@@ -205,14 +268,27 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 		if a == nil {
 			continue
 		}
+		v := a.version(a.execVersion[execOf(t.ID)])
 		if in(t.CreatedAt) {
 			a.TasksOpened++
+			v.TasksOpened++
+			if t.Appeal != nil {
+				a.TasksAppealed++
+			}
+			if first := firstAction(t); first != nil {
+				a.firstAction = append(a.firstAction, first.Sub(t.CreatedAt).Seconds())
+			}
 		}
 		if t.Status == care.TaskCancelled && t.OutcomeNote == TaskNoteExpired && t.DoneAt != nil && in(*t.DoneAt) {
 			a.TasksExpired++
 		}
 		if t.Status == care.TaskDone && t.DoneAt != nil && in(*t.DoneAt) {
 			a.TasksCompleted++
+			a.TaskOutcomes[t.Outcome]++
+			v.TaskOutcomes[t.Outcome]++
+			if !t.DoneAt.After(t.DueAt) {
+				a.TasksWithinSLA++
+			}
 			a.resolution = append(a.resolution, t.DoneAt.Sub(t.CreatedAt).Seconds())
 			if t.ClaimedAt != nil {
 				a.handling = append(a.handling, t.DoneAt.Sub(*t.ClaimedAt).Seconds())
@@ -229,6 +305,11 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 
 type acc struct {
 	Workflow
+	solicitor            steps.Solicitor
+	versions             map[int]*Version
+	execVersion          map[string]int // a run's execution → its template version
+	firstAction          []float64
+	solicited, unsolic   []float64
 	steps                map[string]*Counts
 	chased               map[string]bool // orders sent a chase message
 	recovers             bool            // the workflow is a steps.Recoverer
@@ -308,7 +389,95 @@ func (a *acc) report(wf care.Workflow) Workflow {
 	slices.SortFunc(out.Steps, func(x, y Step) int { return strings.Compare(x.Step, y.Step) })
 	out.MedianHandlingSeconds = median(a.handling)
 	out.MedianResolutionSeconds = median(a.resolution)
+	out.MedianFirstActionSeconds = median(a.firstAction)
+	out.SolicitedReviews, out.SolicitedAvgRating = len(a.solicited), mean(a.solicited)
+	out.UnsolicitedReviews, out.UnsolicitedAvgRating = len(a.unsolic), mean(a.unsolic)
+	out.Versions = make([]Version, 0, len(a.versions))
+	for _, v := range a.versions {
+		out.Versions = append(out.Versions, *v)
+	}
+	slices.SortFunc(out.Versions, func(x, y Version) int { return x.TemplateVersion - y.TemplateVersion })
 	return out
+}
+
+func (a *acc) version(n int) *Version {
+	v := a.versions[n]
+	if v == nil {
+		v = &Version{TemplateVersion: n, Outcomes: map[string]int{}, TaskOutcomes: map[string]int{}}
+		a.versions[n] = v
+	}
+	return v
+}
+
+// rate reads the review that ended run r (its order's earliest review) and
+// counts its first rating, solicited when the run had sent an ask.
+func (a *acc) rate(ctx context.Context, st Source, r care.Run) error {
+	g, ok := st.(orderGetter)
+	if !ok {
+		return nil
+	}
+	o, err := g.GetOrder(ctx, r.ShopID, r.OrderID)
+	if errors.Is(err, care.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("metrics: get order: %w", err)
+	}
+	if len(o.Reviews) == 0 {
+		return nil
+	}
+	first := o.Reviews[0]
+	if r.Outcome == a.solicitor.AskedOutcome() {
+		if first.FirstAt.Before(r.StartedAt) {
+			return nil // reviewed before the asks: not this run's
+		}
+		a.ReviewsAfterAsks++
+	}
+	rating := float64(first.FirstRating)
+	if r.Sent > 0 {
+		a.solicited = append(a.solicited, rating)
+	} else {
+		a.unsolic = append(a.unsolic, rating)
+	}
+	return nil
+}
+
+// execOf is the execution of a task id (<execution>.<step>).
+func execOf(taskID string) string {
+	if i := strings.LastIndexByte(taskID, '.'); i > 0 {
+		return taskID[:i]
+	}
+	return ""
+}
+
+// firstAction is when an agent first acted on t: the earliest of its
+// claim, notes and completion by an agent; nil when none did.
+func firstAction(t care.Task) *time.Time {
+	var first *time.Time
+	consider := func(at *time.Time) {
+		if at != nil && (first == nil || at.Before(*first)) {
+			first = at
+		}
+	}
+	consider(t.ClaimedAt)
+	for i := range t.Notes {
+		consider(&t.Notes[i].At)
+	}
+	if t.Status == care.TaskDone {
+		consider(t.DoneAt)
+	}
+	return first
+}
+
+func mean(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	m := sum / float64(len(xs))
+	return &m
 }
 
 // median returns the middle value (the mean of the two middle ones for an

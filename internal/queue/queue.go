@@ -475,3 +475,22 @@ func (q *Queue) CancelTask(ctx context.Context, shop, id, reason string) (bool, 
 	}
 	return cancelled, nil
 }
+
+// SetAppeal marks the task's review malicious with appeal a: the task
+// carries it, and its SLA (DueAt) becomes the appeal's deadline. A second
+// mark replaces the first. care.ErrConflict when the task is done or
+// cancelled; ErrNotFound for an unknown task.
+func (q *Queue) SetAppeal(ctx context.Context, shop, id string, a care.Appeal) (View, error) {
+	t, now, err := q.update(ctx, shop, id, func(t *care.Task, v View, now time.Time) error {
+		if v.Status == care.TaskDone || v.Status == care.TaskCancelled {
+			return closedErr(v)
+		}
+		t.Appeal = &a
+		t.DueAt = a.Deadline.UTC()
+		return nil
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return Effective(t, now), nil
+}

@@ -47,6 +47,13 @@ type Request struct {
 type Incoming struct {
 	DeliveryID string
 	Event      care.Event
+	// MatchEmail, when set, says the source names no order of the shop
+	// (Judge.me): the receiver records the event on that buyer's most
+	// recently updated delivered or completed order (its Order.ID is a
+	// placeholder until then), or ignores it when there is none. Personal
+	// data: never log it. (Shipped orders are matched last: a review
+	// saying the parcel never arrived.)
+	MatchEmail string
 }
 
 // Result is what a verified delivery produced: zero or more events (a ping or
@@ -77,6 +84,7 @@ var (
 	_ Adapter = Douyin{}
 	_ Adapter = AfterShip{}
 	_ Adapter = Track17{}
+	_ Adapter = Judgeme{}
 )
 
 var adapters = map[string]Adapter{
@@ -86,6 +94,7 @@ var adapters = map[string]Adapter{
 	care.SourceDouyin:      Douyin{},
 	care.SourceAfterShip:   AfterShip{},
 	care.Source17Track:     Track17{},
+	care.SourceJudgeme:     Judgeme{},
 }
 
 // Ignored is the answer to a verified delivery that records nothing

@@ -68,6 +68,11 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	if err != nil {
 		return err
 	}
+	if s, ok := e.wf.(Storyteller); ok {
+		if t.Order.Story, err = s.Story(ctx, h, e); err != nil {
+			return err
+		}
+	}
 	if due, ok := e.Shop.HoursOf().Add(e.Now, time.Duration(step.SLA), zone(e.Shop.Timezone)); ok {
 		t.DueAt = due.UTC()
 	}
@@ -86,6 +91,13 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 		}
 	}
 	return h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
+}
+
+// Storyteller is a workflow whose tasks carry the order's whole story
+// (care.OrderSummary.Story): bad_review's agent needs every parcel, reply,
+// review and earlier task; the others' agents need what Summary gives.
+type Storyteller interface {
+	Story(ctx context.Context, h *Handler, e *Env) (*care.Story, error)
 }
 
 // callAt is when to raise a call step planned at `at` whose task ends at

@@ -324,3 +324,13 @@ type Deadliner interface {
 type CallExplainer interface {
 	WhyCall(ctx context.Context, h *Handler, e *Env, st State) (string, error)
 }
+
+// Solicitor is a workflow whose runs ask buyers for reviews: metrics
+// report the ratings of the reviews that ended its runs (the runs whose
+// outcome is ReviewedOutcome), solicited when the run had sent an ask, and
+// of the reviews posted after a run that ended AskedOutcome (its asks all
+// sent) started: solicited too.
+type Solicitor interface {
+	ReviewedOutcome() string
+	AskedOutcome() string
+}

@@ -1,0 +1,124 @@
+package deliverycare
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
+)
+
+// The fixed step ids of a delivery_care template.
+const (
+	StepReply   = "reply"         // call, tag service: the buyer replied
+	StepProblem = "reply_problem" // call, tag quality: the reply reports a problem
+)
+
+//go:embed params.schema.json
+var paramsSchemaDoc []byte
+
+var paramsSchema = playbook.MustParamsSchema("https://ordercare.dev/schemas/delivery_care.params.schema.json", paramsSchemaDoc)
+
+// Params are the params of a delivery_care template (params.schema.json).
+type Params struct {
+	Platform     string                       `json:"platform"`
+	DefaultStep  string                       `json:"default_step"`
+	Products     []Product                    `json:"products,omitempty"`
+	Latest       playbook.Duration            `json:"latest"`
+	ReplyWindow  playbook.Duration            `json:"reply_window"`
+	TaskWindow   playbook.Duration            `json:"task_window"`
+	ProblemWords map[string]playbook.Keywords `json:"problem_words"`
+
+	res   [][]*regexp.Regexp
+	words *playbook.ReplyWords
+}
+
+// Product maps SKU patterns (* for any run of characters) to the message
+// step with that product's usage notes.
+type Product struct {
+	SKUs []string `json:"skus"`
+	Step string   `json:"step"`
+}
+
+// StepFor is the message step for items: the first products rule any
+// item's SKU matches, else default_step.
+func (p Params) StepFor(items []care.Item) string {
+	for i, r := range p.Products {
+		if i >= len(p.res) {
+			break
+		}
+		for _, it := range items {
+			sku := strings.ToLower(strings.TrimSpace(it.SKU))
+			for _, re := range p.res[i] {
+				if sku != "" && re.MatchString(sku) {
+					return r.Step
+				}
+			}
+		}
+	}
+	return p.DefaultStep
+}
+
+// ParseParams implements steps.ParamsParser: the windows are positive;
+// default_step and each products[i].step name message steps; the template
+// has call steps reply (tag service) and reply_problem (tag quality);
+// problem_words has the default locale.
+func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, error) {
+	var p Params
+	if err := paramsSchema.Decode(raw, &p); err != nil {
+		return nil, err
+	}
+	for f, d := range map[string]playbook.Duration{"latest": p.Latest, "reply_window": p.ReplyWindow, "task_window": p.TaskWindow} {
+		if d <= 0 {
+			return nil, care.Invalid("params."+f, "must be positive")
+		}
+	}
+	isMessage := func(path, id string) error {
+		if s, _, ok := t.Step(id); !ok || s.Action != playbook.ActionMessage {
+			return care.Invalid(path, "no message step %q in the template", id)
+		}
+		return nil
+	}
+	if err := isMessage("params.default_step", p.DefaultStep); err != nil {
+		return nil, err
+	}
+	for i, r := range p.Products {
+		if err := isMessage(fmt.Sprintf("params.products[%d].step", i), r.Step); err != nil {
+			return nil, err
+		}
+		var res []*regexp.Regexp
+		for _, s := range r.SKUs {
+			res = append(res, globRE(s))
+		}
+		p.res = append(p.res, res)
+	}
+	for id, tag := range map[string]string{StepReply: care.TagService, StepProblem: care.TagQuality} {
+		if s, _, ok := t.Step(id); !ok || s.Action != playbook.ActionCall || s.Tag != tag {
+			return nil, care.Invalid("steps", "a delivery_care template needs a call step %q with tag %q", id, tag)
+		}
+	}
+	w, err := playbook.CompileReplies(p.ProblemWords, t.DefaultLocale, "params.problem_words")
+	if err != nil {
+		return nil, err
+	}
+	p.words = w
+	return p, nil
+}
+
+// params returns the parsed params of t; zero when t was parsed without them.
+func params(t *playbook.Template) Params {
+	p, _ := t.ParsedParams().(Params)
+	return p
+}
+
+// globRE compiles a SKU pattern: * is any run of characters, case-insensitive.
+func globRE(p string) *regexp.Regexp {
+	parts := strings.Split(strings.ToLower(strings.TrimSpace(p)), "*")
+	for i, s := range parts {
+		parts[i] = regexp.QuoteMeta(s)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+}

@@ -34,18 +34,21 @@ type CompleteRequest struct {
 
 // listTasks is GET /v1/tasks?status=open|claimed|done|cancelled (default open).
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
-	shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
+	p, err := s.shopPrincipal(r, "", care.RoleOps, care.RoleAgent)
 	status := care.TaskStatus(r.URL.Query().Get("status"))
 	if status == "" {
 		status = care.TaskOpen
 	}
 	var page TasksPage
 	if err == nil {
-		page.Tasks, err = s.queue.List(r.Context(), shopID, status)
+		page.Tasks, err = s.queue.List(r.Context(), p.ShopID, status)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	for i := range page.Tasks {
+		page.Tasks[i] = redactTask(p, page.Tasks[i])
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -55,20 +58,23 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 // task, 409 when the queue's rules refuse it.
 func taskAction[Req any](s *Server, do func(r *http.Request, shopID, id string, req Req) (queue.View, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
+		p, err := s.shopPrincipal(r, "", care.RoleOps, care.RoleAgent)
 		var req Req
 		if err == nil {
 			err = decodeStrict(r, &req)
 		}
+		if err == nil {
+			err = actAs(p, any(&req).(agentField))
+		}
 		var v queue.View
 		if err == nil {
-			v, err = do(r, shopID, r.PathValue("id"), req)
+			v, err = do(r, p.ShopID, r.PathValue("id"), req)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		writeJSON(w, http.StatusOK, redactTask(p, v))
 	}
 }
 
@@ -82,4 +88,76 @@ func (s *Server) noteTask(r *http.Request, shopID, id string, req NoteRequest) (
 
 func (s *Server) completeTask(r *http.Request, shopID, id string, req CompleteRequest) (queue.View, error) {
 	return s.queue.Complete(r.Context(), shopID, id, req.Agent, req.Outcome, req.Note)
+}
+
+// agentField is the agent a task action body names.
+type agentField interface{ agent() *string }
+
+func (r *ClaimRequest) agent() *string    { return &r.Agent }
+func (r *NoteRequest) agent() *string     { return &r.Agent }
+func (r *CompleteRequest) agent() *string { return &r.Agent }
+
+// actAs records a task action as the signed-in agent: a personal agent key
+// or an agent's console session acts as its own agent (an empty body agent
+// is filled in) and naming another agent is 403. Ops and the shared agent
+// key by bearer name the agent in the body, as before.
+func actAs(p principal, f agentField) error {
+	if p.AgentID == "" {
+		return nil
+	}
+	a := f.agent()
+	if *a != "" && *a != p.AgentID {
+		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "agent",
+			Message: "signed in as agent " + p.AgentID + ": task actions are recorded as the signed-in agent"}
+	}
+	*a = p.AgentID
+	return nil
+}
+
+// redactTask hides the buyer's name and phone from an agent with an identity
+// (personal key or console session) who does not hold the task: only the
+// holder phones the buyer.
+func redactTask(p principal, v queue.View) queue.View {
+	if p.Role != care.RoleAgent || p.AgentID == "" {
+		return v
+	}
+	if v.Status == care.TaskClaimed && v.Agent == p.AgentID {
+		return v
+	}
+	v.Order.BuyerName, v.Order.BuyerPhone = "", ""
+	return v
+}
+
+// TaskDetail is the answer to GET /v1/tasks/{id}: the task as the queue
+// shows it (buyer contact only to its holder, see redactTask) and the shop's
+// other tasks of the same order (earlier calls and their notes).
+type TaskDetail struct {
+	Task    queue.View   `json:"task"`
+	Related []queue.View `json:"related"`
+}
+
+// getTask is GET /v1/tasks/{id} for ops and agents.
+func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
+	p, err := s.shopPrincipal(r, "", care.RoleOps, care.RoleAgent)
+	var d TaskDetail
+	if err == nil {
+		d.Task, err = s.queue.Get(r.Context(), p.ShopID, r.PathValue("id"))
+	}
+	var related []care.Task
+	if err == nil {
+		related, err = s.store.ListTasks(r.Context(), p.ShopID, care.TaskFilter{OrderID: d.Task.OrderID})
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d.Task = redactTask(p, d.Task)
+	d.Related = []queue.View{}
+	now := s.now()
+	for _, t := range related {
+		if t.ID != d.Task.ID {
+			d.Related = append(d.Related, redactTask(p, queue.Effective(t, now)))
+		}
+	}
+	writeJSON(w, http.StatusOK, d)
 }

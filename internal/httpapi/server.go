@@ -87,6 +87,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("PATCH /v1/agents/{id}", s.patchAgent)
 	s.mux.HandleFunc("POST /v1/agents/{id}/key", s.reissueAgentKey)
 	s.mux.HandleFunc("GET /v1/tasks/{id}", s.getTask)
+	s.mux.HandleFunc("GET /v1/workflows", s.listWorkflows)
+	s.mux.HandleFunc("POST /v1/templates/{workflow}/preview", s.previewTemplate)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /webhooks/{shop}/{source}", s.webhook)
 	s.mux.HandleFunc("POST /v1/shops", s.createShop)

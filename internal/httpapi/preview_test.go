@@ -63,3 +63,25 @@ func TestWorkflowsAndPreview(t *testing.T) {
 		t.Errorf("agent preview = %d; want 403", r.Status)
 	}
 }
+
+func TestListSources(t *testing.T) {
+	e := newEnv(t)
+	shop := e.createShop("tea")
+	other := e.createShop("coffee")
+	ops := shop.Keys[care.RoleOps]
+	r := e.do("GET", "/v1/shops/tea/sources", ops, nil, nil)
+	var p httpapi.SourcesPage
+	r.json(t, &p)
+	if r.Status != 200 || len(p.Sources) != len(care.Sources) || !p.Sources[0].Connected || p.Sources[0].Webhook != "/webhooks/tea/standard" || p.Sources[1].Connected || p.Channel != nil {
+		t.Errorf("sources = %d %s", r.Status, r.Body)
+	}
+	if strings.Contains(string(r.Body), "whsec_") {
+		t.Errorf("sources leak a secret: %s", r.Body)
+	}
+	if r := e.do("GET", "/v1/shops/tea/sources", other.Keys[care.RoleOps], nil, nil); r.Status != 404 {
+		t.Errorf("other shop's sources = %d; want 404", r.Status)
+	}
+	if r := e.do("GET", "/v1/shops/tea/sources", shop.Keys[care.RoleAgent], nil, nil); r.Status != 403 {
+		t.Errorf("agent reads sources = %d; want 403", r.Status)
+	}
+}

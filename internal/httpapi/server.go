@@ -44,6 +44,10 @@ type Config struct {
 	// bytes). Empty: derived from AdminToken, so every instance sharing the
 	// admin token accepts the same sessions.
 	SessionKey []byte
+	// SessionClock times console sessions (SessionTTL is a person's shift,
+	// real time); nil is the wall clock. It is not Clock: a runtime on a
+	// virtual clock moved ahead by days keeps its signed-in people.
+	SessionClock clock.Clock
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -57,6 +61,7 @@ type Server struct {
 
 	workflows  steps.Workflows
 	sessionKey []byte
+	sessions   clock.Clock
 }
 
 // New returns a Server for cfg.
@@ -72,7 +77,10 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slogDiscard
 	}
-	s.sessionKey = cfg.SessionKey
+	s.sessionKey, s.sessions = cfg.SessionKey, cfg.SessionClock
+	if s.sessions == nil {
+		s.sessions = clock.Real{}
+	}
 	if len(s.sessionKey) == 0 {
 		sum := sha256.Sum256([]byte("ordercare console session v1\x00" + cfg.AdminToken))
 		s.sessionKey = sum[:]

@@ -39,7 +39,7 @@ type session struct {
 	Agent   string    `json:"a,omitempty"` // agent id (personal key) or the name given with the shared agent key
 	Shared  bool      `json:"x,omitempty"` // signed in with the shop's shared agent key
 	Hash    string    `json:"h"`           // HashKey of the credential
-	Expires int64     `json:"e"`           // Unix seconds, server clock
+	Expires int64     `json:"e"`           // Unix seconds, Config.SessionClock
 	Nonce   string    `json:"n"`
 }
 
@@ -98,7 +98,7 @@ func (s *Server) decodeSession(v string) (session, bool) {
 	}
 	body, err := base64.RawURLEncoding.DecodeString(p)
 	var ss session
-	if err != nil || json.Unmarshal(body, &ss) != nil || s.now().Unix() >= ss.Expires {
+	if err != nil || json.Unmarshal(body, &ss) != nil || s.sessions.Now().Unix() >= ss.Expires {
 		return session{}, false
 	}
 	return ss, true
@@ -197,7 +197,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	var nonce [12]byte
 	_, _ = rand.Read(nonce[:])
 	ss.Nonce = base64.RawURLEncoding.EncodeToString(nonce[:])
-	ss.Expires = s.now().Add(SessionTTL).Unix()
+	ss.Expires = s.sessions.Now().Add(SessionTTL).Unix()
 	v := s.encodeSession(ss)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: v, Path: "/", MaxAge: int(SessionTTL / time.Second),
 		HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})

@@ -121,7 +121,7 @@ function renderChrome() {
   } }, h('option', { value: 'zh-CN', selected: lang === 'zh-CN' }, '中文'), h('option', { value: 'en', selected: lang === 'en' }, 'English'));
   const kids = [langSel];
   if (S) {
-    kids.unshift(h('span', { title: t('tz.title') }, '🕒 ' + S.timezone));
+    kids.unshift(h('span', { title: t('tz.title'), id: 'tz' }, t('tz.label', { tz: S.timezone })));
     kids.unshift(h('span', { id: 'me' }, S.role === 'ops' ? t('who.ops', { shop: S.shop_name }) : t('who.agent', { name: S.agent_name, shop: S.shop_name })));
     kids.push(h('button', { id: 'signout', onclick: async () => { await api('DELETE', '/v1/session'); S = null; go('#/signin'); } }, t('signout')));
   }
@@ -196,7 +196,7 @@ async function pageQueue() {
   show(h('h1', {}, t('queue.title')), h('p', { class: 'muted' }, t('queue.keys')), chips, status, table);
 
   async function load() {
-    const [open, claimed] = await Promise.all([api('GET', '/v1/tasks?status=open'), api('GET', '/v1/tasks?status=claimed')]);
+    const [open, claimed] = await Promise.all([api('GET', '/v1/tasks?status=open'), api('GET', '/v1/tasks?status=claimed'), syncClock()]);
     if (!open.ok) { status.replaceChildren(note('err', errText(open))); return; }
     status.replaceChildren();
     const all = [...open.data.tasks, ...(claimed.ok ? claimed.data.tasks : [])];
@@ -472,6 +472,7 @@ async function pageTemplate(wf) {
     for (let p = path; at === undefined && p; p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, '')) at = pos[p];
     errLine = at !== undefined ? lineOf(ed.value, at) : 0;
     paintGutter();
+    if (errLine) { ed.scrollTop = Math.max(0, (errLine - 6) * 20); gutter.scrollTop = ed.scrollTop; }
     errs.replaceChildren(note('err', h('span', { class: 'fielderr', 'data-path': path }, path || t('tpl.document')), ' — ', e.message || errText(res),
       errLine ? [' ', h('button', { id: 'goto', onclick: () => {
         const lines = ed.value.split('\n'); let off = 0;
@@ -487,7 +488,7 @@ async function pageTemplate(wf) {
     try { body.template = JSON.parse(ed.value); } catch (e) { errs.replaceChildren(note('err', t('tpl.syntax', { msg: e.message }))); return false; }
     if (orderIn.value.trim()) body.order_id = orderIn.value.trim();
     const p = await api('POST', '/v1/templates/' + encodeURIComponent(wf) + '/preview', body);
-    if (!p.ok) { showFieldError(p, 'template.'); prev.replaceChildren(); return false; }
+    if (!p.ok) { showFieldError(p, 'template.'); return false; } // the last good preview stays
     clearErrors();
     const by = {};
     for (const x of p.data.scripts) (by[x.locale] ||= []).push(x);
@@ -537,7 +538,7 @@ async function pageTemplate(wf) {
   show(h('p', {}, h('a', { href: '#/workflows' }, '← ' + t('nav.workflows'))),
     h('h1', {}, t('tpl.title', { wf: wfLabel(wf) }), ' ', h('span', { class: 'muted', id: 'tplversion' }, r.headers.get('Template-Default') ? t('wf.default') : 'v' + r.headers.get('Template-Version'))),
     h('div', { class: 'grid two' },
-      h('div', {}, h('p', { class: 'muted' }, t('tpl.help')), h('div', { class: 'editor' }, gutter, ed), errs,
+      h('div', {}, h('p', { class: 'muted' }, t('tpl.help')), errs, h('div', { class: 'editor' }, gutter, ed),
         h('div', { class: 'row' },
           h('button', { id: 'check', onclick: preview }, t('tpl.check')),
           h('button', { class: 'primary', id: 'save', onclick: async () => { if (await preview()) await save(ed.value, etag); } }, t('tpl.save')))),

@@ -306,6 +306,10 @@ func TestBrowser(t *testing.T) {
 		// Li opens it from the queue with the keyboard and claims it (c).
 		eval(liCtx, `(location.hash = '#/task/`+taskID+`', 'ok')`)
 		wait(liCtx, "li's task page", `document.getElementById('claim') !== null`)
+		// Why, in the agent's language (en), beside the workflow's own words (zh-CN).
+		if got := eval(liCtx, `document.getElementById('whyshop') ? document.getElementById('why').textContent : 'no localized reason'`); !strings.Contains(got, "D2001") || strings.ContainsAny(got, "货到付款买家") {
+			t.Errorf("reason in English: %q", got)
+		}
 		do(liCtx, "claim with c", chromedp.KeyEvent("c"))
 		wait(liCtx, "claimed: the phone shows", `(document.getElementById('contact') || {}).textContent?.includes('+8613900139000')`)
 		shot(liCtx, "console-task.png")
@@ -384,6 +388,27 @@ func TestBrowser(t *testing.T) {
 		_, v3 := s.call("GET", "/v1/templates/unpaid_chase/versions/3", ops, nil)
 		if vs.Latest != 3 || !bytes.Equal(v1, v3) {
 			t.Errorf("after the rollback: latest v%d, v3 equal to v1: %v", vs.Latest, bytes.Equal(v1, v3))
+		}
+	})
+
+	t.Run("ops: an order's timeline, settings, deactivating an agent", func(t *testing.T) {
+		cur = t
+		s.t = t
+		ctx := person()
+		signIn(ctx, ops, "", "#/workflows")
+		do(ctx, "order search", chromedp.Navigate(srv.URL+"/#/orders"))
+		wait(ctx, "recent orders", `document.body.dataset.ready === '#/orders'`)
+		do(ctx, "search D1006", chromedp.SendKeys(chromedp.ID("orderid"), "D1006"), chromedp.Click(chromedp.ID("search")))
+		wait(ctx, "one timeline of events, runs, messages and tasks", `['event', 'run', 'message', 'task'].every(k => document.querySelector('#timeline li.k-' + k))`)
+		do(ctx, "settings", chromedp.Navigate(srv.URL+"/#/settings"))
+		wait(ctx, "sources and agents", `document.querySelector('#sources tr[data-source="standard"]') && document.querySelector('#agents tr[data-agent="tom"]')`)
+		if got := eval(ctx, `document.querySelector('#sources tr[data-source="standard"]').textContent`); !strings.Contains(got, srv.URL+"/webhooks/demo/standard") {
+			t.Errorf("the standard source row: %q", got)
+		}
+		do(ctx, "deactivate tom", chromedp.Click(chromedp.CSS(`#agents tr[data-agent="tom"] button:nth-of-type(2)`)))
+		wait(ctx, "tom deactivated", `(document.querySelector('#agents tr[data-agent="tom"]') || {}).textContent?.includes('停用') && document.querySelector('#agents tr[data-agent="tom"]').textContent.includes('启用')`)
+		if st, _ := s.call("GET", "/v1/tasks", tom.Key, nil); st != 401 {
+			t.Errorf("tom's key after deactivation: %d; want 401", st)
 		}
 	})
 

@@ -216,3 +216,36 @@ func TestAgentsAndSessions(t *testing.T) {
 		t.Errorf("a personal key reached the log")
 	}
 }
+
+// TestTaskLocalized: ?locale= renders the step's reason and script in the
+// agent's language for the order; the buyer's name stays hidden from an
+// agent who does not hold the task.
+func TestTaskLocalized(t *testing.T) {
+	e := newEnv(t)
+	shop := e.createShop("tea")
+	ops := shop.Keys[care.RoleOps]
+	if r := e.sendStandard(shop, "d1", event("e1", "order.created", "")); r.Status != 202 {
+		t.Fatalf("order: %d %s", r.Status, r.Body)
+	}
+	e.task("tea", "t1", "1001", 2, time.Hour)
+	var li httpapi.AgentKeyView
+	e.do("POST", "/v1/agents", ops, []byte(`{"id":"li-na","name":"李娜"}`), nil).json(t, &li)
+
+	var d httpapi.TaskDetail
+	r := e.do("GET", "/v1/tasks/t1?locale=en", ops, nil, nil)
+	r.json(t, &d)
+	if r.Status != 200 || d.Localized == nil || d.Localized.Locale != "en" || !strings.Contains(d.Localized.Reason, "1001") ||
+		!strings.Contains(d.Localized.Script, "王芳") || d.Task.Reason != "large order unpaid" {
+		t.Fatalf("localized for ops = %d %s", r.Status, r.Body)
+	}
+	r = e.do("GET", "/v1/tasks/t1?locale=en", li.Key, nil, nil)
+	if strings.Contains(string(r.Body), "王芳") || !strings.Contains(string(r.Body), "***") {
+		t.Errorf("a non-holder sees the buyer's name: %s", r.Body)
+	}
+	if r := e.do("GET", "/v1/tasks/t1?locale="+strings.Repeat("x", 40), ops, nil, nil); r.Status != 400 || errField(t, r) != "locale" {
+		t.Errorf("a bad locale = %d %s; want 400 locale", r.Status, r.Body)
+	}
+	if r := e.do("GET", "/v1/tasks/t1", ops, nil, nil); strings.Contains(string(r.Body), `"localized"`) {
+		t.Errorf("localized without ?locale=: %s", r.Body)
+	}
+}

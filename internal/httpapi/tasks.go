@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 )
 
@@ -124,9 +127,17 @@ func redactTask(p principal, v queue.View) queue.View {
 	if v.Status == care.TaskClaimed && v.Agent == p.AgentID {
 		return v
 	}
+	if name := v.Order.BuyerName; name != "" { // scripts greet the buyer by name
+		v.Script = strings.ReplaceAll(v.Script, name, hiddenName)
+		v.Reason = strings.ReplaceAll(v.Reason, name, hiddenName)
+	}
 	v.Order.BuyerName, v.Order.BuyerPhone = "", ""
 	return v
 }
+
+// hiddenName stands in for the buyer's name in a task's texts shown to an
+// agent who does not hold it.
+const hiddenName = "***"
 
 // TaskDetail is the answer to GET /v1/tasks/{id}: the task as the queue
 // shows it (buyer contact only to its holder, see redactTask) and the shop's
@@ -134,6 +145,19 @@ func redactTask(p principal, v queue.View) queue.View {
 type TaskDetail struct {
 	Task    queue.View   `json:"task"`
 	Related []queue.View `json:"related"`
+	// Localized is the step's reason and script rendered in the locale
+	// asked for with ?locale= (the agent's language), from the template
+	// version the order's run uses; absent without ?locale=, or when the
+	// step has no text in a template any more. Task.Reason and Task.Script
+	// stay as the workflow wrote them (the reason may quote the buyer).
+	Localized *LocalizedTask `json:"localized,omitempty"`
+}
+
+// LocalizedTask is a task's texts in another locale (TaskDetail.Localized).
+type LocalizedTask struct {
+	Locale string `json:"locale"` // the template's locale used (the nearest to the one asked)
+	Reason string `json:"reason,omitempty"`
+	Script string `json:"script,omitempty"`
 }
 
 // getTask is GET /v1/tasks/{id} for ops and agents.
@@ -151,7 +175,19 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if loc := r.URL.Query().Get("locale"); loc != "" {
+		if len(loc) > 35 {
+			s.writeError(w, r, care.Invalid("locale", "a BCP 47 tag such as zh-CN or en"))
+			return
+		}
+		d.Localized = s.localizeTask(r, p.ShopID, d.Task, loc)
+	}
+	holder := d.Task
 	d.Task = redactTask(p, d.Task)
+	if d.Localized != nil && d.Task.Order.BuyerName == "" && holder.Order.BuyerName != "" {
+		d.Localized.Script = strings.ReplaceAll(d.Localized.Script, holder.Order.BuyerName, hiddenName)
+		d.Localized.Reason = strings.ReplaceAll(d.Localized.Reason, holder.Order.BuyerName, hiddenName)
+	}
 	d.Related = []queue.View{}
 	now := s.now()
 	for _, t := range related {
@@ -160,4 +196,61 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// localizeTask renders the task's step reason and script in locale with the
+// template version of the order's run of the task's workflow (else the
+// latest); nil when that cannot be done (the texts stay as stored).
+func (s *Server) localizeTask(r *http.Request, shopID string, t queue.View, locale string) *LocalizedTask {
+	ctx := r.Context()
+	version := 0
+	if runs, err := s.store.ListOrderRuns(ctx, shopID, t.OrderID); err == nil {
+		for _, run := range runs {
+			if run.Workflow == t.Workflow && run.TemplateVersion > 0 {
+				version = run.TemplateVersion
+			}
+		}
+	}
+	var body []byte
+	if tpl, err := s.store.GetTemplate(ctx, shopID, t.Workflow, version); err == nil {
+		body = tpl.Body
+	} else if def, err := s.latestTemplate(r, shopID, t.Workflow); err == nil {
+		body = def.Body
+	}
+	tpl, err := s.workflows.ParseTemplate(t.Workflow, body)
+	if err != nil {
+		return nil
+	}
+	st, _, ok := tpl.Step(t.Step)
+	if !ok {
+		return nil
+	}
+	o, err := s.store.GetOrder(ctx, shopID, t.OrderID)
+	if err != nil {
+		return nil
+	}
+	shop, err := s.store.GetShop(ctx, shopID)
+	if err != nil {
+		return nil
+	}
+	loc, err := time.LoadLocation(shop.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	vars := playbook.VarsFor(o, shop.Name, loc)
+	out := &LocalizedTask{}
+	if len(st.Reason) > 0 {
+		out.Reason, out.Locale, _ = tpl.Render(st, "reason", locale, vars)
+	}
+	if len(st.Script) > 0 {
+		var used string
+		out.Script, used, _ = tpl.Render(st, "script", locale, vars)
+		if out.Locale == "" {
+			out.Locale = used
+		}
+	}
+	if out.Reason == "" && out.Script == "" {
+		return nil
+	}
+	return out
 }

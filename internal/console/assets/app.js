@@ -257,7 +257,7 @@ async function pageTask(id) {
   let d = null, order = null;
 
   async function load() {
-    const r = await api('GET', '/v1/tasks/' + encodeURIComponent(id));
+    const r = await api('GET', '/v1/tasks/' + encodeURIComponent(id) + '?locale=' + encodeURIComponent(lang));
     if (!r.ok) { show(note('err', r.status === 404 ? t('task.notfound') : errText(r)), h('a', { href: '#/queue' }, t('back.queue'))); return false; }
     d = r.data;
     const [o, m] = await Promise.all([api('GET', '/v1/orders/' + encodeURIComponent(d.task.order_id)),
@@ -310,6 +310,11 @@ async function pageTask(id) {
   function render(messages) {
     if (messages) msgs = messages;
     const tk = d.task, o = tk.order || {};
+    const lz = d.localized || {};
+    const why = lz.reason || tk.reason;
+    // The script is said to the buyer: in the buyer's language, as the
+    // workflow rendered it; the agent's language beside it, to understand it.
+    const script = tk.script || lz.script;
     const holder = tk.status === 'claimed' && tk.agent === S.agent;
     const agent = S.role === 'agent'; // ops read tasks; agents act on them
     const noteBox = h('textarea', { id: 'note', rows: 3, cols: 40, 'aria-label': t('task.note') });
@@ -330,9 +335,11 @@ async function pageTask(id) {
       msg,
       h('div', { class: 'grid two' },
         h('div', {},
-          h('section', { class: 'card' }, h('h2', {}, t('task.why')), h('p', { id: 'why' }, tk.reason),
+          h('section', { class: 'card' }, h('h2', {}, t('task.why')), h('p', { id: 'why' }, why),
+            lz.reason && lz.reason !== tk.reason ? h('p', { class: 'muted', id: 'whyshop' }, t('task.shopWords'), ' ', tk.reason) : null,
             h('p', { class: tk.breached ? 'breach' : 'muted' }, tk.breached ? t('queue.breached') + ' · ' : '', t('task.due', { at: fmt(tk.due_at) }), ' · ', left(tk.due_at))),
-          h('section', { class: 'card' }, h('h2', {}, t('task.script')), h('div', { class: 'script', id: 'script' }, tk.script)),
+          h('section', { class: 'card' }, h('h2', {}, t('task.script')), h('div', { class: 'script', id: 'script', lang: o.locale || null }, script),
+            lz.script && tk.script && lz.script !== tk.script ? h('p', { class: 'muted', id: 'scriptlocal', lang: lz.locale }, t('task.inYourLanguage'), ' ', lz.script) : null),
           h('section', { class: 'card' }, h('h2', {}, t('task.act')), h('div', { class: 'row' }, actions), outcomes,
             agent && (tk.status === 'open' || holder) ? [h('label', { for: 'note' }, t('task.note')), noteBox, h('div', { class: 'row' },
               h('button', { id: 'addnote', onclick: async () => {

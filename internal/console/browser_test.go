@@ -297,6 +297,11 @@ func TestBrowser(t *testing.T) {
 		// Tom opens the task too; the buyer's phone is not shown to him.
 		do(tomCtx, "tom signs in", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("key")), chromedp.SendKeys(chromedp.ID("key"), tom.Key), chromedp.Click(chromedp.ID("signin")))
 		wait(tomCtx, "tom's queue", `document.body.dataset.ready === '#/queue'`)
+		// Tom works on a phone: the queue fits its width.
+		do(tomCtx, "phone viewport", chromedp.EmulateViewport(390, 844))
+		if got := eval(tomCtx, `String(document.documentElement.scrollWidth <= window.innerWidth + 1)`); got != "true" {
+			t.Errorf("the queue overflows a phone's width: %s", eval(tomCtx, `document.documentElement.scrollWidth + ' > ' + window.innerWidth`))
+		}
 		do(tomCtx, "tom opens the task", chromedp.Navigate(srv.URL+"/#/task/"+taskID))
 		wait(tomCtx, "tom's task page", `document.getElementById('claim') !== null`)
 		if strings.Contains(eval(tomCtx, `document.body.innerText`), "+8613900139000") {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/internal/queue"
 )
 
 // signIn posts a session request and returns the cookie and the view.
@@ -247,5 +248,23 @@ func TestTaskLocalized(t *testing.T) {
 	}
 	if r := e.do("GET", "/v1/tasks/t1", ops, nil, nil); strings.Contains(string(r.Body), `"localized"`) {
 		t.Errorf("localized without ?locale=: %s", r.Body)
+	}
+
+	// The order's buyer contact: hidden from an agent until they hold a task of it.
+	if r := e.do("GET", "/v1/orders/1001", li.Key, nil, nil); r.Status != 200 || strings.Contains(string(r.Body), "+8613800138000") || strings.Contains(string(r.Body), "王芳") {
+		t.Errorf("a non-holder reads the order: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("GET", "/v1/orders/1001", shop.Keys[care.RoleAgent], nil, nil); !strings.Contains(string(r.Body), "+8613800138000") {
+		t.Errorf("the shared agent key by bearer (unchanged API) lost the contact: %s", r.Body)
+	}
+	if r := e.do("POST", "/v1/tasks/t1/claim", li.Key, []byte(`{}`), nil); r.Status != 200 {
+		t.Fatalf("claim: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("GET", "/v1/orders/1001", li.Key, nil, nil); !strings.Contains(string(r.Body), "+8613800138000") {
+		t.Errorf("the holder cannot read the buyer's phone: %s", r.Body)
+	}
+	e.advance(queue.DefaultLease + time.Minute)
+	if r := e.do("GET", "/v1/orders/1001", li.Key, nil, nil); strings.Contains(string(r.Body), "+8613800138000") {
+		t.Errorf("the phone is still shown after the lease expired: %s", r.Body)
 	}
 }

@@ -19,7 +19,7 @@ ifneq ($(ASL_CONFORMANCE_DIR),)
 export ASL_CONFORMANCE_DIR
 endif
 
-.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked bench-stalls cost fuzz chaos clean
+.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked bench-stalls cost fuzz chaos clean browser screenshots
 
 ## run: build and start the local runtime with the demo shop
 run:
@@ -34,6 +34,17 @@ lint:
 	@if command -v cfn-lint >/dev/null; then cfn-lint template.yaml; else echo "cfn-lint not on PATH: template.yaml not linted"; fi
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+
+# The console's browser tests need Debian's chromium and a CJK font.
+test-go: browser
+
+## browser: install chromium and a CJK font for the console's browser tests (apt-get, once)
+browser:
+	@scripts/chromium.sh
+
+## screenshots: rewrite the README's console screenshots (docs/console-*.png) with the browser test
+screenshots: browser
+	$(GO) test -count=1 -run TestBrowser ./internal/console/ -args -screenshots $(CURDIR)/docs
 
 test-go:
 	@echo "ASL conformance cases: $(or $(ASL_CONFORMANCE_DIR),not found (those tests skip and say so))"

@@ -98,6 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for _, src := range []string{"standard", "shopify", "woocommerce", "douyin"} {
 			fmt.Fprintf(stdout, "  %-12s POST http://%s%s\n", src, ln.Addr(), d.Webhooks[src])
 		}
+		fmt.Fprintf(stdout, "console: http://%s/\n  agents: sign in with the agent key and your name (e.g. xiao-wang), or a personal key ops issue in Settings\n  ops:    sign in with the ops key\n", ln.Addr())
 	}
 	printClock(stdout, rt)
 

@@ -1,7 +1,8 @@
 // Command api is the HTTP Lambda function: the public HTTP contract (/v1
 // and /healthz; webhooks go to the ingest function) behind an API Gateway
 // HTTP API, on the DynamoDB store. Completing an agent task resumes its
-// workflow through Step Functions (SendTaskSuccess).
+// workflow through Step Functions (SendTaskSuccess). It also serves the
+// browser console (internal/console) at / and /console/.
 //
 // Environment: TABLE_NAME (the DynamoDB table), CARE_ADMIN_TOKEN.
 package main
@@ -21,6 +22,7 @@ import (
 	"github.com/ordercare/ordercare/infra/apigw"
 	"github.com/ordercare/ordercare/infra/dynamostore"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/console"
 	"github.com/ordercare/ordercare/internal/httpapi"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/workflows"
@@ -48,6 +50,6 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lambda.StartHandlerFunc(apigw.Handler(api))
+	lambda.StartHandlerFunc(apigw.Handler(console.Handler(api))) // the console at / and /console/
 	return nil
 }

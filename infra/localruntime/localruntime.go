@@ -38,6 +38,7 @@ import (
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/console"
 	"github.com/ordercare/ordercare/internal/httpapi"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
@@ -190,7 +191,7 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 	if err != nil {
 		return err
 	}
-	rt.API = api
+	rt.API = console.Handler(api) // the console at / and /console/, the API behind it
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	rt.stop, rt.done = stop, make(chan struct{})
 	var wg sync.WaitGroup

@@ -69,6 +69,7 @@ func RunCare(t *testing.T, newStore func(t *testing.T) care.CareStore) {
 		{"Waits", testWaits},
 		{"WaitsRace", testWaitsRace},
 		{"OptOuts", testOptOuts},
+		{"Agents", testAgents},
 		{"ListShops", testListShops},
 		{"ReplaceKeys", testReplaceKeys},
 		{"ReplaceKeysRace", testReplaceKeysRace},

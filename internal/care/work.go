@@ -329,6 +329,7 @@ type CareStore interface {
 	OptOuts
 	ShopAdmin
 	Browse
+	Agents
 }
 
 // ContactKey is the stored form of a buyer's phone or email in opt-outs:

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -39,6 +40,14 @@ type Config struct {
 	// Workflows are the registered care workflows (workflows.All): the
 	// template routes serve these and no other.
 	Workflows steps.Workflows
+	// SessionKey signs console session cookies and CSRF tokens (at least 32
+	// bytes). Empty: derived from AdminToken, so every instance sharing the
+	// admin token accepts the same sessions.
+	SessionKey []byte
+	// SessionClock times console sessions (SessionTTL is a person's shift,
+	// real time); nil is the wall clock. It is not Clock: a runtime on a
+	// virtual clock moved ahead by days keeps its signed-in people.
+	SessionClock clock.Clock
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -50,7 +59,9 @@ type Server struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 
-	workflows steps.Workflows
+	workflows  steps.Workflows
+	sessionKey []byte
+	sessions   clock.Clock
 }
 
 // New returns a Server for cfg.
@@ -66,6 +77,27 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slogDiscard
 	}
+	s.sessionKey, s.sessions = cfg.SessionKey, cfg.SessionClock
+	if s.sessions == nil {
+		s.sessions = clock.Real{}
+	}
+	if len(s.sessionKey) == 0 {
+		sum := sha256.Sum256([]byte("ordercare console session v1\x00" + cfg.AdminToken))
+		s.sessionKey = sum[:]
+	} else if len(s.sessionKey) < 32 {
+		return nil, errors.New("httpapi: SessionKey must be at least 32 bytes")
+	}
+	s.mux.HandleFunc("POST /v1/session", s.createSession)
+	s.mux.HandleFunc("GET /v1/session", s.getSession)
+	s.mux.HandleFunc("DELETE /v1/session", s.deleteSession)
+	s.mux.HandleFunc("GET /v1/agents", s.listAgents)
+	s.mux.HandleFunc("POST /v1/agents", s.createAgent)
+	s.mux.HandleFunc("PATCH /v1/agents/{id}", s.patchAgent)
+	s.mux.HandleFunc("POST /v1/agents/{id}/key", s.reissueAgentKey)
+	s.mux.HandleFunc("GET /v1/tasks/{id}", s.getTask)
+	s.mux.HandleFunc("GET /v1/workflows", s.listWorkflows)
+	s.mux.HandleFunc("GET /v1/shops/{shop}/sources", s.listSources)
+	s.mux.HandleFunc("POST /v1/templates/{workflow}/preview", s.previewTemplate)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /webhooks/{shop}/{source}", s.webhook)
 	s.mux.HandleFunc("POST /v1/shops", s.createShop)
@@ -133,9 +165,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // principal is who a request authenticated as. ShopID is empty for admin.
+// AgentID is set for a personal agent key and for a console session of an
+// agent (then task actions are recorded as that agent, and no other).
 type principal struct {
-	Role   care.Role
-	ShopID string
+	Role      care.Role
+	ShopID    string
+	AgentID   string
+	AgentName string
+	Session   bool // authenticated by the console's session cookie
+	Shared    bool // a session made with the shop's shared agent key
 }
 
 // bearer returns the token of "Authorization: Bearer <token>"; the scheme
@@ -146,12 +184,22 @@ func bearer(h string) (string, bool) {
 	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
 }
 
-// authenticate reads "Authorization: Bearer <token>": the admin token or a
-// shop key. A missing or unknown token is errUnauthorized (401).
+// authenticate reads "Authorization: Bearer <token>": the admin token, a
+// shop key or a personal agent key; without that header, the console's
+// session cookie (see fromSession). A missing or unknown token is
+// errUnauthorized (401).
 func (s *Server) authenticate(r *http.Request) (principal, error) {
+	if r.Header.Get("Authorization") == "" {
+		if c, err := r.Cookie(SessionCookie); err == nil {
+			return s.fromSession(r, c)
+		}
+	}
 	tok, ok := bearer(r.Header.Get("Authorization"))
 	if !ok {
 		return principal{}, errUnauthorized
+	}
+	if strings.HasPrefix(tok, care.AgentKeyPrefix) {
+		return s.agentKey(r, tok)
 	}
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.admin)) == 1 {
 		return principal{Role: care.RoleAdmin}, nil
@@ -180,9 +228,16 @@ func (s *Server) requireAdmin(r *http.Request) error {
 // given roles. A shop key names its own shop; the admin token names one with
 // ?shop=. A key of another shop gets 404, never 403, so ids do not leak.
 func (s *Server) shopScope(r *http.Request, pathShop string, roles ...care.Role) (string, error) {
+	p, err := s.shopPrincipal(r, pathShop, roles...)
+	return p.ShopID, err
+}
+
+// shopPrincipal is shopScope returning who asked as well; for the admin
+// token ShopID is the shop it named.
+func (s *Server) shopPrincipal(r *http.Request, pathShop string, roles ...care.Role) (principal, error) {
 	p, err := s.authenticate(r)
 	if err != nil {
-		return "", err
+		return principal{}, err
 	}
 	if p.Role == care.RoleAdmin {
 		shop := pathShop
@@ -190,19 +245,20 @@ func (s *Server) shopScope(r *http.Request, pathShop string, roles ...care.Role)
 			shop = r.URL.Query().Get("shop")
 		}
 		if shop == "" {
-			return "", &apiError{Status: 400, Code: "invalid", Field: "shop", Message: "the admin token must name a shop with ?shop="}
+			return principal{}, &apiError{Status: 400, Code: "invalid", Field: "shop", Message: "the admin token must name a shop with ?shop="}
 		}
-		return shop, nil
+		p.ShopID = shop
+		return p, nil
 	}
 	if pathShop != "" && pathShop != p.ShopID {
-		return "", errNotFound
+		return principal{}, errNotFound
 	}
 	for _, role := range roles {
 		if p.Role == role {
-			return p.ShopID, nil
+			return p, nil
 		}
 	}
-	return "", errForbidden
+	return principal{}, errForbidden
 }
 
 // readBody reads at most MaxBody bytes; larger bodies get 413.

@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 )
 
@@ -34,18 +37,21 @@ type CompleteRequest struct {
 
 // listTasks is GET /v1/tasks?status=open|claimed|done|cancelled (default open).
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
-	shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
+	p, err := s.shopPrincipal(r, "", care.RoleOps, care.RoleAgent)
 	status := care.TaskStatus(r.URL.Query().Get("status"))
 	if status == "" {
 		status = care.TaskOpen
 	}
 	var page TasksPage
 	if err == nil {
-		page.Tasks, err = s.queue.List(r.Context(), shopID, status)
+		page.Tasks, err = s.queue.List(r.Context(), p.ShopID, status)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	for i := range page.Tasks {
+		page.Tasks[i] = redactTask(p, page.Tasks[i])
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -55,20 +61,23 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 // task, 409 when the queue's rules refuse it.
 func taskAction[Req any](s *Server, do func(r *http.Request, shopID, id string, req Req) (queue.View, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		shopID, err := s.shopScope(r, "", care.RoleOps, care.RoleAgent)
+		p, err := s.shopPrincipal(r, "", care.RoleOps, care.RoleAgent)
 		var req Req
 		if err == nil {
 			err = decodeStrict(r, &req)
 		}
+		if err == nil {
+			err = actAs(p, any(&req).(agentField))
+		}
 		var v queue.View
 		if err == nil {
-			v, err = do(r, shopID, r.PathValue("id"), req)
+			v, err = do(r, p.ShopID, r.PathValue("id"), req)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		writeJSON(w, http.StatusOK, redactTask(p, v))
 	}
 }
 
@@ -82,4 +91,166 @@ func (s *Server) noteTask(r *http.Request, shopID, id string, req NoteRequest) (
 
 func (s *Server) completeTask(r *http.Request, shopID, id string, req CompleteRequest) (queue.View, error) {
 	return s.queue.Complete(r.Context(), shopID, id, req.Agent, req.Outcome, req.Note)
+}
+
+// agentField is the agent a task action body names.
+type agentField interface{ agent() *string }
+
+func (r *ClaimRequest) agent() *string    { return &r.Agent }
+func (r *NoteRequest) agent() *string     { return &r.Agent }
+func (r *CompleteRequest) agent() *string { return &r.Agent }
+
+// actAs records a task action as the signed-in agent: a personal agent key
+// or an agent's console session acts as its own agent (an empty body agent
+// is filled in) and naming another agent is 403. Ops and the shared agent
+// key by bearer name the agent in the body, as before.
+func actAs(p principal, f agentField) error {
+	if p.AgentID == "" {
+		return nil
+	}
+	a := f.agent()
+	if *a != "" && *a != p.AgentID {
+		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "agent",
+			Message: "signed in as agent " + p.AgentID + ": task actions are recorded as the signed-in agent"}
+	}
+	*a = p.AgentID
+	return nil
+}
+
+// redactTask hides the buyer's name and phone from an agent with an identity
+// (personal key or console session) who does not hold the task: only the
+// holder phones the buyer.
+func redactTask(p principal, v queue.View) queue.View {
+	if p.Role != care.RoleAgent || p.AgentID == "" {
+		return v
+	}
+	if v.Status == care.TaskClaimed && v.Agent == p.AgentID {
+		return v
+	}
+	if name := v.Order.BuyerName; name != "" { // scripts greet the buyer by name
+		v.Script = strings.ReplaceAll(v.Script, name, hiddenName)
+		v.Reason = strings.ReplaceAll(v.Reason, name, hiddenName)
+	}
+	v.Order.BuyerName, v.Order.BuyerPhone = "", ""
+	return v
+}
+
+// hiddenName stands in for the buyer's name in a task's texts shown to an
+// agent who does not hold it.
+const hiddenName = "***"
+
+// TaskDetail is the answer to GET /v1/tasks/{id}: the task as the queue
+// shows it (buyer contact only to its holder, see redactTask) and the shop's
+// other tasks of the same order (earlier calls and their notes).
+type TaskDetail struct {
+	Task    queue.View   `json:"task"`
+	Related []queue.View `json:"related"`
+	// Localized is the step's reason and script rendered in the locale
+	// asked for with ?locale= (the agent's language), from the template
+	// version the order's run uses; absent without ?locale=, or when the
+	// step has no text in a template any more. Task.Reason and Task.Script
+	// stay as the workflow wrote them (the reason may quote the buyer).
+	Localized *LocalizedTask `json:"localized,omitempty"`
+}
+
+// LocalizedTask is a task's texts in another locale (TaskDetail.Localized).
+type LocalizedTask struct {
+	Locale string `json:"locale"` // the template's locale used (the nearest to the one asked)
+	Reason string `json:"reason,omitempty"`
+	Script string `json:"script,omitempty"`
+}
+
+// getTask is GET /v1/tasks/{id} for ops and agents.
+func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
+	p, err := s.shopPrincipal(r, "", care.RoleOps, care.RoleAgent)
+	var d TaskDetail
+	if err == nil {
+		d.Task, err = s.queue.Get(r.Context(), p.ShopID, r.PathValue("id"))
+	}
+	var related []care.Task
+	if err == nil {
+		related, err = s.store.ListTasks(r.Context(), p.ShopID, care.TaskFilter{OrderID: d.Task.OrderID})
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if loc := r.URL.Query().Get("locale"); loc != "" {
+		if len(loc) > 35 {
+			s.writeError(w, r, care.Invalid("locale", "a BCP 47 tag such as zh-CN or en"))
+			return
+		}
+		d.Localized = s.localizeTask(r, p.ShopID, d.Task, loc)
+	}
+	holder := d.Task
+	d.Task = redactTask(p, d.Task)
+	if d.Localized != nil && d.Task.Order.BuyerName == "" && holder.Order.BuyerName != "" {
+		d.Localized.Script = strings.ReplaceAll(d.Localized.Script, holder.Order.BuyerName, hiddenName)
+		d.Localized.Reason = strings.ReplaceAll(d.Localized.Reason, holder.Order.BuyerName, hiddenName)
+	}
+	d.Related = []queue.View{}
+	now := s.now()
+	for _, t := range related {
+		if t.ID != d.Task.ID {
+			d.Related = append(d.Related, redactTask(p, queue.Effective(t, now)))
+		}
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// localizeTask renders the task's step reason and script in locale with the
+// template version of the order's run of the task's workflow (else the
+// latest); nil when that cannot be done (the texts stay as stored).
+func (s *Server) localizeTask(r *http.Request, shopID string, t queue.View, locale string) *LocalizedTask {
+	ctx := r.Context()
+	version := 0
+	if runs, err := s.store.ListOrderRuns(ctx, shopID, t.OrderID); err == nil {
+		for _, run := range runs {
+			if run.Workflow == t.Workflow && run.TemplateVersion > 0 {
+				version = run.TemplateVersion
+			}
+		}
+	}
+	var body []byte
+	if tpl, err := s.store.GetTemplate(ctx, shopID, t.Workflow, version); err == nil {
+		body = tpl.Body
+	} else if def, err := s.latestTemplate(r, shopID, t.Workflow); err == nil {
+		body = def.Body
+	}
+	tpl, err := s.workflows.ParseTemplate(t.Workflow, body)
+	if err != nil {
+		return nil
+	}
+	st, _, ok := tpl.Step(t.Step)
+	if !ok {
+		return nil
+	}
+	o, err := s.store.GetOrder(ctx, shopID, t.OrderID)
+	if err != nil {
+		return nil
+	}
+	shop, err := s.store.GetShop(ctx, shopID)
+	if err != nil {
+		return nil
+	}
+	loc, err := time.LoadLocation(shop.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	vars := playbook.VarsFor(o, shop.Name, loc)
+	out := &LocalizedTask{}
+	if len(st.Reason) > 0 {
+		out.Reason, out.Locale, _ = tpl.Render(st, "reason", locale, vars)
+	}
+	if len(st.Script) > 0 {
+		var used string
+		out.Script, used, _ = tpl.Render(st, "script", locale, vars)
+		if out.Locale == "" {
+			out.Locale = used
+		}
+	}
+	if out.Reason == "" && out.Script == "" {
+		return nil
+	}
+	return out
 }

@@ -16,6 +16,7 @@ package localruntime
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -61,6 +62,13 @@ type Options struct {
 	// SFNCredentials is the key pair the Step Functions API requires
 	// (SigV4); zero reads or creates DataDir/sfn-credentials.
 	SFNCredentials sfnhttp.Credentials
+	// PublicURL is where buyers reach this runtime's HTTP API: the base of
+	// the email channel's one-click unsubscribe links. "" means
+	// http://127.0.0.1:8080 (care serve's default address).
+	PublicURL string
+	// SMTPRoots, when set, are the only roots the email channel's SMTP
+	// transport trusts (tests with their own server); nil: the system's.
+	SMTPRoots *tls.Config
 }
 
 // Runtime is an open local runtime. Close it to release its files.
@@ -152,7 +160,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	// process), still through the Step Functions wire protocol.
 	inner := sfnhttp.NewHandler(rt.Engine, log)
 	rt.SFN = guard.Wrap(inner)
-	if err := rt.wire(ctx, opts.DataDir, inner, log); err != nil {
+	if err := rt.wire(ctx, opts, inner, log); err != nil {
 		rt.Close()
 		return nil, err
 	}
@@ -161,7 +169,8 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 
 // wire creates the care workflows' state machines and connects the step
 // handler, the router and the API, then starts the router loop.
-func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler, log *slog.Logger) error {
+func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, log *slog.Logger) error {
+	dataDir := opts.DataDir
 	client := sfnhttp.InProcessClient(sfnAPI, Region, rt.SFNCredentials)
 	for _, wf := range workflows.All().Names() {
 		if _, err := deployWorkflow(ctx, client, wf); err != nil {
@@ -177,7 +186,8 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 			}
 		}}
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
-		Channels:  map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}},
+		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock},
+			"email": rt.emailChannel(opts)},
 		Workflows: workflows.All()}
 	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
@@ -186,7 +196,7 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
-		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All()})
+		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All(), Unsubscribe: rt.unsubscribeSigner()})
 	if err != nil {
 		return err
 	}

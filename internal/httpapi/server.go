@@ -15,6 +15,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	// Workflows are the registered care workflows (workflows.All): the
 	// template routes serve these and no other.
 	Workflows steps.Workflows
+	// Unsubscribe, when set, serves GET and POST /unsubscribe/{token}: the
+	// one-click unsubscribe (RFC 8058) of the email channel's marketing
+	// messages, tokens checked with this signer.
+	Unsubscribe *consent.Signer
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -89,6 +94,12 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions", s.listTemplateVersions)
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions/{version}", s.getTemplateVersion)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
+	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/email", s.putEmailChannel)
+	s.mux.HandleFunc("GET /v1/shops/{shop}/channels/email", s.getEmailChannel)
+	if u := cfg.Unsubscribe; u != nil {
+		s.mux.HandleFunc("GET /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { s.unsubscribePage(w, r, *u) })
+		s.mux.HandleFunc("POST /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { s.unsubscribe(w, r, *u) })
+	}
 	s.mux.HandleFunc("GET /v1/shops/{shop}/service-hours", s.getServiceHours)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/service-hours", s.putServiceHours)
 	s.mux.HandleFunc("DELETE /v1/shops/{shop}/service-hours", s.deleteServiceHours)

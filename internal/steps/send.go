@@ -90,8 +90,12 @@ func (h *Handler) CheckContact(ctx context.Context, e *Env) (string, error) {
 
 // entry is the ledger entry of one step of this run, before rendering.
 func (e *Env) entry(step, channel string) care.Message {
-	return care.Message{ID: e.Ref.Key(step), ShopID: e.Ref.Shop, OrderID: e.Ref.Order, Workflow: e.Ref.Workflow,
+	m := care.Message{ID: e.Ref.Key(step), ShopID: e.Ref.Shop, OrderID: e.Ref.Order, Workflow: e.Ref.Workflow,
 		Step: step, TemplateVersion: e.Ref.Version, Channel: channel, Kind: e.kindOf(step), At: e.Now.UTC()}
+	if st, _, _ := e.Tpl.Step(step); st.Marketing() {
+		m.Class = playbook.ClassMarketing
+	}
+	return m
 }
 
 // kindOf says whom a step's ledger entry is for, from the step's action.
@@ -230,7 +234,15 @@ func (h *Handler) send(ctx context.Context, e *Env, step, channel, event, locale
 		if c := h.Channels[channel]; c == nil {
 			status, reason = care.MessageFailed, ReasonNoChannel
 		} else {
-			err := c.Send(ctx, Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m})
+			var rep Report
+			var err error
+			d := Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m}
+			if r, ok := c.(Reporter); ok {
+				rep, err = r.SendReport(ctx, d)
+			} else {
+				err = c.Send(ctx, d)
+			}
+			m.ProviderID, m.Segments, m.Encoding = rep.ProviderID, rep.Segments, rep.Encoding
 			switch {
 			case errors.Is(err, care.ErrNotFound):
 				status, reason = care.MessageFailed, ReasonNoChannel

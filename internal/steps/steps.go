@@ -182,6 +182,21 @@ type Channel interface {
 	Send(ctx context.Context, d Envelope) error
 }
 
+// Report is what a channel says about a send it accepted; it is recorded on
+// the ledger entry.
+type Report struct {
+	ProviderID string // the provider's message id, which its receipts name
+	Segments   int    // sms: segments billed
+	Encoding   string // sms: "GSM-7" or "UCS-2"
+}
+
+// Reporter is a Channel that reports on each send; the kernel calls
+// SendReport instead of Send. Errors are as Send's.
+type Reporter interface {
+	Channel
+	SendReport(ctx context.Context, d Envelope) (Report, error)
+}
+
 // ChannelOutbox is the built-in channel: the ledger entry is the message,
 // read through the API (GET /v1/messages).
 const ChannelOutbox = "outbox"

@@ -3,6 +3,7 @@ package email
 import (
 	"context"
 	"errors"
+	"net/mail"
 	"strings"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -47,7 +48,26 @@ type Channel struct {
 	Unsubscribe func(u consent.Unsubscribe) string
 }
 
-var _ steps.Reporter = (*Channel)(nil)
+var (
+	_ steps.Reporter = (*Channel)(nil)
+	_ steps.Reacher  = (*Channel)(nil)
+)
+
+// ReasonNoEmail is Unreachable's reason for a buyer without an address.
+const ReasonNoEmail = "no_email"
+
+// Unreachable says why the order's buyer cannot get an email ("" when they
+// can): no address, or the address does not parse.
+func (c *Channel) Unreachable(_ context.Context, d steps.Envelope) string {
+	a := Address(d.Order)
+	if a == "" {
+		return ReasonNoEmail
+	}
+	if p, err := mail.ParseAddress(a); err != nil || p.Address != a {
+		return "invalid_email"
+	}
+	return ""
+}
 
 // Reasons a message is refused before any provider is called.
 var (

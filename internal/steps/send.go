@@ -21,6 +21,9 @@ const (
 	ReasonRejected    = "channel_rejected"
 	ReasonCOD         = "cash_on_delivery" // an order found to be COD is confirmed, not chased
 	ReasonRunFailed   = "run_failed"       // the run failed with this entry reserved and unsent
+	// ReasonOutcomeUnknown: a paid channel was called and its outcome never
+	// came back; the entry is not sent again but left for review.
+	ReasonOutcomeUnknown = "outcome_unknown"
 )
 
 // Deadline is when the run's reason to contact the buyer ends (its
@@ -178,7 +181,34 @@ func (h *Handler) SendStepWith(ctx context.Context, e *Env, st playbook.Step, va
 	if reason != "" {
 		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.Skip(ctx, e, st.ID, reason)
 	}
-	return h.deliverWith(ctx, e, st, e.Tpl.StepChannel(st), "message", vars)
+	channel, unreachable := h.pickChannel(ctx, e, st)
+	if unreachable != "" {
+		return care.Message{Status: care.MessageSkipped, Reason: unreachable}, h.Skip(ctx, e, st.ID, unreachable)
+	}
+	return h.deliverWith(ctx, e, st, channel, "message", vars)
+}
+
+// pickChannel returns the first of the step's channels (in the template's
+// order) that can reach the buyer, or, when none can, the reason the last
+// one gave. A channel that is not Reacher is taken as reaching the buyer;
+// one not configured on this runtime is passed over when others follow.
+func (h *Handler) pickChannel(ctx context.Context, e *Env, st playbook.Step) (channel, unreachable string) {
+	list := e.Tpl.StepChannels(st)
+	for i, name := range list {
+		c := h.Channels[name]
+		if c == nil && name != ChannelOutbox && i < len(list)-1 {
+			unreachable = ReasonNoChannel
+			continue
+		}
+		if r, ok := c.(Reacher); ok {
+			if why := r.Unreachable(ctx, Envelope{Event: "message", Shop: e.Shop, Order: e.Order}); why != "" {
+				unreachable = why
+				continue
+			}
+		}
+		return name, ""
+	}
+	return "", unreachable
 }
 
 // Ended returns the step's ledger entry when it already reached an end
@@ -231,9 +261,22 @@ func (h *Handler) send(ctx context.Context, e *Env, step, channel, event, locale
 	}
 	status, reason := care.MessageSent, ""
 	if channel != ChannelOutbox {
-		if c := h.Channels[channel]; c == nil {
+		c := h.Channels[channel]
+		paid := false
+		if p, ok := c.(PaidMedia); ok && p.Paid() {
+			paid = true
+		}
+		if c == nil {
 			status, reason = care.MessageFailed, ReasonNoChannel
+		} else if paid && m.Attempts > 0 {
+			status, reason = care.MessageFailed, ReasonOutcomeUnknown
 		} else {
+			if paid {
+				m.Attempts++
+				if err := h.Store.UpdateMessage(ctx, m); err != nil {
+					return m, err
+				}
+			}
 			var rep Report
 			var err error
 			d := Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m}
@@ -249,6 +292,13 @@ func (h *Handler) send(ctx context.Context, e *Env, step, channel, event, locale
 			case errors.Is(err, care.ErrRejected):
 				status, reason = care.MessageFailed, ReasonRejected
 			case err != nil:
+				var ns *NotSentError
+				if paid && errors.As(err, &ns) {
+					m.Attempts-- // nothing went out: the retry may call again
+					if uerr := h.Store.UpdateMessage(ctx, m); uerr != nil {
+						return m, uerr
+					}
+				}
 				return m, err // transient: the state machine retries; the entry stays pending
 			}
 		}

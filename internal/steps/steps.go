@@ -197,6 +197,33 @@ type Reporter interface {
 	SendReport(ctx context.Context, d Envelope) (Report, error)
 }
 
+// Reacher is a Channel that can tell, before anything is reserved, that it
+// cannot reach an order's buyer (no address, an invalid or non-mobile
+// number). Unreachable returns the reason, recorded as the skip reason
+// when no other channel of the step can reach the buyer; "" when it can.
+// d.Message is not yet set.
+type Reacher interface {
+	Channel
+	Unreachable(ctx context.Context, d Envelope) string
+}
+
+// PaidMedia is a Channel whose every send costs money and whose provider
+// takes no idempotency key (SMS). The kernel records an attempt on the
+// ledger entry before calling it, and never calls it again for an entry
+// whose attempt has an unknown outcome: that entry ends failed with
+// ReasonOutcomeUnknown, for review.
+type PaidMedia interface {
+	Channel
+	Paid() bool
+}
+
+// NotSentError is a channel's transient failure that certainly sent
+// nothing (throttled, no connection): a paid channel may be called again.
+type NotSentError struct{ Err error }
+
+func (e *NotSentError) Error() string { return "not sent: " + e.Err.Error() }
+func (e *NotSentError) Unwrap() error { return e.Err }
+
 // ChannelOutbox is the built-in channel: the ledger entry is the message,
 // read through the API (GET /v1/messages).
 const ChannelOutbox = "outbox"

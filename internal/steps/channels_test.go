@@ -1,0 +1,127 @@
+package steps_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ordercare/ordercare/infra/caretest"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/steps"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
+)
+
+// media is a fake channel that may be unable to reach the buyer, and may
+// be paid.
+type media struct {
+	caretest.Channel
+	unreachable string
+	paid        bool
+}
+
+func (c *media) Unreachable(context.Context, steps.Envelope) string { return c.unreachable }
+func (c *media) Paid() bool                                         { return c.paid }
+
+// nudgeOn makes the nudge step send on channels, in that order.
+func nudgeOn(channels ...string) func(map[string]any) {
+	return func(b map[string]any) {
+		for _, s := range b["steps"].([]any) {
+			if st := s.(map[string]any); st["id"] == "nudge" {
+				list := make([]any, len(channels))
+				for i, c := range channels {
+					list[i] = c
+				}
+				st["channels"] = list
+			}
+		}
+	}
+}
+
+// TestChannelOrder: a step's channels are tried in order; the first that
+// can reach the buyer sends, and when none can, the step is skipped with
+// the reason, nothing reserved as pending and nothing sent.
+func TestChannelOrder(t *testing.T) {
+	tests := []struct {
+		name       string
+		channels   []string
+		sms, email string // Unreachable reasons
+		noWebhook  bool   // "webhook" not registered on this runtime
+		want       string // the channel used, "" for a skip
+		reason     string
+	}{
+		{name: "first reachable", channels: []string{"sms", "email"}, want: "sms"},
+		{name: "invalid phone falls back to email", channels: []string{"sms", "email"}, sms: "invalid_phone", want: "email"},
+		{name: "im, else sms", channels: []string{"webhook", "sms", "email"}, noWebhook: true, want: "sms"},
+		{name: "nobody reachable", channels: []string{"sms", "email"}, sms: "invalid_phone", email: "no_email", reason: "no_email"},
+		{name: "sms alone, invalid", channels: []string{"sms"}, sms: "invalid_phone", reason: "invalid_phone"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ref, web := chaseFixture(t, nudgeOn(tc.channels...))
+			chans := map[string]*media{"sms": {unreachable: tc.sms}, "email": {unreachable: tc.email}}
+			f.h.Channels["sms"], f.h.Channels["email"] = chans["sms"], chans["email"]
+			if tc.noWebhook {
+				delete(f.h.Channels, "webhook")
+			}
+			f.clk.Advance(10 * time.Minute)
+			f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			m, _ := f.entry(ref, "nudge")
+			calls := map[string]int{"sms": len(chans["sms"].Sent()), "email": len(chans["email"].Sent()), "webhook": len(web.Sent())}
+			if tc.want == "" {
+				if m.Status != care.MessageSkipped || m.Reason != tc.reason || calls["sms"]+calls["email"]+calls["webhook"] != 0 {
+					t.Fatalf("entry %s %q, calls %v; want skipped %q and no call", m.Status, m.Reason, calls, tc.reason)
+				}
+				return
+			}
+			if m.Status != care.MessageSent || m.Channel != tc.want || calls[tc.want] != 1 {
+				t.Fatalf("entry %s on %q, calls %v; want sent on %s", m.Status, m.Channel, calls, tc.want)
+			}
+		})
+	}
+}
+
+// TestPaidChannelUnknownOutcome: a paid channel whose call timed out (the
+// text may have gone) is never called again for that entry: the retry
+// ends it failed with outcome_unknown. A call that certainly sent nothing
+// (NotSentError) may be repeated.
+func TestPaidChannelUnknownOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		first  error
+		calls  int
+		status care.MessageStatus
+		reason string
+	}{
+		{"timeout: unknown", context.DeadlineExceeded, 1, care.MessageFailed, steps.ReasonOutcomeUnknown},
+		{"throttled: sent on retry", &steps.NotSentError{Err: errors.New("Throttling")}, 2, care.MessageSent, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ref, _ := chaseFixture(t, nudgeOn("sms"))
+			sms := &media{paid: true}
+			n := 0
+			sms.SendFunc = func(steps.Envelope) error {
+				n++
+				if n == 1 {
+					return tc.first
+				}
+				return nil
+			}
+			f.h.Channels["sms"] = sms
+			f.clk.Advance(10 * time.Minute)
+			st := steps.State{Run: ref, Step: "nudge"}
+			if _, err := f.handle(unpaidchase.ActionChase, st, ""); err == nil {
+				t.Fatal("the first call's failure was not returned")
+			}
+			if m, _ := f.entry(ref, "nudge"); m.Status != care.MessagePending {
+				t.Fatalf("after the failed call: %s", m.Status)
+			}
+			f.clk.Advance(time.Minute) // the state machine's retry
+			f.mustHandle(unpaidchase.ActionChase, st, "")
+			m, _ := f.entry(ref, "nudge")
+			if len(sms.Sent()) != tc.calls || m.Status != tc.status || m.Reason != tc.reason {
+				t.Fatalf("calls %d, entry %s %q; want %d, %s %q", len(sms.Sent()), m.Status, m.Reason, tc.calls, tc.status, tc.reason)
+			}
+		})
+	}
+}

@@ -256,3 +256,12 @@ func TestPutTemplateCancellation(t *testing.T) {
 		})
 	}
 }
+
+// TestConsentConformance runs the consent store's conformance suite
+// against DynamoDB Local.
+func TestConsentConformance(t *testing.T) {
+	db, st := clients(t)
+	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentStore {
+		return New(db, st, newTable(t), clock.Real{})
+	})
+}

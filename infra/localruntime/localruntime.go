@@ -179,6 +179,7 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 	}
 	rt.scheduled = make(chan struct{}, 1)
 	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log,
+		Consents: rt.Store,
 		OnScheduled: func(time.Time) {
 			select {
 			case rt.scheduled <- struct{}{}:
@@ -188,6 +189,7 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock},
 			"email": rt.emailChannel(opts)},
+		Consents:  rt.Store,
 		Workflows: workflows.All()}
 	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
@@ -196,7 +198,8 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
-		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All(), Unsubscribe: rt.unsubscribeSigner()})
+		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All(), Unsubscribe: rt.unsubscribeSigner(),
+		Consents: rt.Store})
 	if err != nil {
 		return err
 	}

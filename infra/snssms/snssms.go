@@ -84,7 +84,7 @@ func (c *Channel) SendReport(ctx context.Context, d steps.Envelope) (steps.Repor
 		return steps.Report{}, &care.RejectError{Reason: "the buyer cannot get a text: " + r, Field: "buyer.phone"}
 	}
 	n, _ := number(d)
-	text := d.Message.Text
+	text := sms.WithRefusal(d.Message.Text, n.Region, d.Message.Class == "marketing")
 	count := sms.Segments(text)
 	kind := "Transactional"
 	if d.Message.Class == "marketing" {

@@ -147,6 +147,7 @@ var migrations = []string{
 	browseSchema,
 	runSubjectSchema,
 	runDueSchema,
+	consentSchema,
 }
 
 // runDueSchema (migration 5) indexes scheduled runs by their start time

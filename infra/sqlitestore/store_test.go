@@ -38,3 +38,10 @@ func TestCareConformance(t *testing.T) {
 		return db
 	})
 }
+
+func TestConsentConformance(t *testing.T) {
+	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentStore {
+		db, _ := open(t)
+		return db
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -104,8 +105,84 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, signer cons
 	fmt.Fprint(w, `<!doctype html><html><body><p>You are unsubscribed. / 您已退订。</p></body></html>`)
 }
 
-// optOut records u. Today's store keeps one opt-out per contact covering
-// every message, stricter than a marketing-only unsubscribe asks.
+// optOut records u: with consents kept (Config.Consents), as the scope it
+// names on the email channel; without, as the store's opt-out of every
+// message (stricter than a marketing-only unsubscribe asks).
 func (s *Server) optOut(r *http.Request, u consent.Unsubscribe) error {
-	return s.store.OptOut(r.Context(), u.Shop, u.Contact, s.now().UTC())
+	if s.consents == nil {
+		return s.store.OptOut(r.Context(), u.Shop, u.Contact, s.now().UTC())
+	}
+	state := consent.OptedOutMarketing
+	if u.Scope == consent.ScopeAll {
+		state = consent.OptedOutAll
+	}
+	return s.consents.PutConsent(r.Context(), consent.Record{ShopID: u.Shop, Contact: u.Contact, Channel: "email",
+		State: state, Source: consent.SourceUnsubscribe, At: s.now().UTC()})
+}
+
+// ConsentRequest is the body of POST /v1/shops/{shop}/consents: what a
+// buyer told an agent or the shop (or agreed to at checkout). Contact is
+// the phone (E.164) or address; only its hash is stored.
+type ConsentRequest struct {
+	Contact string `json:"contact"`
+	Channel string `json:"channel"` // sms, email, webhook or "*"
+	State   string `json:"state"`   // granted, opted_out_marketing or opted_out_all
+	Source  string `json:"source,omitempty"`
+}
+
+// ConsentResponse answers it: the stored statement, without the contact.
+type ConsentResponse struct {
+	ShopID  string    `json:"shop_id"`
+	Channel string    `json:"channel"`
+	State   string    `json:"state"`
+	Source  string    `json:"source"`
+	At      time.Time `json:"at"`
+}
+
+// postConsent records a buyer's statement (ops or agent).
+func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
+	shopID, err := s.shopScope(r, r.PathValue("shop"), care.RoleOps, care.RoleAgent)
+	var req ConsentRequest
+	if err == nil {
+		err = decodeStrict(r, &req)
+	}
+	if err == nil {
+		err = req.validate()
+	}
+	rec := consent.Record{ShopID: shopID, Contact: care.ContactKey(req.Contact), Channel: req.Channel, State: req.State, Source: req.Source, At: s.now().UTC()}
+	if rec.Source == "" {
+		rec.Source = consent.SourceAPI
+	}
+	if err == nil {
+		err = s.consents.PutConsent(r.Context(), rec)
+	}
+	if err == nil && req.State == consent.OptedOutAll && req.Channel == consent.AllChannels {
+		err = s.store.OptOut(r.Context(), shopID, rec.Contact, rec.At)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ConsentResponse{ShopID: shopID, Channel: rec.Channel, State: rec.State, Source: rec.Source, At: rec.At})
+}
+
+func (req ConsentRequest) validate() error {
+	c := strings.TrimSpace(req.Contact)
+	if c == "" || len(c) > 254 || (!strings.HasPrefix(c, "+") && !strings.Contains(c, "@")) {
+		return care.Invalid("contact", "the buyer's phone in E.164 (+86…) or email address")
+	}
+	switch req.Channel {
+	case "sms", "email", "webhook", consent.AllChannels:
+	default:
+		return care.Invalid("channel", `sms, email, webhook or "*"`)
+	}
+	if !consent.ValidState(req.State) {
+		return care.Invalid("state", "granted, opted_out_marketing or opted_out_all")
+	}
+	switch req.Source {
+	case "", consent.SourceAPI, consent.SourceCheckout, consent.SourceReply:
+	default:
+		return care.Invalid("source", "api, checkout or reply")
+	}
+	return nil
 }

@@ -87,12 +87,15 @@ func TestUnsubscribe(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
-	optedOut := func() bool {
-		out, err := e.store.OptedOut(ctx, "tea", contact)
+	optedOut := func() bool { // out of marketing email, and of nothing else
+		recs, err := e.store.ListConsents(ctx, "tea", contact)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out
+		if all, _ := e.store.OptedOut(ctx, "tea", contact); all {
+			t.Fatalf("a marketing unsubscribe stopped every message")
+		}
+		return len(recs) == 1 && recs[0].Channel == "email" && recs[0].State == consent.OptedOutMarketing && recs[0].Source == consent.SourceUnsubscribe
 	}
 	if r := e.do("GET", "/unsubscribe/"+tok, "", nil, nil); r.Status != 200 || !strings.Contains(string(r.Body), `method="post"`) || optedOut() {
 		t.Fatalf("GET: %d %s (opted out %v)", r.Status, r.Body, optedOut())
@@ -112,5 +115,48 @@ func TestUnsubscribe(t *testing.T) {
 		if got := post(tok, "List-Unsubscribe=One-Click"); got != 200 || !optedOut() {
 			t.Fatalf("one-click #%d: status %d, opted out %v", i+1, got, optedOut())
 		}
+	}
+}
+
+func TestConsentAPI(t *testing.T) {
+	e := newEnv(t)
+	shop, rival := e.createShop("tea"), e.createShop("rival")
+	body := func(contact, channel, state string) []byte {
+		return fmt.Appendf(nil, `{"contact":%q,"channel":%q,"state":%q}`, contact, channel, state)
+	}
+	for _, tc := range []struct {
+		name, token string
+		body        []byte
+		want        int
+		field       string
+	}{
+		{"agent records sms consent", shop.Keys[care.RoleAgent], body("+8613800138000", "sms", "granted"), 200, ""},
+		{"ops records an opt-out of all", shop.Keys[care.RoleOps], body("jon@example.com", "*", "opted_out_all"), 200, ""},
+		{"bad contact", shop.Keys[care.RoleOps], body("13800138000", "sms", "granted"), 400, "contact"},
+		{"bad channel", shop.Keys[care.RoleOps], body("+8613800138000", "fax", "granted"), 400, "channel"},
+		{"bad state", shop.Keys[care.RoleOps], body("+8613800138000", "sms", "yes"), 400, "state"},
+		{"another shop", rival.Keys[care.RoleOps], body("+8613800138000", "sms", "granted"), 404, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("POST", "/v1/shops/tea/consents", tc.token, tc.body, nil)
+			if r.Status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.want, r.Body)
+			}
+			if strings.Contains(string(r.Body), "13800138000") || strings.Contains(string(r.Body), "jon@") && r.Status == 200 {
+				t.Errorf("the contact was echoed: %s", r.Body)
+			}
+			if tc.field != "" {
+				if f := errField(t, r); f != tc.field {
+					t.Errorf("field %q, want %q", f, tc.field)
+				}
+			}
+		})
+	}
+	ctx := context.Background()
+	if recs, _ := e.store.ListConsents(ctx, "tea", care.ContactKey("+8613800138000")); len(recs) != 1 || recs[0].State != "granted" || recs[0].Source != "api" {
+		t.Errorf("sms consent: %+v", recs)
+	}
+	if all, _ := e.store.OptedOut(ctx, "tea", care.ContactKey("jon@example.com")); !all {
+		t.Errorf("an opt-out of all on every channel did not stop every message")
 	}
 }

@@ -44,6 +44,10 @@ type Config struct {
 	// one-click unsubscribe (RFC 8058) of the email channel's marketing
 	// messages, tokens checked with this signer.
 	Unsubscribe *consent.Signer
+	// Consents, when set, keeps buyers' per-channel statements: the
+	// unsubscribe link records its scope there, and POST
+	// /v1/shops/{shop}/consents is served.
+	Consents consent.Store
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -56,6 +60,7 @@ type Server struct {
 	mux   *http.ServeMux
 
 	workflows steps.Workflows
+	consents  consent.Store
 }
 
 // New returns a Server for cfg.
@@ -66,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.AdminToken) < 16 {
 		return nil, errors.New("httpapi: admin token must be at least 16 characters")
 	}
-	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(), workflows: cfg.Workflows,
+	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(), workflows: cfg.Workflows, consents: cfg.Consents,
 		queue: &queue.Queue{Store: cfg.Store, Clock: cfg.Clock, Resumer: cfg.Resumer}}
 	if s.log == nil {
 		s.log = slogDiscard
@@ -96,6 +101,9 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/email", s.putEmailChannel)
 	s.mux.HandleFunc("GET /v1/shops/{shop}/channels/email", s.getEmailChannel)
+	if cfg.Consents != nil {
+		s.mux.HandleFunc("POST /v1/shops/{shop}/consents", s.postConsent)
+	}
 	if u := cfg.Unsubscribe; u != nil {
 		s.mux.HandleFunc("GET /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { s.unsubscribePage(w, r, *u) })
 		s.mux.HandleFunc("POST /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { s.unsubscribe(w, r, *u) })

@@ -68,3 +68,17 @@ func RegionOf(locale string) string {
 	}
 	return ""
 }
+
+// RefusalCN is the refusal instruction China requires in every marketing
+// text (an easy way to refuse: reply T, which consent.OptOutScope reads).
+const RefusalCN = "回T退订"
+
+// WithRefusal returns text as it must go to a number of region: a
+// marketing text to China gets RefusalCN unless it already says how to
+// refuse (退订 or 拒收); anything else is returned as it is.
+func WithRefusal(text, region string, marketing bool) string {
+	if !marketing || region != "CN" || strings.Contains(text, "退订") || strings.Contains(text, "拒收") {
+		return text
+	}
+	return strings.TrimRight(text, " ") + " " + RefusalCN
+}

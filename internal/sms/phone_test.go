@@ -37,3 +37,20 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestWithRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		text, region string
+		marketing    bool
+		want         string
+	}{
+		{"【茶屋】新茶上市，满200减30", "CN", true, "【茶屋】新茶上市，满200减30 回T退订"},
+		{"【茶屋】新茶上市，拒收请回复R", "CN", true, "【茶屋】新茶上市，拒收请回复R"},
+		{"【茶屋】您的订单已发货", "CN", false, "【茶屋】您的订单已发货"},
+		{"New tea is in", "US", true, "New tea is in"},
+	} {
+		if got := WithRefusal(tc.text, tc.region, tc.marketing); got != tc.want {
+			t.Errorf("WithRefusal(%q, %s, %v) = %q, want %q", tc.text, tc.region, tc.marketing, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/steps"
 	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
@@ -121,6 +122,76 @@ func TestPaidChannelUnknownOutcome(t *testing.T) {
 			m, _ := f.entry(ref, "nudge")
 			if len(sms.Sent()) != tc.calls || m.Status != tc.status || m.Reason != tc.reason {
 				t.Fatalf("calls %d, entry %s %q; want %d, %s %q", len(sms.Sent()), m.Status, m.Reason, tc.calls, tc.status, tc.reason)
+			}
+		})
+	}
+}
+
+// TestConsentPerChannel: the buyer's statements (stored in the embedded
+// store) decide per channel and class: marketing needs consent on SMS, an
+// opt-out of marketing leaves transactional messages, an opt-out of all
+// stops everything, and a refused channel falls back to the next.
+func TestConsentPerChannel(t *testing.T) {
+	tests := []struct {
+		name       string
+		marketing  bool
+		statements []consent.Record // Contact "phone" or "email" is replaced by its key
+		want       string           // channel used, "" for a skip
+		reason     string
+	}{
+		{name: "transactional, nothing recorded", want: "sms"},
+		{name: "marketing without consent", marketing: true, reason: consent.ReasonNoConsent},
+		{name: "marketing with sms consent", marketing: true, want: "sms",
+			statements: []consent.Record{{Contact: "phone", Channel: "sms", State: consent.Granted}}},
+		{name: "marketing, email consent only", marketing: true, want: "email",
+			statements: []consent.Record{{Contact: "email", Channel: "email", State: consent.Granted}}},
+		{name: "opted out of marketing: transactional goes", want: "sms",
+			statements: []consent.Record{{Contact: "phone", Channel: consent.AllChannels, State: consent.OptedOutMarketing}}},
+		{name: "opted out of sms: email instead", want: "email",
+			statements: []consent.Record{{Contact: "phone", Channel: "sms", State: consent.OptedOutAll}}},
+		{name: "opted out of all", reason: consent.ReasonOptedOut,
+			statements: []consent.Record{{Contact: "phone", Channel: consent.AllChannels, State: consent.OptedOutAll},
+				{Contact: "email", Channel: consent.AllChannels, State: consent.OptedOutAll}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			v := f.template(care.UnpaidChase, func(b map[string]any) {
+				nudgeOn("sms", "email")(b)
+				if tc.marketing {
+					for _, s := range b["steps"].([]any) {
+						if st := s.(map[string]any); st["id"] == "nudge" {
+							st["class"] = "marketing"
+						}
+					}
+				}
+			})
+			f.createOrder(orderSpec{id: "TB-1001", total: "129.00", deadline: 72 * time.Hour, email: "chen@example.com"})
+			ref := f.run("TB-1001", care.UnpaidChase, v)
+			f.h.Consents = f.db
+			chans := map[string]*media{"sms": {}, "email": {}}
+			f.h.Channels["sms"], f.h.Channels["email"] = chans["sms"], chans["email"]
+			for _, r := range tc.statements {
+				r.ShopID, r.Source, r.At = shopID, consent.SourceAPI, f.clk.Now()
+				r.Contact = care.ContactKey(map[string]string{"phone": phone, "email": "chen@example.com"}[r.Contact])
+				if err := f.db.PutConsent(f.ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.clk.Advance(10 * time.Minute)
+			f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			m, _ := f.entry(ref, "nudge")
+			if tc.want == "" {
+				if m.Status != care.MessageSkipped || m.Reason != tc.reason {
+					t.Fatalf("entry %s %q, want skipped %q", m.Status, m.Reason, tc.reason)
+				}
+				return
+			}
+			if m.Status != care.MessageSent || m.Channel != tc.want || len(chans[tc.want].Sent()) != 1 {
+				t.Fatalf("entry %s on %q (%q); want sent on %s", m.Status, m.Channel, m.Reason, tc.want)
+			}
+			if tc.marketing && m.Class != "marketing" {
+				t.Errorf("entry class %q", m.Class)
 			}
 		})
 	}

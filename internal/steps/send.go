@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/sms"
 )
 
 // Skip reasons recorded in the ledger (with the planning ones of
@@ -181,7 +183,10 @@ func (h *Handler) SendStepWith(ctx context.Context, e *Env, st playbook.Step, va
 	if reason != "" {
 		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.Skip(ctx, e, st.ID, reason)
 	}
-	channel, unreachable := h.pickChannel(ctx, e, st)
+	channel, unreachable, err := h.pickChannel(ctx, e, st)
+	if err != nil {
+		return care.Message{}, err
+	}
 	if unreachable != "" {
 		return care.Message{Status: care.MessageSkipped, Reason: unreachable}, h.Skip(ctx, e, st.ID, unreachable)
 	}
@@ -192,8 +197,9 @@ func (h *Handler) SendStepWith(ctx context.Context, e *Env, st playbook.Step, va
 // order) that can reach the buyer, or, when none can, the reason the last
 // one gave. A channel that is not Reacher is taken as reaching the buyer;
 // one not configured on this runtime is passed over when others follow.
-func (h *Handler) pickChannel(ctx context.Context, e *Env, st playbook.Step) (channel, unreachable string) {
+func (h *Handler) pickChannel(ctx context.Context, e *Env, st playbook.Step) (channel, unreachable string, err error) {
 	list := e.Tpl.StepChannels(st)
+	statements := map[string][]consent.Record{}
 	for i, name := range list {
 		c := h.Channels[name]
 		if c == nil && name != ChannelOutbox && i < len(list)-1 {
@@ -206,9 +212,57 @@ func (h *Handler) pickChannel(ctx context.Context, e *Env, st playbook.Step) (ch
 				continue
 			}
 		}
-		return name, ""
+		why, err := h.consentFor(ctx, e, name, st.Marketing(), statements)
+		if err != nil {
+			return "", "", err
+		}
+		if why != "" {
+			unreachable = why
+			continue
+		}
+		return name, "", nil
 	}
-	return "", unreachable
+	return "", unreachable, nil
+}
+
+// consentFor says why the buyer's recorded statements forbid a message on
+// channel ("" when they allow it; always "" without Handler.Consents). The
+// contacts looked at are the channel's own (the phone for sms, the address
+// for email), both for any other channel. seen caches statements by contact.
+func (h *Handler) consentFor(ctx context.Context, e *Env, channel string, marketing bool, seen map[string][]consent.Record) (string, error) {
+	b := e.Order.Order.Buyer
+	if h.Consents == nil || b == nil {
+		return "", nil
+	}
+	contacts := []string{b.Phone, b.Email}
+	switch channel {
+	case "sms":
+		contacts = []string{b.Phone}
+	case "email":
+		contacts = []string{b.Email}
+	}
+	region := sms.RegionOf(e.Shop.Locale)
+	if n, why := sms.Check(b.Phone, region); why == "" || why == sms.ReasonNotMobile {
+		region = n.Region
+	}
+	for _, c := range contacts {
+		if c == "" {
+			continue
+		}
+		key := care.ContactKey(c)
+		recs, ok := seen[key]
+		if !ok {
+			var err error
+			if recs, err = h.Consents.ListConsents(ctx, e.Ref.Shop, key); err != nil {
+				return "", err
+			}
+			seen[key] = recs
+		}
+		if why := consent.Decide(recs, channel, marketing, consent.RequiresConsent(channel, region)); why != "" {
+			return why, nil
+		}
+	}
+	return "", nil
 }
 
 // Ended returns the step's ledger entry when it already reached an end

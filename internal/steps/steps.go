@@ -38,6 +38,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 )
@@ -236,6 +237,10 @@ type Handler struct {
 	Resumer   queue.Resumer      // sends a waiting execution its result
 	Channels  map[string]Channel // by name; "outbox" needs none
 	Workflows Workflows          // the registered workflows (workflows.All)
+	// Consents, when set, holds buyers' per-channel statements: a channel
+	// the buyer opted out of, or marketing without the consent the market
+	// requires, is passed over like an unreachable one.
+	Consents consent.Store
 
 	templates playbook.Cache
 }

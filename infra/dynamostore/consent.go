@@ -16,7 +16,6 @@ import (
 // data the consent.Record, at its At as timeKey (compared by PutConsent).
 const skConsent = "CONSENT#"
 
-
 var _ consent.Store = (*Store)(nil)
 
 func consentSK(contact, channel string) string { return skConsent + contact + "#" + channel }

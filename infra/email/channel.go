@@ -21,6 +21,7 @@ type Sources interface {
 // Delivery is one composed message for a Transport.
 type Delivery struct {
 	Shop     string
+	OrderID  string
 	LedgerID string
 	Settings channelcfg.Email
 	To       string
@@ -123,7 +124,7 @@ func (c *Channel) SendReport(ctx context.Context, d steps.Envelope) (steps.Repor
 		}
 		mail.Unsubscribe = c.Unsubscribe(consent.Unsubscribe{Shop: d.Shop.ID, Contact: care.ContactKey(to), Scope: consent.ScopeMarketing})
 	}
-	id, err := tr.Deliver(ctx, Delivery{Shop: d.Shop.ID, LedgerID: m.ID, Settings: s, To: to, Raw: mail.Bytes()})
+	id, err := tr.Deliver(ctx, Delivery{Shop: d.Shop.ID, OrderID: m.OrderID, LedgerID: m.ID, Settings: s, To: to, Raw: mail.Bytes()})
 	if err != nil {
 		return steps.Report{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -45,7 +46,7 @@ func TestSESChannel(t *testing.T) {
 }
 
 func TestLedgerOf(t *testing.T) {
-	d := Delivery{Shop: "tea", LedgerID: "unpaid_chase-abc.remind1"}
+	d := Delivery{Shop: "tea", OrderID: "TB 1001/α", LedgerID: "unpaid_chase-abc.remind1"}
 	var in *sesv2.SendEmailInput
 	tr := &SES{Client: sesFunc(func(_ context.Context, i *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
 		in = i
@@ -58,8 +59,15 @@ func TestLedgerOf(t *testing.T) {
 	for _, tag := range in.EmailTags {
 		tags[aws.ToString(tag.Name)] = []string{aws.ToString(tag.Value)}
 	}
-	if shop, id, ok := LedgerOf(tags); !ok || shop != "tea" || id != d.LedgerID {
-		t.Errorf("LedgerOf = %q %q %v", shop, id, ok)
+	if shop, order, id, ok := LedgerOf(tags); !ok || shop != "tea" || order != d.OrderID || id != d.LedgerID {
+		t.Errorf("LedgerOf = %q %q %q %v", shop, order, id, ok)
+	}
+	for _, tag := range in.EmailTags {
+		for _, r := range aws.ToString(tag.Value) {
+			if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				t.Errorf("tag %s has %q, which SES refuses", aws.ToString(tag.Name), r)
+			}
+		}
 	}
 }
 
@@ -67,4 +75,38 @@ type sesFunc func(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options
 
 func (f sesFunc) SendEmail(ctx context.Context, in *sesv2.SendEmailInput, o ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
 	return f(ctx, in, o...)
+}
+
+func TestReceiptOf(t *testing.T) {
+	tags := `"tags":{"oc_shop":["dGVh"],"oc_order":["by0x"],"oc_msg":["cnVuLnN0ZXA"],"ses:source-ip":["10.0.0.1"]}`
+	mail := `"mail":{"timestamp":"2026-12-06T08:00:00Z","messageId":"0100-abc",` + tags + `}`
+	at := time.Date(2026, 12, 6, 8, 5, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, body string
+		want       string // outcome; "" = no receipt
+	}{
+		{"delivery", `{"eventType":"Delivery",` + mail + `,"delivery":{"timestamp":"2026-12-06T08:05:00Z"}}`, care.ReceiptDelivered},
+		{"hard bounce", `{"eventType":"Bounce",` + mail + `,"bounce":{"bounceType":"Permanent","timestamp":"2026-12-06T08:05:00Z"}}`, care.ReceiptBounced},
+		{"soft bounce", `{"eventType":"Bounce",` + mail + `,"bounce":{"bounceType":"Transient","timestamp":"2026-12-06T08:05:00Z"}}`, ""},
+		{"complaint", `{"eventType":"Complaint",` + mail + `,"complaint":{"timestamp":"2026-12-06T08:05:00Z"}}`, care.ReceiptComplained},
+		{"reject", `{"eventType":"Reject",` + mail + `}`, care.ReceiptFailed},
+		{"open", `{"eventType":"Open",` + mail + `}`, ""},
+		{"not ours", `{"eventType":"Delivery","mail":{"messageId":"x","tags":{}}}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, ok, err := ReceiptOf([]byte(tc.body))
+			if err != nil || ok != (tc.want != "") || r.Outcome != tc.want {
+				t.Fatalf("ReceiptOf = %+v, %v, %v; want %q", r, ok, err, tc.want)
+			}
+			if ok && (r.ShopID != "tea" || r.OrderID != "o-1" || r.LedgerID != "run.step") {
+				t.Errorf("receipt names %+v", r)
+			}
+			if ok && tc.want != care.ReceiptFailed && !r.At.Equal(at) {
+				t.Errorf("at %v, want %v", r.At, at)
+			}
+		})
+	}
+	if _, _, err := ReceiptOf([]byte("{")); !errors.Is(err, care.ErrInvalid) {
+		t.Errorf("malformed: %v", err)
+	}
 }

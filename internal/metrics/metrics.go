@@ -64,6 +64,15 @@ type Counts struct {
 	NoticesFailed int `json:"notices_failed"`
 	// Skipped maps a skip reason to the steps (messages and calls) skipped for it.
 	Skipped map[string]int `json:"skipped"`
+
+	// Receipts maps a delivery receipt (delivered, bounced, complained,
+	// failed) to the messages whose latest receipt it is; absent when none.
+	Receipts map[string]int `json:"receipts,omitempty"`
+	// Review counts paid sends whose outcome never came back (failed,
+	// outcome_unknown): marked for review, never sent again.
+	Review int `json:"review,omitempty"`
+	// Segments are the SMS segments of the messages sent (what is billed).
+	Segments int `json:"segments,omitempty"`
 }
 
 // Step is one workflow step's message figures.
@@ -252,6 +261,18 @@ func (c *Counts) add(m care.Message, notices map[string]bool) {
 		c.Failed++
 	case m.Status == care.MessageSkipped:
 		c.Skipped[m.Reason]++
+	}
+	if m.Receipt != "" {
+		if c.Receipts == nil {
+			c.Receipts = map[string]int{}
+		}
+		c.Receipts[m.Receipt]++
+	}
+	if m.Status == care.MessageFailed && m.Reason == "outcome_unknown" {
+		c.Review++
+	}
+	if m.Status == care.MessageSent {
+		c.Segments += m.Segments
 	}
 }
 

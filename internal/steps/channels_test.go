@@ -196,3 +196,39 @@ func TestConsentPerChannel(t *testing.T) {
 		})
 	}
 }
+
+type bounce struct{}
+
+func (bounce) Error() string        { return "bounced: 550 5.1.1" }
+func (bounce) Is(target error) bool { return target == care.ErrRejected }
+func (bounce) Undeliverable() bool  { return true }
+
+// TestHardBounceSuppresses: a channel refusing the address itself ends the
+// entry failed with receipt bounced and suppresses the address on that
+// channel for the shop, and on no other channel.
+func TestHardBounceSuppresses(t *testing.T) {
+	f := newFixture(t)
+	v := f.template(care.UnpaidChase, func(b map[string]any) {
+		for _, s := range b["steps"].([]any) {
+			if st := s.(map[string]any); st["action"] == "message" {
+				st["channels"] = []any{"email", "sms"}
+			}
+		}
+	})
+	f.createOrder(orderSpec{id: "TB-1001", total: "129.00", deadline: 72 * time.Hour, email: "chen@example.com"})
+	ref := f.run("TB-1001", care.UnpaidChase, v)
+	f.h.Consents = f.db
+	email, sms := &media{}, &media{}
+	email.SendFunc = func(steps.Envelope) error { return bounce{} }
+	f.h.Channels["email"], f.h.Channels["sms"] = email, sms
+	f.clk.Advance(10 * time.Minute)
+	f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	m, _ := f.entry(ref, "nudge")
+	if m.Status != care.MessageFailed || m.Receipt != care.ReceiptBounced || m.Channel != "email" {
+		t.Fatalf("entry %s on %s, receipt %q; want failed on email, bounced", m.Status, m.Channel, m.Receipt)
+	}
+	recs, _ := f.db.ListConsents(f.ctx, shopID, care.ContactKey("chen@example.com"))
+	if consent.Decide(recs, "email", false, false) != consent.ReasonOptedOut || consent.Decide(recs, "sms", false, false) != "" {
+		t.Fatalf("statements after the bounce: %+v", recs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/receipts"
 	"github.com/ordercare/ordercare/internal/sms"
 )
 
@@ -345,6 +346,13 @@ func (h *Handler) send(ctx context.Context, e *Env, step, channel, event, locale
 				status, reason = care.MessageFailed, ReasonNoChannel
 			case errors.Is(err, care.ErrRejected):
 				status, reason = care.MessageFailed, ReasonRejected
+				var u interface{ Undeliverable() bool }
+				if errors.As(err, &u) && u.Undeliverable() {
+					m.Receipt = care.ReceiptBounced
+					if err := h.suppress(ctx, e, channel); err != nil {
+						return m, err
+					}
+				}
 			case err != nil:
 				var ns *NotSentError
 				if paid && errors.As(err, &ns) {
@@ -383,3 +391,14 @@ func zone(name string) *time.Location {
 
 // ShopZone is the shop's time zone (UTC when unknown).
 func (e *Env) ShopZone() *time.Location { return zone(e.Shop.Timezone) }
+
+// suppress opts the buyer's contact on channel out of it at the shop after
+// the provider refused the address itself (a hard bounce in its answer).
+func (h *Handler) suppress(ctx context.Context, e *Env, channel string) error {
+	contact := receipts.ContactOn(e.Order, channel)
+	if h.Consents == nil || contact == "" {
+		return nil
+	}
+	return h.Consents.PutConsent(ctx, consent.Record{ShopID: e.Ref.Shop, Contact: care.ContactKey(contact), Channel: channel,
+		State: consent.OptedOutAll, Source: receipts.SourceBounce, At: h.Clock.Now().UTC()})
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordercare/ordercare/infra/email/smtptest"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/channelcfg"
 	"github.com/ordercare/ordercare/internal/clock"
@@ -77,14 +78,14 @@ func parse(t *testing.T, raw []byte) parsed {
 }
 
 func TestSMTPChannel(t *testing.T) {
-	srv := startSMTP(t)
+	srv := smtptest.Start(t)
 	signer := consent.Signer{Key: bytes.Repeat([]byte("u"), 32)}
 	settings := func(sec string, port int, pass string) channelcfg.Email {
 		return channelcfg.Email{Transport: channelcfg.TransportSMTP, Host: srv.Host, Port: port, Security: sec, Username: srv.User, Password: pass,
 			From: "care@tea.example", FromName: "Tea House Care"}
 	}
-	srv.refuse["gone@buyer.example"] = 550
-	srv.refuse["full@buyer.example"] = 452
+	srv.Refuse("gone@buyer.example", 550)
+	srv.Refuse("full@buyer.example", 452)
 	cases := []struct {
 		name     string
 		settings channelcfg.Email
@@ -103,7 +104,7 @@ func TestSMTPChannel(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(srv.mails())
+			before := len(srv.Mails())
 			ch := &Channel{Sources: sources{"tea/" + channelcfg.EmailSource: tc.settings.Source("tea", t0)}, Clock: clock.NewVirtual(t0, nil),
 				SMTP: &SMTP{RootCAs: srv.Roots, Timeout: 10 * time.Second},
 				Unsubscribe: func(u consent.Unsubscribe) string {
@@ -124,7 +125,7 @@ func TestSMTPChannel(t *testing.T) {
 			case errors.As(err, &be) != tc.bounce:
 				t.Fatalf("err = %v, bounce %v", err, tc.bounce)
 			}
-			got := srv.mails()[before:]
+			got := srv.Mails()[before:]
 			if tc.wantErr != nil {
 				if len(got) != 0 {
 					t.Fatalf("%d mails accepted", len(got))

@@ -69,6 +69,10 @@ type Options struct {
 	// SMTPRoots, when set, are the only roots the email channel's SMTP
 	// transport trusts (tests with their own server); nil: the system's.
 	SMTPRoots *tls.Config
+	// SMS, when set, is the "sms" channel (snssms pointed at an SNS
+	// endpoint); nil leaves the local runtime without one (steps listing
+	// sms fall back to their next channel).
+	SMS steps.Channel
 }
 
 // Runtime is an open local runtime. Close it to release its files.
@@ -191,6 +195,9 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 			"email": rt.emailChannel(opts)},
 		Consents:  rt.Store,
 		Workflows: workflows.All()}
+	if opts.SMS != nil {
+		handler.Channels["sms"] = opts.SMS
+	}
 	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.

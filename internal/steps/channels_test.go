@@ -232,3 +232,51 @@ func TestHardBounceSuppresses(t *testing.T) {
 		t.Fatalf("statements after the bounce: %+v", recs)
 	}
 }
+
+// TestMarketQuietHours: in China a marketing reminder woken at 21:30 the
+// buyer's time waits for 08:00 (deferred, not dropped); a transactional one
+// goes.
+func TestMarketQuietHours(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		marketing bool
+		deferred  bool
+	}{
+		{"marketing waits for the morning", true, true},
+		{"transactional goes", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ref, _ := chaseFixture(t, func(b map[string]any) {
+				delete(b, "quiet_hours")
+				if tc.marketing {
+					for _, s := range b["steps"].([]any) {
+						if st := s.(map[string]any); st["action"] == "message" {
+							st["class"] = "marketing"
+						}
+					}
+				}
+			})
+			f.clk.Set(time.Date(2026, 11, 11, 21, 30, 0, 0, shanghai(t)))
+			out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			m, found := f.entry(ref, "nudge")
+			if !tc.deferred {
+				if !found || m.Status != care.MessageSent {
+					t.Fatalf("nudge %+v, want sent", m)
+				}
+				return
+			}
+			want := time.Date(2026, 11, 12, 8, 0, 0, 0, shanghai(t))
+			if found || out.Step != "nudge" || out.At == nil || !out.At.Equal(want) {
+				t.Fatalf("state %+v (entry found %v), want nudge deferred to %v", out, found, want)
+			}
+		})
+	}
+}
+
+func shanghai(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

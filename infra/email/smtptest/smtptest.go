@@ -1,4 +1,8 @@
-package email
+// Package smtptest starts an SMTP server (emersion/go-smtp's) on loopback
+// ports for tests: STARTTLS on one port, implicit TLS on another, with a
+// self-signed certificate the returned client config trusts, AUTH PLAIN
+// required, and every accepted message kept.
+package smtptest
 
 import (
 	"crypto/ecdsa"
@@ -19,36 +23,47 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// testServer is an SMTP server (go-smtp's) on a loopback port that keeps
-// what it accepts. Rcpt refuses addresses in refuse with their code.
-type testServer struct {
+// Server is a running test server. Rcpt refuses the addresses in Refuse
+// with their code (set them before sending).
+type Server struct {
 	Host, User, Pass string
 	Port             int
 	TLSPort          int // implicit TLS
 	Roots            *tls.Config
 
 	mu     sync.Mutex
-	got    []received
+	got    []Mail
 	refuse map[string]int
 }
 
-type received struct {
+// Refuse makes RCPT TO:<addr> answer code (e.g. 550, 452).
+func (s *Server) Refuse(addr string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse[addr] = code
+}
+
+// Mail is one accepted message.
+type Mail struct {
 	From, To string
 	Data     []byte
 	Authed   bool
 	TLS      bool
 }
 
-func (s *testServer) mails() []received {
+// Mails returns the messages accepted so far.
+func (s *Server) Mails() []Mail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]received(nil), s.got...)
+	return append([]Mail(nil), s.got...)
 }
 
-func startSMTP(t *testing.T) *testServer {
+// Start starts a server, stopped at the test's cleanup. Its user is
+// "shop" with password Pass.
+func Start(t testing.TB) *Server {
 	t.Helper()
 	cert, roots := selfSigned(t)
-	ts := &testServer{Host: "127.0.0.1", User: "shop", Pass: "s3cret-Pa55", Roots: roots, refuse: map[string]int{}}
+	ts := &Server{Host: "127.0.0.1", User: "shop", Pass: "s3cret-Pa55", Roots: roots, refuse: map[string]int{}}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 	for _, implicit := range []bool{false, true} {
 		srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
@@ -82,10 +97,10 @@ func startSMTP(t *testing.T) *testServer {
 }
 
 type session struct {
-	srv    *testServer
+	srv    *Server
 	tls    bool
 	authed bool
-	cur    received
+	cur    Mail
 }
 
 func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
@@ -104,7 +119,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if !s.authed {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
 	}
-	s.cur = received{From: from, Authed: s.authed, TLS: s.tls}
+	s.cur = Mail{From: from, Authed: s.authed, TLS: s.tls}
 	return nil
 }
 
@@ -135,7 +150,7 @@ func (s *session) Reset()        {}
 func (s *session) Logout() error { return nil }
 
 // selfSigned makes a certificate for 127.0.0.1 and a client config trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *tls.Config) {
+func selfSigned(t testing.TB) (tls.Certificate, *tls.Config) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

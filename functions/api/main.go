@@ -56,7 +56,7 @@ func run(ctx context.Context) error {
 	}
 	api, err := httpapi.New(httpapi.Config{Store: store, Clock: clock.Real{}, AdminToken: os.Getenv("CARE_ADMIN_TOKEN"),
 		Logger: lambdacontext.NewLogger(), Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)}, Workflows: workflows.All(),
-		Unsubscribe: unsub, Consents: store})
+		Unsubscribe: unsub, Consents: store, Erasure: store})
 	if err != nil {
 		return err
 	}

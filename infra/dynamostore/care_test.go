@@ -265,3 +265,11 @@ func TestConsentConformance(t *testing.T) {
 		return New(db, st, newTable(t), clock.Real{})
 	})
 }
+
+// TestErasureConformance runs the erasure suite against DynamoDB Local.
+func TestErasureConformance(t *testing.T) {
+	db, st := clients(t)
+	storetest.RunErasure(t, func(t *testing.T) storetest.ErasureStore {
+		return New(db, st, newTable(t), clock.Real{})
+	})
+}

@@ -206,7 +206,7 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
 		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All(), Unsubscribe: rt.unsubscribeSigner(),
-		Consents: rt.Store})
+		Consents: rt.Store, Erasure: rt.Store})
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,7 @@ var migrations = []string{
 	runSubjectSchema,
 	runDueSchema,
 	consentSchema,
+	erasureSchema,
 }
 
 // runDueSchema (migration 5) indexes scheduled runs by their start time

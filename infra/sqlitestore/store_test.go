@@ -45,3 +45,10 @@ func TestConsentConformance(t *testing.T) {
 		return db
 	})
 }
+
+func TestErasureConformance(t *testing.T) {
+	storetest.RunErasure(t, func(t *testing.T) storetest.ErasureStore {
+		db, _ := open(t)
+		return db
+	})
+}

@@ -68,7 +68,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})) // the shape care serve and Lambda log in
 	res := &fakeResumer{}
 	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log, Resumer: res, Workflows: workflows.All(),
-		Unsubscribe: &unsubscribeSigner, Consents: store})
+		Unsubscribe: &unsubscribeSigner, Consents: store, Erasure: store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/consent"
+	"github.com/ordercare/ordercare/internal/erasure"
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
 )
@@ -48,6 +49,8 @@ type Config struct {
 	// unsubscribe link records its scope there, and POST
 	// /v1/shops/{shop}/consents is served.
 	Consents consent.Store
+	// Erasure, when set, serves DELETE /v1/buyers/{id} (ops).
+	Erasure erasure.Store
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -61,6 +64,7 @@ type Server struct {
 
 	workflows steps.Workflows
 	consents  consent.Store
+	erasure   erasure.Store
 }
 
 // New returns a Server for cfg.
@@ -71,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.AdminToken) < 16 {
 		return nil, errors.New("httpapi: admin token must be at least 16 characters")
 	}
-	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(), workflows: cfg.Workflows, consents: cfg.Consents,
+	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(), workflows: cfg.Workflows, consents: cfg.Consents, erasure: cfg.Erasure,
 		queue: &queue.Queue{Store: cfg.Store, Clock: cfg.Clock, Resumer: cfg.Resumer}}
 	if s.log == nil {
 		s.log = slogDiscard
@@ -101,6 +105,9 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/email", s.putEmailChannel)
 	s.mux.HandleFunc("GET /v1/shops/{shop}/channels/email", s.getEmailChannel)
+	if cfg.Erasure != nil {
+		s.mux.HandleFunc("DELETE /v1/buyers/{id}", s.eraseBuyer)
+	}
 	if cfg.Consents != nil {
 		s.mux.HandleFunc("POST /v1/shops/{shop}/consents", s.postConsent)
 	}

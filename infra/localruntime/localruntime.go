@@ -214,10 +214,14 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	rt.stop, rt.done = stop, make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		rt.Loop.Run(loopCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		rt.sweepTexts(loopCtx, log)
 	}()
 	go func() {
 		defer wg.Done()

@@ -33,3 +33,25 @@ func (s *Server) eraseBuyer(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, rec)
 }
+
+// putRetention stores the shop's retention policy (ops): body
+// erasure.Retention; message texts older than it are replaced by
+// erasure.Erased by the runtime's daily sweep.
+func (s *Server) putRetention(w http.ResponseWriter, r *http.Request) {
+	shopID, err := s.shopScope(r, r.PathValue("shop"), care.RoleOps)
+	var req erasure.Retention
+	if err == nil {
+		err = decodeStrict(r, &req)
+	}
+	if err == nil {
+		err = req.Validate()
+	}
+	if err == nil {
+		err = s.store.PutSource(r.Context(), req.Source(shopID, s.now().UTC()))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, req)
+}

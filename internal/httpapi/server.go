@@ -107,6 +107,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/shops/{shop}/channels/email", s.getEmailChannel)
 	if cfg.Erasure != nil {
 		s.mux.HandleFunc("DELETE /v1/buyers/{id}", s.eraseBuyer)
+		s.mux.HandleFunc("PUT /v1/shops/{shop}/retention", s.putRetention)
 	}
 	if cfg.Consents != nil {
 		s.mux.HandleFunc("POST /v1/shops/{shop}/consents", s.postConsent)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,50 @@ func TestCODAskBySMS(t *testing.T) {
 	}
 	if ask2.Status != care.MessageSkipped || ask2.Reason != "invalid_phone" {
 		t.Errorf("S2 ask: %s %q, want skipped invalid_phone", ask2.Status, ask2.Reason)
+	}
+}
+
+// TestStopBySMSReply: reminders by SMS (moto's SNS) to a buyer who agreed
+// to marketing texts. "退订营销" stops the marketing coupon and lets the
+// transactional reminders through; a later "STOP" stops everything.
+func TestStopBySMSReply(t *testing.T) {
+	for _, tc := range []struct {
+		reply string
+		want  []string // the ledger after the reply, by step
+	}{
+		{"退订营销", []string{"coupon:skipped:opted_out_marketing", "nudge:sent", "ships_today:sent"}},
+		{"STOP", []string{"coupon:skipped:opted_out", "nudge:sent", "ships_today:skipped:opted_out"}},
+	} {
+		t.Run(tc.reply, func(t *testing.T) {
+			h, _ := channelHarness(t)
+			h.editSteps(care.UnpaidChase, func(st map[string]any) {
+				st["channels"] = []any{"sms"}
+				if st["id"] == "coupon" {
+					st["class"] = "marketing"
+				}
+			})
+			h.must("POST", "/v1/shops/tea/consents", h.agent(), map[string]any{"contact": "+8613912345678", "channel": "sms", "state": "granted", "source": "checkout"}, 200, nil)
+			// Placed at 09:00 Shanghai: the 6 h coupon falls inside China's marketing hours.
+			h.webhook(h.shop, "", order("T1", "129.90", false, 72*time.Hour, start))
+			h.advance("10m")
+			h.wantLedger("T1", "nudge:sent")
+			h.webhook(h.shop, "", event("buyer.replied", "T1", h.now(), map[string]any{"reply": map[string]string{"text": tc.reply}}))
+			h.advance("8h")
+			var got []string
+			for _, m := range h.messages("T1") {
+				if m.Step == "call" {
+					continue
+				}
+				s := m.Step + ":" + string(m.Status)
+				if m.Reason != "" {
+					s += ":" + m.Reason
+				}
+				got = append(got, s)
+			}
+			sort.Strings(got)
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("ledger %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

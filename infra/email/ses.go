@@ -3,10 +3,8 @@ package email
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -28,12 +26,12 @@ type SES struct{ Client SESAPI }
 
 var _ Transport = (*SES)(nil)
 
-// Tags SES events carry back (mail.tags): the shop and the ledger entry id
-// (base64url, as tag values allow only letters, digits, _ and -).
+// Tags SES events carry back (mail.tags): receipts.TagShop, TagOrder and
+// TagLedger, base64url (tag values allow only letters, digits, _ and -).
 const (
-	TagShop   = "oc_shop"
-	TagOrder  = "oc_order"
-	TagLedger = "oc_msg"
+	TagShop   = receipts.TagShop
+	TagOrder  = receipts.TagOrder
+	TagLedger = receipts.TagLedger
 )
 
 // Deliver sends d and returns SES's MessageId. Errors: a request SES
@@ -69,76 +67,5 @@ func (t *SES) Deliver(ctx context.Context, d Delivery) (string, error) {
 	return aws.ToString(out.MessageId), nil
 }
 
-// LedgerOf reads the shop, order and ledger entry id back from an SES
-// event's mail.tags (each tag a list of values); ok false when absent.
-func LedgerOf(tags map[string][]string) (shop, order, ledgerID string, ok bool) {
-	dec := func(k string) string {
-		if v := tags[k]; len(v) == 1 {
-			if b, err := base64.RawURLEncoding.DecodeString(v[0]); err == nil {
-				return string(b)
-			}
-		}
-		return ""
-	}
-	shop, order, ledgerID = dec(TagShop), dec(TagOrder), dec(TagLedger)
-	return shop, order, ledgerID, shop != "" && order != "" && ledgerID != ""
-}
-
-// SESEvent is the part of an SES event (event publishing through SNS or
-// EventBridge: eventType, mail, bounce, complaint) a receipt needs.
-type SESEvent struct {
-	EventType string `json:"eventType"`
-	Mail      struct {
-		MessageID string              `json:"messageId"`
-		Timestamp time.Time           `json:"timestamp"`
-		Tags      map[string][]string `json:"tags"`
-	} `json:"mail"`
-	Bounce *struct {
-		BounceType string    `json:"bounceType"` // Permanent, Transient, Undetermined
-		Timestamp  time.Time `json:"timestamp"`
-	} `json:"bounce,omitempty"`
-	Complaint *struct {
-		Timestamp time.Time `json:"timestamp"`
-	} `json:"complaint,omitempty"`
-	Delivery *struct {
-		Timestamp time.Time `json:"timestamp"`
-	} `json:"delivery,omitempty"`
-}
-
-// ReceiptOf reads an SES event as a receipt. ok is false for an event
-// that is no receipt (Send, Open, Click, a transient bounce: SES retries
-// those itself) or that names no ordercare ledger entry. A Reject or a
-// Rendering Failure is failed; only a Permanent bounce is bounced.
-func ReceiptOf(body []byte) (r receipts.Receipt, ok bool, err error) {
-	var ev SESEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return receipts.Receipt{}, false, care.Invalid("", "not an SES event: %v", err)
-	}
-	shop, order, id, tagged := LedgerOf(ev.Mail.Tags)
-	if !tagged {
-		return receipts.Receipt{}, false, nil
-	}
-	r = receipts.Receipt{ShopID: shop, OrderID: order, LedgerID: id, At: ev.Mail.Timestamp}
-	switch ev.EventType {
-	case "Delivery":
-		r.Outcome = care.ReceiptDelivered
-		if ev.Delivery != nil {
-			r.At = ev.Delivery.Timestamp
-		}
-	case "Bounce":
-		if ev.Bounce == nil || ev.Bounce.BounceType != "Permanent" {
-			return receipts.Receipt{}, false, nil
-		}
-		r.Outcome, r.At = care.ReceiptBounced, ev.Bounce.Timestamp
-	case "Complaint":
-		r.Outcome = care.ReceiptComplained
-		if ev.Complaint != nil {
-			r.At = ev.Complaint.Timestamp
-		}
-	case "Reject", "Rendering Failure":
-		r.Outcome = care.ReceiptFailed
-	default:
-		return receipts.Receipt{}, false, nil
-	}
-	return r, true, nil
-}
+// ReceiptOf reads an SES event as a receipt (receipts.FromSES).
+func ReceiptOf(body []byte) (receipts.Receipt, bool, error) { return receipts.FromSES(body) }

@@ -13,6 +13,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/channelcfg"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/receipts"
 )
 
 // TestSESChannel sends through SES v2 as moto_server emulates it: from a
@@ -59,7 +60,7 @@ func TestLedgerOf(t *testing.T) {
 	for _, tag := range in.EmailTags {
 		tags[aws.ToString(tag.Name)] = []string{aws.ToString(tag.Value)}
 	}
-	if shop, order, id, ok := LedgerOf(tags); !ok || shop != "tea" || order != d.OrderID || id != d.LedgerID {
+	if shop, order, id, ok := receipts.LedgerOf(tags); !ok || shop != "tea" || order != d.OrderID || id != d.LedgerID {
 		t.Errorf("LedgerOf = %q %q %q %v", shop, order, id, ok)
 	}
 	for _, tag := range in.EmailTags {
@@ -92,6 +93,7 @@ func TestReceiptOf(t *testing.T) {
 		{"reject", `{"eventType":"Reject",` + mail + `}`, care.ReceiptFailed},
 		{"open", `{"eventType":"Open",` + mail + `}`, ""},
 		{"not ours", `{"eventType":"Delivery","mail":{"messageId":"x","tags":{}}}`, ""},
+		{"eventbridge envelope", `{"version":"0","detail-type":"Email Bounced","source":"aws.ses","detail":{"eventType":"Bounce",` + mail + `,"bounce":{"bounceType":"Permanent","timestamp":"2026-12-06T08:05:00Z"}}}`, care.ReceiptBounced},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, ok, err := ReceiptOf([]byte(tc.body))

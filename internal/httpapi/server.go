@@ -111,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Consents != nil {
 		s.mux.HandleFunc("POST /v1/shops/{shop}/consents", s.postConsent)
+		s.mux.HandleFunc("POST /v1/receipts/ses", s.sesReceipt)
 	}
 	if u := cfg.Unsubscribe; u != nil {
 		s.mux.HandleFunc("GET /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { s.unsubscribePage(w, r, *u) })

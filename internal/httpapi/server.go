@@ -103,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions", s.listTemplateVersions)
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions/{version}", s.getTemplateVersion)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
+	s.mux.HandleFunc("GET /v1/templates/{workflow}/preview", s.previewTemplate)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/email", s.putEmailChannel)
 	s.mux.HandleFunc("GET /v1/shops/{shop}/channels/email", s.getEmailChannel)
 	if cfg.Erasure != nil {

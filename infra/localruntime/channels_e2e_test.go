@@ -168,7 +168,8 @@ func TestCODAskBySMS(t *testing.T) {
 
 // TestStopBySMSReply: reminders by SMS (moto's SNS) to a buyer who agreed
 // to marketing texts. "退订营销" stops the marketing coupon and lets the
-// transactional reminders through; a later "STOP" stops everything.
+// transactional reminders through; "STOP" stops everything. The reply,
+// sent twice, gets one confirmation, by SMS.
 func TestStopBySMSReply(t *testing.T) {
 	for _, tc := range []struct {
 		reply string
@@ -190,10 +191,20 @@ func TestStopBySMSReply(t *testing.T) {
 			h.webhook(h.shop, "", order("T1", "129.90", false, 72*time.Hour, start))
 			h.advance("10m")
 			h.wantLedger("T1", "nudge:sent")
-			h.webhook(h.shop, "", event("buyer.replied", "T1", h.now(), map[string]any{"reply": map[string]string{"text": tc.reply}}))
+			h.webhook(h.shop, "", event("buyer.replied", "T1", h.now(), map[string]any{"reply": map[string]string{"text": tc.reply, "channel": "sms"}}))
+			h.advance("1m")
+			h.webhook(h.shop, "", event("buyer.replied", "T1", h.now(), map[string]any{"reply": map[string]string{"text": tc.reply, "channel": "sms"}}))
 			h.advance("8h")
 			var got []string
+			confirmations := 0
 			for _, m := range h.messages("T1") {
+				if m.Kind == care.KindConfirmation {
+					confirmations++
+					if m.Channel != "sms" || m.Status != care.MessageSent || m.ProviderID == "" || m.Segments == 0 {
+						t.Errorf("confirmation %+v, want sent by sms", m)
+					}
+					continue
+				}
 				if m.Step == "call" {
 					continue
 				}
@@ -202,6 +213,9 @@ func TestStopBySMSReply(t *testing.T) {
 					s += ":" + m.Reason
 				}
 				got = append(got, s)
+			}
+			if confirmations != 1 {
+				t.Errorf("%d confirmations after two opt-out replies, want 1", confirmations)
 			}
 			sort.Strings(got)
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {

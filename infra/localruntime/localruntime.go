@@ -198,6 +198,7 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 	if opts.SMS != nil {
 		handler.Channels["sms"] = opts.SMS
 	}
+	rt.Router.ConfirmOptOut = handler.ConfirmOptOut
 	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.

@@ -63,6 +63,9 @@ const (
 	KindMessage MessageKind = "message" // to the buyer (a message step)
 	KindNotice  MessageKind = "notice"  // to the shop (a notify_shop step)
 	KindCall    MessageKind = "call"    // a call step that was skipped (no agent task raised)
+	// KindConfirmation is the one confirmation a buyer gets after opting
+	// out (not a workflow step; never counted as a reminder).
+	KindConfirmation MessageKind = "confirmation"
 )
 
 // ToBuyer reports whether the entry is (or would have been) a message to

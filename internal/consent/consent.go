@@ -198,3 +198,18 @@ func normalize(s string) string {
 	}
 	return b.String()
 }
+
+// Confirmation is the one message that confirms an opt-out of scope to a
+// buyer of shop, in locale (zh-* in Chinese, else English).
+func Confirmation(locale, shop, scope string) string {
+	zh := strings.HasPrefix(strings.ToLower(locale), "zh")
+	switch {
+	case zh && scope == ScopeMarketing:
+		return "您已退订" + shop + "的营销消息，订单通知照常发送。"
+	case zh:
+		return "您已退订" + shop + "的全部消息，我们不会再联系您。"
+	case scope == ScopeMarketing:
+		return "You have unsubscribed from " + shop + "'s marketing messages. Order updates will still reach you."
+	}
+	return "You have unsubscribed from all messages from " + shop + ". We will not contact you again."
+}

@@ -73,6 +73,9 @@ type Counts struct {
 	Review int `json:"review,omitempty"`
 	// Segments are the SMS segments of the messages sent (what is billed).
 	Segments int `json:"segments,omitempty"`
+	// Confirmations are opt-out confirmations sent (at most one per buyer
+	// contact and shop); never in Sent.
+	Confirmations int `json:"confirmations,omitempty"`
 }
 
 // Step is one workflow step's message figures.
@@ -149,6 +152,10 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 		for _, m := range msgs {
 			a := by[m.Workflow]
 			if a == nil {
+				continue
+			}
+			if m.Kind == care.KindConfirmation { // no step of the workflow, no chase
+				a.Counts.add(m, a.notices)
 				continue
 			}
 			sc := a.steps[m.Step]
@@ -249,6 +256,12 @@ type acc struct {
 func newCounts() Counts { return Counts{Skipped: map[string]int{}} }
 
 func (c *Counts) add(m care.Message, notices map[string]bool) {
+	if m.Kind == care.KindConfirmation {
+		if m.Status == care.MessageSent {
+			c.Confirmations++
+		}
+		return
+	}
 	notice := isNotice(m, notices)
 	switch {
 	case m.Status == care.MessageSent && notice:

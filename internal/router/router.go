@@ -71,6 +71,10 @@ type Router struct {
 	// marketing only. Nil keeps the older rule: every opt-out stops
 	// everything.
 	Consents consent.Store
+	// ConfirmOptOut, when set, is called after each opt-out reply is
+	// recorded, with the channel the reply came on and the scope
+	// (steps.Handler.ConfirmOptOut: at most one confirmation per buyer).
+	ConfirmOptOut func(ctx context.Context, shopID, orderID string, wf care.Workflow, channel, scope string) error
 
 	templates playbook.Cache
 }
@@ -706,6 +710,11 @@ func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, 
 				}
 			}
 			if err := r.Store.OptOut(ctx, c.ShopID, key, now); err != nil {
+				return err
+			}
+		}
+		if r.ConfirmOptOut != nil {
+			if err := r.ConfirmOptOut(ctx, c.ShopID, c.OrderID, wf, ev.Reply.Channel, scope); err != nil {
 				return err
 			}
 		}

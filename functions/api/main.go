@@ -4,7 +4,10 @@
 // workflow through Step Functions (SendTaskSuccess). It also serves the
 // browser console (internal/console) at / and /console/.
 //
-// Environment: TABLE_NAME (the DynamoDB table), CARE_ADMIN_TOKEN.
+// Environment: TABLE_NAME (the DynamoDB table), CARE_ADMIN_TOKEN,
+// UNSUBSCRIBE_KEY (optional: at least 32 characters; the key the step
+// function signs one-click unsubscribe links with; unset, /unsubscribe is
+// not served).
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 	"github.com/ordercare/ordercare/infra/apigw"
 	"github.com/ordercare/ordercare/infra/dynamostore"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/console"
 	"github.com/ordercare/ordercare/internal/httpapi"
 	"github.com/ordercare/ordercare/internal/router"
@@ -45,8 +49,16 @@ func run(ctx context.Context) error {
 		return err
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
+	var unsub *consent.Signer
+	if k := os.Getenv("UNSUBSCRIBE_KEY"); k != "" {
+		if len(k) < 32 {
+			return errors.New("UNSUBSCRIBE_KEY must be at least 32 characters")
+		}
+		unsub = &consent.Signer{Key: []byte(k)}
+	}
 	api, err := httpapi.New(httpapi.Config{Store: store, Clock: clock.Real{}, AdminToken: os.Getenv("CARE_ADMIN_TOKEN"),
-		Logger: lambdacontext.NewLogger(), Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)}, Workflows: workflows.All()})
+		Logger: lambdacontext.NewLogger(), Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)}, Workflows: workflows.All(),
+		Unsubscribe: unsub, Consents: store, Erasure: store})
 	if err != nil {
 		return err
 	}

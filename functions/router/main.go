@@ -48,7 +48,8 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log := lambdacontext.NewLogger()
-	r := &router.Router{Store: dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{}),
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
+	r := &router.Router{Store: store, Consents: store,
 		SFN: sfn.NewFromConfig(cfg), Clock: clock.Real{}, StateMachinePrefix: prefix, Workflows: workflows.All(), Logger: log}
 	stream := &router.StreamHandler{Router: r, Decode: dynamostore.ChangeFromStreamRecord, Logger: log, Reserve: 10 * time.Second}
 	due := &router.DueHandler{Router: r, Logger: log, Reserve: 10 * time.Second}

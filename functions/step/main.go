@@ -4,7 +4,14 @@
 // webhook channel, and resumes executions (SendTaskSuccess) when an answer
 // arrived before the task started waiting.
 //
-// Environment: TABLE_NAME (the DynamoDB table).
+// Channels: webhook (the shop's signed callback), email (Amazon SES v2,
+// from the shop's verified identity), sms (Amazon SNS Publish to the
+// buyer's number).
+//
+// Environment: TABLE_NAME (the DynamoDB table); PUBLIC_URL (the API's base
+// URL) and UNSUBSCRIBE_KEY (at least 32 characters, as the api function's)
+// for marketing email's one-click unsubscribe links (unset: marketing email
+// is refused); SMS_SENDER_ID (optional alphanumeric sender id).
 package main
 
 import (
@@ -12,17 +19,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ordercare/ordercare/infra/dynamostore"
+	"github.com/ordercare/ordercare/infra/email"
 	"github.com/ordercare/ordercare/infra/shopwebhook"
+	"github.com/ordercare/ordercare/infra/snssms"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
 	"github.com/ordercare/ordercare/workflows"
@@ -46,8 +60,15 @@ func run(ctx context.Context) error {
 	}
 	slog.SetDefault(lambdacontext.NewLogger())
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
+	mail := &email.Channel{Sources: store, Clock: clock.Real{}, SES: &email.SES{Client: sesv2.NewFromConfig(cfg)}}
+	if base, k := strings.TrimRight(os.Getenv("PUBLIC_URL"), "/"), os.Getenv("UNSUBSCRIBE_KEY"); base != "" && len(k) >= 32 {
+		signer := consent.Signer{Key: []byte(k)}
+		mail.Unsubscribe = func(u consent.Unsubscribe) string { return base + "/unsubscribe/" + url.PathEscape(signer.Token(u)) }
+	}
 	h := &steps.Handler{Store: store, Clock: clock.Real{}, Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)},
-		Channels:  map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: store, Clock: clock.Real{}}},
+		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: store, Clock: clock.Real{}},
+			"email": mail, "sms": &snssms.Channel{Client: sns.NewFromConfig(cfg), SenderID: os.Getenv("SMS_SENDER_ID")}},
+		Consents:  store,
 		Workflows: workflows.All()}
 	lambda.StartHandlerFunc(h.Handle)
 	return nil

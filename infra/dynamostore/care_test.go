@@ -256,3 +256,20 @@ func TestPutTemplateCancellation(t *testing.T) {
 		})
 	}
 }
+
+// TestConsentConformance runs the consent store's conformance suite
+// against DynamoDB Local.
+func TestConsentConformance(t *testing.T) {
+	db, st := clients(t)
+	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentStore {
+		return New(db, st, newTable(t), clock.Real{})
+	})
+}
+
+// TestErasureConformance runs the erasure suite against DynamoDB Local.
+func TestErasureConformance(t *testing.T) {
+	db, st := clients(t)
+	storetest.RunErasure(t, func(t *testing.T) storetest.ErasureStore {
+		return New(db, st, newTable(t), clock.Real{})
+	})
+}

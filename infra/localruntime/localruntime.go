@@ -16,6 +16,7 @@ package localruntime
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,17 @@ type Options struct {
 	// SFNCredentials is the key pair the Step Functions API requires
 	// (SigV4); zero reads or creates DataDir/sfn-credentials.
 	SFNCredentials sfnhttp.Credentials
+	// PublicURL is where buyers reach this runtime's HTTP API: the base of
+	// the email channel's one-click unsubscribe links. "" means
+	// http://127.0.0.1:8080 (care serve's default address).
+	PublicURL string
+	// SMTPRoots, when set, are the only roots the email channel's SMTP
+	// transport trusts (tests with their own server); nil: the system's.
+	SMTPRoots *tls.Config
+	// SMS, when set, is the "sms" channel (snssms pointed at an SNS
+	// endpoint); nil leaves the local runtime without one (steps listing
+	// sms fall back to their next channel).
+	SMS steps.Channel
 }
 
 // Runtime is an open local runtime. Close it to release its files.
@@ -153,7 +165,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	// process), still through the Step Functions wire protocol.
 	inner := sfnhttp.NewHandler(rt.Engine, log)
 	rt.SFN = guard.Wrap(inner)
-	if err := rt.wire(ctx, opts.DataDir, inner, log); err != nil {
+	if err := rt.wire(ctx, opts, inner, log); err != nil {
 		rt.Close()
 		return nil, err
 	}
@@ -162,7 +174,8 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 
 // wire creates the care workflows' state machines and connects the step
 // handler, the router and the API, then starts the router loop.
-func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler, log *slog.Logger) error {
+func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, log *slog.Logger) error {
+	dataDir := opts.DataDir
 	client := sfnhttp.InProcessClient(sfnAPI, Region, rt.SFNCredentials)
 	for _, wf := range workflows.All().Names() {
 		if _, err := deployWorkflow(ctx, client, wf); err != nil {
@@ -171,6 +184,7 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 	}
 	rt.scheduled = make(chan struct{}, 1)
 	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log,
+		Consents: rt.Store,
 		OnScheduled: func(time.Time) {
 			select {
 			case rt.scheduled <- struct{}{}:
@@ -178,8 +192,14 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 			}
 		}}
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
-		Channels:  map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock}},
+		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock},
+			"email": rt.emailChannel(opts)},
+		Consents:  rt.Store,
 		Workflows: workflows.All()}
+	if opts.SMS != nil {
+		handler.Channels["sms"] = opts.SMS
+	}
+	rt.Router.ConfirmOptOut = handler.ConfirmOptOut
 	rt.Engine.Register(StepFunction, handler.Handle)
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.
@@ -187,7 +207,8 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
-		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All()})
+		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All(), Unsubscribe: rt.unsubscribeSigner(),
+		Consents: rt.Store, Erasure: rt.Store})
 	if err != nil {
 		return err
 	}
@@ -195,10 +216,14 @@ func (rt *Runtime) wire(ctx context.Context, dataDir string, sfnAPI http.Handler
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	rt.stop, rt.done = stop, make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		rt.Loop.Run(loopCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		rt.sweepTexts(loopCtx, log)
 	}()
 	go func() {
 		defer wg.Done()

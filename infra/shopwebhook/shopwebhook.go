@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,7 +41,20 @@ type Channel struct {
 	Client  *http.Client
 }
 
-var _ steps.Channel = (*Channel)(nil)
+var (
+	_ steps.Channel = (*Channel)(nil)
+	_ steps.Reacher = (*Channel)(nil)
+)
+
+// Unreachable says steps.ReasonNoChannel when the shop has no webhook
+// channel (so a step listing channels falls back to the next), "" when it
+// has one or the store cannot tell now (Send then decides).
+func (c *Channel) Unreachable(ctx context.Context, d steps.Envelope) string {
+	if _, err := c.Sources.GetSource(ctx, d.Shop.ID, care.ChannelWebhook); errors.Is(err, care.ErrNotFound) {
+		return steps.ReasonNoChannel
+	}
+	return ""
+}
 
 // Payload is the JSON body POSTed to the shop.
 type Payload struct {

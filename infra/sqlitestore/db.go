@@ -148,6 +148,8 @@ var migrations = []string{
 	runSubjectSchema,
 	runDueSchema,
 	agentSchema,
+	consentSchema,
+	erasureSchema,
 }
 
 // runDueSchema (migration 5) indexes scheduled runs by their start time

@@ -38,3 +38,17 @@ func TestCareConformance(t *testing.T) {
 		return db
 	})
 }
+
+func TestConsentConformance(t *testing.T) {
+	storetest.RunConsent(t, func(t *testing.T) storetest.ConsentStore {
+		db, _ := open(t)
+		return db
+	})
+}
+
+func TestErasureConformance(t *testing.T) {
+	storetest.RunErasure(t, func(t *testing.T) storetest.ErasureStore {
+		db, _ := open(t)
+		return db
+	})
+}

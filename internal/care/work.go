@@ -63,6 +63,9 @@ const (
 	KindMessage MessageKind = "message" // to the buyer (a message step)
 	KindNotice  MessageKind = "notice"  // to the shop (a notify_shop step)
 	KindCall    MessageKind = "call"    // a call step that was skipped (no agent task raised)
+	// KindConfirmation is the one confirmation a buyer gets after opting
+	// out (not a workflow step; never counted as a reminder).
+	KindConfirmation MessageKind = "confirmation"
 )
 
 // ToBuyer reports whether the entry is (or would have been) a message to
@@ -87,7 +90,30 @@ type Message struct {
 	Reason          string        `json:"reason,omitempty"` // why skipped or failed
 	At              time.Time     `json:"at"`               // when reserved or skipped
 	SentAt          *time.Time    `json:"sent_at,omitempty"`
+	// Class is the step's message class: "transactional" ("" for entries
+	// written before classes) or "marketing".
+	Class string `json:"class,omitempty"`
+	// ProviderID is the provider's id of the send (SES or SNS MessageId),
+	// which its delivery receipts name.
+	ProviderID string `json:"provider_id,omitempty"`
+	// Segments and Encoding (sms) are the billed segments and "GSM-7" or "UCS-2".
+	Segments int    `json:"segments,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+	// Receipt is the latest delivery receipt of a sent message (see
+	// Receipt* constants); "" until one arrives.
+	Receipt string `json:"receipt,omitempty"`
+	// Attempts counts provider calls begun on a paid channel; a pending
+	// entry with Attempts > 0 had a call whose outcome is unknown.
+	Attempts int `json:"attempts,omitempty"`
 }
+
+// Delivery receipts (Message.Receipt).
+const (
+	ReceiptDelivered  = "delivered"
+	ReceiptBounced    = "bounced" // a hard bounce: the address is suppressed
+	ReceiptComplained = "complained"
+	ReceiptFailed     = "failed"
+)
 
 // Messages is the send ledger.
 type Messages interface {

@@ -67,7 +67,8 @@ func newEnv(t *testing.T) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})) // the shape care serve and Lambda log in
 	res := &fakeResumer{}
-	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log, Resumer: res, Workflows: workflows.All(), SessionClock: vc})
+	srv, err := httpapi.New(httpapi.Config{Store: store, Clock: vc, AdminToken: adminToken, Logger: log, Resumer: res, Workflows: workflows.All(),
+		SessionClock: vc, Unsubscribe: &unsubscribeSigner, Consents: store, Erasure: store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/sms"
 )
 
 // WorkflowInfo is one entry of GET /v1/workflows: a registered workflow and
@@ -68,6 +69,11 @@ type PreviewScript struct {
 	Text   string `json:"text,omitempty"`
 	Error  string `json:"error,omitempty"`
 	Path   string `json:"path,omitempty"` // the field an Error is at, such as steps[2].script.en
+	// Characters, Encoding and Segments are a message script as a text
+	// message: GSM-7 or UCS-2, and the segments billed (sms.Segments).
+	Characters int    `json:"characters,omitempty"`
+	Encoding   string `json:"encoding,omitempty"`
+	Segments   int    `json:"segments,omitempty"`
 }
 
 // Preview is the answer to POST /v1/templates/{workflow}/preview. Nothing
@@ -77,6 +83,7 @@ type Preview struct {
 	OrderID  string          `json:"order_id"`
 	Sample   bool            `json:"sample"`
 	Scripts  []PreviewScript `json:"scripts"`
+	Segments int             `json:"segments"` // the message scripts' SMS segments, every locale
 }
 
 // sampleOrder is what a preview renders for without an order id.
@@ -164,6 +171,11 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) {
 					ps.Error, ps.Path = fe.Reason, fe.Field
 				} else if rerr != nil {
 					ps.Error = rerr.Error()
+				}
+				if rerr == nil && field == "script" && st.Action == playbook.ActionMessage {
+					c := sms.Segments(text)
+					ps.Characters, ps.Encoding, ps.Segments = len([]rune(text)), c.Encoding, c.Segments
+					p.Segments += c.Segments
 				}
 				p.Scripts = append(p.Scripts, ps)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/httpapi"
+	"github.com/ordercare/ordercare/internal/sms"
 )
 
 func TestWorkflowsAndPreview(t *testing.T) {
@@ -27,16 +28,25 @@ func TestWorkflowsAndPreview(t *testing.T) {
 		t.Fatalf("preview = %d %s", r.Status, r.Body)
 	}
 	var zh, en string
+	segments := 0
 	for _, s := range p.Scripts {
 		if s.Error != "" {
 			t.Errorf("script %s %s %s: %s", s.Step, s.Field, s.Locale, s.Error)
 		}
+		segments += s.Segments
 		if s.Step == "nudge" && s.Locale == "zh-CN" {
 			zh = s.Text
+			// Chinese text is UCS-2 on SMS; each message script says what it costs.
+			if s.Encoding != sms.UCS2 || s.Segments < 1 || s.Characters != len([]rune(s.Text)) {
+				t.Errorf("nudge zh-CN as SMS: %s, %d segments, %d characters", s.Encoding, s.Segments, s.Characters)
+			}
 		}
 		if s.Step == "nudge" && s.Locale == "en" {
 			en = s.Text
 		}
+	}
+	if p.Segments != segments || segments == 0 {
+		t.Errorf("preview segments %d, scripts sum to %d", p.Segments, segments)
 	}
 	if !strings.Contains(zh, "龙井 250g×2") || !strings.Contains(en, "Hi 王芳") || !strings.Contains(en, "688.00 CNY") {
 		t.Errorf("nudge previews: zh %q, en %q", zh, en)

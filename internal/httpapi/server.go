@@ -16,6 +16,8 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
+	"github.com/ordercare/ordercare/internal/erasure"
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
 )
@@ -48,6 +50,16 @@ type Config struct {
 	// real time); nil is the wall clock. It is not Clock: a runtime on a
 	// virtual clock moved ahead by days keeps its signed-in people.
 	SessionClock clock.Clock
+	// Unsubscribe, when set, serves GET and POST /unsubscribe/{token}: the
+	// one-click unsubscribe (RFC 8058) of the email channel's marketing
+	// messages, tokens checked with this signer.
+	Unsubscribe *consent.Signer
+	// Consents, when set, keeps buyers' per-channel statements: the
+	// unsubscribe link records its scope there, and POST
+	// /v1/shops/{shop}/consents is served.
+	Consents consent.Store
+	// Erasure, when set, serves DELETE /v1/buyers/{id} (ops).
+	Erasure erasure.Store
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -62,6 +74,8 @@ type Server struct {
 	workflows  steps.Workflows
 	sessionKey []byte
 	sessions   clock.Clock
+	consents   consent.Store
+	erasure    erasure.Store
 }
 
 // New returns a Server for cfg.
@@ -72,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.AdminToken) < 16 {
 		return nil, errors.New("httpapi: admin token must be at least 16 characters")
 	}
-	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(), workflows: cfg.Workflows,
+	s := &Server{store: cfg.Store, clock: cfg.Clock, admin: cfg.AdminToken, log: cfg.Logger, mux: http.NewServeMux(), workflows: cfg.Workflows, consents: cfg.Consents, erasure: cfg.Erasure,
 		queue: &queue.Queue{Store: cfg.Store, Clock: cfg.Clock, Resumer: cfg.Resumer}}
 	if s.log == nil {
 		s.log = slogDiscard
@@ -124,6 +138,20 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions", s.listTemplateVersions)
 	s.mux.HandleFunc("GET /v1/templates/{workflow}/versions/{version}", s.getTemplateVersion)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/webhook", s.putWebhookChannel)
+	s.mux.HandleFunc("PUT /v1/shops/{shop}/channels/email", s.putEmailChannel)
+	s.mux.HandleFunc("GET /v1/shops/{shop}/channels/email", s.getEmailChannel)
+	if cfg.Erasure != nil {
+		s.mux.HandleFunc("DELETE /v1/buyers/{id}", s.eraseBuyer)
+		s.mux.HandleFunc("PUT /v1/shops/{shop}/retention", s.putRetention)
+	}
+	if cfg.Consents != nil {
+		s.mux.HandleFunc("POST /v1/shops/{shop}/consents", s.postConsent)
+		s.mux.HandleFunc("POST /v1/receipts/ses", s.sesReceipt)
+	}
+	if u := cfg.Unsubscribe; u != nil {
+		s.mux.HandleFunc("GET /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { s.unsubscribePage(w, r, *u) })
+		s.mux.HandleFunc("POST /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { s.unsubscribe(w, r, *u) })
+	}
 	s.mux.HandleFunc("GET /v1/shops/{shop}/service-hours", s.getServiceHours)
 	s.mux.HandleFunc("PUT /v1/shops/{shop}/service-hours", s.putServiceHours)
 	s.mux.HandleFunc("DELETE /v1/shops/{shop}/service-hours", s.deleteServiceHours)

@@ -65,6 +65,18 @@ type Counts struct {
 	NoticesFailed int `json:"notices_failed"`
 	// Skipped maps a skip reason to the steps (messages and calls) skipped for it.
 	Skipped map[string]int `json:"skipped"`
+
+	// Receipts maps a delivery receipt (delivered, bounced, complained,
+	// failed) to the messages whose latest receipt it is; absent when none.
+	Receipts map[string]int `json:"receipts,omitempty"`
+	// Review counts paid sends whose outcome never came back (failed,
+	// outcome_unknown): marked for review, never sent again.
+	Review int `json:"review,omitempty"`
+	// Segments are the SMS segments of the messages sent (what is billed).
+	Segments int `json:"segments,omitempty"`
+	// Confirmations are opt-out confirmations sent (at most one per buyer
+	// contact and shop); never in Sent.
+	Confirmations int `json:"confirmations,omitempty"`
 }
 
 // Step is one workflow step's message figures.
@@ -189,6 +201,10 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 		for _, m := range msgs {
 			a := by[m.Workflow]
 			if a == nil {
+				continue
+			}
+			if m.Kind == care.KindConfirmation { // no step of the workflow, no chase
+				a.Counts.add(m, a.notices)
 				continue
 			}
 			sc := a.steps[m.Step]
@@ -321,6 +337,12 @@ type acc struct {
 func newCounts() Counts { return Counts{Skipped: map[string]int{}} }
 
 func (c *Counts) add(m care.Message, notices map[string]bool) {
+	if m.Kind == care.KindConfirmation {
+		if m.Status == care.MessageSent {
+			c.Confirmations++
+		}
+		return
+	}
 	notice := isNotice(m, notices)
 	switch {
 	case m.Status == care.MessageSent && notice:
@@ -333,6 +355,18 @@ func (c *Counts) add(m care.Message, notices map[string]bool) {
 		c.Failed++
 	case m.Status == care.MessageSkipped:
 		c.Skipped[m.Reason]++
+	}
+	if m.Receipt != "" {
+		if c.Receipts == nil {
+			c.Receipts = map[string]int{}
+		}
+		c.Receipts[m.Receipt]++
+	}
+	if m.Status == care.MessageFailed && m.Reason == "outcome_unknown" {
+		c.Review++
+	}
+	if m.Status == care.MessageSent {
+		c.Segments += m.Segments
 	}
 }
 

@@ -45,6 +45,8 @@ var renderTimeout = RenderTimeout
 var maxLength = map[string]int{
 	ChannelOutbox:  2000,
 	ChannelWebhook: 2000,
+	ChannelEmail:   20000,
+	ChannelSMS:     1600, // ten concatenated GSM-7 segments
 }
 
 // Limits of texts that go to people other than the buyer.
@@ -67,6 +69,11 @@ func (t *Template) maxLen(s Step, field string) (int, string) {
 	switch {
 	case s.Action == ActionMessage:
 		ch := t.StepChannel(s)
+		for _, c := range t.StepChannels(s) {
+			if MaxLength(c) < MaxLength(ch) {
+				ch = c
+			}
+		}
 		return MaxLength(ch), "the most a message on the " + ch + " channel may have"
 	case s.Action == ActionCall:
 		return maxTaskText, "the most an agent task's " + field + " may have"

@@ -41,6 +41,14 @@ const (
 const (
 	ChannelOutbox  = "outbox"
 	ChannelWebhook = "webhook"
+	ChannelEmail   = "email" // SES on AWS, the shop's SMTP server locally
+	ChannelSMS     = "sms"   // SNS on AWS
+)
+
+// Message classes of a step (Step.Class).
+const (
+	ClassTransactional = "transactional"
+	ClassMarketing     = "marketing"
 )
 
 // Duration is a Go duration written in JSON as its string form ("10m", "36h").
@@ -151,6 +159,13 @@ type Step struct {
 	Priority int               `json:"priority,omitempty"` // call: 1 (most urgent) .. 5
 	SLA      Duration          `json:"sla,omitempty"`      // call: > 0
 	Outcomes []string          `json:"outcomes,omitempty"` // call: what the agent may answer
+
+	// Channels (message), when set, lists channels in order of preference
+	// and overrides Channel: the first the buyer can be reached on and has
+	// not opted out of is used.
+	Channels []string `json:"channels,omitempty"`
+	// Class (message) is ClassTransactional ("" means it) or ClassMarketing.
+	Class string `json:"class,omitempty"`
 }
 
 type scriptKey struct{ step, field, locale string }
@@ -186,6 +201,18 @@ func (t *Template) Gap() time.Duration {
 	}
 	return DefaultMinGap
 }
+
+// StepChannels returns the channels a message step may send on, in order
+// of preference: its Channels, else StepChannel alone.
+func (t *Template) StepChannels(s Step) []string {
+	if len(s.Channels) > 0 {
+		return s.Channels
+	}
+	return []string{t.StepChannel(s)}
+}
+
+// Marketing reports whether a step's messages are marketing.
+func (s Step) Marketing() bool { return s.Class == ClassMarketing }
 
 // StepChannel returns the channel a message step sends on: its own, else the template's.
 func (t *Template) StepChannel(s Step) string {

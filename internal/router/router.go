@@ -29,6 +29,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 	"github.com/ordercare/ordercare/internal/steps"
@@ -64,6 +65,16 @@ type Router struct {
 	// schedules or moves (care.RunScheduled): the local runtime's timer
 	// wakes for it. AWS needs none: a rule calls StartDue every minute.
 	OnScheduled func(at time.Time)
+	// Consents, when set, records opt-out replies with their scope
+	// (consent.OptOutScope): 退订, TD, T, STOP, QUIT, END, REVOKE, OPT OUT,
+	// CANCEL and UNSUBSCRIBE stop everything, "退订营销" or "STOP PROMO"
+	// marketing only. Nil keeps the older rule: every opt-out stops
+	// everything.
+	Consents consent.Store
+	// ConfirmOptOut, when set, is called after each opt-out reply is
+	// recorded, with the channel the reply came on and the scope
+	// (steps.Handler.ConfirmOptOut: at most one confirmation per buyer).
+	ConfirmOptOut func(ctx context.Context, shopID, orderID string, wf care.Workflow, channel, scope string) error
 
 	templates playbook.Cache
 }
@@ -687,12 +698,38 @@ func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, 
 		locale = o.Order.Buyer.Locale
 	}
 	answer := a.Interpret(tpl, ev.Reply.Text, locale)
+	scope := consent.OptOutScope(ev.Reply.Text)
+	if scope != "" {
+		answer = playbook.AnswerStop
+	} else if answer == playbook.AnswerStop {
+		scope = consent.ScopeAll // a template's own opt-out word
+	}
 	if answer == playbook.AnswerStop && o.Order.Buyer != nil {
 		for _, contact := range []string{o.Order.Buyer.Phone, o.Order.Buyer.Email} {
-			if contact != "" {
-				if err := r.Store.OptOut(ctx, c.ShopID, care.ContactKey(contact), now); err != nil {
+			if contact == "" {
+				continue
+			}
+			key := care.ContactKey(contact)
+			if r.Consents != nil {
+				state := consent.OptedOutAll
+				if scope == consent.ScopeMarketing {
+					state = consent.OptedOutMarketing
+				}
+				if err := r.Consents.PutConsent(ctx, consent.Record{ShopID: c.ShopID, Contact: key, Channel: consent.AllChannels,
+					State: state, Source: consent.SourceReply, At: now}); err != nil {
 					return err
 				}
+				if scope == consent.ScopeMarketing {
+					continue
+				}
+			}
+			if err := r.Store.OptOut(ctx, c.ShopID, key, now); err != nil {
+				return err
+			}
+		}
+		if r.ConfirmOptOut != nil {
+			if err := r.ConfirmOptOut(ctx, c.ShopID, c.OrderID, wf, ev.Reply.Channel, scope); err != nil {
+				return err
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/quiet"
+	"github.com/ordercare/ordercare/internal/sms"
 )
 
 // timing is the order's side of planning, with the buyer's last message.
@@ -18,14 +20,50 @@ func (e *Env) Timing() playbook.Timing {
 	return t
 }
 
-// quietUntil is now, or the end of the buyer's quiet hours when now is in them.
+// QuietUntil is now, or when the buyer may next be messaged: past the
+// template's quiet hours and past the market's default hours (internal/quiet)
+// of every channel and class the template's message steps use, in the
+// buyer's zone (the order's, else the phone number's, else the shop's). The
+// market hours are taken for all message steps at once: stricter than the
+// step at hand may need, never looser.
 func (e *Env) QuietUntil() time.Time {
 	t := e.Timing()
 	loc := t.BuyerLoc
+	region := sms.RegionOf(e.Shop.Locale)
+	if b := e.Order.Order.Buyer; b != nil {
+		if n, why := sms.Check(b.Phone, region); why == "" || why == sms.ReasonNotMobile {
+			region = n.Region
+			if loc == nil && len(n.Zones) == 1 {
+				loc = zone(n.Zones[0])
+			}
+		}
+	}
 	if loc == nil {
 		loc = t.ShopLoc
 	}
-	return e.Tpl.OutOfQuiet(e.Now, loc)
+	var windows []quiet.Window
+	for _, st := range e.Tpl.Steps {
+		if st.Action != playbook.ActionMessage {
+			continue
+		}
+		for _, ch := range e.Tpl.StepChannels(st) {
+			if w, ok := quiet.Allowed(region, ch, st.Marketing()); ok {
+				windows = append(windows, w)
+			}
+		}
+	}
+	at := e.Now
+	for range 4 { // each window and the template's hours, until none moves it
+		next := e.Tpl.OutOfQuiet(at, loc)
+		for _, w := range windows {
+			next = quiet.Next(next, loc, w)
+		}
+		if next.Equal(at) {
+			break
+		}
+		at = next
+	}
+	return at
 }
 
 // Timing is the order's side of planning at now: when it was placed, its

@@ -81,6 +81,7 @@ type orderSpec struct {
 	total    care.Decimal
 	cod      bool
 	deadline time.Duration // pay_deadline after placement; 0 = none
+	email    string        // the buyer's address; "" = none
 }
 
 func (f *fixture) createOrder(o orderSpec) {
@@ -89,6 +90,7 @@ func (f *fixture) createOrder(o orderSpec) {
 	ord := care.Order{ID: o.id, PlacedAt: &placed, Total: o.total, Currency: "CNY", PaymentMethod: care.PayOnline,
 		Buyer: &care.Buyer{Name: buyerName, Phone: phone, Locale: "zh-CN", Timezone: "Asia/Shanghai"},
 		Items: []care.Item{{SKU: "LJ-250", Title: "明前龙井 250g", Quantity: 1, Price: o.total}}}
+	ord.Buyer.Email = o.email
 	if o.cod {
 		ord.PaymentMethod, ord.CODFee = care.PayCOD, "8.00"
 	}

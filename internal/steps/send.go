@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/receipts"
+	"github.com/ordercare/ordercare/internal/sms"
 )
 
 // Skip reasons recorded in the ledger (with the planning ones of
@@ -21,6 +24,9 @@ const (
 	ReasonRejected    = "channel_rejected"
 	ReasonCOD         = "cash_on_delivery" // an order found to be COD is confirmed, not chased
 	ReasonRunFailed   = "run_failed"       // the run failed with this entry reserved and unsent
+	// ReasonOutcomeUnknown: a paid channel was called and its outcome never
+	// came back; the entry is not sent again but left for review.
+	ReasonOutcomeUnknown = "outcome_unknown"
 )
 
 // Deadline is when the run's reason to contact the buyer ends (its
@@ -90,8 +96,12 @@ func (h *Handler) CheckContact(ctx context.Context, e *Env) (string, error) {
 
 // entry is the ledger entry of one step of this run, before rendering.
 func (e *Env) entry(step, channel string) care.Message {
-	return care.Message{ID: e.Ref.Key(step), ShopID: e.Ref.Shop, OrderID: e.Ref.Order, Workflow: e.Ref.Workflow,
+	m := care.Message{ID: e.Ref.Key(step), ShopID: e.Ref.Shop, OrderID: e.Ref.Order, Workflow: e.Ref.Workflow,
 		Step: step, TemplateVersion: e.Ref.Version, Channel: channel, Kind: e.kindOf(step), At: e.Now.UTC()}
+	if st, _, _ := e.Tpl.Step(step); st.Marketing() {
+		m.Class = playbook.ClassMarketing
+	}
+	return m
 }
 
 // kindOf says whom a step's ledger entry is for, from the step's action.
@@ -174,7 +184,86 @@ func (h *Handler) SendStepWith(ctx context.Context, e *Env, st playbook.Step, va
 	if reason != "" {
 		return care.Message{Status: care.MessageSkipped, Reason: reason}, h.Skip(ctx, e, st.ID, reason)
 	}
-	return h.deliverWith(ctx, e, st, e.Tpl.StepChannel(st), "message", vars)
+	channel, unreachable, err := h.pickChannel(ctx, e, st)
+	if err != nil {
+		return care.Message{}, err
+	}
+	if unreachable != "" {
+		return care.Message{Status: care.MessageSkipped, Reason: unreachable}, h.Skip(ctx, e, st.ID, unreachable)
+	}
+	return h.deliverWith(ctx, e, st, channel, "message", vars)
+}
+
+// pickChannel returns the first of the step's channels (in the template's
+// order) that can reach the buyer, or, when none can, the reason the last
+// one gave. A channel that is not Reacher is taken as reaching the buyer;
+// one not configured on this runtime is passed over when others follow.
+func (h *Handler) pickChannel(ctx context.Context, e *Env, st playbook.Step) (channel, unreachable string, err error) {
+	list := e.Tpl.StepChannels(st)
+	statements := map[string][]consent.Record{}
+	for i, name := range list {
+		c := h.Channels[name]
+		if c == nil && name != ChannelOutbox && i < len(list)-1 {
+			unreachable = ReasonNoChannel
+			continue
+		}
+		if r, ok := c.(Reacher); ok {
+			if why := r.Unreachable(ctx, Envelope{Event: "message", Shop: e.Shop, Order: e.Order}); why != "" {
+				unreachable = why
+				continue
+			}
+		}
+		why, err := h.consentFor(ctx, e, name, st.Marketing(), statements)
+		if err != nil {
+			return "", "", err
+		}
+		if why != "" {
+			unreachable = why
+			continue
+		}
+		return name, "", nil
+	}
+	return "", unreachable, nil
+}
+
+// consentFor says why the buyer's recorded statements forbid a message on
+// channel ("" when they allow it; always "" without Handler.Consents). The
+// contacts looked at are the channel's own (the phone for sms, the address
+// for email), both for any other channel. seen caches statements by contact.
+func (h *Handler) consentFor(ctx context.Context, e *Env, channel string, marketing bool, seen map[string][]consent.Record) (string, error) {
+	b := e.Order.Order.Buyer
+	if h.Consents == nil || b == nil {
+		return "", nil
+	}
+	contacts := []string{b.Phone, b.Email}
+	switch channel {
+	case "sms":
+		contacts = []string{b.Phone}
+	case "email":
+		contacts = []string{b.Email}
+	}
+	region := sms.RegionOf(e.Shop.Locale)
+	if n, why := sms.Check(b.Phone, region); why == "" || why == sms.ReasonNotMobile {
+		region = n.Region
+	}
+	for _, c := range contacts {
+		if c == "" {
+			continue
+		}
+		key := care.ContactKey(c)
+		recs, ok := seen[key]
+		if !ok {
+			var err error
+			if recs, err = h.Consents.ListConsents(ctx, e.Ref.Shop, key); err != nil {
+				return "", err
+			}
+			seen[key] = recs
+		}
+		if why := consent.Decide(recs, channel, marketing, consent.RequiresConsent(channel, region)); why != "" {
+			return why, nil
+		}
+	}
+	return "", nil
 }
 
 // Ended returns the step's ledger entry when it already reached an end
@@ -227,16 +316,51 @@ func (h *Handler) send(ctx context.Context, e *Env, step, channel, event, locale
 	}
 	status, reason := care.MessageSent, ""
 	if channel != ChannelOutbox {
-		if c := h.Channels[channel]; c == nil {
+		c := h.Channels[channel]
+		paid := false
+		if p, ok := c.(PaidMedia); ok && p.Paid() {
+			paid = true
+		}
+		if c == nil {
 			status, reason = care.MessageFailed, ReasonNoChannel
+		} else if paid && m.Attempts > 0 {
+			status, reason = care.MessageFailed, ReasonOutcomeUnknown
 		} else {
-			err := c.Send(ctx, Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m})
+			if paid {
+				m.Attempts++
+				if err := h.Store.UpdateMessage(ctx, m); err != nil {
+					return m, err
+				}
+			}
+			var rep Report
+			var err error
+			d := Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m}
+			if r, ok := c.(Reporter); ok {
+				rep, err = r.SendReport(ctx, d)
+			} else {
+				err = c.Send(ctx, d)
+			}
+			m.ProviderID, m.Segments, m.Encoding = rep.ProviderID, rep.Segments, rep.Encoding
 			switch {
 			case errors.Is(err, care.ErrNotFound):
 				status, reason = care.MessageFailed, ReasonNoChannel
 			case errors.Is(err, care.ErrRejected):
 				status, reason = care.MessageFailed, ReasonRejected
+				var u interface{ Undeliverable() bool }
+				if errors.As(err, &u) && u.Undeliverable() {
+					m.Receipt = care.ReceiptBounced
+					if err := h.suppress(ctx, e, channel); err != nil {
+						return m, err
+					}
+				}
 			case err != nil:
+				var ns *NotSentError
+				if paid && errors.As(err, &ns) {
+					m.Attempts-- // nothing went out: the retry may call again
+					if uerr := h.Store.UpdateMessage(ctx, m); uerr != nil {
+						return m, uerr
+					}
+				}
 				return m, err // transient: the state machine retries; the entry stays pending
 			}
 		}
@@ -287,4 +411,15 @@ func (h *Handler) RecordEvent(ctx context.Context, e *Env, typ care.EventType) e
 		return nil
 	}
 	return err
+}
+
+// suppress opts the buyer's contact on channel out of it at the shop after
+// the provider refused the address itself (a hard bounce in its answer).
+func (h *Handler) suppress(ctx context.Context, e *Env, channel string) error {
+	contact := receipts.ContactOn(e.Order, channel)
+	if h.Consents == nil || contact == "" {
+		return nil
+	}
+	return h.Consents.PutConsent(ctx, consent.Record{ShopID: e.Ref.Shop, Contact: care.ContactKey(contact), Channel: channel,
+		State: consent.OptedOutAll, Source: receipts.SourceBounce, At: h.Clock.Now().UTC()})
 }

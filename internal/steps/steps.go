@@ -38,6 +38,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/queue"
 )
@@ -182,6 +183,48 @@ type Channel interface {
 	Send(ctx context.Context, d Envelope) error
 }
 
+// Report is what a channel says about a send it accepted; it is recorded on
+// the ledger entry.
+type Report struct {
+	ProviderID string // the provider's message id, which its receipts name
+	Segments   int    // sms: segments billed
+	Encoding   string // sms: "GSM-7" or "UCS-2"
+}
+
+// Reporter is a Channel that reports on each send; the kernel calls
+// SendReport instead of Send. Errors are as Send's.
+type Reporter interface {
+	Channel
+	SendReport(ctx context.Context, d Envelope) (Report, error)
+}
+
+// Reacher is a Channel that can tell, before anything is reserved, that it
+// cannot reach an order's buyer (no address, an invalid or non-mobile
+// number). Unreachable returns the reason, recorded as the skip reason
+// when no other channel of the step can reach the buyer; "" when it can.
+// d.Message is not yet set.
+type Reacher interface {
+	Channel
+	Unreachable(ctx context.Context, d Envelope) string
+}
+
+// PaidMedia is a Channel whose every send costs money and whose provider
+// takes no idempotency key (SMS). The kernel records an attempt on the
+// ledger entry before calling it, and never calls it again for an entry
+// whose attempt has an unknown outcome: that entry ends failed with
+// ReasonOutcomeUnknown, for review.
+type PaidMedia interface {
+	Channel
+	Paid() bool
+}
+
+// NotSentError is a channel's transient failure that certainly sent
+// nothing (throttled, no connection): a paid channel may be called again.
+type NotSentError struct{ Err error }
+
+func (e *NotSentError) Error() string { return "not sent: " + e.Err.Error() }
+func (e *NotSentError) Unwrap() error { return e.Err }
+
 // ChannelOutbox is the built-in channel: the ledger entry is the message,
 // read through the API (GET /v1/messages).
 const ChannelOutbox = "outbox"
@@ -194,6 +237,10 @@ type Handler struct {
 	Resumer   queue.Resumer      // sends a waiting execution its result
 	Channels  map[string]Channel // by name; "outbox" needs none
 	Workflows Workflows          // the registered workflows (workflows.All)
+	// Consents, when set, holds buyers' per-channel statements: a channel
+	// the buyer opted out of, or marketing without the consent the market
+	// requires, is passed over like an unreachable one.
+	Consents consent.Store
 
 	templates playbook.Cache
 }

@@ -1,0 +1,56 @@
+package erasure_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ordercare/ordercare/infra/caretest"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/erasure"
+)
+
+// TestSweep: a shop with a 30-day policy loses the texts of entries older
+// than 30 days (not of pending ones, not of newer ones); a shop without a
+// policy keeps all; sweeping again changes nothing.
+func TestSweep(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	db := caretest.Store(t, nil)
+	for _, id := range []string{"tea", "rival"} {
+		caretest.Shop(t, db, caretest.TeaShop(id, now.Add(-90*24*time.Hour)))
+	}
+	if err := db.PutSource(ctx, erasure.Retention{MessageTextDays: 30}.Source("tea", now)); err != nil {
+		t.Fatal(err)
+	}
+	put := func(shop, id string, age time.Duration, st care.MessageStatus) {
+		m := care.Message{ID: id, ShopID: shop, OrderID: "o1", Step: "s", Channel: "sms", Text: "陈晓燕您好", Status: st, At: now.Add(-age)}
+		if _, _, err := db.ReserveMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("tea", "old", 40*24*time.Hour, care.MessageSent)
+	put("tea", "old-skip", 35*24*time.Hour, care.MessageSkipped)
+	put("tea", "old-pending", 40*24*time.Hour, care.MessagePending)
+	put("tea", "new", 10*24*time.Hour, care.MessageSent)
+	put("rival", "old", 40*24*time.Hour, care.MessageSent)
+	x := erasure.Expirer{Store: db}
+	if n, err := x.Sweep(ctx, now); err != nil || n != 2 {
+		t.Fatalf("Sweep = %d, %v; want 2", n, err)
+	}
+	want := map[string]map[string]string{
+		"tea":   {"old": erasure.Erased, "old-skip": erasure.Erased, "old-pending": "陈晓燕您好", "new": "陈晓燕您好"},
+		"rival": {"old": "陈晓燕您好"},
+	}
+	for shop, ids := range want {
+		msgs, _ := db.ListOrderMessages(ctx, shop, "o1")
+		for _, m := range msgs {
+			if m.Text != ids[m.ID] {
+				t.Errorf("%s/%s text %q, want %q", shop, m.ID, m.Text, ids[m.ID])
+			}
+		}
+	}
+	if n, err := x.Sweep(ctx, now); err != nil || n != 0 {
+		t.Errorf("second Sweep = %d, %v; want 0", n, err)
+	}
+}

@@ -1,3 +1,7 @@
+// Package email is the "email" channel: a message rendered as text and HTML
+// parts from the template's script, sent through the SMTP server a shop
+// configures (the local runtime) or Amazon SES v2 (AWS), with the shop's
+// sender identity and, for marketing, RFC 8058 one-click unsubscribe.
 package email
 
 import (

@@ -235,26 +235,11 @@ func (h *harness) execution(r care.Run) *sfn.DescribeExecutionOutput {
 }
 
 // transitions counts the states an execution entered: what AWS bills.
+// transitions counts the states entered by every execution of run r
+// (counts: each generation's).
 func (h *harness) transitions(r care.Run) int {
 	h.t.Helper()
-	if r.Execution == "" {
-		return 0 // no execution: scheduled, or ended by its Starter
-	}
-	arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, r.Execution)
-	n := 0
-	p := sfn.NewGetExecutionHistoryPaginator(h.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(h.t.Context())
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		for _, ev := range page.Events {
-			if strings.HasSuffix(string(ev.Type), "StateEntered") {
-				n++
-			}
-		}
-	}
-	return n
+	return h.counts(r).transitions
 }
 
 func TestChaseStopsWhenPaid(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/steps"
 )
 
 // The order mix BenchmarkCostPer1000Orders prices, per order. Every order
@@ -88,24 +89,30 @@ type runCount struct {
 // counts reads the execution history of r through the Step Functions API.
 func (h *harness) counts(r care.Run) runCount {
 	h.t.Helper()
-	if r.Execution == "" {
-		return runCount{} // scheduled and never started, or ended by its Starter: no execution
-	}
-	arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, r.Execution)
 	var c runCount
-	p := sfn.NewGetExecutionHistoryPaginator(h.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(h.t.Context())
-		if err != nil {
-			h.t.Fatal(err)
+	// Every execution the run had: one per generation (a run that rests
+	// between steps, steps.Handler.Rest, has one per stretch of steps); the
+	// current one only once it exists (a scheduled run has none yet).
+	for gen := 0; gen <= r.Gen; gen++ {
+		if gen == r.Gen && r.Execution == "" {
+			break
 		}
-		for _, ev := range page.Events {
-			typ := string(ev.Type)
-			if strings.HasSuffix(typ, "StateEntered") {
-				c.transitions++
+		name := steps.RunRef{Shop: r.ShopID, Order: r.OrderID, Workflow: r.Workflow, Subject: r.Subject, Gen: gen}.Execution()
+		arn := fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:%s:%s", r.Workflow, name)
+		p := sfn.NewGetExecutionHistoryPaginator(h.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(h.t.Context())
+			if err != nil {
+				h.t.Fatal(err)
 			}
-			if typ == "TaskStateEntered" {
-				c.tasks++
+			for _, ev := range page.Events {
+				typ := string(ev.Type)
+				if strings.HasSuffix(typ, "StateEntered") {
+					c.transitions++
+				}
+				if typ == "TaskStateEntered" {
+					c.tasks++
+				}
 			}
 		}
 	}

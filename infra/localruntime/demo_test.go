@@ -18,6 +18,7 @@ import (
 	"github.com/ordercare/ordercare/infra/sfnhttp"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/metrics"
+	"github.com/ordercare/ordercare/internal/steps"
 )
 
 // TestDemoDay replays the demo day as `make run` does on first start and
@@ -199,24 +200,29 @@ func checkHistoriesHoldNoPersonalData(t *testing.T, rt *localruntime.Runtime, ge
 	}
 	client := sfnhttp.InProcessClient(rt.SFN, localruntime.Region, rt.SFNCredentials)
 	for _, r := range runs.Runs {
-		if r.Execution == "" {
-			continue // scheduled, or ended before it was due: no execution, no history
-		}
-		arn := "arn:aws:states:us-east-1:111111111111:execution:" + string(r.Workflow) + ":" + r.Execution
-		var all []sfntypes.HistoryEvent
-		p := sfn.NewGetExecutionHistoryPaginator(client, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(true)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(t.Context())
-			if err != nil {
-				t.Fatalf("history of %s: %v", r.Execution, err)
+		// Every execution of the run: one per generation (steps.Handler.Rest),
+		// the current one once it exists.
+		for gen := 0; gen <= r.Gen; gen++ {
+			if gen == r.Gen && r.Execution == "" {
+				break // scheduled, or ended before it was due: no execution, no history
 			}
-			all = append(all, page.Events...)
-		}
-		b, _ := json.Marshal(all)
-		hist := string(b)
-		for _, secret := range secrets {
-			if secret != "" && strings.Contains(hist, secret) {
-				t.Errorf("the history of %s (%s) contains %q", r.Execution, r.Workflow, secret)
+			name := steps.RunRef{Shop: r.ShopID, Order: r.OrderID, Workflow: r.Workflow, Subject: r.Subject, Gen: gen}.Execution()
+			arn := "arn:aws:states:us-east-1:111111111111:execution:" + string(r.Workflow) + ":" + name
+			var all []sfntypes.HistoryEvent
+			p := sfn.NewGetExecutionHistoryPaginator(client, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), IncludeExecutionData: aws.Bool(true)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(t.Context())
+				if err != nil {
+					t.Fatalf("history of %s: %v", name, err)
+				}
+				all = append(all, page.Events...)
+			}
+			b, _ := json.Marshal(all)
+			hist := string(b)
+			for _, secret := range secrets {
+				if secret != "" && strings.Contains(hist, secret) {
+					t.Errorf("the history of %s (%s) contains %q", name, r.Workflow, secret)
+				}
 			}
 		}
 	}

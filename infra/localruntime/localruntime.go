@@ -183,19 +183,20 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 		}
 	}
 	rt.scheduled = make(chan struct{}, 1)
+	wake := func(time.Time) { // a run was scheduled: look at the next start again
+		select {
+		case rt.scheduled <- struct{}{}:
+		default:
+		}
+	}
 	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log,
-		Consents: rt.Store,
-		OnScheduled: func(time.Time) {
-			select {
-			case rt.scheduled <- struct{}{}:
-			default:
-			}
-		}}
+		Consents: rt.Store, OnScheduled: wake}
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock},
 			"email": rt.emailChannel(opts)},
-		Consents:  rt.Store,
-		Workflows: workflows.All()}
+		Consents:    rt.Store,
+		Workflows:   workflows.All(),
+		OnScheduled: wake}
 	if opts.SMS != nil {
 		handler.Channels["sms"] = opts.SMS
 	}

@@ -284,8 +284,12 @@ type Run struct {
 	// ExecutedAt is when its execution was started: StartedAt for a run
 	// started at once, its start time for a scheduled one; nil without one.
 	ExecutedAt *time.Time `json:"executed_at,omitempty"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	Rev        int64      `json:"-"`
+	// Gen counts the executions the run had before its current one: a run
+	// that rests between steps (steps.Handler.Rest) starts a new execution,
+	// named by Gen, for each stretch of steps.
+	Gen       int       `json:"gen,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Rev       int64     `json:"-"`
 }
 
 // Runs stores workflow runs.

@@ -438,10 +438,14 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 	if reason != "" {
 		return r.stop(ctx, o, w, run.Subject, reason)
 	}
-	ref := steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject}
-	st, err := r.startOf(ctx, w, o, ref, now, run.StartedAt)
-	if err != nil {
-		return err
+	ref := steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject, Gen: run.Gen}
+	// A run that rested between steps (steps.Handler.Rest) resumes at its
+	// step; a run not started yet asks its Starter.
+	st := steps.Start{Input: steps.State{Run: ref, Step: run.Step, Kind: steps.KindMessage}}
+	if run.Gen == 0 {
+		if st, err = r.startOf(ctx, w, o, ref, now, run.StartedAt); err != nil {
+			return err
+		}
 	}
 	execute := st.Outcome == "" && !st.At.After(now)
 	if execute {
@@ -450,6 +454,9 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		}
 	}
 	err = steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
+		if run.Gen != ref.Gen {
+			return // the execution started here already rested the run (steps.Handler.Rest): it is the next one's
+		}
 		if execute && run.Execution == "" { // even when its first step already ended it
 			at := now.UTC()
 			run.Execution, run.ExecutedAt = ref.Execution(), &at
@@ -534,13 +541,15 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 	at, scheduled := run.Due()
 	executing := run.Status == care.RunRunning || (scheduled && !at.After(r.Clock.Now()))
 	if run.Execution == "" { // scheduled, not marked started yet: its name is the run's
-		run.Execution = steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Subject: subject}.Execution()
+		run.Execution = steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Subject: subject, Gen: run.Gen}.Execution()
 	}
 	// What belongs to the run: a per-subject run's ledger entries and tasks
-	// are those with its execution's ids (RunRef.Key); an order-level run's
-	// are all of its workflow's for the order, as before runs had subjects.
+	// are those with its executions' ids (RunRef.Key, any Gen); an
+	// order-level run's are all of its workflow's for the order, as before
+	// runs had subjects.
+	base := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Subject: subject}.Execution()
 	ours := func(wfOf care.Workflow, id string) bool {
-		return wfOf == wf && (subject == "" || strings.HasPrefix(id, run.Execution+"."))
+		return wfOf == wf && (subject == "" || strings.HasPrefix(id, base+".") || strings.HasPrefix(id, base+"-"))
 	}
 	if executing {
 		err := r.retry(ctx, func() error {

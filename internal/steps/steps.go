@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +74,10 @@ type RunRef struct {
 	// parcel's tracking number, a digest group id); "" for an order-level
 	// run, whose input is then as before runs had subjects.
 	Subject string `json:"subject,omitempty"`
+	// Gen is which execution of the run this is (care.Run.Gen): 0 for its
+	// first; a run that rested between steps (Handler.Rest) has one
+	// execution per stretch of steps, each with its own name.
+	Gen int `json:"gen,omitempty"`
 }
 
 // ExecutionName is the deterministic execution name of a run: the workflow
@@ -100,7 +105,11 @@ func SubjectExecutionName(wf care.Workflow, shop, order, subject string) string 
 
 // Execution is the run's execution name.
 func (r RunRef) Execution() string {
-	return SubjectExecutionName(r.Workflow, r.Shop, r.Order, r.Subject)
+	name := SubjectExecutionName(r.Workflow, r.Shop, r.Order, r.Subject)
+	if r.Gen > 0 {
+		name += "-" + strconv.Itoa(r.Gen)
+	}
+	return name
 }
 
 // key is the ledger and task id of one step of the run.
@@ -241,6 +250,9 @@ type Handler struct {
 	// the buyer opted out of, or marketing without the consent the market
 	// requires, is passed over like an unreachable one.
 	Consents consent.Store
+	// OnScheduled, when set, is told the start time of each run a step
+	// leaves scheduled (Rest): the local runtime's timer wakes for it.
+	OnScheduled func(at time.Time)
 
 	templates playbook.Cache
 }
@@ -400,7 +412,34 @@ func PinTemplate(ctx context.Context, st care.Templates, ws Workflows, shop stri
 
 // updateRun applies fn to the stored run, retrying on a concurrent update.
 func (h *Handler) UpdateRun(ctx context.Context, ref RunRef, fn func(r *care.Run)) error {
-	return UpdateRun(ctx, h.Store, ref.Shop, ref.Order, ref.Workflow, ref.Subject, h.Clock.Now(), fn)
+	return UpdateRun(ctx, h.Store, ref.Shop, ref.Order, ref.Workflow, ref.Subject, h.Clock.Now(), func(r *care.Run) {
+		if r.Gen == ref.Gen { // a later execution of the run owns it (Rest), not a late retry of this one
+			fn(r)
+		}
+	})
+}
+
+// Rest ends this execution and leaves the run scheduled for step at at:
+// the stored run is the timer, so the wait between two message steps costs
+// no state transitions. The router starts the run's next execution (Gen+1)
+// when at comes, with State{Step: step, Kind: KindMessage}, re-checking the
+// order first as for any scheduled run. For a state machine whose Task
+// ends the execution (End: true): the returned State is KindDone. A retry
+// of this execution after it rested changes nothing.
+func (h *Handler) Rest(ctx context.Context, e *Env, step string, at time.Time) (State, error) {
+	sent := e.Sent()
+	err := h.UpdateRun(ctx, e.Ref, func(r *care.Run) {
+		if !r.Status.Active() {
+			return // stopped meanwhile
+		}
+		t := at.UTC()
+		r.Status, r.Step, r.NextAt, r.Sent = care.RunScheduled, step, &t, sent
+		r.Gen, r.Execution, r.ExecutedAt = r.Gen+1, "", nil
+	})
+	if err == nil && h.OnScheduled != nil {
+		h.OnScheduled(at)
+	}
+	return State{Run: e.Ref, Kind: KindDone}, err
 }
 
 // UpdateRun applies fn to the stored run of (shop, order, wf, subject) and

@@ -3,7 +3,6 @@ package reviewrequest
 import (
 	"context"
 
-	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
@@ -18,7 +17,8 @@ func (Workflow) Actions() map[string]steps.Action {
 // step re-checks the order (reviewed, returned, cancelled end the run),
 // sends st.Step (the ask or a reminder: skipped window_closed past the
 // window; moved out of quiet hours when woken inside them), then plans the
-// next step. After the last one the run ends asked (not_asked when nothing
+// next step and rests the run until it is due (Handler.Rest: the execution
+// ends, the stored run is the timer). After the last one the run ends asked (not_asked when nothing
 // was sent): waiting for the window's end would cost three transitions per
 // order; metrics read a later review from the order instead
 // (steps.Solicitor).
@@ -52,9 +52,7 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 			}
 		case e.QuietUntil().After(e.Now):
 			// Woken inside quiet hours (the runtime was down): the morning.
-			later := e.QuietUntil()
-			out := steps.State{Run: st.Run, Step: s.ID, Kind: steps.KindMessage, At: steps.WaitUntil(later)}
-			return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = s.ID, out.At })
+			return h.Rest(ctx, e, s.ID, *steps.WaitUntil(e.QuietUntil()))
 		default:
 			if _, err := h.SendStep(ctx, e, s); err != nil {
 				return steps.State{}, err
@@ -70,9 +68,7 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 	if next == nil {
 		return end(ctx, h, e)
 	}
-	out := steps.State{Run: st.Run, Step: next.Step, Kind: steps.KindMessage, At: steps.WaitUntil(next.At)}
-	sent := e.Sent()
-	return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = out.Step, out.At, sent })
+	return h.Rest(ctx, e, next.Step, *steps.WaitUntil(next.At))
 }
 
 // end ends the run after its last step: asked, or not_asked.

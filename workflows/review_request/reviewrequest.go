@@ -108,8 +108,6 @@ func (Workflow) StopOutcome(reason string) string {
 	return ""
 }
 
-// WaitToSend is the step a run shows (care.Run.Step) while it is scheduled.
-const WaitToSend = "wait_to_send"
 
 // Window is an order's review window.
 type Window struct {
@@ -186,7 +184,7 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 		return steps.Start{Input: steps.State{Run: s.Ref}}, nil // the first Step records the skips
 	}
 	in := steps.State{Run: s.Ref, Step: next.Step, Kind: steps.KindMessage}
-	return steps.Start{Input: in, Step: WaitToSend, NextAt: steps.WaitUntil(next.At), At: next.At}, nil
+	return steps.Start{Input: in, Step: next.Step, At: next.At}, nil
 }
 
 // plan is the next step after from within the window, and the steps

@@ -544,12 +544,12 @@ func (r *Router) stop(ctx context.Context, o care.OrderState, w steps.Workflow, 
 		run.Execution = steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Subject: subject, Gen: run.Gen}.Execution()
 	}
 	// What belongs to the run: a per-subject run's ledger entries and tasks
-	// are those with its executions' ids (RunRef.Key, any Gen); an
-	// order-level run's are all of its workflow's for the order, as before
-	// runs had subjects.
-	base := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Subject: subject}.Execution()
+	// are those with its ids (RunRef.Key: the first execution's name, for
+	// every generation); an order-level run's are all of its workflow's for
+	// the order, as before runs had subjects.
+	first := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Subject: subject}.Execution()
 	ours := func(wfOf care.Workflow, id string) bool {
-		return wfOf == wf && (subject == "" || strings.HasPrefix(id, base+".") || strings.HasPrefix(id, base+"-"))
+		return wfOf == wf && (subject == "" || strings.HasPrefix(id, first+"."))
 	}
 	if executing {
 		err := r.retry(ctx, func() error {

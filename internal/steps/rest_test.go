@@ -30,8 +30,11 @@ func TestRest(t *testing.T) {
 	}
 	next := ref
 	next.Gen = 1
-	if next.Execution() == ref.Execution() || next.Key("coupon") == ref.Key("coupon") {
+	if next.Execution() == ref.Execution() {
 		t.Errorf("generation 1 is named %q like generation 0", next.Execution())
+	}
+	if next.Key("coupon") != ref.Key("coupon") { // a step is told at most once per run
+		t.Errorf("generation 1's ledger key %q differs from generation 0's %q", next.Key("coupon"), ref.Key("coupon"))
 	}
 	// A retry of generation 0 after it rested: nothing moves.
 	if _, err := f.h.Rest(f.ctx, e, "coupon", at.Add(time.Hour)); err != nil {

@@ -105,15 +105,21 @@ func SubjectExecutionName(wf care.Workflow, shop, order, subject string) string 
 
 // Execution is the run's execution name.
 func (r RunRef) Execution() string {
-	name := SubjectExecutionName(r.Workflow, r.Shop, r.Order, r.Subject)
+	name := r.base()
 	if r.Gen > 0 {
 		name += "-" + strconv.Itoa(r.Gen)
 	}
 	return name
 }
 
+// base is the run's first execution name, whatever its generation: the
+// prefix of its ledger and task ids.
+func (r RunRef) base() string { return SubjectExecutionName(r.Workflow, r.Shop, r.Order, r.Subject) }
+
 // key is the ledger and task id of one step of the run.
-func (r RunRef) Key(step string) string { return r.Execution() + "." + step }
+// Every generation of a run shares them (the first execution's name), so
+// a step is told at most once per run, whichever execution acts on it.
+func (r RunRef) Key(step string) string { return r.base() + "." + step }
 
 // State is the execution state between Task states.
 type State struct {
@@ -326,7 +332,7 @@ func (e *Env) noteMessage(m care.Message) {
 // run, those of this run only (its ledger ids).
 func (e *Env) Sent() int {
 	n := 0
-	prefix := e.Ref.Execution() + "."
+	prefix := e.Ref.base() + "."
 	for _, m := range e.msgs {
 		if e.Ref.Subject != "" && !strings.HasPrefix(m.ID, prefix) {
 			continue
@@ -473,7 +479,7 @@ func (h *Handler) failed(ctx context.Context, st State) error {
 		return err
 	}
 	for _, m := range msgs {
-		if m.Status == care.MessagePending && strings.HasPrefix(m.ID, st.Run.Execution()+".") {
+		if m.Status == care.MessagePending && strings.HasPrefix(m.ID, st.Run.base()+".") {
 			m.Status, m.Reason = care.MessageFailed, ReasonRunFailed
 			if err := h.Store.UpdateMessage(ctx, m); err != nil {
 				return err

@@ -108,7 +108,6 @@ func (Workflow) StopOutcome(reason string) string {
 	return ""
 }
 
-
 // Window is an order's review window.
 type Window struct {
 	Delivered time.Time // the order's delivery; steps' after counts from it

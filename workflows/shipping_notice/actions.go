@@ -13,9 +13,6 @@ import (
 // ActionNotice is the workflow's one action (the Notice state).
 const ActionNotice = "shipping_notice"
 
-// KindWait is the Notice state's answer to wait until $.at and decide again.
-const KindWait = "wait"
-
 // OutcomeSent is the outcome of a run whose parcel's notice was sent by it
 // (care.Run.Outcome, counted by /v1/metrics). A parcel told in its group's
 // notice ends without an outcome; its ledger entry is skipped (digested).
@@ -205,11 +202,7 @@ func skip(ctx context.Context, h *steps.Handler, e *steps.Env, reason string) (s
 }
 
 func wait(ctx context.Context, h *steps.Handler, e *steps.Env, at time.Time) (steps.State, error) {
-	w := steps.WaitUntil(at)
-	if err := h.UpdateRun(ctx, e.Ref, func(r *care.Run) { r.Step, r.NextAt = StepNotice, w }); err != nil {
-		return steps.State{}, err
-	}
-	return steps.State{Run: e.Ref, Step: StepNotice, Kind: KindWait, At: w}, nil
+	return h.Rest(ctx, e, StepNotice, *steps.WaitUntil(at))
 }
 
 // Shipment is the shipment namespace of a notice about the parcels

@@ -442,6 +442,9 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 	// A run that rested between steps (steps.Handler.Rest) resumes at its
 	// step; a run not started yet asks its Starter.
 	st := steps.Start{Input: steps.State{Run: ref, Step: run.Step, Kind: steps.KindMessage}}
+	if re, ok := w.(steps.RestEnder); ok && run.Gen > 0 {
+		st.Outcome = re.RestOutcome(o, run) // ends here with no execution, or ""
+	}
 	if run.Gen == 0 {
 		if st, err = r.startOf(ctx, w, o, ref, now, run.StartedAt); err != nil {
 			return err
@@ -742,6 +745,9 @@ func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, 
 			}
 		}
 	}
+	if run.Status == care.RunScheduled && run.Gen > 0 {
+		return r.wake(ctx, run, now)
+	}
 	if run.Status != care.RunRunning {
 		return nil
 	}
@@ -752,6 +758,23 @@ func (r *Router) replyTo(ctx context.Context, c care.Change, o care.OrderState, 
 		return err
 	}
 	return r.ResumeTask(ctx, token, out)
+}
+
+// wake makes a resting run (steps.Handler.Rest) due now at
+// steps.StepWoken, as a buyer's reply came: its next execution reads the
+// reply from the order. Waking it again changes nothing.
+func (r *Router) wake(ctx context.Context, run care.Run, now time.Time) error {
+	woken := false
+	err := steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(cur *care.Run) {
+		if cur.Status == care.RunScheduled && cur.Gen == run.Gen && cur.Step != steps.StepWoken {
+			at := now.UTC()
+			cur.Step, cur.NextAt, woken = steps.StepWoken, &at, true
+		}
+	})
+	if err == nil && woken && r.OnScheduled != nil {
+		r.OnScheduled(now)
+	}
+	return err
 }
 
 // replyTemplate is the template a workflow reads a reply with: its run's

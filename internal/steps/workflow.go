@@ -171,6 +171,19 @@ type RunEnder interface {
 	RunPointless(o care.OrderState, run care.Run) string
 }
 
+// StepWoken is the step a resting run of an Awaiter (Handler.Rest) shows
+// once a buyer's reply woke it: the router makes it due at once, and its
+// next execution starts at this step and reads the reply from the order.
+const StepWoken = "woken"
+
+// RestEnder is a workflow whose resting runs (Handler.Rest) may end when
+// they come due, with no execution at all: RestOutcome returns the outcome
+// they end with ("" starts the next execution at the run's step).
+// delivery_care: a reply window that passed with no reply.
+type RestEnder interface {
+	RestOutcome(o care.OrderState, run care.Run) string
+}
+
 // Rearmer is a per-subject RunEnder whose subject still wants a run after
 // the RunEnder ended one (stalled_parcel: a parcel moving again may stall
 // again). Rearm names the subject of the next run ("" for none); the

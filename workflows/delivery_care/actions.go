@@ -2,6 +2,7 @@ package deliverycare
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,49 +15,120 @@ import (
 
 // The workflow's own actions, as its state machine names them.
 const (
-	ActionAsk    = "care_ask"    // Ask (waitForTaskToken)
-	ActionDecide = "care_decide" // Decide
+	ActionSend   = "care_send"   // Send
+	ActionWoken  = "care_woken"  // Woken
 	ActionRecord = "care_record" // Record
 )
 
+// StepWindow is the step a run shows while it rests through the reply
+// window after the care message (no execution: steps.Handler.Rest).
+const StepWindow = "reply_window"
+
 // Actions implements steps.Workflow.
 func (Workflow) Actions() map[string]steps.Action {
-	return map[string]steps.Action{
-		ActionAsk: func(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
-			return steps.State{}, h.AskAndAwait(ctx, in.State, in.Token, in.State.Step, AwaitKey)
-		},
-		ActionDecide: decide,
-		ActionRecord: record,
-	}
+	return map[string]steps.Action{ActionSend: send, ActionWoken: woken, ActionRecord: record}
 }
 
-// decide reads how the wait ended: silence or a message that was not sent
-// ends the run; an opt-out ends it; any other reply plans the agent task,
-// reply_problem (tag quality) when it reports a problem, else reply.
-func decide(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
+// send is the Send state: the care message of st.Step, then the run rests
+// through params.reply_window (no execution; a reply wakes it, silence ends
+// it care_no_reply: RestOutcome). A message that was not sent ends the run.
+func send(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
 	st := in.State
 	e, err := h.Load(ctx, st.Run)
 	if err != nil {
 		return steps.State{}, err
 	}
-	a := steps.DecodeAnswer(st.Reply)
-	switch {
-	case e.Unwanted() != "":
+	if e.Unwanted() != "" {
 		return h.Done(ctx, e, "")
-	case a.Skipped != "":
+	}
+	step, _, ok := e.Tpl.Step(st.Step)
+	if !ok {
+		return steps.State{}, &steps.InputError{Reason: "the pinned template has no " + st.Step + " step"}
+	}
+	m, err := h.SendStep(ctx, e, step)
+	if err != nil {
+		return steps.State{}, err
+	}
+	if m.Status != care.MessageSent {
 		return h.Done(ctx, e, OutcomeSkipped)
-	case a.Answer == "":
-		return h.Done(ctx, e, OutcomeNoReply)
-	case a.Answer == string(playbook.AnswerStop):
+	}
+	return h.Rest(ctx, e, StepWindow, e.Now.Add(params(e.Tpl).ReplyWindow.Std()))
+}
+
+// woken is the Woken state: a reply woke the resting run. The latest
+// buyer.replied of the order since the care message is read as the router
+// read it (Interpret): an opt-out ends the run (recorded by the router);
+// any other reply plans the agent task, reply_problem (tag quality) when it
+// reports a problem, else reply.
+func woken(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
+	st := in.State
+	e, err := h.Load(ctx, st.Run)
+	if err != nil {
+		return steps.State{}, err
+	}
+	if e.Unwanted() != "" {
+		return h.Done(ctx, e, "")
+	}
+	pp := params(e.Tpl)
+	sent, ok := e.Ended(pp.StepFor(e.Order.Order.Items))
+	if !ok || sent.Status != care.MessageSent || sent.SentAt == nil {
+		return h.Done(ctx, e, OutcomeSkipped)
+	}
+	reply, err := lastReply(ctx, h, e, *sent.SentAt)
+	if err != nil || reply == nil {
+		if err == nil {
+			_, err = h.Done(ctx, e, OutcomeNoReply)
+		}
+		return steps.State{Run: st.Run, Kind: steps.KindDone}, err
+	}
+	locale := ""
+	if b := e.Order.Order.Buyer; b != nil {
+		locale = b.Locale
+	}
+	answer := Workflow{}.Interpret(e.Tpl, reply.Reply.Text, locale)
+	if answer == playbook.AnswerStop {
 		return h.Done(ctx, e, OutcomeOptedOut)
 	}
 	step := StepReply
-	if a.Answer == string(playbook.AnswerYes) {
+	if answer == playbook.AnswerYes {
 		step = StepProblem
 	}
-	pp := params(e.Tpl)
-	return steps.State{Run: st.Run, Step: step, Kind: steps.KindCall, Reply: st.Reply,
+	a, _ := json.Marshal(steps.Answer{Answer: string(answer), EventID: reply.ID})
+	return steps.State{Run: st.Run, Step: step, Kind: steps.KindCall, Reply: a,
 		Timeout: int(pp.TaskWindow.Std() / time.Second)}, nil
+}
+
+// lastReply is the order's latest buyer.replied that occurred at or after
+// since, nil when there is none.
+func lastReply(ctx context.Context, h *steps.Handler, e *steps.Env, since time.Time) (*care.Event, error) {
+	var last *care.Event
+	cursor := ""
+	for {
+		evs, next, err := h.Store.ListEvents(ctx, e.Ref.Shop, e.Ref.Order, cursor, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for i := range evs {
+			ev := evs[i].Event
+			if ev.Type == care.BuyerReplied && ev.Reply != nil && !ev.OccurredAt.Before(since) {
+				last = &ev
+			}
+		}
+		if next == "" {
+			return last, nil
+		}
+		cursor = next
+	}
+}
+
+// RestOutcome implements steps.RestEnder: a run still resting through its
+// reply window when the window ends had no reply: it ends care_no_reply
+// with no execution.
+func (Workflow) RestOutcome(_ care.OrderState, run care.Run) string {
+	if run.Step == StepWindow {
+		return OutcomeNoReply
+	}
+	return ""
 }
 
 // record ends the run after its task: handled when an agent gave an

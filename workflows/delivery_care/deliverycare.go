@@ -21,7 +21,6 @@ package deliverycare
 import (
 	"context"
 	_ "embed"
-	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
@@ -47,6 +46,7 @@ var _ interface {
 	steps.Awaiter
 	steps.ParamsParser
 	steps.CallExplainer
+	steps.RestEnder
 } = Workflow{}
 
 // Name implements steps.Workflow.
@@ -87,9 +87,6 @@ const (
 	OutcomeExpired  = "reply_expired"  // a reply became a task nobody finished in time
 	OutcomeOptedOut = "care_opted_out" // the buyer replied with an opt-out
 )
-
-// WaitToSend is the step a run shows (care.Run.Step) while it is scheduled.
-const WaitToSend = "wait_to_send"
 
 // AwaitKey is the care.Waits key a run waits on for the buyer's reply.
 const AwaitKey = string(Name)
@@ -149,7 +146,6 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 		}
 		return skip(reason)
 	}
-	in := steps.State{Run: s.Ref, Step: stepID, Kind: steps.KindMessage,
-		Timeout: int(pp.ReplyWindow.Std() / time.Second)}
-	return steps.Start{Input: in, Step: WaitToSend, NextAt: steps.WaitUntil(next.At), At: next.At}, nil
+	in := steps.State{Run: s.Ref, Step: stepID, Kind: steps.KindMessage}
+	return steps.Start{Input: in, Step: stepID, At: next.At}, nil
 }

@@ -208,7 +208,7 @@ func TestCareThenOneReviewAsk(t *testing.T) {
 		t.Errorf("R1 review_request run %+v, want asked", r)
 	}
 	t.Logf("review_request, ask + reminder: %d state transitions", h.transitions(r))
-	t.Logf("delivery_care, care + reply task (open): %d state transitions", h.transitions(h.runOf("R3", deliveryCare)))
+	t.Logf("delivery_care, care unanswered: %d state transitions", h.transitions(h.runOf("R3", deliveryCare)))
 	h.review("R1", "rv-1", "shopify", 3, "还可以") // after both asks: solicited, counted from the order
 	m := h.metricsOf(reviewRequest)
 	if got := m["outcomes"].(map[string]any); got["reviewed"] != 2.0 || got["asked"] != 1.0 {
@@ -223,6 +223,15 @@ func TestCareThenOneReviewAsk(t *testing.T) {
 	}
 	if c := h.metricsOf(deliveryCare); c["sent"] != 4.0 || c["tasks_opened"] != 1.0 {
 		t.Errorf("delivery_care sent %v (one per order), tasks %v", c["sent"], c["tasks_opened"])
+	}
+	// An unanswered care message: the run rested through the reply window
+	// and ended there with no second execution; the ask + reminder rested
+	// between them: one execution per message.
+	if c := h.runOf("R3", deliveryCare); c.Outcome != "care_no_reply" || c.Gen != 1 || c.Execution != "" || h.transitions(c) != 2 {
+		t.Errorf("R3 care run %+v (%d transitions), want care_no_reply after one execution of 2 transitions", c, h.transitions(c))
+	}
+	if h.transitions(r) != 2 || r.Gen != 1 {
+		t.Errorf("R1 review_request run %+v (%d transitions), want two executions of one transition", r, h.transitions(r))
 	}
 }
 

@@ -280,3 +280,30 @@ func shanghai(t *testing.T) *time.Location {
 	}
 	return loc
 }
+
+// TestMessageAt: the time every workflow that times its own messages asks
+// (shipping notices, stall and pre-ship messages, revise asks) keeps the
+// market's sending hours too, not only the template's quiet hours: China
+// marketing waits for 08:00 in the buyer's zone.
+func TestMessageAt(t *testing.T) {
+	f, ref, _ := chaseFixture(t, func(b map[string]any) {
+		delete(b, "quiet_hours")
+		for _, s := range b["steps"].([]any) {
+			if st := s.(map[string]any); st["action"] == "message" {
+				st["class"] = "marketing"
+			}
+		}
+	})
+	f.clk.Set(time.Date(2026, 11, 11, 21, 30, 0, 0, shanghai(t)))
+	e, err := f.h.Load(f.ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.MessageAt(e.Now), time.Date(2026, 11, 12, 8, 0, 0, 0, shanghai(t)); !got.Equal(want) {
+		t.Errorf("MessageAt(21:30) = %v, want %v", got, want)
+	}
+	noon := time.Date(2026, 11, 12, 12, 0, 0, 0, shanghai(t))
+	if got := e.MessageAt(noon); !got.Equal(noon) {
+		t.Errorf("MessageAt(12:00) = %v, want 12:00 (no message sent yet, inside the hours)", got)
+	}
+}

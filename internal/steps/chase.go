@@ -20,13 +20,29 @@ func (e *Env) Timing() playbook.Timing {
 	return t
 }
 
-// QuietUntil is now, or when the buyer may next be messaged: past the
-// template's quiet hours and past the market's default hours (internal/quiet)
-// of every channel and class the template's message steps use, in the
-// buyer's zone (the order's, else the phone number's, else the shop's). The
-// market hours are taken for all message steps at once: stricter than the
-// step at hand may need, never looser.
-func (e *Env) QuietUntil() time.Time {
+// QuietUntil is now, or the end of the buyer's quiet hours (the
+// template's and the market's) when now is in them.
+func (e *Env) QuietUntil() time.Time { return e.outOfQuiet(e.Now) }
+
+// MessageAt is the earliest time at or after at when the buyer may get a
+// message: min_gap after their last message, then out of the template's
+// quiet hours and the market's sending hours for the template's message
+// channels (internal/quiet), in the buyer's zone (the order's, else the
+// phone number's region's, else the shop's). Every workflow that times a
+// message itself asks this; those that plan through playbook.Plan get the
+// template's hours from it and the market's from QuietUntil when they wake.
+func (e *Env) MessageAt(at time.Time) time.Time {
+	if last := e.lastSent(""); !last.IsZero() {
+		if g := last.Add(e.Tpl.Gap()); g.After(at) {
+			at = g
+		}
+	}
+	return e.outOfQuiet(at)
+}
+
+// outOfQuiet is at, or the end of the quiet hours (the template's and the
+// market's) it falls in.
+func (e *Env) outOfQuiet(at time.Time) time.Time {
 	t := e.Timing()
 	loc := t.BuyerLoc
 	region := sms.RegionOf(e.Shop.Locale)
@@ -52,7 +68,6 @@ func (e *Env) QuietUntil() time.Time {
 			}
 		}
 	}
-	at := e.Now
 	for range 4 { // each window and the template's hours, until none moves it
 		next := e.Tpl.OutOfQuiet(at, loc)
 		for _, w := range windows {

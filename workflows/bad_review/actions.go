@@ -70,10 +70,7 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 		}
 		if slices.Contains(pp.Resolved, a.Outcome) && revisable(e.Order, r, pp) {
 			if _, _, ok := e.Tpl.Step(StepRevise); ok {
-				at := e.Now.Add(pp.ReviseAfter.Std())
-				if q := e.Tpl.OutOfQuiet(at, buyerLoc(e)); q.After(at) {
-					at = q
-				}
+				at := e.MessageAt(e.Now.Add(pp.ReviseAfter.Std()))
 				if at.Before(watchEnd) {
 					return wait(ctx, h, e, st, StepRevise, at)
 				}
@@ -95,14 +92,6 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 		return h.Done(ctx, e, endOutcome(ctx, h, e, pp))
 	}
 	return steps.State{}, &steps.InputError{Reason: "unknown bad_review step " + st.Step}
-}
-
-func buyerLoc(e *steps.Env) *time.Location {
-	t := e.Timing()
-	if t.BuyerLoc != nil {
-		return t.BuyerLoc
-	}
-	return t.ShopLoc
 }
 
 func wait(ctx context.Context, h *steps.Handler, e *steps.Env, st steps.State, step string, at time.Time) (steps.State, error) {

@@ -90,19 +90,7 @@ func check(ctx context.Context, h *steps.Handler, st steps.State) (steps.State, 
 	// The ask waits out the buyer's quiet hours and the template's min_gap
 	// after the last message to the buyer (a chase reminder just before
 	// payment); the wait for the reply runs from then until the call.
-	tm := e.Timing()
-	askAt := e.Now
-	if !tm.LastSent.IsZero() {
-		if g := tm.LastSent.Add(e.Tpl.Gap()); g.After(askAt) {
-			askAt = g
-		}
-	}
-	loc := tm.BuyerLoc
-	if loc == nil {
-		loc = tm.ShopLoc
-	}
-	askAt = e.Tpl.OutOfQuiet(askAt, loc)
-	at := steps.WaitUntil(askAt)
+	at := steps.WaitUntil(e.MessageAt(e.Now))
 	out := steps.State{Run: st.Run, Step: StepAsk, Kind: KindAsk, At: at, Timeout: steps.SecondsUntil(*at, callAt, time.Second)}
 	return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = StepHold, at })
 }

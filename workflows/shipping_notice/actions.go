@@ -108,19 +108,8 @@ func notice(ctx context.Context, h *steps.Handler, st steps.State) (steps.State,
 	} else if e.Now.Before(due) {
 		return wait(ctx, h, e, due)
 	}
-	// Quiet hours in the buyer's zone and min_gap after the last message.
-	tm := e.Timing()
-	at := e.Now
-	if !tm.LastSent.IsZero() {
-		if gap := tm.LastSent.Add(e.Tpl.Gap()); gap.After(at) {
-			at = gap
-		}
-	}
-	loc := tm.BuyerLoc
-	if loc == nil {
-		loc = tm.ShopLoc
-	}
-	if at = e.Tpl.OutOfQuiet(at, loc); at.After(e.Now) {
+	// min_gap after the last message, quiet and sending hours in the buyer's zone.
+	if at := e.MessageAt(e.Now); at.After(e.Now) {
 		return wait(ctx, h, e, at)
 	}
 	// The live re-check: opted out, budget spent, cancelled.

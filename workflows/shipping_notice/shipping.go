@@ -191,14 +191,6 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	if err != nil {
 		return steps.Start{}, err
 	}
-	tm := e.Timing()
-	if gap := tm.LastSent.Add(e.Tpl.Gap()); !tm.LastSent.IsZero() && gap.After(at) {
-		at = gap
-	}
-	loc := tm.BuyerLoc
-	if loc == nil {
-		loc = tm.ShopLoc
-	}
-	now.At = e.Tpl.OutOfQuiet(at, loc)
+	now.At = e.MessageAt(at)
 	return now, nil
 }

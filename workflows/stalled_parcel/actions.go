@@ -175,22 +175,8 @@ func sleep(ctx context.Context, h *steps.Handler, e *steps.Env, st steps.State, 
 	return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step, w })
 }
 
-// tellTime is when the buyer may be messaged: now, or after the template's
-// min_gap since the last message and out of quiet hours in their zone.
-func tellTime(e *steps.Env) time.Time {
-	tm := e.Timing()
-	at := e.Now
-	if !tm.LastSent.IsZero() {
-		if g := tm.LastSent.Add(e.Tpl.Gap()); g.After(at) {
-			at = g
-		}
-	}
-	loc := tm.BuyerLoc
-	if loc == nil {
-		loc = tm.ShopLoc
-	}
-	return e.Tpl.OutOfQuiet(at, loc)
-}
+// tellTime is when the buyer may be messaged (steps.Env.MessageAt).
+func tellTime(e *steps.Env) time.Time { return e.MessageAt(e.Now) }
 
 func getTask(ctx context.Context, h *steps.Handler, e *steps.Env, step string) (care.Task, bool, error) {
 	t, err := h.Store.GetTask(ctx, e.Ref.Shop, e.Ref.Key(step))

@@ -439,15 +439,18 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		return r.stop(ctx, o, w, run.Subject, reason)
 	}
 	ref := steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject, Gen: run.Gen}
-	// A run that rested between steps (steps.Handler.Rest) resumes at its
-	// step; a run not started yet asks its Starter.
-	st := steps.Start{Input: steps.State{Run: ref, Step: run.Step, Kind: steps.KindMessage}}
-	if re, ok := w.(steps.RestEnder); ok && run.Gen > 0 {
-		st.Outcome = re.RestOutcome(o, run) // ends here with no execution, or ""
-	}
+	// A run not started yet asks its Starter; a run that rested between
+	// steps (steps.Handler.Rest) resumes at its step, unless its workflow
+	// ends it here with no execution (steps.RestEnder).
+	var st steps.Start
 	if run.Gen == 0 {
 		if st, err = r.startOf(ctx, w, o, ref, now, run.StartedAt); err != nil {
 			return err
+		}
+	} else {
+		st.Input = steps.State{Run: ref, Step: run.Step, Kind: steps.KindMessage}
+		if re, ok := w.(steps.RestEnder); ok {
+			st.Outcome = re.RestOutcome(o, run)
 		}
 	}
 	execute := st.Outcome == "" && !st.At.After(now)

@@ -245,11 +245,15 @@ const dueBatch = 500
 // clock for the earliest scheduled run (woken early when the router
 // schedules an earlier one) and starts every run due, until ctx ends.
 func (rt *Runtime) startScheduled(ctx context.Context, log *slog.Logger) {
+	var retry time.Time // after a failure: not before then (a run that keeps failing is due at once, again and again)
 	for ctx.Err() == nil {
 		next, ok, err := rt.nextScheduled(ctx)
 		if err != nil {
 			log.ErrorContext(ctx, "scheduled runs: next start", "error", err.Error())
 			next, ok = rt.Clock.Now().Add(time.Second), true // retry in a second
+		}
+		if ok && next.Before(retry) {
+			next = retry
 		}
 		waitCtx, cancel := context.WithCancel(ctx)
 		go func() {
@@ -262,8 +266,10 @@ func (rt *Runtime) startScheduled(ctx context.Context, log *slog.Logger) {
 		if !ok {
 			<-waitCtx.Done()
 		} else if release, err := rt.Engine.WaitUntil(waitCtx, next); err == nil {
+			retry = time.Time{}
 			if err := rt.startDue(ctx); err != nil && ctx.Err() == nil {
 				log.ErrorContext(ctx, "scheduled runs: start", "error", err.Error())
+				retry = rt.Clock.Now().Add(time.Second)
 			}
 			release()
 		}

@@ -104,6 +104,7 @@ type Runtime struct {
 	done      chan struct{}
 	advance   sync.Mutex
 	scheduled chan struct{} // the router scheduled a run: look at the next start again
+	log       *slog.Logger
 }
 
 // Open opens (or creates) the runtime's state under opts.DataDir.
@@ -118,7 +119,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Runtime{}
+	rt := &Runtime{log: log}
 	var err error
 	if rt.AdminToken, rt.AdminTokenFrom, err = adminToken(opts.DataDir, opts.AdminToken); err != nil {
 		return nil, err
@@ -360,7 +361,9 @@ func (rt *Runtime) Settle(ctx context.Context) error {
 			return err
 		}
 		if err := rt.startDue(ctx); err != nil {
-			return err
+			// One run that cannot start (it stays due, and is retried) must
+			// not stop time for every other: log it and go on.
+			rt.log.ErrorContext(ctx, "scheduled runs: start", "error", err.Error())
 		}
 		if err := rt.Engine.WaitIdle(ctx); err != nil {
 			return err
@@ -395,7 +398,7 @@ func (rt *Runtime) AdvanceTo(ctx context.Context, t time.Time) error {
 		if err != nil {
 			return err
 		}
-		if scheduled && (!ok || start.Before(next)) {
+		if scheduled && start.After(rt.Virtual.Now()) && (!ok || start.Before(next)) { // one due now failed to start (Settle logged it)
 			next, ok = start, true
 		}
 		if !ok || next.After(t) {

@@ -412,3 +412,24 @@ func TestMaliciousEvidencePack(t *testing.T) {
 		t.Errorf("mark a done task: %d, want 409", st)
 	}
 }
+
+// TestReviewLoweredOpensTask: a good review ends its bad_review run with
+// no execution (not_bad); the buyer then lowers the same review to one
+// star: the run is asked again and opens the task at once.
+func TestReviewLoweredOpensTask(t *testing.T) {
+	h := newHarness(t)
+	h.deliveredOrder("L1", "lin@example.com", "")
+	h.advance("30h")
+	h.review("L1", "rv-l1", "shopify", 5, "很好")
+	if r := h.runOf("L1", badReview); r.Outcome != "not_bad" || r.Execution != "" {
+		t.Fatalf("bad_review run after a good review %+v, want not_bad with no execution", r)
+	}
+	h.review("L1", "rv-l1", "shopify", 1, "用了两天就坏了")
+	tasks := h.tasksOf(h.agent(), "open", badReview)
+	if len(tasks) != 1 || !strings.Contains(tasks[0].Reason, "坏了") {
+		t.Fatalf("bad_review tasks %+v, want one quoting the lowered review", tasks)
+	}
+	if r := h.runOf("L1", badReview); r.Status != care.RunRunning || r.Execution == "" || r.Outcome != "" {
+		t.Errorf("bad_review run %+v, want running with an execution", r)
+	}
+}

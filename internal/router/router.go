@@ -172,8 +172,11 @@ func (r *Router) startSubjects(ctx context.Context, o care.OrderState, c care.Ch
 				continue
 			}
 			key := [2]string{string(w.Name()), subject}
-			if run := has[key]; (run != nil && !unstarted(*run)) || sw.SubjectPointless(o, subject) != "" {
+			if sw.SubjectPointless(o, subject) != "" {
 				continue
+			}
+			if run := has[key]; run != nil && !unstarted(*run) && !(endedAtStart(*run) && slices.Contains(steps.StartsOn(w), c.Type)) {
+				continue // a run of the subject exists; one its Starter ended is asked again on the workflow's trigger events
 			}
 			// A new subject, or a run its execution never touched: the
 			// router may have died between creating the run and starting
@@ -187,6 +190,13 @@ func (r *Router) startSubjects(ctx context.Context, o care.OrderState, c care.Ch
 		}
 	}
 	return nil
+}
+
+// endedAtStart reports whether run ended at its start with nothing to do
+// (steps.Start.Outcome): no execution ever, so a later trigger event may
+// ask its Starter again (startRun).
+func endedAtStart(run care.Run) bool {
+	return run.Status == care.RunSucceeded && run.Execution == "" && run.Gen == 0
 }
 
 // unstarted reports whether run shows no sign of its execution yet: still
@@ -315,7 +325,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 	if created && run.Status == care.RunScheduled && r.OnScheduled != nil {
 		r.OnScheduled(*run.NextAt)
 	}
-	if err == nil && !created && run.Status == care.RunSucceeded && run.Execution == "" && st.Outcome == "" {
+	if err == nil && !created && endedAtStart(run) && st.Outcome == "" {
 		// The run ended at its start with nothing to do (preship_check:
 		// no rule flagged the order), and now, on another of the workflow's
 		// trigger events (an address changed after payment), its Starter

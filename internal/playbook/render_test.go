@@ -178,7 +178,7 @@ func TestStep(t *testing.T) {
 		t.Errorf("channel %q", cod.StepChannel(s))
 	}
 	c, _, _ := cod.Step("call")
-	if c.SLA.Std() != 4*time.Hour || c.Priority != 2 || c.Tag != care.TagLogistics {
+	if c.SLA.Std() != 4*time.Hour || c.Priority != 2 || c.Tag != care.TagService { // confirming the order is a service call
 		t.Errorf("call = %+v", c)
 	}
 }

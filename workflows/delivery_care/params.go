@@ -4,8 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
@@ -32,7 +30,6 @@ type Params struct {
 	TaskWindow   playbook.Duration            `json:"task_window"`
 	ProblemWords map[string]playbook.Keywords `json:"problem_words"`
 
-	res   [][]*regexp.Regexp
 	words *playbook.ReplyWords
 }
 
@@ -46,14 +43,10 @@ type Product struct {
 // StepFor is the message step for items: the first products rule any
 // item's SKU matches, else default_step.
 func (p Params) StepFor(items []care.Item) string {
-	for i, r := range p.Products {
-		if i >= len(p.res) {
-			break
-		}
+	for _, r := range p.Products {
 		for _, it := range items {
-			sku := strings.ToLower(strings.TrimSpace(it.SKU))
-			for _, re := range p.res[i] {
-				if sku != "" && re.MatchString(sku) {
+			for _, pattern := range r.SKUs {
+				if playbook.MatchGlob(pattern, it.SKU) {
 					return r.Step
 				}
 			}
@@ -89,11 +82,6 @@ func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, err
 		if err := isMessage(fmt.Sprintf("params.products[%d].step", i), r.Step); err != nil {
 			return nil, err
 		}
-		var res []*regexp.Regexp
-		for _, s := range r.SKUs {
-			res = append(res, globRE(s))
-		}
-		p.res = append(p.res, res)
 	}
 	for id, tag := range map[string]string{StepReply: care.TagService, StepProblem: care.TagQuality} {
 		if s, _, ok := t.Step(id); !ok || s.Action != playbook.ActionCall || s.Tag != tag {
@@ -112,13 +100,4 @@ func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, err
 func params(t *playbook.Template) Params {
 	p, _ := t.ParsedParams().(Params)
 	return p
-}
-
-// globRE compiles a SKU pattern: * is any run of characters, case-insensitive.
-func globRE(p string) *regexp.Regexp {
-	parts := strings.Split(strings.ToLower(strings.TrimSpace(p)), "*")
-	for i, s := range parts {
-		parts[i] = regexp.QuoteMeta(s)
-	}
-	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 )
 
 // Clock is a parcel's timing toward its deadline.
@@ -84,16 +85,9 @@ func parcelItems(o care.OrderState, p *care.Parcel) []care.Item {
 // shelfLife is the shelf life of the first products rule matching sku; 0
 // for none.
 func (p Params) shelfLife(sku string) time.Duration {
-	s := strings.ToLower(strings.TrimSpace(sku))
-	if s == "" {
-		return 0
-	}
-	for i, r := range p.Products {
-		if i >= len(p.res) {
-			break
-		}
-		for _, re := range p.res[i] {
-			if re.MatchString(s) {
+	for _, r := range p.Products {
+		for _, pattern := range r.SKUs {
+			if playbook.MatchGlob(pattern, sku) {
 				return r.ShelfLife.Std()
 			}
 		}

@@ -4,8 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
@@ -30,8 +28,6 @@ type Params struct {
 	OrdinarySteps   []string          `json:"ordinary_steps"`
 	PerishableSteps []string          `json:"perishable_steps"`
 	Products        []Product         `json:"products,omitempty"`
-
-	res [][]*regexp.Regexp // compiled Products[i].SKUs
 }
 
 // Product is a shelf-life rule (params.products[i]).
@@ -59,11 +55,6 @@ func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, err
 		if r.ShelfLife <= 0 {
 			return nil, care.Invalid(fmt.Sprintf("params.products[%d].shelf_life", i), "must be positive")
 		}
-		var res []*regexp.Regexp
-		for _, s := range r.SKUs {
-			res = append(res, globRE(s))
-		}
-		p.res = append(p.res, res)
 	}
 	check := func(field string, ids []string, call bool) error {
 		last := -1
@@ -104,13 +95,4 @@ func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, err
 func params(t *playbook.Template) Params {
 	p, _ := t.ParsedParams().(Params)
 	return p
-}
-
-// globRE compiles a SKU pattern: * is any run of characters, case-insensitive.
-func globRE(p string) *regexp.Regexp {
-	parts := strings.Split(strings.ToLower(strings.TrimSpace(p)), "*")
-	for i, s := range parts {
-		parts[i] = regexp.QuoteMeta(s)
-	}
-	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 }

@@ -1,10 +1,10 @@
 package preshipcheck
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 )
 
 // Flag reasons (Flags). A region flag is FlagRegion + ":" + the rule's id.
@@ -69,25 +69,13 @@ func hasGoods(items []care.Item, g *Goods) bool {
 	return false
 }
 
-// anyMatch: s (trimmed, case-insensitive) matches one of the patterns, in
-// which * stands for any run of characters; "" matches none.
+// anyMatch: s matches one of the patterns (playbook.MatchGlob: trimmed,
+// case-insensitive, * any run of characters; "" matches none).
 func anyMatch(patterns []string, s string) bool {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return false
-	}
 	for _, p := range patterns {
-		if globRE(p).MatchString(s) {
+		if playbook.MatchGlob(p, s) {
 			return true
 		}
 	}
 	return false
-}
-
-func globRE(p string) *regexp.Regexp {
-	parts := strings.Split(strings.ToLower(strings.TrimSpace(p)), "*")
-	for i, s := range parts {
-		parts[i] = regexp.QuoteMeta(s)
-	}
-	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 }

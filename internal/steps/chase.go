@@ -142,3 +142,12 @@ func SecondsUntil(from, to time.Time, def time.Duration) int {
 	}
 	return 1
 }
+
+// WaitToSend answers a message step that must wait until at (woken inside
+// the buyer's quiet hours: the runtime was down, or late): the state for
+// the state machine's Wait before the step, and the run showing what it
+// waits for.
+func (h *Handler) WaitToSend(ctx context.Context, ref RunRef, step string, at time.Time) (State, error) {
+	out := State{Run: ref, Step: step, Kind: KindMessage, At: WaitUntil(at)}
+	return out, h.UpdateRun(ctx, ref, func(r *care.Run) { r.Step, r.NextAt = step, out.At })
+}

@@ -98,8 +98,7 @@ func nudge(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 			}
 			if later := e.QuietUntil(); later.After(e.Now) && !ended {
 				// Woken inside quiet hours: the reminder waits for the morning.
-				out := steps.State{Run: st.Run, Step: step.ID, Kind: steps.KindMessage, At: steps.WaitUntil(later)}
-				return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, out.At })
+				return h.WaitToSend(ctx, st.Run, step.ID, later)
 			}
 			if !ended && e.TooSoon(step.ID) {
 				reason, err := h.CheckContact(ctx, e)

@@ -28,8 +28,7 @@ func chase(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 			if later := e.QuietUntil(); later.After(e.Now) && e.Unwanted() == "" && !ended {
 				// Woken inside quiet hours (the runtime was down, or late):
 				// the message waits for the morning instead.
-				out := steps.State{Run: st.Run, Step: step.ID, Kind: steps.KindMessage, At: steps.WaitUntil(later)}
-				return out, h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, out.At })
+				return h.WaitToSend(ctx, st.Run, step.ID, later)
 			}
 			if !ended && e.TooSoon(step.ID) {
 				// Another message reached the buyer within the template's

@@ -97,8 +97,9 @@ bench:
 
 ## cost: state transitions per workflow and the AWS cost per 1,000 orders of a stated mix (README, State transitions per order)
 cost:
-	@mkdir -p .tools; $(GO) test -run '^$$' -bench CostPer1000Orders -benchtime 1x ./infra/localruntime/ > .tools/cost.log 2>&1; \
-	rc=$$?; sed '/^goos:/,$$d' .tools/cost.log; exit $$rc
+	@mkdir -p .tools; url=$$(scripts/dynamodb-local.sh start) || exit 1; \
+	DYNAMODB_ENDPOINT=$$url $(GO) test -run '^$$' -bench CostPer1000Orders -benchtime 1x ./infra/localruntime/ > .tools/cost.log 2>&1; \
+	rc=$$?; scripts/dynamodb-local.sh stop; sed '/^goos:/,$$d' .tools/cost.log; exit $$rc
 
 ## bench-parked: one million executions parked on timers, 10,000 due at once; a Map over 10,000 items
 bench-parked:

@@ -43,11 +43,23 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	rt, err := localruntime.Open(t.Context(), localruntime.Options{DataDir: t.TempDir(), Clock: localruntime.ClockVirtual, Start: start})
+	return newHarnessWith(t, localruntime.Options{}, nil)
+}
+
+// newHarnessWith is newHarness on opts (its DataDir, Clock and Start are
+// set here), with the API wrapped by wrap when it is not nil.
+func newHarnessWith(t testing.TB, opts localruntime.Options, wrap func(http.Handler) http.Handler) *harness {
+	t.Helper()
+	opts.DataDir, opts.Clock, opts.Start = t.TempDir(), localruntime.ClockVirtual, start
+	rt, err := localruntime.Open(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, rt: rt, api: httptest.NewServer(rt.API)}
+	api := rt.API
+	if wrap != nil {
+		api = wrap(api)
+	}
+	h := &harness{t: t, rt: rt, api: httptest.NewServer(api)}
 	sfnSrv := httptest.NewServer(rt.SFN)
 	t.Cleanup(func() {
 		h.api.Close()

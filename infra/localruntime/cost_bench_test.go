@@ -295,12 +295,20 @@ func (m measured) get(tb testing.TB, name string, wf care.Workflow) runCount {
 //	go test -run '^$' -bench CostPer1000Orders -benchtime 1x ./infra/localruntime/
 func BenchmarkCostPer1000Orders(b *testing.B) {
 	var out io.Writer = os.Stdout
+	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
+		fmt.Fprintf(out, "\nDYNAMODB_ENDPOINT is not set: DynamoDB request units are DERIVED below (an upper bound per step and per run), not measured; make cost starts DynamoDB Local and measures them.\n")
+	}
 	m := measured{}
 	fmt.Fprintf(out, "\nState transitions (Lambda invocations) per run, from the execution histories:\n\n")
 	fmt.Fprintf(out, "| case | workflow | transitions | lambda |\n|---|---|---:|---:|\n")
+	ddb := map[string]map[care.Workflow]units{} // by case, measured on DynamoDB Local
 	for _, c := range costCases {
-		h := newHarness(b)
+		meter, opts, onDynamo := dynamoOptions(b)
+		h := newHarnessWith(b, opts, markAPI)
 		id := c.run(h)
+		if onDynamo {
+			ddb[c.name] = meter.snapshot()
+		}
 		m[c.name] = map[care.Workflow]runCount{}
 		runs := h.runs(id)
 		sort.Slice(runs, func(i, j int) bool { return runs[i].Workflow < runs[j].Workflow })
@@ -321,12 +329,6 @@ func BenchmarkCostPer1000Orders(b *testing.B) {
 	ships := shareOnline + shareChasePaid + shareCODReply + shareCODAgent
 	parcels := ships * parcelsPerOrder
 	pickups := parcels * sharePickup
-	type line struct {
-		what   string
-		perOrd float64 // runs per order
-		cs     string
-		wf     care.Workflow
-	}
 	const (
 		online   = "online paid, unflagged, 1 parcel, 20 scans, delivered"
 		shipping = care.Workflow("shipping_notice")
@@ -409,10 +411,17 @@ func BenchmarkCostPer1000Orders(b *testing.B) {
 
 	const k = 1000.0
 	all := usage{trans: trans, tasks: tasks, runs: runs, stallWatches: stallWatches}
+	if len(ddb) > 0 {
+		all.ddb, ful.ddb = measuredDDB(out, mix, ddb)
+	}
 	sfnCost, lambdaCost, ddbCost, wru, rru := all.cost()
 	total := sfnCost + lambdaCost + ddbCost
 	fmt.Fprintf(out, "\nPrices: Step Functions Standard $0.025/1,000 transitions; Lambda arm64 $0.0000133334/GB-s at %.0f MB, %.0f ms average, $0.20/1M requests;\n", lambdaMemoryGB*1024, lambdaSeconds*1000)
-	fmt.Fprintf(out, "DynamoDB on-demand $1.25/1M WRU, $0.25/1M RRU (%d RRU + %d WRU per step invocation, %d + %d per run for the router, %d WRU per move of a stall watch's start; a write counts once more per index it touches). SMS and ingest excluded.\n\n", readsPerStep, writesPerStep, routerReadsRun, routerWritesRun, moveWRU)
+	if all.ddb != (units{}) {
+		fmt.Fprintf(out, "DynamoDB on-demand $1.25/1M WRU, $0.25/1M RRU, the units measured above. SMS and ingest excluded.\n\n")
+	} else {
+		fmt.Fprintf(out, "DynamoDB on-demand $1.25/1M WRU, $0.25/1M RRU, units DERIVED (%d RRU + %d WRU per step invocation, %d + %d per run for the router, %d WRU per move of a stall watch's start; a write counts once more per index it touches). SMS and ingest excluded.\n\n", readsPerStep, writesPerStep, routerReadsRun, routerWritesRun, moveWRU)
+	}
 	fmt.Fprintf(out, "| per 1,000 orders | amount | USD |\n|---|---:|---:|\n")
 	fmt.Fprintf(out, "| Step Functions transitions | %.0f | %.4f |\n", k*trans, sfnCost)
 	fmt.Fprintf(out, "| Lambda invocations | %.0f | %.4f |\n", k*tasks, lambdaCost)
@@ -429,13 +438,80 @@ func BenchmarkCostPer1000Orders(b *testing.B) {
 	b.ReportMetric(total, "USD/1000orders")
 }
 
+// line is one row of the mix: runs per order of workflow wf, each costing
+// what wf's run cost in case cs.
+type line struct {
+	what   string
+	perOrd float64 // runs per order
+	cs     string
+	wf     care.Workflow
+}
+
+// measuredDDB prices the mix's DynamoDB use from the request units the
+// cases consumed on DynamoDB Local (ddb, by case and whom they were charged
+// to): each line's runs per order times what its workflow consumed in its
+// case; and the router's shared work per order (an event's reads of the
+// order, shop and ledger, not tied to one run), counted once per case at
+// the weight of the case's heaviest line, at most 1: an overcount, as cases
+// overlap (several go through shipping). It prints the units by workflow
+// and returns them per order, all nine workflows and the six of issue 10.
+func measuredDDB(out io.Writer, mix []line, ddb map[string]map[care.Workflow]units) (all, ful units) {
+	byWF := map[care.Workflow]units{}
+	weight := map[string]float64{}
+	for _, l := range mix {
+		u := ddb[l.cs][l.wf]
+		w := byWF[l.wf]
+		w.read += l.perOrd * u.read
+		w.write += l.perOrd * u.write
+		byWF[l.wf] = w
+		weight[l.cs] = min(1, max(weight[l.cs], l.perOrd))
+	}
+	var shared, fixed, api units
+	for cs, w := range weight {
+		shared.read += w * ddb[cs][meterShared].read
+		shared.write += w * ddb[cs][meterShared].write
+		fixed.read += ddb[cs][meterFixed].read
+		fixed.write += ddb[cs][meterFixed].write
+		api.read += ddb[cs][meterAPI].read
+		api.write += ddb[cs][meterAPI].write
+	}
+	fmt.Fprintf(out, "\nDynamoDB request units per order, MEASURED on DynamoDB Local (ConsumedCapacity of every call, table and indexes), by whom they are charged to:\n\n")
+	fmt.Fprintf(out, "| charged to | RRU/order | WRU/order |\n|---|---:|---:|\n")
+	wfs := make([]string, 0, len(byWF))
+	for wf := range byWF {
+		wfs = append(wfs, string(wf))
+	}
+	sort.Strings(wfs)
+	for _, name := range wfs {
+		u := byWF[care.Workflow(name)]
+		fmt.Fprintf(out, "| `%s` (its steps, its run's reads and writes) | %.1f | %.1f |\n", name, u.read, u.write)
+		all.read += u.read
+		all.write += u.write
+		if !afterDelivery[care.Workflow(name)] {
+			ful.read += u.read
+			ful.write += u.write
+		}
+	}
+	fmt.Fprintf(out, "| the router's shared reads and writes per event | %.1f | %.1f |\n", shared.read, shared.write)
+	all.read += shared.read
+	all.write += shared.write
+	ful.read += shared.read
+	ful.write += shared.write
+	fmt.Fprintf(out, "\nNot per order, not priced: the due-run scan, templates and the daily retention sweep %.0f RRU + %.0f WRU over all cases (on AWS the scan is 8 queries a minute, ~$0.04 a month); the HTTP API (ingest, agents' actions, this benchmark's reads) %.0f RRU + %.0f WRU over all cases.\n",
+		fixed.read, fixed.write, api.read, api.write)
+	return all, ful
+}
+
 // afterDelivery are the workflows of the mix that follow delivery; the
 // others are the six fulfilment workflows, priced apart too.
 var afterDelivery = map[care.Workflow]bool{"delivery_care": true, "review_request": true, "bad_review": true}
 
 // usage is a mix's per-order use: transitions, Task states (Lambda
 // invocations), runs and stall watches.
-type usage struct{ trans, tasks, runs, stallWatches float64 }
+type usage struct {
+	trans, tasks, runs, stallWatches float64
+	ddb                              units // measured DynamoDB units per order; zero: derived
+}
 
 // cost prices 1,000 orders of u: Step Functions, Lambda and DynamoDB in USD,
 // and the DynamoDB write and read units.
@@ -445,6 +521,9 @@ func (u usage) cost() (sfnCost, lambdaCost, ddbCost, wru, rru float64) {
 	lambdaCost = k * u.tasks * (priceLambdaReq + lambdaMemoryGB*lambdaSeconds*priceLambdaGBs)
 	wru = k * (u.tasks*writesPerStep + u.runs*routerWritesRun + u.stallWatches*moveWRU)
 	rru = k * (u.tasks*readsPerStep + u.runs*routerReadsRun)
+	if u.ddb != (units{}) {
+		wru, rru = k*u.ddb.write, k*u.ddb.read
+	}
 	ddbCost = wru*priceWRU + rru*priceRRU
 	return sfnCost, lambdaCost, ddbCost, wru, rru
 }

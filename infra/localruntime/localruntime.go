@@ -39,7 +39,9 @@ import (
 	"github.com/ordercare/ordercare/infra/sqlitestore"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/console"
+	"github.com/ordercare/ordercare/internal/erasure"
 	"github.com/ordercare/ordercare/internal/httpapi"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
@@ -74,11 +76,24 @@ type Options struct {
 	// endpoint); nil leaves the local runtime without one (steps listing
 	// sms fall back to their next channel).
 	SMS steps.Channel
+	// Store, when set, holds the care state instead of the embedded
+	// SQLite store (DataDir/care.db): the DynamoDB store on DynamoDB Local,
+	// so a benchmark measures what AWS would consume. The runtime does not
+	// close it. Its feed is polled unless it also has Notify, and the
+	// router loop's cursor is kept in memory unless it has router.Cursors.
+	Store Store
+}
+
+// Store is what the runtime keeps the care state in.
+type Store interface {
+	care.CareStore
+	consent.Store
+	erasure.Store
 }
 
 // Runtime is an open local runtime. Close it to release its files.
 type Runtime struct {
-	Store      *sqlitestore.DB
+	Store      Store
 	Engine     *sfnlocal.Engine
 	Clock      clock.Clock
 	Virtual    *clock.Virtual // nil with the real clock
@@ -100,11 +115,12 @@ type Runtime struct {
 	// or AdminTokenGenerated (created now and written there).
 	AdminTokenFrom string
 
-	stop      context.CancelFunc
-	done      chan struct{}
-	advance   sync.Mutex
-	scheduled chan struct{} // the router scheduled a run: look at the next start again
-	log       *slog.Logger
+	closeStore func() error // nil for a store given in Options
+	stop       context.CancelFunc
+	done       chan struct{}
+	advance    sync.Mutex
+	scheduled  chan struct{} // the router scheduled a run: look at the next start again
+	log        *slog.Logger
 }
 
 // Open opens (or creates) the runtime's state under opts.DataDir.
@@ -135,8 +151,12 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	default:
 		return nil, fmt.Errorf("clock %q: want real, virtual or skip", opts.Clock)
 	}
-	if rt.Store, err = sqlitestore.Open(ctx, filepath.Join(opts.DataDir, "care.db")); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if rt.Store = opts.Store; rt.Store == nil {
+		db, err := sqlitestore.Open(ctx, filepath.Join(opts.DataDir, "care.db"))
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		rt.Store, rt.closeStore = db, db.Close
 	}
 	rt.Engine, err = sfnlocal.Open(ctx, sfnlocal.Config{
 		Path:     filepath.Join(opts.DataDir, "sfn.db"),
@@ -149,7 +169,7 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 		HoldInvocations: true,
 	})
 	if err != nil {
-		rt.Store.Close()
+		rt.Close()
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	if rt.SFNCredentials, rt.SFNCredentialsFile, rt.SFNCredentialsGenerated, err = sfnCredentials(opts.DataDir, opts.SFNCredentials); err != nil {
@@ -206,8 +226,14 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 	// Only now may invocations run, those a crash or shutdown interrupted
 	// first: before this, they would find no function and fail their run.
 	rt.Engine.Start()
-	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: rt.Store, Wake: rt.Store.Notify(), Logger: log,
+	rt.Loop = &router.Loop{Router: rt.Router, Feed: rt.Store, Cursors: &memCursors{}, Logger: log,
 		DeadLetter: deadLetters(filepath.Join(dataDir, "router-dead-letters.jsonl"), rt.Clock)}
+	if c, ok := rt.Store.(router.Cursors); ok {
+		rt.Loop.Cursors = c
+	}
+	if n, ok := rt.Store.(interface{ Notify() <-chan struct{} }); ok {
+		rt.Loop.Wake = n.Notify()
+	}
 	api, err := httpapi.New(httpapi.Config{Store: rt.Store, Clock: rt.Clock, AdminToken: rt.AdminToken, Logger: log,
 		Resumer: rt.Router, DevClock: rt.devClock(), Workflows: workflows.All(), Unsubscribe: rt.unsubscribeSigner(),
 		Consents: rt.Store, Erasure: rt.Store})
@@ -441,8 +467,8 @@ func (rt *Runtime) Close() error {
 	if rt.Engine != nil {
 		errs = append(errs, rt.Engine.Close())
 	}
-	if rt.Store != nil {
-		errs = append(errs, rt.Store.Close())
+	if rt.closeStore != nil {
+		errs = append(errs, rt.closeStore())
 	}
 	return errors.Join(errs...)
 }
@@ -558,4 +584,28 @@ func (rt *Runtime) EnsureDemoShop(ctx context.Context, dataDir string) (d DemoSh
 	}
 	b, _ := json.MarshalIndent(d, "", "  ")
 	return d, true, writeFileAtomic(path, b, 0o600)
+}
+
+// memCursors keeps the router loop's cursor in memory, for a store without
+// cursors of its own (Options.Store): a restart reads its feed again from
+// the start, which the router's idempotence allows.
+type memCursors struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *memCursors) Cursor(_ context.Context, name string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[name], nil
+}
+
+func (c *memCursors) PutCursor(_ context.Context, name, cursor string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	c.m[name] = cursor
+	return nil
 }

@@ -143,7 +143,7 @@ func (e *Engine) invoke(iv invRow) (sg *signal) {
 		return sg
 	}
 	reqID := uuid.NewString()
-	ctx := lambdacontext.NewContext(context.WithValue(e.ctx, engineKey{}, e), &lambdacontext.LambdaContext{
+	ctx := lambdacontext.NewContext(context.WithValue(context.WithValue(e.ctx, engineKey{}, e), executionKey{}, iv.arn), &lambdacontext.LambdaContext{
 		AwsRequestID:       reqID,
 		InvokedFunctionArn: "arn:aws:lambda:" + e.cfg.Region + ":" + e.cfg.Account + ":function:" + iv.fn,
 	})
@@ -437,4 +437,13 @@ func (e *Engine) WaitIdle(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+}
+
+type executionKey struct{}
+
+// ExecutionARN is the execution whose Task state invoked the function
+// running with ctx; "" outside an invocation by the engine.
+func ExecutionARN(ctx context.Context) string {
+	arn, _ := ctx.Value(executionKey{}).(string)
+	return arn
 }

@@ -3,10 +3,10 @@ package localruntime_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"maps"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"

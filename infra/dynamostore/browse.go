@@ -119,7 +119,7 @@ func (s *Store) listIndex(ctx context.Context, index, gpk, cursor string, limit 
 	}
 	var items []map[string]types.AttributeValue
 	for { // a page stops at Limit or 1 MB: continue until limit+1 kept or the end
-		res, err := s.db.Query(ctx, in)
+		res, err := s.query(ctx, in)
 		if err != nil {
 			return nil, "", err
 		}

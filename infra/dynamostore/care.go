@@ -167,7 +167,7 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput) ([]map[string]types.AttributeValue, error) {
 	var items []map[string]types.AttributeValue
 	for {
-		res, err := s.db.Query(ctx, in)
+		res, err := s.query(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -322,7 +322,7 @@ func (s *Store) GetTemplate(ctx context.Context, shopID string, wf care.Workflow
 		}
 		return t, nil
 	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+	res, err := s.query(ctx, &dynamodb.QueryInput{
 		TableName:                &s.table,
 		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
 		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},

@@ -168,7 +168,7 @@ func (s *Store) ListMessages(ctx context.Context, shopID string, from, to time.T
 	}
 	var items []map[string]types.AttributeValue
 	for { // a page stops at 1 MB: continue until limit+1 items or the end
-		res, err := s.db.Query(ctx, in)
+		res, err := s.query(ctx, in)
 		if err != nil {
 			return nil, "", fmt.Errorf("list messages of shop %s: %w", shopID, err)
 		}

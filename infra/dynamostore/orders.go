@@ -342,7 +342,7 @@ func (s *Store) ListEvents(ctx context.Context, shopID, orderID, cursor string, 
 	// A Query page stops at 1 MB: keep reading until limit+1 items or the end.
 	var items []map[string]types.AttributeValue
 	for {
-		res, err := s.db.Query(ctx, in)
+		res, err := s.query(ctx, in)
 		if err != nil {
 			return nil, "", fmt.Errorf("list events of order %s of shop %s: %w", orderID, shopID, err)
 		}

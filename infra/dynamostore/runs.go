@@ -74,7 +74,7 @@ func (s *Store) DueRuns(ctx context.Context, before time.Time, limit int) ([]car
 	}
 	var rs []care.Run
 	for n := range dueShards {
-		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		res, err := s.query(ctx, &dynamodb.QueryInput{
 			TableName:                &s.table,
 			IndexName:                aws.String(GSI2),
 			KeyConditionExpression:   aws.String("#pk = :pk AND #sk <= :to"),

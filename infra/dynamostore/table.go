@@ -53,7 +53,7 @@ func CreateTable(ctx context.Context, db Admin, table string) error {
 				{AttributeName: aws.String(name + "PK"), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(name + "SK"), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}, // see hydrate
 		}
 	}
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{

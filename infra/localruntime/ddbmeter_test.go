@@ -73,7 +73,7 @@ func chargedTo(ctx context.Context, sk string) care.Workflow {
 	if ctx.Value(apiKey{}) != nil {
 		return meterAPI
 	}
-	if strings.HasPrefix(sk, "TPL#") || sk == dueScan || inSweep() {
+	if strings.HasPrefix(sk, "TPL#") || sk == dueScan || inStack("localruntime.(*Runtime).sweepTexts", "dynamostore.(*Store).DueRuns") {
 		return meterFixed
 	}
 	if arn := sfnlocal.ExecutionARN(ctx); arn != "" {
@@ -89,15 +89,19 @@ func chargedTo(ctx context.Context, sk string) care.Workflow {
 	return meterShared
 }
 
-// inSweep says whether the call comes from the runtime's daily retention
-// sweep (every shop's ledger, once a day: not per order).
-func inSweep() bool {
-	pcs := make([]uintptr, 32)
+// inStack says whether the call comes from one of funcs: the runtime's
+// daily retention sweep (every shop's ledger, once a day), the list of due
+// runs (the runs it reads from the table; locally read at every settle,
+// on AWS once a minute): not per order.
+func inStack(funcs ...string) bool {
+	pcs := make([]uintptr, 64)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
 	for {
 		f, more := frames.Next()
-		if strings.Contains(f.Function, "localruntime.(*Runtime).sweepTexts") {
-			return true
+		for _, fn := range funcs {
+			if strings.Contains(f.Function, fn) {
+				return true
+			}
 		}
 		if !more {
 			return false
@@ -207,6 +211,21 @@ func (m *meteredDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...fun
 			sk = p.Value
 		}
 		m.add(chargedTo(ctx, sk), true, one(out.ConsumedCapacity)...)
+	}
+	return out, err
+}
+
+func (m *meteredDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityIndexes
+	out, err := m.DynamoDB.BatchGetItem(ctx, in, o...)
+	if err == nil {
+		sk := ""
+		for _, ka := range in.RequestItems { // charged by its first key: the items of one index query
+			if len(ka.Keys) > 0 {
+				sk = skOf(ka.Keys[0])
+			}
+		}
+		m.add(chargedTo(ctx, sk), true, out.ConsumedCapacity...)
 	}
 	return out, err
 }

@@ -1,0 +1,75 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// The indexes project keys only (CreateTable, template.yaml): a write that
+// changes no index key is charged for the table alone, not once more per
+// index. Most writes are such updates (a ledger entry marked sent, a run's
+// step, an order's new event), so this roughly halves the write units of a
+// step. The price is a read: the items an index query finds are read from
+// the table, by key, before they are returned.
+
+// query runs one Query page; the items of a page of an index are read from
+// the table (hydrate), so every caller sees whole items whatever it queries.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	res, err := s.db.Query(ctx, in)
+	if err != nil || in.IndexName == nil || len(res.Items) == 0 {
+		return res, err
+	}
+	if res.Items, err = s.hydrate(ctx, aws.ToString(in.IndexName), res.Items); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// batchGetMax is BatchGetItem's limit on keys per call.
+const batchGetMax = 100
+
+// hydrate reads from the table the items whose index entries are entries,
+// in the entries' order. The reads are eventually consistent, as the index
+// itself is (half the read units of a consistent read). An item gone since,
+// or whose key in index moved since (a task claimed after the query of the
+// open ones), is left out: the index entry was stale.
+func (s *Store) hydrate(ctx context.Context, index string, entries []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	found := make(map[string]map[string]types.AttributeValue, len(entries))
+	for start := 0; start < len(entries); start += batchGetMax {
+		var keys []map[string]types.AttributeValue
+		for _, e := range entries[start:min(start+batchGetMax, len(entries))] {
+			keys = append(keys, map[string]types.AttributeValue{attrPK: e[attrPK], attrSK: e[attrSK]})
+		}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if attempt >= maxAttempts {
+					return nil, fmt.Errorf("read %d index items: unprocessed after %d attempts", len(entries), attempt)
+				}
+				if err := s.pause(ctx, backoff(attempt)); err != nil {
+					return nil, err
+				}
+			}
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("read %d index items: %w", len(entries), err)
+			}
+			for _, it := range res.Responses[s.table] {
+				found[strOf(it, attrPK)+"\x00"+strOf(it, attrSK)] = it
+			}
+			req = res.UnprocessedKeys
+		}
+	}
+	items := make([]map[string]types.AttributeValue, 0, len(entries))
+	for _, e := range entries {
+		it, ok := found[strOf(e, attrPK)+"\x00"+strOf(e, attrSK)]
+		if ok && strOf(it, index+"PK") == strOf(e, index+"PK") && strOf(it, index+"SK") == strOf(e, index+"SK") {
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}

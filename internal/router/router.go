@@ -432,7 +432,7 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		return err
 	}
 	if !known || err != nil { // a workflow no longer registered, an order gone: nothing to start
-		return steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
+		return steps.UpdateReadRun(ctx, r.Store, run, now, func(run *care.Run) {
 			if run.Status == care.RunScheduled {
 				run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 			}
@@ -469,7 +469,7 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 			return err
 		}
 	}
-	err = steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(run *care.Run) {
+	err = steps.UpdateReadRun(ctx, r.Store, run, now, func(run *care.Run) {
 		if run.Gen != ref.Gen {
 			return // the execution started here already rested the run (steps.Handler.Rest): it is the next one's
 		}

@@ -452,14 +452,25 @@ func (h *Handler) Rest(ctx context.Context, e *Env, step string, at time.Time) (
 // saves it, retrying when another writer moved its Rev. ErrNotFound if the
 // run does not exist.
 func UpdateRun(ctx context.Context, st care.Runs, shop, order string, wf care.Workflow, subject string, now time.Time, fn func(r *care.Run)) error {
+	r, err := st.GetRun(ctx, shop, order, wf, subject)
+	if err != nil {
+		return err
+	}
+	return UpdateReadRun(ctx, st, r, now, fn)
+}
+
+// UpdateReadRun is UpdateRun for a run the caller has just read (with its
+// Rev): the first attempt saves no read; a writer that moved the Rev
+// meanwhile makes it read the run again and apply fn to that.
+func UpdateReadRun(ctx context.Context, st care.Runs, r care.Run, now time.Time, fn func(r *care.Run)) error {
 	for {
-		r, err := st.GetRun(ctx, shop, order, wf, subject)
-		if err != nil {
-			return err
-		}
 		fn(&r)
 		r.UpdatedAt = now.UTC()
-		if _, err = st.UpdateRun(ctx, r); !errors.Is(err, care.ErrConflict) {
+		_, err := st.UpdateRun(ctx, r)
+		if !errors.Is(err, care.ErrConflict) {
+			return err
+		}
+		if r, err = st.GetRun(ctx, r.ShopID, r.OrderID, r.Workflow, r.Subject); err != nil {
 			return err
 		}
 	}

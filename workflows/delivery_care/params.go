@@ -22,6 +22,8 @@ var paramsSchema = playbook.MustParamsSchema("https://ordercare.dev/schemas/deli
 
 // Params are the params of a delivery_care template (params.schema.json).
 type Params struct {
+	// Per is steps.PerOrder ("" too) or steps.PerParcel.
+	Per          string                       `json:"per,omitempty"`
 	Platform     string                       `json:"platform"`
 	DefaultStep  string                       `json:"default_step"`
 	Products     []Product                    `json:"products,omitempty"`

@@ -10,8 +10,14 @@
 // Taobao 15 days), else params.window. A step due before the platform's
 // window opens is moved to its opening.
 //
-// The run is per order and scheduled (steps.Starter): no execution until
-// the ask is due. It ends after its last step (asked): a review while it
+// The run is per order, or per delivered parcel (params.per: one ask per
+// delivered parcel of an order shipped in several, about that parcel's
+// items, which scripts see as shipment.parcels[0]); either way a
+// per-subject run (steps.Subjects, steps.DeliveredSubjects) and scheduled
+// (steps.Starter): no execution until the ask is due. A parcel's run stops
+// on a review of the order or of one of its items, on its parcel going
+// back, on cancellation. The contact budget, the min gap and quiet hours
+// hold across an order's parcels. It ends after its last step (asked): a review while it
 // runs ends it reviewed; metrics count a later one from the order
 // (steps.Solicitor), per template version.
 //
@@ -23,6 +29,7 @@ package reviewrequest
 import (
 	"context"
 	_ "embed"
+	"strings"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -48,6 +55,7 @@ var _ interface {
 	steps.Starter
 	steps.StopOutcomer
 	steps.ParamsParser
+	steps.Subjects
 } = Workflow{}
 
 // Name implements steps.Workflow.
@@ -66,15 +74,17 @@ func (Workflow) StartsOn() []care.EventType {
 }
 
 // Wants implements steps.Workflow: every delivered order that has no
-// review yet and no parcel going back. Nothing else is read.
+// review yet and no parcel going back. Nothing else is read. (Runs are per
+// subject: the router asks Subjects instead.)
 func (w Workflow) Wants(o care.OrderState) bool {
-	return o.Has(care.StatusDelivered) && w.Pointless(o) == ""
+	return o.Has(care.StatusDelivered) && w.SubjectPointless(o, steps.OrderSubject) == ""
 }
 
-// Reasons a run stops (Pointless) and outcomes (care.Run.Outcome).
+// Reasons a run stops (SubjectPointless) and outcomes (care.Run.Outcome).
 const (
-	ReasonReviewed = "reviewed" // the buyer reviewed the order
-	ReasonReturned = "returned" // a parcel is going or went back: a return
+	ReasonReviewed = "reviewed"  // the buyer reviewed the order
+	ReasonReturned = "returned"  // a parcel is going or went back: a return
+	ReasonNoParcel = "no_parcel" // the subject is no parcel of the order
 	// ReasonWindowClosed: the platform's review window closed before the
 	// step was due (the ledger's skip reason).
 	ReasonWindowClosed = "window_closed"
@@ -84,19 +94,65 @@ const (
 	OutcomeSkipped  = "not_asked" // no ask was sent (the ledger says why)
 )
 
-// Pointless implements steps.Workflow: a review of the order (any rating:
-// the ask stops for a bad review exactly as for a good one) or a parcel
-// going back.
-func (Workflow) Pointless(o care.OrderState) string {
-	if len(o.Reviews) > 0 || o.Review != nil {
-		return ReasonReviewed
+// Pointless implements steps.Workflow: nothing stops every run of an
+// order at once but cancellation (the kernel's); SubjectPointless says
+// what stops each.
+func (Workflow) Pointless(care.OrderState) string { return "" }
+
+// Subjects implements steps.Subjects: the order once delivered, and each
+// delivered parcel of an order of several (steps.DeliveredSubjects); the
+// Starter ends the kind the template does not use.
+func (Workflow) Subjects(o care.OrderState, _ care.Event) []string { return steps.DeliveredSubjects(o) }
+
+// SubjectPointless implements steps.Subjects. The order's run: any review
+// of the order (any rating: the ask stops for a bad review exactly as for
+// a good one) or a parcel going back. A parcel's run: a review of the
+// order as a whole or of one of the parcel's items, or that parcel going
+// back.
+func (Workflow) SubjectPointless(o care.OrderState, subject string) string {
+	if subject == "" || subject == steps.OrderSubject {
+		if len(o.Reviews) > 0 || o.Review != nil {
+			return ReasonReviewed
+		}
+		for _, p := range o.Parcels {
+			if returning(p) {
+				return ReasonReturned
+			}
+		}
+		return ""
 	}
-	for _, p := range o.Parcels {
-		if p.Status == care.ShipReturned || p.Status == care.ShipReturning {
-			return ReasonReturned
+	p := o.Parcel(subject)
+	if p == nil {
+		return ReasonNoParcel
+	}
+	if returning(*p) {
+		return ReasonReturned
+	}
+	items := steps.ParcelItems(o.Order.Items, *p)
+	reviewed := func(sku string) bool {
+		if sku == "" {
+			return true
+		}
+		for _, it := range items {
+			if strings.EqualFold(it.SKU, sku) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range o.Reviews {
+		if reviewed(r.SKU) {
+			return ReasonReviewed
 		}
 	}
+	if o.Review != nil && reviewed(o.Review.SKU) {
+		return ReasonReviewed
+	}
 	return ""
+}
+
+func returning(p care.Parcel) bool {
+	return p.ReplacedBy == "" && (p.Status == care.ShipReturned || p.Status == care.ShipReturning)
 }
 
 // StopOutcome implements steps.StopOutcomer: stopped for a review, the
@@ -123,6 +179,12 @@ func WindowOf(o care.OrderState, pp Params) (Window, bool) {
 	if !ok {
 		return Window{}, false
 	}
+	return WindowFrom(o, pp, d), true
+}
+
+// WindowFrom is the review window of a delivery at d (the order's, or one
+// parcel's) of order o under params pp.
+func WindowFrom(o care.OrderState, pp Params, d time.Time) Window {
 	w := Window{Delivered: d, Platform: o.Order.ReviewPlatform(pp.Platform)}
 	w.Rules = care.RulesOf(w.Platform)
 	w.Opens = d.Add(w.Rules.AskFrom)
@@ -130,7 +192,21 @@ func WindowOf(o care.OrderState, pp Params) (Window, bool) {
 	if w.Rules.AskUntil > 0 {
 		w.Closes = d.Add(w.Rules.AskUntil)
 	}
-	return w, true
+	return w
+}
+
+// window is the review window of the run of e under pp: its scope's
+// delivery (steps.Env.DeliveredScope); false with the outcome of a run
+// that has nothing to do.
+func window(e *steps.Env, pp Params) (Window, steps.DeliveredScope, string) {
+	sc := e.DeliveredScope(pp.Per)
+	switch {
+	case sc.Skip != "":
+		return Window{}, sc, sc.Skip
+	case sc.NotYet:
+		return Window{}, sc, OutcomeSkipped
+	}
+	return WindowFrom(e.Order, pp, sc.Delivered), sc, ""
 }
 
 // Steps are the template's steps the order gets, in order: the ask, then
@@ -165,9 +241,9 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 		return steps.Start{}, err
 	}
 	pp := params(e.Tpl)
-	w, ok := WindowOf(e.Order, pp)
-	if !ok {
-		return steps.Start{Outcome: OutcomeSkipped}, nil
+	w, _, outcome := window(e, pp)
+	if outcome != "" {
+		return steps.Start{Outcome: outcome}, nil
 	}
 	next, skipped := plan(e, pp, w, "")
 	if next == nil {
@@ -182,8 +258,12 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	if len(skipped) > 0 {
 		return steps.Start{Input: steps.State{Run: s.Ref}}, nil // the first Step records the skips
 	}
+	at, err := s.Spaced(ctx, e, next.At)
+	if err != nil {
+		return steps.Start{}, err
+	}
 	in := steps.State{Run: s.Ref, Step: next.Step, Kind: steps.KindMessage}
-	return steps.Start{Input: in, Step: next.Step, At: next.At}, nil
+	return steps.Start{Input: in, Step: next.Step, At: at}, nil
 }
 
 // plan is the next step after from within the window, and the steps

@@ -1,14 +1,18 @@
 package localruntime_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/source"
 )
 
 // setParams stores a new version of wf's template with params and the
@@ -191,4 +195,59 @@ func TestPerOrderSplitOrder(t *testing.T) {
 			t.Errorf("%s parcel run %s: %s %s", r.Workflow, r.Subject, r.Status, r.Outcome)
 		}
 	}
+}
+
+// TestCareByProductTag: an item whose SKU matches no pattern but whose
+// product tag does gets that product's usage notes; a bad tag is refused
+// with its exact field and changes nothing.
+func TestCareByProductTag(t *testing.T) {
+	h := newHarness(t)
+	h.advance("12h")
+	o := paidOrderAt("T1", hangzhou, false, h.now())
+	items := o["order"].(map[string]any)["items"].([]map[string]any)
+	items[0]["tags"] = []string{"gift", "Fresh"}
+	bad := paidOrderAt("T2", hangzhou, false, h.now())
+	bad["id"] = "evt-bad-tags"
+	bad["order"].(map[string]any)["items"].([]map[string]any)[0]["tags"] = []string{"fresh", " chilled"}
+	st, body := h.signedStandard(bad)
+	if st != 400 || !strings.Contains(body, "order.items[0].tags[1]") {
+		t.Errorf("a tag with a leading space: %d %s, want 400 naming order.items[0].tags[1]", st, body)
+	}
+	if st, _ := h.call("GET", "/v1/orders/T2", h.ops(), nil); st != 404 {
+		t.Errorf("the refused order was stored: GET /v1/orders/T2 = %d", st)
+	}
+	h.webhook(h.shop, "", o)
+	h.webhook(h.shop, "", event("order.paid", "T1", h.now(), nil))
+	h.webhook(h.shop, "", event("order.shipped", "T1", h.now(), map[string]any{"parcels": []map[string]any{
+		{"tracking_number": "YTT1", "carrier": "YTO", "status": "in_transit", "last_scan_at": h.now()}}}))
+	h.advance("48h")
+	h.webhook(h.shop, "", event("shipment.updated", "T1", h.now(), map[string]any{"parcel": map[string]any{
+		"tracking_number": "YTT1", "status": "delivered", "last_scan_at": h.now()}}))
+	h.advance("40h")
+	ms := h.wantEntriesOf("T1", deliveryCare, "care_fresh:sent")
+	if !strings.Contains(ms[0].Text, "冰箱") {
+		t.Errorf("care_fresh text: %s", ms[0].Text)
+	}
+}
+
+// signedStandard posts ev to the standard webhook, signed, and returns
+// the status and body.
+func (h *harness) signedStandard(ev map[string]any) (int, string) {
+	h.t.Helper()
+	h.nextID++
+	id := fmt.Sprintf("msg_%d", h.nextID)
+	body, _ := json.Marshal(ev)
+	key, _ := source.StandardKey(h.shop.WebhookSecret)
+	req, _ := http.NewRequestWithContext(h.t.Context(), "POST", h.api.URL+"/webhooks/"+h.shop.ID+"/standard", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", fmt.Sprint(h.now().Unix()))
+	req.Header.Set("webhook-signature", source.StandardSign(key, id, h.now(), body))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -164,7 +165,16 @@ type Item struct {
 	Price          Decimal `json:"price"`
 	Perishable     bool    `json:"perishable,omitempty"`
 	ShelfLifeHours int     `json:"shelf_life_hours,omitempty"`
+	// Tags are the product's tags as the shop names them (fresh,
+	// fragile…): at most MaxItemTags, each 1-64 characters with no control
+	// characters or surrounding spaces; templates match them
+	// case-insensitively. Only the standard source carries them (Shopify's
+	// and WooCommerce's order line items have none).
+	Tags []string `json:"tags,omitempty"`
 }
+
+// MaxItemTags is the most tags an order item carries.
+const MaxItemTags = 20
 
 // ShipmentStatus is where a parcel is: one of ShipmentStatuses.
 type ShipmentStatus string
@@ -489,6 +499,14 @@ func (o *Order) validate(full bool) error {
 		}
 		if it.ShelfLifeHours < 0 {
 			return Invalid(f("shelf_life_hours"), "must not be negative")
+		}
+		if len(it.Tags) > MaxItemTags {
+			return Invalid(f("tags"), "at most %d tags", MaxItemTags)
+		}
+		for j, tag := range it.Tags {
+			if tag == "" || len(tag) > 64 || strings.TrimSpace(tag) != tag || strings.IndexFunc(tag, unicode.IsControl) >= 0 {
+				return Invalid(f("tags["+itoa(j)+"]"), "1-64 characters, no surrounding spaces or control characters")
+			}
 		}
 	}
 	return nil

@@ -27,11 +27,14 @@ const (
 	OrderCompleted  EventType = "order.completed"
 	ReviewPosted    EventType = "review.posted"
 	BuyerReplied    EventType = "buyer.replied"
+	// OrderRefunded: the shop refunded the order in full or in part
+	// (Event.Refund).
+	OrderRefunded EventType = "order.refunded"
 )
 
 // EventTypes lists every canonical event type.
 var EventTypes = []EventType{OrderCreated, OrderPaid, OrderCancelled, OrderAddressChanged, OrderConfirmed,
-	OrderShipped, ShipmentUpdated, OrderDelivered, OrderCompleted, ReviewPosted, BuyerReplied}
+	OrderShipped, ShipmentUpdated, OrderDelivered, OrderCompleted, ReviewPosted, BuyerReplied, OrderRefunded}
 
 // Event is the canonical order event: the body of a standard webhook and what
 // every source adapter produces. Its JSON form is published as a JSON Schema in
@@ -51,6 +54,8 @@ type Event struct {
 	Shipment *Shipment `json:"shipment,omitempty"`
 	Review   *Review   `json:"review,omitempty"`
 	Reply    *Reply    `json:"reply,omitempty"`
+	// Refund is what order.refunded refunded.
+	Refund *Refund `json:"refund,omitempty"`
 }
 
 // Decimal is an exact decimal amount kept as its string form ("129.90").
@@ -362,7 +367,16 @@ func (e *Event) Validate() error {
 			return err
 		}
 	}
+	if e.Refund != nil {
+		if err := e.Refund.validate(); err != nil {
+			return err
+		}
+	}
 	switch e.Type {
+	case OrderRefunded:
+		if e.Refund == nil {
+			return Invalid("refund", "required for order.refunded")
+		}
 	case ReviewPosted:
 		if e.Review == nil {
 			return Invalid("review", "required for review.posted")

@@ -50,6 +50,12 @@ func send(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 		return h.Done(ctx, e, sc.Skip)
 	}
 	if _, ended := e.Ended(step.ID); !ended {
+		if refunded(e.Order, sc) {
+			if err := h.Skip(ctx, e, step.ID, ReasonRefunded); err != nil {
+				return steps.State{}, err
+			}
+			return h.Done(ctx, e, OutcomeSkipped)
+		}
 		if b := e.Tpl.ContactBudget; b > 0 && e.SentByWorkflow() >= b {
 			// Per parcel: the budget counts every parcel's message.
 			if err := h.Skip(ctx, e, step.ID, steps.ReasonBudgetSpent); err != nil {

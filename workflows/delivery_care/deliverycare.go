@@ -8,7 +8,9 @@
 // params.reply_window opens an agent task quoting it: tag quality when it
 // reports a problem (params.problem_words), else tag service. An order from
 // a platform whose rules forbid such messages (care.RulesOf: Amazon) gets
-// none: its run ends at once, the step skipped with ReasonPlatform.
+// none: its run ends at once, the step skipped with ReasonPlatform; nor
+// does an order refunded in full before the message went out (a parcel's
+// run: every item of the parcel), skipped ReasonRefunded.
 //
 // The run is per order, or per delivered parcel (params.per: the care
 // message then names that parcel's items, scripts see it as
@@ -93,6 +95,10 @@ const (
 	// ReasonStale: the delivery is older than params.latest: a care
 	// message now would come out of the blue.
 	ReasonStale = "stale"
+	// ReasonRefunded: what the message is about was refunded before it
+	// went out (the whole order, or every item of the parcel): usage notes
+	// for goods the buyer got their money back for would be out of place.
+	ReasonRefunded = "refunded"
 
 	OutcomeSkipped  = "care_skipped"   // no message was sent (the ledger says why)
 	OutcomeNoReply  = "care_no_reply"  // sent; no reply within reply_window
@@ -147,6 +153,9 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	if care.RulesOf(e.Order.Order.ReviewPlatform(pp.Platform)).NoCareMessage {
 		return skip(ReasonPlatform)
 	}
+	if refunded(e.Order, sc) {
+		return skip(ReasonRefunded)
+	}
 	delivered := sc.Delivered
 	step, _, _ := e.Tpl.Step(stepID)
 	sub := *e.Tpl
@@ -169,4 +178,21 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	}
 	in := steps.State{Run: s.Ref, Step: stepID, Kind: steps.KindMessage}
 	return steps.Start{Input: in, Step: stepID, At: at}, nil
+}
+
+// refunded reports whether what the run is about was refunded: the whole
+// order, or (a parcel's run) every item of the parcel.
+func refunded(o care.OrderState, sc steps.DeliveredScope) bool {
+	if o.FullyRefunded() {
+		return true
+	}
+	if sc.Parcel == nil || len(sc.Items) == 0 {
+		return false
+	}
+	for _, it := range sc.Items {
+		if it.SKU == "" || !o.RefundedSKU(it.SKU) {
+			return false
+		}
+	}
+	return true
 }

@@ -4,7 +4,8 @@
 // open tasks: nothing in this package reads a rating, a reply or a task to
 // decide whether or what to send. At most params.max_reminders reminders
 // (none where the platform allows one ask only: Amazon). The run stops on a
-// review of the order, a returned parcel, or cancellation (the kernel's),
+// review of the order, a returned parcel, a refund (order.refunded: outcome
+// refunded), or cancellation (the kernel's),
 // and sends nothing after the review window closes: the platform's own
 // window when it has one (care.RulesOf: Amazon 5-30 days after delivery,
 // Taobao 15 days), else params.window. A step due before the platform's
@@ -85,6 +86,7 @@ const (
 	ReasonReviewed = "reviewed"  // the buyer reviewed the order
 	ReasonReturned = "returned"  // a parcel is going or went back: a return
 	ReasonNoParcel = "no_parcel" // the subject is no parcel of the order
+	ReasonRefunded = "refunded"  // the order, or an item the ask is about, was refunded (order.refunded)
 	// ReasonWindowClosed: the platform's review window closed before the
 	// step was due (the ledger's skip reason).
 	ReasonWindowClosed = "window_closed"
@@ -92,6 +94,7 @@ const (
 	OutcomeReviewed = "reviewed"  // a review arrived while the run ran (before its last reminder)
 	OutcomeAsked    = "asked"     // every step was sent with no review yet
 	OutcomeSkipped  = "not_asked" // no ask was sent (the ledger says why)
+	OutcomeRefunded = "refunded"  // a refund stopped the run
 )
 
 // Pointless implements steps.Workflow: nothing stops every run of an
@@ -106,9 +109,10 @@ func (Workflow) Subjects(o care.OrderState, _ care.Event) []string { return step
 
 // SubjectPointless implements steps.Subjects. The order's run: any review
 // of the order (any rating: the ask stops for a bad review exactly as for
-// a good one) or a parcel going back. A parcel's run: a review of the
-// order as a whole or of one of the parcel's items, or that parcel going
-// back.
+// a good one), a parcel going back, or any refund. A parcel's run: a
+// review of the order as a whole or of one of the parcel's items, that
+// parcel going back, or a refund of the whole order, of an amount alone,
+// or of one of the parcel's items.
 func (Workflow) SubjectPointless(o care.OrderState, subject string) string {
 	if subject == "" || subject == steps.OrderSubject {
 		if len(o.Reviews) > 0 || o.Review != nil {
@@ -118,6 +122,9 @@ func (Workflow) SubjectPointless(o care.OrderState, subject string) string {
 			if returning(p) {
 				return ReasonReturned
 			}
+		}
+		if len(o.Refunds) > 0 {
+			return ReasonRefunded
 		}
 		return ""
 	}
@@ -148,6 +155,16 @@ func (Workflow) SubjectPointless(o care.OrderState, subject string) string {
 	if o.Review != nil && reviewed(o.Review.SKU) {
 		return ReasonReviewed
 	}
+	for _, r := range o.Refunds {
+		if r.Full || len(r.Items) == 0 { // the whole order, or money for the order as a whole
+			return ReasonRefunded
+		}
+		for _, it := range r.Items {
+			if reviewed(it.SKU) {
+				return ReasonRefunded
+			}
+		}
+	}
 	return ""
 }
 
@@ -156,10 +173,13 @@ func returning(p care.Parcel) bool {
 }
 
 // StopOutcome implements steps.StopOutcomer: stopped for a review, the
-// run counts as reviewed.
+// run counts as reviewed; for a refund, as refunded.
 func (Workflow) StopOutcome(reason string) string {
-	if reason == ReasonReviewed {
+	switch reason {
+	case ReasonReviewed:
 		return OutcomeReviewed
+	case ReasonRefunded:
+		return OutcomeRefunded
 	}
 	return ""
 }

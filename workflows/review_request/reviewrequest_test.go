@@ -141,6 +141,30 @@ func TestPointless(t *testing.T) {
 	if got := w.SubjectPointless(split, "A"); got != reviewrequest.ReasonReviewed {
 		t.Errorf("A after a review of its item: %q", got)
 	}
+	refund := func(r care.Refund) care.OrderState {
+		o := split
+		o.Reviews = nil
+		o.Parcels = append([]care.Parcel(nil), split.Parcels...)
+		o.Parcels[1].Status = care.ShipDelivered
+		o.Refunds = []care.RefundState{{Refund: r}}
+		return o
+	}
+	for name, tc := range map[string]struct {
+		o        care.OrderState
+		a, b, o2 string
+	}{
+		"the cup refunded":   {refund(care.Refund{Items: []care.ParcelItem{{SKU: "CUP-1", Quantity: 1}}}), "", reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded},
+		"shipping refunded":  {refund(care.Refund{Amount: "5.00"}), reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded},
+		"the order refunded": {refund(care.Refund{Full: true}), reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded},
+	} {
+		got := [3]string{w.SubjectPointless(tc.o, "A"), w.SubjectPointless(tc.o, "B"), w.SubjectPointless(tc.o, steps.OrderSubject)}
+		if want := [3]string{tc.a, tc.b, tc.o2}; got != want {
+			t.Errorf("%s: A, B, order = %q, want %q", name, got, want)
+		}
+	}
+	if got := w.StopOutcome(reviewrequest.ReasonRefunded); got != reviewrequest.OutcomeRefunded {
+		t.Errorf("StopOutcome(refunded) = %q", got)
+	}
 	if got := w.Pointless(split); got != "" {
 		t.Errorf("Pointless stops every parcel's run: %q", got)
 	}

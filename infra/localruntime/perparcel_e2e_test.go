@@ -185,8 +185,14 @@ func TestPerOrderSplitOrder(t *testing.T) {
 	h.advance("12h")
 	h.splitOrder("S4")
 	h.advance("200h")
-	h.wantEntriesOf("S4", deliveryCare, "care:sent")
+	care := h.wantEntriesOf("S4", deliveryCare, "care:sent")
+	if !strings.Contains(care[0].Text, "订单 S4 已签收") {
+		t.Errorf("per-order care text: %s", care[0].Text)
+	}
 	ms := h.wantEntriesOf("S4", reviewRequest, "ask:sent")
+	if !strings.Contains(ms[0].Text, "订单 S4 已经签收一周了") {
+		t.Errorf("per-order ask text: %s", ms[0].Text)
+	}
 	if strings.Contains(ms[0].Text, "TAS4") || strings.Contains(ms[0].Text, "TBS4") {
 		t.Errorf("a per-order ask names a parcel: %s", ms[0].Text)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -26,11 +27,14 @@ const (
 	OrderCompleted  EventType = "order.completed"
 	ReviewPosted    EventType = "review.posted"
 	BuyerReplied    EventType = "buyer.replied"
+	// OrderRefunded: the shop refunded the order in full or in part
+	// (Event.Refund).
+	OrderRefunded EventType = "order.refunded"
 )
 
 // EventTypes lists every canonical event type.
 var EventTypes = []EventType{OrderCreated, OrderPaid, OrderCancelled, OrderAddressChanged, OrderConfirmed,
-	OrderShipped, ShipmentUpdated, OrderDelivered, OrderCompleted, ReviewPosted, BuyerReplied}
+	OrderShipped, ShipmentUpdated, OrderDelivered, OrderCompleted, ReviewPosted, BuyerReplied, OrderRefunded}
 
 // Event is the canonical order event: the body of a standard webhook and what
 // every source adapter produces. Its JSON form is published as a JSON Schema in
@@ -50,6 +54,8 @@ type Event struct {
 	Shipment *Shipment `json:"shipment,omitempty"`
 	Review   *Review   `json:"review,omitempty"`
 	Reply    *Reply    `json:"reply,omitempty"`
+	// Refund is what order.refunded refunded.
+	Refund *Refund `json:"refund,omitempty"`
 }
 
 // Decimal is an exact decimal amount kept as its string form ("129.90").
@@ -164,7 +170,16 @@ type Item struct {
 	Price          Decimal `json:"price"`
 	Perishable     bool    `json:"perishable,omitempty"`
 	ShelfLifeHours int     `json:"shelf_life_hours,omitempty"`
+	// Tags are the product's tags as the shop names them (fresh,
+	// fragile…): at most MaxItemTags, each 1-64 characters with no control
+	// characters or surrounding spaces; templates match them
+	// case-insensitively. Only the standard source carries them (Shopify's
+	// and WooCommerce's order line items have none).
+	Tags []string `json:"tags,omitempty"`
 }
+
+// MaxItemTags is the most tags an order item carries.
+const MaxItemTags = 20
 
 // ShipmentStatus is where a parcel is: one of ShipmentStatuses.
 type ShipmentStatus string
@@ -352,7 +367,16 @@ func (e *Event) Validate() error {
 			return err
 		}
 	}
+	if e.Refund != nil {
+		if err := e.Refund.validate(); err != nil {
+			return err
+		}
+	}
 	switch e.Type {
+	case OrderRefunded:
+		if e.Refund == nil {
+			return Invalid("refund", "required for order.refunded")
+		}
 	case ReviewPosted:
 		if e.Review == nil {
 			return Invalid("review", "required for review.posted")
@@ -489,6 +513,14 @@ func (o *Order) validate(full bool) error {
 		}
 		if it.ShelfLifeHours < 0 {
 			return Invalid(f("shelf_life_hours"), "must not be negative")
+		}
+		if len(it.Tags) > MaxItemTags {
+			return Invalid(f("tags"), "at most %d tags", MaxItemTags)
+		}
+		for j, tag := range it.Tags {
+			if tag == "" || len(tag) > 64 || strings.TrimSpace(tag) != tag || strings.IndexFunc(tag, unicode.IsControl) >= 0 {
+				return Invalid(f("tags["+itoa(j)+"]"), "1-64 characters, no surrounding spaces or control characters")
+			}
 		}
 	}
 	return nil

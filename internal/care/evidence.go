@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Entry is one line of an order's story: a milestone, a carrier scan, a
@@ -229,6 +230,7 @@ func (h OrderHistory) Evidence(shop Shop, t Task, r ReviewState) EvidencePack {
 		}
 	}
 	p.Statement = red(p.Statement)
+	p.Review.Text, p.Review.Title = red(p.Review.Text), red(p.Review.Title)
 	return p
 }
 
@@ -245,11 +247,24 @@ func (h OrderHistory) redactor() func(string) string {
 	if a := o.ShippingAddress; a != nil {
 		words = append(words, a.Name, a.Phone, a.Line1, a.Line2)
 	}
-	return func(s string) string {
-		for _, w := range words {
-			if w = strings.TrimSpace(w); len([]rune(w)) >= 2 {
-				s = strings.ReplaceAll(s, w, "[…]")
+	// Each word matches however its spaces are written ("文三路1号" for
+	// "文三路 1 号", "王 芳" for "王芳"): its runes, spaces dropped, with
+	// optional white space between them.
+	var res []*regexp.Regexp
+	for _, w := range words {
+		var parts []string
+		for _, r := range w {
+			if !unicode.IsSpace(r) {
+				parts = append(parts, regexp.QuoteMeta(string(r)))
 			}
+		}
+		if len(parts) >= 2 {
+			res = append(res, regexp.MustCompile(`(?i)`+strings.Join(parts, `\s*`)))
+		}
+	}
+	return func(s string) string {
+		for _, re := range res {
+			s = re.ReplaceAllString(s, "[…]")
 		}
 		return phoneLike.ReplaceAllString(s, "[…]")
 	}

@@ -39,3 +39,28 @@ func TestEvidenceHoldsNoPersonalData(t *testing.T) {
 		t.Errorf("story %+v", s)
 	}
 }
+
+// TestEvidenceBlanksReviewAndLooseAddress: the review's own text and title
+// are blanked like every other free text (a reviewer naming the buyer or a
+// phone number), and an address line is blanked however its spaces are
+// written ("文三路1号" for "文三路 1 号").
+func TestEvidenceBlanksReviewAndLooseAddress(t *testing.T) {
+	o := applyAll(t, []Event{created("e1", 0)})
+	o.Order.ShippingAddress = &Address{Name: "王芳", Phone: "+8613800138000", Line1: "文三路 1 号"}
+	reply := ev("r1", BuyerReplied, 70)
+	reply.Reply = &Reply{Text: "不退款就差评，地址文三路1号，找王 芳"}
+	h := OrderHistory{Order: o, Events: []Event{created("e1", 0), reply}}
+	task := Task{ID: "t1", Appeal: &Appeal{Platform: PlatformTaobao, Reason: "extortion_for_gain", Kind: "extortion",
+		Deadline: at(10000), QuoteEvents: []string{"r1"}, Agent: "xiaoli", MarkedAt: at(100)}}
+	r := ReviewState{Review: Review{ID: "tb-1", Rating: 1, Title: "王芳的差评", Text: "垃圾店，打13800138000找王芳"}, FirstRating: 1}
+	p := h.Evidence(Shop{ID: "tea", Name: "Tea"}, task, r)
+	b, _ := json.Marshal(p)
+	for _, leak := range []string{"王芳", "王 芳", "13800138000", "文三路"} {
+		if strings.Contains(string(b), leak) {
+			t.Errorf("pack leaks %q: %s", leak, b)
+		}
+	}
+	if !strings.Contains(p.Review.Text, "垃圾店") || p.Review.Rating != 1 || !strings.Contains(p.BuyerMessage[0].Text, "不退款就差评") {
+		t.Errorf("pack lost what the appeal needs: %+v %+v", p.Review, p.BuyerMessage)
+	}
+}

@@ -61,6 +61,9 @@ type OrderState struct {
 	// latest review posted, whatever its id.
 	Reviews   []ReviewState `json:"reviews,omitempty"`
 	LastReply *time.Time    `json:"last_reply_at,omitempty"`
+	// Refunds are the order's refunds, one per refund id, oldest first
+	// (order.refunded; FullyRefunded, RefundedSKU).
+	Refunds []RefundState `json:"refunds,omitempty"`
 	// ConfirmedAt is when a cash-on-delivery order was first confirmed
 	// (order.confirmed): the buyer's commitment, as payment is a prepaid one's.
 	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
@@ -139,6 +142,8 @@ func Apply(cur *OrderState, ev Event, now time.Time) (OrderState, error) {
 			t := ev.OccurredAt.UTC()
 			s.ConfirmedAt = &t
 		}
+	case OrderRefunded:
+		s.mergeRefund(*ev.Refund, ev)
 	case BuyerReplied:
 		if s.LastReply == nil || ev.OccurredAt.After(*s.LastReply) {
 			t := ev.OccurredAt
@@ -300,6 +305,7 @@ func (s OrderState) clone() OrderState {
 		c.Order.PaidAt = &t
 	}
 	c.Reviews = append([]ReviewState(nil), s.Reviews...)
+	c.Refunds = append([]RefundState(nil), s.Refunds...)
 	return c
 }
 

@@ -3,6 +3,7 @@ package care
 import (
 	"errors"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,6 +160,11 @@ func TestValidateFields(t *testing.T) {
 		{"pay deadline at placed_at", "order.pay_deadline", bad(func(e *Event) { d := at(0); e.Order.PayDeadline = &d })},
 		{"NUL in buyer name", "order.buyer.name", bad(func(e *Event) { e.Order.Buyer.Name = "王\x00芳" })},
 		{"NUL in item title", "order.items[0].title", bad(func(e *Event) { e.Order.Items[0].Title = "龙\x00井" })},
+		{"empty tag", "order.items[0].tags[1]", bad(func(e *Event) { e.Order.Items[0].Tags = []string{"fresh", ""} })},
+		{"tag with spaces around", "order.items[0].tags[0]", bad(func(e *Event) { e.Order.Items[0].Tags = []string{" fresh"} })},
+		{"tag with a newline", "order.items[0].tags[0]", bad(func(e *Event) { e.Order.Items[0].Tags = []string{"fre\nsh"} })},
+		{"tag too long", "order.items[0].tags[0]", bad(func(e *Event) { e.Order.Items[0].Tags = []string{strings.Repeat("x", 65)} })},
+		{"too many tags", "order.items[0].tags", bad(func(e *Event) { e.Order.Items[0].Tags = make([]string, MaxItemTags+1) })},
 		{"presentment total without currency", "order.presentment_total", bad(func(e *Event) { e.Order.PresentmentTotal = "18.00" })},
 		{"no review", "review", ev("x", ReviewPosted, 1)},
 	}

@@ -63,11 +63,24 @@ func ScrubOrderData(o *care.Order) {
 	o.ShippingAddress = nil
 }
 
-// ScrubOrder scrubs an order's state, its review text included.
+// ScrubOrder scrubs an order's state, its review texts (the latest
+// review and every review by id) and refund reasons included.
 func ScrubOrder(s *care.OrderState) {
 	ScrubOrderData(&s.Order)
 	if s.Review != nil && s.Review.Text != "" {
 		s.Review.Text = Erased
+	}
+	for i := range s.Reviews {
+		for _, t := range []*string{&s.Reviews[i].Text, &s.Reviews[i].Title} {
+			if *t != "" {
+				*t = Erased
+			}
+		}
+	}
+	for i := range s.Refunds {
+		if s.Refunds[i].Reason != "" {
+			s.Refunds[i].Reason = Erased
+		}
 	}
 }
 
@@ -79,6 +92,9 @@ func ScrubEvent(e *care.Event) {
 	}
 	if e.Reply != nil && e.Reply.Text != "" {
 		e.Reply.Text = Erased
+	}
+	if e.Refund != nil && e.Refund.Reason != "" {
+		e.Refund.Reason = Erased
 	}
 }
 

@@ -187,7 +187,7 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 		w, _ := ws.Get(name)
 		_, recovers := w.(steps.Recoverer)
 		sol, _ := w.(steps.Solicitor)
-		by[name] = &acc{steps: map[string]*Counts{}, chased: map[string]bool{}, recovers: recovers, solicitor: sol,
+		by[name] = &acc{steps: map[string]*Counts{}, chased: map[string]bool{}, rated: map[string]bool{}, recovers: recovers, solicitor: sol,
 			notices: noticeSteps(w), versions: map[int]*Version{}, execVersion: map[string]int{},
 			Workflow: Workflow{Counts: newCounts(), Outcomes: map[string]int{}, TaskOutcomes: map[string]int{}}}
 	}
@@ -328,6 +328,7 @@ type acc struct {
 	solicited, unsolic   []float64
 	steps                map[string]*Counts
 	chased               map[string]bool // orders sent a chase message
+	rated                map[string]bool // orders whose review is counted (one per order, whatever its runs: per parcel)
 	recovers             bool            // the workflow is a steps.Recoverer
 	notices              map[string]bool // its default template's notify_shop steps
 	gmv                  []care.Decimal
@@ -460,12 +461,16 @@ func (a *acc) rate(ctx context.Context, st Source, r care.Run) error {
 		return nil
 	}
 	first := o.Reviews[0]
+	if a.rated[r.OrderID] {
+		return nil // counted with another run of the order (one per parcel)
+	}
 	if r.Outcome == a.solicitor.AskedOutcome() {
 		if first.FirstAt.Before(r.StartedAt) {
 			return nil // reviewed before the asks: not this run's
 		}
 		a.ReviewsAfterAsks++
 	}
+	a.rated[r.OrderID] = true
 	rating := float64(first.FirstRating)
 	if r.Sent > 0 {
 		a.solicited = append(a.solicited, rating)

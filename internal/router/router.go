@@ -693,7 +693,7 @@ func (r *Router) reply(ctx context.Context, c care.Change) error {
 		}
 		answered := false
 		for _, run := range runs {
-			if run.Workflow == w.Name() && run.Subject != "" && run.Status == care.RunRunning {
+			if run.Workflow == w.Name() && run.Subject != "" && (run.Status == care.RunRunning || (run.Status == care.RunScheduled && run.Gen > 0)) { // running, or resting (steps.Handler.Rest: woken)
 				answered = true
 				if err := r.replyTo(ctx, c, o, ev, w.Name(), a, run); err != nil {
 					return err

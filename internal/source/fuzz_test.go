@@ -89,6 +89,7 @@ func FuzzShopify(f *testing.F) {
 	}
 	f.Add("fulfillments/create", ful)
 	f.Add("fulfillment_events/create", readTestdata(f, "shopify_fulfillment_events_create.json"))
+	f.Add("refunds/create", readTestdata(f, "shopify_refunds_create.json"))
 	f.Add("fulfillments/update", []byte(strings.Replace(string(ful), `"shipment_status":null`, `"shipment_status":"delivered"`, 1)))
 	f.Add("orders/create", []byte(`{"id":820982911946154508}`))
 	for _, name := range []string{"shopify_orders_create_paid.json", "shopify_orders_create_pending.json"} {
@@ -112,6 +113,7 @@ func FuzzWooCommerce(f *testing.F) {
 		f.Add(topic, order, true)
 	}
 	f.Add("order.updated", []byte(strings.Replace(string(order), `"processing"`, `"cancelled"`, 1)), true)
+	f.Add("order.updated", []byte(strings.Replace(string(order), `"processing"`, `"refunded"`, 1)), true)
 	f.Add("", []byte("webhook_id=12"), false)
 	f.Add("order.updated", order, false)
 	f.Fuzz(func(t *testing.T, topic string, body []byte, signed bool) {

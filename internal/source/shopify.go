@@ -46,6 +46,8 @@ const ShopifyCODGateway = "Cash on Delivery (COD)"
 // fulfillment id as ref, the line items' sku and quantity when the
 // fulfillment has one tracking number), and for fulfillments/update with a
 // known shipment_status one shipment.updated per parcel;
+// refunds/create → order.refunded with the refund's id, its line items
+// that have a SKU and the sum of its successful refund transactions;
 // fulfillment_events/create → shipment.updated naming the fulfillment (ref,
 // no tracking number: it reaches every parcel of that fulfillment, whenever
 // they arrive) with status, message and happened_at as the last scan. Carrier
@@ -347,6 +349,21 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 		if err := add(care.Event{Type: care.ShipmentUpdated, OccurredAt: at, Order: care.Order{ID: string(fe.OrderID)}, Parcel: &r}, ""); err != nil {
 			return Result{}, err
 		}
+	case "refunds/create":
+		var rf shopifyRefund
+		if err := decodeJSON(req.Body, &rf, false); err != nil {
+			return Result{}, err
+		}
+		ev, why, err := rf.event()
+		if err != nil {
+			return Result{}, err
+		}
+		if why != "" {
+			return ignored(why), nil
+		}
+		if err := add(ev, ""); err != nil {
+			return Result{}, err
+		}
 	default:
 		if topic == "" {
 			return ignored("no X-Shopify-Topic header"), nil
@@ -354,6 +371,78 @@ func (Shopify) Handle(cred care.Source, req Request, now time.Time) (Result, err
 		return ignored("topic " + topic + " is not used"), nil
 	}
 	return validated(res)
+}
+
+// shopifyRefund is the body of refunds/create (the REST Refund resource):
+// the refunded line items and the money moved back.
+type shopifyRefund struct {
+	ID              json.Number `json:"id"`
+	OrderID         json.Number `json:"order_id"`
+	CreatedAt       string      `json:"created_at"`
+	ProcessedAt     string      `json:"processed_at"`
+	Note            string      `json:"note"`
+	RefundLineItems []struct {
+		Quantity json.Number `json:"quantity"`
+		LineItem struct {
+			SKU string `json:"sku"`
+		} `json:"line_item"`
+	} `json:"refund_line_items"`
+	Transactions []struct {
+		Kind   string `json:"kind"`
+		Status string `json:"status"`
+		Amount string `json:"amount"`
+	} `json:"transactions"`
+}
+
+// event is the order.refunded of a refunds/create body: its line items
+// with a SKU (quantity from the refund line), and the sum of its
+// successful refund transactions as the amount. Shopify's refund does not
+// say whether the order is now refunded in full, so Full stays false (the
+// order is fully refunded once every item is: care.OrderState.FullyRefunded).
+// A refund with neither an item SKU nor an amount is ignored, with why.
+func (rf *shopifyRefund) event() (care.Event, string, error) {
+	if !digitsRE.MatchString(string(rf.OrderID)) {
+		return care.Event{}, "", care.Invalid("order_id", "must be the order's integer id")
+	}
+	if !digitsRE.MatchString(string(rf.ID)) {
+		return care.Event{}, "", care.Invalid("id", "must be the refund's integer id")
+	}
+	atField, at := "processed_at", rf.ProcessedAt
+	if at == "" {
+		atField, at = "created_at", rf.CreatedAt
+	}
+	t, err := shopifyTime(atField, at)
+	if err != nil {
+		return care.Event{}, "", err
+	}
+	r := care.Refund{ID: string(rf.ID), Reason: cleanText(rf.Note, 2000)}
+	for i, li := range rf.RefundLineItems {
+		q, err := li.Quantity.Int64()
+		if err != nil || q < 1 || q > 1_000_000 {
+			return care.Event{}, "", care.Invalid("refund_line_items["+itoa(i)+"].quantity", "must be a positive integer")
+		}
+		if sku := strings.TrimSpace(li.LineItem.SKU); sku != "" && len(sku) <= 128 {
+			r.Items = append(r.Items, care.ParcelItem{SKU: sku, Quantity: int(q)})
+		}
+	}
+	var amounts []care.Decimal
+	for i, tr := range rf.Transactions {
+		if tr.Kind != "refund" || tr.Status != "success" {
+			continue
+		}
+		d, err := decimal("transactions["+itoa(i)+"].amount", tr.Amount)
+		if err != nil {
+			return care.Event{}, "", err
+		}
+		amounts = append(amounts, d)
+	}
+	if len(amounts) > 0 {
+		r.Amount = care.AddDecimals(amounts...)
+	}
+	if len(r.Items) == 0 && r.Amount == "" {
+		return care.Event{}, "the refund names no item with a sku and moved no money", nil
+	}
+	return care.Event{Type: care.OrderRefunded, OccurredAt: t, Order: care.Order{ID: string(rf.OrderID)}, Refund: &r}, "", nil
 }
 
 // shopifyPaid is the set of Shopify financial_status values that mean the

@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -204,3 +205,45 @@ func TestShopifyOrderIDExact(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestShopifyRefund: refunds/create gives order.refunded with the lines
+// that have a SKU and the successful refund transactions' sum; a refund
+// naming no SKU and moving no money is ignored; bad ids are refused with
+// their field.
+func TestShopifyRefund(t *testing.T) {
+	now := time.Date(2024, 6, 28, 15, 0, 0, 0, time.UTC)
+	body := readTestdata(t, "shopify_refunds_create.json")
+	res, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, shopifyReq("refunds/create", body), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []source.Incoming{{DeliveryID: "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", Event: care.Event{
+		ID: "shopify:98880550-7158-44d4-b7cd-2c97c8a091b5:order.refunded", Type: care.OrderRefunded,
+		OccurredAt: tm("2024-06-28T14:12:05Z"), Order: care.Order{ID: "820982911946154508"},
+		Refund: &care.Refund{ID: "509562969", Amount: "885.95", Items: []care.ParcelItem{{SKU: "SNOW-VIDEO-1", Quantity: 1}},
+			Reason: "it broke during shipping"}}}}
+	if diff := cmp.Diff(want, res.Events); diff != "" {
+		t.Errorf("refunds/create (-want +got):\n%s", diff)
+	}
+	for _, ev := range res.Events {
+		if err := ev.Event.Validate(); err != nil {
+			t.Errorf("invalid event: %v", err)
+		}
+	}
+	nothing := strings.Replace(strings.ReplaceAll(string(body), `"sku":"SNOW-VIDEO-1"`, `"sku":null`), `"status":"success"`, `"status":"pending"`, 1)
+	res, err = source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, shopifyReq("refunds/create", []byte(nothing)), now)
+	if err != nil || len(res.Events) != 0 || !strings.Contains(string(res.Body), "ignored") {
+		t.Errorf("a refund of nothing: %v %+v", err, res)
+	}
+	for field, bad := range map[string]string{
+		"order_id":                      strings.Replace(string(body), `"order_id":820982911946154508,"created_at"`, `"order_id":-5,"created_at"`, 1),
+		"refund_line_items[0].quantity": strings.Replace(string(body), `"quantity":1,"line_item_id":866550311766439020`, `"quantity":0,"line_item_id":866550311766439020`, 1),
+		"transactions[0].amount":        strings.Replace(string(body), `"amount":"885.95","currency":"USD","payment_id":"#9999.2"`, `"amount":"-1","currency":"USD","payment_id":"#9999.2"`, 1),
+	} {
+		_, err := source.Shopify{}.Handle(care.Source{Secret: shopifySecret}, shopifyReq("refunds/create", []byte(bad)), now)
+		var fe *care.FieldError
+		if !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("%s: err = %v", field, err)
+		}
+	}
+}

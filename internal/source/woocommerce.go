@@ -41,7 +41,9 @@ var wcPingRE = regexp.MustCompile(`^webhook_id=[0-9]{1,20}$`)
 // refunded; plus order.cancelled when its status is cancelled); order.updated by status:
 // processing → order.paid (not for cash on delivery, where processing means
 // accepted, not paid), completed → order.completed, cancelled →
-// order.cancelled; pending, on-hold, failed, refunded and other topics give no
+// order.cancelled, refunded → order.refunded (full, the order's total as
+// the amount: WooCommerce sets refunded once the whole order is refunded);
+// pending, on-hold, failed and other topics give no
 // event and answer 200 {"ignored":true,"reason":...}. Each event carries the whole order. payment_method "cod" → cod. The
 // event id is "woocommerce:<order id>:<type>:<date_modified_gmt unix>", so a
 // resent delivery of the same state deduplicates; DeliveryID is
@@ -154,6 +156,10 @@ func (WooCommerce) Handle(cred care.Source, req Request, now time.Time) (Result,
 		}
 	case in.Status == "cancelled":
 		ev.Type = care.OrderCancelled
+	case in.Status == "refunded":
+		// WooCommerce's status refunded: the whole order was refunded (a
+		// partial refund leaves the status as it was).
+		ev.Type, ev.Refund = care.OrderRefunded, &care.Refund{Full: true, Amount: o.Total}
 	default:
 		return ignored("order.updated with status " + in.Status + " records nothing"), nil
 	}

@@ -91,7 +91,11 @@ func TestWooCommerceHandle(t *testing.T) {
 			one("woocommerce:727:order.created:1490210888", care.OrderCreated, "2017-03-22T19:28:02Z", paidSample), outcome{}, nil},
 		{"order.updated pending", wcReq("order.updated", status("pending")), nil, outcome{}, ignored("order.updated with status pending records nothing")},
 		{"order.updated on-hold", wcReq("order.updated", status("on-hold")), nil, outcome{}, ignored("order.updated with status on-hold records nothing")},
-		{"order.updated refunded", wcReq("order.updated", status("refunded")), nil, outcome{}, ignored("order.updated with status refunded records nothing")},
+		{"order.updated refunded", wcReq("order.updated", status("refunded")), func() []source.Incoming {
+			in := one("woocommerce:727:order.refunded:1490210888", care.OrderRefunded, "2017-03-22T19:28:08Z", sample)
+			in[0].Event.Refund = &care.Refund{Full: true, Amount: "29.35"}
+			return in
+		}(), outcome{}, nil},
 		{"order.deleted", wcReq("order.deleted", []byte(`{"id":727}`)), nil, outcome{}, ignored("topic order.deleted is not used")},
 		{"creation ping", source.Request{Header: header("Content-Type", "application/x-www-form-urlencoded"), Body: []byte("webhook_id=12")}, nil, outcome{}, nil},
 		{"unsigned body that is no ping", source.Request{Header: header("Content-Type", "application/x-www-form-urlencoded"), Body: []byte("webhook_id=12&status=completed")}, nil, outcome{unauthorized: true}, nil},

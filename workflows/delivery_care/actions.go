@@ -45,7 +45,31 @@ func send(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 	if !ok {
 		return steps.State{}, &steps.InputError{Reason: "the pinned template has no " + st.Step + " step"}
 	}
-	m, err := h.SendStep(ctx, e, step)
+	sc := e.DeliveredScope(params(e.Tpl).Per)
+	if sc.Skip != "" {
+		return h.Done(ctx, e, sc.Skip)
+	}
+	if _, ended := e.Ended(step.ID); !ended {
+		if refunded(e.Order, sc) {
+			if err := h.Skip(ctx, e, step.ID, ReasonRefunded); err != nil {
+				return steps.State{}, err
+			}
+			return h.Done(ctx, e, OutcomeSkipped)
+		}
+		if b := e.Tpl.ContactBudget; b > 0 && e.SentByWorkflow() >= b {
+			// Per parcel: the budget counts every parcel's message.
+			if err := h.Skip(ctx, e, step.ID, steps.ReasonBudgetSpent); err != nil {
+				return steps.State{}, err
+			}
+			return h.Done(ctx, e, OutcomeSkipped)
+		}
+		if e.TooSoon(step.ID) || e.QuietUntil().After(e.Now) {
+			// Another parcel's message went out within the min gap, or
+			// the run woke in quiet hours: later, at the first time allowed.
+			return h.Rest(ctx, e, step.ID, e.MessageAt(e.Now))
+		}
+	}
+	m, err := h.SendStepWith(ctx, e, step, sc.ParcelVars(e.Order))
 	if err != nil {
 		return steps.State{}, err
 	}
@@ -70,8 +94,14 @@ func woken(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 		return h.Done(ctx, e, "")
 	}
 	pp := params(e.Tpl)
-	sent, ok := e.Ended(pp.StepFor(e.Order.Order.Items))
-	if !ok || sent.Status != care.MessageSent || sent.SentAt == nil {
+	stepID := pp.StepFor(e.DeliveredScope(pp.Per).Items)
+	sent, ok := e.Ended(stepID)
+	if !ok {
+		// Woken before its own message went out (held by the min gap
+		// after another parcel's, or by quiet hours): back to waiting.
+		return h.Rest(ctx, e, stepID, e.MessageAt(e.Now))
+	}
+	if sent.Status != care.MessageSent || sent.SentAt == nil {
 		return h.Done(ctx, e, OutcomeSkipped)
 	}
 	reply, err := lastReply(ctx, h, e, *sent.SentAt)
@@ -80,6 +110,11 @@ func woken(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 			_, err = h.Done(ctx, e, OutcomeNoReply)
 		}
 		return steps.State{Run: st.Run, Kind: steps.KindDone}, err
+	}
+	if later := laterCare(e, *sent.SentAt, reply.OccurredAt); later {
+		// The reply answers another parcel's care message, sent after
+		// this one: that run opens the task; this one rests on.
+		return h.Rest(ctx, e, StepWindow, sent.SentAt.Add(pp.ReplyWindow.Std()))
 	}
 	locale := ""
 	if b := e.Order.Order.Buyer; b != nil {
@@ -96,6 +131,18 @@ func woken(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 	a, _ := json.Marshal(steps.Answer{Answer: string(answer), EventID: reply.ID})
 	return steps.State{Run: st.Run, Step: step, Kind: steps.KindCall, Reply: a,
 		Timeout: int(pp.TaskWindow.Std() / time.Second)}, nil
+}
+
+// laterCare reports whether another run of the workflow for the order
+// sent the buyer a message after since and at or before the reply at.
+func laterCare(e *steps.Env, since, at time.Time) bool {
+	for _, m := range e.Messages() {
+		if m.Workflow == Name && m.Status == care.MessageSent && m.ToBuyer() && m.SentAt != nil &&
+			m.SentAt.After(since) && !m.SentAt.After(at) {
+			return true
+		}
+	}
+	return false
 }
 
 // lastReply is the order's latest buyer.replied that occurred at or after

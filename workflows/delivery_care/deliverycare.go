@@ -8,10 +8,16 @@
 // params.reply_window opens an agent task quoting it: tag quality when it
 // reports a problem (params.problem_words), else tag service. An order from
 // a platform whose rules forbid such messages (care.RulesOf: Amazon) gets
-// none: its run ends at once, the step skipped with ReasonPlatform.
+// none: its run ends at once, the step skipped with ReasonPlatform; nor
+// does an order refunded in full before the message went out (a parcel's
+// run: every item of the parcel), skipped ReasonRefunded.
 //
-// The run is per order and scheduled (steps.Starter): it costs no
-// execution until the message is due.
+// The run is per order, or per delivered parcel (params.per: the care
+// message then names that parcel's items, scripts see it as
+// shipment.parcels[0]); either way a per-subject run (steps.Subjects,
+// steps.DeliveredSubjects) and scheduled (steps.Starter): it costs no
+// execution until the message is due. The contact budget, the min gap and
+// quiet hours hold across an order's parcels.
 //
 // The folder holds its state machine (delivery_care.asl.json), its default
 // template (template.json), its params schema (params.schema.json), its Go
@@ -47,6 +53,7 @@ var _ interface {
 	steps.ParamsParser
 	steps.CallExplainer
 	steps.RestEnder
+	steps.Subjects
 } = Workflow{}
 
 // Name implements steps.Workflow.
@@ -72,6 +79,14 @@ func (Workflow) Wants(o care.OrderState) bool { return o.Has(care.StatusDelivere
 // help stands whatever the buyer thinks).
 func (Workflow) Pointless(care.OrderState) string { return "" }
 
+// Subjects implements steps.Subjects: the order once delivered, and each
+// delivered parcel of an order of several (steps.DeliveredSubjects); the
+// Starter ends the kind the template does not use.
+func (Workflow) Subjects(o care.OrderState, _ care.Event) []string { return steps.DeliveredSubjects(o) }
+
+// SubjectPointless implements steps.Subjects.
+func (Workflow) SubjectPointless(care.OrderState, string) string { return "" }
+
 // Skip reasons and outcomes of a delivery_care run (care.Run.Outcome).
 const (
 	// ReasonPlatform: the order's platform forbids care messages
@@ -80,6 +95,10 @@ const (
 	// ReasonStale: the delivery is older than params.latest: a care
 	// message now would come out of the blue.
 	ReasonStale = "stale"
+	// ReasonRefunded: what the message is about was refunded before it
+	// went out (the whole order, or every item of the parcel): usage notes
+	// for goods the buyer got their money back for would be out of place.
+	ReasonRefunded = "refunded"
 
 	OutcomeSkipped  = "care_skipped"   // no message was sent (the ledger says why)
 	OutcomeNoReply  = "care_no_reply"  // sent; no reply within reply_window
@@ -116,7 +135,14 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 		return steps.Start{}, err
 	}
 	pp := params(e.Tpl)
-	stepID := pp.StepFor(e.Order.Order.Items)
+	sc := e.DeliveredScope(pp.Per)
+	if sc.Skip != "" {
+		return steps.Start{Outcome: sc.Skip}, nil
+	}
+	if sc.NotYet {
+		return steps.Start{Outcome: OutcomeSkipped}, nil
+	}
+	stepID := pp.StepFor(sc.Items)
 	skip := func(reason string) (steps.Start, error) {
 		h := &steps.Handler{Store: s.Store}
 		if err := h.Skip(ctx, e, stepID, reason); err != nil {
@@ -127,10 +153,10 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	if care.RulesOf(e.Order.Order.ReviewPlatform(pp.Platform)).NoCareMessage {
 		return skip(ReasonPlatform)
 	}
-	delivered, ok := e.Order.ReachedAt(care.StatusDelivered)
-	if !ok {
-		return steps.Start{Outcome: OutcomeSkipped}, nil
+	if refunded(e.Order, sc) {
+		return skip(ReasonRefunded)
 	}
+	delivered := sc.Delivered
 	step, _, _ := e.Tpl.Step(stepID)
 	sub := *e.Tpl
 	sub.Steps = []playbook.Step{step}
@@ -146,6 +172,27 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 		}
 		return skip(reason)
 	}
+	at, err := s.Spaced(ctx, e, next.At)
+	if err != nil {
+		return steps.Start{}, err
+	}
 	in := steps.State{Run: s.Ref, Step: stepID, Kind: steps.KindMessage}
-	return steps.Start{Input: in, Step: stepID, At: next.At}, nil
+	return steps.Start{Input: in, Step: stepID, At: at}, nil
+}
+
+// refunded reports whether what the run is about was refunded: the whole
+// order, or (a parcel's run) every item of the parcel.
+func refunded(o care.OrderState, sc steps.DeliveredScope) bool {
+	if o.FullyRefunded() {
+		return true
+	}
+	if sc.Parcel == nil || len(sc.Items) == 0 {
+		return false
+	}
+	for _, it := range sc.Items {
+		if it.SKU == "" || !o.RefundedSKU(it.SKU) {
+			return false
+		}
+	}
+	return true
 }

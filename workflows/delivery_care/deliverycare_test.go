@@ -36,6 +36,15 @@ func TestParamsErrors(t *testing.T) {
 		{"product step is a call", "params.products[0].step", func(d doc) {
 			d["params"].(doc)["products"] = []any{doc{"skus": []any{"X*"}, "step": "reply"}}
 		}},
+		{"product rule with neither skus nor tags", "params.products[0]", func(d doc) {
+			d["params"].(doc)["products"] = []any{doc{"step": "care_fresh"}}
+		}},
+		{"empty tag pattern", "params.products[0].tags", func(d doc) {
+			d["params"].(doc)["products"] = []any{doc{"tags": []any{""}, "step": "care_fresh"}}
+		}},
+		{"tag rule to a call step", "params.products[1].step", func(d doc) {
+			d["params"].(doc)["products"] = []any{doc{"skus": []any{"X*"}, "step": "care_fresh"}, doc{"tags": []any{"fresh"}, "step": "reply"}}
+		}},
 		{"no problem words in the default locale", "params.problem_words", func(d doc) {
 			d["params"].(doc)["problem_words"] = doc{"en": doc{"yes": []any{"broken"}}}
 		}},
@@ -70,6 +79,33 @@ func TestStepForAndInterpret(t *testing.T) {
 		if got := pp.StepFor([]care.Item{{SKU: "OTHER"}, {SKU: items}}); got != want {
 			t.Errorf("StepFor(%s) = %s, want %s", items, got, want)
 		}
+	}
+	for _, tc := range []struct {
+		items []care.Item
+		want  string
+	}{
+		{[]care.Item{{SKU: "TEA-1", Tags: []string{"Fresh"}}}, "care_fresh"},
+		{[]care.Item{{SKU: "TEA-1", Tags: []string{"gift", "CHILLED"}}}, "care_fresh"},
+		{[]care.Item{{SKU: "TEA-1", Tags: []string{"freshly-roasted"}}}, "care"},
+		{[]care.Item{{SKU: "TEA-1"}, {SKU: "CUP-1", Tags: []string{"fresh"}}}, "care_fresh"},
+	} {
+		if got := pp.StepFor(tc.items); got != tc.want {
+			t.Errorf("StepFor(%+v) = %s, want %s", tc.items, got, tc.want)
+		}
+	}
+	// A rule of tags only.
+	tagged, err := parse(t, func(d doc) {
+		d["params"].(doc)["products"] = []any{doc{"tags": []any{"fragile*"}, "step": "care_fresh"}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := tagged.ParsedParams().(deliverycare.Params)
+	if got := tp.StepFor([]care.Item{{SKU: "FRESH-1"}, {SKU: "VASE", Tags: []string{"Fragile-glass"}}}); got != "care_fresh" {
+		t.Errorf("tag-only rule: %s", got)
+	}
+	if got := tp.StepFor([]care.Item{{SKU: "FRESH-1"}}); got != "care" {
+		t.Errorf("tag-only rule matched a SKU: %s", got)
 	}
 	w := deliverycare.Workflow{}
 	for text, want := range map[string]playbook.Answer{

@@ -22,6 +22,8 @@ var paramsSchema = playbook.MustParamsSchema("https://ordercare.dev/schemas/deli
 
 // Params are the params of a delivery_care template (params.schema.json).
 type Params struct {
+	// Per is steps.PerOrder ("" too) or steps.PerParcel.
+	Per          string                       `json:"per,omitempty"`
 	Platform     string                       `json:"platform"`
 	DefaultStep  string                       `json:"default_step"`
 	Products     []Product                    `json:"products,omitempty"`
@@ -33,22 +35,41 @@ type Params struct {
 	words *playbook.ReplyWords
 }
 
-// Product maps SKU patterns (* for any run of characters) to the message
-// step with that product's usage notes.
+// Product maps SKU patterns and product tag patterns (* for any run of
+// characters, case-insensitive) to the message step with that product's
+// usage notes. A rule has SKUs, tags or both.
 type Product struct {
-	SKUs []string `json:"skus"`
+	SKUs []string `json:"skus,omitempty"`
+	Tags []string `json:"tags,omitempty"`
 	Step string   `json:"step"`
 }
 
+// matches reports whether the rule covers item it: its SKU matches one of
+// the SKU patterns, or one of its tags (care.Item.Tags) one of the tag
+// patterns.
+func (r Product) matches(it care.Item) bool {
+	for _, pattern := range r.SKUs {
+		if playbook.MatchGlob(pattern, it.SKU) {
+			return true
+		}
+	}
+	for _, pattern := range r.Tags {
+		for _, tag := range it.Tags {
+			if playbook.MatchGlob(pattern, tag) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // StepFor is the message step for items: the first products rule any
-// item's SKU matches, else default_step.
+// item matches (by SKU or by tag), else default_step.
 func (p Params) StepFor(items []care.Item) string {
 	for _, r := range p.Products {
 		for _, it := range items {
-			for _, pattern := range r.SKUs {
-				if playbook.MatchGlob(pattern, it.SKU) {
-					return r.Step
-				}
+			if r.matches(it) {
+				return r.Step
 			}
 		}
 	}
@@ -56,7 +77,8 @@ func (p Params) StepFor(items []care.Item) string {
 }
 
 // ParseParams implements steps.ParamsParser: the windows are positive;
-// default_step and each products[i].step name message steps; the template
+// each products[i] has skus or tags; default_step and each
+// products[i].step name message steps; the template
 // has call steps reply (tag service) and reply_problem (tag quality);
 // problem_words has the default locale.
 func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, error) {
@@ -79,6 +101,9 @@ func (Workflow) ParseParams(raw json.RawMessage, t *playbook.Template) (any, err
 		return nil, err
 	}
 	for i, r := range p.Products {
+		if len(r.SKUs) == 0 && len(r.Tags) == 0 {
+			return nil, care.Invalid(fmt.Sprintf("params.products[%d]", i), "a rule needs skus or tags (or both)")
+		}
 		if err := isMessage(fmt.Sprintf("params.products[%d].step", i), r.Step); err != nil {
 			return nil, err
 		}

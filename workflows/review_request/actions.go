@@ -28,13 +28,17 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 	if err != nil {
 		return steps.State{}, err
 	}
-	if why := e.Unwanted(); why != "" {
+	why := e.Unwanted()
+	if why == "" {
+		why = Workflow{}.SubjectPointless(e.Order, e.Ref.Subject)
+	}
+	if why != "" {
 		return h.Done(ctx, e, Workflow{}.StopOutcome(why))
 	}
 	pp := params(e.Tpl)
-	w, ok := WindowOf(e.Order, pp)
-	if !ok {
-		return h.Done(ctx, e, OutcomeSkipped)
+	w, sc, outcome := window(e, pp)
+	if outcome != "" {
+		return h.Done(ctx, e, outcome)
 	}
 	switch st.Step {
 	case "":
@@ -50,11 +54,19 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 			if err := h.Skip(ctx, e, s.ID, ReasonWindowClosed); err != nil {
 				return steps.State{}, err
 			}
+		case e.Tpl.ContactBudget > 0 && e.SentByWorkflow() >= e.Tpl.ContactBudget:
+			// Per parcel: the budget counts every parcel's asks.
+			if err := h.Skip(ctx, e, s.ID, steps.ReasonBudgetSpent); err != nil {
+				return steps.State{}, err
+			}
 		case e.QuietUntil().After(e.Now):
 			// Woken inside quiet hours (the runtime was down): the morning.
 			return h.Rest(ctx, e, s.ID, *steps.WaitUntil(e.QuietUntil()))
+		case e.TooSoon(s.ID):
+			// Another parcel's ask went out within the min gap.
+			return h.Rest(ctx, e, s.ID, e.MessageAt(e.Now))
 		default:
-			if _, err := h.SendStep(ctx, e, s); err != nil {
+			if _, err := h.SendStepWith(ctx, e, s, sc.ParcelVars(e.Order)); err != nil {
 				return steps.State{}, err
 			}
 		}

@@ -19,6 +19,8 @@ var paramsSchema = playbook.MustParamsSchema("https://ordercare.dev/schemas/revi
 
 // Params are the params of a review_request template (params.schema.json).
 type Params struct {
+	// Per is steps.PerOrder ("" too) or steps.PerParcel.
+	Per          string            `json:"per,omitempty"`
 	Platform     string            `json:"platform"`
 	Window       playbook.Duration `json:"window"`
 	Reminders    []string          `json:"reminders"`

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
+	"github.com/ordercare/ordercare/internal/steps"
 	reviewrequest "github.com/ordercare/ordercare/workflows/review_request"
 )
 
@@ -106,19 +107,65 @@ func TestWindowAndSteps(t *testing.T) {
 }
 
 // TestPointless: any review (whatever its rating) or a parcel going back
-// stops the asks.
+// stops the order's asks; a parcel's asks stop on a review of the order or
+// of one of its items, or on that parcel going back, not on another
+// parcel's.
 func TestPointless(t *testing.T) {
 	w := reviewrequest.Workflow{}
 	for name, o := range map[string]care.OrderState{
 		"bad review":  {Reviews: []care.ReviewState{{Review: care.Review{Rating: 1}}}},
 		"good review": {Reviews: []care.ReviewState{{Review: care.Review{Rating: 5}}}},
 	} {
-		if got := w.Pointless(o); got != reviewrequest.ReasonReviewed {
+		if got := w.SubjectPointless(o, steps.OrderSubject); got != reviewrequest.ReasonReviewed {
 			t.Errorf("%s: %q", name, got)
 		}
 	}
 	ret := care.OrderState{Parcels: []care.Parcel{{ParcelReport: care.ParcelReport{Status: care.ShipReturning}}}}
-	if got := w.Pointless(ret); got != reviewrequest.ReasonReturned {
+	if got := w.SubjectPointless(ret, steps.OrderSubject); got != reviewrequest.ReasonReturned {
 		t.Errorf("returning: %q", got)
+	}
+	split := care.OrderState{
+		Order: care.Order{Items: []care.Item{{SKU: "TEA-1", Title: "Tea"}, {SKU: "CUP-1", Title: "Cup"}}},
+		Parcels: []care.Parcel{
+			{ParcelReport: care.ParcelReport{TrackingNumber: "A", Status: care.ShipDelivered, Items: []care.ParcelItem{{SKU: "TEA-1", Quantity: 1}}}},
+			{ParcelReport: care.ParcelReport{TrackingNumber: "B", Status: care.ShipReturning, Items: []care.ParcelItem{{SKU: "CUP-1", Quantity: 1}}}},
+		},
+		Reviews: []care.ReviewState{{Review: care.Review{ID: "r", SKU: "cup-1", Rating: 4}}},
+	}
+	for subject, want := range map[string]string{"A": "", "B": reviewrequest.ReasonReturned, "C": reviewrequest.ReasonNoParcel, steps.OrderSubject: reviewrequest.ReasonReviewed} {
+		if got := w.SubjectPointless(split, subject); got != want {
+			t.Errorf("split order, %s: %q, want %q", subject, got, want)
+		}
+	}
+	split.Reviews = append(split.Reviews, care.ReviewState{Review: care.Review{ID: "s", SKU: "TEA-1", Rating: 2}})
+	if got := w.SubjectPointless(split, "A"); got != reviewrequest.ReasonReviewed {
+		t.Errorf("A after a review of its item: %q", got)
+	}
+	refund := func(r care.Refund) care.OrderState {
+		o := split
+		o.Reviews = nil
+		o.Parcels = append([]care.Parcel(nil), split.Parcels...)
+		o.Parcels[1].Status = care.ShipDelivered
+		o.Refunds = []care.RefundState{{Refund: r}}
+		return o
+	}
+	for name, tc := range map[string]struct {
+		o        care.OrderState
+		a, b, o2 string
+	}{
+		"the cup refunded":   {refund(care.Refund{Items: []care.ParcelItem{{SKU: "CUP-1", Quantity: 1}}}), "", reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded},
+		"shipping refunded":  {refund(care.Refund{Amount: "5.00"}), reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded},
+		"the order refunded": {refund(care.Refund{Full: true}), reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded, reviewrequest.ReasonRefunded},
+	} {
+		got := [3]string{w.SubjectPointless(tc.o, "A"), w.SubjectPointless(tc.o, "B"), w.SubjectPointless(tc.o, steps.OrderSubject)}
+		if want := [3]string{tc.a, tc.b, tc.o2}; got != want {
+			t.Errorf("%s: A, B, order = %q, want %q", name, got, want)
+		}
+	}
+	if got := w.StopOutcome(reviewrequest.ReasonRefunded); got != reviewrequest.OutcomeRefunded {
+		t.Errorf("StopOutcome(refunded) = %q", got)
+	}
+	if got := w.Pointless(split); got != "" {
+		t.Errorf("Pointless stops every parcel's run: %q", got)
 	}
 }

@@ -184,6 +184,14 @@ func TestCareThenOneReviewAsk(t *testing.T) {
 		t.Fatalf("care tasks %+v, want one quality task quoting the reply", tasks)
 	}
 	h.advance("150h") // past the ask (7 days after delivery, 10:00)
+	// Nobody took R1's task within task_window (48 h): at its end the run
+	// cancelled it and ended expired, in a third execution of one Task.
+	if c := h.runOf("R1", deliveryCare); c.Outcome != "reply_expired" || c.Gen != 2 || h.transitions(c) != 3 {
+		t.Errorf("R1 care run %+v (%d transitions), want reply_expired after 3 executions of one Task", c, h.transitions(c))
+	}
+	if open := h.tasksOf(h.agent(), "open", deliveryCare); len(open) != 0 {
+		t.Errorf("R1's reply task still open after task_window: %+v", open)
+	}
 	h.wantEntriesOf("R1", reviewRequest, "ask:sent")
 	h.wantEntriesOf("R2", reviewRequest, "ask:skipped:opted_out")
 	ms = h.wantEntriesOf("R3", reviewRequest, "ask:sent")
@@ -227,8 +235,8 @@ func TestCareThenOneReviewAsk(t *testing.T) {
 	// An unanswered care message: the run rested through the reply window
 	// and ended there with no second execution; the ask + reminder rested
 	// between them: one execution per message.
-	if c := h.runOf("R3", deliveryCare); c.Outcome != "care_no_reply" || c.Gen != 1 || c.Execution != "" || h.transitions(c) != 2 {
-		t.Errorf("R3 care run %+v (%d transitions), want care_no_reply after one execution of 2 transitions", c, h.transitions(c))
+	if c := h.runOf("R3", deliveryCare); c.Outcome != "care_no_reply" || c.Gen != 1 || c.Execution != "" || h.transitions(c) != 1 {
+		t.Errorf("R3 care run %+v (%d transitions), want care_no_reply after one execution of 1 transition (its one Task)", c, h.transitions(c))
 	}
 	if h.transitions(r) != 2 || r.Gen != 1 {
 		t.Errorf("R1 review_request run %+v (%d transitions), want two executions of one transition", r, h.transitions(r))
@@ -431,5 +439,35 @@ func TestReviewLoweredOpensTask(t *testing.T) {
 	}
 	if r := h.runOf("L1", badReview); r.Status != care.RunRunning || r.Execution == "" || r.Outcome != "" {
 		t.Errorf("bad_review run %+v, want running with an execution", r)
+	}
+}
+
+// TestCareReplyTaskHandled: a reply to the care message opens one task
+// (the run does not wait in an execution for it); a second reply while it
+// is open opens no other; the agent finishes it; at the end of task_window
+// the run ends reply_handled: three executions of one Task state.
+func TestCareReplyTaskHandled(t *testing.T) {
+	h := newHarness(t)
+	h.deliveredOrder("Q1", "q1@example.com", "")
+	h.advance("48h")
+	h.wantEntriesOf("Q1", deliveryCare, "care:sent")
+	h.reply("Q1", "怎么冲泡比较好？")
+	tasks := h.tasksOf(h.agent(), "open", deliveryCare)
+	if len(tasks) != 1 || tasks[0].Tag != care.TagService || tasks[0].Token != "" {
+		t.Fatalf("care tasks %+v, want one service task with no task token", tasks)
+	}
+	if r := h.runOf("Q1", deliveryCare); r.Status != care.RunScheduled || r.Step != "reply" || r.Execution != "" {
+		t.Fatalf("care run %+v, want resting at step reply with no execution", r)
+	}
+	h.advance("1h")
+	h.reply("Q1", "还有，保质期多久？")
+	if again := h.tasksOf(h.agent(), "open", deliveryCare); len(again) != 1 || again[0].ID != tasks[0].ID {
+		t.Fatalf("after a second reply: %+v, want the one task", again)
+	}
+	h.must("POST", "/v1/tasks/"+tasks[0].ID+"/complete", h.agent(), map[string]string{"agent": "xiaoli", "outcome": "answered"}, 200, nil)
+	h.advance("72h")
+	r := h.runOf("Q1", deliveryCare)
+	if r.Outcome != "reply_handled" || r.Status != care.RunSucceeded || h.transitions(r) != r.Gen+1 {
+		t.Errorf("care run %+v (%d transitions), want reply_handled, one transition per execution", r, h.transitions(r))
 	}
 }

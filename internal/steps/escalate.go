@@ -34,9 +34,29 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	if err != nil {
 		return err
 	}
+	skipped, err := h.raise(ctx, e, st, token)
+	if err != nil || skipped == "" {
+		return err
+	}
+	return h.Resume(ctx, token, Answer{Skipped: skipped})
+}
+
+// OpenTask raises the agent task of call step st.Step as escalate does,
+// from within a step, with no task token: the run does not wait in an
+// execution for the agent (it ends, or rests, and reads the task's
+// outcome later: CloseCall); st.Timeout, when set, is when the task stops
+// mattering, as a Call state's timeout is. It returns the skip reason when
+// no task was raised (the skip is recorded), "" when one was.
+func (h *Handler) OpenTask(ctx context.Context, e *Env, st State) (skipped string, err error) {
+	return h.raise(ctx, e, st, "")
+}
+
+// raise raises the task of call step st.Step with token (maybe none), or
+// records why not and returns that reason.
+func (h *Handler) raise(ctx context.Context, e *Env, st State, token string) (skipped string, err error) {
 	step, _, ok := e.Tpl.Step(st.Step)
 	if !ok || step.Action != playbook.ActionCall {
-		return &InputError{"step " + st.Step + " is not a call step of the pinned template"}
+		return "", &InputError{"step " + st.Step + " is not a call step of the pinned template"}
 	}
 	deadline := callDeadline(e, st)
 	reason := e.Unwanted()
@@ -46,31 +66,28 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 		// escalate keeps a task an earlier attempt raised.
 		raised, err := h.taskRaised(ctx, e, step.ID)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if !raised {
 			reason = ReasonOutsideHours
 		}
 	}
 	if reason != "" {
-		if err := h.Skip(ctx, e, step.ID, reason); err != nil {
-			return err
-		}
-		return h.Resume(ctx, token, Answer{Skipped: reason})
+		return reason, h.Skip(ctx, e, step.ID, reason)
 	}
 	var why string
 	if x, ok := e.wf.(CallExplainer); ok {
 		if why, err = x.WhyCall(ctx, h, e, st); err != nil {
-			return err
+			return "", err
 		}
 	}
 	t, err := h.newTask(e, step, why, token)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if s, ok := e.wf.(Storyteller); ok {
 		if t.Order.Story, err = s.Story(ctx, h, e); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if due, ok := e.Shop.HoursOf().Add(e.Now, time.Duration(step.SLA), zone(e.Shop.Timezone)); ok {
@@ -81,16 +98,16 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 	}
 	stored, created, err := h.Store.CreateTask(ctx, t)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if !created && stored.Token != token && stored.Status != care.TaskDone && stored.Status != care.TaskCancelled {
+	if !created && token != "" && stored.Token != token && stored.Status != care.TaskDone && stored.Status != care.TaskCancelled {
 		// A retried Task state got a new token: the task must resume the live one.
 		stored.Token = token
 		if _, err := h.Store.UpdateTask(ctx, stored); err != nil {
-			return err
+			return "", err
 		}
 	}
-	return h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
+	return "", h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
 }
 
 // Storyteller is a workflow whose tasks carry the order's whole story

@@ -13,12 +13,11 @@ import (
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
-// The workflow's own actions, as its state machine names them.
-const (
-	ActionSend   = "care_send"   // Send
-	ActionWoken  = "care_woken"  // Woken
-	ActionRecord = "care_record" // Record
-)
+// ActionCare is the workflow's one action, its state machine's only Task:
+// every execution is one step (steps.Handler.Rest keeps the run between
+// them, with no execution): the care message, the reply that woke the run,
+// or the end of a reply task's window.
+const ActionCare = "care"
 
 // StepWindow is the step a run shows while it rests through the reply
 // window after the care message (no execution: steps.Handler.Rest).
@@ -26,10 +25,18 @@ const StepWindow = "reply_window"
 
 // Actions implements steps.Workflow.
 func (Workflow) Actions() map[string]steps.Action {
-	return map[string]steps.Action{ActionSend: send, ActionWoken: woken, ActionRecord: record}
+	return map[string]steps.Action{ActionCare: func(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
+		switch in.State.Step {
+		case steps.StepWoken:
+			return woken(ctx, h, in)
+		case StepReply, StepProblem:
+			return closeReply(ctx, h, in)
+		}
+		return send(ctx, h, in)
+	}}
 }
 
-// send is the Send state: the care message of st.Step, then the run rests
+// send is a new run's step: the care message of st.Step, then the run rests
 // through params.reply_window (no execution; a reply wakes it, silence ends
 // it care_no_reply: RestOutcome). A message that was not sent ends the run.
 func send(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
@@ -79,11 +86,14 @@ func send(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 	return h.Rest(ctx, e, StepWindow, e.Now.Add(params(e.Tpl).ReplyWindow.Std()))
 }
 
-// woken is the Woken state: a reply woke the resting run. The latest
-// buyer.replied of the order since the care message is read as the router
-// read it (Interpret): an opt-out ends the run (recorded by the router);
-// any other reply plans the agent task, reply_problem (tag quality) when it
-// reports a problem, else reply.
+// woken is the step of a run a reply woke. The latest buyer.replied of the
+// order since the care message is read as the router read it (Interpret):
+// an opt-out ends the run (recorded by the router); any other reply opens
+// the agent task, reply_problem (tag quality) when it reports a problem,
+// else reply, with no task token (steps.Handler.OpenTask), and rests the
+// run through params.task_window: closeReply reads the task's end then. A
+// reply while it rests wakes it again: the open task stays, the window
+// starts again.
 func woken(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
 	st := in.State
 	e, err := h.Load(ctx, st.Run)
@@ -129,8 +139,15 @@ func woken(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 		step = StepProblem
 	}
 	a, _ := json.Marshal(steps.Answer{Answer: string(answer), EventID: reply.ID})
-	return steps.State{Run: st.Run, Step: step, Kind: steps.KindCall, Reply: a,
-		Timeout: int(pp.TaskWindow.Std() / time.Second)}, nil
+	skipped, err := h.OpenTask(ctx, e, steps.State{Run: st.Run, Step: step, Kind: steps.KindCall, Reply: a,
+		Timeout: int(pp.TaskWindow.Std() / time.Second)})
+	if err != nil {
+		return steps.State{}, err
+	}
+	if skipped != "" {
+		return h.Done(ctx, e, OutcomeExpired)
+	}
+	return h.Rest(ctx, e, step, e.Now.Add(pp.TaskWindow.Std()))
 }
 
 // laterCare reports whether another run of the workflow for the order
@@ -178,9 +195,10 @@ func (Workflow) RestOutcome(_ care.OrderState, run care.Run) string {
 	return ""
 }
 
-// record ends the run after its task: handled when an agent gave an
-// outcome, expired (the task cancelled) when nobody did in time.
-func record(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
+// closeReply ends a run at the end of its reply task's window: handled
+// when an agent finished the task, else expired, the task cancelled (nobody
+// acted in time).
+func closeReply(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
 	st := in.State
 	e, err := h.Load(ctx, st.Run)
 	if err != nil {
@@ -190,18 +208,19 @@ func record(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State,
 	if !ok {
 		return steps.State{}, &steps.InputError{Reason: "step " + st.Step + " is not in the pinned template"}
 	}
-	a := steps.DecodeAnswer(st.Outcome)
-	if a.Outcome == "" && a.Skipped == "" {
-		a.Skipped = "expired"
-	}
-	if err := h.CloseCall(ctx, e, step, a); err != nil {
+	t, err := h.Store.GetTask(ctx, e.Ref.Shop, e.Ref.Key(step.ID))
+	if errors.Is(err, care.ErrNotFound) {
+		return h.Done(ctx, e, OutcomeExpired)
+	} else if err != nil {
 		return steps.State{}, err
 	}
-	outcome := OutcomeHandled
-	if a.Outcome == "" {
-		outcome = OutcomeExpired
+	if t.Status == care.TaskDone {
+		return h.Done(ctx, e, OutcomeHandled)
 	}
-	return h.Done(ctx, e, outcome)
+	if err := h.CloseCall(ctx, e, step, steps.Answer{Skipped: "expired"}); err != nil {
+		return steps.State{}, err
+	}
+	return h.Done(ctx, e, OutcomeExpired)
 }
 
 // WhyCall implements steps.CallExplainer: the buyer's reply, quoted.

@@ -287,9 +287,14 @@ type Run struct {
 	// Gen counts the executions the run had before its current one: a run
 	// that rests between steps (steps.Handler.Rest) starts a new execution,
 	// named by Gen, for each stretch of steps.
-	Gen       int       `json:"gen,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Rev       int64     `json:"-"`
+	Gen int `json:"gen,omitempty"`
+	// NextKind is "call" when the step a resting run waits for (Step) is
+	// an agent call whose task's wait ends NextTimeout seconds after it is
+	// raised; "" for any other step. Its next execution starts with them.
+	NextKind    string    `json:"next_kind,omitempty"`
+	NextTimeout int       `json:"next_timeout,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Rev         int64     `json:"-"`
 }
 
 // Runs stores workflow runs.

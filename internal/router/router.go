@@ -459,6 +459,9 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		}
 	} else {
 		st.Input = steps.State{Run: ref, Step: run.Step, Kind: steps.KindMessage}
+		if run.NextKind == steps.KindCall {
+			st.Input.Kind, st.Input.Timeout = steps.KindCall, run.NextTimeout
+		}
 		if re, ok := w.(steps.RestEnder); ok {
 			st.Outcome = re.RestOutcome(o, run)
 		}
@@ -781,7 +784,7 @@ func (r *Router) wake(ctx context.Context, run care.Run, now time.Time) error {
 	err := steps.UpdateRun(ctx, r.Store, run.ShopID, run.OrderID, run.Workflow, run.Subject, now, func(cur *care.Run) {
 		if cur.Status == care.RunScheduled && cur.Gen == run.Gen && cur.Step != steps.StepWoken {
 			at := now.UTC()
-			cur.Step, cur.NextAt, woken = steps.StepWoken, &at, true
+			cur.Step, cur.NextAt, cur.NextKind, cur.NextTimeout, woken = steps.StepWoken, &at, "", 0, true
 		}
 	})
 	if err == nil && woken && r.OnScheduled != nil {

@@ -66,7 +66,7 @@ func TestChannelOrder(t *testing.T) {
 				delete(f.h.Channels, "webhook")
 			}
 			f.clk.Advance(10 * time.Minute)
-			f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			f.chase(steps.State{Run: ref, Step: "nudge"})
 			m, _ := f.entry(ref, "nudge")
 			calls := map[string]int{"sms": len(chans["sms"].Sent()), "email": len(chans["email"].Sent()), "webhook": len(web.Sent())}
 			if tc.want == "" {
@@ -118,7 +118,7 @@ func TestPaidChannelUnknownOutcome(t *testing.T) {
 				t.Fatalf("after the failed call: %s", m.Status)
 			}
 			f.clk.Advance(time.Minute) // the state machine's retry
-			f.mustHandle(unpaidchase.ActionChase, st, "")
+			f.chase(st)
 			m, _ := f.entry(ref, "nudge")
 			if len(sms.Sent()) != tc.calls || m.Status != tc.status || m.Reason != tc.reason {
 				t.Fatalf("calls %d, entry %s %q; want %d, %s %q", len(sms.Sent()), m.Status, m.Reason, tc.calls, tc.status, tc.reason)
@@ -179,7 +179,7 @@ func TestConsentPerChannel(t *testing.T) {
 				}
 			}
 			f.clk.Advance(10 * time.Minute)
-			f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			f.chase(steps.State{Run: ref, Step: "nudge"})
 			m, _ := f.entry(ref, "nudge")
 			if tc.want == "" {
 				if m.Status != care.MessageSkipped || m.Reason != tc.reason {
@@ -222,7 +222,7 @@ func TestHardBounceSuppresses(t *testing.T) {
 	email.SendFunc = func(steps.Envelope) error { return bounce{} }
 	f.h.Channels["email"], f.h.Channels["sms"] = email, sms
 	f.clk.Advance(10 * time.Minute)
-	f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	f.chase(steps.State{Run: ref, Step: "nudge"})
 	m, _ := f.entry(ref, "nudge")
 	if m.Status != care.MessageFailed || m.Receipt != care.ReceiptBounced || m.Channel != "email" {
 		t.Fatalf("entry %s on %s, receipt %q; want failed on email, bounced", m.Status, m.Channel, m.Receipt)
@@ -257,7 +257,7 @@ func TestMarketQuietHours(t *testing.T) {
 				}
 			})
 			f.clk.Set(time.Date(2026, 11, 11, 21, 30, 0, 0, shanghai(t)))
-			out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			out := f.chase(steps.State{Run: ref, Step: "nudge"})
 			m, found := f.entry(ref, "nudge")
 			if !tc.deferred {
 				if !found || m.Status != care.MessageSent {

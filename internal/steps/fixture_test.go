@@ -12,6 +12,7 @@ import (
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/steps"
 	"github.com/ordercare/ordercare/workflows"
+	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 // The tests below drive Handler.Handle against the real embedded store on
@@ -183,6 +184,28 @@ func (f *fixture) mustHandle(action string, st steps.State, token string) steps.
 		f.t.Fatalf("Handle(%s, step %q): %v", action, st.Step, err)
 	}
 	return out
+}
+
+// chase runs unpaid_chase's Step on in and returns the state the run goes
+// on with. The chase rests its run after each step (steps.Handler.Rest,
+// RestCall), so that is the input its next execution gets from the router
+// (Router.startDue): the rested step with its kind and timeout, at the
+// run's next_at, in the run's next generation; the Task's own output when
+// the run did not rest (it ended).
+func (f *fixture) chase(in steps.State) steps.State {
+	f.t.Helper()
+	out := f.mustHandle(unpaidchase.ActionChase, in, "")
+	r := f.getRun(in.Run)
+	if out.Kind != steps.KindDone || r.Status != care.RunScheduled {
+		return out
+	}
+	ref := in.Run
+	ref.Gen = r.Gen
+	next := steps.State{Run: ref, Step: r.Step, Kind: steps.KindMessage, At: r.NextAt}
+	if r.NextKind == steps.KindCall {
+		next.Kind, next.Timeout = steps.KindCall, r.NextTimeout
+	}
+	return next
 }
 
 // key is the ledger and task id of a step of a run (deterministic per

@@ -8,7 +8,6 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
-	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 // bunchedSteps makes the template's steps a nudge, a cut-off reminder an
@@ -66,13 +65,13 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f.h.Channels["webhook"] = ch
 		ref := f.run("TB-1", care.UnpaidChase, v)
 
-		out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref}, "")
+		out := f.chase(steps.State{Run: ref})
 		wantState(t, f, ref, out, "nudge", at(9, 10))
 		f.clk.Set(at(9, 10))
-		out = f.mustHandle(unpaidchase.ActionChase, out, "")
+		out = f.chase(out)
 		wantState(t, f, ref, out, "ships_today", at(15, 0))
 		f.clk.Set(at(15, 0))
-		out = f.mustHandle(unpaidchase.ActionChase, out, "")
+		out = f.chase(out)
 		wantState(t, f, ref, out, "coupon", at(15, 0).Add(playbook.DefaultMinGap)) // not 15:00 with it
 
 		// Meanwhile another workflow messaged the buyer at 15:20 and told the
@@ -83,7 +82,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f.sentElsewhere("TB-1", "other.confirmed", care.KindNotice)
 
 		f.clk.Set(at(15, 30))
-		out = f.mustHandle(unpaidchase.ActionChase, out, "")
+		out = f.chase(out)
 		wantState(t, f, ref, out, "coupon", at(15, 50)) // deferred at send time
 		if m, ok := f.entry(ref, "coupon"); ok {
 			t.Errorf("a deferred step left a ledger entry: %+v", m)
@@ -93,7 +92,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		}
 
 		f.clk.Set(at(15, 50))
-		out = f.mustHandle(unpaidchase.ActionChase, out, "")
+		out = f.chase(out)
 		if out.Kind != steps.KindDone {
 			t.Errorf("after the coupon: kind %q, want done", out.Kind)
 		}
@@ -122,7 +121,7 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f.clk.Set(at(15, 20))
 		f.sentElsewhere("TB-2", "other.ask", care.KindMessage)
 		f.clk.Set(at(15, 30))
-		out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "coupon", Kind: steps.KindMessage}, "")
+		out := f.chase(steps.State{Run: ref, Step: "coupon", Kind: steps.KindMessage})
 		if out.Kind != steps.KindDone {
 			t.Errorf("next kind %q, want done", out.Kind)
 		}
@@ -142,8 +141,8 @@ func TestMinGapBetweenMessages(t *testing.T) {
 		f.h.Channels["webhook"] = &caretest.Channel{}
 		ref := f.run("TB-3", care.UnpaidChase, v)
 		f.clk.Set(at(9, 10))
-		f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
-		f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "ships_today"}, "")
+		f.chase(steps.State{Run: ref, Step: "nudge"})
+		f.chase(steps.State{Run: ref, Step: "ships_today"})
 		if m, _ := f.entry(ref, "ships_today"); m.Status != care.MessageSkipped || m.Reason != steps.ReasonBudgetSpent {
 			t.Errorf("ships_today entry %s/%q, want skipped/budget_spent", m.Status, m.Reason)
 		}

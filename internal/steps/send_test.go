@@ -42,7 +42,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 		t.Fatalf("ReserveMessage: created %v, %v", created, err)
 	}
 	f.clk.Advance(10 * time.Minute)
-	out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	out := f.chase(steps.State{Run: ref, Step: "nudge"})
 
 	sent := ch.Sent()
 	if len(sent) != 1 {
@@ -61,7 +61,7 @@ func TestPendingEntryIsSentAgainWithItsID(t *testing.T) {
 
 	// The Step state is replayed (a retry after an ambiguous timeout): no second send.
 	f.clk.Advance(time.Minute)
-	f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	f.chase(steps.State{Run: ref, Step: "nudge"})
 	if n := len(ch.Sent()); n != 1 {
 		t.Errorf("replaying a sent step called the channel again: %d calls", n)
 	}
@@ -89,7 +89,7 @@ func TestTransientChannelErrorThenRetry(t *testing.T) {
 
 	// The state machine retries the Task: the same entry goes out, once.
 	ch.SendFunc = nil
-	f.mustHandle(unpaidchase.ActionChase, st, "")
+	f.chase(st)
 	sent := ch.Sent()
 	if len(sent) != 2 || sent[0].Message.ID != sent[1].Message.ID || sent[1].Message.ID != key(ref, "nudge") {
 		t.Fatalf("channel calls %d; ids %v; want 2 with the entry's id %s", len(sent), ids(sent), key(ref, "nudge"))
@@ -142,11 +142,11 @@ func TestChannelOutcomes(t *testing.T) {
 			if n := len(ch.Sent()); n != tt.wantCalls {
 				t.Errorf("channel called %d times, want %d", n, tt.wantCalls)
 			}
-			if out.Step != "ships_today" {
-				t.Errorf("the run must go on after a failed send: next step %q", out.Step)
+			if r := f.getRun(ref); out.Kind != steps.KindDone || r.Step != "ships_today" || r.Status != care.RunScheduled {
+				t.Errorf("the run must go on after a failed send: it rests at step %q (%s)", r.Step, r.Status)
 			}
 			// A failed entry is an end state: replaying the step does not try again.
-			f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+			f.chase(steps.State{Run: ref, Step: "nudge"})
 			if n := len(ch.Sent()); n != tt.wantCalls {
 				t.Errorf("replay called the channel: %d calls, want %d", n, tt.wantCalls)
 			}
@@ -177,7 +177,7 @@ func TestSkipAtSendTime(t *testing.T) {
 		{name: "budget spent", step: "ships_today", reason: steps.ReasonBudgetSpent, wantKind: steps.KindMessage, wantCalls: 1,
 			edit: func(b map[string]any) { b["contact_budget"] = 1 },
 			prepare: func(f *fixture, ref steps.RunRef) {
-				f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+				f.chase(steps.State{Run: ref, Step: "nudge"})
 			}},
 		{name: "deadline passed", step: "coupon", reason: steps.ReasonDeadline, wantKind: steps.KindDone,
 			prepare: func(f *fixture, ref steps.RunRef) { f.clk.Advance(72 * time.Hour) }},
@@ -186,7 +186,7 @@ func TestSkipAtSendTime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, ref, ch := chaseFixture(t, tt.edit)
 			tt.prepare(f, ref)
-			out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: tt.step}, "")
+			out := f.chase(steps.State{Run: ref, Step: tt.step})
 			m, ok := f.entry(ref, tt.step)
 			if !ok || m.Status != care.MessageSkipped || m.Reason != tt.reason {
 				t.Errorf("entry of %s: %s/%q (found %v), want skipped/%q", tt.step, m.Status, m.Reason, ok, tt.reason)
@@ -220,7 +220,7 @@ func TestPendingEntryEndsSkippedWhenReasonGoes(t *testing.T) {
 	}
 	f.mark(care.OrderPaid, ref.Order)
 	ch.SendFunc = nil
-	out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "nudge"}, "")
+	out := f.chase(steps.State{Run: ref, Step: "nudge"})
 	if out.Kind != steps.KindDone {
 		t.Errorf("kind %q, want done", out.Kind)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/steps"
 	codconfirm "github.com/ordercare/ordercare/workflows/cod_confirm"
-	unpaidchase "github.com/ordercare/ordercare/workflows/unpaid_chase"
 )
 
 // cstTime is a Shanghai wall time on 2026-11-11 plus days, in UTC.
@@ -123,7 +122,7 @@ func TestCallPlannedEarlyEnough(t *testing.T) {
 			if _, err := f.clk.Advance(cstTime(0, 15, 0).Sub(f.clk.Now())); err != nil {
 				t.Fatal(err)
 			}
-			out := f.mustHandle(unpaidchase.ActionChase, steps.State{Run: ref, Step: "coupon"}, "")
+			out := f.chase(steps.State{Run: ref, Step: "coupon"})
 			deadline := start.Add(tt.deadline)
 			if out.Step != "call" || out.At == nil || !out.At.Equal(tt.wantAt) || out.Timeout != int(deadline.Sub(tt.wantAt)/time.Second) {
 				t.Errorf("next %s at %v timeout %d s, want call at %v until %v", out.Step, out.At, out.Timeout, tt.wantAt, deadline)

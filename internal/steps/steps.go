@@ -433,6 +433,18 @@ func (h *Handler) UpdateRun(ctx context.Context, ref RunRef, fn func(r *care.Run
 // ends the execution (End: true): the returned State is KindDone. A retry
 // of this execution after it rested changes nothing.
 func (h *Handler) Rest(ctx context.Context, e *Env, step string, at time.Time) (State, error) {
+	return h.rest(ctx, e, step, at, "", 0)
+}
+
+// RestCall is Rest for a call step: the next execution starts with
+// State{Step: step, Kind: KindCall, Timeout: timeout}, so a state machine
+// that chooses on $.kind enters its Call state at once (the agent task's
+// wait ends timeout seconds later).
+func (h *Handler) RestCall(ctx context.Context, e *Env, step string, at time.Time, timeout int) (State, error) {
+	return h.rest(ctx, e, step, at, KindCall, timeout)
+}
+
+func (h *Handler) rest(ctx context.Context, e *Env, step string, at time.Time, kind string, timeout int) (State, error) {
 	sent := e.Sent()
 	err := h.UpdateRun(ctx, e.Ref, func(r *care.Run) {
 		if !r.Status.Active() {
@@ -440,6 +452,7 @@ func (h *Handler) Rest(ctx context.Context, e *Env, step string, at time.Time) (
 		}
 		t := at.UTC()
 		r.Status, r.Step, r.NextAt, r.Sent = care.RunScheduled, step, &t, sent
+		r.NextKind, r.NextTimeout = kind, timeout
 		r.Gen, r.Execution, r.ExecutedAt = r.Gen+1, "", nil
 	})
 	if err == nil && h.OnScheduled != nil {

@@ -88,12 +88,11 @@ func TestStateCarriesNoPersonalData(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		action := unpaidchase.ActionChase
 		if st.Kind == steps.KindCall {
 			f.mustHandle(steps.ActionEscalate, st, "tok-call")
 			st.Outcome = json.RawMessage(`{"outcome":"will_pay","agent":"agent-7"}`)
 		}
-		st = f.mustHandle(action, st, "")
+		st = f.chase(st)
 		keep(st)
 	}
 	if st.Kind != steps.KindDone {
@@ -153,12 +152,17 @@ func TestLambdaJSONPath(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("output %s: %v", out, err)
 	}
+	// The chase rests its run until the first reminder: the execution ends
+	// (kind done), the run is the timer.
 	want := map[string]any{
 		"run":  map[string]any{"shop": ref.Shop, "order": ref.Order, "workflow": "unpaid_chase", "version": float64(ref.Version)},
-		"step": "nudge", "kind": "message", "at": start.Add(10 * time.Minute).Format(time.RFC3339),
+		"step": "", "kind": "done",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("state JSON (-want +got):\n%s", diff)
+	}
+	if r := f.getRun(ref); r.Step != "nudge" || r.NextAt == nil || !r.NextAt.Equal(start.Add(10*time.Minute)) || r.Gen != 1 {
+		t.Errorf("run %+v, want resting at nudge until %v", r, start.Add(10*time.Minute))
 	}
 
 	_, err = lambda.NewHandler(f.h.Handle).Invoke(f.ctx, []byte(`{"action":"chase","state":{"run":{"shop":"tea"}}}`))

@@ -4,12 +4,14 @@ import (
 	"context"
 	"time"
 
-	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
-// chase is unpaid_chase's Step: act on st.Step, then plan the next step.
+// chase is unpaid_chase's Step: act on st.Step (send its message, or record
+// how its call ended), then plan the next step and rest the run until it
+// (steps.Handler.Rest, RestCall): every execution is one step, the Call
+// state's wait aside.
 func chase(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
 	st := in.State
 	e, err := h.Load(ctx, st.Run)
@@ -28,7 +30,7 @@ func chase(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 			if later := e.QuietUntil(); later.After(e.Now) && e.Unwanted() == "" && !ended {
 				// Woken inside quiet hours (the runtime was down, or late):
 				// the message waits for the morning instead.
-				return h.WaitToSend(ctx, st.Run, step.ID, later)
+				return h.Rest(ctx, e, step.ID, later)
 			}
 			if !ended && e.TooSoon(step.ID) {
 				// Another message reached the buyer within the template's
@@ -71,15 +73,9 @@ func chase(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, 
 	}
 	step, _, _ := e.Tpl.Step(next.Step)
 	if step.Action == playbook.ActionCall {
-		next.At = e.CallAt(step, next.At, e.Deadline()) // inside the shop's service hours
-	}
-	out := steps.State{Run: st.Run, Step: next.Step, Kind: steps.KindMessage, At: steps.WaitUntil(next.At)}
-	if step.Action == playbook.ActionCall {
-		out.Kind = steps.KindCall
+		at := e.CallAt(step, next.At, e.Deadline()) // inside the shop's service hours
 		// The call is moot once the order auto-cancels: the wait ends there.
-		out.Timeout = steps.SecondsUntil(next.At, e.Deadline(), 24*time.Hour)
+		return h.RestCall(ctx, e, next.Step, *steps.WaitUntil(at), steps.SecondsUntil(at, e.Deadline(), 24*time.Hour))
 	}
-	sent := e.Sent()
-	err = h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt, r.Sent = next.Step, out.At, sent })
-	return out, err
+	return h.Rest(ctx, e, next.Step, *steps.WaitUntil(next.At))
 }

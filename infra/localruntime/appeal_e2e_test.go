@@ -33,6 +33,9 @@ func TestMarkedTaskWaitsForAppealDeadline(t *testing.T) {
 	if r := h.runOf("AW1", badReview); r.Outcome != "task_expired" {
 		t.Errorf("run %s %q, want task_expired", r.Status, r.Outcome)
 	}
+	if m := h.metricsOf(badReview); m["tasks_expired"] != 1.0 {
+		t.Errorf("bad_review tasks_expired = %v, want 1", m["tasks_expired"])
+	}
 }
 
 // TestAppealResultAfterTheTask: a bad review's task is marked malicious

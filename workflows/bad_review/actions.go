@@ -15,6 +15,11 @@ import (
 // ActionStep is the action of the state machine's Step state.
 const ActionStep = "bad_review_step"
 
+// TaskNoteExpired is the note of a task nobody finished before its window
+// (or a marked task's appeal deadline) ended; metrics count such tasks as
+// expired (metrics.TaskNoteExpired).
+const TaskNoteExpired = "expired"
+
 // StepRevise is the optional revise ask (a message step); StepWatch the
 // pseudo-step the run waits on until params.watch ends.
 const (
@@ -69,6 +74,9 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 				return steps.State{Run: st.Run, Step: s.ID, Kind: steps.KindCall,
 					Timeout: steps.SecondsUntil(e.Now, t.Appeal.Deadline, 0)}, nil
 			}
+		}
+		if a.Outcome == "" && a.Skipped == "" {
+			a.Skipped = TaskNoteExpired // nobody finished it in time: metrics count it expired
 		}
 		if err := h.CloseCall(ctx, e, s, a); err != nil {
 			return steps.State{}, err

@@ -90,6 +90,48 @@ type Appeal struct {
 	Files       []Attachment `json:"files,omitempty"`
 	Agent       string       `json:"agent"`
 	MarkedAt    time.Time    `json:"marked_at"`
+	// Result is the platform's decision on the appeal as an agent recorded
+	// it (AppealWon, AppealLost; queue.SetAppealResult), "" until then.
+	// The decision often comes after the task ended, so it is recorded on
+	// the task whatever its status.
+	Result     string     `json:"result,omitempty"`
+	ResultNote string     `json:"result_note,omitempty"`
+	ResultBy   string     `json:"result_by,omitempty"`
+	ResultAt   *time.Time `json:"result_at,omitempty"`
+}
+
+// Appeal results (Appeal.Result).
+const (
+	AppealWon  = "won"  // the platform removed the review
+	AppealLost = "lost" // the platform kept it
+)
+
+// Task outcomes that also say an appeal's result: an agent who finishes a
+// marked task with one of them recorded the result that way.
+const (
+	TaskAppealWon  = "appeal_won"
+	TaskAppealLost = "appeal_lost"
+)
+
+// AppealResult is the appeal's result of task t and when it was
+// recorded: Appeal.Result, else the outcome the task was finished with
+// (TaskAppealWon, TaskAppealLost); "" when none.
+func (t Task) AppealResult() (string, *time.Time) {
+	if t.Appeal == nil {
+		return "", nil
+	}
+	if t.Appeal.Result != "" {
+		return t.Appeal.Result, t.Appeal.ResultAt
+	}
+	if t.Status == TaskDone {
+		switch t.Outcome {
+		case TaskAppealWon:
+			return AppealWon, t.DoneAt
+		case TaskAppealLost:
+			return AppealLost, t.DoneAt
+		}
+	}
+	return "", nil
 }
 
 // Attachment is a file an agent attached to an appeal, stored inline

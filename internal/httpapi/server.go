@@ -131,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/tasks/{id}/notes", taskAction(s, s.noteTask))
 	s.mux.HandleFunc("POST /v1/tasks/{id}/complete", taskAction(s, s.completeTask))
 	s.mux.HandleFunc("POST /v1/tasks/{id}/malicious", s.markMalicious)
+	s.mux.HandleFunc("POST /v1/tasks/{id}/appeal-result", taskAction(s, s.appealResult))
 	s.mux.HandleFunc("GET /v1/tasks/{id}/evidence", s.getEvidence(false))
 	s.mux.HandleFunc("GET /v1/tasks/{id}/evidence.html", s.getEvidence(true))
 	s.mux.HandleFunc("GET /v1/templates/{workflow}", s.getTemplate)

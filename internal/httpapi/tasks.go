@@ -93,12 +93,29 @@ func (s *Server) completeTask(r *http.Request, shopID, id string, req CompleteRe
 	return s.queue.Complete(r.Context(), shopID, id, req.Agent, req.Outcome, req.Note)
 }
 
+// AppealResultRequest is the body of POST /v1/tasks/{id}/appeal-result:
+// the platform's decision on the appeal of a task marked malicious.
+type AppealResultRequest struct {
+	Agent  string `json:"agent"`
+	Result string `json:"result"` // care.AppealWon or care.AppealLost
+	Note   string `json:"note,omitempty"`
+}
+
+// appealResult records the decision (queue.SetAppealResult), whatever
+// the task's status: 400 names the field, 409 for a task not marked
+// malicious or with the other result already.
+func (s *Server) appealResult(r *http.Request, shopID, id string, req AppealResultRequest) (queue.View, error) {
+	return s.queue.SetAppealResult(r.Context(), shopID, id, req.Agent, req.Result, req.Note)
+}
+
 // agentField is the agent a task action body names.
 type agentField interface{ agent() *string }
 
 func (r *ClaimRequest) agent() *string    { return &r.Agent }
 func (r *NoteRequest) agent() *string     { return &r.Agent }
 func (r *CompleteRequest) agent() *string { return &r.Agent }
+
+func (r *AppealResultRequest) agent() *string { return &r.Agent }
 
 // actAs records a task action as the signed-in agent: a personal agent key
 // or an agent's console session acts as its own agent (an empty body agent

@@ -125,6 +125,12 @@ type Workflow struct {
 	// TasksAppealed are the tasks opened in the window an agent marked
 	// malicious (care.Task.Appeal); their results are in TaskOutcomes.
 	TasksAppealed int `json:"tasks_appealed"`
+	// AppealsWon and AppealsLost count the appeals whose result was
+	// recorded in the window (care.Task.AppealResult: an agent's
+	// POST /v1/tasks/{id}/appeal-result, or the task finished appeal_won
+	// or appeal_lost), whenever the task was opened.
+	AppealsWon  int `json:"appeals_won"`
+	AppealsLost int `json:"appeals_lost"`
 	// MedianFirstActionSeconds is the median, over the tasks opened in the
 	// window that an agent acted on, of the time from opening to the first
 	// action (claim, note, or completion); null when none.
@@ -293,6 +299,14 @@ func Compute(ctx context.Context, st Source, ws steps.Workflows, shop string, fr
 			}
 			if first := firstAction(t); first != nil {
 				a.firstAction = append(a.firstAction, first.Sub(t.CreatedAt).Seconds())
+			}
+		}
+		if res, at := t.AppealResult(); at != nil && in(*at) {
+			switch res {
+			case care.AppealWon:
+				a.AppealsWon++
+			case care.AppealLost:
+				a.AppealsLost++
 			}
 		}
 		if t.Status == care.TaskCancelled && t.OutcomeNote == TaskNoteExpired && t.DoneAt != nil && in(*t.DoneAt) {

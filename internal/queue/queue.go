@@ -476,6 +476,44 @@ func (q *Queue) CancelTask(ctx context.Context, shop, id, reason string) (bool, 
 	return cancelled, nil
 }
 
+// SetAppealResult records the platform's decision on the task's appeal
+// (care.AppealWon or care.AppealLost), by agent, with an optional note, at
+// any status of the task: the decision often comes after the task ended.
+// Recording the same result again changes nothing. A *care.FieldError
+// (care.ErrInvalid) for a bad result, agent or note; care.ErrConflict when
+// the task is not marked malicious or has the other result already;
+// ErrNotFound for an unknown task. It does not resume the workflow.
+func (q *Queue) SetAppealResult(ctx context.Context, shop, id, agent, result, note string) (View, error) {
+	agent = strings.TrimSpace(agent)
+	switch {
+	case result != care.AppealWon && result != care.AppealLost:
+		return View{}, care.Invalid("result", "must be %s or %s", care.AppealWon, care.AppealLost)
+	case agent == "" || utf8.RuneCountInString(agent) > 64:
+		return View{}, care.Invalid("agent", "required, at most 64 characters")
+	case utf8.RuneCountInString(note) > 2000:
+		return View{}, care.Invalid("note", "at most 2000 characters")
+	}
+	t, now, err := q.update(ctx, shop, id, func(t *care.Task, v View, now time.Time) error {
+		switch {
+		case t.Appeal == nil:
+			return fmt.Errorf("task %s is not marked malicious: no appeal to record a result for: %w", id, care.ErrConflict)
+		case t.Appeal.Result == result:
+			return errSkip
+		case t.Appeal.Result != "":
+			return fmt.Errorf("task %s's appeal was recorded %s already: %w", id, t.Appeal.Result, care.ErrConflict)
+		}
+		at := now.UTC()
+		a := *t.Appeal
+		a.Result, a.ResultNote, a.ResultBy, a.ResultAt = result, note, agent, &at
+		t.Appeal = &a
+		return nil
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return Effective(t, now), nil
+}
+
 // SetAppeal marks the task's review malicious with appeal a: the task
 // carries it, and its SLA (DueAt) becomes the appeal's deadline. A second
 // mark replaces the first. care.ErrConflict when the task is done or

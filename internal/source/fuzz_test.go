@@ -70,6 +70,8 @@ func FuzzStandard(f *testing.F) {
 	f.Add([]byte(`{"id":"e3","type":"order.shipped","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1","ship_by":"2026-11-12T00:00:00Z"},"parcels":[{"tracking_number":"SF1","carrier":"SF","tracking_url":"https://sf-express.com/SF1","items":[{"sku":"A","quantity":1}],"split_reason":"warehouse"}]}`))
 	f.Add([]byte(`{"id":"e4","type":"shipment.updated","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"},"parcel":{"ref":"F1","status":"exception","sub_status":"Exception_008","message":"未取件","last_scan_at":"2026-11-11T00:00:00Z"}}`))
 	f.Add([]byte(`{"id":"e2","type":"review.posted","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"},"review":{"rating":6}}`))
+	f.Add([]byte(`{"id":"e5","type":"order.refunded","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1"},"refund":{"id":"r1","amount":"5.00","items":[{"sku":"A","quantity":1}],"reason":"坏了"}}`))
+	f.Add([]byte(`{"id":"e6","type":"order.created","occurred_at":"2026-11-11T00:00:00Z","order":{"id":"o1","items":[{"sku":"A","quantity":1,"price":"1.00","tags":["fresh",""]}]}}`))
 	key, _ := source.StandardKey(specSecret)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := source.Request{Header: header("webhook-id", "msg_fuzz", "webhook-timestamp", strconv.FormatInt(fuzzNow.Unix(), 10),

@@ -156,8 +156,15 @@ func (e *Env) SentByWorkflow() int {
 // gap, then out of quiet hours (MessageAt); repeated until it is clear.
 // So runs planned from one day's deliveries (two parcels) message the buyer
 // at least a gap apart; the router creates an order's runs one at a time,
-// so each one's Start sees the runs planned before it.
+// so each one's Start sees the runs planned before it. An order of fewer
+// than two parcels has one run: nothing is read. Runs that all came due
+// together (the runtime was down past their times) are not spaced: each
+// checks the min gap against the ledger when it sends, so two of them
+// executing at the same instant may both send.
 func (s StartEnv) Spaced(ctx context.Context, e *Env, at time.Time) (time.Time, error) {
+	if len(DeliveryParcels(s.Order)) < 2 {
+		return at, nil // one run for the order: no read
+	}
 	runs, err := s.Store.ListOrderRuns(ctx, s.Ref.Shop, s.Ref.Order)
 	if err != nil {
 		return at, err

@@ -2,6 +2,7 @@ package badreview
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +14,11 @@ import (
 
 // ActionStep is the action of the state machine's Step state.
 const ActionStep = "bad_review_step"
+
+// TaskNoteExpired is the note of a task nobody finished before its window
+// (or a marked task's appeal deadline) ended; metrics count such tasks as
+// expired (metrics.TaskNoteExpired).
+const TaskNoteExpired = "expired"
 
 // StepRevise is the optional revise ask (a message step); StepWatch the
 // pseudo-step the run waits on until params.watch ends.
@@ -56,6 +62,22 @@ func step(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 			return steps.State{}, &steps.InputError{Reason: "step " + st.Step + " is not in the pinned template"}
 		}
 		a := steps.DecodeAnswer(st.Outcome)
+		if a.Outcome == "" && a.Skipped == "" {
+			// The task's window ended with nobody finishing it. A task
+			// marked malicious waits for the platform's appeal until the
+			// appeal deadline (its SLA): the run waits on it again.
+			t, err := h.Store.GetTask(ctx, st.Run.Shop, e.Ref.Key(s.ID))
+			if err != nil && !errors.Is(err, care.ErrNotFound) {
+				return steps.State{}, err
+			}
+			if err == nil && t.Appeal != nil && (t.Status == care.TaskOpen || t.Status == care.TaskClaimed) && t.Appeal.Deadline.After(e.Now) {
+				return steps.State{Run: st.Run, Step: s.ID, Kind: steps.KindCall,
+					Timeout: steps.SecondsUntil(e.Now, t.Appeal.Deadline, 0)}, nil
+			}
+		}
+		if a.Outcome == "" && a.Skipped == "" {
+			a.Skipped = TaskNoteExpired // nobody finished it in time: metrics count it expired
+		}
 		if err := h.CloseCall(ctx, e, s, a); err != nil {
 			return steps.State{}, err
 		}

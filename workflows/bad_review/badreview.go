@@ -124,8 +124,8 @@ const (
 
 // Task outcomes with a meaning for the run (the template lists them).
 const (
-	TaskAppealWon  = "appeal_won"
-	TaskAppealLost = "appeal_lost"
+	TaskAppealWon  = care.TaskAppealWon
+	TaskAppealLost = care.TaskAppealLost
 )
 
 // SubjectPointless implements steps.Subjects: a review posted again with a

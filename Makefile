@@ -85,6 +85,9 @@ build-RouterFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/router
 build-StepFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/step
+.PHONY: build-ReceiptsFunction
+build-ReceiptsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/receipts
 
 ## bench: print throughput and latency figures (README, Performance)
 bench:

@@ -11,7 +11,9 @@
 // Environment: TABLE_NAME (the DynamoDB table); PUBLIC_URL (the API's base
 // URL) and UNSUBSCRIBE_KEY (at least 32 characters, as the api function's)
 // for marketing email's one-click unsubscribe links (unset: marketing email
-// is refused); SMS_SENDER_ID (optional alphanumeric sender id).
+// is refused); SMS_SENDER_ID (optional alphanumeric sender id);
+// SES_CONFIGURATION_SET (the stack's configuration set, whose event
+// destination brings the receipts back; a shop's own set wins).
 package main
 
 import (
@@ -60,7 +62,7 @@ func run(ctx context.Context) error {
 	}
 	slog.SetDefault(lambdacontext.NewLogger())
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
-	mail := &email.Channel{Sources: store, Clock: clock.Real{}, SES: &email.SES{Client: sesv2.NewFromConfig(cfg)}}
+	mail := &email.Channel{Sources: store, Clock: clock.Real{}, SES: &email.SES{Client: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")}}
 	if base, k := strings.TrimRight(os.Getenv("PUBLIC_URL"), "/"), os.Getenv("UNSUBSCRIBE_KEY"); base != "" && len(k) >= 32 {
 		signer := consent.Signer{Key: []byte(k)}
 		mail.Unsubscribe = func(u consent.Unsubscribe) string { return base + "/unsubscribe/" + url.PathEscape(signer.Token(u)) }

@@ -39,7 +39,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
-	h := &awsreceipts.Handler{Store: store, Logger: lambdacontext.NewLogger()}
+	h := &awsreceipts.Handler{Store: store, Clock: clock.Real{}, Logger: lambdacontext.NewLogger()}
 	lambda.StartHandlerFunc(h.Handle)
 	return nil
 }

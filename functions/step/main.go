@@ -5,13 +5,15 @@
 // arrived before the task started waiting.
 //
 // Channels: webhook (the shop's signed callback), email (Amazon SES v2,
-// from the shop's verified identity), sms (Amazon SNS Publish to the
-// buyer's number).
+// from the shop's verified identity), sms (AWS End User Messaging SMS,
+// SendTextMessage to the buyer's number: infra/eumsms).
 //
 // Environment: TABLE_NAME (the DynamoDB table); PUBLIC_URL (the API's base
 // URL) and UNSUBSCRIBE_KEY (at least 32 characters, as the api function's)
 // for marketing email's one-click unsubscribe links (unset: marketing email
-// is refused); SMS_SENDER_ID (optional alphanumeric sender id);
+// is refused); SMS_ORIGINATION_IDENTITY (optional: the phone number, pool
+// or sender id texts go from) and SMS_CONFIGURATION_SET (the stack's, whose
+// event destination brings SMS delivery events back);
 // SES_CONFIGURATION_SET (the stack's configuration set, whose event
 // destination brings the receipts back; a shop's own set wins).
 package main
@@ -29,14 +31,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ordercare/ordercare/infra/dynamostore"
 	"github.com/ordercare/ordercare/infra/email"
+	"github.com/ordercare/ordercare/infra/eumsms"
 	"github.com/ordercare/ordercare/infra/shopwebhook"
-	"github.com/ordercare/ordercare/infra/snssms"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/router"
@@ -69,7 +71,8 @@ func run(ctx context.Context) error {
 	}
 	h := &steps.Handler{Store: store, Clock: clock.Real{}, Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)},
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: store, Clock: clock.Real{}},
-			"email": mail, "sms": &snssms.Channel{Client: sns.NewFromConfig(cfg), SenderID: os.Getenv("SMS_SENDER_ID")}},
+			"email": mail, "sms": &eumsms.Channel{Client: pinpointsmsvoicev2.NewFromConfig(cfg), OriginationIdentity: os.Getenv("SMS_ORIGINATION_IDENTITY"),
+				ConfigurationSet: os.Getenv("SMS_CONFIGURATION_SET"), Refs: store, Clock: clock.Real{}}},
 		Consents:  store,
 		Workflows: workflows.All()}
 	lambda.StartHandlerFunc(h.Handle)

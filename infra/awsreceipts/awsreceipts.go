@@ -7,6 +7,18 @@
 //     Rendering Failure events become receipts on the ledger entry their
 //     mail.tags name (receipts.FromSES, receipts.Apply); a hard bounce or a
 //     complaint suppresses the address for the shop.
+//   - End User Messaging SMS event destinations (an SNS topic): TEXT_*
+//     events become receipts on the ledger entry their context names
+//     (receipts.FromSMS); a permanent failure of the number (TEXT_INVALID,
+//     TEXT_BLOCKED) suppresses it for the shop.
+//   - Two-way SMS (the number's two-way channel, an SNS topic): a reply
+//     becomes a buyer.replied event (reply channel sms) of the order whose
+//     message it answers (previousPublishedMessageId, through
+//     receipts.Refs), recorded like any event, so the router reads it as it
+//     reads a reply from a webhook: an opt-out word records the opt-out and
+//     sends the one confirmation, a COD answer resumes the run. A reply
+//     from another number than the order's buyer's, or to a message
+//     ordercare did not send, is ignored.
 //
 // A record that is not about an ordercare message, or names a ledger entry
 // that no longer exists, is skipped and counted; a record that is not JSON
@@ -18,30 +30,43 @@ package awsreceipts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/receipts"
+	"github.com/ordercare/ordercare/internal/sms"
 )
 
 // Store is what the handler reads and writes.
 type Store interface {
 	receipts.Store
+	receipts.Refs
+	GetShop(ctx context.Context, id string) (care.Shop, error)
+	Ingest(ctx context.Context, d care.Delivery, ev care.Event, apply care.ApplyFunc) (care.IngestResult, error)
 }
 
-// Handler handles SNS notifications. Store is required; Logger defaults
-// to slog.Default(). It is safe for concurrent use.
+// SourceSMS is the Delivery.Source of the buyer.replied events two-way SMS
+// records; the DeliveryID is the service's inboundMessageId, so a
+// redelivered notification records the reply once.
+const SourceSMS = "sms"
+
+// Handler handles SNS notifications. Store and Clock are required; Logger
+// defaults to slog.Default(). It is safe for concurrent use.
 type Handler struct {
 	Store  Store
+	Clock  clock.Clock
 	Logger *slog.Logger
 }
 
 // Result counts what one invocation did.
 type Result struct {
-	Applied int `json:"applied"` // receipts recorded on a ledger entry
+	Applied int `json:"applied"` // receipts recorded on a ledger entry, and SMS replies recorded as buyer.replied
 	Ignored int `json:"ignored"` // records about nothing ordercare sent, or events that are no receipt
 	Invalid int `json:"invalid"` // records that could not be read
 }
@@ -71,7 +96,23 @@ func (h *Handler) Handle(ctx context.Context, ev events.SNSEvent) (Result, error
 // record applies one notification's message; it returns the outcome
 // applied ("" when the message is no receipt).
 func (h *Handler) record(ctx context.Context, msg []byte) (string, error) {
-	r, ok, err := receipts.FromSES(msg)
+	if in, ok := receipts.IsInbound(msg); ok {
+		return h.reply(ctx, in)
+	}
+	var probe struct {
+		EventType string `json:"eventType"`
+		Detail    struct {
+			EventType string `json:"eventType"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal(msg, &probe); err != nil {
+		return "", care.Invalid("", "not JSON: %v", err)
+	}
+	from := receipts.FromSES
+	if strings.HasPrefix(probe.EventType, "TEXT_") || strings.HasPrefix(probe.Detail.EventType, "TEXT_") {
+		from = receipts.FromSMS
+	}
+	r, ok, err := from(msg)
 	if err != nil || !ok {
 		return "", err
 	}
@@ -79,6 +120,45 @@ func (h *Handler) record(ctx context.Context, msg []byte) (string, error) {
 		return "", err
 	}
 	return r.Outcome, nil
+}
+
+// reply records a two-way SMS reply as the buyer.replied event of the
+// order it answers; "replied" when recorded (or already), "" when it
+// answers nothing ordercare sent to that number.
+func (h *Handler) reply(ctx context.Context, in receipts.InboundSMS) (string, error) {
+	now := h.Clock.Now()
+	ref, err := h.Store.GetRef(ctx, in.PreviousPublishedMessageID, now)
+	if errors.Is(err, care.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	shop, err := h.Store.GetShop(ctx, ref.ShopID)
+	if err != nil {
+		return "", err
+	}
+	o, err := h.Store.GetOrder(ctx, ref.ShopID, ref.OrderID)
+	if err != nil {
+		return "", err
+	}
+	phone := ""
+	if b := o.Order.Buyer; b != nil {
+		phone = b.Phone
+	}
+	if n, why := sms.Check(phone, sms.RegionOf(shop.Locale)); why != "" || n.E164 != in.OriginationNumber {
+		return "", nil // the order's buyer has another number now, or none (erased)
+	}
+	if strings.TrimSpace(in.MessageBody) == "" {
+		return "", nil
+	}
+	ev := care.Event{ID: SourceSMS + ":" + in.InboundMessageID, Type: care.BuyerReplied, OccurredAt: now.UTC(),
+		Order: care.Order{ID: ref.OrderID}, Reply: &care.Reply{Text: in.MessageBody, Channel: "sms"}}
+	d := care.Delivery{ShopID: ref.ShopID, Source: SourceSMS, DeliveryID: in.InboundMessageID, ReceivedAt: now.UTC()}
+	if _, err := h.Store.Ingest(ctx, d, ev, care.Apply); err != nil && !errors.Is(err, care.ErrRejected) {
+		return "", err
+	}
+	return "replied", nil
 }
 
 func (h *Handler) log() *slog.Logger {

@@ -15,6 +15,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/consent"
+	"github.com/ordercare/ordercare/internal/receipts"
 )
 
 var t0 = time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
@@ -99,7 +100,7 @@ func TestSESEvents(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			db := fixture(t, "email")
-			h := &awsreceipts.Handler{Store: db}
+			h := &awsreceipts.Handler{Store: db, Clock: clock.NewVirtual(t0, nil)}
 			for range 2 { // SNS delivers at least once
 				res, err := invoke(t, h, tc.file)
 				if err != nil || res != tc.want {
@@ -112,6 +113,106 @@ func TestSESEvents(t *testing.T) {
 			}
 			if got := suppressed(t, db, buyerEmail, "email"); got != tc.suppressed {
 				t.Errorf("address suppressed %v, want %v", got, tc.suppressed)
+			}
+		})
+	}
+}
+
+// TestSMSEvents: End User Messaging SMS events as its SNS event
+// destination delivers them: delivered (or accepted by the carrier) is
+// delivered; a number that is invalid or blocks texts is bounced and
+// suppressed; a carrier failure is failed once final; queued, a failure
+// still retrying and a message ordercare did not send change nothing.
+func TestSMSEvents(t *testing.T) {
+	tests := []struct {
+		file       string
+		want       awsreceipts.Result
+		receipt    string
+		suppressed bool
+	}{
+		{"sms-delivered.sns.json", awsreceipts.Result{Applied: 1}, care.ReceiptDelivered, false},
+		{"sms-successful.sns.json", awsreceipts.Result{Applied: 1}, care.ReceiptDelivered, false},
+		{"sms-blocked.sns.json", awsreceipts.Result{Applied: 1}, care.ReceiptBounced, true},
+		{"sms-invalid.sns.json", awsreceipts.Result{Applied: 1}, care.ReceiptBounced, true},
+		{"sms-carrier-unreachable-final.sns.json", awsreceipts.Result{Applied: 1}, care.ReceiptFailed, false},
+		{"sms-carrier-unreachable-retrying.sns.json", awsreceipts.Result{Ignored: 1}, "", false},
+		{"sms-queued.sns.json", awsreceipts.Result{Ignored: 1}, "", false},
+		{"sms-delivered-not-ours.sns.json", awsreceipts.Result{Ignored: 1}, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			db := fixture(t, "sms")
+			h := &awsreceipts.Handler{Store: db, Clock: clock.NewVirtual(t0, nil)}
+			for range 2 {
+				res, err := invoke(t, h, tc.file)
+				if err != nil || res != tc.want {
+					t.Fatalf("result %+v, %v; want %+v", res, err, tc.want)
+				}
+			}
+			msgs, _ := db.ListOrderMessages(context.Background(), "tea", "o-1")
+			if len(msgs) != 1 || msgs[0].Receipt != tc.receipt {
+				t.Errorf("entry %+v, want receipt %q", msgs, tc.receipt)
+			}
+			if got := suppressed(t, db, buyerPhone, "sms"); got != tc.suppressed {
+				t.Errorf("number suppressed %v, want %v", got, tc.suppressed)
+			}
+			if suppressed(t, db, buyerEmail, "email") {
+				t.Error("an SMS receipt suppressed the address")
+			}
+		})
+	}
+}
+
+// TestInboundSMS: a two-way reply, as End User Messaging SMS publishes it
+// to the number's SNS topic, becomes one buyer.replied event (channel
+// sms) of the order whose text it answers, however often SNS delivers it;
+// a reply from another number, or to a message ordercare did not send,
+// records nothing.
+func TestInboundSMS(t *testing.T) {
+	tests := []struct {
+		file  string
+		want  awsreceipts.Result
+		reply string // the recorded reply's text; "" for none
+	}{
+		{"inbound-stop.sns.json", awsreceipts.Result{Applied: 1}, "STOP"},
+		{"inbound-yes.sns.json", awsreceipts.Result{Applied: 1}, "确认"},
+		{"inbound-other-number.sns.json", awsreceipts.Result{Ignored: 1}, ""},
+		{"inbound-unknown-message.sns.json", awsreceipts.Result{Ignored: 1}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			ctx := context.Background()
+			db := fixture(t, "sms")
+			// What the sms channel recorded when it sent run.step.
+			if err := db.PutRef(ctx, "862a8790-60c0-4430-9b2b-658bdexample", receipts.Ref{ShopID: "tea", OrderID: "o-1", LedgerID: "run.step"}, t0.Add(24*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			h := &awsreceipts.Handler{Store: db, Clock: clock.NewVirtual(t0.Add(time.Hour), nil)}
+			for range 2 {
+				res, err := invoke(t, h, tc.file)
+				if err != nil || res != tc.want {
+					t.Fatalf("result %+v, %v; want %+v", res, err, tc.want)
+				}
+			}
+			evs, _, err := db.ListEvents(ctx, "tea", "o-1", "", 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var replies []care.RecordedEvent
+			for _, e := range evs {
+				if e.Event.Type == care.BuyerReplied {
+					replies = append(replies, e)
+				}
+			}
+			if tc.reply == "" {
+				if len(replies) != 0 {
+					t.Errorf("recorded %+v, want nothing", replies)
+				}
+				return
+			}
+			if len(replies) != 1 || replies[0].Event.Reply == nil || replies[0].Event.Reply.Text != tc.reply || replies[0].Event.Reply.Channel != "sms" ||
+				replies[0].Delivery.Source != awsreceipts.SourceSMS {
+				t.Fatalf("replies %+v, want one %q by sms", replies, tc.reply)
 			}
 		})
 	}

@@ -1,7 +1,9 @@
 // Command receipts is the receipts Lambda function: subscribed to the
 // stack's SNS topics, it applies SES events (delivery, bounce, complaint,
 // reject) to the send ledger and suppresses bounced or complaining
-// addresses (infra/awsreceipts).
+// addresses, applies SMS events, records two-way SMS replies as
+// buyer.replied events, and once a day expires message texts past each
+// shop's retention (infra/awsreceipts).
 //
 // Environment: TABLE_NAME (the DynamoDB table).
 package main
@@ -40,6 +42,6 @@ func run(ctx context.Context) error {
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
 	h := &awsreceipts.Handler{Store: store, Clock: clock.Real{}, Logger: lambdacontext.NewLogger()}
-	lambda.StartHandlerFunc(h.Handle)
+	lambda.StartHandlerFunc(h.Invoke)
 	return nil
 }

@@ -20,6 +20,11 @@
 //     from another number than the order's buyer's, or to a message
 //     ordercare did not send, is ignored.
 //
+// On its daily schedule (an EventBridge Scheduled Event) it runs the
+// retention sweep instead (erasure.Expirer.Sweep): every shop's message
+// texts past its retention period are rewritten away (reads already hide
+// them: see infra/dynamostore's text expiry).
+//
 // A record that is not about an ordercare message, or names a ledger entry
 // that no longer exists, is skipped and counted; a record that is not JSON
 // is skipped and logged (retrying would not mend it). Any other error (the
@@ -39,6 +44,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/erasure"
 	"github.com/ordercare/ordercare/internal/receipts"
 	"github.com/ordercare/ordercare/internal/sms"
 )
@@ -47,7 +53,10 @@ import (
 type Store interface {
 	receipts.Store
 	receipts.Refs
+	care.Messages
 	GetShop(ctx context.Context, id string) (care.Shop, error)
+	ListShops(ctx context.Context, cursor string, limit int) ([]care.Shop, string, error)
+	GetSource(ctx context.Context, shopID, name string) (care.Source, error)
 	Ingest(ctx context.Context, d care.Delivery, ev care.Event, apply care.ApplyFunc) (care.IngestResult, error)
 }
 
@@ -69,6 +78,28 @@ type Result struct {
 	Applied int `json:"applied"` // receipts recorded on a ledger entry, and SMS replies recorded as buyer.replied
 	Ignored int `json:"ignored"` // records about nothing ordercare sent, or events that are no receipt
 	Invalid int `json:"invalid"` // records that could not be read
+	Expired int `json:"expired"` // message texts the retention sweep removed
+}
+
+// Invoke is the function's entry point: the daily Scheduled Event runs the
+// retention sweep; anything else is read as SNS notifications (Handle).
+func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (Result, error) {
+	var probe struct {
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+	}
+	if err := json.Unmarshal(raw, &probe); err == nil && probe.Source == "aws.events" && probe.DetailType == "Scheduled Event" {
+		n, err := erasure.Expirer{Store: h.Store}.Sweep(ctx, h.Clock.Now())
+		if n > 0 {
+			h.log().InfoContext(ctx, "retention sweep", "expired_texts", n)
+		}
+		return Result{Expired: n}, err
+	}
+	var ev events.SNSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return Result{}, care.Invalid("", "not an SNS event: %v", err)
+	}
+	return h.Handle(ctx, ev)
 }
 
 // Handle applies every record of ev (see the package comment).

@@ -15,6 +15,7 @@ import (
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
 	"github.com/ordercare/ordercare/internal/consent"
+	"github.com/ordercare/ordercare/internal/erasure"
 	"github.com/ordercare/ordercare/internal/receipts"
 )
 
@@ -56,7 +57,7 @@ func invoke(t *testing.T, h *awsreceipts.Handler, file string) (awsreceipts.Resu
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), payload)
+	out, err := lambda.NewHandler(h.Invoke).Invoke(context.Background(), payload)
 	if err != nil {
 		return awsreceipts.Result{}, err
 	}
@@ -215,5 +216,40 @@ func TestInboundSMS(t *testing.T) {
 				t.Fatalf("replies %+v, want one %q by sms", replies, tc.reply)
 			}
 		})
+	}
+}
+
+// TestRetentionSweep: the daily Scheduled Event expires the texts of a
+// shop's ledger entries older than its retention period; the entries stay.
+func TestRetentionSweep(t *testing.T) {
+	ctx := context.Background()
+	db := fixture(t, "sms") // run.step was sent at t0
+	if err := db.PutSource(ctx, erasure.Retention{MessageTextDays: 30}.Source("tea", t0)); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := db.ListOrderMessages(ctx, "tea", "o-1")
+	m := msgs[0]
+	m.Text = "亲，记得付款哦"
+	if err := db.UpdateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want awsreceipts.Result
+		text string
+	}{
+		{t0.Add(29 * 24 * time.Hour), awsreceipts.Result{}, "亲，记得付款哦"},
+		{t0.Add(31 * 24 * time.Hour), awsreceipts.Result{Expired: 1}, erasure.Erased},
+		{t0.Add(32 * 24 * time.Hour), awsreceipts.Result{}, erasure.Erased},
+	} {
+		h := &awsreceipts.Handler{Store: db, Clock: clock.NewVirtual(tc.at, nil)}
+		res, err := invoke(t, h, "scheduled-event.json")
+		if err != nil || res != tc.want {
+			t.Fatalf("at %v: %+v, %v; want %+v", tc.at, res, err, tc.want)
+		}
+		msgs, _ := db.ListOrderMessages(ctx, "tea", "o-1")
+		if len(msgs) != 1 || msgs[0].Text != tc.text || msgs[0].Status != care.MessageSent {
+			t.Errorf("at %v: %+v, want text %q", tc.at, msgs, tc.text)
+		}
 	}
 }

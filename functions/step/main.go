@@ -23,27 +23,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/ordercare/ordercare/infra/awschannels"
 	"github.com/ordercare/ordercare/infra/dynamostore"
-	"github.com/ordercare/ordercare/infra/email"
-	"github.com/ordercare/ordercare/infra/eumsms"
-	"github.com/ordercare/ordercare/infra/shopwebhook"
 	"github.com/ordercare/ordercare/internal/clock"
-	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/router"
-	"github.com/ordercare/ordercare/internal/steps"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 func main() {
@@ -64,17 +55,10 @@ func run(ctx context.Context) error {
 	}
 	slog.SetDefault(lambdacontext.NewLogger())
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
-	mail := &email.Channel{Sources: store, Clock: clock.Real{}, SES: &email.SES{Client: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")}}
-	if base, k := strings.TrimRight(os.Getenv("PUBLIC_URL"), "/"), os.Getenv("UNSUBSCRIBE_KEY"); base != "" && len(k) >= 32 {
-		signer := consent.Signer{Key: []byte(k)}
-		mail.Unsubscribe = func(u consent.Unsubscribe) string { return base + "/unsubscribe/" + url.PathEscape(signer.Token(u)) }
-	}
-	h := &steps.Handler{Store: store, Clock: clock.Real{}, Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)},
-		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: store, Clock: clock.Real{}},
-			"email": mail, "sms": &eumsms.Channel{Client: pinpointsmsvoicev2.NewFromConfig(cfg), OriginationIdentity: os.Getenv("SMS_ORIGINATION_IDENTITY"),
-				ConfigurationSet: os.Getenv("SMS_CONFIGURATION_SET"), Refs: store, Clock: clock.Real{}}},
-		Consents:  store,
-		Workflows: workflows.All()}
+	env := awschannels.Env{PublicURL: os.Getenv("PUBLIC_URL"), UnsubscribeKey: os.Getenv("UNSUBSCRIBE_KEY"),
+		SESConfigurationSet: os.Getenv("SES_CONFIGURATION_SET"), SMSOriginationIdentity: os.Getenv("SMS_ORIGINATION_IDENTITY"),
+		SMSConfigurationSet: os.Getenv("SMS_CONFIGURATION_SET")}
+	h := awschannels.Handler(cfg, store, env, clock.Real{}, &router.Router{SFN: sfn.NewFromConfig(cfg)})
 	lambda.StartHandlerFunc(h.Handle)
 	return nil
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -88,8 +89,9 @@ func buyerPlace(o care.OrderState, shop care.Shop) (string, *time.Location) {
 // after it when a message on any of channels, of that class, may reach
 // them in their zone (buyerPlace).
 func MarketHours(o care.OrderState, shop care.Shop) func(at time.Time, channels []string, marketing bool) time.Time {
-	region, loc := buyerPlace(o, shop)
+	place := sync.OnceValues(func() (string, *time.Location) { return buyerPlace(o, shop) }) // parsed when first asked
 	return func(at time.Time, channels []string, marketing bool) time.Time {
+		region, loc := place()
 		for range 4 {
 			next := at
 			for _, ch := range channels {

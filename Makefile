@@ -19,7 +19,7 @@ ifneq ($(ASL_CONFORMANCE_DIR),)
 export ASL_CONFORMANCE_DIR
 endif
 
-.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked bench-stalls cost fuzz chaos clean browser screenshots
+.PHONY: run test test-go test-dynamo test-asl lint build-functions bench bench-parked bench-stalls cost cost-sms fuzz chaos clean browser screenshots
 
 ## run: build and start the local runtime with the demo shop
 run:
@@ -85,6 +85,9 @@ build-RouterFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/router
 build-StepFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/step
+.PHONY: build-ReceiptsFunction
+build-ReceiptsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/receipts
 
 ## bench: print throughput and latency figures (README, Performance)
 bench:
@@ -100,6 +103,11 @@ cost:
 	@mkdir -p .tools; url=$$(scripts/dynamodb-local.sh start) || exit 1; \
 	DYNAMODB_ENDPOINT=$$url $(GO) test -run '^$$' -bench CostPer1000Orders -benchtime 1x ./infra/localruntime/ > .tools/cost.log 2>&1; \
 	rc=$$?; scripts/dynamodb-local.sh stop; sed '/^goos:/,$$d' .tools/cost.log; exit $$rc
+
+## cost-sms: SMS segments and the AWS cost per 1,000 orders with SMS, and what ledger dedupe and quiet hours save (README, What SMS costs)
+cost-sms:
+	@mkdir -p .tools; $(GO) test -run '^$$' -bench SMSPer1000Orders -benchtime 1x ./infra/localruntime/ > .tools/cost-sms.log 2>&1; \
+	rc=$$?; sed '/^goos:/,$$d' .tools/cost-sms.log; exit $$rc
 
 ## bench-parked: one million executions parked on timers, 10,000 due at once; a Map over 10,000 items
 bench-parked:

@@ -30,6 +30,7 @@ var Registry = []Function{
 	{LogicalID: "ApiFunction", Dir: "api"},
 	{LogicalID: "RouterFunction", Dir: "router"},
 	{LogicalID: "StepFunction", Dir: "step", Substitution: "StepFunction"},
+	{LogicalID: "ReceiptsFunction", Dir: "receipts"},
 }
 
 // StateMachineID is the resource in template.yaml of workflow wf's state

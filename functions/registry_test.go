@@ -794,3 +794,14 @@ func mustGlob(t *testing.T, pattern string) []string {
 
 // stateMachinePrefix is what STATE_MACHINE_PREFIX is set to (a Fn::Sub).
 const stateMachinePrefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-"
+
+// TestTableTTL: the table's TTL attribute is the one the store writes
+// (dynamostore.TTLAttribute), enabled.
+func TestTableTTL(t *testing.T) {
+	tpl := loadTemplate(t)
+	spec := path(resources(tpl), "Table", "Properties", "TimeToLiveSpecification")
+	want := obj{"AttributeName": dynamostore.TTLAttribute, "Enabled": true}
+	if diff := cmp.Diff(want, spec); diff != "" {
+		t.Errorf("Table TimeToLiveSpecification (-want +got):\n%s", diff)
+	}
+}

@@ -5,13 +5,17 @@
 // arrived before the task started waiting.
 //
 // Channels: webhook (the shop's signed callback), email (Amazon SES v2,
-// from the shop's verified identity), sms (Amazon SNS Publish to the
-// buyer's number).
+// from the shop's verified identity), sms (AWS End User Messaging SMS,
+// SendTextMessage to the buyer's number: infra/eumsms).
 //
 // Environment: TABLE_NAME (the DynamoDB table); PUBLIC_URL (the API's base
 // URL) and UNSUBSCRIBE_KEY (at least 32 characters, as the api function's)
 // for marketing email's one-click unsubscribe links (unset: marketing email
-// is refused); SMS_SENDER_ID (optional alphanumeric sender id).
+// is refused); SMS_ORIGINATION_IDENTITY (optional: the phone number, pool
+// or sender id texts go from) and SMS_CONFIGURATION_SET (the stack's, whose
+// event destination brings SMS delivery events back);
+// SES_CONFIGURATION_SET (the stack's configuration set, whose event
+// destination brings the receipts back; a shop's own set wins).
 package main
 
 import (
@@ -19,27 +23,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/ordercare/ordercare/infra/awschannels"
 	"github.com/ordercare/ordercare/infra/dynamostore"
-	"github.com/ordercare/ordercare/infra/email"
-	"github.com/ordercare/ordercare/infra/shopwebhook"
-	"github.com/ordercare/ordercare/infra/snssms"
 	"github.com/ordercare/ordercare/internal/clock"
-	"github.com/ordercare/ordercare/internal/consent"
 	"github.com/ordercare/ordercare/internal/router"
-	"github.com/ordercare/ordercare/internal/steps"
-	"github.com/ordercare/ordercare/workflows"
 )
 
 func main() {
@@ -60,16 +55,10 @@ func run(ctx context.Context) error {
 	}
 	slog.SetDefault(lambdacontext.NewLogger())
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
-	mail := &email.Channel{Sources: store, Clock: clock.Real{}, SES: &email.SES{Client: sesv2.NewFromConfig(cfg)}}
-	if base, k := strings.TrimRight(os.Getenv("PUBLIC_URL"), "/"), os.Getenv("UNSUBSCRIBE_KEY"); base != "" && len(k) >= 32 {
-		signer := consent.Signer{Key: []byte(k)}
-		mail.Unsubscribe = func(u consent.Unsubscribe) string { return base + "/unsubscribe/" + url.PathEscape(signer.Token(u)) }
-	}
-	h := &steps.Handler{Store: store, Clock: clock.Real{}, Resumer: &router.Router{SFN: sfn.NewFromConfig(cfg)},
-		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: store, Clock: clock.Real{}},
-			"email": mail, "sms": &snssms.Channel{Client: sns.NewFromConfig(cfg), SenderID: os.Getenv("SMS_SENDER_ID")}},
-		Consents:  store,
-		Workflows: workflows.All()}
+	env := awschannels.Env{PublicURL: os.Getenv("PUBLIC_URL"), UnsubscribeKey: os.Getenv("UNSUBSCRIBE_KEY"),
+		SESConfigurationSet: os.Getenv("SES_CONFIGURATION_SET"), SMSOriginationIdentity: os.Getenv("SMS_ORIGINATION_IDENTITY"),
+		SMSConfigurationSet: os.Getenv("SMS_CONFIGURATION_SET")}
+	h := awschannels.Handler(cfg, store, env, clock.Real{}, &router.Router{SFN: sfn.NewFromConfig(cfg)})
 	lambda.StartHandlerFunc(h.Handle)
 	return nil
 }

@@ -322,8 +322,9 @@ func (s *Store) ListRecentMessages(ctx context.Context, shopID, cursor string, l
 		return nil, "", fmt.Errorf("list messages of shop %s: %w", shopID, err)
 	}
 	out := make([]care.Message, len(items))
+	now := s.clock.Now()
 	for i, it := range items {
-		if err := decode(it, &out[i]); err != nil {
+		if err := decodeMessage(it, &out[i], now); err != nil {
 			return nil, "", fmt.Errorf("list messages of shop %s: %w", shopID, err)
 		}
 	}

@@ -273,3 +273,9 @@ func TestErasureConformance(t *testing.T) {
 		return New(db, st, newTable(t), clock.Real{})
 	})
 }
+
+// TestRefsConformance runs the provider refs suite against DynamoDB Local.
+func TestRefsConformance(t *testing.T) {
+	db, st := clients(t)
+	storetest.RunRefs(t, New(db, st, newTable(t), clock.Real{}))
+}

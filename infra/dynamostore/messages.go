@@ -26,14 +26,20 @@ const gsi2Message = "MSG#"
 
 func messagesGSI1PK(shopID string) string { return "SHOP#" + shopID + "#MSGS" }
 
-func messageItem(m care.Message) (map[string]types.AttributeValue, error) {
+// messageItem is m's item; textExpires, when not nil, its text's expiry
+// (attrTextExpires).
+func messageItem(m care.Message, textExpires types.AttributeValue) (map[string]types.AttributeValue, error) {
 	at := timeKey(m.At) + "#" + m.ID
-	return item(messagePK(m.ShopID, m.ID), skMessage, m, map[string]types.AttributeValue{
+	extra := map[string]types.AttributeValue{
 		attrGSI1PK: str(messagesGSI1PK(m.ShopID)),
 		attrGSI1SK: str(at),
 		attrGSI2PK: str(orderPK(m.ShopID, m.OrderID)),
 		attrGSI2SK: str(gsi2Message + at),
-	})
+	}
+	if textExpires != nil {
+		extra[attrTextExpires] = textExpires
+	}
+	return item(messagePK(m.ShopID, m.ID), skMessage, m, extra)
 }
 
 func checkMessage(m care.Message) error {
@@ -54,7 +60,11 @@ func (s *Store) ReserveMessage(ctx context.Context, m care.Message) (care.Messag
 	if err := checkMessage(m); err != nil {
 		return care.Message{}, false, err
 	}
-	it, err := messageItem(m)
+	exp, err := s.textExpiry(ctx, m)
+	if err != nil {
+		return care.Message{}, false, fmt.Errorf("reserve message %s of shop %s: %w", m.ID, m.ShopID, err)
+	}
+	it, err := messageItem(m, exp)
 	if err != nil {
 		return care.Message{}, false, err
 	}
@@ -66,7 +76,7 @@ func (s *Store) ReserveMessage(ctx context.Context, m care.Message) (care.Messag
 		return m, true, nil
 	}
 	var got care.Message
-	if err := decode(old, &got); err != nil {
+	if err := decodeMessage(old, &got, s.clock.Now()); err != nil {
 		return care.Message{}, false, fmt.Errorf("reserve message %s of shop %s: %w", m.ID, m.ShopID, err)
 	}
 	return got, false, nil
@@ -78,7 +88,11 @@ func (s *Store) UpdateMessage(ctx context.Context, m care.Message) error {
 	if !validShopID(m.ShopID) || m.ID == "" {
 		return fmt.Errorf("update message %s of shop %q: %w", m.ID, m.ShopID, care.ErrNotFound)
 	}
-	it, err := messageItem(m)
+	exp, err := s.textExpiry(ctx, m)
+	if err != nil {
+		return fmt.Errorf("update message %s of shop %s: %w", m.ID, m.ShopID, err)
+	}
+	it, err := messageItem(m, exp)
 	if err != nil {
 		return err
 	}
@@ -106,17 +120,17 @@ func (s *Store) ListOrderMessages(ctx context.Context, shopID, orderID string) (
 	if err != nil {
 		return nil, fmt.Errorf("list messages of order %s of shop %s: %w", orderID, shopID, err)
 	}
-	ms, err := decodeMessages(items)
+	ms, err := decodeMessages(items, s.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("list messages of order %s of shop %s: %w", orderID, shopID, err)
 	}
 	return ms, nil
 }
 
-func decodeMessages(items []map[string]types.AttributeValue) ([]care.Message, error) {
+func decodeMessages(items []map[string]types.AttributeValue, now time.Time) ([]care.Message, error) {
 	ms := make([]care.Message, len(items))
 	for i, it := range items {
-		if err := decode(it, &ms[i]); err != nil {
+		if err := decodeMessage(it, &ms[i], now); err != nil {
 			return nil, err
 		}
 	}
@@ -184,8 +198,9 @@ func (s *Store) ListMessages(ctx context.Context, shopID string, from, to time.T
 		items = items[:limit]
 	}
 	ms := make([]care.Message, len(items))
+	now := s.clock.Now()
 	for i, it := range items {
-		if err := decode(it, &ms[i]); err != nil {
+		if err := decodeMessage(it, &ms[i], now); err != nil {
 			return nil, "", fmt.Errorf("list messages of shop %s: %w", shopID, err)
 		}
 	}

@@ -72,6 +72,7 @@ type Store struct {
 	shardsArn  string         // the stream shardsList describes
 	shardsList []stypes.Shard // cached DescribeStream, oldest first (never modified)
 	shardsAt   time.Time
+	retention  map[string]retentionEntry // shops' message_text_days (textDays)
 }
 
 // New returns a store on table. streams may be nil when ReadFeed is not used

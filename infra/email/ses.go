@@ -22,7 +22,13 @@ type SESAPI interface {
 
 // SES delivers through Amazon SES API v2 (SendEmail with raw content, so
 // the List-Unsubscribe headers and both parts go as composed).
-type SES struct{ Client SESAPI }
+// ConfigurationSet, when set, is the configuration set of every message
+// whose shop names none (channelcfg.Email.ConfigurationSet): on AWS the
+// stack's, whose event destination delivers the receipts.
+type SES struct {
+	Client           SESAPI
+	ConfigurationSet string
+}
 
 var _ Transport = (*SES)(nil)
 
@@ -49,7 +55,11 @@ func (t *SES) Deliver(ctx context.Context, d Delivery) (string, error) {
 			{Name: aws.String(TagLedger), Value: aws.String(base64.RawURLEncoding.EncodeToString([]byte(d.LedgerID)))},
 		},
 	}
-	if cs := d.Settings.ConfigurationSet; cs != "" {
+	cs := d.Settings.ConfigurationSet
+	if cs == "" {
+		cs = t.ConfigurationSet
+	}
+	if cs != "" {
 		in.ConfigurationSetName = aws.String(cs)
 	}
 	out, err := t.Client.SendEmail(ctx, in)

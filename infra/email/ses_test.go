@@ -112,3 +112,25 @@ func TestReceiptOf(t *testing.T) {
 		t.Errorf("malformed: %v", err)
 	}
 }
+
+// TestSESConfigurationSet: a message goes with the shop's configuration
+// set, else the transport's (the stack's, whose event destination brings
+// the receipts back), else none.
+func TestSESConfigurationSet(t *testing.T) {
+	for _, tc := range []struct{ shop, stack, want string }{
+		{"shop-set", "stack-set", "shop-set"},
+		{"", "stack-set", "stack-set"},
+		{"", "", ""},
+	} {
+		var got string
+		tr := &SES{ConfigurationSet: tc.stack, Client: sesFunc(func(_ context.Context, in *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+			got = aws.ToString(in.ConfigurationSetName)
+			return &sesv2.SendEmailOutput{MessageId: aws.String("m-1")}, nil
+		})}
+		d := Delivery{Shop: "tea", OrderID: "o-1", LedgerID: "run.step", To: "li@example.com", Raw: []byte("Subject: x\r\n\r\nx")}
+		d.Settings.From, d.Settings.ConfigurationSet = "care@tea.example", tc.shop
+		if _, err := tr.Deliver(context.Background(), d); err != nil || got != tc.want {
+			t.Errorf("shop %q, stack %q: configuration set %q (%v), want %q", tc.shop, tc.stack, got, err, tc.want)
+		}
+	}
+}

@@ -43,7 +43,16 @@ var (
 	_ steps.Reporter  = (*Channel)(nil)
 	_ steps.Reacher   = (*Channel)(nil)
 	_ steps.PaidMedia = (*Channel)(nil)
+	_ steps.Finisher  = (*Channel)(nil)
 )
+
+// Finish returns the text as it goes to the buyer's number (steps.Finisher):
+// a marketing text to a Chinese number carries the refusal instruction
+// (sms.WithRefusal), so the ledger entry holds it and its segments count it.
+func (c *Channel) Finish(d steps.Envelope) string {
+	n, _ := number(d)
+	return sms.WithRefusal(d.Message.Text, n.Region, d.Message.Class == "marketing")
+}
 
 // Paid reports that every send costs money (steps.PaidMedia).
 func (c *Channel) Paid() bool { return true }
@@ -84,7 +93,7 @@ func (c *Channel) SendReport(ctx context.Context, d steps.Envelope) (steps.Repor
 		return steps.Report{}, &care.RejectError{Reason: "the buyer cannot get a text: " + r, Field: "buyer.phone"}
 	}
 	n, _ := number(d)
-	text := sms.WithRefusal(d.Message.Text, n.Region, d.Message.Class == "marketing")
+	text := c.Finish(d) // the kernel already finished it; finishing again changes nothing
 	count := sms.Segments(text)
 	kind := "Transactional"
 	if d.Message.Class == "marketing" {

@@ -150,6 +150,7 @@ var migrations = []string{
 	agentSchema,
 	consentSchema,
 	erasureSchema,
+	refSchema,
 }
 
 // runDueSchema (migration 5) indexes scheduled runs by their start time

@@ -52,3 +52,8 @@ func TestErasureConformance(t *testing.T) {
 		return db
 	})
 }
+
+func TestRefsConformance(t *testing.T) {
+	db, _ := open(t)
+	storetest.RunRefs(t, db)
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -173,6 +174,11 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) {
 					ps.Error = rerr.Error()
 				}
 				if rerr == nil && field == "script" && st.Action == playbook.ActionMessage {
+					if slices.Contains(tpl.StepChannels(st), "sms") {
+						// as the sms channel sends it to a number of the locale's region (steps.Finisher)
+						text = sms.WithRefusal(text, sms.RegionOf(l), st.Marketing())
+						ps.Text = text
+					}
 					c := sms.Segments(text)
 					ps.Characters, ps.Encoding, ps.Segments = len([]rune(text)), c.Encoding, c.Segments
 					p.Segments += c.Segments

@@ -95,3 +95,32 @@ func TestListSources(t *testing.T) {
 		t.Errorf("agent reads sources = %d; want 403", r.Status)
 	}
 }
+
+// TestPreviewRefusal: a marketing step sent by SMS previews, in zh-CN, the
+// text China requires (with 回T退订) and the segments of that text, as the
+// sms channel sends and the ledger records it; en, and a step not sent by
+// SMS, are previewed as rendered.
+func TestPreviewRefusal(t *testing.T) {
+	e := newEnv(t)
+	shop := e.createShop("tea")
+	ops := shop.Keys[care.RoleOps]
+	body := `{"template":{"workflow":"unpaid_chase","default_locale":"zh-CN","channel":"outbox","contact_budget":3,"params":{"pay_window":"72h"},"steps":[` +
+		`{"id":"nudge","action":"message","after":"10m","channels":["sms"],"class":"marketing","script":{"zh-CN":"亲，记得付款哦","en":"Please pay"}},` +
+		`{"id":"coupon","action":"message","after":"6h","channels":["email"],"class":"marketing","script":{"zh-CN":"亲，优惠券","en":"A coupon"}}]}}`
+	r := e.do("POST", "/v1/templates/unpaid_chase/preview", ops, []byte(body), nil)
+	var p httpapi.Preview
+	r.json(t, &p)
+	if r.Status != 200 {
+		t.Fatalf("preview = %d %s", r.Status, r.Body)
+	}
+	want := map[string]string{"nudge zh-CN": "亲，记得付款哦 " + sms.RefusalCN, "nudge en": "Please pay", "coupon zh-CN": "亲，优惠券", "coupon en": "A coupon"}
+	for _, s := range p.Scripts {
+		k := s.Step + " " + s.Locale
+		if s.Text != want[k] {
+			t.Errorf("%s: %q, want %q", k, s.Text, want[k])
+		}
+		if c := sms.Segments(s.Text); s.Segments != c.Segments || s.Characters != len([]rune(s.Text)) {
+			t.Errorf("%s: %d segments, %d characters; its text is %d segments", k, s.Segments, s.Characters, c.Segments)
+		}
+	}
+}

@@ -26,6 +26,13 @@ type Timing struct {
 	// LastSent is when the buyer was last sent a message about the order
 	// (any workflow; notices to the shop do not count); zero for never.
 	LastSent time.Time
+	// Hours, when set, is the sending hours the template does not hold
+	// (the market's, per channel and class: steps.Timing sets them): it
+	// returns at, or the earliest time after it when a message on channels
+	// of that class may reach the buyer. Plan applies it to every step
+	// that reaches the buyer, after the template's quiet hours; it can
+	// only defer a step, never drop one it would not drop anyway.
+	Hours func(at time.Time, channels []string, marketing bool) time.Time
 }
 
 // Skip reasons.
@@ -127,7 +134,7 @@ func (t *Template) Plan(afterStep string, in Timing) (next *Next, skipped []Skip
 			continue
 		}
 		if s.Action != ActionNotifyShop {
-			at = t.OutOfQuiet(at, buyer)
+			at = t.outOfHours(at, buyer, s, in)
 		}
 		return &Next{Step: s.ID, At: at}, skipped
 	}
@@ -138,7 +145,7 @@ func (t *Template) Plan(afterStep string, in Timing) (next *Next, skipped []Skip
 // or "" when it can.
 func (t *Template) placeable(s Step, at, cutoff time.Time, withCutoff bool, buyer *time.Location, in Timing) string {
 	if s.Action != ActionNotifyShop {
-		at = t.OutOfQuiet(at, buyer)
+		at = t.outOfHours(at, buyer, s, in)
 	}
 	if withCutoff && !at.Before(cutoff) {
 		return SkipCutoffPassed
@@ -150,6 +157,23 @@ func (t *Template) placeable(s Step, at, cutoff time.Time, withCutoff bool, buye
 		}
 	}
 	return ""
+}
+
+// outOfHours is at moved out of the template's quiet hours in buyer and,
+// for a message step, out of in.Hours, until neither moves it.
+func (t *Template) outOfHours(at time.Time, buyer *time.Location, s Step, in Timing) time.Time {
+	at = t.OutOfQuiet(at, buyer)
+	if in.Hours == nil || s.Action != ActionMessage {
+		return at
+	}
+	for range 4 {
+		next := t.OutOfQuiet(in.Hours(at, t.StepChannels(s), s.Marketing()), buyer)
+		if next.Equal(at) {
+			break
+		}
+		at = next
+	}
+	return at
 }
 
 // ceilSecond rounds t up to a whole second (Wait states wake on whole seconds).

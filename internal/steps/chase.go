@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -41,37 +42,16 @@ func (e *Env) MessageAt(at time.Time) time.Time {
 }
 
 // outOfQuiet is at, or the end of the quiet hours (the template's and the
-// market's) it falls in.
+// market's for any of the template's message steps) it falls in.
 func (e *Env) outOfQuiet(at time.Time) time.Time {
 	t := e.Timing()
-	loc := t.BuyerLoc
-	region := sms.RegionOf(e.Shop.Locale)
-	if b := e.Order.Order.Buyer; b != nil {
-		if n, why := sms.Check(b.Phone, region); why == "" || why == sms.ReasonNotMobile {
-			region = n.Region
-			if loc == nil && len(n.Zones) == 1 {
-				loc = zone(n.Zones[0])
-			}
-		}
-	}
-	if loc == nil {
-		loc = t.ShopLoc
-	}
-	var windows []quiet.Window
-	for _, st := range e.Tpl.Steps {
-		if st.Action != playbook.ActionMessage {
-			continue
-		}
-		for _, ch := range e.Tpl.StepChannels(st) {
-			if w, ok := quiet.Allowed(region, ch, st.Marketing()); ok {
-				windows = append(windows, w)
-			}
-		}
-	}
-	for range 4 { // each window and the template's hours, until none moves it
+	_, loc := buyerPlace(e.Order, e.Shop)
+	for range 4 { // the template's hours, then each step's market hours, until none moves it
 		next := e.Tpl.OutOfQuiet(at, loc)
-		for _, w := range windows {
-			next = quiet.Next(next, loc, w)
+		for _, st := range e.Tpl.Steps {
+			if st.Action == playbook.ActionMessage {
+				next = t.Hours(next, e.Tpl.StepChannels(st), st.Marketing())
+			}
 		}
 		if next.Equal(at) {
 			break
@@ -81,14 +61,63 @@ func (e *Env) outOfQuiet(at time.Time) time.Time {
 	return at
 }
 
+// buyerPlace is the buyer's region (the phone number's, else the shop
+// locale's) and zone (the order's, else the phone number's when it has one
+// zone, else the shop's) for sending hours.
+func buyerPlace(o care.OrderState, shop care.Shop) (string, *time.Location) {
+	var loc *time.Location
+	region := sms.RegionOf(shop.Locale)
+	if b := o.Order.Buyer; b != nil {
+		if b.Timezone != "" {
+			loc = zone(b.Timezone)
+		}
+		if n, why := sms.Check(b.Phone, region); why == "" || why == sms.ReasonNotMobile {
+			region = n.Region
+			if loc == nil && len(n.Zones) == 1 {
+				loc = zone(n.Zones[0])
+			}
+		}
+	}
+	if loc == nil {
+		loc = zone(shop.Timezone)
+	}
+	return region, loc
+}
+
+// MarketHours is the market's sending hours for the order's buyer
+// (internal/quiet), as playbook.Timing.Hours: at, or the earliest time
+// after it when a message on any of channels, of that class, may reach
+// them in their zone (buyerPlace).
+func MarketHours(o care.OrderState, shop care.Shop) func(at time.Time, channels []string, marketing bool) time.Time {
+	place := sync.OnceValues(func() (string, *time.Location) { return buyerPlace(o, shop) }) // parsed when first asked
+	return func(at time.Time, channels []string, marketing bool) time.Time {
+		region, loc := place()
+		for range 4 {
+			next := at
+			for _, ch := range channels {
+				if w, ok := quiet.Allowed(region, ch, marketing); ok {
+					next = quiet.Next(next, loc, w)
+				}
+			}
+			if next.Equal(at) {
+				break
+			}
+			at = next
+		}
+		return at
+	}
+}
+
 // Timing is the order's side of planning at now: when it was placed, its
-// total, the shop's and the buyer's zones. The total is in
+// total, the shop's and the buyer's zones, and the market's sending hours
+// (MarketHours), so every plan (playbook.Template.Plan) defers a message
+// out of them as it does out of the template's quiet hours. The total is in
 // the shop's currency (the template's thresholds are): an order with no
 // amount in it has an unknown total, so a min_total step skips it.
 func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
 	total, ok := o.Order.TotalIn(shop.Currency)
 	t := playbook.Timing{PlacedAt: placedAt(o), Now: now,
-		Total: total, OtherCurrency: !ok && o.Order.Total != "", ShopLoc: zone(shop.Timezone)}
+		Total: total, OtherCurrency: !ok && o.Order.Total != "", ShopLoc: zone(shop.Timezone), Hours: MarketHours(o, shop)}
 	if b := o.Order.Buyer; b != nil && b.Timezone != "" {
 		t.BuyerLoc = zone(b.Timezone)
 	}

@@ -51,6 +51,9 @@ func (h *Handler) ConfirmOptOut(ctx context.Context, shopID, orderID string, wf 
 	m := care.Message{ID: "optout." + care.ContactKey(contact)[:32], ShopID: shopID, OrderID: orderID, Workflow: wf,
 		Step: StepOptOutConfirm, Channel: channel, Kind: care.KindConfirmation, Locale: locale,
 		Text: consent.Confirmation(locale, shop.Name, scope), Status: care.MessagePending, At: now}
+	if f, ok := c.(Finisher); ok {
+		m.Text = f.Finish(Envelope{Event: env.Event, Shop: shop, Order: o, Message: m})
+	}
 	m, _, err = h.Store.ReserveMessage(ctx, m)
 	if err != nil || m.Status != care.MessagePending {
 		return err

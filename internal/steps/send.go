@@ -310,6 +310,9 @@ func (h *Handler) send(ctx context.Context, e *Env, step, channel, event, locale
 	if event == "notice" {
 		m.Kind = care.KindNotice
 	}
+	if f, ok := h.Channels[channel].(Finisher); ok {
+		m.Text = f.Finish(Envelope{Event: event, Shop: e.Shop, Order: e.Order, Message: m})
+	}
 	m, _, err := h.Store.ReserveMessage(ctx, m)
 	if err != nil || m.Status != care.MessagePending {
 		return m, err

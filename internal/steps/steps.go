@@ -223,6 +223,18 @@ type Reacher interface {
 	Unreachable(ctx context.Context, d Envelope) string
 }
 
+// Finisher is a Channel that adds to a message what its medium or the
+// buyer's market requires (the sms channel: China's refusal instruction in
+// a marketing text). The kernel calls Finish with d.Message's Text, Class
+// and Channel set before it reserves the ledger entry, and stores what it
+// returns as the entry's Text: the ledger holds exactly the text the buyer
+// gets, and the channel sends Message.Text as it is. Finish must be
+// deterministic (a retry reserves the same text) and do no I/O.
+type Finisher interface {
+	Channel
+	Finish(d Envelope) string
+}
+
 // PaidMedia is a Channel whose every send costs money and whose provider
 // takes no idempotency key (SMS). The kernel records an attempt on the
 // ledger entry before calling it, and never calls it again for an entry

@@ -108,6 +108,21 @@ func (s StartEnv) Env(ctx context.Context) (*Env, error) {
 	return e, nil
 }
 
+// MessageAt is Env.MessageAt for a run not started yet: the earliest time
+// at or after at when its buyer may get a message (min_gap after their
+// last message, the template's quiet hours and the market's sending hours
+// for the template's channels, in the buyer's zone). Every Starter that
+// times a first message asks this, so the market's hours reach every
+// workflow's first send; steps that time later messages ask Env.MessageAt.
+// Errors are the store's.
+func (s StartEnv) MessageAt(ctx context.Context, at time.Time) (time.Time, error) {
+	e, err := s.Env(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return e.MessageAt(at), nil
+}
+
 // Start is a Starter's answer.
 //
 // Executions cost state transitions; a stored run costs a row. So a run

@@ -50,23 +50,14 @@ func (Workflow) Pointless(care.OrderState) string { return "" }
 // time it will.
 const WaitToAsk = "wait_to_ask"
 
-// Start implements steps.Starter: ask as soon as the template's quiet
-// hours and minimum gap after the buyer's last message allow (the state
-// machine waits until then), then wait reply_timeout for the answer.
+// Start implements steps.Starter: ask as soon as the minimum gap after the
+// buyer's last message, the template's quiet hours and the market's
+// sending hours allow (steps.StartEnv.MessageAt; the state machine waits
+// until then), then wait reply_timeout for the answer.
 func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error) {
-	shop, err := s.Store.GetShop(ctx, s.Order.ShopID)
+	at, err := s.MessageAt(ctx, s.Now)
 	if err != nil {
 		return steps.Start{}, err
-	}
-	msgs, err := s.Store.ListOrderMessages(ctx, s.Order.ShopID, s.Order.Order.ID)
-	if err != nil {
-		return steps.Start{}, err
-	}
-	tm := steps.Timing(s.Order, shop, s.Now)
-	tm.LastSent = steps.LastSent(msgs, "") // a chase message just before: the ask keeps the gap
-	at := s.Now
-	if next, _ := s.Template.Plan("", tm); next != nil {
-		at = next.At
 	}
 	in := steps.State{Run: s.Ref, Step: StepAsk, At: steps.WaitUntil(at),
 		Timeout: int(params(s.Template).ReplyTimeout.Std() / time.Second)}

@@ -319,9 +319,16 @@ func TestBrowser(t *testing.T) {
 		wait(liCtx, "claimed: the phone shows", `(document.getElementById('contact') || {}).textContent?.includes('+8613900139000')`)
 		shot(liCtx, "console-task.png")
 
-		// Tom's claim is refused with who holds it.
+		// Tom's claim is refused with who holds it, in his language (zh-CN),
+		// and he is sent back to the queue.
 		do(tomCtx, "tom claims", chromedp.Click(chromedp.ID("claim")))
 		wait(tomCtx, "tom is told li holds it", `(document.getElementById('taskmsg') || {}).textContent?.includes('li-na')`)
+		if got := eval(tomCtx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "正在处理该任务") || strings.Contains(got, "claimed by another agent") {
+			t.Errorf("the refused claim in a zh-CN console: %q; want the Chinese text, not the API's English", got)
+		}
+		if got := eval(tomCtx, `String(document.querySelector('#taskmsg #toqueue') !== null)`); got != "true" {
+			t.Errorf("the refused claim offers no way back to the queue")
+		}
 
 		// Li adds a note and completes; the workflow resumes.
 		do(liCtx, "note", chromedp.SendKeys(chromedp.ID("note"), "买家同意付手续费"), chromedp.Click(chromedp.ID("addnote")))
@@ -369,6 +376,9 @@ func TestBrowser(t *testing.T) {
 		setTpl(bad)
 		do(ctx, "check", chromedp.Click(chromedp.ID("check")))
 		wait(ctx, "the error at its field", `document.querySelector('#errors .fielderr[data-path="steps[0].after"]') !== null`)
+		if got := eval(ctx, `document.getElementById('errors').textContent`); !strings.Contains(got, "未通过校验") || !strings.Contains(got, "下单后等待") {
+			t.Errorf("the template error in a zh-CN console: %q; want it in Chinese", got)
+		}
 		errLine := eval(ctx, `document.querySelector('.gutter div.err').dataset.line`)
 		wantLine := fmt.Sprint(strings.Count(bad[:strings.Index(bad, `"after": "-10m"`)], "\n") + 1)
 		if errLine != wantLine {
@@ -410,6 +420,9 @@ func TestBrowser(t *testing.T) {
 		if got := eval(ctx, `document.querySelector('#sources tr[data-source="standard"]').textContent`); !strings.Contains(got, srv.URL+"/webhooks/demo/standard") {
 			t.Errorf("the standard source row: %q", got)
 		}
+		// A refused action in zh-CN: an agent id that exists.
+		do(ctx, "add tom again", chromedp.SendKeys(chromedp.ID("newagentid"), "tom"), chromedp.SendKeys(chromedp.ID("newagentname"), "Tom"), chromedp.Click(chromedp.ID("addagent")))
+		wait(ctx, "refused in Chinese", `(document.getElementById('settingsmsg') || {}).textContent?.includes('该 ID 的客服已存在')`)
 		do(ctx, "deactivate tom", chromedp.Click(chromedp.CSS(`#agents tr[data-agent="tom"] button:nth-of-type(2)`)))
 		wait(ctx, "tom deactivated", `(document.querySelector('#agents tr[data-agent="tom"]') || {}).textContent?.includes('停用') && document.querySelector('#agents tr[data-agent="tom"]').textContent.includes('启用')`)
 		if st, _ := s.call("GET", "/v1/tasks", tom.Key, nil); st != 401 {

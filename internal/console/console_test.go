@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/internal/console"
+	"github.com/ordercare/ordercare/internal/httpapi"
 )
 
 func TestLanguage(t *testing.T) {
@@ -60,6 +61,17 @@ func TestCatalogue(t *testing.T) {
 	for _, l := range console.Languages {
 		if diff := cmp.Diff(en, keys(cat[l])); diff != "" {
 			t.Errorf("keys of %s differ from en (-en +%s):\n%s", l, l, diff)
+		}
+	}
+	// Every error code and reason the API answers is translated.
+	for _, code := range httpapi.ErrorCodes {
+		if _, ok := cat["en"]["apierr."+code]; !ok {
+			t.Errorf("the catalogue does not translate the API's error code %q (apierr.%s)", code, code)
+		}
+	}
+	for _, reason := range httpapi.ErrorReasons {
+		if _, ok := cat["en"]["apierr."+reason]; !ok {
+			t.Errorf("the catalogue does not translate the API's error reason %q (apierr.%s)", reason, reason)
 		}
 	}
 	srv := httptest.NewServer(console.Handler(http.NotFoundHandler()))

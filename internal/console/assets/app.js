@@ -60,11 +60,57 @@ async function api(method, path, body, extra = {}) {
   return { status: r.status, ok: r.ok, data, headers: r.headers, text };
 }
 
-function errText(res) {
-  const e = res.data && res.data.error;
-  if (!e) return t('err.status', { status: res.status });
-  return (e.field ? e.field + ': ' : '') + e.message;
+// fill puts vars into a catalogue text's {name} slots.
+function fill(s, vars = {}) {
+  for (const [k, v] of Object.entries(vars)) s = s.split('{' + k + '}').join(String(v));
+  return s;
 }
+
+// fieldName is the catalogue's name of a JSON path's last field
+// (steps[0].script.en → "script"), else the field itself.
+function fieldName(path) {
+  const parts = String(path || '').split(/[.[\]]+/).filter((x) => x && !/^\d+$/.test(x));
+  let leaf = parts.pop() || '';
+  if (parts.length && /^(script|reason)$/.test(parts[parts.length - 1])) leaf = parts.pop(); // script.en: the script
+  return T['field.' + leaf] ?? leaf;
+}
+
+// fieldLabel names a JSON path for people: the field's name in the
+// catalogue, then the path itself.
+function fieldLabel(path) {
+  if (!path) return t('tpl.document');
+  const name = fieldName(path);
+  return name && name !== path ? name + ' (' + path + ')' : path;
+}
+
+// apiErr is an API error answer's parts: {code, field, reason, args, message}.
+function apiErr(res) {
+  const e = res && res.data && res.data.error;
+  return e && typeof e === 'object' ? e : null;
+}
+
+// errText explains an API error answer in the console's language, from the
+// catalogue: by its reason (apierr.<code>.<reason>), else by its code and
+// field (apierr.<code>.<field>), else by its code (apierr.<code>, naming the
+// field). Only with the generic text is the server's English message added,
+// as a secondary detail; without any translation, the message is all there is.
+function errText(res) {
+  const e = apiErr(res);
+  if (!e) return t(res.status === 0 ? 'err.network' : 'err.status', { status: res.status });
+  const args = { ...(e.args || {}) };
+  if (args.until) args.until = fmt(args.until);
+  if (args.outcome) args.outcome = outcomeLabel(args.outcome);
+  const top = e.field && /^[A-Za-z_-]+$/.test(e.field) ? e.field : ''; // a body's own field, not a path into a document
+  const specific = (e.reason && T['apierr.' + e.code + '.' + e.reason]) || (top && T['apierr.' + e.code + '.' + top]);
+  if (specific) return h('span', { class: 'apierr', 'data-code': e.code, 'data-reason': e.reason || null }, fill(specific, args));
+  const generic = T['apierr.' + e.code];
+  if (!generic) return h('span', { class: 'apierr', 'data-code': e.code, lang: 'en' }, e.message || t('err.status', { status: res.status }));
+  return h('span', { class: 'apierr', 'data-code': e.code }, fill(generic, { ...args, field: fieldLabel(e.field) }),
+    e.message ? [' ', detail(e.message)] : null);
+}
+
+// detail is the server's own English words, shown small beside a translation.
+function detail(text) { return h('small', { class: 'detail', lang: 'en', title: t('err.detail') }, text); }
 
 function note(kind, text, ...extra) { return h('div', { class: 'msg ' + kind, role: kind === 'err' ? 'alert' : 'status' }, text, ...extra); }
 
@@ -234,7 +280,7 @@ async function pageQueue() {
     else if ((e.key === 'Enter' || e.key === 'o') && rows[sel]) go('#/task/' + encodeURIComponent(rows[sel].id));
     else if (e.key === 'c' && rows[sel]) {
       const r = await api('POST', '/v1/tasks/' + encodeURIComponent(rows[sel].id) + '/claim', {});
-      if (r.ok) go('#/task/' + encodeURIComponent(rows[sel].id)); else status.replaceChildren(note('err', claimError(r)));
+      if (r.ok) go('#/task/' + encodeURIComponent(rows[sel].id)); else status.replaceChildren(note('err', errText(r)));
     }
     else if (e.key === 'r') load();
     else if (e.key === '?') helpOverlay([['j / k', 'keys.move'], ['Enter', 'keys.open'], ['c', 'keys.claim'], ['r', 'keys.refresh'], ['?', 'keys.help']]);
@@ -243,10 +289,6 @@ async function pageQueue() {
   timers.push(setInterval(load, 3000));
 }
 
-function claimError(r) {
-  if (r.status === 409) return t('task.err.held');
-  return errText(r);
-}
 
 // ---------- task ----------
 
@@ -276,18 +318,47 @@ async function pageTask(id) {
     return r;
   }
 
+  // conflict explains a refused action and offers the next one: back to
+  // the queue (another agent holds it, it is done or cancelled), claim
+  // again (my lease lapsed), retry (the outcome is saved, the workflow not
+  // resumed yet), reload (anything else).
+  const toQueue = () => h('a', { href: '#/queue', id: 'toqueue', class: 'btn' }, t('back.queue'));
+  const reloadBtn = () => h('button', { id: 'reload', onclick: async () => { msg.replaceChildren(); await load(); } }, t('task.reload'));
   function conflict(r, before) {
+    const e = apiErr(r) || {};
     const tk = d.task;
-    if (r.status === 503 && r.data && r.data.error && r.data.error.code === 'resume_pending') {
-      return note('warn', t('task.err.resume'), ' ', h('button', { id: 'retry', onclick: () => complete(before.outcome || lastOutcome, lastNote) }, t('task.retry')));
+    const wasMine = before && before.status === 'claimed' && before.agent === S.agent;
+    if (e.code === 'resume_pending') {
+      return note('warn', errText(r), ' ', h('button', { id: 'retry', onclick: () => complete(lastOutcome, lastNote) }, t('task.retry')));
     }
+    if (r.status === 404) return note('err', t('task.notfound'), ' ', toQueue());
     if (r.status === 409) {
-      if (tk.status === 'claimed' && tk.agent !== S.agent) return note('err', t('task.err.heldBy', { agent: tk.agent, until: fmt(tk.lease_until) }), ' ', h('a', { href: '#/queue' }, t('back.queue')));
-      if (tk.status === 'open') return note('err', t('task.err.expired'), ' ', h('button', { onclick: claim }, t('task.claim')));
-      if (tk.status === 'done') return note('err', t('task.err.done', { agent: tk.agent }));
-      if (tk.status === 'cancelled') return note('err', t('task.err.cancelled'));
+      if (e.reason === 'task_held' || (tk.status === 'claimed' && tk.agent !== S.agent)) {
+        const args = { agent: (e.args && e.args.agent) || tk.agent, until: fmt((e.args && e.args.until) || tk.lease_until) };
+        return note('err', wasMine ? t('task.err.lostTo', args) : errText(r), ' ', toQueue());
+      }
+      if (e.reason === 'task_done' || e.reason === 'task_cancelled' || tk.status === 'done' || tk.status === 'cancelled') return note('err', errText(r), ' ', toQueue());
+      if (tk.status === 'open') return expired();
     }
-    return note('err', errText(r));
+    return note('err', errText(r), ' ', reloadBtn());
+  }
+
+  // expired is the message for a lease that lapsed while the task was
+  // mine: it went back to the queue; claim it again to go on.
+  function expired() {
+    return note('warn', t('task.err.expired'), ' ', h('button', { id: 'reclaim', class: 'primary', onclick: claim }, t('task.reclaim')));
+  }
+
+  // leaseLapsed reloads the task when I held it and my lease is over by the
+  // server's clock; true (and the message shown) when it lapsed.
+  async function leaseLapsed() {
+    if (!(d.task.status === 'claimed' && d.task.agent === S.agent && d.task.lease_until)) return false;
+    await syncClock();
+    if (Date.parse(d.task.lease_until) > now()) return false;
+    await load();
+    if (d.task.status === 'claimed' && d.task.agent === S.agent) return false; // extended meanwhile
+    msg.replaceChildren(d.task.status === 'claimed' ? note('err', t('task.err.lostTo', { agent: d.task.agent, until: fmt(d.task.lease_until) }), ' ', toQueue()) : expired());
+    return true;
   }
 
   async function claim() {
@@ -297,9 +368,7 @@ async function pageTask(id) {
   let lastOutcome = '', lastNote = '';
   async function complete(outcome, text) {
     lastOutcome = outcome; lastNote = text;
-    if (d.task.status === 'claimed' && d.task.lease_until && Date.parse(d.task.lease_until) <= now()) {
-      await load();
-    }
+    if (await leaseLapsed()) return;
     const body = { outcome };
     if (text) body.note = text;
     const r = await act('/complete', body, conflict);
@@ -344,6 +413,7 @@ async function pageTask(id) {
             agent && (tk.status === 'open' || holder) ? [h('label', { for: 'note' }, t('task.note')), noteBox, h('div', { class: 'row' },
               h('button', { id: 'addnote', onclick: async () => {
                 if (!noteBox.value.trim()) return;
+                if (await leaseLapsed()) return;
                 const r = await act('/notes', { text: noteBox.value.trim() }, conflict);
                 if (r.ok) { noteBox.value = ''; msg.replaceChildren(note('ok', t('task.noted'))); render(null); }
               } }, t('task.addnote')))] : null,
@@ -367,6 +437,7 @@ async function pageTask(id) {
     };
   }
   await load();
+  timers.push(setInterval(() => { if (d) leaseLapsed(); }, 15000)); // a lease lapsing while the page is open
 }
 
 function timeline(task, related, messages, extra = []) {
@@ -480,7 +551,7 @@ async function pageTemplate(wf) {
     errLine = at !== undefined ? lineOf(ed.value, at) : 0;
     paintGutter();
     if (errLine) { ed.scrollTop = Math.max(0, (errLine - 6) * 20); gutter.scrollTop = ed.scrollTop; }
-    errs.replaceChildren(note('err', h('span', { class: 'fielderr', 'data-path': path }, path || t('tpl.document')), ' — ', e.message || errText(res),
+    errs.replaceChildren(note('err', h('span', { class: 'fielderr', 'data-path': path }, path || t('tpl.document')), ' — ', errText({ status: res.status, data: { error: { ...e, field: path } } }),
       errLine ? [' ', h('button', { id: 'goto', onclick: () => {
         const lines = ed.value.split('\n'); let off = 0;
         for (let k = 0; k < errLine - 1; k++) off += lines[k].length + 1;
@@ -502,7 +573,7 @@ async function pageTemplate(wf) {
     prev.replaceChildren(h('p', { class: 'muted' }, p.data.sample ? t('tpl.forSample') : t('tpl.forOrder', { id: p.data.order_id })),
       h('div', { class: 'grid half' }, Object.entries(by).map(([loc, xs]) => h('div', { 'data-locale': loc }, h('h2', {}, loc),
         xs.map((x) => h('div', {}, h('h3', {}, x.step + ' · ' + t('tpl.field.' + x.field) + (x.used !== x.locale ? ' (' + x.used + ')' : '')),
-          x.error ? note('err', x.path + ': ' + x.error) : h('div', { class: 'script' }, x.text)))))));
+          x.error ? note('err', t('tpl.renderError', { field: fieldLabel(x.path) }), ' ', detail(x.error)) : h('div', { class: 'script' }, x.text)))))));
     return true;
   }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,13 +14,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/infra/sqlitestore"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/console"
+	"github.com/ordercare/ordercare/internal/httpapi"
 	"github.com/ordercare/ordercare/internal/source"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 var screenshots = flag.String("screenshots", "", "directory the browser test writes its screenshots to (make screenshots: docs); empty: a temporary directory")
@@ -201,15 +210,19 @@ func TestBrowser(t *testing.T) {
 			cur.Fatal(err)
 		}
 	}
-	signIn := func(ctx context.Context, key, agent, landing string) {
+	signInAt := func(ctx context.Context, base, key, agent, landing string) {
 		cur.Helper()
-		steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(srv.URL + "/"), chromedp.WaitVisible(chromedp.ID("key")),
+		steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/"), chromedp.WaitVisible(chromedp.ID("key")),
 			chromedp.SendKeys(chromedp.ID("key"), key)}
 		if agent != "" {
 			steps = append(steps, chromedp.SendKeys(chromedp.ID("agent"), agent))
 		}
 		do(ctx, "sign in", append(steps, chromedp.Click(chromedp.ID("signin")))...)
 		wait(ctx, "landing on "+landing, `document.body.dataset.ready === '`+landing+`'`)
+	}
+	signIn := func(ctx context.Context, key, agent, landing string) {
+		cur.Helper()
+		signInAt(ctx, srv.URL, key, agent, landing)
 	}
 
 	t.Run("metrics show the demo day", func(t *testing.T) {
@@ -353,6 +366,109 @@ func TestBrowser(t *testing.T) {
 				t.Fatalf("the workflow did not resume: runs %+v", runs.Runs)
 			}
 			time.Sleep(100 * time.Millisecond) // the router resumes the execution asynchronously, on the wall clock
+		}
+	})
+
+	t.Run("agents: a lease that expired, then taken by another agent", func(t *testing.T) {
+		cur = t
+		s.t = t
+		var open struct{ Tasks []struct{ ID, Status string } }
+		s.mustCall("GET", "/v1/tasks?status=open", ops, nil, &open)
+		if len(open.Tasks) == 0 {
+			t.Fatalf("no open task left in the demo queue")
+		}
+		id := open.Tasks[0].ID
+		ctx := person()
+		signIn(ctx, li.Key, "", "#/queue")
+		do(ctx, "open the task", chromedp.Navigate(srv.URL+"/#/task/"+id))
+		wait(ctx, "task page", `document.getElementById('claim') !== null`)
+		do(ctx, "claim", chromedp.Click(chromedp.ID("claim")))
+		wait(ctx, "claimed", `document.querySelector('#outcomes button[data-outcome]') !== null && (document.getElementById('taskmsg') || {}).textContent?.includes('任务已由您领取')`)
+		// The lease (15 min) runs out while Li is on the phone.
+		s.advance("16m")
+		do(ctx, "complete after the lease", chromedp.Click(chromedp.CSS(`#outcomes button[data-outcome]`)))
+		wait(ctx, "told the claim expired, offered to claim again", `document.querySelector('#taskmsg #reclaim') !== null`)
+		if got := eval(ctx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "您的领取已过期") {
+			t.Errorf("expired lease message: %q", got)
+		}
+		var task struct{ Status string }
+		s.mustCall("GET", "/v1/tasks/"+id, ops, nil, &struct{ Task any }{&task})
+		if task.Status != "open" {
+			t.Errorf("the completion after the lease went through: task %s", task.Status)
+		}
+		do(ctx, "claim again", chromedp.Click(chromedp.ID("reclaim")))
+		wait(ctx, "claimed again", `(document.getElementById('taskmsg') || {}).textContent?.includes('任务已由您领取') && document.getElementById('contact').tagName === 'DIV'`)
+		// It lapses again, and Wang (by the ops key) takes it meanwhile.
+		s.advance("16m")
+		s.mustCall("POST", "/v1/tasks/"+id+"/claim", ops, map[string]string{"agent": "wang"}, nil)
+		do(ctx, "note after losing it", chromedp.SendKeys(chromedp.ID("note"), "回电"), chromedp.Click(chromedp.ID("addnote")))
+		wait(ctx, "told wang holds it now, sent back to the queue", `document.querySelector('#taskmsg #toqueue') !== null && document.getElementById('taskmsg').textContent.includes('wang')`)
+		if got := eval(ctx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "您的领取已过期") {
+			t.Errorf("lost-to message: %q", got)
+		}
+		do(ctx, "back to the queue", chromedp.Click(chromedp.ID("toqueue")))
+		wait(ctx, "the queue", `document.body.dataset.ready === '#/queue'`)
+	})
+
+	t.Run("agents: 503 resume_pending offers a retry", func(t *testing.T) {
+		cur = t
+		s.t = t
+		// A second site on the same HTTP API whose workflow engine refuses
+		// the first resume (the local runtime's engine never does).
+		dir := t.TempDir()
+		st, err := sqlitestore.Open(t.Context(), filepath.Join(dir, "care.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		clk := clock.NewVirtual(start, nil)
+		var down atomic.Bool
+		down.Store(true)
+		res := &caretest.Resumer{Resume: func(string, []byte) error {
+			if down.Load() {
+				return errors.New("the workflow engine is unavailable")
+			}
+			return nil
+		}}
+		api, err := httpapi.New(httpapi.Config{Store: st, Clock: clk, AdminToken: "admin-token-for-the-second-site", Resumer: res, Workflows: workflows.All()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv2 := httptest.NewServer(console.Handler(api))
+		defer srv2.Close()
+		s2 := &site{t: t, url: srv2.URL}
+		var shop struct{ Keys map[string]string }
+		s2.mustCall("POST", "/v1/shops", "admin-token-for-the-second-site", map[string]string{"id": "tea", "name": "西湖茶庄", "timezone": "Asia/Shanghai", "locale": "zh-CN", "currency": "CNY"}, &shop)
+		var li2 struct{ Key string }
+		s2.mustCall("POST", "/v1/agents", shop.Keys["ops"], map[string]string{"id": "li-na", "name": "李娜"}, &li2)
+		if _, created, err := st.CreateTask(t.Context(), care.Task{ID: "t1", ShopID: "tea", OrderID: "1001", Workflow: care.CODConfirm, Step: "call",
+			Reason: "买家拒收", Script: "您好", Priority: 2, Outcomes: []string{"confirmed", "declined"}, Status: care.TaskOpen,
+			CreatedAt: clk.Now(), DueAt: clk.Now().Add(2 * time.Hour), Token: "sfn-token-t1"}); err != nil || !created {
+			t.Fatalf("create task: %v %v", created, err)
+		}
+		ctx := person()
+		signInAt(ctx, srv2.URL, li2.Key, "", "#/queue")
+		do(ctx, "open the task", chromedp.Navigate(srv2.URL+"/#/task/t1"))
+		wait(ctx, "task page", `document.getElementById('claim') !== null`)
+		do(ctx, "claim", chromedp.Click(chromedp.ID("claim")))
+		wait(ctx, "claimed", `document.querySelector('button[data-outcome="confirmed"]') !== null && (document.getElementById('taskmsg') || {}).textContent?.includes('任务已由您领取')`)
+		do(ctx, "complete", chromedp.Click(chromedp.CSS(`button[data-outcome="confirmed"]`)))
+		wait(ctx, "told the outcome is saved, offered a retry", `document.querySelector('#taskmsg #retry') !== null`)
+		if got := eval(ctx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "结果已保存") {
+			t.Errorf("resume_pending message: %q", got)
+		}
+		down.Store(false)
+		do(ctx, "retry", chromedp.Click(chromedp.ID("retry")))
+		wait(ctx, "completed", `(document.getElementById('taskmsg') || {}).textContent?.includes('已完成')`)
+		if calls := res.Calls(); len(calls) != 2 || calls[1].Token != "sfn-token-t1" {
+			t.Errorf("resumes: %+v; want the refused one and the retried one", calls)
+		}
+		var task struct {
+			Status, Outcome, Agent string
+		}
+		s2.mustCall("GET", "/v1/tasks/t1", shop.Keys["ops"], nil, &struct{ Task any }{&task})
+		if task.Status != "done" || task.Outcome != "confirmed" || task.Agent != "li-na" {
+			t.Errorf("task after the retry: %+v", task)
 		}
 	})
 

@@ -286,6 +286,9 @@ func TestBrowser(t *testing.T) {
 				t.Fatalf("English queue: %v", err)
 			}
 		}
+		// Polling off: the new task must come by push (GET /v1/tasks/events).
+		eval(liCtx, `(location.hash = '#/queue?poll=0', 'ok')`)
+		wait(liCtx, "the queue listens to the task stream", `document.body.dataset.ready === '#/queue?poll=0' && document.body.dataset.stream === 'live'`)
 		// The next morning, inside the shop's service hours and out of quiet hours.
 		s.advance("11h")
 		before := eval(liCtx, `String(document.querySelectorAll('#queue tr[data-id]').length)`)

@@ -41,7 +41,8 @@ func errReason(status int, code, reason, msg string) *apiError {
 // ErrorCodes are the values of an error answer's "code": stable, and the
 // keys clients (the console's catalogue) translate errors by, with the field.
 var ErrorCodes = []string{"invalid", "rejected", "unauthorized", "forbidden", "csrf", "not_found", "conflict",
-	"precondition_failed", "too_large", "unsupported_media_type", "resume_pending", "internal"}
+	"precondition_failed", "too_large", "unsupported_media_type", "resume_pending", "internal",
+	"too_many_requests", "unavailable", "not_implemented"}
 
 // ErrorReasons are the values of an error answer's "reason", each under
 // the code it comes with ("conflict.task_held"): a finer, stable cause a
@@ -54,6 +55,7 @@ var ErrorReasons = []string{
 	"conflict.agent_exists", "conflict.clock_backwards",
 	"not_found.unknown_workflow", "not_found.unknown_source", "not_found.order",
 	"precondition_failed.stale_version",
+	"too_many_requests.streams", "unavailable.shutting_down", "not_implemented.no_streaming",
 }
 
 var (

@@ -81,6 +81,7 @@ func taskAction[Req any](s *Server, do func(r *http.Request, shopID, id string, 
 			s.writeError(w, r, err)
 			return
 		}
+		s.events.notify(p.ShopID)
 		writeJSON(w, http.StatusOK, redactTask(p, v))
 	}
 }

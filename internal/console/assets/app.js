@@ -8,6 +8,7 @@ let T = {};            // the catalogue's messages for lang
 let S = null;          // the session (GET /v1/session)
 let offset = 0;        // server clock minus browser clock, ms
 let timers = [];       // intervals of the current page
+let closers = [];      // other things the current page must end (event streams)
 let keyHandler = null; // the current page's keyboard shortcuts
 
 // ---------- helpers ----------
@@ -236,10 +237,11 @@ async function pageQueue() {
   const chips = h('div', { class: 'chips row', role: 'group', 'aria-label': t('queue.filter') });
   const body = h('tbody');
   const status = h('div');
+  const liveState = h('span', { id: 'livestate', class: 'muted' });
   const table = h('table', { id: 'queue' }, h('thead', {}, h('tr', {},
     h('th', {}, t('queue.priority')), h('th', {}, t('queue.tag')), h('th', {}, t('queue.why')),
     h('th', { class: 'wide' }, t('queue.order')), h('th', {}, t('queue.due')), h('th', {}, t('queue.state')))), body);
-  show(h('h1', {}, t('queue.title')), h('p', { class: 'muted' }, t('queue.keys')), chips, status, table);
+  show(h('h1', {}, t('queue.title')), h('p', { class: 'muted' }, t('queue.keys'), ' ', liveState), chips, status, table);
 
   async function load() {
     const [open, claimed] = await Promise.all([api('GET', '/v1/tasks?status=open'), api('GET', '/v1/tasks?status=claimed'), syncClock()]);
@@ -286,7 +288,32 @@ async function pageQueue() {
     else if (e.key === '?') helpOverlay([['j / k', 'keys.move'], ['Enter', 'keys.open'], ['c', 'keys.claim'], ['r', 'keys.refresh'], ['?', 'keys.help']]);
   };
   await load();
-  timers.push(setInterval(load, 3000));
+  // New tasks arrive by push (GET /v1/tasks/events, Server-Sent Events):
+  // each "changed" reloads the list. Where the stream is unavailable (on
+  // AWS, API Gateway buffers responses and the API answers 501) or drops,
+  // the queue polls every `poll` seconds (3; ?poll=0 turns polling off).
+  const poll = q.has('poll') ? Number(q.get('poll')) : 3;
+  let live = false, lastLoad = Date.now();
+  const setLive = (on) => {
+    live = on;
+    document.body.dataset.stream = on ? 'live' : 'polling';
+    liveState.textContent = on ? t('queue.live') : poll > 0 ? t('queue.polling', { s: poll }) : '';
+  };
+  setLive(false);
+  if (window.EventSource) {
+    const es = new EventSource('/v1/tasks/events');
+    es.addEventListener('ready', () => setLive(true));
+    es.addEventListener('changed', () => { lastLoad = Date.now(); load(); });
+    es.addEventListener('bye', () => setLive(false));
+    es.onerror = () => setLive(false); // EventSource reconnects by itself unless the server refused it
+    closers.push(() => es.close());
+  }
+  if (poll > 0) {
+    timers.push(setInterval(() => {
+      // Polling while the stream is down; a slow safety net while it is up.
+      if (!live || Date.now() - lastLoad > 60000) { lastLoad = Date.now(); load(); }
+    }, poll * 1000));
+  }
 }
 
 
@@ -821,6 +848,7 @@ async function pageSettings() {
 
 async function route() {
   timers.forEach(clearInterval); timers = []; keyHandler = null;
+  closers.forEach((f) => f()); closers = [];
   const { parts } = params();
   if (!S) {
     const r = await api('GET', '/v1/session');

@@ -481,34 +481,52 @@ func TestBrowser(t *testing.T) {
 		ctx := person()
 		signIn(ctx, ops, "", "#/workflows")
 		do(ctx, "open the editor", chromedp.Navigate(srv.URL+"/#/template/unpaid_chase"))
-		wait(ctx, "editor and preview", `document.querySelector('#preview [data-locale="en"] .script') !== null`)
-		orig := eval(ctx, `document.getElementById('tpl').value`)
-		setTpl := func(text string) {
+		// The form is drawn from the workflow's schema: a field per property.
+		wait(ctx, "the form and the preview", `document.querySelector('#tplform [data-path="steps[0].after"]') !== null && document.querySelector('#tplform [data-path="quiet_hours.from"]') !== null && document.querySelector('#preview [data-locale="en"] .script') !== null`)
+		edit := func(path, js string) { // js computes the new value from v, the old one
 			t.Helper()
-			b, _ := json.Marshal(text)
-			eval(ctx, `(() => { const e = document.getElementById('tpl'); e.value = `+string(b)+`; e.dispatchEvent(new Event('input')); return 'ok'; })()`)
+			eval(ctx, `(() => { const e = document.querySelector('#tplform [data-path="`+path+`"]'); const v = e.value; e.value = `+js+`; e.dispatchEvent(new Event('input', {bubbles: true})); return 'ok'; })()`)
 		}
-		bad := strings.Replace(orig, `"after": "10m"`, `"after": "-10m"`, 1)
-		if bad == orig {
-			t.Fatalf("the demo template has no \"after\": \"10m\" to break:\n%s", orig)
+		// An error in a field of the form.
+		edit("steps[0].after", `'-10m'`)
+		bad := eval(ctx, `document.getElementById('tpl').value`)
+		if !strings.Contains(bad, `"after": "-10m"`) {
+			t.Fatalf("the JSON view did not follow the form:\n%s", bad)
 		}
-		setTpl(bad)
 		do(ctx, "check", chromedp.Click(chromedp.ID("check")))
-		wait(ctx, "the error at its field", `document.querySelector('#errors .fielderr[data-path="steps[0].after"]') !== null`)
+		wait(ctx, "the error beside its field", `document.querySelector('#tplform .field[data-field="steps[0].after"] .fielderr') !== null`)
+		if got := eval(ctx, `document.querySelector('#tplform .field[data-field="steps[0].after"] .fielderr').textContent`); !strings.Contains(got, "未通过校验") {
+			t.Errorf("the error at the field: %q; want it in Chinese", got)
+		}
+		if got := eval(ctx, `document.activeElement.dataset.path || ''`); got != "steps[0].after" {
+			t.Errorf("focus on %q after the error; want the field steps[0].after", got)
+		}
 		if got := eval(ctx, `document.getElementById('errors').textContent`); !strings.Contains(got, "未通过校验") || !strings.Contains(got, "下单后等待") {
 			t.Errorf("the template error in a zh-CN console: %q; want it in Chinese", got)
 		}
+		// The JSON view marks the same field's line.
 		errLine := eval(ctx, `document.querySelector('.gutter div.err').dataset.line`)
 		wantLine := fmt.Sprint(strings.Count(bad[:strings.Index(bad, `"after": "-10m"`)], "\n") + 1)
 		if errLine != wantLine {
 			t.Errorf("error marked on line %s; the field is on line %s", errLine, wantLine)
 		}
-		eval(ctx, `(window.scrollTo(0, 0), 'ok')`)
+		eval(ctx, `(document.querySelector('#tplform .field[data-field="steps[0].after"]').scrollIntoView({block: 'center'}), 'ok')`)
 		shot(ctx, "console-template.png")
-		fixed := strings.Replace(orig, "还没有付款哦", "还没有付款哦（今天付款今天发）", 1)
-		setTpl(fixed)
+		// Fixed in the form, and a script edited there.
+		edit("steps[0].after", `'10m'`)
+		edit("steps[0].script.zh-CN", `v.replace('还没有付款哦', '还没有付款哦（今天付款今天发）')`)
+		// The JSON view and the form stay in step both ways.
+		do(ctx, "the JSON view", chromedp.Click(chromedp.ID("tab-json")))
+		if got := eval(ctx, `document.getElementById('tpl').value`); !strings.Contains(got, "今天付款今天发") || !strings.Contains(got, `"after": "10m"`) {
+			t.Errorf("the JSON view after the form's edits:\n%s", got)
+		}
+		eval(ctx, `(() => { const e = document.getElementById('tpl'); e.value = e.value.replace('"contact_budget": 3', '"contact_budget": 4'); e.dispatchEvent(new Event('input')); return 'ok'; })()`)
+		do(ctx, "back to the form", chromedp.Click(chromedp.ID("tab-form")))
+		if got := eval(ctx, `document.querySelector('#tplform [data-path="contact_budget"]').value`); got != "4" {
+			t.Errorf("the form after a JSON edit: contact_budget %q; want 4", got)
+		}
 		do(ctx, "preview", chromedp.Click(chromedp.ID("previewBtn")))
-		wait(ctx, "preview in both locales", `document.querySelector('#errors').textContent === '' && [...document.querySelectorAll('#preview [data-locale="zh-CN"] .script')].some(e => e.textContent.includes('今天付款今天发')) && document.querySelector('#preview [data-locale="en"] .script') !== null`)
+		wait(ctx, "preview in both locales", `document.querySelector('#errors').textContent === '' && !document.querySelector('#tplform .fielderr') && [...document.querySelectorAll('#preview [data-locale="zh-CN"] .script')].some(e => e.textContent.includes('今天付款今天发')) && document.querySelector('#preview [data-locale="en"] .script') !== null`)
 		do(ctx, "save", chromedp.Click(chromedp.ID("save")))
 		wait(ctx, "saved as v2", `document.querySelector('#errors .msg.ok') && document.querySelector('#errors').textContent.includes('2')`)
 		wait(ctx, "versions", `document.querySelectorAll('#versions tr[data-version]').length === 2`)

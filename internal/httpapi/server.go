@@ -115,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/agents/{id}/key", s.reissueAgentKey)
 	s.mux.HandleFunc("GET /v1/tasks/{id}", s.getTask)
 	s.mux.HandleFunc("GET /v1/workflows", s.listWorkflows)
+	s.mux.HandleFunc("GET /v1/workflows/{workflow}/schema", s.getWorkflowSchema)
 	s.mux.HandleFunc("GET /v1/shops/{shop}/sources", s.listSources)
 	s.mux.HandleFunc("POST /v1/templates/{workflow}/preview", s.previewTemplate)
 	s.mux.HandleFunc("GET /healthz", s.healthz)

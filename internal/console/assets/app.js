@@ -546,18 +546,29 @@ function jsonPaths(text) {
 function lineOf(text, offset) { return text.slice(0, offset).split('\n').length; }
 
 async function pageTemplate(wf) {
-  const r = await api('GET', '/v1/templates/' + encodeURIComponent(wf));
+  const enc = encodeURIComponent(wf);
+  const [r, sc] = await Promise.all([api('GET', '/v1/templates/' + enc), api('GET', '/v1/workflows/' + enc + '/schema')]);
   if (!r.ok) { show(note('err', errText(r))); return; }
+  const schema = sc.ok && sc.data && sc.data.properties ? sc.data : null; // without it: the JSON view only
   let etag = r.headers.get('ETag');
   const ed = h('textarea', { id: 'tpl', spellcheck: 'false', 'aria-label': t('tpl.json'), wrap: 'off' });
   ed.value = r.text;
+  let doc = null;
+  try { doc = JSON.parse(r.text); } catch (_) { /* shown in the JSON view */ }
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
   const errs = h('div', { id: 'errors', 'aria-live': 'polite' });
   const prev = h('div', { id: 'preview', class: 'preview' });
   const orderIn = h('input', { id: 'previewOrder', placeholder: t('tpl.sampleOrder'), size: 14 });
   const versions = h('div', { id: 'versions' });
   const diff = h('div', { id: 'diff' });
-  let errLine = 0;
+  const form = h('div', { id: 'tplform', class: 'tplform' });
+  const jsonPanel = h('div', { id: 'panel-json', role: 'tabpanel', 'aria-labelledby': 'tab-json' }, h('div', { class: 'editor' }, gutter, ed));
+  const formPanel = h('div', { id: 'panel-form', role: 'tabpanel', 'aria-labelledby': 'tab-form' }, form);
+  const tabForm = h('button', { id: 'tab-form', role: 'tab', onclick: () => setTab('form') }, t('tpl.tab.form'));
+  const tabJson = h('button', { id: 'tab-json', role: 'tab', onclick: () => setTab('json') }, t('tpl.tab.json'));
+  let tab = schema && doc ? 'form' : 'json';
+  let errLine = 0, lastErr = null;
+
   function paintGutter() {
     const n = ed.value.split('\n').length;
     const kids = [];
@@ -565,34 +576,88 @@ async function pageTemplate(wf) {
     gutter.replaceChildren(...kids);
     gutter.scrollTop = ed.scrollTop;
   }
-  ed.addEventListener('input', () => { paintGutter(); });
+  ed.addEventListener('input', () => {
+    paintGutter();
+    try { doc = JSON.parse(ed.value); } catch (_) { /* the form waits for valid JSON */ }
+  });
   ed.addEventListener('scroll', () => { gutter.scrollTop = ed.scrollTop; });
 
+  // The form edits doc; the JSON view follows each edit, and the form is
+  // drawn again from the JSON when its tab opens.
+  function renderForm() {
+    if (!schema || !doc) return;
+    form.replaceChildren(templateForm(schema, doc, (p) => {
+      ed.value = JSON.stringify(doc, null, 2);
+      paintGutter();
+      if (p[p.length - 1] === 'action' || p[p.length - 1] === 'default_locale') renderForm(); // what applies changed
+    }));
+    if (lastErr) markField(lastErr.path, lastErr.text, false);
+  }
+  function setTab(which) {
+    if (which === 'form') {
+      try { doc = JSON.parse(ed.value); } catch (e) { errs.replaceChildren(note('err', t('tpl.syntax', { msg: e.message }))); which = 'json'; }
+    }
+    tab = which;
+    if (tab === 'form') renderForm();
+    tabForm.setAttribute('aria-selected', String(tab === 'form')); tabJson.setAttribute('aria-selected', String(tab === 'json'));
+    formPanel.hidden = tab !== 'form'; jsonPanel.hidden = tab !== 'json';
+    if (tab === 'json') paintGutter();
+  }
+
+  // markField shows an error beside its field in the form: the control
+  // with the error's path, else its nearest enclosing field.
+  function markField(path, text, focus = true) {
+    form.querySelectorAll('.fielderr').forEach((x) => x.remove());
+    form.querySelectorAll('[aria-invalid]').forEach((x) => x.removeAttribute('aria-invalid'));
+    let el = null;
+    for (let p = path; !el; p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, '')) {
+      el = form.querySelector('[data-path="' + CSS.escape(p) + '"]');
+      if (!p || !/(\.[^.[\]]+|\[\d+\])$/.test(p)) break;
+    }
+    if (!el) return null;
+    const box = el.closest('.field') || el;
+    el.setAttribute('aria-invalid', 'true');
+    const msgEl = h('div', { class: 'fielderr', 'data-path': path, role: 'alert', id: 'err-' + path.replace(/[^A-Za-z0-9_-]/g, '_') }, text.cloneNode ? text.cloneNode(true) : text);
+    box.append(msgEl);
+    el.setAttribute('aria-describedby', msgEl.id);
+    if (focus) { box.scrollIntoView({ block: 'center' }); if (el.focus) el.focus({ preventScroll: true }); }
+    return el;
+  }
+
   function showFieldError(res, prefix = '') {
-    const e = (res.data && res.data.error) || {};
+    const e = apiErr(res) || {};
     let path = e.field || '';
     if (prefix && path.startsWith(prefix)) path = path.slice(prefix.length);
+    const text = errText({ status: res.status, data: { error: { ...e, field: path } } });
+    lastErr = { path, text };
     const pos = jsonPaths(ed.value);
     let at = pos[path];
     for (let p = path; at === undefined && p; p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, '')) at = pos[p];
     errLine = at !== undefined ? lineOf(ed.value, at) : 0;
     paintGutter();
-    if (errLine) { ed.scrollTop = Math.max(0, (errLine - 6) * 20); gutter.scrollTop = ed.scrollTop; }
-    errs.replaceChildren(note('err', h('span', { class: 'fielderr', 'data-path': path }, path || t('tpl.document')), ' — ', errText({ status: res.status, data: { error: { ...e, field: path } } }),
+    if (errLine && tab === 'json') { ed.scrollTop = Math.max(0, (errLine - 6) * 20); gutter.scrollTop = ed.scrollTop; }
+    const inForm = tab === 'form' && markField(path, text);
+    errs.replaceChildren(note('err', h('span', { class: 'errsum', 'data-path': path }, text.cloneNode ? text.cloneNode(true) : text),
+      inForm ? [' ', h('button', { id: 'gotofield', onclick: () => markField(path, text) }, t('tpl.toField'))] : null,
       errLine ? [' ', h('button', { id: 'goto', onclick: () => {
+        setTab('json');
         const lines = ed.value.split('\n'); let off = 0;
         for (let k = 0; k < errLine - 1; k++) off += lines[k].length + 1;
         ed.focus(); ed.setSelectionRange(off, off + lines[errLine - 1].length);
         ed.scrollTop = (errLine - 5) * 20;
       } }, t('tpl.line', { line: errLine }))] : null));
   }
-  function clearErrors() { errLine = 0; paintGutter(); errs.replaceChildren(); }
+  function clearErrors() {
+    errLine = 0; lastErr = null; paintGutter(); errs.replaceChildren();
+    form.querySelectorAll('.fielderr').forEach((x) => x.remove());
+    form.querySelectorAll('[aria-invalid]').forEach((x) => x.removeAttribute('aria-invalid'));
+  }
 
   async function preview() {
     const body = { template: null, locales: ['zh-CN', 'en'] };
     try { body.template = JSON.parse(ed.value); } catch (e) { errs.replaceChildren(note('err', t('tpl.syntax', { msg: e.message }))); return false; }
     if (orderIn.value.trim()) body.order_id = orderIn.value.trim();
-    const p = await api('POST', '/v1/templates/' + encodeURIComponent(wf) + '/preview', body);
+    const p = await api('POST', '/v1/templates/' + enc + '/preview', body);
     if (!p.ok) { showFieldError(p, 'template.'); return false; } // the last good preview stays
     clearErrors();
     const by = {};
@@ -605,9 +670,9 @@ async function pageTemplate(wf) {
   }
 
   async function save(bodyText, ifMatch) {
-    const res = await api('PUT', '/v1/templates/' + encodeURIComponent(wf), bodyText, ifMatch ? { 'If-Match': ifMatch } : {});
+    const res = await api('PUT', '/v1/templates/' + enc, bodyText, ifMatch ? { 'If-Match': ifMatch } : {});
     if (!res.ok) {
-      if (res.status === 412) errs.replaceChildren(note('err', t('tpl.stale')));
+      if (res.status === 412) errs.replaceChildren(note('err', errText(res)));
       else showFieldError(res);
       return null;
     }
@@ -619,7 +684,7 @@ async function pageTemplate(wf) {
   }
 
   async function loadVersions() {
-    const v = await api('GET', '/v1/templates/' + encodeURIComponent(wf) + '/versions');
+    const v = await api('GET', '/v1/templates/' + enc + '/versions');
     if (!v.ok) { versions.replaceChildren(note('err', errText(v))); return; }
     const a = h('select', { id: 'diffA', 'aria-label': t('tpl.from') }), b = h('select', { id: 'diffB', 'aria-label': t('tpl.to') });
     for (const x of v.data.versions) { a.append(h('option', { value: x.version }, 'v' + x.version)); b.append(h('option', { value: x.version }, 'v' + x.version)); }
@@ -629,13 +694,18 @@ async function pageTemplate(wf) {
         h('tbody', {}, v.data.versions.map((x) => h('tr', { 'data-version': x.version }, h('td', {}, 'v' + x.version + (x.version === v.data.latest ? ' · ' + t('tpl.live') : '')),
           h('td', {}, fmt(x.created_at)),
           h('td', {}, x.version === v.data.latest ? '' : h('button', { 'data-rollback': x.version, onclick: async () => {
-            const old = await api('GET', '/v1/templates/' + encodeURIComponent(wf) + '/versions/' + x.version);
+            const old = await api('GET', '/v1/templates/' + enc + '/versions/' + x.version);
             if (!old.ok) { errs.replaceChildren(note('err', errText(old))); return; }
             const saved = await save(old.text, etag);
-            if (saved) { ed.value = old.text; paintGutter(); errs.replaceChildren(note('ok', t('tpl.rolledBack', { from: x.version, v: saved.version }))); }
+            if (saved) {
+              ed.value = old.text; paintGutter();
+              try { doc = JSON.parse(old.text); } catch (_) { /* stays */ }
+              if (tab === 'form') renderForm();
+              errs.replaceChildren(note('ok', t('tpl.rolledBack', { from: x.version, v: saved.version })));
+            }
           } }, t('tpl.rollback', { v: x.version }))))))),
       v.data.versions.length > 1 ? h('div', { class: 'row' }, t('tpl.compare'), a, '→', b, h('button', { id: 'compare', onclick: async () => {
-        const [x, y] = await Promise.all([a.value, b.value].map((n) => api('GET', '/v1/templates/' + encodeURIComponent(wf) + '/versions/' + n)));
+        const [x, y] = await Promise.all([a.value, b.value].map((n) => api('GET', '/v1/templates/' + enc + '/versions/' + n)));
         diff.replaceChildren(h('div', { class: 'diff', 'aria-label': t('tpl.diff') }, lineDiff(x.text, y.text)));
       } }, t('tpl.diff'))) : h('p', { class: 'muted' }, t('tpl.oneVersion')));
   }
@@ -643,15 +713,136 @@ async function pageTemplate(wf) {
   show(h('p', {}, h('a', { href: '#/workflows' }, '← ' + t('nav.workflows'))),
     h('h1', {}, t('tpl.title', { wf: wfLabel(wf) }), ' ', h('span', { class: 'muted', id: 'tplversion' }, r.headers.get('Template-Default') ? t('wf.default') : 'v' + r.headers.get('Template-Version'))),
     h('div', { class: 'grid two' },
-      h('div', {}, h('p', { class: 'muted' }, t('tpl.help')), errs, h('div', { class: 'editor' }, gutter, ed),
+      h('div', {}, h('p', { class: 'muted' }, schema ? t('tpl.help') : t('tpl.noSchema')), errs,
+        schema ? h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('tpl.views') }, tabForm, tabJson) : null,
+        formPanel, jsonPanel,
         h('div', { class: 'row' },
           h('button', { id: 'check', onclick: preview }, t('tpl.check')),
           h('button', { class: 'primary', id: 'save', onclick: async () => { if (await preview()) await save(ed.value, etag); } }, t('tpl.save')))),
       h('div', {}, h('section', { class: 'card' }, h('h2', {}, t('tpl.preview')), h('div', { class: 'row' }, orderIn, h('button', { id: 'previewBtn', onclick: preview }, t('tpl.previewBtn'))), prev),
         h('section', { class: 'card' }, h('h2', {}, t('tpl.versions')), versions, diff))));
-  paintGutter();
+  setTab(tab);
   await loadVersions();
   await preview();
+}
+
+// ---------- the template form, drawn from the workflow's JSON Schema ----------
+
+// pathStr writes a path array (['steps', 0, 'after']) as the API names
+// fields: steps[0].after.
+function pathStr(p) { return p.map((k, i) => typeof k === 'number' ? '[' + k + ']' : (i ? '.' : '') + k).join(''); }
+
+function getAt(o, p) { for (const k of p) { if (o === null || o === undefined) return undefined; o = o[k]; } return o; }
+
+// setAt sets (or, for undefined, deletes) the value at path p of o.
+function setAt(o, p, v) {
+  let cur = o;
+  for (let i = 0; i < p.length - 1; i++) {
+    if (cur[p[i]] === undefined || cur[p[i]] === null) cur[p[i]] = typeof p[i + 1] === 'number' ? [] : {};
+    cur = cur[p[i]];
+  }
+  const last = p[p.length - 1];
+  if (v === undefined) { if (Array.isArray(cur)) cur.splice(last, 1); else delete cur[last]; } else cur[last] = v;
+}
+
+// templateForm draws the form of doc from schema; onChange(path) runs after
+// each edit (doc is edited in place). Every control carries data-path, the
+// API's name of its field, for errors to find it.
+function templateForm(schema, doc, onChange) {
+  const defs = schema.$defs || {};
+  const deref = (sub) => { let n = 0; while (sub && sub.$ref && n++ < 10) sub = defs[sub.$ref.replace('#/$defs/', '')]; return sub || {}; };
+  const isLocalized = (sub) => (sub.$ref || '').endsWith('/localized') || !!deref(sub).patternProperties;
+  // What an action allows and requires, from the step schema's if/then rules.
+  const stepRules = {};
+  for (const r of (defs.step && defs.step.allOf) || []) {
+    const act = r.if && r.if.properties && r.if.properties.action && r.if.properties.action.const;
+    if (!act) continue;
+    stepRules[act] = { hidden: new Set(Object.entries((r.then && r.then.properties) || {}).filter(([, v]) => v === false).map(([k]) => k)), required: new Set((r.then && r.then.required) || []) };
+  }
+  const label = (name) => T['field.' + name] ?? String(name);
+  const changed = (p, v) => { setAt(doc, p, v); onChange(p); };
+
+  function field(p, sub, required) {
+    const name = p[p.length - 1];
+    const path = pathStr(p);
+    const id = 'f-' + path.replace(/[^A-Za-z0-9_-]/g, '_');
+    const s = deref(sub);
+    const val = getAt(doc, p);
+    const wrap = (control, extra) => h('div', { class: 'field', 'data-field': path },
+      h('label', { for: id }, label(name), required ? ' *' : '', ' ', h('code', { class: 'muted' }, name)), control, extra || null);
+    if (isLocalized(sub)) {
+      const locs = [...new Set([...(val ? Object.keys(val) : []), doc.default_locale || 'en'])];
+      return h('fieldset', { class: 'field localized', 'data-field': path, 'data-path': path }, h('legend', {}, label(name), required ? ' *' : ''),
+        locs.map((loc) => {
+          const lp = [...p, loc], lid = id + '_' + loc.replace(/[^A-Za-z0-9]/g, '_');
+          return h('div', { class: 'field', 'data-field': pathStr(lp) }, h('label', { for: lid }, loc),
+            h('textarea', { id: lid, rows: 3, lang: loc, 'data-path': pathStr(lp), oninput: (e) => changed(lp, e.target.value === '' ? undefined : e.target.value) }, val && val[loc] !== undefined ? val[loc] : ''));
+        }));
+    }
+    if (s.enum) {
+      return wrap(h('select', { id, 'data-path': path, onchange: (e) => changed(p, e.target.value === '' ? undefined : e.target.value) },
+        required ? null : h('option', { value: '' }, '—'),
+        s.enum.map((x) => h('option', { value: x, selected: val === x }, T['enum.' + x] ?? x))));
+    }
+    const type = Array.isArray(s.type) ? s.type.find((x) => x !== 'null') : s.type;
+    if (type === 'null') return h('p', { class: 'muted field', 'data-field': path }, label(name), ': ', t('tpl.none'));
+    if (type === 'boolean') {
+      return wrap(h('input', { id, type: 'checkbox', 'data-path': path, checked: val === true || (val === undefined && name === 'enabled'), onchange: (e) => changed(p, e.target.checked) }));
+    }
+    if (type === 'integer' || type === 'number') {
+      return wrap(h('input', { id, type: 'number', 'data-path': path, min: s.minimum, max: s.maximum, step: type === 'integer' ? 1 : 'any', value: val ?? '',
+        oninput: (e) => changed(p, e.target.value === '' ? undefined : Number(e.target.value)) }));
+    }
+    if (type === 'array') {
+      const items = deref(s.items);
+      if (items.enum) { // a set of choices: checkboxes
+        return h('fieldset', { class: 'field', 'data-field': path, 'data-path': path }, h('legend', {}, label(name), ' ', h('code', { class: 'muted' }, name)),
+          h('div', { class: 'row' }, items.enum.map((x) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: x, checked: (val || []).includes(x), onchange: (e) => {
+            const set = new Set(getAt(doc, p) || []); if (e.target.checked) set.add(x); else set.delete(x);
+            const order = items.enum.filter((y) => set.has(y)); changed(p, order.length ? order : undefined);
+          } }), ' ', T['enum.' + x] ?? x))));
+      }
+      if (items.type === 'object' || items.properties) { // a list of objects: one fieldset each
+        return h('fieldset', { class: 'field', 'data-field': path, 'data-path': path }, h('legend', {}, label(name), ' ', h('code', { class: 'muted' }, name)),
+          (val || []).map((_, i) => objectFields([...p, i], items, h('legend', {}, '#' + (i + 1)))));
+      }
+      // a list of words: one per line
+      return wrap(h('textarea', { id, rows: Math.min(6, Math.max(2, (val || []).length)), 'data-path': path, 'aria-describedby': id + '-h',
+        oninput: (e) => { const xs = e.target.value.split('\n').map((x) => x.trim()).filter(Boolean); changed(p, xs.length ? xs : (required ? [] : undefined)); } }, (val || []).join('\n')),
+        h('div', { class: 'muted small', id: id + '-h' }, t('tpl.onePerLine')));
+    }
+    if (type === 'object' && s.properties) return objectFields(p, s, h('legend', {}, label(name), ' ', h('code', { class: 'muted' }, name)));
+    if (type === 'object' || (!type && val !== null && typeof val === 'object')) { // free-form: its JSON
+      return wrap(h('textarea', { id, rows: 4, class: 'mono', 'data-path': path, oninput: (e) => {
+        try { changed(p, e.target.value.trim() === '' ? undefined : JSON.parse(e.target.value)); e.target.removeAttribute('aria-invalid'); } catch (_) { e.target.setAttribute('aria-invalid', 'true'); }
+      } }, val === undefined ? '' : JSON.stringify(val, null, 1)));
+    }
+    const hint = s.$ref || sub.$ref || '';
+    return wrap(h('input', { id, type: 'text', 'data-path': path, value: val ?? '', pattern: s.pattern ? s.pattern.replace(/^\^|\$$/g, '') : null,
+      placeholder: hint.endsWith('/duration') ? t('tpl.eg', { v: '30m' }) : hint.endsWith('/time_of_day') ? t('tpl.eg', { v: '22:00' }) : null, size: hint ? 8 : 24,
+      oninput: (e) => changed(p, e.target.value === '' && !required ? undefined : e.target.value) }));
+  }
+
+  // objectFields is a fieldset with a field per property of s that applies
+  // (for a step: those its action allows), required ones first marked.
+  function objectFields(p, s, legend) {
+    const val = getAt(doc, p) || {};
+    let props = Object.keys(s.properties || {});
+    let required = new Set(s.required || []);
+    if (s === defs.step || p.length === 2 && p[0] === 'steps') {
+      const rule = stepRules[val.action] || { hidden: new Set(), required: new Set() };
+      props = props.filter((k) => !rule.hidden.has(k));
+      required = new Set([...required, ...rule.required]);
+      legend = h('legend', {}, t('tpl.stepN', { n: p[1] + 1, id: val.id || '' }), ' · ', T['enum.' + val.action] ?? (val.action || ''));
+    }
+    // Texts last, so timing and targeting read first.
+    props = [...props.filter((k) => !isLocalized(s.properties[k])), ...props.filter((k) => isLocalized(s.properties[k]))];
+    return h('fieldset', { class: 'group', 'data-path': pathStr(p) || null }, legend, props.map((k) => field([...p, k], s.properties[k], required.has(k))));
+  }
+
+  const top = { ...schema, properties: { ...schema.properties } };
+  delete top.properties.workflow; // fixed by the page
+  return objectFields([], top, null);
 }
 
 // lineDiff is a line LCS diff of two texts.

@@ -162,7 +162,9 @@ func TestBrowser(t *testing.T) {
 
 	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("accept-lang", "zh-CN,zh,en"))...)
+		chromedp.Flag("accept-lang", "zh-CN,zh,en"),
+		// The browser lives in neither the shop's zone nor UTC: times must follow the shop.
+		chromedp.Env("TZ=America/Los_Angeles"))...)
 	defer cancel()
 	browser, cancel := chromedp.NewContext(alloc)
 	defer cancel()
@@ -305,6 +307,20 @@ func TestBrowser(t *testing.T) {
 			"reply": map[string]any{"text": "不要了，不知道要多付钱"}})
 		wait(liCtx, "the new task appears without a reload", `[...document.querySelectorAll('#queue tr[data-id]')].some(tr => tr.textContent.includes('D2001') && tr.classList.contains('new'))`)
 		taskID = eval(liCtx, `[...document.querySelectorAll('#queue tr[data-id]')].find(tr => tr.textContent.includes('D2001')).dataset.id`)
+		// Its due time in the shop's zone (Asia/Shanghai), which the header names.
+		var due struct {
+			DueAt time.Time `json:"due_at"`
+		}
+		s.mustCall("GET", "/v1/tasks/"+taskID, ops, nil, &struct{ Task any }{&due})
+		loc, _ := time.LoadLocation(d.Timezone)
+		la, _ := time.LoadLocation("America/Los_Angeles")
+		row := eval(liCtx, `document.querySelector('#queue tr[data-id="`+taskID+`"]').textContent`)
+		if shop := due.DueAt.In(loc).Format("15:04"); !strings.Contains(row, shop) || strings.Contains(row, due.DueAt.In(la).Format("15:04")) {
+			t.Errorf("due time in the queue: %q; want the shop's %s (not the browser's %s)", row, shop, due.DueAt.In(la).Format("15:04"))
+		}
+		if got := eval(liCtx, `document.getElementById('tz').textContent`); !strings.Contains(got, d.Timezone) {
+			t.Errorf("the header names the zone %q; want %s", got, d.Timezone)
+		}
 		if !strings.Contains(eval(liCtx, `document.getElementById('live').textContent`), "new task") {
 			t.Errorf("the new task was not announced")
 		}

@@ -390,7 +390,7 @@ async function pageTask(id) {
 
   async function claim() {
     const r = await act('/claim', {}, conflict);
-    if (r.ok) { msg.replaceChildren(note('ok', t('task.claimed'))); await load(); }
+    if (r.ok) { await load(); msg.replaceChildren(note('ok', t('task.claimed'))); } // the message last: the page is settled once it shows
   }
   let lastOutcome = '', lastNote = '';
   async function complete(outcome, text) {
@@ -938,7 +938,7 @@ async function pageMetrics() {
       stat('metrics.gmv', gmv.toFixed(2), 'stat-gmv'),
       stat('metrics.cod', total((w) => w.cod_confirmed || 0) + ' / ' + total((w) => (w.cod_confirmed || 0) + (w.cod_declined || 0) + (w.cod_unreachable || 0)), 'stat-cod'),
       stat('metrics.tasks', total((w) => w.tasks_completed) + ' / ' + total((w) => w.tasks_opened), 'stat-tasks'),
-      stat('metrics.handling', handling.length ? Math.round(handling.reduce((a, b) => a + b, 0) / handling.length / 60) + ' min' : '—', 'stat-handling')),
+      stat('metrics.handling', handling.length ? t('metrics.minutes', { n: Math.round(handling.reduce((a, b) => a + b, 0) / handling.length / 60) }) : '—', 'stat-handling')),
     h('h2', {}, t('metrics.sentByDay')), barChart(per((w) => w.sent), wfs.map(wfLabel), 'chart-sent'),
     h('h2', {}, t('metrics.skippedByReason')), barChart([{ day: t('metrics.all'), vals: Object.values(reasons) }], Object.keys(reasons).map(reasonLabel), 'chart-skipped', true),
     h('h2', {}, t('metrics.conversions')), barChart(spans.map((sp, i) => ({ day: sp.day, vals: [

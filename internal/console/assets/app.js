@@ -237,7 +237,7 @@ async function pageQueue() {
   const chips = h('div', { class: 'chips row', role: 'group', 'aria-label': t('queue.filter') });
   const body = h('tbody');
   const status = h('div');
-  const liveState = h('span', { id: 'livestate', class: 'muted' });
+  const liveState = h('span', { id: 'livestate', class: 'muted', title: t('queue.liveTitle') });
   const table = h('table', { id: 'queue' }, h('thead', {}, h('tr', {},
     h('th', {}, t('queue.priority')), h('th', {}, t('queue.tag')), h('th', {}, t('queue.why')),
     h('th', { class: 'wide' }, t('queue.order')), h('th', {}, t('queue.due')), h('th', {}, t('queue.state')))), body);

@@ -382,15 +382,17 @@ async function pageTask(id) {
     if (!(d.task.status === 'claimed' && d.task.agent === S.agent && d.task.lease_until)) return false;
     await syncClock();
     if (Date.parse(d.task.lease_until) > now()) return false;
+    lapsed = true; // until claimed again: outcomes and notes wait for the claim
     await load();
-    if (d.task.status === 'claimed' && d.task.agent === S.agent) return false; // extended meanwhile
+    if (d.task.status === 'claimed' && d.task.agent === S.agent) { lapsed = false; render(null); return false; } // extended meanwhile
     msg.replaceChildren(d.task.status === 'claimed' ? note('err', t('task.err.lostTo', { agent: d.task.agent, until: fmt(d.task.lease_until) }), ' ', toQueue()) : expired());
     return true;
   }
 
+  let lapsed = false; // my lease ran out on this page
   async function claim() {
     const r = await act('/claim', {}, conflict);
-    if (r.ok) { await load(); msg.replaceChildren(note('ok', t('task.claimed'))); } // the message last: the page is settled once it shows
+    if (r.ok) { lapsed = false; await load(); msg.replaceChildren(note('ok', t('task.claimed'))); } // the message last: the page is settled once it shows
   }
   let lastOutcome = '', lastNote = '';
   async function complete(outcome, text) {
@@ -413,12 +415,13 @@ async function pageTask(id) {
     const script = tk.script || lz.script;
     const holder = tk.status === 'claimed' && tk.agent === S.agent;
     const agent = S.role === 'agent'; // ops read tasks; agents act on them
+    const canAct = agent && (holder || (tk.status === 'open' && !lapsed)); // after my lease ran out: claim again first
     const noteBox = h('textarea', { id: 'note', rows: 3, cols: 40, 'aria-label': t('task.note') });
     const actions = [];
     if (tk.status === 'open' && agent) actions.push(h('button', { class: 'primary', id: 'claim', onclick: claim }, t('task.claim'), ' (c)'));
     if (tk.status === 'claimed' && !holder) actions.push(note('warn', t('task.err.heldBy', { agent: tk.agent, until: fmt(tk.lease_until) })));
     if (holder) actions.push(h('span', { class: 'muted' }, t('task.lease', { until: fmt(tk.lease_until) })));
-    const outcomes = agent && (tk.status === 'open' || holder) ? h('div', { class: 'row', id: 'outcomes' },
+    const outcomes = canAct ? h('div', { class: 'row', id: 'outcomes' },
       tk.outcomes.map((oc, i) => h('button', { 'data-outcome': oc, onclick: () => complete(oc, noteBox.value.trim()) }, (i + 1) + '. ' + outcomeLabel(oc)))) : null;
     const parcels = order && order.shipments ? order.shipments : [];
     const contact = o.buyer_phone
@@ -437,7 +440,7 @@ async function pageTask(id) {
           h('section', { class: 'card' }, h('h2', {}, t('task.script')), h('div', { class: 'script', id: 'script', lang: o.locale || null }, script),
             lz.script && tk.script && lz.script !== tk.script ? h('p', { class: 'muted', id: 'scriptlocal', lang: lz.locale }, t('task.inYourLanguage'), ' ', lz.script) : null),
           h('section', { class: 'card' }, h('h2', {}, t('task.act')), h('div', { class: 'row' }, actions), outcomes,
-            agent && (tk.status === 'open' || holder) ? [h('label', { for: 'note' }, t('task.note')), noteBox, h('div', { class: 'row' },
+            canAct ? [h('label', { for: 'note' }, t('task.note')), noteBox, h('div', { class: 'row' },
               h('button', { id: 'addnote', onclick: async () => {
                 if (!noteBox.value.trim()) return;
                 if (await leaseLapsed()) return;
@@ -458,7 +461,7 @@ async function pageTask(id) {
     keyHandler = (e) => {
       if (e.key === 'c' && tk.status === 'open' && agent) claim();
       else if (e.key === 'n') { const n = document.getElementById('note'); if (n) { n.focus(); e.preventDefault(); } }
-      else if (/^[1-9]$/.test(e.key) && tk.outcomes[Number(e.key) - 1] && agent && (tk.status === 'open' || holder)) complete(tk.outcomes[Number(e.key) - 1], noteBox.value.trim());
+      else if (/^[1-9]$/.test(e.key) && tk.outcomes[Number(e.key) - 1] && canAct) complete(tk.outcomes[Number(e.key) - 1], noteBox.value.trim());
       else if (e.key === 'q' || e.key === 'Escape') go('#/queue');
       else if (e.key === '?') helpOverlay([['c', 'keys.claim'], ['n', 'keys.note'], ['1-9', 'keys.outcome'], ['q', 'keys.back'], ['?', 'keys.help']]);
     };

@@ -567,6 +567,33 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("ops: every workflow's template opens in the form, unchanged", func(t *testing.T) {
+		cur = t
+		s.t = t
+		ctx := person()
+		signIn(ctx, ops, "", "#/workflows")
+		var wfs struct{ Workflows []struct{ Workflow string } }
+		s.mustCall("GET", "/v1/workflows", ops, nil, &wfs)
+		for _, w := range wfs.Workflows {
+			do(ctx, "open "+w.Workflow, chromedp.Navigate(srv.URL+"/#/template/"+w.Workflow))
+			wait(ctx, w.Workflow+" in the form", `document.body.dataset.ready === '#/template/`+w.Workflow+`' && document.querySelector('#tplform [data-path="steps[0].script"]') !== null`)
+			// Drawing the form changes nothing; an edit and its undo neither.
+			got := eval(ctx, `(() => {
+				const e = document.querySelector('#tplform [data-path="contact_budget"]'), v = e.value;
+				e.value = '7'; e.dispatchEvent(new Event('input', {bubbles: true}));
+				e.value = v; e.dispatchEvent(new Event('input', {bubbles: true}));
+				const a = JSON.stringify(JSON.parse(document.getElementById('tpl').value));
+				return fetch('/v1/templates/`+w.Workflow+`').then(r => r.json()).then(d => String(JSON.stringify(d) === a) + ' ' + document.querySelectorAll('#tplform [data-path]').length);
+			})()`)
+			if !strings.HasPrefix(got, "true ") {
+				t.Errorf("%s: the form changed the template (%s)", w.Workflow, got)
+			}
+			if errs := eval(ctx, `document.getElementById('errors').textContent`); errs != "" {
+				t.Errorf("%s: errors on opening: %s", w.Workflow, errs)
+			}
+		}
+	})
+
 	t.Run("ops: an order's timeline, settings, deactivating an agent", func(t *testing.T) {
 		cur = t
 		s.t = t

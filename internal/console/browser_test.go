@@ -549,6 +549,26 @@ func TestBrowser(t *testing.T) {
 		if got := eval(ctx, `document.querySelector('#tplform [data-path="contact_budget"]').value`); got != "4" {
 			t.Errorf("the form after a JSON edit: contact_budget %q; want 4", got)
 		}
+		// Steps and languages are added and removed in the form too.
+		steps := func() string {
+			return eval(ctx, `String(JSON.parse(document.getElementById('tpl').value).steps.length)`)
+		}
+		do(ctx, "add a step", chromedp.Click(chromedp.CSS(`button[data-add="steps"]`)))
+		if got := steps(); got != "5" {
+			t.Errorf("steps after adding one: %s; want 5", got)
+		}
+		eval(ctx, `(() => { const e = document.querySelector('#tplform [data-path="steps[4].action"]'); e.value = 'call'; e.dispatchEvent(new Event('change', {bubbles: true})); return 'ok'; })()`)
+		wait(ctx, "a call step's fields", `document.querySelector('#tplform [data-path="steps[4].sla"]') !== null && document.querySelector('#tplform [data-path="steps[4].channel"]') === null`)
+		do(ctx, "remove it", chromedp.Click(chromedp.CSS(`button[data-remove="steps[4]"]`)))
+		if got := steps(); got != "4" {
+			t.Errorf("steps after removing the new one: %s; want 4", got)
+		}
+		do(ctx, "a language", chromedp.SendKeys(chromedp.ID("f-steps_0__script-newloc"), "ja"), chromedp.Click(chromedp.CSS(`button[data-addlocale="steps[0].script"]`)))
+		wait(ctx, "its text box", `document.querySelector('#tplform [data-path="steps[0].script.ja"]') !== null`)
+		edit("steps[0].script.ja", `''`) // left empty: not in the template
+		if got := eval(ctx, `String('ja' in JSON.parse(document.getElementById('tpl').value).steps[0].script)`); got != "false" {
+			t.Errorf("an empty new language stays in the template")
+		}
 		do(ctx, "preview", chromedp.Click(chromedp.ID("previewBtn")))
 		wait(ctx, "preview in both locales", `document.querySelector('#errors').textContent === '' && !document.querySelector('#tplform .fielderr') && [...document.querySelectorAll('#preview [data-locale="zh-CN"] .script')].some(e => e.textContent.includes('今天付款今天发')) && document.querySelector('#preview [data-locale="en"] .script') !== null`)
 		do(ctx, "save", chromedp.Click(chromedp.ID("save")))

@@ -589,10 +589,10 @@ async function pageTemplate(wf) {
   // drawn again from the JSON when its tab opens.
   function renderForm() {
     if (!schema || !doc) return;
-    form.replaceChildren(templateForm(schema, doc, (p) => {
+    form.replaceChildren(templateForm(schema, doc, (p, redraw) => {
       ed.value = JSON.stringify(doc, null, 2);
       paintGutter();
-      if (p[p.length - 1] === 'action' || p[p.length - 1] === 'default_locale') renderForm(); // what applies changed
+      if (redraw || p[p.length - 1] === 'default_locale') renderForm(); // what is shown changed
     }));
     if (lastErr) markField(lastErr.path, lastErr.text, false);
   }
@@ -763,7 +763,18 @@ function templateForm(schema, doc, onChange) {
     stepRules[act] = { hidden: new Set(Object.entries((r.then && r.then.properties) || {}).filter(([, v]) => v === false).map(([k]) => k)), required: new Set((r.then && r.then.required) || []) };
   }
   const label = (name) => T['field.' + name] ?? String(name);
-  const changed = (p, v) => { setAt(doc, p, v); onChange(p); };
+  // changed sets the value at p and tells onChange; redraw asks for the
+  // form to be drawn again (a list or the fields that apply changed). A
+  // step's new action drops the fields it does not allow.
+  const changed = (p, v, redraw = false) => {
+    setAt(doc, p, v);
+    if (p.length === 3 && p[0] === 'steps' && p[2] === 'action' && stepRules[v]) {
+      for (const k of stepRules[v].hidden) delete doc.steps[p[1]][k];
+      redraw = true;
+    }
+    onChange(p, redraw);
+  };
+  const localeRe = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 
   function field(p, sub, required) {
     const name = p[p.length - 1];
@@ -780,7 +791,13 @@ function templateForm(schema, doc, onChange) {
           const lp = [...p, loc], lid = id + '_' + loc.replace(/[^A-Za-z0-9]/g, '_');
           return h('div', { class: 'field', 'data-field': pathStr(lp) }, h('label', { for: lid }, loc),
             h('textarea', { id: lid, rows: 3, lang: loc, 'data-path': pathStr(lp), oninput: (e) => changed(lp, e.target.value === '' ? undefined : e.target.value) }, val && val[loc] !== undefined ? val[loc] : ''));
-        }));
+        }),
+        h('div', { class: 'row' }, h('input', { id: id + '-newloc', size: 7, 'aria-label': t('tpl.newLocale'), placeholder: 'ja' }),
+          h('button', { type: 'button', 'data-addlocale': path, onclick: (e) => {
+            const loc = e.target.previousSibling.value.trim();
+            if (!localeRe.test(loc)) { e.target.previousSibling.setAttribute('aria-invalid', 'true'); return; }
+            if (!val || val[loc] === undefined) changed([...p, loc], '', true);
+          } }, t('tpl.addLocale'))));
     }
     if (s.enum) {
       return wrap(h('select', { id, 'data-path': path, onchange: (e) => changed(p, e.target.value === '' ? undefined : e.target.value) },
@@ -806,8 +823,13 @@ function templateForm(schema, doc, onChange) {
           } }), ' ', T['enum.' + x] ?? x))));
       }
       if (items.type === 'object' || items.properties) { // a list of objects: one fieldset each
+        const list = () => getAt(doc, p) || [];
+        const blank = () => p.length === 1 && p[0] === 'steps'
+          ? { id: 'step_' + (list().length + 1), action: 'message', after: '1h', script: { [doc.default_locale || 'zh-CN']: '' } } : {};
         return h('fieldset', { class: 'field', 'data-field': path, 'data-path': path }, h('legend', {}, label(name), ' ', h('code', { class: 'muted' }, name)),
-          (val || []).map((_, i) => objectFields([...p, i], items, h('legend', {}, '#' + (i + 1)))));
+          (val || []).map((_, i) => h('div', { class: 'item' }, objectFields([...p, i], items, h('legend', {}, '#' + (i + 1))),
+            h('button', { type: 'button', class: 'small', 'data-remove': pathStr([...p, i]), onclick: () => { const xs = list(); xs.splice(i, 1); changed(p, xs, true); } }, t('tpl.remove')))),
+          h('button', { type: 'button', 'data-add': path, onclick: () => changed(p, [...list(), blank()], true) }, t('tpl.add')));
       }
       // a list of words: one per line
       return wrap(h('textarea', { id, rows: Math.min(6, Math.max(2, (val || []).length)), 'data-path': path, 'aria-describedby': id + '-h',

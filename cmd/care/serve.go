@@ -55,6 +55,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	servers := []*http.Server{{Handler: rt.API, ReadHeaderTimeout: 10 * time.Second}}
+	if c, ok := rt.API.(interface{ CloseStreams() }); ok {
+		servers[0].RegisterOnShutdown(c.CloseStreams) // the console's task streams never go idle by themselves
+	}
 	listeners := []net.Listener{ln}
 	fmt.Fprintf(stdout, "ordercare API on http://%s (clock %s, data %s)\n", ln.Addr(), *clockMode, *data)
 	if *sfnAddr != "" {

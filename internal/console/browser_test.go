@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,13 +14,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ordercare/ordercare/infra/caretest"
 	"github.com/ordercare/ordercare/infra/localruntime"
+	"github.com/ordercare/ordercare/infra/sqlitestore"
+	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/console"
+	"github.com/ordercare/ordercare/internal/httpapi"
 	"github.com/ordercare/ordercare/internal/source"
+	"github.com/ordercare/ordercare/workflows"
 )
 
 var screenshots = flag.String("screenshots", "", "directory the browser test writes its screenshots to (make screenshots: docs); empty: a temporary directory")
@@ -153,7 +162,9 @@ func TestBrowser(t *testing.T) {
 
 	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("accept-lang", "zh-CN,zh,en"))...)
+		chromedp.Flag("accept-lang", "zh-CN,zh,en"),
+		// The browser lives in neither the shop's zone nor UTC: times must follow the shop.
+		chromedp.Env("TZ=America/Los_Angeles"))...)
 	defer cancel()
 	browser, cancel := chromedp.NewContext(alloc)
 	defer cancel()
@@ -201,15 +212,19 @@ func TestBrowser(t *testing.T) {
 			cur.Fatal(err)
 		}
 	}
-	signIn := func(ctx context.Context, key, agent, landing string) {
+	signInAt := func(ctx context.Context, base, key, agent, landing string) {
 		cur.Helper()
-		steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(srv.URL + "/"), chromedp.WaitVisible(chromedp.ID("key")),
+		steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/"), chromedp.WaitVisible(chromedp.ID("key")),
 			chromedp.SendKeys(chromedp.ID("key"), key)}
 		if agent != "" {
 			steps = append(steps, chromedp.SendKeys(chromedp.ID("agent"), agent))
 		}
 		do(ctx, "sign in", append(steps, chromedp.Click(chromedp.ID("signin")))...)
 		wait(ctx, "landing on "+landing, `document.body.dataset.ready === '`+landing+`'`)
+	}
+	signIn := func(ctx context.Context, key, agent, landing string) {
+		cur.Helper()
+		signInAt(ctx, srv.URL, key, agent, landing)
 	}
 
 	t.Run("metrics show the demo day", func(t *testing.T) {
@@ -273,6 +288,9 @@ func TestBrowser(t *testing.T) {
 				t.Fatalf("English queue: %v", err)
 			}
 		}
+		// Polling off: the new task must come by push (GET /v1/tasks/events).
+		eval(liCtx, `(location.hash = '#/queue?poll=0', 'ok')`)
+		wait(liCtx, "the queue listens to the task stream", `document.body.dataset.ready === '#/queue?poll=0' && document.body.dataset.stream === 'live'`)
 		// The next morning, inside the shop's service hours and out of quiet hours.
 		s.advance("11h")
 		before := eval(liCtx, `String(document.querySelectorAll('#queue tr[data-id]').length)`)
@@ -289,6 +307,20 @@ func TestBrowser(t *testing.T) {
 			"reply": map[string]any{"text": "不要了，不知道要多付钱"}})
 		wait(liCtx, "the new task appears without a reload", `[...document.querySelectorAll('#queue tr[data-id]')].some(tr => tr.textContent.includes('D2001') && tr.classList.contains('new'))`)
 		taskID = eval(liCtx, `[...document.querySelectorAll('#queue tr[data-id]')].find(tr => tr.textContent.includes('D2001')).dataset.id`)
+		// Its due time in the shop's zone (Asia/Shanghai), which the header names.
+		var due struct {
+			DueAt time.Time `json:"due_at"`
+		}
+		s.mustCall("GET", "/v1/tasks/"+taskID, ops, nil, &struct{ Task any }{&due})
+		loc, _ := time.LoadLocation(d.Timezone)
+		la, _ := time.LoadLocation("America/Los_Angeles")
+		row := eval(liCtx, `document.querySelector('#queue tr[data-id="`+taskID+`"]').textContent`)
+		if shop := due.DueAt.In(loc).Format("15:04"); !strings.Contains(row, shop) || strings.Contains(row, due.DueAt.In(la).Format("15:04")) {
+			t.Errorf("due time in the queue: %q; want the shop's %s (not the browser's %s)", row, shop, due.DueAt.In(la).Format("15:04"))
+		}
+		if got := eval(liCtx, `document.getElementById('tz').textContent`); !strings.Contains(got, d.Timezone) {
+			t.Errorf("the header names the zone %q; want %s", got, d.Timezone)
+		}
 		if !strings.Contains(eval(liCtx, `document.getElementById('live').textContent`), "new task") {
 			t.Errorf("the new task was not announced")
 		}
@@ -319,9 +351,16 @@ func TestBrowser(t *testing.T) {
 		wait(liCtx, "claimed: the phone shows", `(document.getElementById('contact') || {}).textContent?.includes('+8613900139000')`)
 		shot(liCtx, "console-task.png")
 
-		// Tom's claim is refused with who holds it.
+		// Tom's claim is refused with who holds it, in his language (zh-CN),
+		// and he is sent back to the queue.
 		do(tomCtx, "tom claims", chromedp.Click(chromedp.ID("claim")))
 		wait(tomCtx, "tom is told li holds it", `(document.getElementById('taskmsg') || {}).textContent?.includes('li-na')`)
+		if got := eval(tomCtx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "正在处理该任务") || strings.Contains(got, "claimed by another agent") {
+			t.Errorf("the refused claim in a zh-CN console: %q; want the Chinese text, not the API's English", got)
+		}
+		if got := eval(tomCtx, `String(document.querySelector('#taskmsg #toqueue') !== null)`); got != "true" {
+			t.Errorf("the refused claim offers no way back to the queue")
+		}
 
 		// Li adds a note and completes; the workflow resumes.
 		do(liCtx, "note", chromedp.SendKeys(chromedp.ID("note"), "买家同意付手续费"), chromedp.Click(chromedp.ID("addnote")))
@@ -349,37 +388,189 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("agents: a lease that expired, then taken by another agent", func(t *testing.T) {
+		cur = t
+		s.t = t
+		var open struct{ Tasks []struct{ ID, Status string } }
+		s.mustCall("GET", "/v1/tasks?status=open", ops, nil, &open)
+		if len(open.Tasks) == 0 {
+			t.Fatalf("no open task left in the demo queue")
+		}
+		id := open.Tasks[0].ID
+		ctx := person()
+		signIn(ctx, li.Key, "", "#/queue")
+		do(ctx, "open the task", chromedp.Navigate(srv.URL+"/#/task/"+id))
+		wait(ctx, "task page", `document.getElementById('claim') !== null`)
+		do(ctx, "claim", chromedp.Click(chromedp.ID("claim")))
+		wait(ctx, "claimed", `document.querySelector('#outcomes button[data-outcome]') !== null && (document.getElementById('taskmsg') || {}).textContent?.includes('任务已由您领取')`)
+		// The lease (15 min) runs out while Li is on the phone; she completes
+		// with the keyboard (the page may have noticed first, on its own timer:
+		// then the key does nothing and the same message is there).
+		s.advance("16m")
+		do(ctx, "complete after the lease", chromedp.KeyEvent("1"))
+		wait(ctx, "told the claim expired, offered to claim again", `document.querySelector('#taskmsg #reclaim') !== null`)
+		if got := eval(ctx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "您的领取已过期") {
+			t.Errorf("expired lease message: %q", got)
+		}
+		if got := eval(ctx, `String(document.getElementById('outcomes') === null)`); got != "true" {
+			t.Errorf("outcome buttons offered after the lease ran out; the next action is to claim again")
+		}
+		var task struct{ Status string }
+		s.mustCall("GET", "/v1/tasks/"+id, ops, nil, &struct{ Task any }{&task})
+		if task.Status != "open" {
+			t.Errorf("the completion after the lease went through: task %s", task.Status)
+		}
+		do(ctx, "claim again", chromedp.Click(chromedp.ID("reclaim")))
+		wait(ctx, "claimed again", `(document.getElementById('taskmsg') || {}).textContent?.includes('任务已由您领取') && document.getElementById('contact').tagName === 'DIV'`)
+		if got := eval(ctx, `String(document.querySelector('#outcomes button[data-outcome]') !== null)`); got != "true" {
+			t.Errorf("claimed again, but no outcome buttons")
+		}
+		// It lapses again, and Wang (by the ops key) takes it meanwhile.
+		s.advance("16m")
+		s.mustCall("POST", "/v1/tasks/"+id+"/claim", ops, map[string]string{"agent": "wang"}, nil)
+		do(ctx, "complete after losing it", chromedp.KeyEvent("1"))
+		wait(ctx, "told wang holds it now, sent back to the queue", `document.querySelector('#taskmsg #toqueue') !== null && document.getElementById('taskmsg').textContent.includes('wang')`)
+		if got := eval(ctx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "您的领取已过期") {
+			t.Errorf("lost-to message: %q", got)
+		}
+		do(ctx, "back to the queue", chromedp.Click(chromedp.ID("toqueue")))
+		wait(ctx, "the queue", `document.body.dataset.ready === '#/queue'`)
+	})
+
+	t.Run("agents: 503 resume_pending offers a retry", func(t *testing.T) {
+		cur = t
+		s.t = t
+		// A second site on the same HTTP API whose workflow engine refuses
+		// the first resume (the local runtime's engine never does).
+		dir := t.TempDir()
+		st, err := sqlitestore.Open(t.Context(), filepath.Join(dir, "care.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		clk := clock.NewVirtual(start, nil)
+		var down atomic.Bool
+		down.Store(true)
+		res := &caretest.Resumer{Resume: func(string, []byte) error {
+			if down.Load() {
+				return errors.New("the workflow engine is unavailable")
+			}
+			return nil
+		}}
+		api, err := httpapi.New(httpapi.Config{Store: st, Clock: clk, AdminToken: "admin-token-for-the-second-site", Resumer: res, Workflows: workflows.All()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv2 := httptest.NewServer(console.Handler(api))
+		defer srv2.Close()
+		s2 := &site{t: t, url: srv2.URL}
+		var shop struct{ Keys map[string]string }
+		s2.mustCall("POST", "/v1/shops", "admin-token-for-the-second-site", map[string]string{"id": "tea", "name": "西湖茶庄", "timezone": "Asia/Shanghai", "locale": "zh-CN", "currency": "CNY"}, &shop)
+		var li2 struct{ Key string }
+		s2.mustCall("POST", "/v1/agents", shop.Keys["ops"], map[string]string{"id": "li-na", "name": "李娜"}, &li2)
+		if _, created, err := st.CreateTask(t.Context(), care.Task{ID: "t1", ShopID: "tea", OrderID: "1001", Workflow: care.CODConfirm, Step: "call",
+			Reason: "买家拒收", Script: "您好", Priority: 2, Outcomes: []string{"confirmed", "declined"}, Status: care.TaskOpen,
+			CreatedAt: clk.Now(), DueAt: clk.Now().Add(2 * time.Hour), Token: "sfn-token-t1"}); err != nil || !created {
+			t.Fatalf("create task: %v %v", created, err)
+		}
+		ctx := person()
+		signInAt(ctx, srv2.URL, li2.Key, "", "#/queue")
+		do(ctx, "open the task", chromedp.Navigate(srv2.URL+"/#/task/t1"))
+		wait(ctx, "task page", `document.getElementById('claim') !== null`)
+		do(ctx, "claim", chromedp.Click(chromedp.ID("claim")))
+		wait(ctx, "claimed", `document.querySelector('button[data-outcome="confirmed"]') !== null && (document.getElementById('taskmsg') || {}).textContent?.includes('任务已由您领取')`)
+		do(ctx, "complete", chromedp.Click(chromedp.CSS(`button[data-outcome="confirmed"]`)))
+		wait(ctx, "told the outcome is saved, offered a retry", `document.querySelector('#taskmsg #retry') !== null`)
+		if got := eval(ctx, `document.getElementById('taskmsg').textContent`); !strings.Contains(got, "结果已保存") {
+			t.Errorf("resume_pending message: %q", got)
+		}
+		down.Store(false)
+		do(ctx, "retry", chromedp.Click(chromedp.ID("retry")))
+		wait(ctx, "completed", `(document.getElementById('taskmsg') || {}).textContent?.includes('已完成')`)
+		if calls := res.Calls(); len(calls) != 2 || calls[1].Token != "sfn-token-t1" {
+			t.Errorf("resumes: %+v; want the refused one and the retried one", calls)
+		}
+		var task struct {
+			Status, Outcome, Agent string
+		}
+		s2.mustCall("GET", "/v1/tasks/t1", shop.Keys["ops"], nil, &struct{ Task any }{&task})
+		if task.Status != "done" || task.Outcome != "confirmed" || task.Agent != "li-na" {
+			t.Errorf("task after the retry: %+v", task)
+		}
+	})
+
 	t.Run("ops: template error at its field, preview, save, compare, roll back", func(t *testing.T) {
 		cur = t
 		s.t = t
 		ctx := person()
 		signIn(ctx, ops, "", "#/workflows")
 		do(ctx, "open the editor", chromedp.Navigate(srv.URL+"/#/template/unpaid_chase"))
-		wait(ctx, "editor and preview", `document.querySelector('#preview [data-locale="en"] .script') !== null`)
-		orig := eval(ctx, `document.getElementById('tpl').value`)
-		setTpl := func(text string) {
+		// The form is drawn from the workflow's schema: a field per property.
+		wait(ctx, "the form and the preview", `document.querySelector('#tplform [data-path="steps[0].after"]') !== null && document.querySelector('#tplform [data-path="quiet_hours.from"]') !== null && document.querySelector('#preview [data-locale="en"] .script') !== null`)
+		edit := func(path, js string) { // js computes the new value from v, the old one
 			t.Helper()
-			b, _ := json.Marshal(text)
-			eval(ctx, `(() => { const e = document.getElementById('tpl'); e.value = `+string(b)+`; e.dispatchEvent(new Event('input')); return 'ok'; })()`)
+			eval(ctx, `(() => { const e = document.querySelector('#tplform [data-path="`+path+`"]'); const v = e.value; e.value = `+js+`; e.dispatchEvent(new Event('input', {bubbles: true})); return 'ok'; })()`)
 		}
-		bad := strings.Replace(orig, `"after": "10m"`, `"after": "-10m"`, 1)
-		if bad == orig {
-			t.Fatalf("the demo template has no \"after\": \"10m\" to break:\n%s", orig)
+		// An error in a field of the form.
+		edit("steps[0].after", `'-10m'`)
+		bad := eval(ctx, `document.getElementById('tpl').value`)
+		if !strings.Contains(bad, `"after": "-10m"`) {
+			t.Fatalf("the JSON view did not follow the form:\n%s", bad)
 		}
-		setTpl(bad)
 		do(ctx, "check", chromedp.Click(chromedp.ID("check")))
-		wait(ctx, "the error at its field", `document.querySelector('#errors .fielderr[data-path="steps[0].after"]') !== null`)
+		wait(ctx, "the error beside its field", `document.querySelector('#tplform .field[data-field="steps[0].after"] .fielderr') !== null`)
+		if got := eval(ctx, `document.querySelector('#tplform .field[data-field="steps[0].after"] .fielderr').textContent`); !strings.Contains(got, "未通过校验") {
+			t.Errorf("the error at the field: %q; want it in Chinese", got)
+		}
+		if got := eval(ctx, `document.activeElement.dataset.path || ''`); got != "steps[0].after" {
+			t.Errorf("focus on %q after the error; want the field steps[0].after", got)
+		}
+		if got := eval(ctx, `document.getElementById('errors').textContent`); !strings.Contains(got, "未通过校验") || !strings.Contains(got, "下单后等待") {
+			t.Errorf("the template error in a zh-CN console: %q; want it in Chinese", got)
+		}
+		// The JSON view marks the same field's line.
 		errLine := eval(ctx, `document.querySelector('.gutter div.err').dataset.line`)
 		wantLine := fmt.Sprint(strings.Count(bad[:strings.Index(bad, `"after": "-10m"`)], "\n") + 1)
 		if errLine != wantLine {
 			t.Errorf("error marked on line %s; the field is on line %s", errLine, wantLine)
 		}
-		eval(ctx, `(window.scrollTo(0, 0), 'ok')`)
+		eval(ctx, `(document.querySelector('#tplform .field[data-field="steps[0].after"]').scrollIntoView({block: 'center'}), 'ok')`)
 		shot(ctx, "console-template.png")
-		fixed := strings.Replace(orig, "还没有付款哦", "还没有付款哦（今天付款今天发）", 1)
-		setTpl(fixed)
+		// Fixed in the form, and a script edited there.
+		edit("steps[0].after", `'10m'`)
+		edit("steps[0].script.zh-CN", `v.replace('还没有付款哦', '还没有付款哦（今天付款今天发）')`)
+		// The JSON view and the form stay in step both ways.
+		do(ctx, "the JSON view", chromedp.Click(chromedp.ID("tab-json")))
+		if got := eval(ctx, `document.getElementById('tpl').value`); !strings.Contains(got, "今天付款今天发") || !strings.Contains(got, `"after": "10m"`) {
+			t.Errorf("the JSON view after the form's edits:\n%s", got)
+		}
+		eval(ctx, `(() => { const e = document.getElementById('tpl'); e.value = e.value.replace('"contact_budget": 3', '"contact_budget": 4'); e.dispatchEvent(new Event('input')); return 'ok'; })()`)
+		do(ctx, "back to the form", chromedp.Click(chromedp.ID("tab-form")))
+		if got := eval(ctx, `document.querySelector('#tplform [data-path="contact_budget"]').value`); got != "4" {
+			t.Errorf("the form after a JSON edit: contact_budget %q; want 4", got)
+		}
+		// Steps and languages are added and removed in the form too.
+		steps := func() string {
+			return eval(ctx, `String(JSON.parse(document.getElementById('tpl').value).steps.length)`)
+		}
+		do(ctx, "add a step", chromedp.Click(chromedp.CSS(`button[data-add="steps"]`)))
+		if got := steps(); got != "5" {
+			t.Errorf("steps after adding one: %s; want 5", got)
+		}
+		eval(ctx, `(() => { const e = document.querySelector('#tplform [data-path="steps[4].action"]'); e.value = 'call'; e.dispatchEvent(new Event('change', {bubbles: true})); return 'ok'; })()`)
+		wait(ctx, "a call step's fields", `document.querySelector('#tplform [data-path="steps[4].sla"]') !== null && document.querySelector('#tplform [data-path="steps[4].channel"]') === null`)
+		do(ctx, "remove it", chromedp.Click(chromedp.CSS(`button[data-remove="steps[4]"]`)))
+		if got := steps(); got != "4" {
+			t.Errorf("steps after removing the new one: %s; want 4", got)
+		}
+		do(ctx, "a language", chromedp.SendKeys(chromedp.ID("f-steps_0__script-newloc"), "ja"), chromedp.Click(chromedp.CSS(`button[data-addlocale="steps[0].script"]`)))
+		wait(ctx, "its text box", `document.querySelector('#tplform [data-path="steps[0].script.ja"]') !== null`)
+		edit("steps[0].script.ja", `''`) // left empty: not in the template
+		if got := eval(ctx, `String('ja' in JSON.parse(document.getElementById('tpl').value).steps[0].script)`); got != "false" {
+			t.Errorf("an empty new language stays in the template")
+		}
 		do(ctx, "preview", chromedp.Click(chromedp.ID("previewBtn")))
-		wait(ctx, "preview in both locales", `document.querySelector('#errors').textContent === '' && [...document.querySelectorAll('#preview [data-locale="zh-CN"] .script')].some(e => e.textContent.includes('今天付款今天发')) && document.querySelector('#preview [data-locale="en"] .script') !== null`)
+		wait(ctx, "preview in both locales", `document.querySelector('#errors').textContent === '' && !document.querySelector('#tplform .fielderr') && [...document.querySelectorAll('#preview [data-locale="zh-CN"] .script')].some(e => e.textContent.includes('今天付款今天发')) && document.querySelector('#preview [data-locale="en"] .script') !== null`)
 		do(ctx, "save", chromedp.Click(chromedp.ID("save")))
 		wait(ctx, "saved as v2", `document.querySelector('#errors .msg.ok') && document.querySelector('#errors').textContent.includes('2')`)
 		wait(ctx, "versions", `document.querySelectorAll('#versions tr[data-version]').length === 2`)
@@ -393,6 +584,33 @@ func TestBrowser(t *testing.T) {
 		_, v3 := s.call("GET", "/v1/templates/unpaid_chase/versions/3", ops, nil)
 		if vs.Latest != 3 || !bytes.Equal(v1, v3) {
 			t.Errorf("after the rollback: latest v%d, v3 equal to v1: %v", vs.Latest, bytes.Equal(v1, v3))
+		}
+	})
+
+	t.Run("ops: every workflow's template opens in the form, unchanged", func(t *testing.T) {
+		cur = t
+		s.t = t
+		ctx := person()
+		signIn(ctx, ops, "", "#/workflows")
+		var wfs struct{ Workflows []struct{ Workflow string } }
+		s.mustCall("GET", "/v1/workflows", ops, nil, &wfs)
+		for _, w := range wfs.Workflows {
+			do(ctx, "open "+w.Workflow, chromedp.Navigate(srv.URL+"/#/template/"+w.Workflow))
+			wait(ctx, w.Workflow+" in the form", `document.body.dataset.ready === '#/template/`+w.Workflow+`' && document.querySelector('#tplform [data-path="steps[0].script"]') !== null`)
+			// Drawing the form changes nothing; an edit and its undo neither.
+			got := eval(ctx, `(() => {
+				const e = document.querySelector('#tplform [data-path="contact_budget"]'), v = e.value;
+				e.value = '7'; e.dispatchEvent(new Event('input', {bubbles: true}));
+				e.value = v; e.dispatchEvent(new Event('input', {bubbles: true}));
+				const a = JSON.stringify(JSON.parse(document.getElementById('tpl').value));
+				return fetch('/v1/templates/`+w.Workflow+`').then(r => r.json()).then(d => String(JSON.stringify(d) === a) + ' ' + document.querySelectorAll('#tplform [data-path]').length);
+			})()`)
+			if !strings.HasPrefix(got, "true ") {
+				t.Errorf("%s: the form changed the template (%s)", w.Workflow, got)
+			}
+			if errs := eval(ctx, `document.getElementById('errors').textContent`); errs != "" {
+				t.Errorf("%s: errors on opening: %s", w.Workflow, errs)
+			}
 		}
 	})
 
@@ -410,6 +628,9 @@ func TestBrowser(t *testing.T) {
 		if got := eval(ctx, `document.querySelector('#sources tr[data-source="standard"]').textContent`); !strings.Contains(got, srv.URL+"/webhooks/demo/standard") {
 			t.Errorf("the standard source row: %q", got)
 		}
+		// A refused action in zh-CN: an agent id that exists.
+		do(ctx, "add tom again", chromedp.SendKeys(chromedp.ID("newagentid"), "tom"), chromedp.SendKeys(chromedp.ID("newagentname"), "Tom"), chromedp.Click(chromedp.ID("addagent")))
+		wait(ctx, "refused in Chinese", `(document.getElementById('settingsmsg') || {}).textContent?.includes('该 ID 的客服已存在')`)
 		do(ctx, "deactivate tom", chromedp.Click(chromedp.CSS(`#agents tr[data-agent="tom"] button:nth-of-type(2)`)))
 		wait(ctx, "tom deactivated", `(document.querySelector('#agents tr[data-agent="tom"]') || {}).textContent?.includes('停用') && document.querySelector('#agents tr[data-agent="tom"]').textContent.includes('启用')`)
 		if st, _ := s.call("GET", "/v1/tasks", tom.Key, nil); st != 401 {

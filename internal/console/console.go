@@ -36,7 +36,9 @@ var Languages = []string{"en", "zh-CN"}
 
 var page = template.Must(template.ParseFS(assets, "assets/index.html"))
 
-// Handler returns the console in front of api.
+// Handler returns the console in front of api. The handler has a
+// CloseStreams method too, which calls api's (httpapi.Server.CloseStreams)
+// when api has one: register it with http.Server.RegisterOnShutdown.
 func Handler(api http.Handler) http.Handler {
 	static, _ := fs.Sub(assets, "assets")
 	files := http.StripPrefix("/console/", http.FileServerFS(static))
@@ -58,7 +60,21 @@ func Handler(api http.Handler) http.Handler {
 		files.ServeHTTP(w, r)
 	})
 	mux.Handle("/", api)
-	return mux
+	return withStreams{mux, api}
+}
+
+// withStreams is the console's handler: its mux, and the API whose open
+// streams CloseStreams ends.
+type withStreams struct {
+	http.Handler
+	api http.Handler
+}
+
+// CloseStreams ends the API's open event streams, if it has any.
+func (h withStreams) CloseStreams() {
+	if c, ok := h.api.(interface{ CloseStreams() }); ok {
+		c.CloseStreams()
+	}
 }
 
 func headers(w http.ResponseWriter) {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordercare/ordercare/internal/console"
+	"github.com/ordercare/ordercare/internal/httpapi"
 )
 
 func TestLanguage(t *testing.T) {
@@ -60,6 +61,17 @@ func TestCatalogue(t *testing.T) {
 	for _, l := range console.Languages {
 		if diff := cmp.Diff(en, keys(cat[l])); diff != "" {
 			t.Errorf("keys of %s differ from en (-en +%s):\n%s", l, l, diff)
+		}
+	}
+	// Every error code and reason the API answers is translated.
+	for _, code := range httpapi.ErrorCodes {
+		if _, ok := cat["en"]["apierr."+code]; !ok {
+			t.Errorf("the catalogue does not translate the API's error code %q (apierr.%s)", code, code)
+		}
+	}
+	for _, reason := range httpapi.ErrorReasons {
+		if _, ok := cat["en"]["apierr."+reason]; !ok {
+			t.Errorf("the catalogue does not translate the API's error reason %q (apierr.%s)", reason, reason)
 		}
 	}
 	srv := httptest.NewServer(console.Handler(http.NotFoundHandler()))
@@ -115,4 +127,60 @@ func TestHandler(t *testing.T) {
 	if res, _ := http.Post(srv.URL+"/", "text/plain", nil); res.StatusCode != http.StatusTeapot {
 		t.Errorf("POST / went to the console (%d), not the API", res.StatusCode)
 	}
+}
+
+// TestVisibleTextInCatalogue: the page's words come from the catalogue. It
+// scans app.js's string literals (comments left out) for text a person
+// would read: Chinese characters, phrases of two or more words (CSS class
+// lists aside), and single words put on the page as a child or appended to
+// a value; and index.html's text. The few words allowed are language names
+// in their own language and an example name.
+func TestVisibleTextInCatalogue(t *testing.T) {
+	allowed := map[string]bool{"中文": true, "English": true, "李娜": true, "ordercare": true}
+	js := asset(t, "app.js")
+	code := regexp.MustCompile(`(?m)^\s*//.*$|\s//\s.*$`).ReplaceAllString(string(js), "")
+	cjk := regexp.MustCompile(`\p{Han}`)
+	phrase := regexp.MustCompile(`[A-Za-z]{2,}[,.:!?]?\s+[A-Za-z]{2,}`)
+	word := regexp.MustCompile(`^\s*[A-Za-z]{2,}[.:!?]?\s*$`)
+	lits := regexp.MustCompile("'((?:[^'\\\\\\n]|\\\\.)*)'|`((?:[^`\\\\]|\\\\.)*)`")
+	for _, m := range lits.FindAllStringSubmatchIndex(code, -1) {
+		lit := code[m[0]+1 : m[1]-1]
+		before := strings.TrimRight(code[max(0, m[0]-16):m[0]], " ")
+		if allowed[lit] || strings.HasSuffix(before, "class:") {
+			continue
+		}
+		child := strings.HasSuffix(before, "},") || strings.HasSuffix(before, "+") || strings.HasSuffix(before, ":") && strings.HasSuffix(before, "?")
+		switch {
+		case cjk.MatchString(lit):
+			t.Errorf("app.js shows %q: Chinese text belongs in i18n.json", lit)
+		case phrase.MatchString(lit) && !strings.Contains(lit, "${") && !strings.ContainsAny(lit, "#/[]()=<>"):
+			t.Errorf("app.js has the phrase %q: visible text belongs in i18n.json", lit)
+		case word.MatchString(lit) && child:
+			t.Errorf("app.js puts the word %q on the page: visible text belongs in i18n.json", lit)
+		}
+	}
+	html := asset(t, "index.html")
+	text := regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(string(html), " ")
+	for _, w := range strings.Fields(text) {
+		if !allowed[w] && w != "…" {
+			t.Errorf("index.html shows %q: visible text belongs in i18n.json (the script sets it)", w)
+		}
+	}
+}
+
+// asset reads one of the console's files as the handler serves it.
+func asset(t *testing.T, name string) []byte {
+	t.Helper()
+	srv := httptest.NewServer(console.Handler(http.NotFoundHandler()))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/console/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET /console/%s: %d", name, res.StatusCode)
+	}
+	return b
 }

@@ -96,7 +96,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if isConflict(err) {
-			err = &apiError{Status: http.StatusConflict, Code: "conflict", Field: "id", Message: "an agent with this id exists"}
+			err = &apiError{Status: http.StatusConflict, Code: "conflict", Field: "id", Reason: "agent_exists", Message: "an agent with this id exists"}
 		}
 		s.writeError(w, r, err)
 		return

@@ -53,7 +53,7 @@ func moveClock(r *http.Request, vc DevClock) error {
 		return vc.AdvanceTo(r.Context(), vc.Now().Add(d))
 	case !req.To.IsZero():
 		if err := vc.AdvanceTo(r.Context(), req.To); errors.Is(err, clock.ErrBackwards) {
-			return &apiError{Status: http.StatusConflict, Code: "conflict", Field: "to", Message: "virtual time never moves backwards"}
+			return &apiError{Status: http.StatusConflict, Code: "conflict", Field: "to", Reason: "clock_backwards", Message: "virtual time never moves backwards"}
 		} else if err != nil {
 			return err
 		}

@@ -11,8 +11,10 @@
 // optional; GET .../versions and .../versions/{n}, agent), metrics (GET /v1/metrics, ops) and the outbound webhook channel
 // (PUT /v1/shops/{shop}/channels/webhook, ops).
 //
-// Errors are JSON: {"error":{"code","message","field"?}} with the status
-// codes of the contract (400 invalid with the field, 401, 404, 409, 413, 415,
-// 422). Nothing logged here carries a secret, a phone number or an address:
+// Errors are JSON: {"error":{"code","message","field"?,"reason"?,"args"?}}
+// with the status codes of the contract (400 invalid with the field, 401,
+// 404, 409, 413, 415, 422). code (ErrorCodes) and reason (ErrorReasons, a
+// finer cause such as conflict's task_held, with its values in args) are
+// stable: clients translate by them and the field; message is English. Nothing logged here carries a secret, a phone number or an address:
 // the request log holds method, route pattern, status and duration only.
 package httpapi

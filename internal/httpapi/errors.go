@@ -11,17 +11,51 @@ import (
 )
 
 // apiError is an error with the HTTP status and code it is answered with.
+//
+// The JSON shape is {"code","message","field"?,"reason"?,"args"?}: code is
+// the stable class (ErrorCodes), field the JSON path of the offending field,
+// message the English explanation for people reading curl output. Reason,
+// when set, is a stable finer code (ErrorReasons) a client translates
+// instead of the message, with Args the values its text names (an agent id,
+// an RFC 3339 time). Fields are only ever added to this shape.
 type apiError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Status  int               `json:"-"`
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Field   string            `json:"field,omitempty"`
+	Reason  string            `json:"reason,omitempty"`
+	Args    map[string]string `json:"args,omitempty"`
 }
 
 func (e *apiError) Error() string { return e.Message }
 
 func errStatus(status int, code, msg string) *apiError {
 	return &apiError{Status: status, Code: code, Message: msg}
+}
+
+// errReason is errStatus with a finer reason code (one of ErrorReasons).
+func errReason(status int, code, reason, msg string) *apiError {
+	return &apiError{Status: status, Code: code, Reason: reason, Message: msg}
+}
+
+// ErrorCodes are the values of an error answer's "code": stable, and the
+// keys clients (the console's catalogue) translate errors by, with the field.
+var ErrorCodes = []string{"invalid", "rejected", "unauthorized", "forbidden", "csrf", "not_found", "conflict",
+	"precondition_failed", "too_large", "unsupported_media_type", "resume_pending", "internal",
+	"too_many_requests", "unavailable", "not_implemented"}
+
+// ErrorReasons are the values of an error answer's "reason", each under
+// the code it comes with ("conflict.task_held"): a finer, stable cause a
+// client translates in place of the English message.
+var ErrorReasons = []string{
+	"unauthorized.session_expired", "unauthorized.account_closed", "unauthorized.key_replaced",
+	"unauthorized.not_signed_in", "unauthorized.agent_inactive", "unauthorized.unknown_key",
+	"forbidden.admin_no_session", "forbidden.personal_key", "forbidden.other_agent",
+	"conflict.task_held", "conflict.task_done", "conflict.task_cancelled", "conflict.task_delivering",
+	"conflict.agent_exists", "conflict.clock_backwards",
+	"not_found.unknown_workflow", "not_found.unknown_source", "not_found.order",
+	"precondition_failed.stale_version",
+	"too_many_requests.streams", "unavailable.shutting_down", "not_implemented.no_streaming",
 }
 
 var (

@@ -141,7 +141,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) {
 		} else {
 			o, err = s.store.GetOrder(r.Context(), shopID, req.OrderID)
 			if errors.Is(err, care.ErrNotFound) {
-				err = &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "order_id", Message: "no such order in this shop"}
+				err = &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "order_id", Reason: "order", Message: "no such order in this shop"}
 			}
 		}
 	}

@@ -60,6 +60,9 @@ type Config struct {
 	Consents consent.Store
 	// Erasure, when set, serves DELETE /v1/buyers/{id} (ops).
 	Erasure erasure.Store
+	// TaskEvents tunes the task stream GET /v1/tasks/events (zero: the
+	// defaults). Call Server.CloseStreams on shutdown.
+	TaskEvents TaskEvents
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -76,6 +79,7 @@ type Server struct {
 	sessions   clock.Clock
 	consents   consent.Store
 	erasure    erasure.Store
+	events     *taskHub
 }
 
 // New returns a Server for cfg.
@@ -91,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slogDiscard
 	}
+	s.events = newTaskHub(cfg.TaskEvents, s.taskFingerprint)
 	s.sessionKey, s.sessions = cfg.SessionKey, cfg.SessionClock
 	if s.sessions == nil {
 		s.sessions = clock.Real{}
@@ -110,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/agents/{id}/key", s.reissueAgentKey)
 	s.mux.HandleFunc("GET /v1/tasks/{id}", s.getTask)
 	s.mux.HandleFunc("GET /v1/workflows", s.listWorkflows)
+	s.mux.HandleFunc("GET /v1/workflows/{workflow}/schema", s.getWorkflowSchema)
 	s.mux.HandleFunc("GET /v1/shops/{shop}/sources", s.listSources)
 	s.mux.HandleFunc("POST /v1/templates/{workflow}/preview", s.previewTemplate)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -127,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/runs", s.listRuns)
 	s.mux.HandleFunc("GET /v1/metrics", s.getMetrics)
 	s.mux.HandleFunc("GET /v1/tasks", s.listTasks)
+	s.mux.HandleFunc("GET /v1/tasks/events", s.taskEvents)
 	s.mux.HandleFunc("POST /v1/tasks/{id}/claim", taskAction(s, s.claimTask))
 	s.mux.HandleFunc("POST /v1/tasks/{id}/notes", taskAction(s, s.noteTask))
 	s.mux.HandleFunc("POST /v1/tasks/{id}/complete", taskAction(s, s.completeTask))
@@ -178,6 +185,10 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// Unwrap lets http.ResponseController reach the connection's writer (to
+// flush the task stream).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Health is the answer to GET /healthz. Now is the server's clock, which
 // webhook timestamps are checked against (with a virtual clock it is not the

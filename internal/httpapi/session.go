@@ -112,7 +112,7 @@ var errSessionCSRF = errStatus(http.StatusForbidden, "csrf", "a state-changing r
 func (s *Server) fromSession(r *http.Request, c *http.Cookie) (principal, error) {
 	ss, ok := s.decodeSession(c.Value)
 	if !ok {
-		return principal{}, errStatus(http.StatusUnauthorized, "unauthorized", "the session expired or is not valid: sign in again")
+		return principal{}, errReason(http.StatusUnauthorized, "unauthorized", "session_expired", "the session expired or is not valid: sign in again")
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -126,7 +126,7 @@ func (s *Server) fromSession(r *http.Request, c *http.Cookie) (principal, error)
 	if ss.Role == care.RoleAgent && !ss.Shared {
 		a, err := s.store.GetAgent(r.Context(), ss.Shop, ss.Agent)
 		if errors.Is(err, care.ErrNotFound) || (err == nil && (!a.Active || a.KeyHash != ss.Hash)) {
-			return principal{}, errStatus(http.StatusUnauthorized, "unauthorized", "this agent account was deactivated or its key replaced: sign in again")
+			return principal{}, errReason(http.StatusUnauthorized, "unauthorized", "account_closed", "this agent account was deactivated or its key replaced: sign in again")
 		}
 		if err != nil {
 			return principal{}, err
@@ -136,7 +136,7 @@ func (s *Server) fromSession(r *http.Request, c *http.Cookie) (principal, error)
 	}
 	k, err := s.store.KeyByHash(r.Context(), ss.Hash)
 	if errors.Is(err, care.ErrNotFound) || (err == nil && (k.ShopID != ss.Shop || k.Role != ss.Role)) {
-		return principal{}, errStatus(http.StatusUnauthorized, "unauthorized", "the key this session was made with was replaced: sign in again")
+		return principal{}, errReason(http.StatusUnauthorized, "unauthorized", "key_replaced", "the key this session was made with was replaced: sign in again")
 	}
 	if err != nil {
 		return principal{}, err
@@ -173,7 +173,7 @@ func (s *Server) agentKey(r *http.Request, tok string) (principal, error) {
 		return principal{}, errUnauthorized
 	}
 	if !a.Active {
-		return principal{}, errStatus(http.StatusUnauthorized, "unauthorized", "this agent account is deactivated")
+		return principal{}, errReason(http.StatusUnauthorized, "unauthorized", "agent_inactive", "this agent account is deactivated")
 	}
 	return principal{Role: care.RoleAgent, ShopID: shop, AgentID: id, AgentName: a.Name}, nil
 }
@@ -215,7 +215,7 @@ func (s *Server) signIn(r *http.Request, req SessionRequest) (session, error) {
 		return session{}, care.Invalid("key", "required")
 	}
 	if subtle.ConstantTimeCompare([]byte(key), []byte(s.admin)) == 1 {
-		return session{}, &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "key", Message: "the admin token opens no console session: sign in with a shop's ops or agent key"}
+		return session{}, &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "key", Reason: "admin_no_session", Message: "the admin token opens no console session: sign in with a shop's ops or agent key"}
 	}
 	if strings.HasPrefix(key, care.AgentKeyPrefix) {
 		if req.Agent != "" {
@@ -229,7 +229,7 @@ func (s *Server) signIn(r *http.Request, req SessionRequest) (session, error) {
 	}
 	k, err := s.store.KeyByHash(r.Context(), care.HashKey(key))
 	if errors.Is(err, care.ErrNotFound) {
-		return session{}, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Field: "key", Message: "unknown or replaced key"}
+		return session{}, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Field: "key", Reason: "unknown_key", Message: "unknown or replaced key"}
 	}
 	if err != nil {
 		return session{}, err
@@ -245,7 +245,7 @@ func (s *Server) signIn(r *http.Request, req SessionRequest) (session, error) {
 			return session{}, care.Invalid("agent", "the shared agent key needs your agent name: 2-40 characters, lower-case letters, digits, - and _")
 		}
 		if _, err := s.store.GetAgent(r.Context(), k.ShopID, req.Agent); err == nil {
-			return session{}, &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "agent", Message: "agent " + req.Agent + " has a personal key: sign in with it"}
+			return session{}, &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "agent", Reason: "personal_key", Args: map[string]string{"agent": req.Agent}, Message: "agent " + req.Agent + " has a personal key: sign in with it"}
 		} else if !errors.Is(err, care.ErrNotFound) {
 			return session{}, err
 		}
@@ -275,7 +275,7 @@ func (s *Server) sessionView(r *http.Request, ss session, cookie string) (Sessio
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
-		s.writeError(w, r, errStatus(http.StatusUnauthorized, "unauthorized", "not signed in"))
+		s.writeError(w, r, errReason(http.StatusUnauthorized, "unauthorized", "not_signed_in", "not signed in"))
 		return
 	}
 	if _, err := s.fromSession(r, c); err != nil {

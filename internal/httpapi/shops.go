@@ -164,7 +164,7 @@ func (s *Server) putSource(w http.ResponseWriter, r *http.Request) {
 	source := r.PathValue("source")
 	shopID, err := s.shopScope(r, r.PathValue("shop"), care.RoleOps)
 	if err == nil && !slices.Contains(care.Sources, source) {
-		err = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "unknown source " + source}
+		err = &apiError{Status: http.StatusNotFound, Code: "not_found", Reason: "unknown_source", Message: "unknown source " + source}
 	}
 	var req sourceRequest
 	if err == nil {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -72,13 +73,50 @@ func taskAction[Req any](s *Server, do func(r *http.Request, shopID, id string, 
 		var v queue.View
 		if err == nil {
 			v, err = do(r, p.ShopID, r.PathValue("id"), req)
+			if errors.Is(err, care.ErrConflict) {
+				err = s.taskConflict(r, p.ShopID, r.PathValue("id"), err)
+			}
 		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+		s.events.notify(p.ShopID)
 		writeJSON(w, http.StatusOK, redactTask(p, v))
 	}
+}
+
+// taskConflict gives the queue's refusal (care.ErrConflict) of an action on
+// task id its reason: the task as it stands now is held by another agent
+// (task_held, args agent and until), done (task_done, args agent and
+// outcome), cancelled (task_cancelled), or done with its outcome still
+// being delivered (task_delivering). The status stays 409 and the code
+// "conflict"; the message is the queue's.
+func (s *Server) taskConflict(r *http.Request, shopID, id string, err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return err
+	}
+	ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
+	v, gerr := s.queue.Get(r.Context(), shopID, id)
+	if gerr != nil {
+		return ae
+	}
+	switch v.Status {
+	case care.TaskClaimed:
+		ae.Reason, ae.Args = "task_held", map[string]string{"agent": v.Agent}
+		if v.LeaseUntil != nil {
+			ae.Args["until"] = v.LeaseUntil.UTC().Format(time.RFC3339)
+		}
+	case care.TaskDone:
+		ae.Reason, ae.Args = "task_done", map[string]string{"agent": v.Agent, "outcome": v.Outcome}
+		if !v.Resumed && v.ResumingUntil != nil && s.now().Before(*v.ResumingUntil) {
+			ae.Reason = "task_delivering"
+		}
+	case care.TaskCancelled:
+		ae.Reason = "task_cancelled"
+	}
+	return ae
 }
 
 func (s *Server) claimTask(r *http.Request, shopID, id string, req ClaimRequest) (queue.View, error) {
@@ -127,7 +165,7 @@ func actAs(p principal, f agentField) error {
 	}
 	a := f.agent()
 	if *a != "" && *a != p.AgentID {
-		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "agent",
+		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "agent", Reason: "other_agent", Args: map[string]string{"agent": p.AgentID},
 			Message: "signed in as agent " + p.AgentID + ": task actions are recorded as the signed-in agent"}
 	}
 	*a = p.AgentID

@@ -62,7 +62,7 @@ const putAttempts = 5
 func (s *Server) workflowOf(r *http.Request) (care.Workflow, error) {
 	wf := care.Workflow(r.PathValue("workflow"))
 	if _, ok := s.workflows.Get(wf); !ok {
-		return "", &apiError{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("unknown workflow %q", wf)}
+		return "", &apiError{Status: http.StatusNotFound, Code: "not_found", Field: "workflow", Reason: "unknown_workflow", Args: map[string]string{"workflow": string(wf)}, Message: fmt.Sprintf("unknown workflow %q", wf)}
 	}
 	return wf, nil
 }
@@ -310,7 +310,7 @@ func (s *Server) storeTemplate(r *http.Request, shopID string, wf care.Workflow,
 			return TemplateVersion{}, err
 		}
 		if ifMatch >= 0 && ifMatch != next-1 {
-			return TemplateVersion{}, &apiError{Status: http.StatusPreconditionFailed, Code: "precondition_failed", Field: "If-Match",
+			return TemplateVersion{}, &apiError{Status: http.StatusPreconditionFailed, Code: "precondition_failed", Field: "If-Match", Reason: "stale_version",
 				Message: fmt.Sprintf("the latest version is %d, not %d: someone saved since you read it; GET it again and reapply your edit", next-1, ifMatch)}
 		}
 		t := care.Template{ShopID: shopID, Workflow: wf, Version: next, Body: json.RawMessage(compact.Bytes()), CreatedAt: s.now().UTC()}

@@ -103,7 +103,7 @@ func (s *Server) receive(r *http.Request) (received, error) {
 	shopID, name := r.PathValue("shop"), r.PathValue("source")
 	adapter, ok := source.For(name)
 	if !ok || name == care.ChannelWebhook { // the outbound channel's credentials are no source
-		return received{}, &apiError{Status: 404, Code: "not_found", Message: "unknown source " + name}
+		return received{}, &apiError{Status: 404, Code: "not_found", Reason: "unknown_source", Message: "unknown source " + name}
 	}
 	// One read on the hot path: a source exists only for an existing shop,
 	// so the shop is looked up only to tell the two 404s apart.

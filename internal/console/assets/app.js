@@ -8,6 +8,7 @@ let T = {};            // the catalogue's messages for lang
 let S = null;          // the session (GET /v1/session)
 let offset = 0;        // server clock minus browser clock, ms
 let timers = [];       // intervals of the current page
+let closers = [];      // other things the current page must end (event streams)
 let keyHandler = null; // the current page's keyboard shortcuts
 
 // ---------- helpers ----------
@@ -60,11 +61,57 @@ async function api(method, path, body, extra = {}) {
   return { status: r.status, ok: r.ok, data, headers: r.headers, text };
 }
 
-function errText(res) {
-  const e = res.data && res.data.error;
-  if (!e) return t('err.status', { status: res.status });
-  return (e.field ? e.field + ': ' : '') + e.message;
+// fill puts vars into a catalogue text's {name} slots.
+function fill(s, vars = {}) {
+  for (const [k, v] of Object.entries(vars)) s = s.split('{' + k + '}').join(String(v));
+  return s;
 }
+
+// fieldName is the catalogue's name of a JSON path's last field
+// (steps[0].script.en → "script"), else the field itself.
+function fieldName(path) {
+  const parts = String(path || '').split(/[.[\]]+/).filter((x) => x && !/^\d+$/.test(x));
+  let leaf = parts.pop() || '';
+  if (parts.length && /^(script|reason)$/.test(parts[parts.length - 1])) leaf = parts.pop(); // script.en: the script
+  return T['field.' + leaf] ?? leaf;
+}
+
+// fieldLabel names a JSON path for people: the field's name in the
+// catalogue, then the path itself.
+function fieldLabel(path) {
+  if (!path) return t('tpl.document');
+  const name = fieldName(path);
+  return name && name !== path ? name + ' (' + path + ')' : path;
+}
+
+// apiErr is an API error answer's parts: {code, field, reason, args, message}.
+function apiErr(res) {
+  const e = res && res.data && res.data.error;
+  return e && typeof e === 'object' ? e : null;
+}
+
+// errText explains an API error answer in the console's language, from the
+// catalogue: by its reason (apierr.<code>.<reason>), else by its code and
+// field (apierr.<code>.<field>), else by its code (apierr.<code>, naming the
+// field). Only with the generic text is the server's English message added,
+// as a secondary detail; without any translation, the message is all there is.
+function errText(res) {
+  const e = apiErr(res);
+  if (!e) return t(res.status === 0 ? 'err.network' : 'err.status', { status: res.status });
+  const args = { ...(e.args || {}) };
+  if (args.until) args.until = fmt(args.until);
+  if (args.outcome) args.outcome = outcomeLabel(args.outcome);
+  const top = e.field && /^[A-Za-z_-]+$/.test(e.field) ? e.field : ''; // a body's own field, not a path into a document
+  const specific = (e.reason && T['apierr.' + e.code + '.' + e.reason]) || (top && T['apierr.' + e.code + '.' + top]);
+  if (specific) return h('span', { class: 'apierr', 'data-code': e.code, 'data-reason': e.reason || null }, fill(specific, args));
+  const generic = T['apierr.' + e.code];
+  if (!generic) return h('span', { class: 'apierr', 'data-code': e.code, lang: 'en' }, e.message || t('err.status', { status: res.status }));
+  return h('span', { class: 'apierr', 'data-code': e.code }, fill(generic, { ...args, field: fieldLabel(e.field) }),
+    e.message ? [' ', detail(e.message)] : null);
+}
+
+// detail is the server's own English words, shown small beside a translation.
+function detail(text) { return h('small', { class: 'detail', lang: 'en', title: t('err.detail') }, text); }
 
 function note(kind, text, ...extra) { return h('div', { class: 'msg ' + kind, role: kind === 'err' ? 'alert' : 'status' }, text, ...extra); }
 
@@ -190,10 +237,11 @@ async function pageQueue() {
   const chips = h('div', { class: 'chips row', role: 'group', 'aria-label': t('queue.filter') });
   const body = h('tbody');
   const status = h('div');
+  const liveState = h('span', { id: 'livestate', class: 'muted', title: t('queue.liveTitle') });
   const table = h('table', { id: 'queue' }, h('thead', {}, h('tr', {},
     h('th', {}, t('queue.priority')), h('th', {}, t('queue.tag')), h('th', {}, t('queue.why')),
     h('th', { class: 'wide' }, t('queue.order')), h('th', {}, t('queue.due')), h('th', {}, t('queue.state')))), body);
-  show(h('h1', {}, t('queue.title')), h('p', { class: 'muted' }, t('queue.keys')), chips, status, table);
+  show(h('h1', {}, t('queue.title')), h('p', { class: 'muted' }, t('queue.keys'), ' ', liveState), chips, status, table);
 
   async function load() {
     const [open, claimed] = await Promise.all([api('GET', '/v1/tasks?status=open'), api('GET', '/v1/tasks?status=claimed'), syncClock()]);
@@ -234,19 +282,40 @@ async function pageQueue() {
     else if ((e.key === 'Enter' || e.key === 'o') && rows[sel]) go('#/task/' + encodeURIComponent(rows[sel].id));
     else if (e.key === 'c' && rows[sel]) {
       const r = await api('POST', '/v1/tasks/' + encodeURIComponent(rows[sel].id) + '/claim', {});
-      if (r.ok) go('#/task/' + encodeURIComponent(rows[sel].id)); else status.replaceChildren(note('err', claimError(r)));
+      if (r.ok) go('#/task/' + encodeURIComponent(rows[sel].id)); else status.replaceChildren(note('err', errText(r)));
     }
     else if (e.key === 'r') load();
     else if (e.key === '?') helpOverlay([['j / k', 'keys.move'], ['Enter', 'keys.open'], ['c', 'keys.claim'], ['r', 'keys.refresh'], ['?', 'keys.help']]);
   };
   await load();
-  timers.push(setInterval(load, 3000));
+  // New tasks arrive by push (GET /v1/tasks/events, Server-Sent Events):
+  // each "changed" reloads the list. Where the stream is unavailable (on
+  // AWS, API Gateway buffers responses and the API answers 501) or drops,
+  // the queue polls every `poll` seconds (3; ?poll=0 turns polling off).
+  const poll = q.has('poll') ? Number(q.get('poll')) : 3;
+  let live = false, lastLoad = Date.now();
+  const setLive = (on) => {
+    live = on;
+    document.body.dataset.stream = on ? 'live' : 'polling';
+    liveState.textContent = on ? t('queue.live') : poll > 0 ? t('queue.polling', { s: poll }) : '';
+  };
+  setLive(false);
+  if (window.EventSource) {
+    const es = new EventSource('/v1/tasks/events');
+    es.addEventListener('ready', () => setLive(true));
+    es.addEventListener('changed', () => { lastLoad = Date.now(); load(); });
+    es.addEventListener('bye', () => setLive(false));
+    es.onerror = () => setLive(false); // EventSource reconnects by itself unless the server refused it
+    closers.push(() => es.close());
+  }
+  if (poll > 0) {
+    timers.push(setInterval(() => {
+      // Polling while the stream is down; a slow safety net while it is up.
+      if (!live || Date.now() - lastLoad > 60000) { lastLoad = Date.now(); load(); }
+    }, poll * 1000));
+  }
 }
 
-function claimError(r) {
-  if (r.status === 409) return t('task.err.held');
-  return errText(r);
-}
 
 // ---------- task ----------
 
@@ -276,30 +345,59 @@ async function pageTask(id) {
     return r;
   }
 
+  // conflict explains a refused action and offers the next one: back to
+  // the queue (another agent holds it, it is done or cancelled), claim
+  // again (my lease lapsed), retry (the outcome is saved, the workflow not
+  // resumed yet), reload (anything else).
+  const toQueue = () => h('a', { href: '#/queue', id: 'toqueue', class: 'btn' }, t('back.queue'));
+  const reloadBtn = () => h('button', { id: 'reload', onclick: async () => { msg.replaceChildren(); await load(); } }, t('task.reload'));
   function conflict(r, before) {
+    const e = apiErr(r) || {};
     const tk = d.task;
-    if (r.status === 503 && r.data && r.data.error && r.data.error.code === 'resume_pending') {
-      return note('warn', t('task.err.resume'), ' ', h('button', { id: 'retry', onclick: () => complete(before.outcome || lastOutcome, lastNote) }, t('task.retry')));
+    const wasMine = before && before.status === 'claimed' && before.agent === S.agent;
+    if (e.code === 'resume_pending') {
+      return note('warn', errText(r), ' ', h('button', { id: 'retry', onclick: () => complete(lastOutcome, lastNote) }, t('task.retry')));
     }
+    if (r.status === 404) return note('err', t('task.notfound'), ' ', toQueue());
     if (r.status === 409) {
-      if (tk.status === 'claimed' && tk.agent !== S.agent) return note('err', t('task.err.heldBy', { agent: tk.agent, until: fmt(tk.lease_until) }), ' ', h('a', { href: '#/queue' }, t('back.queue')));
-      if (tk.status === 'open') return note('err', t('task.err.expired'), ' ', h('button', { onclick: claim }, t('task.claim')));
-      if (tk.status === 'done') return note('err', t('task.err.done', { agent: tk.agent }));
-      if (tk.status === 'cancelled') return note('err', t('task.err.cancelled'));
+      if (e.reason === 'task_held' || (tk.status === 'claimed' && tk.agent !== S.agent)) {
+        const args = { agent: (e.args && e.args.agent) || tk.agent, until: fmt((e.args && e.args.until) || tk.lease_until) };
+        return note('err', wasMine ? t('task.err.lostTo', args) : errText(r), ' ', toQueue());
+      }
+      if (e.reason === 'task_done' || e.reason === 'task_cancelled' || tk.status === 'done' || tk.status === 'cancelled') return note('err', errText(r), ' ', toQueue());
+      if (tk.status === 'open') return expired();
     }
-    return note('err', errText(r));
+    return note('err', errText(r), ' ', reloadBtn());
   }
 
+  // expired is the message for a lease that lapsed while the task was
+  // mine: it went back to the queue; claim it again to go on.
+  function expired() {
+    return note('warn', t('task.err.expired'), ' ', h('button', { id: 'reclaim', class: 'primary', onclick: claim }, t('task.reclaim')));
+  }
+
+  // leaseLapsed reloads the task when I held it and my lease is over by the
+  // server's clock; true (and the message shown) when it lapsed.
+  async function leaseLapsed() {
+    if (!(d.task.status === 'claimed' && d.task.agent === S.agent && d.task.lease_until)) return false;
+    await syncClock();
+    if (Date.parse(d.task.lease_until) > now()) return false;
+    lapsed = true; // until claimed again: outcomes and notes wait for the claim
+    await load();
+    if (d.task.status === 'claimed' && d.task.agent === S.agent) { lapsed = false; render(null); return false; } // extended meanwhile
+    msg.replaceChildren(d.task.status === 'claimed' ? note('err', t('task.err.lostTo', { agent: d.task.agent, until: fmt(d.task.lease_until) }), ' ', toQueue()) : expired());
+    return true;
+  }
+
+  let lapsed = false; // my lease ran out on this page
   async function claim() {
     const r = await act('/claim', {}, conflict);
-    if (r.ok) { msg.replaceChildren(note('ok', t('task.claimed'))); await load(); }
+    if (r.ok) { lapsed = false; await load(); msg.replaceChildren(note('ok', t('task.claimed'))); } // the message last: the page is settled once it shows
   }
   let lastOutcome = '', lastNote = '';
   async function complete(outcome, text) {
     lastOutcome = outcome; lastNote = text;
-    if (d.task.status === 'claimed' && d.task.lease_until && Date.parse(d.task.lease_until) <= now()) {
-      await load();
-    }
+    if (await leaseLapsed()) return;
     const body = { outcome };
     if (text) body.note = text;
     const r = await act('/complete', body, conflict);
@@ -317,12 +415,13 @@ async function pageTask(id) {
     const script = tk.script || lz.script;
     const holder = tk.status === 'claimed' && tk.agent === S.agent;
     const agent = S.role === 'agent'; // ops read tasks; agents act on them
+    const canAct = agent && (holder || (tk.status === 'open' && !lapsed)); // after my lease ran out: claim again first
     const noteBox = h('textarea', { id: 'note', rows: 3, cols: 40, 'aria-label': t('task.note') });
     const actions = [];
     if (tk.status === 'open' && agent) actions.push(h('button', { class: 'primary', id: 'claim', onclick: claim }, t('task.claim'), ' (c)'));
     if (tk.status === 'claimed' && !holder) actions.push(note('warn', t('task.err.heldBy', { agent: tk.agent, until: fmt(tk.lease_until) })));
     if (holder) actions.push(h('span', { class: 'muted' }, t('task.lease', { until: fmt(tk.lease_until) })));
-    const outcomes = agent && (tk.status === 'open' || holder) ? h('div', { class: 'row', id: 'outcomes' },
+    const outcomes = canAct ? h('div', { class: 'row', id: 'outcomes' },
       tk.outcomes.map((oc, i) => h('button', { 'data-outcome': oc, onclick: () => complete(oc, noteBox.value.trim()) }, (i + 1) + '. ' + outcomeLabel(oc)))) : null;
     const parcels = order && order.shipments ? order.shipments : [];
     const contact = o.buyer_phone
@@ -341,9 +440,10 @@ async function pageTask(id) {
           h('section', { class: 'card' }, h('h2', {}, t('task.script')), h('div', { class: 'script', id: 'script', lang: o.locale || null }, script),
             lz.script && tk.script && lz.script !== tk.script ? h('p', { class: 'muted', id: 'scriptlocal', lang: lz.locale }, t('task.inYourLanguage'), ' ', lz.script) : null),
           h('section', { class: 'card' }, h('h2', {}, t('task.act')), h('div', { class: 'row' }, actions), outcomes,
-            agent && (tk.status === 'open' || holder) ? [h('label', { for: 'note' }, t('task.note')), noteBox, h('div', { class: 'row' },
+            canAct ? [h('label', { for: 'note' }, t('task.note')), noteBox, h('div', { class: 'row' },
               h('button', { id: 'addnote', onclick: async () => {
                 if (!noteBox.value.trim()) return;
+                if (await leaseLapsed()) return;
                 const r = await act('/notes', { text: noteBox.value.trim() }, conflict);
                 if (r.ok) { noteBox.value = ''; msg.replaceChildren(note('ok', t('task.noted'))); render(null); }
               } }, t('task.addnote')))] : null,
@@ -361,12 +461,13 @@ async function pageTask(id) {
     keyHandler = (e) => {
       if (e.key === 'c' && tk.status === 'open' && agent) claim();
       else if (e.key === 'n') { const n = document.getElementById('note'); if (n) { n.focus(); e.preventDefault(); } }
-      else if (/^[1-9]$/.test(e.key) && tk.outcomes[Number(e.key) - 1] && agent && (tk.status === 'open' || holder)) complete(tk.outcomes[Number(e.key) - 1], noteBox.value.trim());
+      else if (/^[1-9]$/.test(e.key) && tk.outcomes[Number(e.key) - 1] && canAct) complete(tk.outcomes[Number(e.key) - 1], noteBox.value.trim());
       else if (e.key === 'q' || e.key === 'Escape') go('#/queue');
       else if (e.key === '?') helpOverlay([['c', 'keys.claim'], ['n', 'keys.note'], ['1-9', 'keys.outcome'], ['q', 'keys.back'], ['?', 'keys.help']]);
     };
   }
   await load();
+  timers.push(setInterval(() => { if (d) leaseLapsed(); }, 15000)); // a lease lapsing while the page is open
 }
 
 function timeline(task, related, messages, extra = []) {
@@ -448,18 +549,29 @@ function jsonPaths(text) {
 function lineOf(text, offset) { return text.slice(0, offset).split('\n').length; }
 
 async function pageTemplate(wf) {
-  const r = await api('GET', '/v1/templates/' + encodeURIComponent(wf));
+  const enc = encodeURIComponent(wf);
+  const [r, sc] = await Promise.all([api('GET', '/v1/templates/' + enc), api('GET', '/v1/workflows/' + enc + '/schema')]);
   if (!r.ok) { show(note('err', errText(r))); return; }
+  const schema = sc.ok && sc.data && sc.data.properties ? sc.data : null; // without it: the JSON view only
   let etag = r.headers.get('ETag');
   const ed = h('textarea', { id: 'tpl', spellcheck: 'false', 'aria-label': t('tpl.json'), wrap: 'off' });
   ed.value = r.text;
+  let doc = null;
+  try { doc = JSON.parse(r.text); } catch (_) { /* shown in the JSON view */ }
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
   const errs = h('div', { id: 'errors', 'aria-live': 'polite' });
   const prev = h('div', { id: 'preview', class: 'preview' });
   const orderIn = h('input', { id: 'previewOrder', placeholder: t('tpl.sampleOrder'), size: 14 });
   const versions = h('div', { id: 'versions' });
   const diff = h('div', { id: 'diff' });
-  let errLine = 0;
+  const form = h('div', { id: 'tplform', class: 'tplform' });
+  const jsonPanel = h('div', { id: 'panel-json', role: 'tabpanel', 'aria-labelledby': 'tab-json' }, h('div', { class: 'editor' }, gutter, ed));
+  const formPanel = h('div', { id: 'panel-form', role: 'tabpanel', 'aria-labelledby': 'tab-form' }, form);
+  const tabForm = h('button', { id: 'tab-form', role: 'tab', onclick: () => setTab('form') }, t('tpl.tab.form'));
+  const tabJson = h('button', { id: 'tab-json', role: 'tab', onclick: () => setTab('json') }, t('tpl.tab.json'));
+  let tab = schema && doc ? 'form' : 'json';
+  let errLine = 0, lastErr = null;
+
   function paintGutter() {
     const n = ed.value.split('\n').length;
     const kids = [];
@@ -467,34 +579,88 @@ async function pageTemplate(wf) {
     gutter.replaceChildren(...kids);
     gutter.scrollTop = ed.scrollTop;
   }
-  ed.addEventListener('input', () => { paintGutter(); });
+  ed.addEventListener('input', () => {
+    paintGutter();
+    try { doc = JSON.parse(ed.value); } catch (_) { /* the form waits for valid JSON */ }
+  });
   ed.addEventListener('scroll', () => { gutter.scrollTop = ed.scrollTop; });
 
+  // The form edits doc; the JSON view follows each edit, and the form is
+  // drawn again from the JSON when its tab opens.
+  function renderForm() {
+    if (!schema || !doc) return;
+    form.replaceChildren(templateForm(schema, doc, (p, redraw) => {
+      ed.value = JSON.stringify(doc, null, 2);
+      paintGutter();
+      if (redraw || p[p.length - 1] === 'default_locale') renderForm(); // what is shown changed
+    }));
+    if (lastErr) markField(lastErr.path, lastErr.text, false);
+  }
+  function setTab(which) {
+    if (which === 'form') {
+      try { doc = JSON.parse(ed.value); } catch (e) { errs.replaceChildren(note('err', t('tpl.syntax', { msg: e.message }))); which = 'json'; }
+    }
+    tab = which;
+    if (tab === 'form') renderForm();
+    tabForm.setAttribute('aria-selected', String(tab === 'form')); tabJson.setAttribute('aria-selected', String(tab === 'json'));
+    formPanel.hidden = tab !== 'form'; jsonPanel.hidden = tab !== 'json';
+    if (tab === 'json') paintGutter();
+  }
+
+  // markField shows an error beside its field in the form: the control
+  // with the error's path, else its nearest enclosing field.
+  function markField(path, text, focus = true) {
+    form.querySelectorAll('.fielderr').forEach((x) => x.remove());
+    form.querySelectorAll('[aria-invalid]').forEach((x) => x.removeAttribute('aria-invalid'));
+    let el = null;
+    for (let p = path; !el; p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, '')) {
+      el = form.querySelector('[data-path="' + CSS.escape(p) + '"]');
+      if (!p || !/(\.[^.[\]]+|\[\d+\])$/.test(p)) break;
+    }
+    if (!el) return null;
+    const box = el.closest('.field') || el;
+    el.setAttribute('aria-invalid', 'true');
+    const msgEl = h('div', { class: 'fielderr', 'data-path': path, role: 'alert', id: 'err-' + path.replace(/[^A-Za-z0-9_-]/g, '_') }, text.cloneNode ? text.cloneNode(true) : text);
+    box.append(msgEl);
+    el.setAttribute('aria-describedby', msgEl.id);
+    if (focus) { box.scrollIntoView({ block: 'center' }); if (el.focus) el.focus({ preventScroll: true }); }
+    return el;
+  }
+
   function showFieldError(res, prefix = '') {
-    const e = (res.data && res.data.error) || {};
+    const e = apiErr(res) || {};
     let path = e.field || '';
     if (prefix && path.startsWith(prefix)) path = path.slice(prefix.length);
+    const text = errText({ status: res.status, data: { error: { ...e, field: path } } });
+    lastErr = { path, text };
     const pos = jsonPaths(ed.value);
     let at = pos[path];
     for (let p = path; at === undefined && p; p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, '')) at = pos[p];
     errLine = at !== undefined ? lineOf(ed.value, at) : 0;
     paintGutter();
-    if (errLine) { ed.scrollTop = Math.max(0, (errLine - 6) * 20); gutter.scrollTop = ed.scrollTop; }
-    errs.replaceChildren(note('err', h('span', { class: 'fielderr', 'data-path': path }, path || t('tpl.document')), ' — ', e.message || errText(res),
+    if (errLine && tab === 'json') { ed.scrollTop = Math.max(0, (errLine - 6) * 20); gutter.scrollTop = ed.scrollTop; }
+    const inForm = tab === 'form' && markField(path, text);
+    errs.replaceChildren(note('err', h('span', { class: 'errsum', 'data-path': path }, text.cloneNode ? text.cloneNode(true) : text),
+      inForm ? [' ', h('button', { id: 'gotofield', onclick: () => markField(path, text) }, t('tpl.toField'))] : null,
       errLine ? [' ', h('button', { id: 'goto', onclick: () => {
+        setTab('json');
         const lines = ed.value.split('\n'); let off = 0;
         for (let k = 0; k < errLine - 1; k++) off += lines[k].length + 1;
         ed.focus(); ed.setSelectionRange(off, off + lines[errLine - 1].length);
         ed.scrollTop = (errLine - 5) * 20;
       } }, t('tpl.line', { line: errLine }))] : null));
   }
-  function clearErrors() { errLine = 0; paintGutter(); errs.replaceChildren(); }
+  function clearErrors() {
+    errLine = 0; lastErr = null; paintGutter(); errs.replaceChildren();
+    form.querySelectorAll('.fielderr').forEach((x) => x.remove());
+    form.querySelectorAll('[aria-invalid]').forEach((x) => x.removeAttribute('aria-invalid'));
+  }
 
   async function preview() {
     const body = { template: null, locales: ['zh-CN', 'en'] };
     try { body.template = JSON.parse(ed.value); } catch (e) { errs.replaceChildren(note('err', t('tpl.syntax', { msg: e.message }))); return false; }
     if (orderIn.value.trim()) body.order_id = orderIn.value.trim();
-    const p = await api('POST', '/v1/templates/' + encodeURIComponent(wf) + '/preview', body);
+    const p = await api('POST', '/v1/templates/' + enc + '/preview', body);
     if (!p.ok) { showFieldError(p, 'template.'); return false; } // the last good preview stays
     clearErrors();
     const by = {};
@@ -502,14 +668,14 @@ async function pageTemplate(wf) {
     prev.replaceChildren(h('p', { class: 'muted' }, p.data.sample ? t('tpl.forSample') : t('tpl.forOrder', { id: p.data.order_id })),
       h('div', { class: 'grid half' }, Object.entries(by).map(([loc, xs]) => h('div', { 'data-locale': loc }, h('h2', {}, loc),
         xs.map((x) => h('div', {}, h('h3', {}, x.step + ' · ' + t('tpl.field.' + x.field) + (x.used !== x.locale ? ' (' + x.used + ')' : '')),
-          x.error ? note('err', x.path + ': ' + x.error) : h('div', { class: 'script' }, x.text)))))));
+          x.error ? note('err', t('tpl.renderError', { field: fieldLabel(x.path) }), ' ', detail(x.error)) : h('div', { class: 'script' }, x.text)))))));
     return true;
   }
 
   async function save(bodyText, ifMatch) {
-    const res = await api('PUT', '/v1/templates/' + encodeURIComponent(wf), bodyText, ifMatch ? { 'If-Match': ifMatch } : {});
+    const res = await api('PUT', '/v1/templates/' + enc, bodyText, ifMatch ? { 'If-Match': ifMatch } : {});
     if (!res.ok) {
-      if (res.status === 412) errs.replaceChildren(note('err', t('tpl.stale')));
+      if (res.status === 412) errs.replaceChildren(note('err', errText(res)));
       else showFieldError(res);
       return null;
     }
@@ -521,7 +687,7 @@ async function pageTemplate(wf) {
   }
 
   async function loadVersions() {
-    const v = await api('GET', '/v1/templates/' + encodeURIComponent(wf) + '/versions');
+    const v = await api('GET', '/v1/templates/' + enc + '/versions');
     if (!v.ok) { versions.replaceChildren(note('err', errText(v))); return; }
     const a = h('select', { id: 'diffA', 'aria-label': t('tpl.from') }), b = h('select', { id: 'diffB', 'aria-label': t('tpl.to') });
     for (const x of v.data.versions) { a.append(h('option', { value: x.version }, 'v' + x.version)); b.append(h('option', { value: x.version }, 'v' + x.version)); }
@@ -531,13 +697,18 @@ async function pageTemplate(wf) {
         h('tbody', {}, v.data.versions.map((x) => h('tr', { 'data-version': x.version }, h('td', {}, 'v' + x.version + (x.version === v.data.latest ? ' · ' + t('tpl.live') : '')),
           h('td', {}, fmt(x.created_at)),
           h('td', {}, x.version === v.data.latest ? '' : h('button', { 'data-rollback': x.version, onclick: async () => {
-            const old = await api('GET', '/v1/templates/' + encodeURIComponent(wf) + '/versions/' + x.version);
+            const old = await api('GET', '/v1/templates/' + enc + '/versions/' + x.version);
             if (!old.ok) { errs.replaceChildren(note('err', errText(old))); return; }
             const saved = await save(old.text, etag);
-            if (saved) { ed.value = old.text; paintGutter(); errs.replaceChildren(note('ok', t('tpl.rolledBack', { from: x.version, v: saved.version }))); }
+            if (saved) {
+              ed.value = old.text; paintGutter();
+              try { doc = JSON.parse(old.text); } catch (_) { /* stays */ }
+              if (tab === 'form') renderForm();
+              errs.replaceChildren(note('ok', t('tpl.rolledBack', { from: x.version, v: saved.version })));
+            }
           } }, t('tpl.rollback', { v: x.version }))))))),
       v.data.versions.length > 1 ? h('div', { class: 'row' }, t('tpl.compare'), a, '→', b, h('button', { id: 'compare', onclick: async () => {
-        const [x, y] = await Promise.all([a.value, b.value].map((n) => api('GET', '/v1/templates/' + encodeURIComponent(wf) + '/versions/' + n)));
+        const [x, y] = await Promise.all([a.value, b.value].map((n) => api('GET', '/v1/templates/' + enc + '/versions/' + n)));
         diff.replaceChildren(h('div', { class: 'diff', 'aria-label': t('tpl.diff') }, lineDiff(x.text, y.text)));
       } }, t('tpl.diff'))) : h('p', { class: 'muted' }, t('tpl.oneVersion')));
   }
@@ -545,15 +716,158 @@ async function pageTemplate(wf) {
   show(h('p', {}, h('a', { href: '#/workflows' }, '← ' + t('nav.workflows'))),
     h('h1', {}, t('tpl.title', { wf: wfLabel(wf) }), ' ', h('span', { class: 'muted', id: 'tplversion' }, r.headers.get('Template-Default') ? t('wf.default') : 'v' + r.headers.get('Template-Version'))),
     h('div', { class: 'grid two' },
-      h('div', {}, h('p', { class: 'muted' }, t('tpl.help')), errs, h('div', { class: 'editor' }, gutter, ed),
+      h('div', {}, h('p', { class: 'muted' }, schema ? t('tpl.help') : t('tpl.noSchema')), errs,
+        schema ? h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('tpl.views') }, tabForm, tabJson) : null,
+        formPanel, jsonPanel,
         h('div', { class: 'row' },
           h('button', { id: 'check', onclick: preview }, t('tpl.check')),
           h('button', { class: 'primary', id: 'save', onclick: async () => { if (await preview()) await save(ed.value, etag); } }, t('tpl.save')))),
       h('div', {}, h('section', { class: 'card' }, h('h2', {}, t('tpl.preview')), h('div', { class: 'row' }, orderIn, h('button', { id: 'previewBtn', onclick: preview }, t('tpl.previewBtn'))), prev),
         h('section', { class: 'card' }, h('h2', {}, t('tpl.versions')), versions, diff))));
-  paintGutter();
+  setTab(tab);
   await loadVersions();
   await preview();
+}
+
+// ---------- the template form, drawn from the workflow's JSON Schema ----------
+
+// pathStr writes a path array (['steps', 0, 'after']) as the API names
+// fields: steps[0].after.
+function pathStr(p) { return p.map((k, i) => typeof k === 'number' ? '[' + k + ']' : (i ? '.' : '') + k).join(''); }
+
+function getAt(o, p) { for (const k of p) { if (o === null || o === undefined) return undefined; o = o[k]; } return o; }
+
+// setAt sets (or, for undefined, deletes) the value at path p of o.
+function setAt(o, p, v) {
+  let cur = o;
+  for (let i = 0; i < p.length - 1; i++) {
+    if (cur[p[i]] === undefined || cur[p[i]] === null) cur[p[i]] = typeof p[i + 1] === 'number' ? [] : {};
+    cur = cur[p[i]];
+  }
+  const last = p[p.length - 1];
+  if (v === undefined) { if (Array.isArray(cur)) cur.splice(last, 1); else delete cur[last]; } else cur[last] = v;
+}
+
+// templateForm draws the form of doc from schema; onChange(path) runs after
+// each edit (doc is edited in place). Every control carries data-path, the
+// API's name of its field, for errors to find it.
+function templateForm(schema, doc, onChange) {
+  const defs = schema.$defs || {};
+  const deref = (sub) => { let n = 0; while (sub && sub.$ref && n++ < 10) sub = defs[sub.$ref.replace('#/$defs/', '')]; return sub || {}; };
+  const isLocalized = (sub) => (sub.$ref || '').endsWith('/localized') || !!deref(sub).patternProperties;
+  // What an action allows and requires, from the step schema's if/then rules.
+  const stepRules = {};
+  for (const r of (defs.step && defs.step.allOf) || []) {
+    const act = r.if && r.if.properties && r.if.properties.action && r.if.properties.action.const;
+    if (!act) continue;
+    stepRules[act] = { hidden: new Set(Object.entries((r.then && r.then.properties) || {}).filter(([, v]) => v === false).map(([k]) => k)), required: new Set((r.then && r.then.required) || []) };
+  }
+  const label = (name) => T['field.' + name] ?? String(name);
+  // changed sets the value at p and tells onChange; redraw asks for the
+  // form to be drawn again (a list or the fields that apply changed). A
+  // step's new action drops the fields it does not allow.
+  const changed = (p, v, redraw = false) => {
+    setAt(doc, p, v);
+    if (p.length === 3 && p[0] === 'steps' && p[2] === 'action' && stepRules[v]) {
+      for (const k of stepRules[v].hidden) delete doc.steps[p[1]][k];
+      redraw = true;
+    }
+    onChange(p, redraw);
+  };
+  const localeRe = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
+
+  function field(p, sub, required) {
+    const name = p[p.length - 1];
+    const path = pathStr(p);
+    const id = 'f-' + path.replace(/[^A-Za-z0-9_-]/g, '_');
+    const s = deref(sub);
+    const val = getAt(doc, p);
+    const wrap = (control, extra) => h('div', { class: 'field', 'data-field': path },
+      h('label', { for: id }, label(name), required ? ' *' : '', ' ', h('code', { class: 'muted' }, name)), control, extra || null);
+    if (isLocalized(sub)) {
+      const locs = [...new Set([...(val ? Object.keys(val) : []), doc.default_locale || 'en'])];
+      return h('fieldset', { class: 'field localized', 'data-field': path, 'data-path': path }, h('legend', {}, label(name), required ? ' *' : ''),
+        locs.map((loc) => {
+          const lp = [...p, loc], lid = id + '_' + loc.replace(/[^A-Za-z0-9]/g, '_');
+          return h('div', { class: 'field', 'data-field': pathStr(lp) }, h('label', { for: lid }, loc),
+            h('textarea', { id: lid, rows: 3, lang: loc, 'data-path': pathStr(lp), oninput: (e) => changed(lp, e.target.value === '' ? undefined : e.target.value) }, val && val[loc] !== undefined ? val[loc] : ''));
+        }),
+        h('div', { class: 'row' }, h('input', { id: id + '-newloc', size: 7, 'aria-label': t('tpl.newLocale'), placeholder: 'ja' }),
+          h('button', { type: 'button', 'data-addlocale': path, onclick: (e) => {
+            const loc = e.target.previousSibling.value.trim();
+            if (!localeRe.test(loc)) { e.target.previousSibling.setAttribute('aria-invalid', 'true'); return; }
+            if (!val || val[loc] === undefined) changed([...p, loc], '', true);
+          } }, t('tpl.addLocale'))));
+    }
+    if (s.enum) {
+      return wrap(h('select', { id, 'data-path': path, onchange: (e) => changed(p, e.target.value === '' ? undefined : e.target.value) },
+        required ? null : h('option', { value: '' }, '—'),
+        s.enum.map((x) => h('option', { value: x, selected: val === x }, T['enum.' + x] ?? x))));
+    }
+    const type = Array.isArray(s.type) ? s.type.find((x) => x !== 'null') : s.type;
+    if (type === 'null') return h('p', { class: 'muted field', 'data-field': path }, label(name), ': ', t('tpl.none'));
+    if (type === 'boolean') {
+      return wrap(h('input', { id, type: 'checkbox', 'data-path': path, checked: val === true || (val === undefined && name === 'enabled'), onchange: (e) => changed(p, e.target.checked) }));
+    }
+    if (type === 'integer' || type === 'number') {
+      return wrap(h('input', { id, type: 'number', 'data-path': path, min: s.minimum, max: s.maximum, step: type === 'integer' ? 1 : 'any', value: val ?? '',
+        oninput: (e) => changed(p, e.target.value === '' ? undefined : Number(e.target.value)) }));
+    }
+    if (type === 'array') {
+      const items = deref(s.items);
+      if (items.enum) { // a set of choices: checkboxes
+        return h('fieldset', { class: 'field', 'data-field': path, 'data-path': path }, h('legend', {}, label(name), ' ', h('code', { class: 'muted' }, name)),
+          h('div', { class: 'row' }, items.enum.map((x) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: x, checked: (val || []).includes(x), onchange: (e) => {
+            const set = new Set(getAt(doc, p) || []); if (e.target.checked) set.add(x); else set.delete(x);
+            const order = items.enum.filter((y) => set.has(y)); changed(p, order.length ? order : undefined);
+          } }), ' ', T['enum.' + x] ?? x))));
+      }
+      if (items.type === 'object' || items.properties) { // a list of objects: one fieldset each
+        const list = () => getAt(doc, p) || [];
+        const blank = () => p.length === 1 && p[0] === 'steps'
+          ? { id: 'step_' + (list().length + 1), action: 'message', after: '1h', script: { [doc.default_locale || 'zh-CN']: '' } } : {};
+        return h('fieldset', { class: 'field', 'data-field': path, 'data-path': path }, h('legend', {}, label(name), ' ', h('code', { class: 'muted' }, name)),
+          (val || []).map((_, i) => h('div', { class: 'item' }, objectFields([...p, i], items, h('legend', {}, '#' + (i + 1))),
+            h('button', { type: 'button', class: 'small', 'data-remove': pathStr([...p, i]), onclick: () => { const xs = list(); xs.splice(i, 1); changed(p, xs, true); } }, t('tpl.remove')))),
+          h('button', { type: 'button', 'data-add': path, onclick: () => changed(p, [...list(), blank()], true) }, t('tpl.add')));
+      }
+      // a list of words: one per line
+      return wrap(h('textarea', { id, rows: Math.min(6, Math.max(2, (val || []).length)), 'data-path': path, 'aria-describedby': id + '-h',
+        oninput: (e) => { const xs = e.target.value.split('\n').map((x) => x.trim()).filter(Boolean); changed(p, xs.length ? xs : (required ? [] : undefined)); } }, (val || []).join('\n')),
+        h('div', { class: 'muted small', id: id + '-h' }, t('tpl.onePerLine')));
+    }
+    if (type === 'object' && s.properties) return objectFields(p, s, h('legend', {}, label(name), ' ', h('code', { class: 'muted' }, name)));
+    if (type === 'object' || (!type && val !== null && typeof val === 'object')) { // free-form: its JSON
+      return wrap(h('textarea', { id, rows: 4, class: 'mono', 'data-path': path, oninput: (e) => {
+        try { changed(p, e.target.value.trim() === '' ? undefined : JSON.parse(e.target.value)); e.target.removeAttribute('aria-invalid'); } catch (_) { e.target.setAttribute('aria-invalid', 'true'); }
+      } }, val === undefined ? '' : JSON.stringify(val, null, 1)));
+    }
+    const hint = s.$ref || sub.$ref || '';
+    return wrap(h('input', { id, type: 'text', 'data-path': path, value: val ?? '', pattern: s.pattern ? s.pattern.replace(/^\^|\$$/g, '') : null,
+      placeholder: hint.endsWith('/duration') ? t('tpl.eg', { v: '30m' }) : hint.endsWith('/time_of_day') ? t('tpl.eg', { v: '22:00' }) : null, size: hint ? 8 : 24,
+      oninput: (e) => changed(p, e.target.value === '' && !required ? undefined : e.target.value) }));
+  }
+
+  // objectFields is a fieldset with a field per property of s that applies
+  // (for a step: those its action allows), required ones first marked.
+  function objectFields(p, s, legend) {
+    const val = getAt(doc, p) || {};
+    let props = Object.keys(s.properties || {});
+    let required = new Set(s.required || []);
+    if (s === defs.step || p.length === 2 && p[0] === 'steps') {
+      const rule = stepRules[val.action] || { hidden: new Set(), required: new Set() };
+      props = props.filter((k) => !rule.hidden.has(k));
+      required = new Set([...required, ...rule.required]);
+      legend = h('legend', {}, t('tpl.stepN', { n: p[1] + 1, id: val.id || '' }), ' · ', T['enum.' + val.action] ?? (val.action || ''));
+    }
+    // Texts last, so timing and targeting read first.
+    props = [...props.filter((k) => !isLocalized(s.properties[k])), ...props.filter((k) => isLocalized(s.properties[k]))];
+    return h('fieldset', { class: 'group', 'data-path': pathStr(p) || null }, legend, props.map((k) => field([...p, k], s.properties[k], required.has(k))));
+  }
+
+  const top = { ...schema, properties: { ...schema.properties } };
+  delete top.properties.workflow; // fixed by the page
+  return objectFields([], top, null);
 }
 
 // lineDiff is a line LCS diff of two texts.
@@ -649,7 +963,7 @@ async function pageMetrics() {
       stat('metrics.gmv', gmv.toFixed(2), 'stat-gmv'),
       stat('metrics.cod', total((w) => w.cod_confirmed || 0) + ' / ' + total((w) => (w.cod_confirmed || 0) + (w.cod_declined || 0) + (w.cod_unreachable || 0)), 'stat-cod'),
       stat('metrics.tasks', total((w) => w.tasks_completed) + ' / ' + total((w) => w.tasks_opened), 'stat-tasks'),
-      stat('metrics.handling', handling.length ? Math.round(handling.reduce((a, b) => a + b, 0) / handling.length / 60) + ' min' : '—', 'stat-handling')),
+      stat('metrics.handling', handling.length ? t('metrics.minutes', { n: Math.round(handling.reduce((a, b) => a + b, 0) / handling.length / 60) }) : '—', 'stat-handling')),
     h('h2', {}, t('metrics.sentByDay')), barChart(per((w) => w.sent), wfs.map(wfLabel), 'chart-sent'),
     h('h2', {}, t('metrics.skippedByReason')), barChart([{ day: t('metrics.all'), vals: Object.values(reasons) }], Object.keys(reasons).map(reasonLabel), 'chart-skipped', true),
     h('h2', {}, t('metrics.conversions')), barChart(spans.map((sp, i) => ({ day: sp.day, vals: [
@@ -750,6 +1064,7 @@ async function pageSettings() {
 
 async function route() {
   timers.forEach(clearInterval); timers = []; keyHandler = null;
+  closers.forEach((f) => f()); closers = [];
   const { parts } = params();
   if (!S) {
     const r = await api('GET', '/v1/session');

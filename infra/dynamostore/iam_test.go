@@ -1,6 +1,7 @@
 package dynamostore
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -98,5 +99,54 @@ func TestIngestWritesAllowed(t *testing.T) {
 		if allowed(pk) {
 			t.Errorf("the ingest role may write %s", pk)
 		}
+	}
+}
+
+// TestIndexReadersMayBatchGet: the indexes project keys only, so a query of
+// an index reads its items with BatchGetItem (hydrate): every function of
+// template.yaml allowed to Query may BatchGetItem too.
+func TestIndexReadersMayBatchGet(t *testing.T) {
+	b, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl struct {
+		Resources map[string]struct {
+			Properties struct {
+				Policies []struct {
+					Statement []struct {
+						Action any `yaml:"Action"`
+					} `yaml:"Statement"`
+				} `yaml:"Policies"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(b, &tpl); err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	queriers := 0
+	for name, r := range tpl.Resources {
+		actions := map[string]bool{}
+		for _, p := range r.Properties.Policies {
+			for _, s := range p.Statement {
+				switch a := s.Action.(type) {
+				case string:
+					actions[a] = true
+				case []any:
+					for _, x := range a {
+						actions[fmt.Sprint(x)] = true
+					}
+				}
+			}
+		}
+		if actions["dynamodb:Query"] {
+			queriers++
+			if !actions["dynamodb:BatchGetItem"] {
+				t.Errorf("%s may Query but not BatchGetItem: its index queries would be refused", name)
+			}
+		}
+	}
+	if queriers == 0 {
+		t.Fatal("no function of template.yaml may Query: the template's shape changed")
 	}
 }

@@ -158,7 +158,7 @@ const (
 	shareChased       = 0.20    // orders not paid at once (the mix)
 	shareNight        = 0.20    // of those, placed 21:00-08:00 buyer time (assumed)
 	shareNightPaid    = 0.50    // of those, paid before 08:00 (assumed)
-	awsComputePer1000 = 0.3302  // make cost, all nine workflows (README, Figures)
+	awsComputePer1000 = 0.2363  // make cost, all nine workflows, DynamoDB measured (README, Figures)
 	smsPriceCN        = 0.03200 // USD per message part to China: assumed (international A2P to China), not checked here
 	smsPriceUSBase    = 0.00581 // USD per message part to the US: AWS's published price as recalled, not checked here
 	smsPriceUSCarrier = 0.00302 // USD carrier fee per part, US 10DLC: a rough average of the carriers' fees, not checked here

@@ -57,6 +57,7 @@ type Store interface {
 	GetShop(ctx context.Context, id string) (care.Shop, error)
 	ListShops(ctx context.Context, cursor string, limit int) ([]care.Shop, string, error)
 	GetSource(ctx context.Context, shopID, name string) (care.Source, error)
+	PutSource(ctx context.Context, src care.Source) error // where the retention sweep got to
 	Ingest(ctx context.Context, d care.Delivery, ev care.Event, apply care.ApplyFunc) (care.IngestResult, error)
 }
 

@@ -55,6 +55,7 @@ type Expirer struct {
 		care.Messages
 		ListShops(ctx context.Context, cursor string, limit int) ([]care.Shop, string, error)
 		GetSource(ctx context.Context, shopID, name string) (care.Source, error)
+		PutSource(ctx context.Context, src care.Source) error
 	}
 }
 
@@ -63,27 +64,71 @@ type Expirer struct {
 // be retried), paging through the ledger; it returns how many it changed.
 // Idempotent.
 func (x Expirer) ExpireTexts(ctx context.Context, shopID string, before time.Time) (int, error) {
-	n, cursor := 0, ""
+	n, _, err := x.expire(ctx, shopID, time.Unix(0, 0).UTC(), before)
+	return n, err
+}
+
+// expire is ExpireTexts for the entries written in [from, before). It
+// also returns where the next pass may start: before, or the time of the
+// oldest pending entry it left (its text expires once its send ends).
+func (x Expirer) expire(ctx context.Context, shopID string, from, before time.Time) (int, time.Time, error) {
+	n, cursor, next := 0, "", before
 	for {
-		page, next, err := x.Store.ListMessages(ctx, shopID, time.Unix(0, 0).UTC(), before, cursor, 1000)
+		page, more, err := x.Store.ListMessages(ctx, shopID, from, before, cursor, 1000)
 		if err != nil {
-			return n, err
+			return n, from, err
 		}
 		for _, m := range page {
-			if m.Text == "" || m.Text == Erased || m.Status == care.MessagePending {
+			if m.Status == care.MessagePending {
+				if m.At.Before(next) {
+					next = m.At
+				}
+				continue
+			}
+			if m.Text == "" || m.Text == Erased {
 				continue
 			}
 			m.Text = Erased
 			if err := x.Store.UpdateMessage(ctx, m); err != nil {
-				return n, err
+				return n, from, err
 			}
 			n++
 		}
-		if next == "" {
-			return n, nil
+		if more == "" {
+			return n, next, nil
 		}
-		cursor = next
+		cursor = more
 	}
+}
+
+// RetentionSweptSource is where Sweep keeps how far it swept a shop's
+// ledger (URL "swept:?to=<RFC 3339 time>"): the next sweep starts there,
+// so a daily sweep reads a day of the ledger, not all of it; after the
+// shop's policy changed (its source is newer) it starts from the beginning
+// once again.
+const RetentionSweptSource = "policy.retention.swept"
+
+// sweptFrom is where the sweep of a shop with policy src starts.
+func (x Expirer) sweptFrom(ctx context.Context, shopID string, policy care.Source) (time.Time, error) {
+	start := time.Unix(0, 0).UTC()
+	p, err := x.Store.GetSource(ctx, shopID, RetentionSweptSource)
+	if errors.Is(err, care.ErrNotFound) {
+		return start, nil
+	} else if err != nil {
+		return start, err
+	}
+	if p.UpdatedAt.Before(policy.UpdatedAt) {
+		return start, nil
+	}
+	u, err := url.Parse(p.URL)
+	if err != nil {
+		return start, nil
+	}
+	to, err := time.Parse(time.RFC3339Nano, u.Query().Get("to"))
+	if err != nil {
+		return start, nil
+	}
+	return to, nil
 }
 
 // Sweep expires, for every shop with a retention policy, the texts older
@@ -107,9 +152,17 @@ func (x Expirer) Sweep(ctx context.Context, now time.Time) (int, error) {
 			if err != nil || r.MessageTextDays == 0 {
 				continue
 			}
-			n, err := x.ExpireTexts(ctx, s.ID, now.Add(-time.Duration(r.MessageTextDays)*24*time.Hour))
+			from, err := x.sweptFrom(ctx, s.ID, src)
+			if err != nil {
+				return total, err
+			}
+			n, to, err := x.expire(ctx, s.ID, from, now.Add(-time.Duration(r.MessageTextDays)*24*time.Hour))
 			total += n
 			if err != nil {
+				return total, err
+			}
+			if err := x.Store.PutSource(ctx, care.Source{ShopID: s.ID, Name: RetentionSweptSource,
+				URL: "swept:?to=" + url.QueryEscape(to.UTC().Format(time.RFC3339Nano)), UpdatedAt: now}); err != nil {
 				return total, err
 			}
 		}

@@ -258,6 +258,11 @@ func TestWebhookTimeAndLogs(t *testing.T) {
 	if stale.Status != 401 || !strings.Contains(string(stale.Body), want) || !strings.Contains(string(stale.Body), "tolerance") {
 		t.Errorf("stale delivery: %d %s, want 401 saying %q", stale.Status, stale.Body, want)
 	}
+	// A wrong signature is no matter of time: its 401 does not name the clock.
+	forged := e.do("POST", "/webhooks/tea/standard", "", body, signStandard("whsec_"+strings.Repeat("A", 32), "msg_1", now, body))
+	if forged.Status != 401 || strings.Contains(string(forged.Body), "clock") {
+		t.Fatalf("forged delivery: %d %s, want 401 not naming the clock", forged.Status, forged.Body)
+	}
 	signed := e.do("POST", "/webhooks/tea/standard", "", body, signStandard(shop.WebhookSecret, "msg_1", time.Unix(h.Unix, 0), body))
 	if signed.Status != 202 {
 		t.Fatalf("delivery signed with /healthz's time: %d %s", signed.Status, signed.Body)
@@ -277,7 +282,8 @@ func TestWebhookTimeAndLogs(t *testing.T) {
 		t.Errorf("duplicate line: %v", got[1])
 	}
 	refused := e.logLines("webhook refused")
-	if len(refused) != 1 || refused[0]["status"] != 401.0 || !strings.Contains(fmt.Sprint(refused[0]["reason"]), "tolerance") {
-		t.Errorf("want one 'webhook refused' line with status 401: %v", refused)
+	if len(refused) != 2 || refused[0]["status"] != 401.0 || !strings.Contains(fmt.Sprint(refused[0]["reason"]), "tolerance") ||
+		refused[1]["status"] != 401.0 {
+		t.Errorf("want two 'webhook refused' lines with status 401 (stale, forged): %v", refused)
 	}
 }

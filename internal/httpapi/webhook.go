@@ -32,14 +32,20 @@ type WebhookResult struct {
 // Each delivery logs one line: "webhook received" with the shop, source,
 // delivery, event and order ids, or "webhook refused" with the status, code
 // and field (never the body, a name or a phone number). A 401 says the
-// server's clock, which timestamps are checked against.
+// server's clock when a timestamp was refused (it is what they are checked
+// against).
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	res, err := s.receive(r)
 	if err != nil {
 		if errors.Is(err, care.ErrUnauthorized) {
-			now := s.now().UTC()
-			err = &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: fmt.Sprintf(
-				"%s (the server's clock reads %s, Unix %d)", err.Error(), now.Format(time.RFC3339), now.Unix())}
+			msg := err.Error()
+			if strings.Contains(msg, "timestamp") {
+				// Only a timestamp is checked against the clock (the standard
+				// source's): another refusal does not send anyone to it.
+				now := s.now().UTC()
+				msg += fmt.Sprintf(" (the server's clock reads %s, Unix %d)", now.Format(time.RFC3339), now.Unix())
+			}
+			err = &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: msg}
 		}
 		s.logRefused(r, err)
 		s.writeError(w, r, err)

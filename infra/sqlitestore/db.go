@@ -253,9 +253,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if strings.ContainsAny(path, "?#") || path == "" || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlitestore: path %q: want a file path without ? or #", path)
 	}
+	// No memory-mapped I/O (mmap_size 0): each time the file grows, every
+	// connection with a mapping unmaps and maps it again at its next
+	// transaction, and a store that grows while it works (ledger entries,
+	// tasks) spent more time in munmap than in queries: reading pages with
+	// pread doubled the surge benchmarks' throughput (notices/s 255 -> 417,
+	// reminders/s 510 -> 796) and took stall detection from 289 to ~500/s.
 	wdsn := path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(" + cfg.sync + ")&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)" +
-		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(0)"
 	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
@@ -299,7 +305,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if db.wr, err = prepareWriter(ctx, db.wconn, cfg.clock); err != nil {
 		return fail(err)
 	}
-	rdsn := path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(268435456)"
+	rdsn := path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(0)"
 	if db.r, err = sql.Open("sqlite", rdsn); err != nil {
 		return fail(err)
 	}

@@ -27,7 +27,7 @@ func (s *Server) getWorkflowSchema(w http.ResponseWriter, r *http.Request) {
 	}
 	var doc ordered
 	if err == nil {
-		doc, err = workflowSchema(wf, s.workflows.DefaultTemplate)
+		doc, err = workflowSchema(wf, s.workflows.DefaultTemplate, s.workflows.ParamsSchema)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -40,7 +40,7 @@ func (s *Server) getWorkflowSchema(w http.ResponseWriter, r *http.Request) {
 // workflowSchema is the template schema of wf (see getWorkflowSchema),
 // its properties in the order the core schema and the default template
 // write them (the console draws its form in that order).
-func workflowSchema(wf care.Workflow, defaults func(care.Workflow) ([]byte, error)) (ordered, error) {
+func workflowSchema(wf care.Workflow, defaults func(care.Workflow) ([]byte, error), paramsSchema func(care.Workflow) []byte) (ordered, error) {
 	core, err := decodeOrdered(playbook.TemplateSchema())
 	if err != nil {
 		return nil, err
@@ -68,12 +68,88 @@ func workflowSchema(wf care.Workflow, defaults func(care.Workflow) ([]byte, erro
 		params = append(shapeOf(v),
 			kv{"description", "The params of " + string(wf) + ", as its default template has them; the workflow checks its own rules on save."},
 			kv{"x-derived", "default-template"})
+		if doc := paramsSchema(wf); len(doc) > 0 {
+			real, err := decodeOrdered(doc)
+			if err != nil {
+				return nil, err
+			}
+			if r, ok := real.(ordered); ok {
+				params = overlay(params, r)
+				if d := r.get("description"); d != nil {
+					params.set("description", d)
+				}
+				params.set("x-derived", "default-template, params.schema.json")
+			}
+		}
 	}
 	doc.set("$id", "https://ordercare.dev/schemas/"+string(wf)+".template.schema.json")
 	doc.set("title", string(wf)+" template")
 	props, _ := doc.get("properties").(ordered)
 	props.set("params", params)
 	return doc, nil
+}
+
+// annotations are the keys overlay copies from a workflow's params schema
+// onto the shape drawn from its default template: what a form field shows
+// or checks (choices, bounds, patterns, help).
+var annotations = []string{"enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern",
+	"minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "description"}
+
+// overlay adds to shape (a params shape drawn from the default template)
+// what the workflow's params schema real says of the same fields: the
+// annotations of each property, recursively through objects and array
+// items; and the properties real has that the default template leaves out,
+// when they are plain values (a string, number, boolean, a list of them, or
+// a duration): a field the form could not draw stays in the JSON view.
+func overlay(shape, real ordered) ordered {
+	for _, k := range annotations {
+		if v := real.get(k); v != nil && shape.get(k) == nil {
+			shape = append(shape, kv{k, v})
+		}
+	}
+	if items, ok := real.get("items").(ordered); ok {
+		if si, ok := shape.get("items").(ordered); ok {
+			shape.set("items", overlay(si, items))
+		}
+	}
+	rprops, ok := real.get("properties").(ordered)
+	if !ok {
+		return shape
+	}
+	sprops, ok := shape.get("properties").(ordered)
+	if !ok {
+		return shape
+	}
+	for _, e := range rprops {
+		rp, ok := e.V.(ordered)
+		if !ok {
+			continue
+		}
+		if sp, ok := sprops.get(e.K).(ordered); ok {
+			sprops.set(e.K, overlay(sp, rp))
+		} else if plain(rp) {
+			sprops = append(sprops, kv{e.K, rp})
+		}
+	}
+	shape.set("properties", sprops)
+	return shape
+}
+
+// plain says whether a params schema property is a value a form field
+// edits as it is: a string, number or boolean (or a list of them) or a
+// duration, with no reference to the params schema's own definitions.
+func plain(p ordered) bool {
+	if ref, ok := p.get("$ref").(string); ok {
+		return ref == "#/$defs/duration" || ref == "#/$defs/time_of_day"
+	}
+	switch p.get("type") {
+	case "string", "integer", "number", "boolean":
+		return true
+	case "array":
+		items, ok := p.get("items").(ordered)
+		return ok && items.get("$ref") == nil && items.get("properties") == nil && items.get("type") != "array" && items.get("type") != "object"
+	}
+	return false
 }
 
 // ordered is a JSON object that keeps its keys' order.

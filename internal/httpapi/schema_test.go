@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,6 +75,17 @@ func TestWorkflowSchema(t *testing.T) {
 	e.do("GET", "/v1/workflows/unpaid_chase/schema", ops, nil, nil).json(t, &s)
 	if got := s.Properties.Params.Properties["pay_window"]["$ref"]; got != "#/$defs/duration" {
 		t.Errorf("unpaid_chase params.pay_window: %v; want a duration", s.Properties.Params.Properties["pay_window"])
+	}
+	// The workflow's params schema adds its constraints and help to the
+	// shape the default template gives: choices, bounds.
+	s.Properties.Params.Properties = nil
+	e.do("GET", "/v1/workflows/review_request/schema", ops, nil, nil).json(t, &s)
+	rr := s.Properties.Params.Properties
+	if per := rr["per"]; fmt.Sprint(per["enum"]) != "[order parcel]" || per["description"] == nil {
+		t.Errorf("review_request params.per: %v; want its choices and help from params.schema.json", per)
+	}
+	if mr := rr["max_reminders"]; mr["maximum"] != 3.0 || mr["minimum"] != 0.0 {
+		t.Errorf("review_request params.max_reminders: %v; want 0..3 from params.schema.json", mr)
 	}
 	// In the core schema's order (the form's), not sorted.
 	body := string(e.do("GET", "/v1/workflows/unpaid_chase/schema", ops, nil, nil).Body)

@@ -339,6 +339,25 @@ func (ws Workflows) DefaultTemplate(name care.Workflow) ([]byte, error) {
 	return append([]byte(nil), w.DefaultTemplate()...), nil
 }
 
+// ParamsSchemer is a workflow whose params have a JSON Schema (its folder's
+// params.schema.json, the one ParseParams validates with).
+type ParamsSchemer interface {
+	ParamsSchema() []byte
+}
+
+// ParamsSchema returns the JSON Schema of the named workflow's params; nil
+// for a workflow without params or without a schema, or an unknown one.
+func (ws Workflows) ParamsSchema(name care.Workflow) []byte {
+	w, ok := ws.Get(name)
+	if !ok {
+		return nil
+	}
+	if s, ok := w.(ParamsSchemer); ok {
+		return s.ParamsSchema()
+	}
+	return nil
+}
+
 // Deadliner is a workflow whose reason to contact the buyer ends at a time
 // (unpaid_chase: the order's pay deadline). Past it, a send is skipped with
 // ReasonDeadline, and a call task ends there.

@@ -146,3 +146,6 @@ func AddBusinessDays(t time.Time, n int, hours care.ServiceHours, holidays []str
 	}
 	return d
 }
+
+// ParamsSchema implements steps.ParamsSchemer: params.schema.json.
+func (Workflow) ParamsSchema() []byte { return paramsSchemaDoc }

@@ -55,3 +55,6 @@ func params(t *playbook.Template) Params {
 	p, _ := t.ParsedParams().(Params)
 	return p
 }
+
+// ParamsSchema implements steps.ParamsSchemer: params.schema.json.
+func (Workflow) ParamsSchema() []byte { return paramsSchemaDoc }

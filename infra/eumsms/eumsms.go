@@ -27,9 +27,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/ordercare/ordercare/infra/smstext"
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/receipts"
-	"github.com/ordercare/ordercare/internal/sms"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
@@ -55,6 +55,7 @@ const RefTTL = 30 * 24 * time.Hour
 // when set, record each sent message's id for two-way replies. It is safe
 // for concurrent use.
 type Channel struct {
+	smstext.Buyer       // who can get a text, the text as sent (Unreachable, Finish, Paid)
 	Client              API
 	OriginationIdentity string
 	ConfigurationSet    string
@@ -68,35 +69,6 @@ var (
 	_ steps.PaidMedia = (*Channel)(nil)
 	_ steps.Finisher  = (*Channel)(nil)
 )
-
-// Paid reports that every send costs money (steps.PaidMedia).
-func (c *Channel) Paid() bool { return true }
-
-// Unreachable says why the order's buyer cannot get a text ("" when they
-// can), as sms.Check says (national numbers read in the shop's locale's
-// region). Notices to the shop never go by SMS.
-func (c *Channel) Unreachable(_ context.Context, d steps.Envelope) string {
-	if d.Event == "notice" {
-		return "notice_not_sms"
-	}
-	_, reason := number(d)
-	return reason
-}
-
-func number(d steps.Envelope) (sms.Number, string) {
-	phone := ""
-	if b := d.Order.Order.Buyer; b != nil {
-		phone = b.Phone
-	}
-	return sms.Check(phone, sms.RegionOf(d.Shop.Locale))
-}
-
-// Finish returns the text as it goes to the buyer's number (steps.Finisher):
-// a marketing text to a Chinese number carries the refusal instruction.
-func (c *Channel) Finish(d steps.Envelope) string {
-	n, _ := number(d)
-	return sms.WithRefusal(d.Message.Text, n.Region, d.Message.Class == "marketing")
-}
 
 // Send sends d (see SendReport).
 func (c *Channel) Send(ctx context.Context, d steps.Envelope) error {
@@ -114,14 +86,12 @@ func (c *Channel) Send(ctx context.Context, d steps.Envelope) error {
 // does not fail the send (the text went out: a reply to it is then not
 // matched to the order).
 func (c *Channel) SendReport(ctx context.Context, d steps.Envelope) (steps.Report, error) {
-	if r := c.Unreachable(ctx, d); r != "" {
-		return steps.Report{}, &care.RejectError{Reason: "the buyer cannot get a text: " + r, Field: "buyer.phone"}
+	n, text, count, err := c.Prepare(ctx, d)
+	if err != nil {
+		return steps.Report{}, err
 	}
-	n, _ := number(d)
-	text := c.Finish(d) // the kernel already finished it; finishing again changes nothing
-	count := sms.Segments(text)
 	kind := types.MessageTypeTransactional
-	if d.Message.Class == "marketing" {
+	if smstext.Marketing(d) {
 		kind = types.MessageTypePromotional
 	}
 	in := &pinpointsmsvoicev2.SendTextMessageInput{

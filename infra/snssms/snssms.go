@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/ordercare/ordercare/infra/smstext"
 	"github.com/ordercare/ordercare/internal/care"
-	"github.com/ordercare/ordercare/internal/sms"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
@@ -35,8 +35,9 @@ type API interface {
 // when set, is the alphanumeric sender id where the destination allows it.
 // It is safe for concurrent use.
 type Channel struct {
-	Client   API
-	SenderID string
+	smstext.Buyer // who can get a text, the text as sent (Unreachable, Finish, Paid)
+	Client        API
+	SenderID      string
 }
 
 var (
@@ -45,36 +46,6 @@ var (
 	_ steps.PaidMedia = (*Channel)(nil)
 	_ steps.Finisher  = (*Channel)(nil)
 )
-
-// Finish returns the text as it goes to the buyer's number (steps.Finisher):
-// a marketing text to a Chinese number carries the refusal instruction
-// (sms.WithRefusal), so the ledger entry holds it and its segments count it.
-func (c *Channel) Finish(d steps.Envelope) string {
-	n, _ := number(d)
-	return sms.WithRefusal(d.Message.Text, n.Region, d.Message.Class == "marketing")
-}
-
-// Paid reports that every send costs money (steps.PaidMedia).
-func (c *Channel) Paid() bool { return true }
-
-// Unreachable says why the order's buyer cannot get a text ("" when they
-// can): no number, an invalid one, or one that is not mobile (sms.Check,
-// national numbers read in the shop's locale's region).
-func (c *Channel) Unreachable(_ context.Context, d steps.Envelope) string {
-	if d.Event == "notice" {
-		return "notice_not_sms"
-	}
-	_, reason := number(d)
-	return reason
-}
-
-func number(d steps.Envelope) (sms.Number, string) {
-	phone := ""
-	if b := d.Order.Order.Buyer; b != nil {
-		phone = b.Phone
-	}
-	return sms.Check(phone, sms.RegionOf(d.Shop.Locale))
-}
 
 // Send sends d (see SendReport).
 func (c *Channel) Send(ctx context.Context, d steps.Envelope) error {
@@ -89,14 +60,12 @@ func (c *Channel) Send(ctx context.Context, d steps.Envelope) error {
 // certainly did not send (throttled, or the connection never opened); any
 // other error leaves the outcome unknown.
 func (c *Channel) SendReport(ctx context.Context, d steps.Envelope) (steps.Report, error) {
-	if r := c.Unreachable(ctx, d); r != "" {
-		return steps.Report{}, &care.RejectError{Reason: "the buyer cannot get a text: " + r, Field: "buyer.phone"}
+	n, text, count, err := c.Prepare(ctx, d)
+	if err != nil {
+		return steps.Report{}, err
 	}
-	n, _ := number(d)
-	text := c.Finish(d) // the kernel already finished it; finishing again changes nothing
-	count := sms.Segments(text)
 	kind := "Transactional"
-	if d.Message.Class == "marketing" {
+	if smstext.Marketing(d) {
 		kind = "Promotional"
 	}
 	attrs := map[string]types.MessageAttributeValue{

@@ -119,6 +119,9 @@ func skOf(item map[string]types.AttributeValue) string {
 	return ""
 }
 
+// traceDDB (COST_DDB_TRACE=1 make cost) prints every call's units, whom
+// they are charged to and the store method that made the call: where the
+// units go.
 var traceDDB = os.Getenv("COST_DDB_TRACE") != ""
 
 func (m *meteredDB) add(who care.Workflow, read bool, cs ...types.ConsumedCapacity) {

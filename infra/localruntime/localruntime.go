@@ -43,7 +43,6 @@ import (
 	"github.com/ordercare/ordercare/internal/console"
 	"github.com/ordercare/ordercare/internal/erasure"
 	"github.com/ordercare/ordercare/internal/httpapi"
-	"github.com/ordercare/ordercare/internal/receipts"
 	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
 	"github.com/ordercare/ordercare/workflows"
@@ -90,7 +89,6 @@ type Store interface {
 	care.CareStore
 	consent.Store
 	erasure.Store
-	receipts.Refs
 }
 
 // Runtime is an open local runtime. Close it to release its files.

@@ -72,7 +72,7 @@ func TestTwoWaySMSOptOut(t *testing.T) {
 	h.advance("10m")
 	nudge := h.wantLedger("W1", "nudge:sent")[0]
 	ctx := context.Background()
-	if err := h.rt.Store.PutRef(ctx, nudge.ProviderID, receipts.Ref{ShopID: "tea", OrderID: "W1", LedgerID: nudge.ID}, h.now().Add(eumsms.RefTTL)); err != nil {
+	if err := h.rt.Store.(receipts.Refs).PutRef(ctx, nudge.ProviderID, receipts.Ref{ShopID: "tea", OrderID: "W1", LedgerID: nudge.ID}, h.now().Add(eumsms.RefTTL)); err != nil {
 		t.Fatal(err)
 	}
 	inbound, _ := json.Marshal(map[string]string{"originationNumber": "+8613912345678", "destinationNumber": "+12065550152",
@@ -80,7 +80,7 @@ func TestTwoWaySMSOptOut(t *testing.T) {
 		"previousPublishedMessageId": nudge.ProviderID})
 	notification, _ := json.Marshal(events.SNSEvent{Records: []events.SNSEventRecord{{EventSource: "aws:sns", EventVersion: "1.0",
 		SNS: events.SNSEntity{Type: "Notification", MessageID: "b3c1d7f2", TopicArn: "arn:aws:sns:us-east-1:123456789012:ordercare-sms-inbound", Message: string(inbound)}}}})
-	handler := lambda.NewHandler((&awsreceipts.Handler{Store: h.rt.Store, Clock: h.rt.Clock}).Invoke)
+	handler := lambda.NewHandler((&awsreceipts.Handler{Store: h.rt.Store.(awsreceipts.Store), Clock: h.rt.Clock}).Invoke)
 	for range 2 {
 		res, err := handler.Invoke(ctx, notification)
 		if err != nil || !strings.Contains(string(res), `"applied":1`) {

@@ -39,7 +39,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, care.ErrUnauthorized) {
 			msg := err.Error()
-			if strings.Contains(msg, "timestamp") {
+			if source.TimestampRefused(err) {
 				// Only a timestamp is checked against the clock (the standard
 				// source's): another refusal does not send anyone to it.
 				now := s.now().UTC()

@@ -479,6 +479,7 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		if execute && run.Execution == "" { // even when its first step already ended it
 			at := now.UTC()
 			run.Execution, run.ExecutedAt = ref.Execution(), &at
+			run.NextKind, run.NextTimeout = "", 0 // given to the execution as its input
 		}
 		if run.Status != care.RunScheduled {
 			return // its execution, or the router, moved it on meanwhile

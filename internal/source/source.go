@@ -123,6 +123,21 @@ func unauthorized(reason string) error {
 	return fmt.Errorf("%w: %s", care.ErrUnauthorized, reason)
 }
 
+// timestampError refuses a delivery for its signed timestamp: a
+// care.ErrUnauthorized that the receiving clock decides.
+type timestampError struct{ reason string }
+
+func (e timestampError) Error() string { return care.ErrUnauthorized.Error() + ": " + e.reason }
+func (e timestampError) Unwrap() error { return care.ErrUnauthorized }
+
+// TimestampRefused reports whether err refused a delivery for its
+// timestamp (unreadable, or outside the tolerance of the receiving clock),
+// rather than for its signature or credentials.
+func TimestampRefused(err error) bool {
+	var t timestampError
+	return errors.As(err, &t)
+}
+
 // hmacSHA256 returns the HMAC-SHA256 of msg under key.
 func hmacSHA256(key, msg []byte) []byte {
 	m := hmac.New(sha256.New, key)

@@ -66,11 +66,11 @@ func VerifyStandard(secret string, h http.Header, body []byte, now time.Time) er
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return unauthorized("webhook-timestamp is not integer Unix seconds")
+		return timestampError{"webhook-timestamp is not integer Unix seconds"}
 	}
 	const tol = int64(StandardTolerance / time.Second)
 	if d := now.Unix() - sec; d > tol || d < -tol {
-		return unauthorized("webhook-timestamp is outside the 5-minute tolerance")
+		return timestampError{"webhook-timestamp is outside the 5-minute tolerance"}
 	}
 	mac := hmacSHA256(key, standardContent(id, ts, body))
 	ok := false

@@ -46,7 +46,8 @@ func (h *Handler) escalate(ctx context.Context, st State, token string) error {
 // execution for the agent (it ends, or rests, and reads the task's
 // outcome later: CloseCall); st.Timeout, when set, is when the task stops
 // mattering, as a Call state's timeout is. It returns the skip reason when
-// no task was raised (the skip is recorded), "" when one was.
+// no task was raised (the skip is recorded), "" when one was; the run is
+// left as it is, for the caller to rest or end.
 func (h *Handler) OpenTask(ctx context.Context, e *Env, st State) (skipped string, err error) {
 	return h.raise(ctx, e, st, "")
 }
@@ -106,6 +107,9 @@ func (h *Handler) raise(ctx context.Context, e *Env, st State, token string) (sk
 		if _, err := h.Store.UpdateTask(ctx, stored); err != nil {
 			return "", err
 		}
+	}
+	if token == "" {
+		return "", nil // OpenTask: the caller rests or ends the run next
 	}
 	return "", h.UpdateRun(ctx, st.Run, func(r *care.Run) { r.Step, r.NextAt = step.ID, nil })
 }

@@ -26,25 +26,24 @@ const StepWindow = "reply_window"
 // Actions implements steps.Workflow.
 func (Workflow) Actions() map[string]steps.Action {
 	return map[string]steps.Action{ActionCare: func(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
+		e, err := h.Load(ctx, in.State.Run)
+		if err != nil {
+			return steps.State{}, err
+		}
 		switch in.State.Step {
 		case steps.StepWoken:
-			return woken(ctx, h, in)
+			return woken(ctx, h, e, in.State)
 		case StepReply, StepProblem:
-			return closeReply(ctx, h, in)
+			return closeReply(ctx, h, e, in.State)
 		}
-		return send(ctx, h, in)
+		return send(ctx, h, e, in.State)
 	}}
 }
 
 // send is a new run's step: the care message of st.Step, then the run rests
 // through params.reply_window (no execution; a reply wakes it, silence ends
 // it care_no_reply: RestOutcome). A message that was not sent ends the run.
-func send(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
-	st := in.State
-	e, err := h.Load(ctx, st.Run)
-	if err != nil {
-		return steps.State{}, err
-	}
+func send(ctx context.Context, h *steps.Handler, e *steps.Env, st steps.State) (steps.State, error) {
 	if e.Unwanted() != "" {
 		return h.Done(ctx, e, "")
 	}
@@ -94,12 +93,7 @@ func send(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, e
 // run through params.task_window: closeReply reads the task's end then. A
 // reply while it rests wakes it again: the open task stays, the window
 // starts again.
-func woken(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
-	st := in.State
-	e, err := h.Load(ctx, st.Run)
-	if err != nil {
-		return steps.State{}, err
-	}
+func woken(ctx context.Context, h *steps.Handler, e *steps.Env, st steps.State) (steps.State, error) {
 	if e.Unwanted() != "" {
 		return h.Done(ctx, e, "")
 	}
@@ -198,12 +192,7 @@ func (Workflow) RestOutcome(_ care.OrderState, run care.Run) string {
 // closeReply ends a run at the end of its reply task's window: handled
 // when an agent finished the task, else expired, the task cancelled (nobody
 // acted in time).
-func closeReply(ctx context.Context, h *steps.Handler, in steps.Input) (steps.State, error) {
-	st := in.State
-	e, err := h.Load(ctx, st.Run)
-	if err != nil {
-		return steps.State{}, err
-	}
+func closeReply(ctx context.Context, h *steps.Handler, e *steps.Env, st steps.State) (steps.State, error) {
 	step, _, ok := e.Tpl.Step(st.Step)
 	if !ok {
 		return steps.State{}, &steps.InputError{Reason: "step " + st.Step + " is not in the pinned template"}

@@ -19,11 +19,18 @@ import (
 // query runs one Query page; the items of a page of an index are read from
 // the table (hydrate), so every caller sees whole items whatever it queries.
 func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	return s.queryRead(ctx, in, false)
+}
+
+// queryRead is query; consistent makes the index's items read from the
+// table strongly consistent (a whole read unit each instead of half): the
+// caller gets them as stored, not merely as the index last saw them.
+func (s *Store) queryRead(ctx context.Context, in *dynamodb.QueryInput, consistent bool) (*dynamodb.QueryOutput, error) {
 	res, err := s.db.Query(ctx, in)
 	if err != nil || in.IndexName == nil || len(res.Items) == 0 {
 		return res, err
 	}
-	if res.Items, err = s.hydrate(ctx, aws.ToString(in.IndexName), res.Items); err != nil {
+	if res.Items, err = s.hydrate(ctx, aws.ToString(in.IndexName), res.Items, consistent); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -33,18 +40,19 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput) (*dynamodb.Q
 const batchGetMax = 100
 
 // hydrate reads from the table the items whose index entries are entries,
-// in the entries' order. The reads are eventually consistent, as the index
-// itself is (half the read units of a consistent read). An item gone since,
+// in the entries' order. Unless consistent, the reads are eventually
+// consistent, as the index itself is (half the read units of a consistent
+// read). An item gone since,
 // or whose key in index moved since (a task claimed after the query of the
 // open ones), is left out: the index entry was stale.
-func (s *Store) hydrate(ctx context.Context, index string, entries []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+func (s *Store) hydrate(ctx context.Context, index string, entries []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
 	found := make(map[string]map[string]types.AttributeValue, len(entries))
 	for start := 0; start < len(entries); start += batchGetMax {
 		var keys []map[string]types.AttributeValue
 		for _, e := range entries[start:min(start+batchGetMax, len(entries))] {
 			keys = append(keys, map[string]types.AttributeValue{attrPK: e[attrPK], attrSK: e[attrSK]})
 		}
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(consistent)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if attempt >= maxAttempts {

@@ -67,14 +67,15 @@ func runItem(r care.Run) (map[string]types.AttributeValue, error) {
 
 // DueRuns returns scheduled runs due at or before before, earliest first:
 // one Query per GSI2 shard (GSI2SK <= timeKey(before)+"$", eventually
-// consistent on AWS), merged.
+// consistent on AWS), merged; each run listed is then read from the table
+// strongly consistent, and left out if it has left the index since.
 func (s *Store) DueRuns(ctx context.Context, before time.Time, limit int) ([]care.Run, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var rs []care.Run
 	for n := range dueShards {
-		res, err := s.query(ctx, &dynamodb.QueryInput{
+		res, err := s.queryRead(ctx, &dynamodb.QueryInput{
 			TableName:                &s.table,
 			IndexName:                aws.String(GSI2),
 			KeyConditionExpression:   aws.String("#pk = :pk AND #sk <= :to"),
@@ -82,7 +83,7 @@ func (s *Store) DueRuns(ctx context.Context, before time.Time, limit int) ([]car
 			// "<before>#…" sorts before "<before>$": runs due at before are in.
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(dueGSI2PK(n)), ":to": str(timeKey(before) + "$")},
 			Limit:                     aws.Int32(int32(min(limit, 1000))),
-		})
+		}, true)
 		if err != nil {
 			return nil, fmt.Errorf("list due runs: %w", err)
 		}

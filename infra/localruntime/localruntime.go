@@ -181,9 +181,11 @@ func Open(ctx context.Context, opts Options) (*Runtime, error) {
 	if rt.Virtual != nil {
 		guard.Clocks = append(guard.Clocks, rt.Virtual)
 	}
-	// The listener gets the guarded handler; the runtime's own router and
-	// API call the engine's handler in process, unverified (it is the same
-	// process), still through the Step Functions wire protocol.
+	// The listener gets the guarded handler. The runtime deploys its state
+	// machines through the unguarded one, in process (it is the same
+	// process), with the SDK client; its router calls the engine directly
+	// (sfnlocal.SDK: the same operations without encoding, signing and
+	// decoding each call, which a surge of starts paid for one by one).
 	inner := sfnhttp.NewHandler(rt.Engine, log)
 	rt.SFN = guard.Wrap(inner)
 	if err := rt.wire(ctx, opts, inner, log); err != nil {
@@ -210,7 +212,7 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 		default:
 		}
 	}
-	rt.Router = &router.Router{Store: rt.Store, SFN: client, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log,
+	rt.Router = &router.Router{Store: rt.Store, SFN: sfnlocal.SDK{Engine: rt.Engine}, Clock: rt.Clock, StateMachinePrefix: stateMachinePrefix, Workflows: workflows.All(), Logger: log,
 		Consents: rt.Store, OnScheduled: wake}
 	handler := &steps.Handler{Store: loggedLedger{rt.Store, log}, Clock: rt.Clock, Resumer: rt.Router,
 		Channels: map[string]steps.Channel{"webhook": &shopwebhook.Channel{Sources: rt.Store, Clock: rt.Clock},
@@ -315,6 +317,7 @@ func (rt *Runtime) nextScheduled(ctx context.Context) (time.Time, bool, error) {
 
 // startDue starts every scheduled run due now (Router.StartDue, in batches).
 func (rt *Runtime) startDue(ctx context.Context) error {
+	defer rt.Engine.PauseInvocations()()
 	for {
 		n, err := rt.Router.StartDue(ctx, dueBatch)
 		if err != nil || n < dueBatch {

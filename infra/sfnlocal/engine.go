@@ -650,3 +650,10 @@ func (e *Engine) ValidateStateMachineDefinition(ctx context.Context, in *Validat
 	}
 	return out, nil
 }
+
+// PauseInvocations makes the workers start no new Lambda invocation until
+// release is called (invocations already running go on; committed ones
+// wait in the queue, durable as ever; pauses nest). A caller about to
+// start many executions at once pauses them, so the starts are not slowed
+// by the steps of the executions started first.
+func (e *Engine) PauseInvocations() (release func()) { return e.invq.hold() }

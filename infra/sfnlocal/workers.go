@@ -24,6 +24,7 @@ type invQueue struct {
 	cond   *sync.Cond
 	q      []invRow
 	closed bool
+	held   int // Engine.PauseInvocations calls not released yet
 }
 
 func newInvQueue() *invQueue {
@@ -42,7 +43,7 @@ func (q *invQueue) push(iv invRow) {
 func (q *invQueue) pop() (invRow, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.q) == 0 && !q.closed {
+	for (len(q.q) == 0 || q.held > 0) && !q.closed {
 		q.cond.Wait()
 	}
 	if q.closed {
@@ -52,6 +53,23 @@ func (q *invQueue) pop() (invRow, bool) {
 	q.q[0] = invRow{}
 	q.q = q.q[1:]
 	return iv, true
+}
+
+// hold stops pop handing out invocations until the returned release is
+// called (holds nest).
+func (q *invQueue) hold() (release func()) {
+	q.mu.Lock()
+	q.held++
+	q.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			q.mu.Lock()
+			q.held--
+			q.mu.Unlock()
+			q.cond.Broadcast()
+		})
+	}
 }
 
 func (q *invQueue) close() {

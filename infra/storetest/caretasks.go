@@ -908,4 +908,32 @@ func testDueRuns(t *testing.T, s care.CareStore) {
 		t.Fatal(err)
 	}
 	check("DueRuns(after a start and a move)", due(created.Add(9*time.Hour), 10), []string{"D-2/SF2", "D-3/", "D-1/"})
+
+	// Listed as stored: a run changed since it was created is listed with
+	// that change and its current Rev, so it can be written back as listed.
+	changed, err := s.GetRun(c, shop.ID, "D-3", "parcel_watch", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Step = "moved_on"
+	if _, err := s.UpdateRun(c, changed); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DueRuns(c, created.Add(9*time.Hour), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got {
+		if r.ShopID != shop.ID || r.OrderID != "D-3" {
+			continue
+		}
+		if r.Step != "moved_on" {
+			t.Errorf("DueRuns lists D-3 at step %q; want the stored %q", r.Step, "moved_on")
+		}
+		r.Status, r.NextAt = care.RunRunning, nil
+		if _, err := s.UpdateRun(c, r); err != nil {
+			t.Errorf("UpdateRun of the run DueRuns listed: %v; want it written (its Rev is current)", err)
+		}
+	}
+	check("DueRuns(after starting the listed run)", due(created.Add(9*time.Hour), 10), []string{"D-2/SF2", "D-1/"})
 }

@@ -314,10 +314,12 @@ type Runs interface {
 	// ListRuns returns a shop's runs started in [from, to), oldest first.
 	ListRuns(ctx context.Context, shopID string, from, to time.Time) ([]Run, error)
 	// DueRuns returns up to limit scheduled runs (RunScheduled) of every
-	// shop whose NextAt is at or before before, earliest NextAt first. A
-	// store may answer from an index that lags a write by a moment (DynamoDB's
-	// GSI): a run that just left RunScheduled can still be listed, so the
-	// caller re-reads before acting.
+	// shop whose NextAt is at or before before, earliest NextAt first, each
+	// as stored when the call read it (Rev included): a caller may act on
+	// it and write it back conditionally without reading it again. A store
+	// may find them through an index that lags a write by a moment
+	// (DynamoDB's GSI); it reads each run it lists strongly consistent and
+	// leaves out one that has left the index (moved or no longer due).
 	DueRuns(ctx context.Context, before time.Time, limit int) ([]Run, error)
 }
 

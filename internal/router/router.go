@@ -338,6 +338,9 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 		}); err != nil {
 			return err
 		}
+		if run, err = r.Store.GetRun(ctx, o.ShopID, o.Order.ID, wf, subject); err != nil {
+			return err
+		}
 		return r.startDue(ctx, run, now)
 	}
 	if err != nil || run.Status != care.RunRunning {
@@ -386,53 +389,101 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Runs are independent: start them dueWorkers at a time (a surge of
-	// 10,000 stalls due at one instant is a store-bound fan-out).
-	errs := make([]error, len(due)) // one run that fails (and is retried next time) holds up no other
+	// Runs are independent, and one that fails (it is retried next time)
+	// holds up no other. In three phases, so that a surge (10,000 stalls due
+	// at one instant) is committed in batches: every run is planned
+	// (dueWorkers at a time: reads), then every execution started, then
+	// every run marked, each of the last two all at once, so the engine's and
+	// the store's group commits take them together.
+	errs := make([]error, len(due))
+	plans := make([]*dueStart, len(due))
+	each(len(due), dueWorkers, func(i int) {
+		plans[i], errs[i] = r.planDue(ctx, due[i], now)
+	})
+	each(len(due), len(due), func(i int) {
+		if plans[i] != nil && plans[i].execute {
+			if errs[i] = r.execute(ctx, plans[i].ref, plans[i].st.Input); errs[i] != nil {
+				plans[i] = nil
+			}
+		}
+	})
+	each(len(due), len(due), func(i int) {
+		if plans[i] != nil {
+			errs[i] = r.markDue(ctx, plans[i], now)
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			run := due[i]
+			errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
+		}
+	}
+	return len(due), errors.Join(errs...)
+}
+
+// each calls fn(i) for every i in [0, n), at most workers at a time, and
+// returns when every call has.
+func each(n, workers int, fn func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(dueWorkers, len(due)) {
+	for range min(workers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				run := due[i]
-				if err := r.startDue(ctx, run, now); err != nil {
-					errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
-				}
+				fn(i)
 			}
 		}()
 	}
-	for i := range due {
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return len(due), errors.Join(errs...)
 }
 
-// dueWorkers is how many due runs StartDue starts at once.
+// dueWorkers is how many due runs StartDue plans at once.
 const dueWorkers = 8
 
-func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) error {
-	// The list may lag (an index): act on the stored run.
-	run, err := r.Store.GetRun(ctx, listed.ShopID, listed.OrderID, listed.Workflow, listed.Subject)
-	if errors.Is(err, care.ErrNotFound) {
-		return nil
-	} else if err != nil {
+// dueStart is what planDue decided for a due run: start its execution
+// (execute) with st.Input, or end it with st.Outcome, or move it to st.At.
+type dueStart struct {
+	run     care.Run
+	ref     steps.RunRef
+	st      steps.Start
+	execute bool
+}
+
+// startDue starts run, as DueRuns read it: a change since is caught by the
+// conditional write that marks it (steps.UpdateReadRun reads it again).
+func (r *Router) startDue(ctx context.Context, run care.Run, now time.Time) error {
+	d, err := r.planDue(ctx, run, now)
+	if err != nil || d == nil {
 		return err
 	}
+	if d.execute {
+		if err := r.execute(ctx, d.ref, d.st.Input); err != nil {
+			return err
+		}
+	}
+	return r.markDue(ctx, d, now)
+}
+
+// planDue decides what starting the due run means, with the order as it
+// is now; nil when nothing is left to do (not due, or stopped here: its
+// order cancelled or gone, its workflow's Pointless or SubjectPointless).
+func (r *Router) planDue(ctx context.Context, run care.Run, now time.Time) (*dueStart, error) {
 	at, ok := run.Due()
 	if !ok || at.After(now) {
-		return nil
+		return nil, nil
 	}
 	w, known := r.Workflows.Get(run.Workflow)
 	o, err := r.Store.GetOrder(ctx, run.ShopID, run.OrderID)
 	if err != nil && !errors.Is(err, care.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	if !known || err != nil { // a workflow no longer registered, an order gone: nothing to start
-		return steps.UpdateReadRun(ctx, r.Store, run, now, func(run *care.Run) {
+		return nil, steps.UpdateReadRun(ctx, r.Store, run, now, func(run *care.Run) {
 			if run.Status == care.RunScheduled {
 				run.Status, run.Step, run.NextAt = care.RunStopped, "", nil
 			}
@@ -446,33 +497,34 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		}
 	}
 	if reason != "" {
-		return r.stop(ctx, o, w, run.Subject, reason)
+		return nil, r.stop(ctx, o, w, run.Subject, reason)
 	}
-	ref := steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject, Gen: run.Gen}
+	d := &dueStart{run: run, ref: steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject, Gen: run.Gen}}
 	// A run not started yet asks its Starter; a run that rested between
 	// steps (steps.Handler.Rest) resumes at its step, unless its workflow
 	// ends it here with no execution (steps.RestEnder).
-	var st steps.Start
 	if run.Gen == 0 {
-		if st, err = r.startOf(ctx, w, o, ref, now, run.StartedAt); err != nil {
-			return err
+		if d.st, err = r.startOf(ctx, w, o, d.ref, now, run.StartedAt); err != nil {
+			return nil, err
 		}
 	} else {
-		st.Input = steps.State{Run: ref, Step: run.Step, Kind: steps.KindMessage}
+		d.st.Input = steps.State{Run: d.ref, Step: run.Step, Kind: steps.KindMessage}
 		if run.NextKind == steps.KindCall {
-			st.Input.Kind, st.Input.Timeout = steps.KindCall, run.NextTimeout
+			d.st.Input.Kind, d.st.Input.Timeout = steps.KindCall, run.NextTimeout
 		}
 		if re, ok := w.(steps.RestEnder); ok {
-			st.Outcome = re.RestOutcome(o, run)
+			d.st.Outcome = re.RestOutcome(o, run)
 		}
 	}
-	execute := st.Outcome == "" && !st.At.After(now)
-	if execute {
-		if err := r.execute(ctx, ref, st.Input); err != nil {
-			return err
-		}
-	}
-	err = steps.UpdateReadRun(ctx, r.Store, run, now, func(run *care.Run) {
+	d.execute = d.st.Outcome == "" && !d.st.At.After(now)
+	return d, nil
+}
+
+// markDue records on the run what planDue decided, once its execution (if
+// any) is started: running with its execution's name, ended, or moved on.
+func (r *Router) markDue(ctx context.Context, d *dueStart, now time.Time) error {
+	st, ref, execute := d.st, d.ref, d.execute
+	err := steps.UpdateReadRun(ctx, r.Store, d.run, now, func(run *care.Run) {
 		if run.Gen != ref.Gen {
 			return // the execution started here already rested the run (steps.Handler.Rest): it is the next one's
 		}
@@ -502,8 +554,8 @@ func (r *Router) startDue(ctx context.Context, listed care.Run, now time.Time) e
 		}
 	})
 	if err == nil && r.Logger != nil && execute {
-		r.Logger.DebugContext(ctx, "router: scheduled run started", "shop", run.ShopID, "order", run.OrderID,
-			"workflow", string(run.Workflow), "execution", ref.Execution())
+		r.Logger.DebugContext(ctx, "router: scheduled run started", "shop", ref.Shop, "order", ref.Order,
+			"workflow", string(ref.Workflow), "execution", ref.Execution())
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
@@ -386,11 +387,20 @@ func buyerLocale(e *Env) string {
 
 // zone loads an IANA zone (validated on input), UTC when unknown.
 func zone(name string) *time.Location {
-	if loc, err := time.LoadLocation(name); err == nil && name != "" {
-		return loc
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
 	}
-	return time.UTC
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		return time.UTC
+	}
+	zones.Store(name, loc)
+	return loc
 }
+
+// zones caches the zones zone loaded: loading parses the zone's file, and
+// every step asks for the shop's and the buyer's.
+var zones sync.Map
 
 // ShopZone is the shop's time zone (UTC when unknown).
 func (e *Env) ShopZone() *time.Location { return zone(e.Shop.Timezone) }

@@ -304,7 +304,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 		}
 	}
 	ref := steps.RunRef{Shop: o.ShopID, Order: o.Order.ID, Workflow: wf, Version: tpl.Version, Subject: subject}
-	st, err := r.startOf(ctx, w, o, ref, now, now)
+	st, err := r.startOf(ctx, r.Store, w, o, ref, now, now)
 	if err != nil {
 		return err
 	}
@@ -348,7 +348,7 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 	}
 	if run.TemplateVersion != ref.Version { // a replay keeps the version pinned first
 		ref.Version = run.TemplateVersion
-		if st, err = r.startOf(ctx, w, o, ref, now, run.StartedAt); err != nil {
+		if st, err = r.startOf(ctx, r.Store, w, o, ref, now, run.StartedAt); err != nil {
 			return err
 		}
 	}
@@ -390,56 +390,31 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	// Runs are independent, and one that fails (it is retried next time)
-	// holds up no other. In three phases, so that a surge (10,000 stalls due
-	// at one instant) is committed in batches: every run is planned
-	// (dueWorkers at a time: reads), then every execution started, then
-	// every run marked, each of the last two all at once, so the engine's and
-	// the store's group commits take them together.
+	// holds up no other. Each is planned (reads) dueWorkers at a time, and
+	// once planned started and marked without waiting for the others: the
+	// engine's and the store's group commits take the starts and the marks
+	// of a surge (10,000 stalls due at one instant) together.
 	errs := make([]error, len(due))
-	plans := make([]*dueStart, len(due))
-	each(len(due), dueWorkers, func(i int) {
-		plans[i], errs[i] = r.planDue(ctx, due[i], now)
-	})
-	each(len(due), len(due), func(i int) {
-		if plans[i] != nil && plans[i].execute {
-			if errs[i] = r.execute(ctx, plans[i].ref, plans[i].st.Input); errs[i] != nil {
-				plans[i] = nil
-			}
-		}
-	})
-	each(len(due), len(due), func(i int) {
-		if plans[i] != nil {
-			errs[i] = r.markDue(ctx, plans[i], now)
-		}
-	})
-	for i, err := range errs {
-		if err != nil {
-			run := due[i]
-			errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
-		}
-	}
-	return len(due), errors.Join(errs...)
-}
-
-// each calls fn(i) for every i in [0, n), at most workers at a time, and
-// returns when every call has.
-func each(n, workers int, fn func(i int)) {
-	next := make(chan int)
+	store := &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}
+	plan := make(chan struct{}, dueWorkers)
 	var wg sync.WaitGroup
-	for range min(workers, n) {
+	for i, run := range due {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				fn(i)
+			plan <- struct{}{}
+			d, err := r.planDue(ctx, store, run, now)
+			<-plan
+			if err == nil && d != nil {
+				err = r.begin(ctx, d, now)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
 			}
 		}()
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
+	return len(due), errors.Join(errs...)
 }
 
 // dueWorkers is how many due runs StartDue plans at once.
@@ -457,10 +432,16 @@ type dueStart struct {
 // startDue starts run, as DueRuns read it: a change since is caught by the
 // conditional write that marks it (steps.UpdateReadRun reads it again).
 func (r *Router) startDue(ctx context.Context, run care.Run, now time.Time) error {
-	d, err := r.planDue(ctx, run, now)
+	d, err := r.planDue(ctx, r.Store, run, now)
 	if err != nil || d == nil {
 		return err
 	}
+	return r.begin(ctx, d, now)
+}
+
+// begin carries out what planDue decided: the execution is started before
+// the run is marked.
+func (r *Router) begin(ctx context.Context, d *dueStart, now time.Time) error {
 	if d.execute {
 		if err := r.execute(ctx, d.ref, d.st.Input); err != nil {
 			return err
@@ -470,9 +451,9 @@ func (r *Router) startDue(ctx context.Context, run care.Run, now time.Time) erro
 }
 
 // planDue decides what starting the due run means, with the order as it
-// is now; nil when nothing is left to do (not due, or stopped here: its
+// is now (the Starter reads through store); nil when nothing is left to do (not due, or stopped here: its
 // order cancelled or gone, its workflow's Pointless or SubjectPointless).
-func (r *Router) planDue(ctx context.Context, run care.Run, now time.Time) (*dueStart, error) {
+func (r *Router) planDue(ctx context.Context, store care.CareStore, run care.Run, now time.Time) (*dueStart, error) {
 	at, ok := run.Due()
 	if !ok || at.After(now) {
 		return nil, nil
@@ -504,7 +485,7 @@ func (r *Router) planDue(ctx context.Context, run care.Run, now time.Time) (*due
 	// steps (steps.Handler.Rest) resumes at its step, unless its workflow
 	// ends it here with no execution (steps.RestEnder).
 	if run.Gen == 0 {
-		if d.st, err = r.startOf(ctx, w, o, d.ref, now, run.StartedAt); err != nil {
+		if d.st, err = r.startOf(ctx, store, w, o, d.ref, now, run.StartedAt); err != nil {
 			return nil, err
 		}
 	} else {
@@ -574,7 +555,7 @@ func (r *Router) logSkip(ctx context.Context, o care.OrderState, wf care.Workflo
 
 // startOf is the start of a run of w: State{Run: ref}, or what w says
 // when it is a steps.Starter.
-func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderState, ref steps.RunRef, now, created time.Time) (steps.Start, error) {
+func (r *Router) startOf(ctx context.Context, store care.CareStore, w steps.Workflow, o care.OrderState, ref steps.RunRef, now, created time.Time) (steps.Start, error) {
 	s, ok := w.(steps.Starter)
 	if !ok {
 		return steps.Start{Input: steps.State{Run: ref}}, nil
@@ -583,7 +564,32 @@ func (r *Router) startOf(ctx context.Context, w steps.Workflow, o care.OrderStat
 	if err != nil {
 		return steps.Start{}, err
 	}
-	return s.Start(ctx, steps.StartEnv{Store: r.Store, Order: o, Ref: ref, Template: t, Now: now, Created: created, Workflow: w})
+	return s.Start(ctx, steps.StartEnv{Store: store, Order: o, Ref: ref, Template: t, Now: now, Created: created, Workflow: w})
+}
+
+// shopsOnce is a care.CareStore that reads each shop once: a StartDue call
+// plans many runs of few shops, within a moment.
+type shopsOnce struct {
+	care.CareStore
+	mu    sync.Mutex
+	shops map[string]care.Shop
+}
+
+func (s *shopsOnce) GetShop(ctx context.Context, id string) (care.Shop, error) {
+	s.mu.Lock()
+	shop, ok := s.shops[id]
+	s.mu.Unlock()
+	if ok {
+		return shop, nil
+	}
+	shop, err := s.CareStore.GetShop(ctx, id)
+	if err != nil {
+		return care.Shop{}, err
+	}
+	s.mu.Lock()
+	s.shops[id] = shop
+	s.mu.Unlock()
+	return shop, nil
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {

@@ -69,17 +69,17 @@ func buyerPlace(o care.OrderState, shop care.Shop) (string, *time.Location) {
 	region := sms.RegionOf(shop.Locale)
 	if b := o.Order.Buyer; b != nil {
 		if b.Timezone != "" {
-			loc = zone(b.Timezone)
+			loc = Zone(b.Timezone)
 		}
 		if n, why := sms.Check(b.Phone, region); why == "" || why == sms.ReasonNotMobile {
 			region = n.Region
 			if loc == nil && len(n.Zones) == 1 {
-				loc = zone(n.Zones[0])
+				loc = Zone(n.Zones[0])
 			}
 		}
 	}
 	if loc == nil {
-		loc = zone(shop.Timezone)
+		loc = Zone(shop.Timezone)
 	}
 	return region, loc
 }
@@ -117,9 +117,9 @@ func MarketHours(o care.OrderState, shop care.Shop) func(at time.Time, channels 
 func Timing(o care.OrderState, shop care.Shop, now time.Time) playbook.Timing {
 	total, ok := o.Order.TotalIn(shop.Currency)
 	t := playbook.Timing{PlacedAt: placedAt(o), Now: now,
-		Total: total, OtherCurrency: !ok && o.Order.Total != "", ShopLoc: zone(shop.Timezone), Hours: MarketHours(o, shop)}
+		Total: total, OtherCurrency: !ok && o.Order.Total != "", ShopLoc: Zone(shop.Timezone), Hours: MarketHours(o, shop)}
 	if b := o.Order.Buyer; b != nil && b.Timezone != "" {
-		t.BuyerLoc = zone(b.Timezone)
+		t.BuyerLoc = Zone(b.Timezone)
 	}
 	return t
 }

@@ -62,7 +62,7 @@ func (h *Handler) raise(ctx context.Context, e *Env, st State, token string) (sk
 	deadline := callDeadline(e, st)
 	reason := e.Unwanted()
 	if reason == "" && !deadline.IsZero() &&
-		e.Shop.HoursOf().Between(e.Now, deadline, zone(e.Shop.Timezone)) < MinCallWindow {
+		e.Shop.HoursOf().Between(e.Now, deadline, Zone(e.Shop.Timezone)) < MinCallWindow {
 		// Nobody works before the task would be cancelled. A retried
 		// escalate keeps a task an earlier attempt raised.
 		raised, err := h.taskRaised(ctx, e, step.ID)
@@ -91,7 +91,7 @@ func (h *Handler) raise(ctx context.Context, e *Env, st State, token string) (sk
 			return "", err
 		}
 	}
-	if due, ok := e.Shop.HoursOf().Add(e.Now, time.Duration(step.SLA), zone(e.Shop.Timezone)); ok {
+	if due, ok := e.Shop.HoursOf().Add(e.Now, time.Duration(step.SLA), Zone(e.Shop.Timezone)); ok {
 		t.DueAt = due.UTC()
 	}
 	if !deadline.IsZero() && t.DueAt.After(deadline) {
@@ -130,7 +130,7 @@ func (e *Env) CallAt(step playbook.Step, at, deadline time.Time) time.Time {
 	if deadline.IsZero() {
 		return at
 	}
-	hours, loc := e.Shop.HoursOf(), zone(e.Shop.Timezone)
+	hours, loc := e.Shop.HoursOf(), Zone(e.Shop.Timezone)
 	need := max(time.Duration(step.SLA), MinCallWindow)
 	have := hours.Between(at, deadline, loc)
 	if have >= need {
@@ -167,7 +167,7 @@ func (h *Handler) taskRaised(ctx context.Context, e *Env, stepID string) (bool, 
 }
 
 func (h *Handler) newTask(e *Env, step playbook.Step, why, token string) (care.Task, error) {
-	vars := playbook.VarsFor(e.Order, e.Shop.Name, zone(e.Shop.Timezone))
+	vars := playbook.VarsFor(e.Order, e.Shop.Name, Zone(e.Shop.Timezone))
 	locale := buyerLocale(e)
 	script, _, err := e.Tpl.Render(step, "script", locale, vars)
 	if err != nil {
@@ -183,7 +183,7 @@ func (h *Handler) newTask(e *Env, step playbook.Step, why, token string) (care.T
 	return care.Task{
 		ID: e.Ref.Key(step.ID), ShopID: e.Ref.Shop, OrderID: e.Ref.Order, Workflow: e.Ref.Workflow, Step: step.ID,
 		Reason: reason, Script: script, Tag: step.Tag, Priority: step.Priority, Outcomes: step.Outcomes,
-		Order: summary(e.Order, e.msgs, zone(e.Shop.Timezone)), Status: care.TaskOpen, CreatedAt: e.Now.UTC(),
+		Order: summary(e.Order, e.msgs, Zone(e.Shop.Timezone)), Status: care.TaskOpen, CreatedAt: e.Now.UTC(),
 		DueAt: e.Now.Add(time.Duration(step.SLA)).UTC(), Token: token,
 	}, nil
 }

@@ -288,7 +288,7 @@ func (h *Handler) deliver(ctx context.Context, e *Env, st playbook.Step, channel
 }
 
 func (h *Handler) deliverWith(ctx context.Context, e *Env, st playbook.Step, channel, event string, vars func(v *playbook.Vars)) (care.Message, error) {
-	loc := zone(e.Shop.Timezone)
+	loc := Zone(e.Shop.Timezone)
 	v := playbook.VarsFor(e.Order, e.Shop.Name, loc)
 	if vars != nil {
 		vars(&v)
@@ -385,8 +385,8 @@ func buyerLocale(e *Env) string {
 	return e.Shop.Locale
 }
 
-// zone loads an IANA zone (validated on input), UTC when unknown.
-func zone(name string) *time.Location {
+// Zone loads an IANA zone (validated on input), UTC when unknown.
+func Zone(name string) *time.Location {
 	if loc, ok := zones.Load(name); ok {
 		return loc.(*time.Location)
 	}
@@ -398,12 +398,12 @@ func zone(name string) *time.Location {
 	return loc
 }
 
-// zones caches the zones zone loaded: loading parses the zone's file, and
+// zones caches the zones Zone loaded: loading parses the zone's file, and
 // every step asks for the shop's and the buyer's.
 var zones sync.Map
 
 // ShopZone is the shop's time zone (UTC when unknown).
-func (e *Env) ShopZone() *time.Location { return zone(e.Shop.Timezone) }
+func (e *Env) ShopZone() *time.Location { return Zone(e.Shop.Timezone) }
 
 // SourceOrdercare is the Delivery.Source of the events ordercare records
 // itself (RecordEvent).

@@ -90,7 +90,7 @@ type StartEnv struct {
 // ledger read now), so a Starter plans with the same rules its steps act
 // by: Timing, Deadline, quiet hours, the shop's hours.
 func (s StartEnv) Env(ctx context.Context) (*Env, error) {
-	shop, err := s.Store.GetShop(ctx, s.Ref.Shop)
+	shop, err := s.Shop(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,12 @@ func (s StartEnv) Env(ctx context.Context) (*Env, error) {
 		}
 	}
 	return e, nil
+}
+
+// Shop is the run's shop, for a Starter that needs it and not the
+// order's ledger (Env reads both).
+func (s StartEnv) Shop(ctx context.Context) (care.Shop, error) {
+	return s.Store.GetShop(ctx, s.Ref.Shop)
 }
 
 // MessageAt is Env.MessageAt for a run not started yet: the earliest time

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/playbook"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
@@ -53,10 +54,11 @@ func lastScan(p *care.Parcel) time.Time {
 	return p.ReportedAt
 }
 
-// StallDue is when parcel p of the run's order counts as stalled.
-func StallDue(e *steps.Env, p *care.Parcel) time.Time {
-	pr := params(e.Tpl)
-	return AddBusinessDays(lastScan(p), pr.Threshold(e.Order, p), e.Shop.HoursOf(), pr.Holidays, e.ShopZone())
+// StallDue is when parcel p of order o counts as stalled, by template tpl
+// and the shop's hours and zone.
+func StallDue(tpl *playbook.Template, shop care.Shop, o care.OrderState, p *care.Parcel) time.Time {
+	pr := params(tpl)
+	return AddBusinessDays(lastScan(p), pr.Threshold(o, p), shop.HoursOf(), pr.Holidays, steps.Zone(shop.Timezone))
 }
 
 // check is the Check state, and what Record does after a Call timed out.
@@ -87,7 +89,7 @@ func check(ctx context.Context, h *steps.Handler, st steps.State) (steps.State, 
 	}
 	recheck := params(e.Tpl).Recheck.Std()
 	if alert == "" {
-		due := StallDue(e, p)
+		due := StallDue(e.Tpl, e.Shop, e.Order, p)
 		if isAlert(p.Status) || p.Status == care.ShipAvailableForPickup {
 			// An alert run has the task; a parcel at a pickup point waits
 			// for the buyer, not the carrier (pickup_nudge's part), so no

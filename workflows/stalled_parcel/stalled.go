@@ -176,13 +176,13 @@ func (Workflow) Start(ctx context.Context, s steps.StartEnv) (steps.Start, error
 	if alert != "" || p == nil {
 		return start, nil
 	}
-	e, err := s.Env(ctx)
+	shop, err := s.Shop(ctx)
 	if err != nil {
 		return steps.Start{}, err
 	}
-	start.At = StallDue(e, p)
+	start.At = StallDue(s.Template, shop, s.Order, p)
 	if isAlert(p.Status) || p.Status == care.ShipAvailableForPickup {
-		start.At = maxTime(start.At, s.Now.Add(params(e.Tpl).Recheck.Std()))
+		start.At = maxTime(start.At, s.Now.Add(params(s.Template).Recheck.Std()))
 	}
 	return start, nil
 }

@@ -42,21 +42,39 @@ const batchGetMax = 100
 // hydrate reads from the table the items whose index entries are entries,
 // in the entries' order. Unless consistent, the reads are eventually
 // consistent, as the index itself is (half the read units of a consistent
-// read). An item gone since,
-// or whose key in index moved since (a task claimed after the query of the
-// open ones), is left out: the index entry was stale.
+// read). An item gone since, or whose key in index moved since (a task
+// claimed after the query of the open ones), is left out: the index entry
+// was stale.
 func (s *Store) hydrate(ctx context.Context, index string, entries []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
-	found := make(map[string]map[string]types.AttributeValue, len(entries))
-	for start := 0; start < len(entries); start += batchGetMax {
-		var keys []map[string]types.AttributeValue
-		for _, e := range entries[start:min(start+batchGetMax, len(entries))] {
-			keys = append(keys, map[string]types.AttributeValue{attrPK: e[attrPK], attrSK: e[attrSK]})
+	keys := make([]map[string]types.AttributeValue, len(entries))
+	for i, e := range entries {
+		keys[i] = map[string]types.AttributeValue{attrPK: e[attrPK], attrSK: e[attrSK]}
+	}
+	found, err := s.batchGet(ctx, keys, consistent)
+	if err != nil {
+		return nil, fmt.Errorf("read %d index items: %w", len(entries), err)
+	}
+	items := make([]map[string]types.AttributeValue, 0, len(entries))
+	for _, e := range entries {
+		it, ok := found[itemKey(e)]
+		if ok && strOf(it, index+"PK") == strOf(e, index+"PK") && strOf(it, index+"SK") == strOf(e, index+"SK") {
+			items = append(items, it)
 		}
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(consistent)}}
+	}
+	return items, nil
+}
+
+// batchGet reads the items with keys (BatchGetItem, batchGetMax keys a
+// call, unprocessed keys again with backoff), strongly consistent or not;
+// it returns them by itemKey, leaving out those that do not exist.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) (map[string]map[string]types.AttributeValue, error) {
+	found := make(map[string]map[string]types.AttributeValue, len(keys))
+	for start := 0; start < len(keys); start += batchGetMax {
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys[start:min(start+batchGetMax, len(keys))], ConsistentRead: aws.Bool(consistent)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if attempt >= maxAttempts {
-					return nil, fmt.Errorf("read %d index items: unprocessed after %d attempts", len(entries), attempt)
+					return nil, fmt.Errorf("unprocessed after %d attempts", attempt)
 				}
 				if err := s.pause(ctx, backoff(attempt)); err != nil {
 					return nil, err
@@ -64,20 +82,18 @@ func (s *Store) hydrate(ctx context.Context, index string, entries []map[string]
 			}
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, fmt.Errorf("read %d index items: %w", len(entries), err)
+				return nil, err
 			}
 			for _, it := range res.Responses[s.table] {
-				found[strOf(it, attrPK)+"\x00"+strOf(it, attrSK)] = it
+				found[itemKey(it)] = it
 			}
 			req = res.UnprocessedKeys
 		}
 	}
-	items := make([]map[string]types.AttributeValue, 0, len(entries))
-	for _, e := range entries {
-		it, ok := found[strOf(e, attrPK)+"\x00"+strOf(e, attrSK)]
-		if ok && strOf(it, index+"PK") == strOf(e, index+"PK") && strOf(it, index+"SK") == strOf(e, index+"SK") {
-			items = append(items, it)
-		}
-	}
-	return items, nil
+	return found, nil
+}
+
+// itemKey is an item's primary key as one string.
+func itemKey(it map[string]types.AttributeValue) string {
+	return strOf(it, attrPK) + "\x00" + strOf(it, attrSK)
 }

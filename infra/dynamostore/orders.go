@@ -307,6 +307,40 @@ func (s *Store) GetOrder(ctx context.Context, shopID, orderID string) (care.Orde
 	return o, nil
 }
 
+// GetOrders returns the current states of a shop's orders orderIDs, by id
+// (BatchGetItem, strongly consistent, as GetOrder reads); an order not
+// found is left out. At most care.MaxGetOrders ids, else ErrInvalid.
+func (s *Store) GetOrders(ctx context.Context, shopID string, orderIDs []string) (map[string]care.OrderState, error) {
+	if len(orderIDs) > care.MaxGetOrders {
+		return nil, care.Invalid("order_ids", "at most %d", care.MaxGetOrders)
+	}
+	out := make(map[string]care.OrderState, len(orderIDs))
+	if len(orderIDs) == 0 || !validShopID(shopID) {
+		return out, nil
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(orderIDs))
+	ids := make(map[string]string, len(orderIDs)) // by itemKey
+	for _, id := range orderIDs {
+		k := key(orderPK(shopID, id), skState)
+		if _, dup := ids[itemKey(k)]; !dup { // BatchGetItem refuses a key given twice
+			ids[itemKey(k)] = id
+			keys = append(keys, k)
+		}
+	}
+	found, err := s.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, fmt.Errorf("get %d orders of shop %s: %w", len(orderIDs), shopID, err)
+	}
+	for k, it := range found {
+		var o care.OrderState
+		if err := decode(it, &o); err != nil {
+			return nil, fmt.Errorf("get order %s of shop %s: %w", ids[k], shopID, err)
+		}
+		out[ids[k]] = o
+	}
+	return out, nil
+}
+
 // maxPage is the largest page ListEvents returns.
 const maxPage = 1000
 

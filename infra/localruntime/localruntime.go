@@ -119,6 +119,7 @@ type Runtime struct {
 	stop       context.CancelFunc
 	done       chan struct{}
 	advance    sync.Mutex
+	due        sync.Mutex    // held by startDue: two at once would plan and start the same runs
 	scheduled  chan struct{} // the router scheduled a run: look at the next start again
 	log        *slog.Logger
 }
@@ -315,8 +316,13 @@ func (rt *Runtime) nextScheduled(ctx context.Context) (time.Time, bool, error) {
 	return *runs[0].NextAt, true, nil
 }
 
-// startDue starts every scheduled run due now (Router.StartDue, in batches).
+// startDue starts every scheduled run due now (Router.StartDue, in
+// batches), one call at a time (the clock's loop and Settle both call it),
+// with the engine's Lambda invocations paused meanwhile: the steps of the
+// runs started first wait for the last to be started.
 func (rt *Runtime) startDue(ctx context.Context) error {
+	rt.due.Lock()
+	defer rt.due.Unlock()
 	defer rt.Engine.PauseInvocations()()
 	for {
 		n, err := rt.Router.StartDue(ctx, dueBatch)

@@ -235,6 +235,41 @@ func (db *DB) GetOrder(ctx context.Context, shopID, orderID string) (care.OrderS
 	return s, nil
 }
 
+// GetOrders returns the current states of a shop's orders orderIDs, by id,
+// read in one transaction; an order not found is left out. At most
+// care.MaxGetOrders ids, else ErrInvalid.
+func (db *DB) GetOrders(ctx context.Context, shopID string, orderIDs []string) (map[string]care.OrderState, error) {
+	if len(orderIDs) > care.MaxGetOrders {
+		return nil, care.Invalid("order_ids", "at most %d", care.MaxGetOrders)
+	}
+	out := make(map[string]care.OrderState, len(orderIDs))
+	if len(orderIDs) == 0 {
+		return out, nil
+	}
+	ids, _ := json.Marshal(orderIDs)
+	rows, err := db.query(ctx, `SELECT order_id, state FROM orders WHERE shop_id = ? AND order_id IN (SELECT value FROM json_each(?))`, shopID, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("get %d orders: %w", len(orderIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var body []byte
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, fmt.Errorf("get %d orders: %w", len(orderIDs), err)
+		}
+		var s care.OrderState
+		if err := json.Unmarshal(body, &s); err != nil {
+			return nil, fmt.Errorf("get order %s: %w", id, err)
+		}
+		out[id] = s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get %d orders: %w", len(orderIDs), err)
+	}
+	return out, nil
+}
+
 // ListEvents returns an order's recorded events in apply order, at most limit
 // (1..1000, else ErrInvalid) after cursor, and the next page's cursor ("" on
 // the last page). A cursor is the decimal seq of the last event returned;

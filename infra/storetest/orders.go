@@ -261,6 +261,41 @@ func testTenantIsolation(t *testing.T, s care.Store) {
 	wantErr(t, "ListEvents(other shop's id)", err, care.ErrNotFound)
 }
 
+// testGetOrders: GetOrders answers as GetOrder would for each id, leaves
+// out ids of no order (or of another shop's), takes an id twice, and
+// refuses more than care.MaxGetOrders ids.
+func testGetOrders(t *testing.T, s care.Store) {
+	c := ctx(t)
+	shop, other := newShop(t, s), newShop(t, s)
+	ids := []string{"7301245566770001", "7301245566770002", "7301245566770003"}
+	for i, id := range ids {
+		ingest(t, s, delivery(shop.ID, time.Duration(i)*time.Minute), created(id, time.Duration(i)*time.Minute))
+	}
+	ingest(t, s, delivery(shop.ID, time.Hour), lifecycle(ids[0], 0)[1])
+	ingest(t, s, delivery(other.ID, 0), created("7301245566779999", 0))
+
+	got, err := s.GetOrders(c, shop.ID, []string{ids[2], ids[0], "no-such-order", ids[0], "7301245566779999", ids[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]care.OrderState{}
+	for _, id := range ids {
+		o, err := s.GetOrder(c, shop.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[id] = o
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GetOrders (-GetOrder each +got):\n%s", diff)
+	}
+	if got, err := s.GetOrders(c, shop.ID, nil); err != nil || len(got) != 0 {
+		t.Errorf("GetOrders(no ids) = %v, %v; want none", got, err)
+	}
+	_, err = s.GetOrders(c, shop.ID, make([]string, care.MaxGetOrders+1))
+	wantErr(t, "GetOrders(too many ids)", err, care.ErrInvalid)
+}
+
 func testListEvents(t *testing.T, s care.Store) {
 	c := ctx(t)
 	shop := newShop(t, s)

@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) care.Store) {
 		{"OutOfOrder", testOutOfOrder},
 		{"TenantIsolation", testTenantIsolation},
 		{"ListEventsPagination", testListEvents},
+		{"GetOrders", testGetOrders},
 		{"Feed", testFeed},
 		{"FeedTail", testFeedTail},
 		{"LargeEvent", testLargeEvent},

@@ -85,6 +85,10 @@ type Orders interface {
 	Ingest(ctx context.Context, d Delivery, ev Event, apply ApplyFunc) (IngestResult, error)
 	// GetOrder returns an order's current state or ErrNotFound.
 	GetOrder(ctx context.Context, shopID, orderID string) (OrderState, error)
+	// GetOrders returns the current states of up to MaxGetOrders of a
+	// shop's orders (more: ErrInvalid), by id, as GetOrder would each; an
+	// order that does not exist is left out.
+	GetOrders(ctx context.Context, shopID string, orderIDs []string) (map[string]OrderState, error)
 	// ListEvents returns an order's recorded events in apply order, at most
 	// limit (1..1000) after cursor ("" = from the start), and the cursor of
 	// the next page ("" when there is none). ErrNotFound for an unknown order;
@@ -129,3 +133,6 @@ func FindEvent(ctx context.Context, o Orders, shopID, orderID, eventID string) (
 		cursor = next
 	}
 }
+
+// MaxGetOrders is the most orders one GetOrders call reads.
+const MaxGetOrders = 1000

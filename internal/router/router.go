@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -395,6 +396,7 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	// engine's and the store's group commits take the starts and the marks
 	// of a surge (10,000 stalls due at one instant) together.
 	errs := make([]error, len(due))
+	orders, orderErr := r.dueOrders(ctx, due)
 	store := &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}
 	plan := make(chan struct{}, dueWorkers)
 	var wg sync.WaitGroup
@@ -402,8 +404,13 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			o, ok := orders[run.ShopID][run.OrderID]
+			err := orderErr[run.ShopID]
+			if err == nil && !ok {
+				err = care.ErrNotFound
+			}
 			plan <- struct{}{}
-			d, err := r.planDue(ctx, store, run, now)
+			d, err := r.planDue(ctx, store, run, o, err, now)
 			<-plan
 			if err == nil && d != nil {
 				err = r.begin(ctx, d, now)
@@ -415,6 +422,31 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	}
 	wg.Wait()
 	return len(due), errors.Join(errs...)
+}
+
+// dueOrders reads the orders of the runs due, a shop's together
+// (care.CareStore.GetOrders), by shop and id; a shop whose orders could not
+// be read has its error instead.
+func (r *Router) dueOrders(ctx context.Context, due []care.Run) (map[string]map[string]care.OrderState, map[string]error) {
+	ids := map[string][]string{}
+	for _, run := range due {
+		ids[run.ShopID] = append(ids[run.ShopID], run.OrderID)
+	}
+	orders, errs := map[string]map[string]care.OrderState{}, map[string]error{}
+	for shop, list := range ids {
+		slices.Sort(list)
+		list = slices.Compact(list)
+		orders[shop] = make(map[string]care.OrderState, len(list))
+		for chunk := range slices.Chunk(list, care.MaxGetOrders) {
+			got, err := r.Store.GetOrders(ctx, shop, chunk)
+			if err != nil {
+				errs[shop] = err
+				break
+			}
+			maps.Copy(orders[shop], got)
+		}
+	}
+	return orders, errs
 }
 
 // dueWorkers is how many due runs StartDue plans at once.
@@ -432,7 +464,8 @@ type dueStart struct {
 // startDue starts run, as DueRuns read it: a change since is caught by the
 // conditional write that marks it (steps.UpdateReadRun reads it again).
 func (r *Router) startDue(ctx context.Context, run care.Run, now time.Time) error {
-	d, err := r.planDue(ctx, r.Store, run, now)
+	o, err := r.Store.GetOrder(ctx, run.ShopID, run.OrderID)
+	d, err := r.planDue(ctx, r.Store, run, o, err, now)
 	if err != nil || d == nil {
 		return err
 	}
@@ -450,16 +483,17 @@ func (r *Router) begin(ctx context.Context, d *dueStart, now time.Time) error {
 	return r.markDue(ctx, d, now)
 }
 
-// planDue decides what starting the due run means, with the order as it
-// is now (the Starter reads through store); nil when nothing is left to do (not due, or stopped here: its
-// order cancelled or gone, its workflow's Pointless or SubjectPointless).
-func (r *Router) planDue(ctx context.Context, store care.CareStore, run care.Run, now time.Time) (*dueStart, error) {
+// planDue decides what starting the due run means, with its order o as it
+// is now (or the error reading it: ErrNotFound when it is gone; the
+// Starter reads through store); nil when nothing is left to do (not due,
+// or stopped here: its order cancelled or gone, its workflow's Pointless
+// or SubjectPointless).
+func (r *Router) planDue(ctx context.Context, store care.CareStore, run care.Run, o care.OrderState, err error, now time.Time) (*dueStart, error) {
 	at, ok := run.Due()
 	if !ok || at.After(now) {
 		return nil, nil
 	}
 	w, known := r.Workflows.Get(run.Workflow)
-	o, err := r.Store.GetOrder(ctx, run.ShopID, run.OrderID)
 	if err != nil && !errors.Is(err, care.ErrNotFound) {
 		return nil, err
 	}

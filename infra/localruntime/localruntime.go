@@ -268,7 +268,7 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 }
 
 // dueBatch is how many scheduled runs one StartDue call starts.
-const dueBatch = 500
+const dueBatch = 2000
 
 // startScheduled is the local runtime's counterpart of the AWS rule that
 // calls Router.StartDue every minute, only exact: it waits on the engine's

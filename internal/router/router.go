@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -391,65 +390,88 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	// Runs are independent, and one that fails (it is retried next time)
-	// holds up no other. Each is planned (reads) dueWorkers at a time, and
-	// once planned started and marked without waiting for the others: the
-	// engine's and the store's group commits take the starts and the marks
-	// of a surge (10,000 stalls due at one instant) together.
+	// holds up no other. Their orders are read a shop's dueOrderChunk at a
+	// time (care.CareStore.GetOrders), dueWorkers chunks at once; each run
+	// of a chunk read is then planned, started and marked without waiting
+	// for the others, so the engine's and the store's group commits take
+	// the starts and the marks of a surge (10,000 stalls due at one
+	// instant) together.
 	errs := make([]error, len(due))
-	orders, orderErr := r.dueOrders(ctx, due)
 	store := &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}
-	plan := make(chan struct{}, dueWorkers)
-	var wg sync.WaitGroup
-	for i, run := range due {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o, ok := orders[run.ShopID][run.OrderID]
-			err := orderErr[run.ShopID]
+	var runs sync.WaitGroup
+	each(dueChunks(due), dueWorkers, func(chunk []int) {
+		ids := make([]string, len(chunk))
+		for k, i := range chunk {
+			ids[k] = due[i].OrderID
+		}
+		orders, err := r.Store.GetOrders(ctx, due[chunk[0]].ShopID, ids)
+		for _, i := range chunk {
+			run := due[i]
+			o, ok := orders[run.OrderID]
+			oerr := err
 			if err == nil && !ok {
-				err = care.ErrNotFound
+				oerr = care.ErrNotFound
 			}
-			plan <- struct{}{}
-			d, err := r.planDue(ctx, store, run, o, err, now)
-			<-plan
-			if err == nil && d != nil {
-				err = r.begin(ctx, d, now)
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
-			}
-		}()
-	}
-	wg.Wait()
+			runs.Add(1)
+			go func() {
+				defer runs.Done()
+				d, err := r.planDue(ctx, store, run, o, oerr, now)
+				if err == nil && d != nil {
+					err = r.begin(ctx, d, now)
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
+				}
+			}()
+		}
+	})
+	runs.Wait()
 	return len(due), errors.Join(errs...)
 }
 
-// dueOrders reads the orders of the runs due, a shop's together
-// (care.CareStore.GetOrders), by shop and id; a shop whose orders could not
-// be read has its error instead.
-func (r *Router) dueOrders(ctx context.Context, due []care.Run) (map[string]map[string]care.OrderState, map[string]error) {
-	ids := map[string][]string{}
-	for _, run := range due {
-		ids[run.ShopID] = append(ids[run.ShopID], run.OrderID)
-	}
-	orders, errs := map[string]map[string]care.OrderState{}, map[string]error{}
-	for shop, list := range ids {
-		slices.Sort(list)
-		list = slices.Compact(list)
-		orders[shop] = make(map[string]care.OrderState, len(list))
-		for chunk := range slices.Chunk(list, care.MaxGetOrders) {
-			got, err := r.Store.GetOrders(ctx, shop, chunk)
-			if err != nil {
-				errs[shop] = err
-				break
-			}
-			maps.Copy(orders[shop], got)
+// dueChunks groups the indexes of due by shop, at most dueOrderChunk
+// (care.MaxGetOrders at most) to a group.
+func dueChunks(due []care.Run) [][]int {
+	byShop := map[string][]int{}
+	var shops []string
+	for i, run := range due {
+		if _, ok := byShop[run.ShopID]; !ok {
+			shops = append(shops, run.ShopID)
 		}
+		byShop[run.ShopID] = append(byShop[run.ShopID], i)
 	}
-	return orders, errs
+	var chunks [][]int
+	for _, shop := range shops {
+		chunks = slices.AppendSeq(chunks, slices.Chunk(byShop[shop], dueOrderChunk))
+	}
+	return chunks
 }
 
-// dueWorkers is how many due runs StartDue plans at once.
+// dueOrderChunk is how many orders one GetOrders call of StartDue reads.
+const dueOrderChunk = 100
+
+// each calls fn with every item of items, workers at a time, and returns
+// once every call has.
+func each[T any](items []T, workers int, fn func(T)) {
+	next := make(chan T)
+	var wg sync.WaitGroup
+	for range min(workers, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range next {
+				fn(it)
+			}
+		}()
+	}
+	for _, it := range items {
+		next <- it
+	}
+	close(next)
+	wg.Wait()
+}
+
+// dueWorkers is how many chunks of due runs' orders StartDue reads at once.
 const dueWorkers = 8
 
 // dueStart is what planDue decided for a due run: start its execution

@@ -48,14 +48,14 @@ CREATE TABLE IF NOT EXISTS invocations(
 // openDB opens the SQLite database at path in WAL mode and creates the
 // schema. Durability is against process crashes (synchronous=NORMAL): a
 // committed transaction survives kill -9, not necessarily power loss.
-// Pages are 4 KiB (a commit writes each page it changed to the WAL, and
-// most commits change a few small rows; a file created with 64 KiB pages
-// keeps them), and a connection caches up to 64 MiB of them (with
-// SQLite's default of 2 MiB a large commit spilled pages mid-transaction
-// and read them back).
+// Pages are 4 KiB: a commit writes each page it changed to the WAL, and
+// most commits change a few small rows (with 64 KiB pages SQLite's 2 MiB
+// page cache held 32 of them, and a large commit spilled pages
+// mid-transaction and read them back). A file created with 64 KiB pages
+// keeps them.
 func openDB(ctx context.Context, path string) (*sql.DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"page_size(4096)", "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "wal_autocheckpoint(0)", "foreign_keys(OFF)", "cache_size(-65536)"} {
+	for _, p := range []string{"page_size(4096)", "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "wal_autocheckpoint(0)", "foreign_keys(OFF)"} {
 		q.Add("_pragma", p)
 	}
 	// A file: URI: '%', '?' and '#' in the path must be escaped, or SQLite

@@ -217,6 +217,7 @@ type DB struct {
 	wconn  *sql.Conn // pinned from w, owned by the writer goroutine
 	r      *sql.DB   // query-only pool
 	ops    chan *op
+	ckptOn chan chan error // Checkpoint's requests, run by the writer between batches
 	closed chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -270,7 +271,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{cfg: cfg, w: w, ops: make(chan *op), closed: make(chan struct{}), checkpoint: make(chan struct{}, 1),
+	db := &DB{cfg: cfg, w: w, ops: make(chan *op), ckptOn: make(chan chan error), closed: make(chan struct{}), checkpoint: make(chan struct{}, 1),
 		notify: make(chan struct{}, 1)}
 	fail := func(err error) (*DB, error) {
 		if db.wr != nil {
@@ -390,11 +391,27 @@ func (db *DB) checkpointer() {
 
 // Checkpoint copies every page of the WAL into the database file and
 // truncates the WAL (PRAGMA wal_checkpoint(TRUNCATE)), waiting up to the
-// busy timeout for readers and the writer: what an idle store reaches by
-// itself, done at once (a benchmark that jumps days ahead after an ingest).
+// busy timeout for readers: what an idle store reaches by itself, done at
+// once (a benchmark that jumps days ahead after an ingest). The writer runs
+// it between two batches on its own connection, so its page cache stays
+// valid (a checkpoint from another connection would make the writer drop
+// its whole cache at its next transaction).
 func (db *DB) Checkpoint(ctx context.Context) error {
+	done := make(chan error, 1)
+	select {
+	case db.ckptOn <- done:
+	case <-db.closed:
+		return errors.New("checkpoint: the store is closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-done
+}
+
+// truncateWAL is Checkpoint's work, on the writer's connection.
+func (db *DB) truncateWAL() error {
 	var busy, log, done int
-	if err := db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil {
+	if err := db.wconn.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if busy != 0 {
@@ -445,6 +462,9 @@ func (db *DB) loop() {
 			return
 		case o := <-db.ops:
 			batch = append(batch[:0], o)
+		case done := <-db.ckptOn:
+			done <- db.truncateWAL()
+			continue
 		}
 		// Take every call already waiting; then yield once so callers that
 		// were just woken by the previous batch can join, as long as that

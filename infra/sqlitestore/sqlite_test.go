@@ -334,3 +334,43 @@ func TestPanickingApplyIsContained(t *testing.T) {
 		t.Errorf("retry after the panic = %+v, %v; want applied, version 1", res, err)
 	}
 }
+
+// TestCheckpoint: Checkpoint empties the WAL into the database file, and
+// the store writes and reads on as before; after Close it fails.
+func TestCheckpoint(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "care.db")
+	db, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	createShop(t, db, "shop-bench")
+	for i := range 20 {
+		d, ev := event(fmt.Sprint("c", i), i)
+		if _, err := db.Ingest(ctx, d, ev, care.Apply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("before: WAL %v, %v; want frames in it", fi, err)
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Fatalf("after Checkpoint: WAL %d bytes, %v; want 0", fi.Size(), err)
+	}
+	d, ev := event("after", 99)
+	if _, err := db.Ingest(ctx, d, ev, care.Apply); err != nil {
+		t.Fatalf("Ingest after Checkpoint: %v", err)
+	}
+	if o, err := db.GetOrder(ctx, "shop-bench", ev.Order.ID); err != nil || o.Version != 1 {
+		t.Fatalf("GetOrder after Checkpoint = version %d, %v", o.Version, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Checkpoint(ctx); err == nil {
+		t.Error("Checkpoint after Close succeeded")
+	}
+}

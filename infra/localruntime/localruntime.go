@@ -267,8 +267,9 @@ func (rt *Runtime) wire(ctx context.Context, opts Options, sfnAPI http.Handler, 
 	return nil
 }
 
-// dueBatch is how many scheduled runs one StartDue call starts.
-const dueBatch = 2000
+// dueBatch is how many scheduled runs one StartDue call starts (it keeps
+// router.dueInFlight of them in flight, earliest due first).
+const dueBatch = 10000
 
 // startScheduled is the local runtime's counterpart of the AWS rule that
 // calls Router.StartDue every minute, only exact: it waits on the engine's

@@ -77,6 +77,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -396,17 +397,33 @@ func (db *DB) checkpointer() {
 // it between two batches on its own connection, so its page cache stays
 // valid (a checkpoint from another connection would make the writer drop
 // its whole cache at its next transaction).
+// While the store's own passive checkpoint runs, the request is made
+// again (every 10 ms, for up to the busy timeout of 10 s).
 func (db *DB) Checkpoint(ctx context.Context) error {
-	done := make(chan error, 1)
-	select {
-	case db.ckptOn <- done:
-	case <-db.closed:
-		return errors.New("checkpoint: the store is closed")
-	case <-ctx.Done():
-		return ctx.Err()
+	for range 1000 {
+		done := make(chan error, 1)
+		select {
+		case db.ckptOn <- done:
+		case <-db.closed:
+			return errors.New("checkpoint: the store is closed")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := <-done; !errors.Is(err, errCheckpointBusy) {
+			return err
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return <-done
+	return errCheckpointBusy
 }
+
+// errCheckpointBusy: another checkpoint was running, or a reader kept
+// the WAL busy past the busy timeout.
+var errCheckpointBusy = errors.New("checkpoint: busy")
 
 // truncateWAL is Checkpoint's work, on the writer's connection.
 func (db *DB) truncateWAL() error {
@@ -415,7 +432,7 @@ func (db *DB) truncateWAL() error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if busy != 0 {
-		return fmt.Errorf("checkpoint: busy (%d of %d frames copied)", done, log)
+		return fmt.Errorf("%w (%d of %d frames copied)", errCheckpointBusy, done, log)
 	}
 	return nil
 }

@@ -391,13 +391,14 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	}
 	// Runs are independent, and one that fails (it is retried next time)
 	// holds up no other. Their orders are read a shop's dueOrderChunk at a
-	// time (care.CareStore.GetOrders), dueWorkers chunks at once; each run
-	// of a chunk read is then planned, started and marked without waiting
-	// for the others, so the engine's and the store's group commits take
-	// the starts and the marks of a surge (10,000 stalls due at one
-	// instant) together.
+	// time (care.CareStore.GetOrders), dueWorkers chunks at once, earliest
+	// due first; each run of a chunk read is then planned, started and
+	// marked without waiting for the others, up to dueInFlight at once, so
+	// the engine's and the store's group commits take the starts and the
+	// marks of a surge (10,000 stalls due at one instant) together.
 	errs := make([]error, len(due))
 	store := &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}
+	inFlight := make(chan struct{}, dueInFlight)
 	var runs sync.WaitGroup
 	each(dueChunks(due), dueWorkers, func(chunk []int) {
 		ids := make([]string, len(chunk))
@@ -412,9 +413,10 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 			if err == nil && !ok {
 				oerr = care.ErrNotFound
 			}
+			inFlight <- struct{}{}
 			runs.Add(1)
 			go func() {
-				defer runs.Done()
+				defer func() { <-inFlight; runs.Done() }()
 				d, err := r.planDue(ctx, store, run, o, oerr, now)
 				if err == nil && d != nil {
 					err = r.begin(ctx, d, now)
@@ -429,23 +431,26 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	return len(due), errors.Join(errs...)
 }
 
-// dueChunks groups the indexes of due by shop, at most dueOrderChunk
-// (care.MaxGetOrders at most) to a group.
+// dueChunks groups the indexes of due by shop, at most dueOrderChunk to a
+// group, the groups in the order of their first run (earliest due first).
 func dueChunks(due []care.Run) [][]int {
-	byShop := map[string][]int{}
-	var shops []string
-	for i, run := range due {
-		if _, ok := byShop[run.ShopID]; !ok {
-			shops = append(shops, run.ShopID)
-		}
-		byShop[run.ShopID] = append(byShop[run.ShopID], i)
-	}
 	var chunks [][]int
-	for _, shop := range shops {
-		chunks = slices.AppendSeq(chunks, slices.Chunk(byShop[shop], dueOrderChunk))
+	filling := map[string]int{} // by shop: the index in chunks of the chunk it fills
+	for i, run := range due {
+		k, ok := filling[run.ShopID]
+		if !ok || len(chunks[k]) == dueOrderChunk {
+			k = len(chunks)
+			chunks = append(chunks, make([]int, 0, dueOrderChunk))
+			filling[run.ShopID] = k
+		}
+		chunks[k] = append(chunks[k], i)
 	}
 	return chunks
 }
+
+// dueInFlight is how many due runs StartDue starts at once: enough for
+// large group commits, few enough that the earliest due finish first.
+const dueInFlight = 1000
 
 // dueOrderChunk is how many orders one GetOrders call of StartDue reads.
 const dueOrderChunk = 100

@@ -1,6 +1,7 @@
 package router_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -120,4 +121,35 @@ func TestScheduledChase(t *testing.T) {
 			t.Errorf("run %+v; want running %s", r, name)
 		}
 	})
+}
+
+// TestStartDueMany: runs due together, more than one GetOrders chunk of
+// them, are each started once and marked running with their execution.
+func TestStartDueMany(t *testing.T) {
+	f := newFixture(t)
+	const n = 250
+	for i := range n {
+		placeNow(f, fmt.Sprintf("TM-%03d", i))
+	}
+	f.clk.Advance(10 * time.Minute)
+	if got, err := f.r.StartDue(f.ctx, 1000); err != nil || got != n {
+		t.Fatalf("StartDue = %d, %v; want %d", got, err, n)
+	}
+	started := map[string]int{}
+	for _, s := range f.sfn.Starts() {
+		started[aws.ToString(s.Name)]++
+	}
+	for i := range n {
+		id := fmt.Sprintf("TM-%03d", i)
+		name := steps.ExecutionName(care.UnpaidChase, shopID, id)
+		if started[name] != 1 {
+			t.Errorf("%s started %d times, want once", id, started[name])
+		}
+		if r := f.getRun(id, care.UnpaidChase); r.Status != care.RunRunning || r.Execution != name {
+			t.Errorf("%s: run %s %q; want running %s", id, r.Status, r.Execution, name)
+		}
+	}
+	if got, _ := f.r.StartDue(f.ctx, 1000); got != 0 {
+		t.Errorf("StartDue again: %d due, want none", got)
+	}
 }

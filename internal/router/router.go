@@ -398,8 +398,29 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	// marks of a surge (10,000 stalls due at one instant) together.
 	errs := make([]error, len(due))
 	store := &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}
-	inFlight := make(chan struct{}, dueInFlight)
+	type read struct {
+		i   int
+		o   care.OrderState
+		err error // reading the order; ErrNotFound when it is gone
+	}
+	work := make(chan read)
 	var runs sync.WaitGroup
+	for range min(dueInFlight, len(due)) { // long-lived: a goroutine per run grew a new stack for each
+		runs.Add(1)
+		go func() {
+			defer runs.Done()
+			for w := range work {
+				run := due[w.i]
+				d, err := r.planDue(ctx, store, run, w.o, w.err, now)
+				if err == nil && d != nil {
+					err = r.begin(ctx, d, now)
+				}
+				if err != nil {
+					errs[w.i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
+				}
+			}
+		}()
+	}
 	each(dueChunks(due), dueWorkers, func(chunk []int) {
 		ids := make([]string, len(chunk))
 		for k, i := range chunk {
@@ -407,26 +428,15 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 		}
 		orders, err := r.Store.GetOrders(ctx, due[chunk[0]].ShopID, ids)
 		for _, i := range chunk {
-			run := due[i]
-			o, ok := orders[run.OrderID]
-			oerr := err
+			o, ok := orders[due[i].OrderID]
+			w := read{i: i, o: o, err: err}
 			if err == nil && !ok {
-				oerr = care.ErrNotFound
+				w.err = care.ErrNotFound
 			}
-			inFlight <- struct{}{}
-			runs.Add(1)
-			go func() {
-				defer func() { <-inFlight; runs.Done() }()
-				d, err := r.planDue(ctx, store, run, o, oerr, now)
-				if err == nil && d != nil {
-					err = r.begin(ctx, d, now)
-				}
-				if err != nil {
-					errs[i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
-				}
-			}()
+			work <- w
 		}
 	})
+	close(work)
 	runs.Wait()
 	return len(due), errors.Join(errs...)
 }

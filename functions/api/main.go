@@ -18,8 +18,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/ordercare/ordercare/infra/apigw"
@@ -40,15 +38,10 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		return errors.New("TABLE_NAME is not set")
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	store, cfg, err := dynamostore.Open(ctx, os.Getenv("TABLE_NAME"))
 	if err != nil {
 		return err
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
 	var unsub *consent.Signer
 	if k := os.Getenv("UNSUBSCRIBE_KEY"); k != "" {
 		if len(k) < 32 {

@@ -10,14 +10,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ordercare/ordercare/infra/apigw"
 	"github.com/ordercare/ordercare/infra/dynamostore"
@@ -33,15 +30,10 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		return errors.New("TABLE_NAME is not set")
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	store, _, err := dynamostore.Open(ctx, os.Getenv("TABLE_NAME"))
 	if err != nil {
 		return err
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
 	api, err := httpapi.New(httpapi.Config{Store: store, Clock: clock.Real{}, AdminToken: rand.Text(),
 		Logger: lambdacontext.NewLogger()})
 	if err != nil {

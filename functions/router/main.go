@@ -22,8 +22,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/ordercare/ordercare/infra/awschannels"
@@ -41,20 +39,15 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		return errors.New("TABLE_NAME is not set")
-	}
 	prefix := os.Getenv("STATE_MACHINE_PREFIX") // functions.StateMachinePrefixEnv
 	if prefix == "" {
 		return errors.New("STATE_MACHINE_PREFIX is not set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	store, cfg, err := dynamostore.Open(ctx, os.Getenv("TABLE_NAME"))
 	if err != nil {
 		return err
 	}
 	log := lambdacontext.NewLogger()
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
 	r := newRouter(cfg, store, prefix)
 	r.Logger = log
 	stream := &router.StreamHandler{Router: r, Decode: dynamostore.ChangeFromStreamRecord, Logger: log, Reserve: 10 * time.Second}

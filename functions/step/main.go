@@ -20,15 +20,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/ordercare/ordercare/infra/awschannels"
@@ -45,16 +42,11 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		return errors.New("TABLE_NAME is not set")
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	store, cfg, err := dynamostore.Open(ctx, os.Getenv("TABLE_NAME"))
 	if err != nil {
 		return err
 	}
 	slog.SetDefault(lambdacontext.NewLogger())
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), nil, table, clock.Real{})
 	env := awschannels.Env{PublicURL: os.Getenv("PUBLIC_URL"), UnsubscribeKey: os.Getenv("UNSUBSCRIBE_KEY"),
 		SESConfigurationSet: os.Getenv("SES_CONFIGURATION_SET"), SMSOriginationIdentity: os.Getenv("SMS_ORIGINATION_IDENTITY"),
 		SMSConfigurationSet: os.Getenv("SMS_CONFIGURATION_SET")}

@@ -2,7 +2,6 @@ package sfnlocal
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -73,39 +72,36 @@ func TestCloseWithoutStart(t *testing.T) {
 	e.Start() // after Close: does nothing
 }
 
-// TestOpensWithoutRowidTables: an sfn.db created when executions, history
-// and invocations were WITHOUT ROWID tables still opens, and runs
-// executions to completion through them.
-func TestOpensWithoutRowidTables(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sfn.db")
-	old, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`CREATE TABLE executions(arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, rev INTEGER NOT NULL, name TEXT NOT NULL,
-			status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
-			start INTEGER NOT NULL, stop INTEGER, runnable INTEGER NOT NULL DEFAULT 0, state BLOB,
-			trace TEXT, hist0 BLOB) WITHOUT ROWID`,
-		`CREATE TABLE history(arn TEXT NOT NULL, seq INTEGER NOT NULL, events BLOB NOT NULL, PRIMARY KEY(arn, seq)) WITHOUT ROWID`,
-		`CREATE TABLE invocations(arn TEXT NOT NULL, key INTEGER NOT NULL, function TEXT NOT NULL, payload BLOB NOT NULL,
-			PRIMARY KEY(arn, key)) WITHOUT ROWID`,
-	} {
-		if _, err := old.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	old.Close()
-	h := newHarness(t, path, false, map[string]any{"f": func(ctx context.Context, in map[string]any) (map[string]any, error) {
-		return map[string]any{"seen": in["n"]}, nil
+// TestPauseInvocations: while paused, a started execution's Lambda is not
+// invoked (the engine is not idle: its invocation waits); once released,
+// it is, and the execution completes.
+func TestPauseInvocations(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	h := newHarness(t, "", false, map[string]any{"f": func(ctx context.Context, in map[string]any) (string, error) {
+		entered <- struct{}{}
+		return "done", nil
 	}})
-	sm := h.create("old", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true}}}`)
-	arn := h.start(sm, "x", `{"n":7}`)
-	if d := h.wait(arn); d.Status != StatusSucceeded || deref(d.Output) != `{"seen":7}` {
-		t.Fatalf("on the older tables: %s %s, want SUCCEEDED {\"seen\":7}", d.Status, deref(d.Output))
+	sm := h.create("pause", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true}}}`)
+	release := h.e.PauseInvocations()
+	again := h.e.PauseInvocations() // pauses nest
+	arn := h.start(sm, "x", `{}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := h.e.WaitIdle(ctx); err == nil {
+		t.Fatal("paused: the engine went idle; want its invocation waiting")
 	}
-	var withoutRowid int
-	if err := h.e.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('executions','history','invocations') AND sql LIKE '%WITHOUT ROWID%'`).Scan(&withoutRowid); err != nil || withoutRowid != 3 {
-		t.Fatalf("the older tables: %d WITHOUT ROWID, %v; want them kept (3)", withoutRowid, err)
+	again()
+	select {
+	case <-entered:
+		t.Fatal("invoked while one pause is still held")
+	default:
+	}
+	release()
+	release() // a second call does nothing
+	if d := h.wait(arn); d.Status != StatusSucceeded {
+		t.Fatalf("after release: %s, want %s", d.Status, StatusSucceeded)
+	}
+	if len(entered) != 1 {
+		t.Errorf("invoked %d times, want once", len(entered))
 	}
 }

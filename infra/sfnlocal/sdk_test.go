@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -42,39 +41,5 @@ func TestSDK(t *testing.T) {
 	}
 	if d := h.wait(aws.ToString(out.ExecutionArn)); d.Status != StatusAborted {
 		t.Errorf("after StopExecution: %s, want %s", d.Status, StatusAborted)
-	}
-}
-
-// TestPauseInvocations: while paused, a started execution's Lambda is not
-// invoked (the engine is not idle: its invocation waits); once released,
-// it is, and the execution completes.
-func TestPauseInvocations(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	h := newHarness(t, "", false, map[string]any{"f": func(ctx context.Context, in map[string]any) (string, error) {
-		entered <- struct{}{}
-		return "done", nil
-	}})
-	sm := h.create("pause", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true}}}`)
-	release := h.e.PauseInvocations()
-	again := h.e.PauseInvocations() // pauses nest
-	arn := h.start(sm, "x", `{}`)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	if err := h.e.WaitIdle(ctx); err == nil {
-		t.Fatal("paused: the engine went idle; want its invocation waiting")
-	}
-	again()
-	select {
-	case <-entered:
-		t.Fatal("invoked while one pause is still held")
-	default:
-	}
-	release()
-	release() // a second call does nothing
-	if d := h.wait(arn); d.Status != StatusSucceeded {
-		t.Fatalf("after release: %s, want %s", d.Status, StatusSucceeded)
-	}
-	if len(entered) != 1 {
-		t.Errorf("invoked %d times, want once", len(entered))
 	}
 }

@@ -39,6 +39,8 @@ type Engine struct {
 	smMu     sync.RWMutex
 	sms      map[string]*smInfo
 	machines map[string]*asl.Machine // by arn + "#" + rev
+	parseMu  sync.Mutex              // held while a definition missing from machines is loaded
+	parsed   atomic.Int64            // Stats.Parsed
 
 	fnMu sync.RWMutex
 	fns  map[string]*fnEntry
@@ -256,6 +258,9 @@ type Stats struct {
 	// Timers is the number of timers held by the scheduler (including
 	// stale ones not yet reached).
 	Timers int
+	// Parsed is the number of state machine revisions parsed for their
+	// executions: one per revision started, however many start at once.
+	Parsed int64
 }
 
 // Stats returns current counters. Safe for concurrent use.
@@ -263,7 +268,7 @@ func (e *Engine) Stats() Stats {
 	e.sched.mu.Lock()
 	n := len(e.sched.h)
 	e.sched.mu.Unlock()
-	return Stats{Commits: e.batches.Load(), Transitions: e.batched.Load(), Busy: e.busy.Load(), Timers: n}
+	return Stats{Commits: e.batches.Load(), Transitions: e.batched.Load(), Busy: e.busy.Load(), Timers: n, Parsed: e.parsed.Load()}
 }
 
 // Register adds or replaces the Go Lambda handler for function name (the
@@ -370,13 +375,21 @@ func (e *Engine) loadStateMachines(ctx context.Context) error {
 }
 
 // machine returns the parsed definition of state machine arn at revision
-// rev, parsing (and caching) it from the store when needed.
+// rev, parsing (and caching) it from the store when needed, once: the
+// first starts of a surge all ask at the same moment.
 func (e *Engine) machine(arn string, rev int64) (*asl.Machine, error) {
 	key := arn + "#" + strconv.FormatInt(rev, 10)
-	e.smMu.RLock()
-	m := e.machines[key]
-	e.smMu.RUnlock()
-	if m != nil {
+	cached := func() *asl.Machine {
+		e.smMu.RLock()
+		defer e.smMu.RUnlock()
+		return e.machines[key]
+	}
+	if m := cached(); m != nil {
+		return m, nil
+	}
+	e.parseMu.Lock()
+	defer e.parseMu.Unlock()
+	if m := cached(); m != nil {
 		return m, nil
 	}
 	var def string
@@ -387,6 +400,7 @@ func (e *Engine) machine(arn string, rev int64) (*asl.Machine, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.parsed.Add(1)
 	e.smMu.Lock()
 	e.machines[key] = m
 	e.smMu.Unlock()

@@ -3,7 +3,9 @@ package sfnlocal
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -41,5 +43,33 @@ func TestOpensWithoutRowidTables(t *testing.T) {
 	var withoutRowid int
 	if err := h.e.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('executions','history','invocations') AND sql LIKE '%WITHOUT ROWID%'`).Scan(&withoutRowid); err != nil || withoutRowid != 3 {
 		t.Fatalf("the older tables: %d WITHOUT ROWID, %v; want them kept (3)", withoutRowid, err)
+	}
+}
+
+// TestMachineParsedOnce: the first executions of a state machine, started
+// all at once (a surge of due runs), parse its definition once between
+// them, not once each.
+func TestMachineParsedOnce(t *testing.T) {
+	h := newHarness(t, "", false, map[string]any{"f": func(ctx context.Context, in map[string]any) (map[string]any, error) {
+		return in, nil
+	}})
+	sm := h.create("surge", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:f","End":true}}}`)
+	var wg sync.WaitGroup
+	arns := make([]string, 64)
+	for i := range arns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arns[i] = h.start(sm, fmt.Sprint("x", i), `{}`)
+		}()
+	}
+	wg.Wait()
+	for _, arn := range arns {
+		if d := h.wait(arn); d.Status != StatusSucceeded {
+			t.Fatalf("%s: %s, want SUCCEEDED", arn, d.Status)
+		}
+	}
+	if n := h.e.Stats().Parsed; n != 1 {
+		t.Fatalf("64 executions started at once parsed their definition %d times, want once", n)
 	}
 }

@@ -385,7 +385,7 @@ func (r *Router) execute(ctx context.Context, ref steps.RunRef, in steps.State) 
 // the local runtime calls it at each run's due time.
 func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	now := r.Clock.Now()
-	due, err := r.Store.DueRuns(ctx, now, limit)
+	head, err := r.Store.DueRuns(ctx, now, min(limit, dueHead))
 	if err != nil {
 		return 0, err
 	}
@@ -396,64 +396,144 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	// marked without waiting for the others, up to dueInFlight at once, so
 	// the engine's and the store's group commits take the starts and the
 	// marks of a surge (10,000 stalls due at one instant) together.
-	errs := make([]error, len(due))
-	store := &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}
 	type read struct {
-		i   int
-		o   care.OrderState
-		err error // reading the order; ErrNotFound when it is gone
+		runs []care.Run
+		err  error
 	}
-	work := make(chan read)
-	var runs sync.WaitGroup
-	for range min(dueInFlight, len(due)) { // long-lived: a goroutine per run grew a new stack for each
-		runs.Add(1)
+	var rest chan read
+	if len(head) == dueHead && limit > dueHead {
+		// A surge: the first dueHead runs start while the rest are read
+		// (reading 10,000 runs takes about 0.1 s). The rest are read from
+		// the start again, so the head's runs not yet marked are in them
+		// once more, and are left out here.
+		rest = make(chan read, 1)
 		go func() {
-			defer runs.Done()
-			for w := range work {
-				run := due[w.i]
-				d, err := r.planDue(ctx, store, run, w.o, w.err, now)
-				if err == nil && d != nil {
-					err = r.begin(ctx, d, now)
-				}
-				if err != nil {
-					errs[w.i] = fmt.Errorf("start due run %s of order %s (shop %s): %w", run.Workflow, run.OrderID, run.ShopID, err)
-				}
-			}
+			all, err := r.Store.DueRuns(ctx, now, limit)
+			rest <- read{all, err}
 		}()
 	}
-	each(dueChunks(due), dueWorkers, func(chunk []int) {
-		ids := make([]string, len(chunk))
-		for k, i := range chunk {
-			ids[k] = due[i].OrderID
+	s := r.dueStarts(ctx, now)
+	s.feed(head)
+	n := len(head)
+	if rest != nil {
+		all := <-rest
+		err = all.err
+		inHead := make(map[runKey]bool, len(head))
+		for _, run := range head {
+			inHead[keyOf(run)] = true
 		}
-		orders, err := r.Store.GetOrders(ctx, due[chunk[0]].ShopID, ids)
-		for _, i := range chunk {
-			o, ok := orders[due[i].OrderID]
-			w := read{i: i, o: o, err: err}
+		more := make([]care.Run, 0, len(all.runs))
+		for _, run := range all.runs {
+			if !inHead[keyOf(run)] && n+len(more) < limit {
+				more = append(more, run)
+			}
+		}
+		s.feed(more)
+		n += len(more)
+	}
+	return n, errors.Join(err, s.wait())
+}
+
+// runKey names a run in its order.
+type runKey struct {
+	shop, order string
+	wf          care.Workflow
+	subject     string
+}
+
+func keyOf(run care.Run) runKey { return runKey{run.ShopID, run.OrderID, run.Workflow, run.Subject} }
+
+// dueHead is how many due runs StartDue reads before it starts the first.
+const dueHead = 1000
+
+// starter is StartDue's pool: dueInFlight goroutines that plan, start and
+// mark the due runs fed to them, each with its order as read.
+type starter struct {
+	r       *Router
+	ctx     context.Context
+	now     time.Time
+	store   care.CareStore // reads each shop once
+	work    chan dueRead
+	workers int // goroutines started, at most dueInFlight
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	errs    []error
+}
+
+// dueRead is a due run and its order as read (err: reading the order;
+// ErrNotFound when it is gone).
+type dueRead struct {
+	run care.Run
+	o   care.OrderState
+	err error
+}
+
+func (r *Router) dueStarts(ctx context.Context, now time.Time) *starter {
+	return &starter{r: r, ctx: ctx, now: now, store: &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}, work: make(chan dueRead)}
+}
+
+// feed reads the orders of due and hands each run to the pool; it returns
+// once every one is handed over.
+func (s *starter) feed(due []care.Run) {
+	for range min(dueInFlight-s.workers, len(due)) { // long-lived: a goroutine per run grew a new stack for each
+		s.workers++
+		s.wg.Add(1)
+		go s.start()
+	}
+	each(dueChunks(due), dueWorkers, func(chunk []care.Run) {
+		ids := make([]string, len(chunk))
+		for k, run := range chunk {
+			ids[k] = run.OrderID
+		}
+		orders, err := s.r.Store.GetOrders(s.ctx, chunk[0].ShopID, ids)
+		for _, run := range chunk {
+			o, ok := orders[run.OrderID]
+			w := dueRead{run: run, o: o, err: err}
 			if err == nil && !ok {
 				w.err = care.ErrNotFound
 			}
-			work <- w
+			s.work <- w
 		}
 	})
-	close(work)
-	runs.Wait()
-	return len(due), errors.Join(errs...)
 }
 
-// dueChunks groups the indexes of due by shop, at most dueOrderChunk to a
-// group, the groups in the order of their first run (earliest due first).
-func dueChunks(due []care.Run) [][]int {
-	var chunks [][]int
+// start plans, starts and marks the runs handed to it until wait.
+func (s *starter) start() {
+	defer s.wg.Done()
+	for w := range s.work {
+		d, err := s.r.planDue(s.ctx, s.store, w.run, w.o, w.err, s.now)
+		if err == nil && d != nil {
+			err = s.r.begin(s.ctx, d, s.now)
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, fmt.Errorf("start due run %s of order %s (shop %s): %w", w.run.Workflow, w.run.OrderID, w.run.ShopID, err))
+			s.mu.Unlock()
+		}
+	}
+}
+
+// wait returns once every run fed is done, with the errors of those that
+// failed.
+func (s *starter) wait() error {
+	close(s.work)
+	s.wg.Wait()
+	return errors.Join(s.errs...)
+}
+
+// dueChunks groups due by shop, at most dueOrderChunk to a group, the
+// groups in the order of their first run (earliest due first).
+func dueChunks(due []care.Run) [][]care.Run {
+	var chunks [][]care.Run
 	filling := map[string]int{} // by shop: the index in chunks of the chunk it fills
-	for i, run := range due {
+	for _, run := range due {
 		k, ok := filling[run.ShopID]
 		if !ok || len(chunks[k]) == dueOrderChunk {
 			k = len(chunks)
-			chunks = append(chunks, make([]int, 0, dueOrderChunk))
+			chunks = append(chunks, make([]care.Run, 0, dueOrderChunk))
 			filling[run.ShopID] = k
 		}
-		chunks[k] = append(chunks[k], i)
+		chunks[k] = append(chunks[k], run)
 	}
 	return chunks
 }
@@ -639,28 +719,25 @@ func (r *Router) startOf(ctx context.Context, store care.CareStore, w steps.Work
 }
 
 // shopsOnce is a care.CareStore that reads each shop once: a StartDue call
-// plans many runs of few shops, within a moment.
+// plans many runs of few shops, within a moment (its first runs all ask at
+// once, and wait for the one read).
 type shopsOnce struct {
 	care.CareStore
-	mu    sync.Mutex
+	mu    sync.Mutex // held while a shop is read
 	shops map[string]care.Shop
 }
 
 func (s *shopsOnce) GetShop(ctx context.Context, id string) (care.Shop, error) {
 	s.mu.Lock()
-	shop, ok := s.shops[id]
-	s.mu.Unlock()
-	if ok {
+	defer s.mu.Unlock()
+	if shop, ok := s.shops[id]; ok {
 		return shop, nil
 	}
 	shop, err := s.CareStore.GetShop(ctx, id)
-	if err != nil {
-		return care.Shop{}, err
+	if err == nil {
+		s.shops[id] = shop
 	}
-	s.mu.Lock()
-	s.shops[id] = shop
-	s.mu.Unlock()
-	return shop, nil
+	return shop, err
 }
 
 func (r *Router) template(ctx context.Context, ref steps.RunRef) (*playbook.Template, error) {

@@ -1,7 +1,9 @@
 package router_test
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/router"
 	"github.com/ordercare/ordercare/internal/steps"
 )
 
@@ -123,33 +126,59 @@ func TestScheduledChase(t *testing.T) {
 	})
 }
 
-// TestStartDueMany: runs due together, more than one GetOrders chunk of
-// them, are each started once and marked running with their execution.
+// shopReads counts the shop reads that reach the store.
+type shopReads struct {
+	care.CareStore
+	n atomic.Int64
+}
+
+func (s *shopReads) GetShop(ctx context.Context, id string) (care.Shop, error) {
+	s.n.Add(1)
+	return s.CareStore.GetShop(ctx, id)
+}
+
+// TestStartDueMany: runs due together are each started once and marked
+// running with their execution: more than one GetOrders chunk of them, and
+// more than StartDue reads before it starts the first (DueHead), where a
+// call looks at exactly limit of them and the next at the rest. A call
+// reads their shop once, though its first runs all ask at once.
 func TestStartDueMany(t *testing.T) {
-	f := newFixture(t)
-	const n = 250
-	for i := range n {
-		placeNow(f, fmt.Sprintf("TM-%03d", i))
-	}
-	f.clk.Advance(10 * time.Minute)
-	if got, err := f.r.StartDue(f.ctx, 1000); err != nil || got != n {
-		t.Fatalf("StartDue = %d, %v; want %d", got, err, n)
-	}
-	started := map[string]int{}
-	for _, s := range f.sfn.Starts() {
-		started[aws.ToString(s.Name)]++
-	}
-	for i := range n {
-		id := fmt.Sprintf("TM-%03d", i)
-		name := steps.ExecutionName(care.UnpaidChase, shopID, id)
-		if started[name] != 1 {
-			t.Errorf("%s started %d times, want once", id, started[name])
-		}
-		if r := f.getRun(id, care.UnpaidChase); r.Status != care.RunRunning || r.Execution != name {
-			t.Errorf("%s: run %s %q; want running %s", id, r.Status, r.Execution, name)
-		}
-	}
-	if got, _ := f.r.StartDue(f.ctx, 1000); got != 0 {
-		t.Errorf("StartDue again: %d due, want none", got)
+	for _, tt := range []struct{ n, limit int }{{250, 1000}, {router.DueHead + 150, router.DueHead + 100}} {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			f := newFixture(t)
+			for i := range tt.n {
+				placeNow(f, fmt.Sprintf("TM-%04d", i))
+			}
+			f.clk.Advance(10 * time.Minute)
+			reads := &shopReads{CareStore: f.r.Store}
+			f.r.Store = reads
+			want := []int{min(tt.n, tt.limit), tt.n - min(tt.n, tt.limit), 0}
+			calls := int64(0) // that found runs due
+			for call, w := range want {
+				if got, err := f.r.StartDue(f.ctx, tt.limit); err != nil || got != w {
+					t.Fatalf("StartDue call %d = %d, %v; want %d", call+1, got, err, w)
+				}
+				if w > 0 {
+					calls++
+				}
+			}
+			if n := reads.n.Load(); n != calls {
+				t.Errorf("%d StartDue calls with runs due read the shop %d times, want once each", calls, n)
+			}
+			started := map[string]int{}
+			for _, s := range f.sfn.Starts() {
+				started[aws.ToString(s.Name)]++
+			}
+			for i := range tt.n {
+				id := fmt.Sprintf("TM-%04d", i)
+				name := steps.ExecutionName(care.UnpaidChase, shopID, id)
+				if started[name] != 1 {
+					t.Errorf("%s started %d times, want once", id, started[name])
+				}
+				if r := f.getRun(id, care.UnpaidChase); r.Status != care.RunRunning || r.Execution != name {
+					t.Errorf("%s: run %s %q; want running %s", id, r.Status, r.Execution, name)
+				}
+			}
+		})
 	}
 }

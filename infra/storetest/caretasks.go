@@ -440,6 +440,25 @@ func testListRuns(t *testing.T, s care.CareStore) {
 			}
 		})
 	}
+	t.Run("a run updated with another StartedAt moves", func(t *testing.T) {
+		moved := runs[0] // out of the day, until now
+		moved.StartedAt = at(2 * time.Hour)
+		moved, err := s.UpdateRun(c, moved)
+		if err != nil {
+			t.Fatalf("UpdateRun(StartedAt moved) = %v", err)
+		}
+		if _, err := s.UpdateRun(c, runs[0]); !errors.Is(err, care.ErrConflict) {
+			t.Errorf("UpdateRun(the run as it was) = %v, want ErrConflict", err)
+		}
+		got, err := s.ListRuns(c, shop.ID, from, to)
+		if err != nil {
+			t.Fatalf("ListRuns: %v", err)
+		}
+		want := []care.Run{runs[1], runs[4], runs[2], runs[3], moved, runs[5]}
+		if diff := careDiff(want, got); diff != "" {
+			t.Errorf("ListRuns after the move (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // testUpdateRunRace has Racers step handlers update one run at the same Rev.

@@ -566,8 +566,11 @@ func each[T any](items []T, workers int, fn func(T)) {
 	wg.Wait()
 }
 
-// dueWorkers is how many chunks of due runs' orders StartDue reads at once.
-const dueWorkers = 8
+// dueWorkers is how many chunks of due runs' orders StartDue reads at once:
+// two keep the runs flowing on two cores, and leave the store's other read
+// connections to the reads of planning (a run's template and shop), which
+// waited up to 0.1 s behind eight readers at the start of a surge.
+const dueWorkers = 2
 
 // dueStart is what planDue decided for a due run: start its execution
 // (execute) with st.Input, or end it with st.Outcome, or move it to st.At.

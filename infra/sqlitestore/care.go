@@ -592,7 +592,12 @@ func scanRuns(rows *sql.Rows) ([]care.Run, error) {
 	defer rows.Close()
 	var out []care.Run
 	for rows.Next() {
-		r, err := scanRun(rows)
+		var rev int64
+		var body sql.RawBytes // decoded before the next row: not copied
+		if err := rows.Scan(&rev, &body); err != nil {
+			return nil, err
+		}
+		r, err := decodeRun(rev, body)
 		if err != nil {
 			return nil, err
 		}
@@ -604,12 +609,16 @@ func scanRuns(rows *sql.Rows) ([]care.Run, error) {
 // scanRun reads (rev, run).
 func scanRun(row rowScanner) (care.Run, error) {
 	var rev int64
-	var body string
+	var body []byte
 	if err := row.Scan(&rev, &body); err != nil {
 		return care.Run{}, err
 	}
+	return decodeRun(rev, body)
+}
+
+func decodeRun(rev int64, body []byte) (care.Run, error) {
 	var r care.Run
-	if err := json.Unmarshal([]byte(body), &r); err != nil {
+	if err := json.Unmarshal(body, &r); err != nil {
 		return care.Run{}, err
 	}
 	r.Rev = rev

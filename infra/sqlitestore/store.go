@@ -254,7 +254,7 @@ func (db *DB) GetOrders(ctx context.Context, shopID string, orderIDs []string) (
 	defer rows.Close()
 	for rows.Next() {
 		var id string
-		var body []byte
+		var body sql.RawBytes // decoded before the next row: not copied
 		if err := rows.Scan(&id, &body); err != nil {
 			return nil, fmt.Errorf("get %d orders: %w", len(orderIDs), err)
 		}

@@ -412,7 +412,7 @@ func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 			rest <- read{all, err}
 		}()
 	}
-	s := r.dueStarts(ctx, now)
+	s := r.newStarter(ctx, now)
 	s.feed(head)
 	n := len(head)
 	if rest != nil {
@@ -446,8 +446,8 @@ func keyOf(run care.Run) runKey { return runKey{run.ShopID, run.OrderID, run.Wor
 // dueHead is how many due runs StartDue reads before it starts the first.
 const dueHead = 1000
 
-// starter is StartDue's pool: dueInFlight goroutines that plan, start and
-// mark the due runs fed to them, each with its order as read.
+// starter is StartDue's pool: up to dueInFlight goroutines that plan,
+// start and mark the due runs fed to them, each with its order as read.
 type starter struct {
 	r       *Router
 	ctx     context.Context
@@ -468,7 +468,7 @@ type dueRead struct {
 	err error
 }
 
-func (r *Router) dueStarts(ctx context.Context, now time.Time) *starter {
+func (r *Router) newStarter(ctx context.Context, now time.Time) *starter {
 	return &starter{r: r, ctx: ctx, now: now, store: &shopsOnce{CareStore: r.Store, shops: map[string]care.Shop{}}, work: make(chan dueRead)}
 }
 

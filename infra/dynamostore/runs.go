@@ -67,39 +67,70 @@ func runItem(r care.Run) (map[string]types.AttributeValue, error) {
 
 // DueRuns returns scheduled runs due at or before before, earliest first:
 // one Query per GSI2 shard (GSI2SK <= timeKey(before)+"$", eventually
-// consistent on AWS), merged; each run listed is then read from the table
-// strongly consistent, and left out if it has left the index since.
-func (s *Store) DueRuns(ctx context.Context, before time.Time, limit int) ([]care.Run, error) {
+// consistent on AWS), merged by GSI2SK; each run listed is then read from
+// the table strongly consistent, and left out if it has left the index
+// since. The cursor is the last run's GSI2SK: the next page's Queries
+// start there.
+func (s *Store) DueRuns(ctx context.Context, before time.Time, after string, limit int) ([]care.Run, string, error) {
 	if limit <= 0 {
-		return nil, nil
+		return nil, "", nil
 	}
-	var rs []care.Run
+	to := timeKey(before) + "$" // "<before>#…" sorts before "<before>$": runs due at before are in.
+	cond := "#pk = :pk AND #sk <= :to"
+	values := map[string]types.AttributeValue{":to": str(to)}
+	if after != "" {
+		if len(after) <= timeKeyLen || after[timeKeyLen] != '#' {
+			return nil, "", care.Invalid("after", "not a cursor DueRuns returned")
+		}
+		if after >= to {
+			return nil, "", nil
+		}
+		cond = "#pk = :pk AND #sk BETWEEN :after AND :to" // the run at after itself is left out below
+		values[":after"] = str(after)
+	}
+	type listed struct {
+		sk  string
+		run care.Run
+	}
+	var ls []listed
 	for n := range dueShards {
+		values[":pk"] = str(dueGSI2PK(n))
 		res, err := s.queryRead(ctx, &dynamodb.QueryInput{
-			TableName:                &s.table,
-			IndexName:                aws.String(GSI2),
-			KeyConditionExpression:   aws.String("#pk = :pk AND #sk <= :to"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrGSI2PK, "#sk": attrGSI2SK},
-			// "<before>#…" sorts before "<before>$": runs due at before are in.
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(dueGSI2PK(n)), ":to": str(timeKey(before) + "$")},
-			Limit:                     aws.Int32(int32(min(limit, 1000))),
+			TableName:                 &s.table,
+			IndexName:                 aws.String(GSI2),
+			KeyConditionExpression:    aws.String(cond),
+			ExpressionAttributeNames:  map[string]string{"#pk": attrGSI2PK, "#sk": attrGSI2SK},
+			ExpressionAttributeValues: values,
+			Limit:                     aws.Int32(int32(min(limit+1, 1000))),
 		}, true)
 		if err != nil {
-			return nil, fmt.Errorf("list due runs: %w", err)
+			return nil, "", fmt.Errorf("list due runs: %w", err)
 		}
 		for _, it := range res.Items {
+			sk := strOf(it, attrGSI2SK)
+			if sk == after {
+				continue
+			}
 			r, err := decodeRun(it)
 			if err != nil {
-				return nil, fmt.Errorf("list due runs: %w", err)
+				return nil, "", fmt.Errorf("list due runs: %w", err)
 			}
-			rs = append(rs, r)
+			ls = append(ls, listed{sk, r})
 		}
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].NextAt.Before(*rs[j].NextAt) })
-	if len(rs) > limit {
-		rs = rs[:limit]
+	sort.Slice(ls, func(i, j int) bool { return ls[i].sk < ls[j].sk })
+	if len(ls) > limit {
+		ls = ls[:limit]
 	}
-	return rs, nil
+	rs := make([]care.Run, len(ls))
+	for i, l := range ls {
+		rs[i] = l.run
+	}
+	next := ""
+	if len(ls) == limit {
+		next = ls[len(ls)-1].sk
+	}
+	return rs, next, nil
 }
 
 func decodeRun(it map[string]types.AttributeValue) (care.Run, error) {

@@ -310,7 +310,7 @@ func (rt *Runtime) startScheduled(ctx context.Context, log *slog.Logger) {
 
 // nextScheduled is the start time of the earliest scheduled run.
 func (rt *Runtime) nextScheduled(ctx context.Context) (time.Time, bool, error) {
-	runs, err := rt.Store.DueRuns(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+	runs, _, err := rt.Store.DueRuns(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), "", 1)
 	if err != nil || len(runs) == 0 {
 		return time.Time{}, false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -563,21 +564,50 @@ func (db *DB) ListRuns(ctx context.Context, shopID string, from, to time.Time) (
 }
 
 // DueRuns returns scheduled runs due at or before before, earliest first
-// (the partial index runs_due).
-func (db *DB) DueRuns(ctx context.Context, before time.Time, limit int) ([]care.Run, error) {
+// (the partial index runs_due, whose entries are in (due_at, rowid) order),
+// in pages: the cursor is the last run's due_at and rowid.
+func (db *DB) DueRuns(ctx context.Context, before time.Time, after string, limit int) ([]care.Run, string, error) {
 	if limit <= 0 {
-		return nil, nil
+		return nil, "", nil
 	}
-	rows, err := db.query(ctx, `SELECT rev, run FROM runs WHERE due_at IS NOT NULL AND due_at <= ?
-		ORDER BY due_at LIMIT ?`, sortTime(before), limit)
+	afterDue, afterRow := "", int64(0)
+	if after != "" {
+		var err error
+		due, row, ok := strings.Cut(after, "|")
+		if afterRow, err = strconv.ParseInt(row, 10, 64); !ok || err != nil || due == "" {
+			return nil, "", care.Invalid("after", "not a cursor DueRuns returned")
+		}
+		afterDue = due
+	}
+	rows, err := db.query(ctx, `SELECT rowid, due_at, rev, run FROM runs WHERE due_at IS NOT NULL AND due_at <= ?
+		AND (due_at, rowid) > (?, ?) ORDER BY due_at, rowid LIMIT ?`, sortTime(before), afterDue, afterRow, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list due runs: %w", err)
+		return nil, "", fmt.Errorf("list due runs: %w", err)
 	}
-	out, err := scanRuns(rows)
-	if err != nil {
-		return nil, fmt.Errorf("list due runs: %w", err)
+	defer rows.Close()
+	out := make([]care.Run, 0, min(limit, 1000))
+	var next string
+	for rows.Next() {
+		var row, rev int64
+		var due string
+		var body sql.RawBytes // decoded before the next row: not copied
+		if err := rows.Scan(&row, &due, &rev, &body); err != nil {
+			return nil, "", fmt.Errorf("list due runs: %w", err)
+		}
+		r, err := decodeRun(rev, body)
+		if err != nil {
+			return nil, "", fmt.Errorf("list due runs: %w", err)
+		}
+		out = append(out, r)
+		next = due + "|" + strconv.FormatInt(row, 10)
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list due runs: %w", err)
+	}
+	if len(out) < limit {
+		next = ""
+	}
+	return out, next, nil
 }
 
 // dueAt is the runs.due_at column of r: its start time while it is

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -881,7 +882,7 @@ func testDueRuns(t *testing.T, s care.CareStore) {
 	due := func(before time.Time, limit int) []string {
 		t.Helper()
 		// Other tests' shops may hold scheduled runs too: ask for more, keep ours.
-		got, err := s.DueRuns(c, before, limit+1000)
+		got, _, err := s.DueRuns(c, before, "", limit+1000)
 		if err != nil {
 			t.Fatalf("DueRuns: %v", err)
 		}
@@ -905,7 +906,7 @@ func testDueRuns(t *testing.T, s care.CareStore) {
 	check("DueRuns(before the first)", due(created.Add(59*time.Minute), 10), nil)
 	check("DueRuns(at the third, inclusive)", due(created.Add(3*time.Hour), 10), []string{"D-2/SF1", "D-2/SF2", "D-1/"})
 	check("DueRuns(limit 2)", due(created.Add(9*time.Hour), 2), []string{"D-2/SF1", "D-2/SF2"})
-	if got, err := s.DueRuns(c, created.Add(9*time.Hour), 0); err != nil || len(got) != 0 {
+	if got, _, err := s.DueRuns(c, created.Add(9*time.Hour), "", 0); err != nil || len(got) != 0 {
 		t.Errorf("DueRuns(limit 0) = %d runs, %v; want none", len(got), err)
 	}
 
@@ -938,7 +939,7 @@ func testDueRuns(t *testing.T, s care.CareStore) {
 	if _, err := s.UpdateRun(c, changed); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.DueRuns(c, created.Add(9*time.Hour), 1000)
+	got, _, err := s.DueRuns(c, created.Add(9*time.Hour), "", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -955,4 +956,45 @@ func testDueRuns(t *testing.T, s care.CareStore) {
 		}
 	}
 	check("DueRuns(after starting the listed run)", due(created.Add(9*time.Hour), 10), []string{"D-2/SF2", "D-1/"})
+
+	// In pages: five more runs, three due at one instant; pages of two list
+	// every due run once, earliest first, and the last page says so.
+	for i, d := range []time.Duration{4 * time.Hour, 4 * time.Hour, 4 * time.Hour, 30 * time.Minute, 8 * time.Hour} {
+		if _, ok, err := s.CreateRun(c, mk(fmt.Sprintf("P-%d", i), "", d)); err != nil || !ok {
+			t.Fatalf("CreateRun(P-%d) = %v, %v", i, ok, err)
+		}
+	}
+	var paged []string
+	var last time.Time
+	after, pages := "", 0
+	for {
+		page, next, err := s.DueRuns(c, created.Add(9*time.Hour), after, 2)
+		if err != nil {
+			t.Fatalf("DueRuns(page %d): %v", pages+1, err)
+		}
+		pages++
+		if len(page) > 2 || (next != "" && len(page) != 2) {
+			t.Fatalf("DueRuns(page %d) = %d runs, next %q; want at most 2, and 2 unless it is the last", pages, len(page), next)
+		}
+		for _, r := range page {
+			if r.NextAt.Before(last) {
+				t.Errorf("DueRuns(page %d) lists %s due %s after one due %s", pages, r.OrderID, r.NextAt, last)
+			}
+			last = *r.NextAt
+			if r.ShopID == shop.ID {
+				paged = append(paged, r.OrderID+"/"+r.Subject)
+			}
+		}
+		if after = next; after == "" {
+			break
+		}
+		if pages == 1000 {
+			t.Fatalf("DueRuns: still a next page after %d pages of 2 (does after move on?)", pages)
+		}
+	}
+	slices.Sort(paged)
+	check("DueRuns, every page", paged, []string{"D-1/", "D-2/SF2", "P-0/", "P-1/", "P-2/", "P-3/", "P-4/"})
+	if _, _, err := s.DueRuns(c, created.Add(9*time.Hour), "not a cursor", 2); !errors.Is(err, care.ErrInvalid) {
+		t.Errorf("DueRuns(after a made-up cursor) = %v, want ErrInvalid", err)
+	}
 }

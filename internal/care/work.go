@@ -320,7 +320,13 @@ type Runs interface {
 	// may find them through an index that lags a write by a moment
 	// (DynamoDB's GSI); it reads each run it lists strongly consistent and
 	// leaves out one that has left the index (moved or no longer due).
-	DueRuns(ctx context.Context, before time.Time, limit int) ([]Run, error)
+	// Runs come in pages: after is "" for the first, else the cursor the
+	// page before returned, and the page starts past that page's last run;
+	// the cursor returned is "" once no run is left. A run whose NextAt
+	// changes meanwhile may be listed on two pages or on none (it is found
+	// by the next call from the first page). ErrInvalid for a cursor no
+	// DueRuns returned.
+	DueRuns(ctx context.Context, before time.Time, after string, limit int) ([]Run, string, error)
 }
 
 // Due reports whether r waits to be started: scheduled, with a start time.

@@ -1,4 +1,4 @@
 package router
 
-// DueHead is dueHead, for the tests of StartDue's surge path.
+// DueHead is dueHead, for the tests of StartDue's pages.
 const DueHead = dueHead

@@ -385,65 +385,46 @@ func (r *Router) execute(ctx context.Context, ref steps.RunRef, in steps.State) 
 // the local runtime calls it at each run's due time.
 func (r *Router) StartDue(ctx context.Context, limit int) (int, error) {
 	now := r.Clock.Now()
-	head, err := r.Store.DueRuns(ctx, now, min(limit, dueHead))
-	if err != nil {
-		return 0, err
-	}
 	// Runs are independent, and one that fails (it is retried next time)
-	// holds up no other. Their orders are read a shop's dueOrderChunk at a
-	// time (care.CareStore.GetOrders), dueWorkers chunks at once, earliest
-	// due first; each run of a chunk read is then planned, started and
-	// marked without waiting for the others, up to dueInFlight at once, so
-	// the engine's and the store's group commits take the starts and the
-	// marks of a surge (10,000 stalls due at one instant) together.
-	type read struct {
-		runs []care.Run
-		err  error
-	}
-	var rest chan read
-	if len(head) == dueHead && limit > dueHead {
-		// A surge: the first dueHead runs start while the rest are read
-		// (reading 10,000 runs takes about 0.1 s). The rest are read from
-		// the start again, so the head's runs not yet marked are in them
-		// once more, and are left out here.
-		rest = make(chan read, 1)
-		go func() {
-			all, err := r.Store.DueRuns(ctx, now, limit)
-			rest <- read{all, err}
-		}()
-	}
-	s := r.newStarter(ctx, now)
-	s.feed(head)
-	n := len(head)
-	if rest != nil {
-		all := <-rest
-		err = all.err
-		inHead := make(map[runKey]bool, len(head))
-		for _, run := range head {
-			inHead[keyOf(run)] = true
-		}
-		more := make([]care.Run, 0, len(all.runs))
-		for _, run := range all.runs {
-			if !inHead[keyOf(run)] && n+len(more) < limit {
-				more = append(more, run)
+	// holds up no other. They are read dueHead at a time (a page of
+	// DueRuns), the next page while the runs of the last start. Their
+	// orders are read a shop's dueOrderChunk at a time
+	// (care.CareStore.GetOrders), dueWorkers chunks at once, earliest due
+	// first; each run of a chunk read is then planned, started and marked
+	// without waiting for the others, up to dueInFlight at once, so the
+	// engine's and the store's group commits take the starts and the marks
+	// of a surge (10,000 stalls due at one instant) together.
+	pages := make(chan []care.Run, 1)
+	var readErr error // set before pages closes
+	go func() {
+		defer close(pages)
+		after := ""
+		for n := 0; n < limit; {
+			page, next, err := r.Store.DueRuns(ctx, now, after, min(limit-n, dueHead))
+			if err != nil {
+				readErr = err
+				return
+			}
+			if len(page) > 0 {
+				pages <- page
+			}
+			n += len(page)
+			if after = next; after == "" {
+				return
 			}
 		}
-		s.feed(more)
-		n += len(more)
+	}()
+	s := r.newStarter(ctx, now)
+	n := 0
+	for page := range pages {
+		s.feed(page)
+		n += len(page)
 	}
-	return n, errors.Join(err, s.wait())
+	return n, errors.Join(readErr, s.wait())
 }
 
-// runKey names a run in its order.
-type runKey struct {
-	shop, order string
-	wf          care.Workflow
-	subject     string
-}
-
-func keyOf(run care.Run) runKey { return runKey{run.ShopID, run.OrderID, run.Workflow, run.Subject} }
-
-// dueHead is how many due runs StartDue reads before it starts the first.
+// dueHead is how many due runs StartDue reads at a time: reading 10,000 at
+// once took 0.1 s before the first could start.
 const dueHead = 1000
 
 // starter is StartDue's pool: up to dueInFlight goroutines that plan,

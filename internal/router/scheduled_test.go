@@ -139,8 +139,8 @@ func (s *shopReads) GetShop(ctx context.Context, id string) (care.Shop, error) {
 
 // TestStartDueMany: runs due together are each started once and marked
 // running with their execution: more than one GetOrders chunk of them, and
-// more than StartDue reads before it starts the first (DueHead), where a
-// call looks at exactly limit of them and the next at the rest. A call
+// more than a page of them (DueHead), where a call looks at exactly limit
+// of them and the next at the rest. A call
 // reads their shop once, though its first runs all ask at once.
 func TestStartDueMany(t *testing.T) {
 	for _, tt := range []struct{ n, limit int }{{250, 1000}, {router.DueHead + 150, router.DueHead + 100}} {

@@ -579,35 +579,21 @@ func (db *DB) DueRuns(ctx context.Context, before time.Time, after string, limit
 		}
 		afterDue = due
 	}
-	rows, err := db.query(ctx, `SELECT rowid, due_at, rev, run FROM runs WHERE due_at IS NOT NULL AND due_at <= ?
+	rows, err := db.query(ctx, `SELECT rev, run, due_at, rowid FROM runs WHERE due_at IS NOT NULL AND due_at <= ?
 		AND (due_at, rowid) > (?, ?) ORDER BY due_at, rowid LIMIT ?`, sortTime(before), afterDue, afterRow, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("list due runs: %w", err)
 	}
-	defer rows.Close()
-	out := make([]care.Run, 0, min(limit, 1000))
-	var next string
-	for rows.Next() {
-		var row, rev int64
-		var due string
-		var body sql.RawBytes // decoded before the next row: not copied
-		if err := rows.Scan(&row, &due, &rev, &body); err != nil {
-			return nil, "", fmt.Errorf("list due runs: %w", err)
-		}
-		r, err := decodeRun(rev, body)
-		if err != nil {
-			return nil, "", fmt.Errorf("list due runs: %w", err)
-		}
-		out = append(out, r)
-		next = due + "|" + strconv.FormatInt(row, 10)
-	}
-	if err := rows.Err(); err != nil {
+	var lastDue string
+	var lastRow int64
+	out, err := scanRuns(rows, &lastDue, &lastRow)
+	if err != nil {
 		return nil, "", fmt.Errorf("list due runs: %w", err)
 	}
 	if len(out) < limit {
-		next = ""
+		return out, "", nil
 	}
-	return out, next, nil
+	return out, lastDue + "|" + strconv.FormatInt(lastRow, 10), nil
 }
 
 // dueAt is the runs.due_at column of r: its start time while it is
@@ -619,13 +605,16 @@ func dueAt(r care.Run) any {
 	return nil
 }
 
-func scanRuns(rows *sql.Rows) ([]care.Run, error) {
+// scanRuns reads rows of (rev, run, extra...): after it, extra hold the
+// last row's values.
+func scanRuns(rows *sql.Rows, extra ...any) ([]care.Run, error) {
 	defer rows.Close()
 	var out []care.Run
+	var rev int64
+	var body sql.RawBytes // decoded before the next row: not copied
+	dest := append([]any{&rev, &body}, extra...)
 	for rows.Next() {
-		var rev int64
-		var body sql.RawBytes // decoded before the next row: not copied
-		if err := rows.Scan(&rev, &body); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		r, err := decodeRun(rev, body)

@@ -56,6 +56,9 @@ func arnHash(arn string) uint64 {
 	return h.Sum64()
 }
 
+// arnKey is arnHash as SQLite stores it: the h column (see schema).
+func arnKey(arn string) int64 { return int64(arnHash(arn)) }
+
 var rndMu sync.Mutex
 var rndSrc = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 
@@ -148,8 +151,8 @@ func (e *Engine) newExecutor(ctx context.Context) (*executor, error) {
 			*dst, err = x.rconn.PrepareContext(ctx, q)
 		}
 	}
-	p(&x.stGet, `SELECT status, input, start FROM executions WHERE arn=?`)
-	p(&x.stLoad, `SELECT sm_arn, rev, status, state FROM executions WHERE arn=?`)
+	p(&x.stGet, `SELECT status, input, start FROM executions WHERE h=? AND arn=?`)
+	p(&x.stLoad, `SELECT sm_arn, rev, status, state FROM executions WHERE h=? AND arn=?`)
 	p(&x.stTok, `SELECT arn, key, open FROM tokens WHERE token=?`)
 	if err != nil {
 		x.close()
@@ -371,7 +374,7 @@ func (x *executor) get(arn string) (*exec, error) {
 	var smArn, status string
 	var rev int64
 	var state []byte
-	err := x.stLoad.QueryRow(arn).Scan(&smArn, &rev, &status, &state)
+	err := x.stLoad.QueryRow(arnKey(arn), arn).Scan(&smArn, &rev, &status, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -406,24 +409,24 @@ func (x *executor) load(arn, smArn string, rev int64, status string, state []byt
 // preload loads, with a few IN queries, the running executions that the
 // signals in rs refer to and that are not in memory.
 func (x *executor) preload(rs []*req) {
-	var arns []any
+	var keys []any // the ARNs' hashes (h)
 	seen := map[string]bool{}
 	for _, r := range rs {
 		if r.sig == nil || seen[r.sig.arn] || x.active[r.sig.arn] != nil {
 			continue
 		}
 		seen[r.sig.arn] = true
-		arns = append(arns, r.sig.arn)
+		keys = append(keys, arnKey(r.sig.arn))
 	}
-	if len(arns) < 2 {
+	if len(keys) < 2 {
 		return
 	}
 	const chunk = 400
-	for len(arns) > 0 {
-		n := min(chunk, len(arns))
-		part := arns[:n]
-		arns = arns[n:]
-		q := "SELECT arn, sm_arn, rev, status, state FROM executions WHERE status = 'RUNNING' AND arn IN (?" + strings.Repeat(",?", n-1) + ")"
+	for len(keys) > 0 {
+		n := min(chunk, len(keys))
+		part := keys[:n]
+		keys = keys[n:]
+		q := "SELECT arn, sm_arn, rev, status, state FROM executions WHERE status = 'RUNNING' AND h IN (?" + strings.Repeat(",?", n-1) + ")"
 		rows, err := x.rconn.QueryContext(context.Background(), q, part...)
 		if err != nil {
 			return
@@ -432,7 +435,7 @@ func (x *executor) preload(rs []*req) {
 			var arn, smArn, status string
 			var rev int64
 			var state []byte
-			if rows.Scan(&arn, &smArn, &rev, &status, &state) == nil {
+			if rows.Scan(&arn, &smArn, &rev, &status, &state) == nil && seen[arn] { // not another ARN of the same hash
 				_, _ = x.load(arn, smArn, rev, status, state)
 			}
 		}
@@ -525,7 +528,7 @@ func (e *Engine) StartExecution(ctx context.Context, in *StartExecutionInput) (*
 		var start int64
 		err := sql.ErrNoRows
 		if _, seen := x.e.names[h]; seen {
-			err = x.stGet.QueryRow(arn).Scan(&status, &oldIn, &start)
+			err = x.stGet.QueryRow(int64(h), arn).Scan(&status, &oldIn, &start)
 		}
 		if err == nil {
 			if status == StatusRunning && oldIn == input {

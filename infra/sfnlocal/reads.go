@@ -37,7 +37,7 @@ func (e *Engine) DescribeExecution(ctx context.Context, in *DescribeExecutionInp
 	var output, errName, cause, trace sql.NullString
 	var start int64
 	var stop sql.NullInt64
-	err = e.db.QueryRowContext(ctx, `SELECT sm_arn, status, input, output, error, cause, start, stop, trace FROM executions WHERE arn=?`, in.ExecutionArn).
+	err = e.db.QueryRowContext(ctx, `SELECT sm_arn, status, input, output, error, cause, start, stop, trace FROM executions WHERE h=? AND arn=?`, arnKey(in.ExecutionArn), in.ExecutionArn).
 		Scan(&smArn, &status, &input, &output, &errName, &cause, &start, &stop, &trace)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(ErrCodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", in.ExecutionArn)
@@ -148,7 +148,7 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in *GetExecutionHistor
 		}
 		off = n
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT hist0 FROM executions WHERE arn=? UNION ALL SELECT events FROM (SELECT events FROM history WHERE arn=? ORDER BY seq)`, in.ExecutionArn, in.ExecutionArn)
+	rows, err := e.db.QueryContext(ctx, `SELECT hist0 FROM executions WHERE h=? AND arn=? UNION ALL SELECT events FROM (SELECT events FROM history WHERE h=? AND arn=? ORDER BY seq)`, arnKey(in.ExecutionArn), in.ExecutionArn, arnKey(in.ExecutionArn), in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}

@@ -352,21 +352,21 @@ func (r *Router) startRun(ctx context.Context, o care.OrderState, w steps.Workfl
 			return err
 		}
 	}
-	return r.execute(ctx, ref, st.Input)
+	return r.execute(ctx, ref.Workflow, ref.Execution(), st.Input)
 }
 
-// execute starts the execution of the run ref with input; a second start
-// (a replay) is answered ExecutionAlreadyExists by Step Functions, which is
-// success here.
-func (r *Router) execute(ctx context.Context, ref steps.RunRef, in steps.State) error {
+// execute starts execution name (a run's RunRef.Execution) of workflow wf
+// with input; a second start (a replay) is answered ExecutionAlreadyExists
+// by Step Functions, which is success here.
+func (r *Router) execute(ctx context.Context, wf care.Workflow, name string, in steps.State) error {
 	input, _ := json.Marshal(in)
 	err := r.retry(ctx, func() error {
-		_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachineArn(ref.Workflow)),
-			Name: aws.String(ref.Execution()), Input: aws.String(string(input))})
+		_, err := r.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.StateMachineArn(wf)),
+			Name: aws.String(name), Input: aws.String(string(input))})
 		return err
 	})
 	if err != nil && !isCode(err, "ExecutionAlreadyExists") {
-		return fmt.Errorf("start %s: %w", ref.Execution(), err)
+		return fmt.Errorf("start %s: %w", name, err)
 	}
 	return nil
 }
@@ -558,6 +558,7 @@ const dueWorkers = 2
 type dueStart struct {
 	run     care.Run
 	ref     steps.RunRef
+	name    string // ref.Execution(), two hashes: worked out once
 	st      steps.Start
 	execute bool
 }
@@ -577,7 +578,7 @@ func (r *Router) startDue(ctx context.Context, run care.Run, now time.Time) erro
 // the run is marked.
 func (r *Router) begin(ctx context.Context, d *dueStart, now time.Time) error {
 	if d.execute {
-		if err := r.execute(ctx, d.ref, d.st.Input); err != nil {
+		if err := r.execute(ctx, d.ref.Workflow, d.name, d.st.Input); err != nil {
 			return err
 		}
 	}
@@ -616,6 +617,7 @@ func (r *Router) planDue(ctx context.Context, store care.CareStore, run care.Run
 		return nil, r.stop(ctx, o, w, run.Subject, reason)
 	}
 	d := &dueStart{run: run, ref: steps.RunRef{Shop: run.ShopID, Order: run.OrderID, Workflow: run.Workflow, Version: run.TemplateVersion, Subject: run.Subject, Gen: run.Gen}}
+	d.name = d.ref.Execution()
 	// A run not started yet asks its Starter; a run that rested between
 	// steps (steps.Handler.Rest) resumes at its step, unless its workflow
 	// ends it here with no execution (steps.RestEnder).
@@ -646,7 +648,7 @@ func (r *Router) markDue(ctx context.Context, d *dueStart, now time.Time) error 
 		}
 		if execute && run.Execution == "" { // even when its first step already ended it
 			at := now.UTC()
-			run.Execution, run.ExecutedAt = ref.Execution(), &at
+			run.Execution, run.ExecutedAt = d.name, &at
 			run.NextKind, run.NextTimeout = "", 0 // given to the execution as its input
 		}
 		if run.Status != care.RunScheduled {
@@ -671,7 +673,7 @@ func (r *Router) markDue(ctx context.Context, d *dueStart, now time.Time) error 
 	})
 	if err == nil && r.Logger != nil && execute {
 		r.Logger.DebugContext(ctx, "router: scheduled run started", "shop", ref.Shop, "order", ref.Order,
-			"workflow", string(ref.Workflow), "execution", ref.Execution())
+			"workflow", string(ref.Workflow), "execution", d.name)
 	}
 	return err
 }

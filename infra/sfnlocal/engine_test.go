@@ -261,6 +261,13 @@ func TestExecutions(t *testing.T) {
 				"MapIterationStarted", "PassStateEntered", "PassStateExited", "MapIterationSucceeded",
 				"MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"},
 		},
+		{
+			name:   "context object, built when a path reads it",
+			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Q"},"Q":{"Type":"Pass","Parameters":{"state.$":"$$.State.Name","a.$":"$$.Execution.Input.a"},"End":true}}}`,
+			input:  `{"a":1}`,
+			status: StatusSucceeded, output: `{"state":"Q","a":1}`,
+			types: []string{"ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"},
+		},
 	}
 	tests = append(tests, []struct {
 		name, def, input string

@@ -248,24 +248,29 @@ func (x *exec) machineOf(f *frame) *asl.Machine {
 
 func (x *exec) stateOf(f *frame) asl.State { return x.machineOf(f).States[f.State] }
 
+// env is the environment of thread f's current state: its context object
+// ($$, with token as $$.Task.Token) is built only if a path reads it.
 func (x *exec) env(f *frame, token string) *asl.Env {
 	n := 0
 	for _, a := range f.Att {
 		n += a
 	}
-	sc := map[string]any{"EnteredTime": isoTime(msTime(f.EntAt)), "Name": f.State}
-	switch x.stateOf(f).(type) {
-	case *asl.Task, *asl.Parallel, *asl.Map:
-		sc["RetryCount"] = json.Number(strconv.Itoa(n))
-	}
-	if x.execCtx == nil {
-		x.setup()
-	}
-	c := map[string]any{"Execution": x.execCtx, "StateMachine": x.smCtx, "State": sc}
-	if token != "" {
-		c["Task"] = map[string]any{"Token": token}
-	}
-	return &asl.Env{Context: c, Random: rnd, UUID: uuid.NewString}
+	entered, name, st := f.EntAt, f.State, x.stateOf(f)
+	return &asl.Env{Random: rnd, UUID: uuid.NewString, Lazy: func() any {
+		sc := map[string]any{"EnteredTime": isoTime(msTime(entered)), "Name": name}
+		switch st.(type) {
+		case *asl.Task, *asl.Parallel, *asl.Map:
+			sc["RetryCount"] = json.Number(strconv.Itoa(n))
+		}
+		if x.execCtx == nil {
+			x.setup()
+		}
+		c := map[string]any{"Execution": x.execCtx, "StateMachine": x.smCtx, "State": sc}
+		if token != "" {
+			c["Task"] = map[string]any{"Token": token}
+		}
+		return c
+	}}
 }
 
 // step runs thread f until it blocks, finishes or the budget is spent.

@@ -176,7 +176,7 @@ func (p *parser) rule(v any, loc string, top bool) *Rule {
 // state and the state's output (InputPath then OutputPath). When no rule
 // matches and there is no Default it returns *Error States.NoChoiceMatched.
 func (c *Choice) Decide(input any, env *Env) (next string, output any, err error) {
-	in, err := selectPath(c.InputPath, input, env.ctx())
+	in, err := selectPath(c.InputPath, input, env)
 	if err != nil {
 		return "", nil, err
 	}
@@ -192,7 +192,7 @@ func (c *Choice) Decide(input any, env *Env) (next string, output any, err error
 	if next == "" {
 		return "", nil, &Error{Name: ErrNoChoiceMatched, Cause: "No Matches!", Prefixed: false}
 	}
-	out, err := selectPath(c.OutputPath, in, env.ctx())
+	out, err := selectPath(c.OutputPath, in, env)
 	if err != nil {
 		return "", nil, err
 	}
@@ -221,13 +221,13 @@ func (r *Rule) Eval(input any, env *Env) bool {
 	case r.Not != nil:
 		return !r.Not.Eval(input, env)
 	}
-	v, err := r.Variable.eval(input, env.ctx())
+	v, err := r.Variable.eval(input, env)
 	present := err == nil
 	op, ok := comparisonOps[r.Operator]
 	operand := r.Value
 	if !ok {
 		op = comparisonOps[strings.TrimSuffix(r.Operator, "Path")]
-		w, err := r.ValuePath.eval(input, env.ctx())
+		w, err := r.ValuePath.eval(input, env)
 		if err != nil {
 			return false
 		}

@@ -264,7 +264,7 @@ func (c *call) eval(input any, env *Env) (any, error) {
 	for i, a := range c.args {
 		switch {
 		case a.path != nil:
-			v, err := a.path.eval(input, env.ctx())
+			v, err := a.path.eval(input, env)
 			if err != nil {
 				return nil, runtimeErr("The JSONPath '%s' specified for the function %s could not be found in the input '%s'", a.path.Raw, c.name, encode(input))
 			}

@@ -54,7 +54,7 @@ func (c *Common) Fields() *Common { return c }
 // "$$" paths) to the state's raw input. For Map states it applies
 // InputPath only (per-item Parameters/ItemSelector are in ItemInput).
 func (c *Common) EffectiveInput(input any, env *Env) (any, error) {
-	in, err := selectPath(c.InputPath, input, env.ctx())
+	in, err := selectPath(c.InputPath, input, env)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (c *Common) ApplyResult(input, result any, env *Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return selectPath(c.OutputPath, out, env.ctx())
+	return selectPath(c.OutputPath, out, env)
 }
 
 // Output applies InputPath then OutputPath: the output of states that have

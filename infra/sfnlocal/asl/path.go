@@ -149,12 +149,13 @@ type pathMiss struct{ msg string }
 // Error implements error.
 func (m *pathMiss) Error() string { return m.msg }
 
-// eval evaluates p against data (or ctx for context paths). A definite path
-// (names and indices only) yields the single value, or a *pathMiss when
-// nothing is there; any other path yields an array of all matches.
-func (p Path) eval(data, ctx any) (any, error) {
+// eval evaluates p against data (or env's context object for context
+// paths; a nil env has {}). A definite path (names and indices only)
+// yields the single value, or a *pathMiss when nothing is there; any other
+// path yields an array of all matches.
+func (p Path) eval(data any, env *Env) (any, error) {
 	if p.Context {
-		data = ctx
+		data = env.ctx()
 	}
 	if p.definite {
 		return p.evalDefinite(data)
@@ -273,14 +274,14 @@ func toNative(v any) any {
 // selectPath applies an InputPath/OutputPath-style path: null means {},
 // absent means "$"; a definite path that matches nothing is States.Runtime
 // "Invalid path '<p>' : <reason>".
-func selectPath(p Path, data, ctx any) (any, error) {
+func selectPath(p Path, data any, env *Env) (any, error) {
 	if p.Null {
 		return map[string]any{}, nil
 	}
 	if p.Raw == "" || p.Raw == "$" {
 		return data, nil
 	}
-	v, err := p.eval(data, ctx)
+	v, err := p.eval(data, env)
 	if err != nil {
 		return nil, runtimeErr("Invalid path '%s' : %s", p.Raw, err.Error())
 	}

@@ -6,13 +6,18 @@ import (
 )
 
 // Env is what evaluation needs besides the state input. All fields are
-// optional: a nil Context behaves as {}; a nil Random or UUID makes
-// States.MathRandom / States.UUID fail with States.Runtime.
+// optional: a nil Context (and Lazy) behaves as {}; a nil Random or UUID
+// makes States.MathRandom / States.UUID fail with States.Runtime. An Env
+// is used by one goroutine at a time.
 type Env struct {
 	// Context is the context object ($$) as a JSON value: {"Execution":
 	// {...}, "State": {...}, "StateMachine": {...}, "Task": {...}}.
 	// ItemInput adds "Map": {"Item": {"Index", "Value"}} itself.
 	Context any
+	// Lazy, when Context is nil, builds it the first time a "$$" path
+	// needs it: most states read no context path, and building the
+	// object for each was a kilobyte of allocation per state.
+	Lazy func() any
 	// Random returns a uniformly distributed float64 in [0, 1).
 	Random func() float64
 	// UUID returns a new random (version 4) UUID in canonical text form.
@@ -20,7 +25,13 @@ type Env struct {
 }
 
 func (e *Env) ctx() any {
-	if e == nil || e.Context == nil {
+	if e == nil {
+		return map[string]any{}
+	}
+	if e.Context == nil && e.Lazy != nil {
+		e.Context = e.Lazy()
+	}
+	if e.Context == nil {
 		return map[string]any{}
 	}
 	return e.Context
@@ -132,7 +143,7 @@ func (n *tnode) eval(input any, env *Env) (any, error) {
 			f := &n.fields[i]
 			switch {
 			case f.path != nil:
-				v, err := f.path.eval(input, env.ctx())
+				v, err := f.path.eval(input, env)
 				if err != nil {
 					return nil, runtimeErr("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", f.path.Raw, f.rawKey, encode(input))
 				}

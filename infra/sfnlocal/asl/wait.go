@@ -99,7 +99,7 @@ func (d *Dynamic) Eval(input any, env *Env) (any, error) {
 	if d.call != nil {
 		return d.call.eval(input, env)
 	}
-	return d.path.eval(input, env.ctx())
+	return d.path.eval(input, env)
 }
 
 func (d *Dynamic) evalString(field string, input any, env *Env) (string, error) {
@@ -114,7 +114,7 @@ func (d *Dynamic) evalString(field string, input any, env *Env) (string, error) 
 		}
 		return s, nil
 	}
-	v, err := d.path.eval(input, env.ctx())
+	v, err := d.path.eval(input, env)
 	if err != nil {
 		return "", runtimeErr("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", d.Raw, field, encode(input))
 	}

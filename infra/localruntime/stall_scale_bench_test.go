@@ -179,8 +179,7 @@ func BenchmarkStallTimers(b *testing.B) {
 // ingestStalls creates the shop "stall" with only stalled_parcel switched
 // on and posts b.N orders through its signed webhook, each shipping one
 // parcel; the first together were scanned last at start, the others a day
-// later. It returns how long
-// ingesting and routing them took.
+// later. It returns how long ingesting and routing them took.
 func ingestStalls(b *testing.B, rt *localruntime.Runtime, together int) time.Duration {
 	ctx := context.Background()
 	shop, err := httpapi.CreateShop(ctx, rt.Store, start, httpapi.ShopRequest{ID: "stall", Name: "Stall", Timezone: "Asia/Shanghai", Locale: "zh-CN", Currency: "CNY"})

@@ -26,8 +26,8 @@ import (
 // 10,000 starts write about half as many pages to the WAL (a simulation of
 // the tables with SQLite: 24,600 pages before, 10,900 after). The ARN is
 // no longer unique in SQL: the executor inserts an execution only after
-// finding no row of its ARN (StartExecution), and replaces an invocation
-// by deleting it first.
+// finding no row of its ARN (StartExecution), and an invocation's key is
+// new each time (exec.newKey, a sequence kept in the execution's state).
 //
 // A file created before keeps its tables and their keys, and gets the h
 // column and its indexes when opened (migrateHash); the statements are the
@@ -71,60 +71,59 @@ CREATE INDEX IF NOT EXISTS invocations_h ON invocations(h, key);
 var hashed = []string{"executions", "history", "invocations"}
 
 // migrateHash gives each table of hashed that lacks it (a file created
-// before) the h column, filled from the ARNs, in one transaction.
+// before) the h column, filled from the ARNs, and creates hashIndexes, in
+// one transaction.
 func migrateHash(ctx context.Context, db *sql.DB) error {
-	conn, err := db.Conn(ctx)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		return err
-	}
-	err = func() error {
-		for _, t := range hashed {
-			var has int
-			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = 'h'`, t).Scan(&has); err != nil {
-				return err
-			}
-			if has == 1 {
-				continue
-			}
-			if _, err := conn.ExecContext(ctx, `ALTER TABLE `+t+` ADD COLUMN h INTEGER`); err != nil {
-				return err
-			}
-			rows, err := conn.QueryContext(ctx, `SELECT DISTINCT arn FROM `+t)
-			if err != nil {
-				return err
-			}
-			var arns []string
-			for rows.Next() {
-				var a string
-				if err := rows.Scan(&a); err != nil {
-					rows.Close()
-					return err
-				}
-				arns = append(arns, a)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, a := range arns {
-				if _, err := conn.ExecContext(ctx, `UPDATE `+t+` SET h = ? WHERE arn = ?`, arnKey(a), a); err != nil {
-					return err
-				}
+	defer tx.Rollback()
+	for _, t := range hashed {
+		var has int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = 'h'`, t).Scan(&has); err != nil {
+			return err
+		}
+		if has == 0 {
+			if err := addHash(ctx, tx, t); err != nil {
+				return fmt.Errorf("add the ARN hashes to %s: %w", t, err)
 			}
 		}
-		_, err := conn.ExecContext(ctx, hashIndexes)
-		return err
-	}()
-	if err != nil {
-		_, _ = conn.ExecContext(ctx, `ROLLBACK`)
-		return fmt.Errorf("add the ARN hashes: %w", err)
 	}
-	_, err = conn.ExecContext(ctx, `COMMIT`)
-	return err
+	if _, err := tx.ExecContext(ctx, hashIndexes); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// addHash adds the h column to table t and fills it from each row's ARN.
+func addHash(ctx context.Context, tx *sql.Tx, t string) error {
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+` ADD COLUMN h INTEGER`); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT arn FROM `+t)
+	if err != nil {
+		return err
+	}
+	var arns []string // read whole, then updated: not while the table is scanned
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return err
+		}
+		arns = append(arns, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, a := range arns {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET h = ? WHERE arn = ?`, arnKey(a), a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // openDB opens the SQLite database at path in WAL mode and creates the
@@ -328,9 +327,6 @@ func (e *Engine) commit(b *batch) (err error) {
 			}
 		}
 		for _, iv := range r.invAdd {
-			if _, err := e.stDelInv.Exec(h, r.arn, iv.key); err != nil { // one row per key, as a primary key kept it
-				return err
-			}
 			if _, err := e.stInsInv.Exec(r.arn, iv.key, iv.fn, iv.payload, h); err != nil {
 				return err
 			}

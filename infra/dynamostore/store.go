@@ -22,6 +22,7 @@ import (
 
 	"github.com/ordercare/ordercare/internal/care"
 	"github.com/ordercare/ordercare/internal/clock"
+	"github.com/ordercare/ordercare/internal/storedjson"
 )
 
 // DynamoDB is the part of the DynamoDB API the store uses; *dynamodb.Client
@@ -223,7 +224,7 @@ func decode(it map[string]types.AttributeValue, out any) error {
 	default:
 		return fmt.Errorf("item %s has no %s attribute", pkOf(it), attrData)
 	}
-	if err := json.Unmarshal(b, out); err != nil {
+	if err := storedjson.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("decode item %s: %w", pkOf(it), err)
 	}
 	return nil

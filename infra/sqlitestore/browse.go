@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/storedjson"
 )
 
 // The lists of care.ShopAdmin and care.Browse. A cursor is the base64url
@@ -138,7 +139,7 @@ func (db *DB) ListOrders(ctx context.Context, shopID string, f care.OrderFilter,
 			return out, keyCursor(last[0], last[1]), nil
 		}
 		var o care.OrderState
-		if err := json.Unmarshal([]byte(body), &o); err != nil {
+		if err := storedjson.Unmarshal([]byte(body), &o); err != nil {
 			return nil, "", fmt.Errorf("list orders: %s: %w", id, err)
 		}
 		out, last = append(out, o), [2]string{k, id}
@@ -177,7 +178,7 @@ func (db *DB) ListRecentRuns(ctx context.Context, shopID string, f care.RunFilte
 			return out, keyCursor(last[:]...), nil
 		}
 		var r care.Run
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
+		if err := storedjson.Unmarshal([]byte(body), &r); err != nil {
 			return nil, "", fmt.Errorf("list runs: %w", err)
 		}
 		r.Rev = rev

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/storedjson"
 )
 
 // careSchema is migration 2: the tables of the care workflows and the
@@ -639,7 +640,7 @@ func scanRun(row rowScanner) (care.Run, error) {
 // decodeRun is the stored run body with its rev.
 func decodeRun(rev int64, body []byte) (care.Run, error) {
 	var r care.Run
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := storedjson.Unmarshal(body, &r); err != nil {
 		return care.Run{}, err
 	}
 	r.Rev = rev

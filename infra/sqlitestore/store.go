@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ordercare/ordercare/internal/care"
+	"github.com/ordercare/ordercare/internal/storedjson"
 )
 
 // maxPage is the largest page ListEvents and ReadFeed return.
@@ -138,7 +139,7 @@ func (db *DB) Ingest(ctx context.Context, d care.Delivery, ev care.Event, apply 
 	}
 	// Decoded here, off the writer's path: the caller gets its own copy.
 	res := care.IngestResult{Duplicate: dup}
-	if err := json.Unmarshal(state, &res.Order); err != nil {
+	if err := storedjson.Unmarshal(state, &res.Order); err != nil {
 		return care.IngestResult{}, fmt.Errorf("ingest %s: decode order: %w", ev.ID, err)
 	}
 	return res, nil
@@ -215,7 +216,7 @@ func (w *writer) load(shopID, orderID string) (*cached, error) {
 	if err := w.loadOrder.QueryRow(shopID, orderID).Scan(&c.lastSeq, &c.json); err != nil {
 		return nil, notFound(err, "load order %s", orderID)
 	}
-	if err := json.Unmarshal(c.json, &c.state); err != nil {
+	if err := storedjson.Unmarshal(c.json, &c.state); err != nil {
 		return nil, fmt.Errorf("load order %s: %w", orderID, err)
 	}
 	w.remember(shopID, orderID, c)
@@ -229,7 +230,7 @@ func (db *DB) GetOrder(ctx context.Context, shopID, orderID string) (care.OrderS
 		return care.OrderState{}, notFound(err, "get order %s", orderID)
 	}
 	var s care.OrderState
-	if err := json.Unmarshal([]byte(body), &s); err != nil {
+	if err := storedjson.Unmarshal([]byte(body), &s); err != nil {
 		return care.OrderState{}, fmt.Errorf("get order %s: %w", orderID, err)
 	}
 	return s, nil
@@ -259,7 +260,7 @@ func (db *DB) GetOrders(ctx context.Context, shopID string, orderIDs []string) (
 			return nil, fmt.Errorf("get %d orders: %w", len(orderIDs), err)
 		}
 		var s care.OrderState
-		if err := json.Unmarshal(body, &s); err != nil {
+		if err := storedjson.Unmarshal(body, &s); err != nil {
 			return nil, fmt.Errorf("get order %s: %w", id, err)
 		}
 		out[id] = s

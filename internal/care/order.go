@@ -1,8 +1,12 @@
 package care
 
 import (
+	"bytes"
+	"encoding/json"
 	"sort"
 	"time"
+
+	"github.com/ordercare/ordercare/internal/storedjson"
 )
 
 // Status is an order's lifecycle position, derived from the milestones its
@@ -71,6 +75,40 @@ type OrderState struct {
 	// FieldStamps says which event each order field's value came from.
 	FieldStamps map[string]Stamp `json:"field_stamps,omitempty"`
 	UpdatedAt   time.Time        `json:"updated_at"` // ingest time of the last applied event
+}
+
+// UnmarshalJSON reads an order's state in one pass (storedjson), including
+// one stored before parcels had a single tracking number: such a parcel
+// has tracking_numbers, and the first one is its key.
+func (o *OrderState) UnmarshalJSON(b []byte) error {
+	type plain OrderState // without this method
+	if err := storedjson.Unmarshal(b, (*plain)(o)); err != nil {
+		return err
+	}
+	if !bytes.Contains(b, []byte(`"tracking_numbers"`)) {
+		return nil
+	}
+	type legacy []struct {
+		TrackingNumbers []string `json:"tracking_numbers"`
+	}
+	var old struct {
+		Parcels legacy `json:"shipments"`
+		Pending legacy `json:"pending_parcels"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return err
+	}
+	for _, ps := range []struct {
+		now []Parcel
+		old legacy
+	}{{o.Parcels, old.Parcels}, {o.PendingParcels, old.Pending}} {
+		for i := range min(len(ps.now), len(ps.old)) {
+			if p := &ps.now[i]; p.TrackingNumber == "" && len(ps.old[i].TrackingNumbers) > 0 {
+				p.TrackingNumber = ps.old[i].TrackingNumbers[0]
+			}
+		}
+	}
+	return nil
 }
 
 // Has reports whether the order reached status s (a milestone exists).

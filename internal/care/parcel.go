@@ -1,12 +1,13 @@
 package care
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ordercare/ordercare/internal/storedjson"
 )
 
 // The parcel statuses: one fixed set every source maps its carrier statuses
@@ -43,7 +44,7 @@ var ShipmentStatuses = []ShipmentStatus{ShipInfoReceived, ShipInTransit, ShipOut
 // as sent, for Validate to judge.
 func (s *ShipmentStatus) UnmarshalJSON(b []byte) error {
 	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := storedjson.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	if n, ok := legacyStatus[v]; ok {
@@ -141,24 +142,6 @@ type Parcel struct {
 	// ParcelReport.Replacement); a replaced parcel does not count for
 	// delivery and is no longer tracked.
 	ReplacedBy string `json:"replaced_by,omitempty"`
-}
-
-// UnmarshalJSON reads a parcel, including one stored before parcels had a
-// single tracking number (tracking_numbers: the first one is the key).
-func (p *Parcel) UnmarshalJSON(b []byte) error {
-	type plain Parcel
-	var v struct {
-		plain
-		TrackingNumbers []string `json:"tracking_numbers"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*p = Parcel(v.plain)
-	if p.TrackingNumber == "" && len(v.TrackingNumbers) > 0 {
-		p.TrackingNumber = v.TrackingNumbers[0]
-	}
-	return nil
 }
 
 // Delivered reports whether the parcel is delivered.

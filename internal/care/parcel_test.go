@@ -155,13 +155,18 @@ func TestLegacyShipment(t *testing.T) {
 			t.Errorf("%s read as %s (%v), want %s", legacy, s, err, now)
 		}
 	}
-	// A parcel stored before parcels had one tracking number.
-	var p Parcel
-	if err := json.Unmarshal([]byte(`{"carrier":"SF","tracking_numbers":["SF1","SF2"],"status":"stalled","reported_at":"2026-11-11T02:00:00Z"}`), &p); err != nil {
+	// An order stored before parcels had one tracking number.
+	var stored OrderState
+	if err := json.Unmarshal([]byte(`{"order":{"id":"1001"},"status":"shipped","shipments":[{"carrier":"SF","tracking_numbers":["SF1","SF2"],"status":"stalled","reported_at":"2026-11-11T02:00:00Z"},{"tracking_number":"SF3"}],
+		"pending_parcels":[{"tracking_numbers":["SF4"],"ref":"F1"}]}`), &stored); err != nil {
 		t.Fatal(err)
 	}
-	if p.TrackingNumber != "SF1" || p.Status != ShipException || p.Carrier != "SF" {
-		t.Errorf("stored legacy parcel read as %+v", p)
+	p := stored.Parcels[0]
+	if len(stored.Parcels) != 2 || p.TrackingNumber != "SF1" || p.Status != ShipException || p.Carrier != "SF" || stored.Parcels[1].TrackingNumber != "SF3" {
+		t.Errorf("stored legacy parcels read as %+v", stored.Parcels)
+	}
+	if len(stored.PendingParcels) != 1 || stored.PendingParcels[0].TrackingNumber != "SF4" || stored.PendingParcels[0].Ref != "F1" {
+		t.Errorf("stored legacy pending parcel read as %+v", stored.PendingParcels)
 	}
 	// and a later scan still merges into it
 	s := OrderState{Order: Order{ID: "1001"}, Parcels: []Parcel{p}}

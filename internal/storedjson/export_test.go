@@ -1,0 +1,5 @@
+package storedjson
+
+// Fast is the fast path alone: false where Unmarshal hands the input to
+// encoding/json.
+var Fast = fast

@@ -130,10 +130,11 @@ chaos:
 	  $(GO) test -count=1 -timeout 30m -v -run '^TestChaos$$' ./chaos/ > .tools/chaos.log 2>&1; rc=$$?; \
 	  grep -E '^(chaos|---|FAIL|ok)|chaos_test.go|^ +C[0-9]' .tools/chaos.log; exit $$rc
 
-## fuzz: run each webhook fuzz target briefly
+## fuzz: run each fuzz target briefly (webhooks; storedjson against encoding/json)
 fuzz:
-	@for t in $$($(GO) test -list 'Fuzz.*' ./internal/source/ | grep ^Fuzz); do \
-	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./internal/source/ || exit 1; done
+	@for p in ./internal/source/ ./internal/storedjson/; do \
+	  for t in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s $$p || exit 1; done; done
 
 clean:
 	rm -rf bin .tools

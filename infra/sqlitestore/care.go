@@ -356,7 +356,7 @@ func (db *DB) UpdateTask(ctx context.Context, t care.Task) (care.Task, error) {
 		if err != nil {
 			return fmt.Errorf("update task %s: %w", t.ID, err)
 		}
-		return revOutcome(w, res, fmt.Sprintf("update task %s", t.ID),
+		return revOutcome(w, res, func() string { return "update task " + t.ID },
 			`SELECT rev FROM tasks WHERE shop_id = ? AND id = ?`, t.ShopID, t.ID)
 	})
 	if err != nil {
@@ -372,20 +372,21 @@ func affected(res sql.Result) int64 {
 }
 
 // revOutcome turns an optimistic UPDATE's result into nil, ErrConflict (the
-// row exists at another rev) or ErrNotFound.
-func revOutcome(w *writer, res sql.Result, what, exists string, args ...any) error {
+// row exists at another rev) or ErrNotFound; what names the write in an
+// error (it is built only then).
+func revOutcome(w *writer, res sql.Result, what func() string, exists string, args ...any) error {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	if n == 1 {
 		return nil
 	}
 	var rev int64
 	if err := w.queryRow(exists, args...).Scan(&rev); err != nil {
-		return notFound(err, "%s", what)
+		return notFound(err, "%s", what())
 	}
-	return fmt.Errorf("%s: stored rev is %d: %w", what, rev, care.ErrConflict)
+	return fmt.Errorf("%s: stored rev is %d: %w", what(), rev, care.ErrConflict)
 }
 
 // ListTasks returns a shop's tasks matching f, ordered by id.
@@ -514,7 +515,7 @@ func (db *DB) UpdateRun(ctx context.Context, r care.Run) (care.Run, error) {
 		if err != nil {
 			return fmt.Errorf("update run %s/%s: %w", r.OrderID, r.Workflow, err)
 		}
-		return revOutcome(w, res, fmt.Sprintf("update run %s/%s", r.OrderID, r.Workflow),
+		return revOutcome(w, res, func() string { return "update run " + r.OrderID + "/" + string(r.Workflow) },
 			`SELECT rev FROM runs WHERE shop_id = ? AND order_id = ? AND workflow = ? AND subject = ?`, r.ShopID, r.OrderID, string(r.Workflow), r.Subject)
 	})
 	if err != nil {

@@ -168,7 +168,11 @@ func (w *writer) ingest(d care.Delivery, ev care.Event, evBody []byte, apply car
 	var cur *care.OrderState
 	var lastSeq int64
 	if c != nil {
-		cur, lastSeq = &c.state, c.lastSeq
+		var s care.OrderState
+		if err := storedjson.Unmarshal(c.json, &s); err != nil {
+			return false, nil, fmt.Errorf("ingest %s: order %s: %w", ev.ID, orderID, err)
+		}
+		cur, lastSeq = &s, c.lastSeq
 	}
 	now := d.ReceivedAt
 	if now.IsZero() {
@@ -202,7 +206,7 @@ func (w *writer) ingest(d care.Delivery, ev care.Event, evBody []byte, apply car
 		return false, nil, fmt.Errorf("ingest %s: write feed: %w", ev.ID, err)
 	}
 	w.appended = true
-	w.remember(d.ShopID, orderID, &cached{state: next, json: state, lastSeq: seq})
+	w.remember(d.ShopID, orderID, &cached{json: state, lastSeq: seq})
 	return false, state, nil
 }
 
@@ -215,9 +219,6 @@ func (w *writer) load(shopID, orderID string) (*cached, error) {
 	c := &cached{}
 	if err := w.loadOrder.QueryRow(shopID, orderID).Scan(&c.lastSeq, &c.json); err != nil {
 		return nil, notFound(err, "load order %s", orderID)
-	}
-	if err := storedjson.Unmarshal(c.json, &c.state); err != nil {
-		return nil, fmt.Errorf("load order %s: %w", orderID, err)
 	}
 	w.remember(shopID, orderID, c)
 	return c, nil

@@ -770,3 +770,99 @@ func (d *decoder) object(v reflect.Value, p *plan) error {
 		}
 	}
 }
+
+// Value decodes data, one JSON value and nothing after it but white space,
+// into what a json.Decoder with UseNumber gives: map[string]any, []any,
+// string, json.Number, bool or nil. ok is false where the fast path stops
+// (the same cases as Unmarshal's); the caller then decodes with
+// encoding/json, which decides.
+func Value(data []byte) (v any, ok bool) {
+	d := decoder{data: data}
+	v, err := d.any()
+	if err != nil {
+		return nil, false
+	}
+	if d.space(); d.i != len(d.data) {
+		return nil, false
+	}
+	return v, true
+}
+
+func (d *decoder) any() (any, error) {
+	switch c := d.next(); {
+	case c == '"':
+		s, err := d.str()
+		return string(s), err
+	case c == '{':
+		if d.depth++; d.depth > maxDepth {
+			return nil, errSlow
+		}
+		defer func() { d.depth-- }()
+		d.i++
+		m := map[string]any{}
+		if d.next() == '}' {
+			d.i++
+			return m, nil
+		}
+		for {
+			k, err := d.str()
+			if err != nil {
+				return nil, err
+			}
+			if d.next() != ':' {
+				return nil, errSlow
+			}
+			d.i++
+			if m[string(k)], err = d.any(); err != nil {
+				return nil, err
+			}
+			switch d.next() {
+			case ',':
+				d.i++
+			case '}':
+				d.i++
+				return m, nil
+			default:
+				return nil, errSlow
+			}
+		}
+	case c == '[':
+		if d.depth++; d.depth > maxDepth {
+			return nil, errSlow
+		}
+		defer func() { d.depth-- }()
+		d.i++
+		a := []any{}
+		if d.next() == ']' {
+			d.i++
+			return a, nil
+		}
+		for {
+			e, err := d.any()
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, e)
+			switch d.next() {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return a, nil
+			default:
+				return nil, errSlow
+			}
+		}
+	case c == '-' || ('0' <= c && c <= '9'):
+		n, err := d.number()
+		return json.Number(n), err
+	}
+	lit, err := d.skip() // true, false, null
+	switch string(lit) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return nil, err
+}

@@ -1,8 +1,10 @@
 package storedjson_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -36,6 +38,29 @@ func same(t *testing.T, data []byte, v any) {
 	}
 	if diff := cmp.Diff(slow.Interface(), fast.Interface(), cmp.AllowUnexported(outer{})); diff != "" {
 		t.Fatalf("%s: storedjson differs from encoding/json (-json +storedjson):\n%s", data, diff)
+	}
+}
+
+// sameValue fails unless storedjson.Value gives what a json.Decoder with
+// UseNumber gives for data, one value with nothing after it, or leaves it
+// to the Decoder.
+func sameValue(t *testing.T, data []byte) {
+	t.Helper()
+	fast, ok := storedjson.Value(data)
+	if !ok {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var slow any
+	if err := dec.Decode(&slow); err != nil {
+		t.Fatalf("%s: storedjson decoded %v, encoding/json failed: %v", data, fast, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		t.Fatalf("%s: storedjson decoded %v, encoding/json finds more after the value (%v)", data, fast, err)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("%s: storedjson decoded %#v, encoding/json %#v", data, fast, slow)
 	}
 }
 
@@ -89,7 +114,18 @@ func TestSameAsEncodingJSON(t *testing.T) {
 		`{"m":{"k":1}}`, `{"m":{"k":"v","k":"w"}}`,
 	}
 	for _, c := range cases {
-		t.Run(c, func(t *testing.T) { same(t, []byte(c), &plain{}) })
+		t.Run(c, func(t *testing.T) {
+			same(t, []byte(c), &plain{})
+			sameValue(t, []byte(c))
+		})
+	}
+	for _, c := range []string{`1`, `-0.5e+3`, `"s"`, `true`, `false`, `null`, ` [ 1 , {"a":[]} ] `, `{"a":1,"a":2}`, `[1,]`, `nul`, `tru`, `1 2`, `{"a":{}}`} {
+		t.Run(c, func(t *testing.T) {
+			if _, ok := storedjson.Value([]byte(c)); !ok && json.Valid([]byte(c)) {
+				t.Errorf("%s: valid, and left the fast path", c)
+			}
+			sameValue(t, []byte(c))
+		})
 	}
 	outers := []string{
 		`{"a":"x","B":"shadow","c":{"a":"y","B":3},"m":{"x":-9223372036854775808},"f":1.5e-3,"u":65535,"raw":{"x":[1,2]},"nested":{"k":[true,false]}}`,
@@ -190,13 +226,15 @@ func randString(r *rand.Rand) string {
 	return b.String()
 }
 
-// FuzzUnmarshal: on any input, storedjson and encoding/json agree.
+// FuzzUnmarshal: on any input, storedjson and encoding/json agree
+// (Unmarshal, and Value against a json.Decoder with UseNumber).
 func FuzzUnmarshal(f *testing.F) {
 	f.Add([]byte(`{"a":"x","n":-5,"p":7,"l":["a","b"],"m":{"k":"v"},"t":"2026-11-11T01:00:00Z"}`))
 	f.Add([]byte(`{"a":"\u003c\ud83d\ude00","l":[],"m":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		same(t, data, &plain{})
 		same(t, data, &care.Run{})
+		sameValue(t, data)
 	})
 }
 
@@ -239,7 +277,7 @@ func BenchmarkOrder(b *testing.B) {
 // TestDeep: a value nested deeper than the fast path goes is encoding/json's.
 func TestDeep(t *testing.T) {
 	type tree struct {
-		Kids []tree         `json:"kids"`
+		Kids []tree          `json:"kids"`
 		Raw  json.RawMessage `json:"raw"`
 	}
 	for _, n := range []int{999, 1001, 20000} {

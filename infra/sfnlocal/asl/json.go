@@ -9,11 +9,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ordercare/ordercare/internal/storedjson"
 )
 
 // DecodeJSON decodes one JSON document into the package's value
 // representation (see the package comment). Trailing data is an error.
+// storedjson.Value decodes it in one pass; where it stops, a json.Decoder
+// decides.
 func DecodeJSON(b []byte) (any, error) {
+	if v, ok := storedjson.Value(b); ok {
+		return v, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

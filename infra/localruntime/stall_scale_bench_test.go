@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +32,9 @@ type wallLog struct {
 	mu      sync.Mutex
 	started map[string]time.Time // by order: "router: scheduled run started"
 	told    map[string]time.Time // by order: the stall message sent
+	// detected is called once, when the want-th run has started.
+	want     int
+	detected func()
 }
 
 func (w *wallLog) Enabled(context.Context, slog.Level) bool { return true }
@@ -57,6 +62,9 @@ func (w *wallLog) Handle(_ context.Context, r slog.Record) error {
 	switch {
 	case r.Message == "router: scheduled run started":
 		w.started[order] = at
+		if len(w.started) == w.want && w.detected != nil {
+			w.detected()
+		}
 	case r.Message == "message sent" && step == stalledparcel.StepStall:
 		w.told[order] = at
 	}
@@ -73,7 +81,9 @@ func (w *wallLog) Handle(_ context.Context, r slog.Record) error {
 // flight, then moves the clock to the shared due time and prints, per
 // stalled parcel, the wall-time lag from that moment until the router
 // started its run (detection) and until the buyer's message went out and
-// the agent's task opened (the run's first step done): p50, p99, max.
+// the agent's task opened (the run's first step done): p50, p99, max; and
+// the CPU the process used until the last stall was detected, with the
+// garbage collector's share (p99 follows it: the host's speed varies).
 //
 //	go test -run '^$' -bench StallTimers -benchtime 100000x -timeout 60m ./infra/localruntime/
 //
@@ -81,8 +91,10 @@ func (w *wallLog) Handle(_ context.Context, r slog.Record) error {
 // <dir>/<b.N>, and a later run with the same b.N starts from a copy of it
 // instead of ingesting (about 80 s): for comparing changes to the due path
 // quickly. With it, the runtime is reopened before the stalls come due, so
-// its caches are cold and the lags are not those of the plain run. It runs
-// with care serve's garbage collector target (TuneGC).
+// its caches are cold and the lags are not those of the plain run.
+// STALL_PROFILE=<file> writes a CPU profile of the detection (from the
+// moment the stalls come due until the last is detected). It runs with
+// care serve's garbage collector target (TuneGC).
 func BenchmarkStallTimers(b *testing.B) {
 	defer localruntime.TuneGC()() // as care serve runs
 	ctx := context.Background()
@@ -138,8 +150,9 @@ func BenchmarkStallTimers(b *testing.B) {
 	}
 
 	b.ResetTimer()
-	if p := os.Getenv("STALL_PROFILE"); p != "" { // a CPU profile of the due phase alone
-		f, err := os.Create(p)
+	profile := os.Getenv("STALL_PROFILE")
+	if profile != "" {
+		f, err := os.Create(profile)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -149,6 +162,16 @@ func BenchmarkStallTimers(b *testing.B) {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
+	var cpu0, cpu1 cpuUse
+	logs.mu.Lock()
+	logs.want, logs.detected = together, func() {
+		cpu1 = cpuNow()
+		if profile != "" {
+			pprof.StopCPUProfile()
+		}
+	}
+	logs.mu.Unlock()
+	cpu0 = cpuNow()
 	t0 := time.Now()
 	if err := rt.AdvanceTo(ctx, due); err != nil {
 		b.Fatal(err)
@@ -172,6 +195,11 @@ func BenchmarkStallTimers(b *testing.B) {
 		together, due.Format(time.RFC3339), total.Seconds(), float64(together)/total.Seconds())
 	fmt.Printf("  detected (run started):          p50 %s  p99 %s  max %s\n", pct(detect, 50), pct(detect, 99), pct(detect, 100))
 	fmt.Printf("  acted on (buyer told, task open): p50 %s  p99 %s  max %s\n", pct(acted, 50), pct(acted, 99), pct(acted, 100))
+	logs.mu.Lock()
+	d := cpuUse{user: cpu1.user - cpu0.user, sys: cpu1.sys - cpu0.sys, gcCPU: cpu1.gcCPU - cpu0.gcCPU, gcs: cpu1.gcs - cpu0.gcs}
+	logs.mu.Unlock()
+	fmt.Printf("  CPU until the last was detected: %.2f s (user %.2f, system %.2f), %d collections (%.2f s of it)\n",
+		d.user+d.sys, d.user, d.sys, d.gcs, d.gcCPU)
 	b.ReportMetric(float64(pct(detect, 99))/1e6, "detect-p99-ms")
 	b.ReportMetric(float64(pct(acted, 99))/1e6, "acted-p99-ms")
 }
@@ -293,4 +321,20 @@ func size(dir, name string) string {
 		}
 	}
 	return fmt.Sprintf("%.1f MB (+ %.1f MB WAL)", float64(n[0])/1e6, float64(n[1])/1e6)
+}
+
+// cpuUse is the process's CPU time so far (seconds) and the garbage
+// collector's cycles and CPU time.
+type cpuUse struct {
+	user, sys, gcCPU float64
+	gcs              uint64
+}
+
+func cpuNow() cpuUse {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	ss := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(ss)
+	return cpuUse{user: float64(ru.Utime.Nano()) / 1e9, sys: float64(ru.Stime.Nano()) / 1e9,
+		gcs: ss[0].Value.Uint64(), gcCPU: ss[1].Value.Float64()}
 }

@@ -1,9 +1,9 @@
-// Package storedjson decodes JSON that json.Marshal wrote (the stores'
-// rows: orders, runs) in one pass. encoding/json scans every input twice
-// (to validate it, then to decode it), a byte at a time through a state
-// machine: a stored order of 1.4 KB takes it 17 µs, and storedjson 7 µs
-// (BenchmarkOrder). Ten thousand stalls due at once read ten thousand
-// orders.
+// Package storedjson decodes JSON that json.Marshal wrote (what the stores
+// keep: orders, runs; the engine's execution inputs) in one pass.
+// encoding/json scans every input twice (to validate it, then to decode
+// it), a byte at a time through a state machine: a stored order of 1.4 KB
+// takes it 17 µs, and storedjson about 7 µs (BenchmarkOrder). Ten thousand
+// stalls due at once read ten thousand orders.
 //
 // Unmarshal's result is always json.Unmarshal's: anything the fast path
 // does not decode exactly as encoding/json would (a key that matches no
@@ -93,6 +93,47 @@ func (d *decoder) null() bool {
 		return true
 	}
 	return false
+}
+
+// open consumes the opening byte c ('{' or '[') and, when the object or
+// array is empty, its closing byte too: empty reports that.
+func (d *decoder) open(c byte) (empty bool, err error) {
+	if d.next() != c {
+		return false, errSlow
+	}
+	d.i++
+	if d.next() == c+2 { // '}' is '{'+2, ']' is '['+2
+		d.i++
+		return true, nil
+	}
+	return false, nil
+}
+
+// key reads an object member's name and its colon.
+func (d *decoder) key() ([]byte, error) {
+	k, err := d.str()
+	if err != nil {
+		return nil, err
+	}
+	if d.next() != ':' {
+		return nil, errSlow
+	}
+	d.i++
+	return k, nil
+}
+
+// more consumes what follows a member or an element: a comma (more is
+// true) or the closing byte close (false).
+func (d *decoder) more(close byte) (bool, error) {
+	switch d.next() {
+	case ',':
+		d.i++
+		return true, nil
+	case close:
+		d.i++
+		return false, nil
+	}
+	return false, errSlow
 }
 
 // str reads a string and returns its text; the slice aliases data when the
@@ -266,38 +307,21 @@ func (d *decoder) skip() ([]byte, error) {
 		}
 		defer func() { d.depth-- }()
 		start := d.i
-		close := byte('}')
-		if c == '[' {
-			close = ']'
-		}
-		d.i++
-		if d.next() == close {
-			d.i++
-			return d.data[start:d.i], nil
-		}
-		for {
+		empty, err := d.open(c)
+		for more := !empty; more && err == nil; more, err = d.more(c + 2) {
 			if c == '{' {
-				if _, err := d.str(); err != nil {
-					return nil, err
+				if _, err = d.key(); err != nil {
+					break
 				}
-				if d.next() != ':' {
-					return nil, errSlow
-				}
-				d.i++
 			}
-			if _, err := d.skip(); err != nil {
-				return nil, err
-			}
-			switch d.next() {
-			case ',':
-				d.i++
-			case close:
-				d.i++
-				return d.data[start:d.i], nil
-			default:
-				return nil, errSlow
+			if _, err = d.skip(); err != nil {
+				break
 			}
 		}
+		if err != nil {
+			return nil, err
+		}
+		return d.data[start:d.i], nil
 	case c == '-' || ('0' <= c && c <= '9'):
 		return d.number()
 	default:
@@ -650,31 +674,17 @@ func (d *decoder) slice(v reflect.Value, p *plan) error {
 		v.SetZero()
 		return nil
 	}
-	if d.next() != '[' {
-		return errSlow
-	}
-	d.i++
 	v.Set(reflect.MakeSlice(p.typ, 0, 0)) // "[]" is an empty slice, not nil
-	if d.next() == ']' {
-		d.i++
-		return nil
-	}
-	for n := 0; ; n++ {
+	empty, err := d.open('[')
+	for n, more := 0, !empty; more && err == nil; more, err = d.more(']') {
 		v.Grow(1)
 		v.SetLen(n + 1)
-		if err := d.value(v.Index(n), p.elem); err != nil {
-			return err
+		if err = d.value(v.Index(n), p.elem); err != nil {
+			break
 		}
-		switch d.next() {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return nil
-		default:
-			return errSlow
-		}
+		n++
 	}
+	return err
 }
 
 func (d *decoder) mapValue(v reflect.Value, p *plan) error {
@@ -685,90 +695,55 @@ func (d *decoder) mapValue(v reflect.Value, p *plan) error {
 	if d.next() != '{' {
 		return errSlow
 	}
-	d.i++
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(p.typ))
 	}
-	if d.next() == '}' {
-		d.i++
-		return nil
-	}
 	kt := p.typ.Key()
 	e := reflect.New(p.typ.Elem()).Elem() // each value decoded here, then copied in
-	for {
-		k, err := d.str()
-		if err != nil {
-			return err
+	empty, err := d.open('{')
+	for more := !empty; more && err == nil; more, err = d.more('}') {
+		var k []byte
+		if k, err = d.key(); err != nil {
+			break
 		}
-		if d.next() != ':' {
-			return errSlow
-		}
-		d.i++
 		e.SetZero()
-		if err := d.value(e, p.elem); err != nil {
-			return err
+		if err = d.value(e, p.elem); err != nil {
+			break
 		}
 		key := reflect.ValueOf(string(k))
 		if kt != key.Type() {
 			key = key.Convert(kt)
 		}
 		v.SetMapIndex(key, e)
-		switch d.next() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return errSlow
-		}
 	}
+	return err
 }
 
 func (d *decoder) object(v reflect.Value, p *plan) error {
 	if d.null() {
 		return nil
 	}
-	if d.next() != '{' {
-		return errSlow
-	}
-	d.i++
-	if d.next() == '}' {
-		d.i++
-		return nil
-	}
 	var seen uint64
-	for {
-		k, err := d.str()
-		if err != nil {
-			return err
+	empty, err := d.open('{')
+	for more := !empty; more && err == nil; more, err = d.more('}') {
+		var k []byte
+		if k, err = d.key(); err != nil {
+			break
 		}
 		f, ok := p.fields[string(k)]
 		if !ok || seen&(1<<f.ord) != 0 {
 			return errSlow // encoding/json matches it case-insensitively, or skips it; or merges a repeat
 		}
 		seen |= 1 << f.ord
-		if d.next() != ':' {
-			return errSlow
-		}
-		d.i++
 		fv := v.Field(f.index[0])
 		for _, i := range f.index[1:] {
 			fv = fv.Field(i)
 		}
-		if err := d.value(fv, f.plan); err != nil {
-			return err
-		}
-		switch d.next() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return errSlow
+		if err = d.value(fv, f.plan); err != nil {
+			break
 		}
 	}
+	return err
 }
 
 // Value decodes data, one JSON value and nothing after it but white space,
@@ -793,66 +768,37 @@ func (d *decoder) any() (any, error) {
 	case c == '"':
 		s, err := d.str()
 		return string(s), err
-	case c == '{':
+	case c == '{' || c == '[':
 		if d.depth++; d.depth > maxDepth {
 			return nil, errSlow
 		}
 		defer func() { d.depth-- }()
-		d.i++
-		m := map[string]any{}
-		if d.next() == '}' {
-			d.i++
+		m, a := map[string]any{}, []any{}
+		empty, err := d.open(c)
+		for more := !empty; more && err == nil; more, err = d.more(c + 2) {
+			var k []byte
+			if c == '{' {
+				if k, err = d.key(); err != nil {
+					break
+				}
+			}
+			var e any
+			if e, err = d.any(); err != nil {
+				break
+			}
+			if c == '{' {
+				m[string(k)] = e
+			} else {
+				a = append(a, e)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c == '{' {
 			return m, nil
 		}
-		for {
-			k, err := d.str()
-			if err != nil {
-				return nil, err
-			}
-			if d.next() != ':' {
-				return nil, errSlow
-			}
-			d.i++
-			if m[string(k)], err = d.any(); err != nil {
-				return nil, err
-			}
-			switch d.next() {
-			case ',':
-				d.i++
-			case '}':
-				d.i++
-				return m, nil
-			default:
-				return nil, errSlow
-			}
-		}
-	case c == '[':
-		if d.depth++; d.depth > maxDepth {
-			return nil, errSlow
-		}
-		defer func() { d.depth-- }()
-		d.i++
-		a := []any{}
-		if d.next() == ']' {
-			d.i++
-			return a, nil
-		}
-		for {
-			e, err := d.any()
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, e)
-			switch d.next() {
-			case ',':
-				d.i++
-			case ']':
-				d.i++
-				return a, nil
-			default:
-				return nil, errSlow
-			}
-		}
+		return a, nil
 	case c == '-' || ('0' <= c && c <= '9'):
 		n, err := d.number()
 		return json.Number(n), err

@@ -615,7 +615,10 @@ func setNumber(v reflect.Value, k kind, n []byte) error {
 	switch k {
 	case kInt:
 		neg := n[0] == '-'
-		u, ok := digits(n[min(len(n), b2i(neg)):])
+		if neg {
+			n = n[1:]
+		}
+		u, ok := digits(n)
 		if !ok || u > 1<<63-1 {
 			return errSlow
 		}
@@ -660,13 +663,6 @@ func digits(n []byte) (uint64, bool) {
 		u = u*10 + uint64(c-'0')
 	}
 	return u, true
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func (d *decoder) slice(v reflect.Value, p *plan) error {
